@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under src/ and test/ with Node's own test runner (tsx as the loader).
+// Node 20's `--test` does not expand globs, so the file list is built here. Arguments narrow
+// the run: `npm test -- src/oci` runs only files whose path contains "src/oci".
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2);
+
+function collect(dir, out) {
+  for (const entry of readdirSync(dir)) {
+    if (entry === 'node_modules' || entry.startsWith('.')) continue;
+    const full = join(dir, entry);
+    if (statSync(full).isDirectory()) collect(full, out);
+    else if (entry.endsWith('.test.ts')) out.push(relative(root, full));
+  }
+  return out;
+}
+
+const files = ['src', 'test']
+  .flatMap((d) => collect(join(root, d), []))
+  .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
+  .sort();
+
+if (files.length === 0) {
+  console.error('run-tests: no test files matched');
+  process.exit(1);
+}
+
+const typecheck = spawnSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+if (typecheck.status !== 0) {
+  console.error('run-tests: type check failed');
+  process.exit(typecheck.status ?? 1);
+}
+
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, LAZARET_LOG_LEVEL: process.env.LAZARET_LOG_LEVEL ?? 'silent' } },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,66 @@
+/**
+ * The vocabulary of authorization: what a route needs and what a principal may do.
+ *
+ * Repository actions are Docker token actions (pull, push, delete) plus ACR's metadata_read
+ * and metadata_write, plus Lazaret's quarantine_read and quarantine_write, which the token
+ * service writes into a repository's access entry for principals holding AcrQuarantineReader /
+ * AcrQuarantineWriter (decisions.md "Verdicts"). `pull` NEVER includes held content.
+ */
+export const REPOSITORY_ACTIONS = [
+  'pull',
+  'push',
+  'delete',
+  'metadata_read',
+  'metadata_write',
+  'quarantine_read',
+  'quarantine_write',
+] as const;
+export type RepositoryAction = (typeof REPOSITORY_ACTIONS)[number];
+
+/**
+ * Registry-wide actions. `catalog` is Docker's `registry:catalog:*`. `configure` covers the
+ * quarantine policy and webhooks (Owner, Contributor); `admin` covers identities, roles,
+ * tokens and issuers (Owner); `audit_read` reads the audit log (Owner, Contributor, Reader).
+ */
+export const REGISTRY_ACTIONS = ['catalog', 'configure', 'admin', 'audit_read'] as const;
+export type RegistryAction = (typeof REGISTRY_ACTIONS)[number];
+
+/** What a route declares. The auth hook (src/http/auth-hook.ts) is the only reader. */
+export type RouteAccess =
+  /** No credentials needed at all (token endpoints, JWKS, health, portal assets). */
+  | { kind: 'public' }
+  /** Any authenticated principal (or anonymous when anonymous pull is on): /v2/ ping. */
+  | { kind: 'authenticated' }
+  /** A repository action on the repository named by the route's `name` param. */
+  | { kind: 'repository'; action: RepositoryAction }
+  | { kind: 'registry'; action: RegistryAction };
+
+export type PrincipalKind = 'anonymous' | 'user' | 'token' | 'federated';
+
+export interface Principal {
+  kind: PrincipalKind;
+  /** Stable id (user or token id; `anonymous`). */
+  id: string;
+  /** Display name used in logs, audit entries and event `actor`. */
+  name: string;
+}
+
+/**
+ * What the request's principal may do, already resolved from roles, scope maps or a bearer
+ * token's `access` claim. Handlers and the gate ask this; they never look at roles.
+ */
+export interface AccessContext {
+  readonly principal: Principal;
+  can(repository: string, action: RepositoryAction): boolean;
+  canRegistry(action: RegistryAction): boolean;
+}
+
+/** The principal of `auth.mode: none`: everything except quarantine read/write. */
+export function unrestrictedAccess(): AccessContext {
+  const principal: Principal = { kind: 'anonymous', id: 'anonymous', name: 'anonymous' };
+  return {
+    principal,
+    can: (_repository, action) => action !== 'quarantine_read' && action !== 'quarantine_write',
+    canRegistry: () => true,
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * buildApp(services): the HTTP application. Registers every module's routes; nothing happens
+ * at import time and nothing listens here (src/main.ts does).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Services } from './services.ts';
+import { rewriteRepositoryPath } from './http/name-rewrite.ts';
+import { installErrorHandling } from './http/error-handler.ts';
+import { installAuthHook } from './http/auth-hook.ts';
+import { registerDistributionRoutes } from './distribution/routes.ts';
+import './http/request-context.ts';
+
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    loggerInstance: services.logger,
+    genReqId: () => randomUUID(),
+    requestIdLogLabel: 'requestId',
+    rewriteUrl: (req) => rewriteRepositoryPath(req.url ?? '/'),
+    // Routes set their own tighter limits; blob bodies are streamed and never parsed.
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1024 },
+    ...(config.tls
+      ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } }
+      : {}),
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+    reply.header('X-Content-Type-Options', 'nosniff');
+  });
+  installErrorHandling(app);
+  installAuthHook(app, services.authenticator);
+
+  await app.register(async (scope) => registerDistributionRoutes(scope, services));
+  return app;
+}

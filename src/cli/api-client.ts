@@ -1,0 +1,104 @@
+/**
+ * The CLI's client for a running registry. Every admin command accepts
+ * `--registry URL -u USER -p PASS` or LAZARET_REGISTRY / LAZARET_USERNAME / LAZARET_PASSWORD,
+ * falling back to what `lazaret login` stored. Errors from the registry are turned into one
+ * readable line (the registry's error code and message) and a non-zero exit.
+ */
+import { request } from 'undici';
+
+export interface Connection {
+  registry: string;
+  username?: string;
+  password?: string;
+}
+
+export class CliError extends Error {}
+
+export interface ConnectionOptions {
+  registry?: string;
+  username?: string;
+  password?: string;
+}
+
+/** Adds the shared connection options to an admin command. */
+export function withConnection<T extends { option: (...a: string[]) => T }>(cmd: T): T {
+  return cmd
+    .option('--registry <url>', 'registry URL (env LAZARET_REGISTRY)')
+    .option('-u, --username <user>', 'user or token name (env LAZARET_USERNAME)')
+    .option('-p, --password <password>', 'password (env LAZARET_PASSWORD)')
+    .option('-o, --output <format>', 'table or json', 'table');
+}
+
+export type CredentialLookup = (registry: string | undefined) => Connection | undefined;
+let storedLookup: CredentialLookup = () => undefined;
+/** The login command installs the stored-credential lookup. */
+export function setStoredCredentialLookup(lookup: CredentialLookup) {
+  storedLookup = lookup;
+}
+
+export function resolveConnection(opts: ConnectionOptions, env = process.env): Connection {
+  const registryOpt = opts.registry ?? env.LAZARET_REGISTRY;
+  const stored = storedLookup(registryOpt);
+  const registry = registryOpt ?? stored?.registry;
+  if (!registry) throw new CliError('no registry: pass --registry URL, set LAZARET_REGISTRY, or run `lazaret login REGISTRY`');
+  const normalized = /^https?:\/\//.test(registry) ? registry.replace(/\/+$/, '') : `http://${registry}`;
+  return {
+    registry: normalized,
+    username: opts.username ?? env.LAZARET_USERNAME ?? stored?.username,
+    password: opts.password ?? env.LAZARET_PASSWORD ?? stored?.password,
+  };
+}
+
+export async function callApi<T = unknown>(
+  conn: Connection,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T; headers: Record<string, string | string[] | undefined> }> {
+  const h: Record<string, string> = { accept: 'application/json', ...headers };
+  if (conn.username !== undefined) {
+    h.authorization = `Basic ${Buffer.from(`${conn.username}:${conn.password ?? ''}`).toString('base64')}`;
+  }
+  if (body !== undefined) h['content-type'] ??= 'application/json';
+  let res;
+  try {
+    res = await request(conn.registry + path, {
+      method: method as 'GET',
+      headers: h,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new CliError(`cannot reach ${conn.registry}: ${(err as Error).message}`);
+  }
+  const text = await res.body.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  if (res.statusCode >= 400) {
+    const first = (parsed as { errors?: { code: string; message: string }[] })?.errors?.[0];
+    throw new CliError(first ? `${res.statusCode} ${first.code}: ${first.message}` : `${res.statusCode}: ${text.slice(0, 200)}`);
+  }
+  return { status: res.statusCode, body: parsed as T, headers: res.headers };
+}
+
+/** Prints rows as an aligned table, or JSON with `--output json`. */
+export function printResult(output: string | undefined, value: unknown, rows?: Record<string, unknown>[]) {
+  if (output === 'json' || !rows) {
+    console.log(JSON.stringify(value, null, 2));
+    return;
+  }
+  if (rows.length === 0) {
+    console.log('(none)');
+    return;
+  }
+  const cols = Object.keys(rows[0]!);
+  const cell = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  console.log(line(cols.map((c) => c.toUpperCase())));
+  for (const r of rows) console.log(line(cols.map((c) => cell(r[c]))));
+}

@@ -1,0 +1,22 @@
+/**
+ * The `lazaret` command. One file per command group under commands/; each exports
+ * `register(program)`. Admin commands talk to a running registry through its public APIs
+ * (src/cli/api-client.ts), never to its stores.
+ */
+import { Command } from 'commander';
+import { registerServe } from './commands/serve.ts';
+import { registerConfig } from './commands/config.ts';
+
+const program = new Command('lazaret')
+  .description('Lazaret: an OCI registry with a quarantine gate')
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+for (const register of [registerServe, registerConfig]) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}

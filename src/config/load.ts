@@ -1,0 +1,70 @@
+/**
+ * Reads the configuration: defaults, then a file, then LAZARET_* environment overrides.
+ * Errors name the field (`auth.mode: Invalid option ...`).
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { configSchema, type LazaretConfig } from './schema.ts';
+
+/** Environment variable -> config path. Numbers are parsed; everything else is a string. */
+export const ENV_OVERRIDES: Record<string, string> = {
+  LAZARET_LISTEN: 'listen',
+  LAZARET_BASE_URL: 'baseUrl',
+  LAZARET_SERVICE: 'service',
+  LAZARET_DATA_DIR: 'dataDir',
+  LAZARET_DATABASE_URL: 'databaseUrl',
+  LAZARET_TLS_CERT: 'tls.cert',
+  LAZARET_TLS_KEY: 'tls.key',
+  LAZARET_LOG_LEVEL: 'log.level',
+  LAZARET_AUTH_MODE: 'auth.mode',
+  LAZARET_ADMIN_PASSWORD: 'auth.adminPassword',
+  LAZARET_ACCESS_TOKEN_TTL: 'auth.accessTokenTtlSeconds',
+  LAZARET_REFRESH_TOKEN_TTL: 'auth.refreshTokenTtlSeconds',
+  LAZARET_UPLOAD_STALE_AFTER: 'uploads.staleAfterSeconds',
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown) {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys.at(-1)!] = value;
+}
+
+export function readConfigFile(file: string): Record<string, unknown> {
+  const text = readFileSync(file, 'utf8');
+  const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError([`${file}: the top level must be a mapping`]);
+  return parsed as Record<string, unknown>;
+}
+
+/** Validates a raw object; throws ConfigError with one line per problem. */
+export function validateConfig(raw: unknown): LazaretConfig {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`),
+  );
+}
+
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): LazaretConfig {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.LAZARET_CONFIG;
+  const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
+  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(raw, path, /^\d+$/.test(value) && /Seconds|Ttl|After/i.test(path) ? Number(value) : value);
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) setPath(raw, path, value);
+  return validateConfig(raw);
+}

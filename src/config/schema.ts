@@ -1,0 +1,57 @@
+/**
+ * The one configuration schema. Defaults live here and nowhere else; docs/configuration.md
+ * documents every field and a test keeps the two in step.
+ *
+ * Sources, later wins: defaults < config file (YAML or JSON, `--config FILE` or
+ * LAZARET_CONFIG) < LAZARET_* environment variables (see ENV_OVERRIDES in load.ts).
+ */
+import { z } from 'zod';
+
+const listen = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]*):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:5000 or [::1]:5000');
+
+export const configSchema = z
+  .object({
+    /** Address to listen on. Port 0 picks a free port (tests). */
+    listen: listen.default('127.0.0.1:5000'),
+    /** Public URL of the registry (token realm, event `request.host`, Location hosts). Derived from the request when unset. */
+    baseUrl: z.url().optional(),
+    /** The `service` name in tokens and challenges; defaults to the host of baseUrl, else the Host header. */
+    service: z.string().min(1).optional(),
+    dataDir: z.string().min(1).default('./data'),
+    /** `postgres://...` for PostgreSQL; unset = SQLite at <dataDir>/lazaret.db. */
+    databaseUrl: z.string().optional(),
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1) })
+      .optional(),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+    auth: z
+      .object({
+        /**
+         * `token`: Docker token auth (the default). `none`: every request is treated as an
+         * Owner-equivalent principal WITHOUT quarantine read; for local experiments and the
+         * benchmark's "auth off" baseline. The server logs a warning at start.
+         */
+        mode: z.enum(['token', 'none']).default('token'),
+        /** Initial admin password; generated and printed once when unset. */
+        adminPassword: z.string().min(8).optional(),
+        accessTokenTtlSeconds: z.number().int().min(30).max(86400).default(300),
+        refreshTokenTtlSeconds: z.number().int().min(60).max(30 * 86400).default(3 * 3600),
+      })
+      .prefault({}),
+    uploads: z
+      .object({
+        /** Upload sessions idle for longer than this are removed with their temp data. */
+        staleAfterSeconds: z.number().int().min(60).default(24 * 3600),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+export type LazaretConfig = z.infer<typeof configSchema>;
+export type LazaretConfigInput = z.input<typeof configSchema>;

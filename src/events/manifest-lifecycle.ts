@@ -1,0 +1,84 @@
+/**
+ * Hooks the distribution API calls INSIDE the metadata transaction of a manifest push or
+ * delete, so that what they record (verdicts, outbox events) commits with the change.
+ * Quarantine assigns push-time verdicts here; events writes `quarantine`/`push`/`delete`
+ * events to the outbox here. Handlers never send anything themselves.
+ */
+import type { Digest } from '../oci/digest.ts';
+import type { StoreRoles } from '../metadata/metadata-store.ts';
+
+/** The request facts events carry (ACR's `request` object). */
+export interface RequestFacts {
+  id: string;
+  host: string;
+  method: string;
+  useragent: string;
+  /** The principal's name (ACR's `actor.name`). */
+  actor: string;
+}
+
+export interface ManifestPushed {
+  repository: string;
+  digest: Digest;
+  mediaType: string;
+  size: number;
+  /** The tag it was pushed under; undefined for a push by digest. */
+  tag?: string;
+  /** True when the digest was not in the repository before. */
+  created: boolean;
+  request: RequestFacts;
+}
+
+export interface ManifestDeleted {
+  repository: string;
+  digest: Digest;
+  mediaType: string;
+  request: RequestFacts;
+}
+
+export interface RepositoryDeleted {
+  repository: string;
+  manifests: { digest: Digest; mediaType: string }[];
+  request: RequestFacts;
+}
+
+/** A manifest's verdict became `Passed` (called by quarantine, in the verdict's transaction). */
+export interface ManifestReleased {
+  repository: string;
+  digest: Digest;
+  mediaType: string;
+  size: number;
+  request: RequestFacts;
+}
+
+export interface ManifestLifecycle {
+  pushed(tx: StoreRoles, event: ManifestPushed): Promise<void>;
+  deleted(tx: StoreRoles, event: ManifestDeleted): Promise<void>;
+  repositoryDeleted(tx: StoreRoles, event: RepositoryDeleted): Promise<void>;
+  released(tx: StoreRoles, event: ManifestReleased): Promise<void>;
+}
+
+/**
+ * Answers "is this manifest held right now?" (policy enabled and verdict not Passed), inside a
+ * transaction. Provided by quarantine; events uses it to decide whether a push raises `push`.
+ * Listeners run in order, so quarantine's `pushed` (which assigns the push-time verdict) runs
+ * before events' `pushed` asks this.
+ */
+export type HoldQuery = (tx: StoreRoles, repository: string, digest: Digest) => Promise<boolean>;
+
+/** Runs several lifecycle listeners in order, in the same transaction. */
+export function combineLifecycles(...listeners: ManifestLifecycle[]): ManifestLifecycle {
+  return {
+    async pushed(tx, e) { for (const l of listeners) await l.pushed(tx, e); },
+    async deleted(tx, e) { for (const l of listeners) await l.deleted(tx, e); },
+    async repositoryDeleted(tx, e) { for (const l of listeners) await l.repositoryDeleted(tx, e); },
+    async released(tx, e) { for (const l of listeners) await l.released(tx, e); },
+  };
+}
+
+export const noLifecycle: ManifestLifecycle = {
+  pushed: async () => {},
+  deleted: async () => {},
+  repositoryDeleted: async () => {},
+  released: async () => {},
+};

@@ -1,0 +1,33 @@
+/** The one renderer of errors to HTTP: every failure leaves as `{"errors":[...]}` with a registered code. */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RegistryError, errorBody, registryError } from '../errors/registry-error.ts';
+
+export function sendError(reply: FastifyReply, err: RegistryError) {
+  for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  return reply.status(err.status).type('application/json; charset=utf-8').send(errorBody([err]));
+}
+
+function translate(error: FastifyError | Error, request: FastifyRequest): RegistryError {
+  if (error instanceof RegistryError) return error;
+  const e = error as FastifyError;
+  if (e.validation) return registryError('BAD_REQUEST', e.message);
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return registryError('PAYLOAD_TOO_LARGE');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return registryError('UNSUPPORTED_MEDIA_TYPE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return registryError('BAD_REQUEST', `invalid JSON body: ${e.message}`);
+  }
+  if (e instanceof SyntaxError) return registryError('BAD_REQUEST', `invalid JSON body: ${e.message}`);
+  request.log.error({ err: error }, 'unhandled error');
+  return registryError('INTERNAL');
+}
+
+export function installErrorHandling(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => sendError(reply, translate(error, request)));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, registryError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}

@@ -1,0 +1,47 @@
+/**
+ * `lazaret serve`: the only place with process-level I/O (signals, listening, exit).
+ */
+import pino from 'pino';
+import { loadConfig } from './config/load.ts';
+import { createServices } from './services.ts';
+import { buildApp } from './app.ts';
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  return { host: host || '0.0.0.0', port: Number(listen.slice(i + 1)) };
+}
+
+export async function serve(options: { configFile?: string } = {}) {
+  const config = loadConfig({ file: options.configFile });
+  const logger = pino({ level: config.log.level });
+  const services = await createServices(config, logger);
+  const app = await buildApp(services);
+  await services.start();
+  const address = await app.listen(parseListen(config.listen));
+  logger.info({ address, dataDir: config.dataDir, database: services.store.dialect }, 'lazaret is listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      logger.error('in-flight requests did not finish in 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    try {
+      await app.close();
+      await services.close();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'error while shutting down');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  return { app, services, address };
+}

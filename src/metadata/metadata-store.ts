@@ -1,0 +1,223 @@
+/**
+ * MetadataStore: everything with a name. Repositories, tags, manifest records, blob links,
+ * upload sessions, referrers (and, added by later modules, identities, verdicts, the audit
+ * log, webhooks and the event outbox). Blob BYTES are never here: they are in the BlobStore.
+ *
+ * Implemented ONCE on Kysely (sql-store.ts) for two dialects: SQLite (better-sqlite3, WAL,
+ * the embedded default) and PostgreSQL. Both pass metadata-store-suite.ts.
+ *
+ * The store is split into role objects. `transaction(fn)` hands `fn` the same role objects
+ * bound to one database transaction: a change and the events it raises (outbox) commit
+ * together or not at all.
+ *
+ * Conventions for every role object:
+ * - Repository-scoped methods take the repository NAME (already validated by src/oci/name.ts).
+ * - Lists are ordered and paged with `{ last, n }`: results strictly after `last`, at most `n`.
+ * - Times are Date objects; the store keeps millisecond precision.
+ * - "Not found" is `undefined` / `false`, never an exception. Exceptions are for broken
+ *   invariants and storage failures.
+ */
+import type { Digest } from '../oci/digest.ts';
+
+export interface Page {
+  /** Exclusive lower bound (the last item of the previous page). */
+  last?: string;
+  /** Page size; implementations cap it at 1000. */
+  n?: number;
+}
+
+export interface ChangeableAttributes {
+  deleteEnabled: boolean;
+  writeEnabled: boolean;
+  readEnabled: boolean;
+  listEnabled: boolean;
+}
+
+export interface RepositoryRecord extends ChangeableAttributes {
+  name: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RepositoryStore {
+  /** Creates the repository if missing; returns it either way. */
+  ensure(name: string): Promise<RepositoryRecord>;
+  get(name: string): Promise<RepositoryRecord | undefined>;
+  /** Names in lexical order. */
+  list(page?: Page): Promise<string[]>;
+  /** Counts for /acr/v1 repository attributes. */
+  counts(name: string): Promise<{ manifestCount: number; tagCount: number }>;
+  updateAttributes(name: string, patch: Partial<ChangeableAttributes>): Promise<RepositoryRecord | undefined>;
+  /**
+   * Deletes the repository with its tags, manifest records and blob links (blob bytes stay
+   * in the BlobStore; garbage collection decides). Returns what was removed, or undefined
+   * when the repository did not exist.
+   */
+  delete(name: string): Promise<{ manifests: Digest[]; tags: string[] } | undefined>;
+}
+
+export interface BlobLink {
+  digest: Digest;
+  size: number;
+  createdAt: Date;
+}
+
+/** Which blobs a repository holds (uploaded or mounted into it). */
+export interface BlobLinkStore {
+  /** Links a committed blob to a repository (creating the repository). Idempotent. */
+  link(repository: string, digest: Digest, size: number): Promise<void>;
+  get(repository: string, digest: Digest): Promise<BlobLink | undefined>;
+  unlink(repository: string, digest: Digest): Promise<boolean>;
+  /** True when any repository links the digest (garbage-collection input). */
+  isLinkedAnywhere(digest: Digest): Promise<boolean>;
+}
+
+export interface ManifestInput {
+  digest: Digest;
+  mediaType: string;
+  size: number;
+  artifactType?: string;
+  /** Digest of the manifest's `subject` (referrers API). */
+  subject?: Digest;
+  configDigest?: Digest;
+  configMediaType?: string;
+  /** From the image config, when the manifest is an image. */
+  architecture?: string;
+  os?: string;
+  /** Sum of config + layer sizes (+ the manifest itself), for /acr/v1 imageSize. */
+  imageSize: number;
+  /** Blobs the manifest references (config and layers; for indexes none). */
+  blobs: Digest[];
+  /** Child manifests (for indexes), with their platform when declared. */
+  children: { digest: Digest; architecture?: string; os?: string }[];
+  /** Annotations of the manifest (returned in referrer descriptors). */
+  annotations?: Record<string, string>;
+}
+
+export interface ManifestRecord extends ManifestInput, ChangeableAttributes {
+  repository: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ManifestListOptions extends Page {
+  orderBy?: 'none' | 'timeasc' | 'timedesc';
+}
+
+export interface ManifestStore {
+  /**
+   * Records a manifest in a repository. Re-pushing an existing digest keeps its createdAt
+   * and its changeable attributes, refreshes updatedAt. Returns `created: true` when new.
+   */
+  put(repository: string, manifest: ManifestInput): Promise<{ created: boolean; record: ManifestRecord }>;
+  get(repository: string, digest: Digest): Promise<ManifestRecord | undefined>;
+  /** Default order: by digest. `last` is a digest for orderBy none, else the cursor from the previous page. */
+  list(repository: string, options?: ManifestListOptions): Promise<ManifestRecord[]>;
+  /** Removes the manifest and every tag pointing to it. Returns the removed tags, or undefined when absent. */
+  delete(repository: string, digest: Digest): Promise<{ tags: string[] } | undefined>;
+  updateAttributes(repository: string, digest: Digest, patch: Partial<ChangeableAttributes>): Promise<ManifestRecord | undefined>;
+  /** Manifests in the repository whose `subject` is `subject`, optionally filtered by artifactType. */
+  referrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestRecord[]>;
+  /** Digests of manifests in the repository that reference `blob` (config or layer). */
+  referencingBlob(repository: string, blob: Digest): Promise<Digest[]>;
+  /** Digests of index manifests in the repository that list `child`. */
+  parentsOf(repository: string, child: Digest): Promise<Digest[]>;
+}
+
+export interface TagRecord extends ChangeableAttributes {
+  repository: string;
+  name: string;
+  digest: Digest;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface TagListOptions extends Page {
+  orderBy?: 'none' | 'timeasc' | 'timedesc';
+  /** Only tags pointing at this digest. */
+  digest?: Digest;
+}
+
+export interface TagStore {
+  /** Points a tag at a digest (creating or moving it). Returns the previous digest, if any. */
+  put(repository: string, tag: string, digest: Digest): Promise<{ previous?: Digest }>;
+  get(repository: string, tag: string): Promise<TagRecord | undefined>;
+  /** Default order: lexical by name. */
+  list(repository: string, options?: TagListOptions): Promise<TagRecord[]>;
+  delete(repository: string, tag: string): Promise<boolean>;
+  updateAttributes(repository: string, tag: string, patch: Partial<ChangeableAttributes>): Promise<TagRecord | undefined>;
+}
+
+export interface UploadRecord {
+  id: string;
+  repository: string;
+  /** Bytes received so far (mirrors the BlobStore upload size; the BlobStore is authoritative). */
+  size: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface UploadStore {
+  create(id: string, repository: string): Promise<UploadRecord>;
+  get(id: string): Promise<UploadRecord | undefined>;
+  touch(id: string, size: number): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  /** Sessions not touched since `before`. */
+  listStale(before: Date): Promise<UploadRecord[]>;
+}
+
+/**
+ * Registry-wide settings (the quarantine policy, anonymous pull, ...) as small JSON values
+ * under well-known keys. Unknown keys read as undefined.
+ */
+export interface SettingsStore {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: Date;
+  /** Principal name (or `system`). */
+  actor: string;
+  /** Dotted verb, e.g. `verdict.change`, `policy.change`, `user.create`. */
+  action: string;
+  /** What was acted on, e.g. `helloworld@sha256:...`, `user:alice`, `policy:quarantine`. */
+  target: string;
+  before?: unknown;
+  after?: unknown;
+  details?: unknown;
+  requestId?: string;
+}
+
+export interface AuditListOptions extends Page {
+  /** `last` is an entry id; entries come newest first. */
+  action?: string;
+  /** Prefix match on target (e.g. `helloworld@sha256:abc`). */
+  targetPrefix?: string;
+  actor?: string;
+}
+
+/** Append-only log of security-relevant changes. Entries are never updated or deleted. */
+export interface AuditStore {
+  append(entry: Omit<AuditEntry, 'id' | 'at'> & { at?: Date }): Promise<AuditEntry>;
+  list(options?: AuditListOptions): Promise<AuditEntry[]>;
+}
+
+/** The role objects. Modules add theirs here (identities, verdicts, webhooks, outbox...). */
+export interface StoreRoles {
+  repositories: RepositoryStore;
+  blobs: BlobLinkStore;
+  manifests: ManifestStore;
+  tags: TagStore;
+  uploads: UploadStore;
+  settings: SettingsStore;
+  audit: AuditStore;
+}
+
+export interface MetadataStore extends StoreRoles {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `fn` in one transaction; rolls back if it throws. Nested calls are not supported. */
+  transaction<T>(fn: (tx: StoreRoles) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+/**
+ * THE gate: the one place that decides whether held content is visible. Every read path
+ * (manifest GET/HEAD by tag or digest, blob GET/HEAD, cross-repository mounts, tag lists, the
+ * catalog, referrers, /acr/v1 lists and attributes, and the portal through those APIs) asks
+ * it. No handler decides visibility on its own.
+ *
+ * The rules are decisions.md "The gate". Refusals are RegistryErrors carrying a
+ * `Warning: 299` header that names the verdict.
+ */
+import type { AccessContext } from '../access/actions.ts';
+import type { Digest } from '../oci/digest.ts';
+import type { ManifestRecord, TagRecord } from '../metadata/metadata-store.ts';
+
+export type ReadMethod = 'GET' | 'HEAD';
+
+export interface Gate {
+  /**
+   * A manifest read. `via` is how the client named it. Resolves when allowed; throws
+   * MANIFEST_UNKNOWN (by tag, hidden) or IMAGE_QUARANTINED (by digest) otherwise.
+   */
+  checkManifestRead(access: AccessContext, manifest: ManifestRecord, via: 'tag' | 'digest', method: ReadMethod): Promise<void>;
+
+  /** A blob read from a repository. Throws IMAGE_QUARANTINED when only held manifests reach it. */
+  checkBlobRead(access: AccessContext, repository: string, digest: Digest, method: ReadMethod): Promise<void>;
+
+  /** Whether a cross-repository mount from `repository` may proceed (false: fall back to an upload session). */
+  canMount(access: AccessContext, repository: string, digest: Digest): Promise<boolean>;
+
+  /** Filters tags for lists (tags list, /acr/v1 _tags). Keeps order. */
+  visibleTags(access: AccessContext, repository: string, tags: TagRecord[]): Promise<TagRecord[]>;
+
+  /** Filters manifests for lists (referrers, /acr/v1 _manifests). Keeps order. */
+  visibleManifests(access: AccessContext, repository: string, manifests: ManifestRecord[]): Promise<ManifestRecord[]>;
+
+  /** Filters repository names for catalogs: a repository with nothing visible is left out. */
+  visibleRepositories(access: AccessContext, names: string[]): Promise<string[]>;
+}
+
+/** The gate with the quarantine policy off: everything is visible. Replaced by the policy-aware gate. */
+export function openGate(): Gate {
+  return {
+    checkManifestRead: async () => {},
+    checkBlobRead: async () => {},
+    canMount: async () => true,
+    visibleTags: async (_a, _r, tags) => tags,
+    visibleManifests: async (_a, _r, manifests) => manifests,
+    visibleRepositories: async (_a, names) => names,
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * The composition root: opens the stores and builds the services every module shares. Used by
+ * `lazaret serve` (src/main.ts) and by tests, so tests run exactly the production wiring.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { LazaretConfig } from './config/schema.ts';
+import type { MetadataStore } from './metadata/metadata-store.ts';
+import type { BlobStore } from './storage/blob-store.ts';
+import type { Gate } from './quarantine/gate.ts';
+import type { ManifestLifecycle } from './events/manifest-lifecycle.ts';
+import type { Authenticator } from './auth/authenticator.ts';
+import { openMetadataStore } from './metadata/open-metadata-store.ts';
+import { createFsBlobStore } from './storage/fs-blob-store.ts';
+import { openGate } from './quarantine/gate.ts';
+import { noLifecycle } from './events/manifest-lifecycle.ts';
+import { noAuthentication } from './auth/authenticator.ts';
+
+export interface Services {
+  config: LazaretConfig;
+  logger: Logger;
+  store: MetadataStore;
+  blobs: BlobStore;
+  gate: Gate;
+  lifecycle: ManifestLifecycle;
+  authenticator: Authenticator;
+  /** Background work (upload clean-up, webhook dispatch) started by `start`, stopped by `close`. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: LazaretConfig, logger: Logger): Promise<Services> {
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const store = await openMetadataStore(config, dataDir);
+  const blobs = createFsBlobStore(join(dataDir, 'blobs'));
+  const stoppers: (() => Promise<void> | void)[] = [];
+
+  if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every caller may push, pull and delete');
+
+  const services: Services = {
+    config,
+    logger,
+    store,
+    blobs,
+    gate: openGate(),
+    lifecycle: noLifecycle,
+    authenticator: noAuthentication(),
+    async start() {},
+    async close() {
+      for (const stop of stoppers.reverse()) await stop();
+      await store.close();
+    },
+  };
+  return services;
+}
