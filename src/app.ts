@@ -10,6 +10,8 @@ import { rewriteRepositoryPath } from './http/name-rewrite.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { installAuthHook } from './http/auth-hook.ts';
 import { registerDistributionRoutes } from './distribution/routes.ts';
+import { registerAcrRoutes } from './acr-api/routes.ts';
+import { registerManagementRoutes } from './management-api/routes.ts';
 import './http/request-context.ts';
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
@@ -35,6 +37,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   installErrorHandling(app);
   installAuthHook(app, services.authenticator);
 
+  // Each module in its own encapsulated scope: /v2 streams raw bodies, the APIs parse JSON.
   await app.register(async (scope) => registerDistributionRoutes(scope, services));
+  await app.register(async (scope) => registerAcrRoutes(scope, services));
+  await app.register(async (scope) => registerManagementRoutes(scope, services));
   return app;
 }

@@ -56,6 +56,8 @@ export interface ManifestLifecycle {
   deleted(tx: StoreRoles, event: ManifestDeleted): Promise<void>;
   repositoryDeleted(tx: StoreRoles, event: RepositoryDeleted): Promise<void>;
   released(tx: StoreRoles, event: ManifestReleased): Promise<void>;
+  /** An admin asked for a re-scan (quarantine rescan): raise `quarantine` for this manifest again. */
+  rescanRequested(tx: StoreRoles, event: ManifestPushed): Promise<void>;
 }
 
 /**
@@ -73,6 +75,7 @@ export function combineLifecycles(...listeners: ManifestLifecycle[]): ManifestLi
     async deleted(tx, e) { for (const l of listeners) await l.deleted(tx, e); },
     async repositoryDeleted(tx, e) { for (const l of listeners) await l.repositoryDeleted(tx, e); },
     async released(tx, e) { for (const l of listeners) await l.released(tx, e); },
+    async rescanRequested(tx, e) { for (const l of listeners) await l.rescanRequested(tx, e); },
   };
 }
 
@@ -81,4 +84,5 @@ export const noLifecycle: ManifestLifecycle = {
   deleted: async () => {},
   repositoryDeleted: async () => {},
   released: async () => {},
+  rescanRequested: async () => {},
 };

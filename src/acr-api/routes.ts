@@ -1,0 +1,14 @@
+/**
+ * /acr/v1: ACR's data-plane API (catalog, repository, tag and manifest attributes, verdicts).
+ * Shapes follow ../shared/spec/acr-reference.md section 3; each resource registers from its own file.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services.ts';
+
+type ResourceRegistration = (scope: FastifyInstance, services: Services) => Promise<void> | void;
+
+const RESOURCES: ResourceRegistration[] = [];
+
+export async function registerAcrRoutes(app: FastifyInstance, services: Services) {
+  for (const register of RESOURCES) await register(app, services);
+}
