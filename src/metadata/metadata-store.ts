@@ -18,6 +18,7 @@
  *   invariants and storage failures.
  */
 import type { Digest } from '../oci/digest.ts';
+import type { VerdictStore } from '../quarantine/verdicts.ts';
 
 export interface Page {
   /** Exclusive lower bound (the last item of the previous page). */
@@ -213,6 +214,8 @@ export interface StoreRoles {
   uploads: UploadStore;
   settings: SettingsStore;
   audit: AuditStore;
+  /** Quarantine verdicts (contract: src/quarantine/verdicts.ts). */
+  verdicts: VerdictStore;
 }
 
 export interface MetadataStore extends StoreRoles {

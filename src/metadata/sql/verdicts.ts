@@ -1,0 +1,147 @@
+/** The verdict role object (contract: src/quarantine/verdicts.ts) on Kysely, for both dialects. */
+import type { Kysely } from 'kysely';
+import type { Digest } from '../../oci/digest.ts';
+import type { Database } from '../tables/index.ts';
+import { atomically, MAX_PAGE } from './common.ts';
+import type {
+  ManifestVerdictRow,
+  QuarantineState,
+  VerdictRecord,
+  VerdictStore,
+} from '../../quarantine/verdicts.ts';
+
+/** Parameters per IN list: well under SQLite's and PostgreSQL's bind limits. */
+const CHUNK = 500;
+
+const chunks = <T>(items: T[]): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+};
+
+function toRecord(row: { repository: string; digest: string; state: string; details: string | null; updated_at: number | string; updated_by: string }): VerdictRecord {
+  return {
+    repository: row.repository,
+    digest: row.digest as Digest,
+    state: row.state as QuarantineState,
+    ...(row.details !== null ? { details: row.details } : {}),
+    updatedAt: new Date(Number(row.updated_at)),
+    updatedBy: row.updated_by,
+  };
+}
+
+/** Cursor of listManifests: created_at, repository and digest of the last row. */
+const encodeCursor = (r: ManifestVerdictRow) =>
+  Buffer.from(JSON.stringify([r.createdAt.getTime(), r.repository, r.digest])).toString('base64url');
+
+function decodeCursor(cursor: string): [number, string, string] | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 3 && Number.isFinite(v[0]) && typeof v[1] === 'string' && typeof v[2] === 'string') return v as [number, string, string];
+  } catch {
+    /* fall through */
+  }
+  return undefined;
+}
+
+export function createVerdictStore(db: Kysely<Database>): VerdictStore {
+  async function get(repository: string, digest: Digest) {
+    const row = await db.selectFrom('verdicts').selectAll().where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  return {
+    get,
+
+    async getMany(repository, digests) {
+      const out = new Map<Digest, VerdictRecord>();
+      for (const part of chunks([...new Set(digests)])) {
+        const rows = await db.selectFrom('verdicts').selectAll().where('repository', '=', repository).where('digest', 'in', part).execute();
+        for (const row of rows) out.set(row.digest as Digest, toRecord(row));
+      }
+      return out;
+    },
+
+    set: (input) => atomically(db, async (db) => {
+      const row = await db.selectFrom('verdicts').selectAll().where('repository', '=', input.repository).where('digest', '=', input.digest).executeTakeFirst();
+      const previous = row ? toRecord(row) : undefined;
+      const details = input.details === undefined ? (previous?.details ?? null) : input.details;
+      const at = (input.at ?? new Date()).getTime();
+      const values = { state: input.state, details, updated_at: at, updated_by: input.updatedBy };
+      await db
+        .insertInto('verdicts')
+        .values({ repository: input.repository, digest: input.digest, ...values })
+        .onConflict((oc) => oc.columns(['repository', 'digest']).doUpdateSet(values))
+        .execute();
+      const record = toRecord({ repository: input.repository, digest: input.digest, ...values });
+      return previous ? { record, previous } : { record };
+    }),
+
+    async listManifests(options = {}) {
+      const n = Math.max(1, Math.min(options.n ?? 100, MAX_PAGE));
+      let q = db
+        .selectFrom('manifests as m')
+        .leftJoin('verdicts as v', (j) => j.onRef('v.repository', '=', 'm.repository').onRef('v.digest', '=', 'm.digest'))
+        .select([
+          'm.repository', 'm.digest', 'm.media_type', 'm.size', 'm.created_at',
+          'v.state', 'v.details', 'v.updated_at', 'v.updated_by',
+        ]);
+      if (options.repository !== undefined) q = q.where('m.repository', '=', options.repository);
+      if (options.states && options.states.length > 0) {
+        const named = options.states.filter((s): s is QuarantineState => s !== 'absent');
+        const absent = options.states.includes('absent');
+        q = q.where((eb) => {
+          const ors = [];
+          if (named.length > 0) ors.push(eb('v.state', 'in', named));
+          if (absent) ors.push(eb('v.state', 'is', null));
+          return eb.or(ors);
+        });
+      }
+      if (options.last !== undefined) {
+        const c = decodeCursor(options.last);
+        if (c) q = q.where((eb) => eb(eb.refTuple('m.created_at', 'm.repository', 'm.digest'), '>', eb.tuple(c[0], c[1], c[2])));
+      }
+      const rows = await q.orderBy('m.created_at').orderBy('m.repository').orderBy('m.digest').limit(n + 1).execute();
+      const out: ManifestVerdictRow[] = rows.slice(0, n).map((r) => ({
+        repository: r.repository,
+        digest: r.digest as Digest,
+        mediaType: r.media_type,
+        size: Number(r.size),
+        createdAt: new Date(Number(r.created_at)),
+        ...(r.state !== null ? { state: r.state as QuarantineState } : {}),
+        ...(r.details !== null ? { details: r.details } : {}),
+        ...(r.updated_at !== null ? { updatedAt: new Date(Number(r.updated_at)) } : {}),
+        ...(r.updated_by !== null ? { updatedBy: r.updated_by } : {}),
+      }));
+      return rows.length > n ? { rows: out, next: encodeCursor(out[out.length - 1]!) } : { rows: out };
+    },
+
+    async repositoriesWithReleased(names) {
+      const out = new Set<string>();
+      for (const part of chunks([...new Set(names)])) {
+        const rows = await db
+          .selectFrom('manifests as m')
+          .innerJoin('verdicts as v', (j) => j.onRef('v.repository', '=', 'm.repository').onRef('v.digest', '=', 'm.digest'))
+          .select('m.repository')
+          .distinct()
+          .where('v.state', '=', 'Passed')
+          .where('m.repository', 'in', part)
+          .execute();
+        for (const r of rows) out.add(r.repository);
+      }
+      return out;
+    },
+
+    async counts() {
+      const rows = await db
+        .selectFrom('manifests as m')
+        .leftJoin('verdicts as v', (j) => j.onRef('v.repository', '=', 'm.repository').onRef('v.digest', '=', 'm.digest'))
+        .select((eb) => ['v.state', eb.fn.countAll<number | string>().as('count')])
+        .groupBy('v.state')
+        .execute();
+      const out: Record<QuarantineState | 'absent', number> = { Quarantined: 0, Passed: 0, Failed: 0, absent: 0 };
+      for (const r of rows) out[(r.state ?? 'absent') as QuarantineState | 'absent'] += Number(r.count);
+      return out;
+    },
+  };
+}

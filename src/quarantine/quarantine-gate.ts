@@ -1,0 +1,128 @@
+/**
+ * The policy-aware gate (contract: gate.ts; rules: decisions.md "The gate", as implemented in
+ * docs/quarantine.md). One function per read path; each one answers in this order:
+ *
+ * 1. policy disabled                      -> allowed (one cached boolean, no query)
+ * 2. quarantine_read or quarantine_write  -> allowed (no query)
+ * 3. HEAD by a principal with push        -> allowed (so pushing never breaks; no bytes leave)
+ * 4. released (verdict Passed)            -> allowed
+ * 5. otherwise refused: manifests by tag look absent (404 MANIFEST_UNKNOWN), by digest and
+ *    blobs answer 403 IMAGE_QUARANTINED; lists leave the item out.
+ *
+ * Every refusal carries `Warning: 299 - "..."` naming the verdict (absent, Quarantined or
+ * Failed), so a person can tell "held" from "missing".
+ *
+ * Each manifest is judged on its own verdict: an index's verdict does not release its child
+ * manifests, and a blob is released only when a released manifest of the same repository
+ * references it directly (config or layer). A multi-arch image therefore needs every child
+ * passed, which the scanner sees anyway because each child push raises its own `quarantine`
+ * event. A blob no manifest of the repository references is refused while the policy is on.
+ */
+import type { AccessContext } from '../access/actions.ts';
+import type { Digest } from '../oci/digest.ts';
+import type { ManifestStore } from '../metadata/metadata-store.ts';
+import { registryError, type RegistryError } from '../errors/registry-error.ts';
+import type { Gate } from './gate.ts';
+import type { PolicyCache } from './policy.ts';
+import type { QuarantineState, VerdictStore } from './verdicts.ts';
+
+export interface QuarantineGateOptions {
+  policy: PolicyCache;
+  /** Read-only role objects outside any transaction (services.store). */
+  store: { verdicts: VerdictStore; manifests: Pick<ManifestStore, 'referencingBlob'> };
+}
+
+/** True when the principal may see held content of `repository`. */
+export function canReadHeld(access: AccessContext, repository: string): boolean {
+  return access.can(repository, 'quarantine_read') || access.can(repository, 'quarantine_write');
+}
+
+const describe = (state: QuarantineState | undefined) =>
+  state === undefined ? 'it has no verdict yet (never scanned)' : `its quarantineState is ${state}`;
+
+/** The Warning header of a refusal. Only ASCII, no double quotes inside the quoted text. */
+export function holdWarning(subject: string, state: QuarantineState | undefined): Record<string, string> {
+  return { Warning: `299 - "${subject} is held by the quarantine policy: ${describe(state)}"` };
+}
+
+function manifestRefusal(via: 'tag' | 'digest', state: QuarantineState | undefined): RegistryError {
+  const headers = holdWarning('the image', state);
+  return via === 'tag'
+    ? registryError('MANIFEST_UNKNOWN', undefined, undefined, headers)
+    : registryError('IMAGE_QUARANTINED', undefined, undefined, headers);
+}
+
+export function createQuarantineGate(options: QuarantineGateOptions): Gate {
+  const { policy, store } = options;
+
+  async function blobHeldState(repository: string, digest: Digest): Promise<{ released: boolean; referenced: boolean; state?: QuarantineState }> {
+    const referencing = await store.manifests.referencingBlob(repository, digest);
+    if (referencing.length === 0) return { released: false, referenced: false };
+    const verdicts = await store.verdicts.getMany(repository, referencing);
+    let state: QuarantineState | undefined;
+    for (const d of referencing) {
+      const v = verdicts.get(d);
+      if (v?.state === 'Passed') return { released: true, referenced: true };
+      // Name the "most final" verdict among the holders: Failed says more than Quarantined.
+      if (v && (state === undefined || v.state === 'Failed')) state = v.state;
+    }
+    return { released: false, referenced: true, state };
+  }
+
+  async function releasedSet(repository: string, digests: Digest[]): Promise<Set<Digest>> {
+    const unique = [...new Set(digests)];
+    if (unique.length === 0) return new Set();
+    const verdicts = await store.verdicts.getMany(repository, unique);
+    return new Set(unique.filter((d) => verdicts.get(d)?.state === 'Passed'));
+  }
+
+  return {
+    async checkManifestRead(access, manifest, via, method) {
+      if (!(await policy.enabled())) return;
+      if (canReadHeld(access, manifest.repository)) return;
+      if (method === 'HEAD' && access.can(manifest.repository, 'push')) return;
+      const verdict = await store.verdicts.get(manifest.repository, manifest.digest);
+      if (verdict?.state === 'Passed') return;
+      throw manifestRefusal(via, verdict?.state);
+    },
+
+    async checkBlobRead(access, repository, digest, method) {
+      if (!(await policy.enabled())) return;
+      if (canReadHeld(access, repository)) return;
+      if (method === 'HEAD' && access.can(repository, 'push')) return;
+      const held = await blobHeldState(repository, digest);
+      if (held.released) return;
+      const headers = !held.referenced
+        ? { Warning: '299 - "the blob is held by the quarantine policy: no released manifest references it"' }
+        : holdWarning('the blob', held.state);
+      throw registryError('IMAGE_QUARANTINED', undefined, undefined, headers);
+    },
+
+    async canMount(access, repository, digest) {
+      const reader = canReadHeld(access, repository);
+      if (!reader && !access.can(repository, 'pull')) return false;
+      if (!(await policy.enabled()) || reader) return true;
+      return (await blobHeldState(repository, digest)).released;
+    },
+
+    async visibleTags(access, repository, tags) {
+      if (tags.length === 0 || !(await policy.enabled()) || canReadHeld(access, repository)) return tags;
+      const released = await releasedSet(repository, tags.map((t) => t.digest));
+      return tags.filter((t) => released.has(t.digest));
+    },
+
+    async visibleManifests(access, repository, manifests) {
+      if (manifests.length === 0 || !(await policy.enabled()) || canReadHeld(access, repository)) return manifests;
+      const released = await releasedSet(repository, manifests.map((m) => m.digest));
+      return manifests.filter((m) => released.has(m.digest));
+    },
+
+    async visibleRepositories(access, names) {
+      if (names.length === 0 || !(await policy.enabled())) return names;
+      const unsure = names.filter((n) => !canReadHeld(access, n));
+      if (unsure.length === 0) return names;
+      const withReleased = await store.verdicts.repositoriesWithReleased(unsure);
+      return names.filter((n) => canReadHeld(access, n) || withReleased.has(n));
+    },
+  };
+}

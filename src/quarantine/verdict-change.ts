@@ -1,0 +1,86 @@
+/**
+ * Changing a verdict: the one function the PATCH on /acr/v1 and the bulk operations
+ * (grandfather) call, inside the caller's transaction. It validates, stores, audits
+ * (`verdict.change`: who, when, old, new, details, request id) and, on a change to `Passed`,
+ * tells the lifecycle (events raises the deferred `push` events) in the same transaction.
+ */
+import type { ManifestLifecycle, RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { ManifestRecord, StoreRoles } from '../metadata/metadata-store.ts';
+import { registryError } from '../errors/registry-error.ts';
+import { checkQuarantineDetails } from './details-schema.ts';
+import { isQuarantineState, QUARANTINE_STATES, type QuarantineState, type VerdictRecord } from './verdicts.ts';
+
+/** Validates request fields; throws BAD_REQUEST naming the field. */
+export function parseVerdictFields(body: { quarantineState?: unknown; quarantineDetails?: unknown }): {
+  state?: QuarantineState;
+  details?: string;
+} {
+  const out: { state?: QuarantineState; details?: string } = {};
+  if (body.quarantineState !== undefined) {
+    if (!isQuarantineState(body.quarantineState)) {
+      throw registryError('BAD_REQUEST', `quarantineState must be one of ${QUARANTINE_STATES.join(', ')} (got ${JSON.stringify(body.quarantineState)})`, { field: 'quarantineState' });
+    }
+    out.state = body.quarantineState;
+  }
+  if (body.quarantineDetails !== undefined) {
+    if (typeof body.quarantineDetails !== 'string') {
+      throw registryError('BAD_REQUEST', 'quarantineDetails must be a string holding JSON', { field: 'quarantineDetails' });
+    }
+    const check = checkQuarantineDetails(body.quarantineDetails);
+    if (!check.ok) throw registryError('BAD_REQUEST', `${check.field} ${check.problem}`, { field: check.field });
+    out.details = body.quarantineDetails;
+  }
+  return out;
+}
+
+export interface VerdictChange {
+  manifest: ManifestRecord;
+  /** New state; undefined keeps the current one (details-only change). */
+  state?: QuarantineState;
+  /** New details; undefined keeps the stored ones. */
+  details?: string;
+  /** Extra audit text (bulk operations say what they were). */
+  note?: string;
+  request: RequestFacts;
+}
+
+/**
+ * Applies a change. A details-only change of a manifest without a verdict is refused (there
+ * is no state to attach details to). Returns the stored verdict, or the current one unchanged
+ * when the change is a no-op.
+ */
+export async function changeVerdict(tx: StoreRoles, lifecycle: ManifestLifecycle, change: VerdictChange): Promise<VerdictRecord> {
+  const { manifest, request } = change;
+  const current = await tx.verdicts.get(manifest.repository, manifest.digest);
+  const state = change.state ?? current?.state;
+  if (!state) {
+    throw registryError('BAD_REQUEST', 'quarantineDetails needs a quarantineState: the manifest has no verdict yet', { field: 'quarantineState' });
+  }
+  if (current && current.state === state && (change.details === undefined || change.details === current.details)) return current;
+  const { record, previous } = await tx.verdicts.set({
+    repository: manifest.repository,
+    digest: manifest.digest,
+    state,
+    ...(change.details !== undefined ? { details: change.details } : {}),
+    updatedBy: request.actor || 'anonymous',
+  });
+  await tx.audit.append({
+    actor: request.actor || 'anonymous',
+    action: 'verdict.change',
+    target: `${manifest.repository}@${manifest.digest}`,
+    before: previous ? { quarantineState: previous.state, quarantineDetails: previous.details ?? null } : null,
+    after: { quarantineState: record.state, quarantineDetails: record.details ?? null },
+    ...(change.note !== undefined ? { details: change.note } : {}),
+    requestId: request.id,
+  });
+  if (record.state === 'Passed' && previous?.state !== 'Passed') {
+    await lifecycle.released(tx, {
+      repository: manifest.repository,
+      digest: manifest.digest,
+      mediaType: manifest.mediaType,
+      size: manifest.size,
+      request,
+    });
+  }
+  return record;
+}
