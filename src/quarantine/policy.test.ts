@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SettingsStore } from '../metadata/metadata-store.ts';
+import { createPolicyCache, POLICY_KEY, readPolicy } from './policy.ts';
+
+function settings() {
+  const values = new Map<string, unknown>();
+  let reads = 0;
+  const store: SettingsStore = {
+    get: async <T>(key: string) => (reads++, values.get(key) as T | undefined),
+    set: async (key, value) => void values.set(key, value),
+  };
+  return { store, values, reads: () => reads };
+}
+
+test('absent or unknown values read as disabled', async () => {
+  const s = settings();
+  assert.deepEqual(await readPolicy(s.store), { status: 'disabled' });
+  s.values.set(POLICY_KEY, { status: 'ENABLED' });
+  assert.deepEqual(await readPolicy(s.store), { status: 'disabled' });
+  s.values.set(POLICY_KEY, { status: 'enabled' });
+  assert.deepEqual(await readPolicy(s.store), { status: 'enabled' });
+});
+
+test('the cache reads once per ttl, sees another process after the ttl, and a local change at once', async () => {
+  const s = settings();
+  let clock = 0;
+  const cache = createPolicyCache({ settings: s.store, ttlMs: 1000, now: () => clock });
+  assert.equal(await cache.enabled(), false);
+  for (let i = 0; i < 100; i++) assert.equal(await cache.enabled(), false);
+  assert.equal(s.reads(), 1, 'one read for 101 requests');
+  // Another process enables it: visible once the copy is older than the ttl.
+  s.values.set(POLICY_KEY, { status: 'enabled' });
+  clock = 999;
+  assert.equal(await cache.enabled(), false);
+  clock = 1000;
+  assert.equal(await cache.enabled(), true);
+  // A local change invalidates: the very next call sees it.
+  s.values.set(POLICY_KEY, { status: 'disabled' });
+  cache.invalidate();
+  assert.equal(await cache.enabled(), false);
+});
+
+test('concurrent callers share one read; an invalidation during a read is not overwritten by the stale value', async () => {
+  const s = settings();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const slow: SettingsStore = { ...s.store, get: async <T>(k: string) => { await gate; return s.store.get<T>(k); } };
+  const cache = createPolicyCache({ settings: slow, ttlMs: 60_000 });
+  const a = cache.enabled();
+  const b = cache.enabled();
+  cache.invalidate();
+  s.values.set(POLICY_KEY, { status: 'enabled' });
+  release();
+  await Promise.all([a, b]);
+  assert.equal(s.reads(), 1);
+  assert.equal(await cache.enabled(), true, 'the read that raced the invalidation was not cached');
+});
