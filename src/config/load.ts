@@ -21,6 +21,13 @@ export const ENV_OVERRIDES: Record<string, string> = {
   LAZARET_ACCESS_TOKEN_TTL: 'auth.accessTokenTtlSeconds',
   LAZARET_REFRESH_TOKEN_TTL: 'auth.refreshTokenTtlSeconds',
   LAZARET_UPLOAD_STALE_AFTER: 'uploads.staleAfterSeconds',
+  LAZARET_EVENTS_ATTEMPT_TIMEOUT_MS: 'events.attemptTimeoutMs',
+  LAZARET_EVENTS_MAX_ATTEMPTS: 'events.maxAttempts',
+  LAZARET_EVENTS_BACKOFF_BASE_MS: 'events.backoffBaseMs',
+  LAZARET_EVENTS_BACKOFF_MAX_MS: 'events.backoffMaxMs',
+  LAZARET_EVENTS_POLL_INTERVAL_MS: 'events.pollIntervalMs',
+  LAZARET_EVENTS_CONCURRENCY: 'events.concurrency',
+  LAZARET_EVENTS_RETENTION_DAYS: 'events.retentionDays',
 };
 
 export class ConfigError extends Error {
@@ -63,7 +70,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
   for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    setPath(raw, path, /^\d+$/.test(value) && /Seconds|Ttl|After/i.test(path) ? Number(value) : value);
+    setPath(raw, path, /^\d+$/.test(value) && /Seconds|Ttl|After|^events\./i.test(path) ? Number(value) : value);
   }
   for (const [path, value] of Object.entries(options.overrides ?? {})) setPath(raw, path, value);
   return validateConfig(raw);

@@ -44,6 +44,24 @@ export const configSchema = z
         refreshTokenTtlSeconds: z.number().int().min(60).max(30 * 86400).default(3 * 3600),
       })
       .prefault({}),
+    /** Webhook delivery (src/events, docs/webhooks.md). */
+    events: z
+      .object({
+        /** Per-attempt timeout: connect, send and the response headers and body must finish within it. */
+        attemptTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+        /** Attempts before a delivery is marked failed (dead letter, kept for redelivery). */
+        maxAttempts: z.number().int().min(1).max(100).default(10),
+        /** Backoff before retry n is min(max, base * 2^(n-1)), with +-50% jitter. */
+        backoffBaseMs: z.number().int().min(10).max(3_600_000).default(5_000),
+        backoffMaxMs: z.number().int().min(10).max(86_400_000).default(15 * 60_000),
+        /** How often the dispatcher looks for due deliveries when nothing woke it. */
+        pollIntervalMs: z.number().int().min(10).max(600_000).default(2_000),
+        /** Deliveries in flight at once per registry process. */
+        concurrency: z.number().int().min(1).max(256).default(16),
+        /** Delivered deliveries (and their log) older than this are pruned; failed ones are kept. */
+        retentionDays: z.number().int().min(1).max(3650).default(30),
+      })
+      .prefault({}),
     uploads: z
       .object({
         /** Upload sessions idle for longer than this are removed with their temp data. */
