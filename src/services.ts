@@ -13,8 +13,10 @@ import type { ManifestLifecycle } from './events/manifest-lifecycle.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { openMetadataStore } from './metadata/open-metadata-store.ts';
 import { createFsBlobStore } from './storage/fs-blob-store.ts';
-import { openGate } from './quarantine/gate.ts';
-import { noLifecycle } from './events/manifest-lifecycle.ts';
+import { combineLifecycles } from './events/manifest-lifecycle.ts';
+import { createPolicyCache, type PolicyCache } from './quarantine/policy.ts';
+import { createQuarantineGate } from './quarantine/quarantine-gate.ts';
+import { createQuarantineLifecycle } from './quarantine/quarantine-lifecycle.ts';
 import { noAuthentication } from './auth/authenticator.ts';
 
 export interface Services {
@@ -23,6 +25,8 @@ export interface Services {
   store: MetadataStore;
   blobs: BlobStore;
   gate: Gate;
+  /** The quarantine policy as the gate sees it; management changes call `invalidate()` after commit. */
+  quarantinePolicy: PolicyCache;
   lifecycle: ManifestLifecycle;
   authenticator: Authenticator;
   /** Background work (upload clean-up, webhook dispatch) started by `start`, stopped by `close`. */
@@ -37,6 +41,8 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   const blobs = createFsBlobStore(join(dataDir, 'blobs'));
   const stoppers: (() => Promise<void> | void)[] = [];
 
+  const quarantinePolicy = createPolicyCache({ settings: store.settings });
+
   if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every caller may push, pull and delete');
 
   const services: Services = {
@@ -44,8 +50,10 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     logger,
     store,
     blobs,
-    gate: openGate(),
-    lifecycle: noLifecycle,
+    gate: createQuarantineGate({ policy: quarantinePolicy, store }),
+    quarantinePolicy,
+    // Quarantine FIRST: it assigns the push-time verdict that later listeners (events) ask about.
+    lifecycle: combineLifecycles(createQuarantineLifecycle()),
     authenticator: noAuthentication(),
     async start() {},
     async close() {
