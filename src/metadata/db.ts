@@ -1,0 +1,85 @@
+/**
+ * Kysely factories for the two dialects, and the migration runner.
+ *
+ * SQLite (better-sqlite3): WAL so readers never block the one writer; busy_timeout so a second
+ * process (a CLI next to the server) waits instead of failing with SQLITE_BUSY;
+ * synchronous=NORMAL, which in WAL mode is durable against process crashes and loses at most
+ * the last transactions on power loss (never corrupts); foreign_keys=ON for the cascades.
+ *
+ * PostgreSQL (pg Pool): int8 parsed to JS number (times are ms since the epoch, sizes are
+ * below 2^53), and an optional schema (search_path) so each test suite gets a fresh one.
+ */
+import Sqlite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import type { Database } from './tables/index.ts';
+import { migrations } from './migrations/index.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export function openSqlite(file: string): Kysely<Database> {
+  const database = new Sqlite(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** Schema to use (created when missing) via search_path; default: the server's default. */
+  schema?: string;
+  /** Pool size (default 10). */
+  max?: number;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+/** Per-pool type parsers (not pg's global registry, which every pg user shares). */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openPostgres(options: PostgresOptions): Promise<Kysely<Database>> {
+  const { schema } = options;
+  if (schema !== undefined && !SCHEMA_RE.test(schema)) throw new Error(`invalid PostgreSQL schema name: ${schema}`);
+  if (schema) {
+    // Created with a throwaway client: the pool's connections then start with it on their path.
+    const client = new pg.Client({ connectionString: options.connectionString });
+    await client.connect();
+    try {
+      await client.query(`create schema if not exists "${schema}"`);
+    } finally {
+      await client.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    types: pgTypes,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Runs every pending migration of src/metadata/migrations/index.ts; throws on failure. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const provider: MigrationProvider = {
+    async getMigrations() {
+      const out: Record<string, Migration> = {};
+      for (const [name, migration] of migrations) out[name] = migration;
+      return out;
+    },
+  };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message ?? error}`, { cause: error });
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * ManifestStore on SQL (contract: ../metadata-store.ts).
+ *
+ * A manifest is one `manifests` row plus its ordered `manifest_blobs` and `manifest_children`
+ * rows. Reads load the reference rows of a whole page with one query each (no N+1).
+ *
+ * Decision: `timeasc`/`timedesc` order by updatedAt (ACR's lastUpdateTime, what its SDK's
+ * LastUpdatedOn ordering means), ties broken by digest; `last` is always the digest of the
+ * previous page's last record. When that manifest is gone (deleted between pages) a time-ordered
+ * page is empty: its position cannot be known.
+ */
+import type { Digest } from '../../oci/digest.ts';
+import type { ManifestInput, ManifestRecord, ManifestStore } from '../metadata-store.ts';
+import type { ManifestsTable } from '../tables/index.ts';
+import { atomically, attributeColumns, attributesOf, ensureRepository, pageSize, type Db } from './common.ts';
+
+type Row = ManifestsTable;
+
+/** Loads the blob and child references of `rows` (one repository) and builds records. */
+async function toRecords(db: Db, repository: string, rows: Row[]): Promise<ManifestRecord[]> {
+  if (rows.length === 0) return [];
+  const digests = rows.map((r) => r.digest);
+  const [blobs, children] = await Promise.all([
+    db
+      .selectFrom('manifest_blobs')
+      .select(['manifest', 'blob'])
+      .where('repository', '=', repository)
+      .where('manifest', 'in', digests)
+      .orderBy('manifest')
+      .orderBy('position')
+      .execute(),
+    db
+      .selectFrom('manifest_children')
+      .select(['manifest', 'child', 'architecture', 'os'])
+      .where('repository', '=', repository)
+      .where('manifest', 'in', digests)
+      .orderBy('manifest')
+      .orderBy('position')
+      .execute(),
+  ]);
+  const blobsOf = new Map<string, Digest[]>();
+  for (const b of blobs) {
+    let list = blobsOf.get(b.manifest);
+    if (!list) blobsOf.set(b.manifest, (list = []));
+    list.push(b.blob as Digest);
+  }
+  const childrenOf = new Map<string, ManifestRecord['children']>();
+  for (const c of children) {
+    let list = childrenOf.get(c.manifest);
+    if (!list) childrenOf.set(c.manifest, (list = []));
+    list.push({
+      digest: c.child as Digest,
+      ...(c.architecture !== null ? { architecture: c.architecture } : {}),
+      ...(c.os !== null ? { os: c.os } : {}),
+    });
+  }
+  return rows.map((row) => {
+    const record: ManifestRecord = {
+      repository: row.repository,
+      digest: row.digest as Digest,
+      mediaType: row.media_type,
+      size: row.size,
+      imageSize: row.image_size,
+      blobs: blobsOf.get(row.digest) ?? [],
+      children: childrenOf.get(row.digest) ?? [],
+      createdAt: new Date(row.created_at),
+      updatedAt: new Date(row.updated_at),
+      ...attributesOf(row),
+    };
+    if (row.artifact_type !== null) record.artifactType = row.artifact_type;
+    if (row.subject !== null) record.subject = row.subject as Digest;
+    if (row.config_digest !== null) record.configDigest = row.config_digest as Digest;
+    if (row.config_media_type !== null) record.configMediaType = row.config_media_type;
+    if (row.architecture !== null) record.architecture = row.architecture;
+    if (row.os !== null) record.os = row.os;
+    if (row.annotations !== null) record.annotations = JSON.parse(row.annotations);
+    return record;
+  });
+}
+
+function rowOf(repository: string, m: ManifestInput, now: number): Row {
+  return {
+    repository,
+    digest: m.digest,
+    media_type: m.mediaType,
+    size: m.size,
+    artifact_type: m.artifactType ?? null,
+    subject: m.subject ?? null,
+    config_digest: m.configDigest ?? null,
+    config_media_type: m.configMediaType ?? null,
+    architecture: m.architecture ?? null,
+    os: m.os ?? null,
+    image_size: m.imageSize,
+    annotations: m.annotations && Object.keys(m.annotations).length > 0 ? JSON.stringify(m.annotations) : null,
+    delete_enabled: 1,
+    write_enabled: 1,
+    read_enabled: 1,
+    list_enabled: 1,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+export function createManifestStore(db: Db): ManifestStore {
+  const getRow = (d: Db, repository: string, digest: string) =>
+    d.selectFrom('manifests').selectAll().where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
+
+  const get = async (repository: string, digest: Digest) => {
+    const row = await getRow(db, repository, digest);
+    return row ? (await toRecords(db, repository, [row]))[0] : undefined;
+  };
+
+  const distinctDigests = async (rows: Promise<{ manifest: string }[]>) => [...new Set((await rows).map((r) => r.manifest as Digest))];
+
+  return {
+    get,
+
+    async put(repository, manifest) {
+      const now = Date.now();
+      const created = await atomically(db, async (tx) => {
+        await ensureRepository(tx, repository, now);
+        // ON CONFLICT DO NOTHING makes concurrent pushes of one digest safe on PostgreSQL:
+        // exactly one inserts (and writes the references), the others refresh updatedAt.
+        const inserted = await tx
+          .insertInto('manifests')
+          .values(rowOf(repository, manifest, now))
+          .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+          .executeTakeFirst();
+        const isNew = Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
+        if (isNew) {
+          if (manifest.blobs.length > 0) {
+            await tx
+              .insertInto('manifest_blobs')
+              .values(manifest.blobs.map((blob, position) => ({ repository, manifest: manifest.digest, position, blob })))
+              .execute();
+          }
+          if (manifest.children.length > 0) {
+            await tx
+              .insertInto('manifest_children')
+              .values(
+                manifest.children.map((c, position) => ({
+                  repository,
+                  manifest: manifest.digest,
+                  position,
+                  child: c.digest,
+                  architecture: c.architecture ?? null,
+                  os: c.os ?? null,
+                })),
+              )
+              .execute();
+          }
+        } else {
+          await tx.updateTable('manifests').set({ updated_at: now }).where('repository', '=', repository).where('digest', '=', manifest.digest).execute();
+        }
+        await tx.updateTable('repositories').set({ updated_at: now }).where('name', '=', repository).execute();
+        return isNew;
+      });
+      return { created, record: (await get(repository, manifest.digest))! };
+    },
+
+    async list(repository, options = {}) {
+      const n = pageSize(options);
+      if (n === 0) return [];
+      const order = options.orderBy ?? 'none';
+      let q = db.selectFrom('manifests').selectAll().where('repository', '=', repository).limit(n);
+      if (order === 'none') {
+        q = q.orderBy('digest');
+        if (options.last !== undefined) q = q.where('digest', '>', options.last);
+      } else {
+        const dir = order === 'timeasc' ? 'asc' : 'desc';
+        const cmp = order === 'timeasc' ? '>' : '<';
+        q = q.orderBy('updated_at', dir).orderBy('digest', dir);
+        if (options.last !== undefined) {
+          const cursor = await getRow(db, repository, options.last);
+          if (!cursor) return [];
+          q = q.where((eb) =>
+            eb.or([
+              eb('updated_at', cmp, cursor.updated_at),
+              eb.and([eb('updated_at', '=', cursor.updated_at), eb('digest', cmp, cursor.digest)]),
+            ]),
+          );
+        }
+      }
+      return toRecords(db, repository, await q.execute());
+    },
+
+    async delete(repository, digest) {
+      return atomically(db, async (tx) => {
+        const row = await tx.selectFrom('manifests').select('digest').where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
+        if (!row) return undefined;
+        const tags = await tx.selectFrom('tags').select('name').where('repository', '=', repository).where('digest', '=', digest).orderBy('name').execute();
+        await tx.deleteFrom('tags').where('repository', '=', repository).where('digest', '=', digest).execute();
+        await tx.deleteFrom('manifest_blobs').where('repository', '=', repository).where('manifest', '=', digest).execute();
+        await tx.deleteFrom('manifest_children').where('repository', '=', repository).where('manifest', '=', digest).execute();
+        await tx.deleteFrom('manifests').where('repository', '=', repository).where('digest', '=', digest).execute();
+        return { tags: tags.map((t) => t.name) };
+      });
+    },
+
+    async updateAttributes(repository, digest, patch) {
+      const columns = attributeColumns(patch);
+      if (Object.keys(columns).length > 0) {
+        await db.updateTable('manifests').set({ ...columns, updated_at: Date.now() }).where('repository', '=', repository).where('digest', '=', digest).execute();
+      }
+      return get(repository, digest);
+    },
+
+    async referrers(repository, subject, artifactType) {
+      let q = db.selectFrom('manifests').selectAll().where('repository', '=', repository).where('subject', '=', subject).orderBy('digest');
+      if (artifactType !== undefined) q = q.where('artifact_type', '=', artifactType);
+      return toRecords(db, repository, await q.execute());
+    },
+
+    referencingBlob(repository, blob) {
+      return distinctDigests(
+        db.selectFrom('manifest_blobs').select('manifest').distinct().where('repository', '=', repository).where('blob', '=', blob).orderBy('manifest').execute(),
+      );
+    },
+
+    parentsOf(repository, child) {
+      return distinctDigests(
+        db.selectFrom('manifest_children').select('manifest').distinct().where('repository', '=', repository).where('child', '=', child).orderBy('manifest').execute(),
+      );
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * TagStore on SQL (contract: ../metadata-store.ts).
+ *
+ * Decision: as for manifests, `timeasc`/`timedesc` order by updatedAt (ACR's lastUpdateTime;
+ * a moved tag counts as updated), ties by name; `last` is the previous page's last tag name.
+ * A moved tag keeps its createdAt and its changeable attributes.
+ */
+import type { Digest } from '../../oci/digest.ts';
+import type { TagRecord, TagStore } from '../metadata-store.ts';
+import type { TagsTable } from '../tables/index.ts';
+import { atomically, attributeColumns, attributesOf, pageSize, type Db } from './common.ts';
+
+const toRecord = (row: TagsTable): TagRecord => ({
+  repository: row.repository,
+  name: row.name,
+  digest: row.digest as Digest,
+  createdAt: new Date(row.created_at),
+  updatedAt: new Date(row.updated_at),
+  ...attributesOf(row),
+});
+
+export function createTagStore(db: Db): TagStore {
+  const getRow = (d: Db, repository: string, tag: string) =>
+    d.selectFrom('tags').selectAll().where('repository', '=', repository).where('name', '=', tag).executeTakeFirst();
+
+  const get = async (repository: string, tag: string) => {
+    const row = await getRow(db, repository, tag);
+    return row && toRecord(row);
+  };
+
+  return {
+    get,
+
+    async put(repository, tag, digest) {
+      const now = Date.now();
+      return atomically(db, async (tx) => {
+        const existing = await getRow(tx, repository, tag);
+        // Upsert rather than insert-or-update: two concurrent first pushes of a tag on
+        // PostgreSQL must not fail with a unique violation.
+        await tx
+          .insertInto('tags')
+          .values({ repository, name: tag, digest, created_at: now, updated_at: now, delete_enabled: 1, write_enabled: 1, read_enabled: 1, list_enabled: 1 })
+          .onConflict((oc) => oc.columns(['repository', 'name']).doUpdateSet({ digest, updated_at: now }))
+          .execute();
+        await tx.updateTable('repositories').set({ updated_at: now }).where('name', '=', repository).execute();
+        return existing ? { previous: existing.digest as Digest } : {};
+      });
+    },
+
+    async list(repository, options = {}) {
+      const n = pageSize(options);
+      if (n === 0) return [];
+      const order = options.orderBy ?? 'none';
+      let q = db.selectFrom('tags').selectAll().where('repository', '=', repository).limit(n);
+      if (options.digest !== undefined) q = q.where('digest', '=', options.digest);
+      if (order === 'none') {
+        q = q.orderBy('name');
+        if (options.last !== undefined) q = q.where('name', '>', options.last);
+      } else {
+        const dir = order === 'timeasc' ? 'asc' : 'desc';
+        const cmp = order === 'timeasc' ? '>' : '<';
+        q = q.orderBy('updated_at', dir).orderBy('name', dir);
+        if (options.last !== undefined) {
+          const cursor = await getRow(db, repository, options.last);
+          if (!cursor) return [];
+          q = q.where((eb) =>
+            eb.or([
+              eb('updated_at', cmp, cursor.updated_at),
+              eb.and([eb('updated_at', '=', cursor.updated_at), eb('name', cmp, cursor.name)]),
+            ]),
+          );
+        }
+      }
+      return (await q.execute()).map(toRecord);
+    },
+
+    async delete(repository, tag) {
+      const r = await db.deleteFrom('tags').where('repository', '=', repository).where('name', '=', tag).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+
+    async updateAttributes(repository, tag, patch) {
+      const columns = attributeColumns(patch);
+      if (Object.keys(columns).length > 0) {
+        await db.updateTable('tags').set({ ...columns, updated_at: Date.now() }).where('repository', '=', repository).where('name', '=', tag).execute();
+      }
+      return get(repository, tag);
+    },
+  };
+}
