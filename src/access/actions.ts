@@ -31,8 +31,14 @@ export type RouteAccess =
   | { kind: 'public' }
   /** Any authenticated principal (or anonymous when anonymous pull is on): /v2/ ping. */
   | { kind: 'authenticated' }
-  /** A repository action on the repository named by the route's `name` param. */
-  | { kind: 'repository'; action: RepositoryAction }
+  /**
+   * A repository action on the repository named by the route's `name` param. `anyOf` lists
+   * further actions that ALSO satisfy the route (any one suffices); challenges still name
+   * `action`. Used where the body decides what is needed and the handler checks it: the
+   * /acr/v1 manifest PATCH accepts `metadata_write` (changeable attributes) or
+   * `quarantine_write` (verdicts; a scanner's pull,push token carries it, decisions.md "Verdicts").
+   */
+  | { kind: 'repository'; action: RepositoryAction; anyOf?: readonly RepositoryAction[] }
   | { kind: 'registry'; action: RegistryAction };
 
 export type PrincipalKind = 'anonymous' | 'user' | 'token' | 'federated';
