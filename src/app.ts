@@ -12,6 +12,7 @@ import { installAuthHook } from './http/auth-hook.ts';
 import { registerDistributionRoutes } from './distribution/routes.ts';
 import { registerAcrRoutes } from './acr-api/routes.ts';
 import { registerManagementRoutes } from './management-api/routes.ts';
+import { registerPortalRoutes } from './portal/routes.ts';
 import './http/request-context.ts';
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
@@ -41,5 +42,6 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(async (scope) => registerDistributionRoutes(scope, services));
   await app.register(async (scope) => registerAcrRoutes(scope, services));
   await app.register(async (scope) => registerManagementRoutes(scope, services));
+  await app.register(async (scope) => registerPortalRoutes(scope, services));
   return app;
 }

@@ -1,0 +1,248 @@
+/**
+ * The portal's one way to call the registry. It speaks only the public APIs (/acr/v1, /v2,
+ * /api/v1, /oauth2), with the signed-in identity's credentials, so the registry's gate decides
+ * what the portal may show: the portal never filters anything for security itself.
+ *
+ * Authentication follows the Docker token flow: a request goes out with a cached bearer token
+ * for its scope hint (or none); a 401 carrying `WWW-Authenticate: Bearer realm=...,scope=...`
+ * makes us ask the realm for a token for that scope with Basic credentials, then retry once.
+ * Management calls (/api/v1) accept Basic directly, so they are sent with Basic at once.
+ */
+import {
+  cacheToken,
+  cachedToken,
+  currentCredentials,
+  currentGeneration,
+  forgetToken,
+  isAuthOff,
+} from './session.ts';
+
+export interface ErrorEntry {
+  code: string;
+  message: string;
+  detail?: unknown;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errors: ErrorEntry[],
+    readonly warning: string | null = null,
+  ) {
+    super(errors.map((e) => `${e.code}: ${e.message}`).join('; ') || `HTTP ${status}`);
+  }
+  get code(): string {
+    return this.errors[0]?.code ?? `HTTP_${this.status}`;
+  }
+}
+
+/** Thrown when an answer arrives after the user signed out or switched identity. */
+export class StaleSessionError extends Error {
+  constructor() {
+    super('the session changed while this request was in flight');
+  }
+}
+
+export interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/** Parses `Bearer realm="...",service="...",scope="...",error="..."` (quoted values may hold commas). */
+export function parseChallenge(header: string | null): Challenge | null {
+  if (!header) return null;
+  const match = /^\s*(\w+)\s*(.*)$/s.exec(header);
+  if (!match) return null;
+  const params: Record<string, string> = {};
+  const re = /(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
+  for (let m = re.exec(match[2]!); m; m = re.exec(match[2]!)) {
+    params[m[1]!.toLowerCase()] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
+  }
+  return { scheme: match[1]!.toLowerCase(), params };
+}
+
+function basicHeader(): string | null {
+  const c = currentCredentials();
+  if (!c) return null;
+  const bytes = new TextEncoder().encode(`${c.username}:${c.password}`);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return `Basic ${btoa(binary)}`;
+}
+
+function jwtExpiry(token: string): number {
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const json = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number };
+    if (typeof json.exp === 'number') return json.exp * 1000;
+  } catch {
+    /* opaque token: fall through */
+  }
+  return Date.now() + 60_000;
+}
+
+let serviceName: string | null = null;
+let realmPath = '/oauth2/token';
+
+/** Asks the token endpoint for `scope`; throws ApiError 401 on bad credentials. */
+export async function fetchToken(scope: string, service = serviceName): Promise<string> {
+  const hit = cachedToken(scope);
+  if (hit) return hit;
+  const generation = currentGeneration();
+  const query = new URLSearchParams();
+  if (service) query.set('service', service);
+  for (const s of scope.split(' ').filter(Boolean)) query.append('scope', s);
+  const basic = basicHeader();
+  const response = await fetch(`${realmPath}?${query}`, {
+    headers: basic ? { Authorization: basic } : {},
+    credentials: 'omit',
+    cache: 'no-store',
+  });
+  if (generation !== currentGeneration()) throw new StaleSessionError();
+  if (!response.ok) throw await toApiError(response);
+  const body = (await response.json()) as { access_token?: string; token?: string; expires_in?: number };
+  const token = body.access_token ?? body.token;
+  if (!token) throw new ApiError(500, [{ code: 'BAD_TOKEN_RESPONSE', message: 'the token endpoint returned no token' }]);
+  const expiresAt = body.expires_in ? Date.now() + body.expires_in * 1000 : jwtExpiry(token);
+  cacheToken(scope, token, expiresAt);
+  return token;
+}
+
+export function rememberChallenge(challenge: Challenge | null) {
+  if (!challenge || challenge.scheme !== 'bearer') return;
+  if (challenge.params.service) serviceName = challenge.params.service;
+  if (challenge.params.realm) {
+    // Only the path is used: the portal talks to its own origin (CSP connect-src 'self'),
+    // even when baseUrl names a different public host.
+    try {
+      realmPath = new URL(challenge.params.realm, location.origin).pathname;
+    } catch {
+      /* keep the default */
+    }
+  }
+}
+
+export async function toApiError(response: Response): Promise<ApiError> {
+  const warning = response.headers.get('Warning');
+  let errors: ErrorEntry[] = [];
+  try {
+    const body = (await response.json()) as { errors?: ErrorEntry[]; message?: string; title?: string; detail?: string };
+    if (Array.isArray(body.errors)) errors = body.errors;
+    else if (body.message || body.title) errors = [{ code: `HTTP_${response.status}`, message: body.message ?? body.title ?? '', detail: body.detail }];
+  } catch {
+    /* not JSON */
+  }
+  if (errors.length === 0) errors = [{ code: `HTTP_${response.status}`, message: response.statusText || 'request failed' }];
+  return new ApiError(response.status, errors, warning);
+}
+
+export interface RequestOptions {
+  method?: string;
+  /** A Docker scope to fetch a bearer token for before the first attempt, e.g. `registry:catalog:*`. */
+  scope?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Return the raw Response instead of parsing JSON (for headers such as Link). */
+  raw?: boolean;
+}
+
+export interface RawResult<T> {
+  data: T;
+  response: Response;
+}
+
+/** Performs one API call and returns its parsed JSON body (or null for empty bodies). */
+export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const { data } = await apiRaw<T>(path, options);
+  return data;
+}
+
+export async function apiRaw<T>(path: string, options: RequestOptions = {}): Promise<RawResult<T>> {
+  const generation = currentGeneration();
+  const method = options.method ?? 'GET';
+  const management = path.startsWith('/api/');
+  const send = async (authorization: string | null) => {
+    const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+    if (authorization) headers.Authorization = authorization;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers['Content-Type'] ??= 'application/json';
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    }
+    return fetch(path, { method, headers, body, credentials: 'omit', cache: 'no-store' });
+  };
+
+  let authorization: string | null = null;
+  if (!isAuthOff()) {
+    if (management) authorization = basicHeader();
+    else if (options.scope) authorization = `Bearer ${await fetchToken(options.scope)}`;
+  }
+  let response = await send(authorization);
+  if (response.status === 401 && !isAuthOff()) {
+    const challenge = parseChallenge(response.headers.get('WWW-Authenticate'));
+    rememberChallenge(challenge);
+    if (challenge?.scheme === 'bearer' && challenge.params.scope) {
+      if (options.scope) forgetToken(options.scope);
+      const scope = challenge.params.scope;
+      response = await send(`Bearer ${await fetchToken(scope)}`);
+    } else if (!management && basicHeader()) {
+      response = await send(basicHeader());
+    }
+  }
+  if (generation !== currentGeneration()) throw new StaleSessionError();
+  if (!response.ok) throw await toApiError(response);
+  if (options.raw) return { data: null as T, response };
+  const text = await response.text();
+  const data = (text ? JSON.parse(text) : null) as T;
+  return { data, response };
+}
+
+/** Extracts the `rel="next"` target of a Link header (relative to the origin). */
+export function nextLink(response: Response): string | null {
+  const link = response.headers.get('Link');
+  if (!link) return null;
+  const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(link);
+  if (!m) return null;
+  try {
+    const url = new URL(m[1]!, location.origin);
+    return url.pathname + url.search;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Signs in: asks the registry for a challenge, then for a catalog token with these
+ * credentials. Returns 'token' when the registry uses token auth, 'none' when it answers
+ * without asking for credentials (auth.mode none). Throws ApiError on bad credentials.
+ */
+export async function probeAndSignIn(): Promise<'token' | 'none'> {
+  const probe = await fetch('/acr/v1/_catalog?n=1', { credentials: 'omit', cache: 'no-store', headers: { Accept: 'application/json' } });
+  if (probe.ok) return 'none';
+  const challenge = parseChallenge(probe.headers.get('WWW-Authenticate'));
+  rememberChallenge(challenge);
+  await fetchToken(challenge?.params.scope ?? 'registry:catalog:*');
+  return 'token';
+}
+
+/**
+ * The actions a bearer token for `scope` grants on `name` (decoded from its Docker `access`
+ * claim). Used ONLY to decide which buttons to show; the registry checks every call itself.
+ */
+export async function grantedActions(scope: string, type: string, name: string): Promise<Set<string>> {
+  if (isAuthOff()) return new Set();
+  const token = await fetchToken(scope);
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as {
+      access?: { type?: string; name?: string; actions?: string[] }[];
+    };
+    const out = new Set<string>();
+    for (const entry of claims.access ?? []) {
+      if (entry.type === type && entry.name === name) for (const a of entry.actions ?? []) out.add(a);
+    }
+    return out;
+  } catch {
+    return new Set();
+  }
+}

@@ -1,0 +1,3 @@
+export function Access() {
+  return <section><h1>Access</h1></section>;
+}

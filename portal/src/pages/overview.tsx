@@ -1,0 +1,3 @@
+export function Overview() {
+  return <section><h1>Overview</h1></section>;
+}

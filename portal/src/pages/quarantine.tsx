@@ -1,0 +1,3 @@
+export function Quarantine() {
+  return <section><h1>Quarantine</h1></section>;
+}

@@ -1,0 +1,73 @@
+/** Sign-in with registry credentials. The password is kept in memory for this tab only. */
+import { useRef, useState } from 'preact/hooks';
+import { ApiError, probeAndSignIn } from '../api/client.ts';
+import { endSession, startSession } from '../api/session.ts';
+
+export function SignIn() {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const userField = useRef<HTMLInputElement>(null);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    startSession({ username, password });
+    try {
+      const mode = await probeAndSignIn();
+      if (mode === 'none') startSession(null, { authOff: true });
+    } catch (err) {
+      endSession();
+      setBusy(false);
+      setPassword('');
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) setError('The username or password is not correct.');
+      else setError(`Could not sign in: ${(err as Error).message}`);
+      userField.current?.focus();
+    }
+  };
+
+  return (
+    <section class="signin card">
+      <h1>
+        <img src="/portal/favicon.svg" alt="" width="32" height="32" /> Lazaret
+      </h1>
+      <p class="muted">Sign in with your registry credentials (a user, or a token name and its password).</p>
+      <form onSubmit={submit} aria-describedby={error ? 'signin-error' : undefined}>
+        <label class="field">
+          Username
+          <input
+            ref={userField}
+            name="username"
+            autoComplete="username"
+            required
+            autoFocus
+            value={username}
+            onInput={(e) => setUsername((e.currentTarget as HTMLInputElement).value)}
+          />
+        </label>
+        <label class="field">
+          Password
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)}
+          />
+        </label>
+        {error && (
+          <p id="signin-error" class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+      <p class="muted small">Your session lives only in this tab's memory: reloading or closing the tab signs you out.</p>
+    </section>
+  );
+}

@@ -1,0 +1,3 @@
+export function Webhooks() {
+  return <section><h1>Webhooks</h1></section>;
+}
