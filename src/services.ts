@@ -16,8 +16,12 @@ import { createFsBlobStore } from './storage/fs-blob-store.ts';
 import { combineLifecycles } from './events/manifest-lifecycle.ts';
 import { createPolicyCache, type PolicyCache } from './quarantine/policy.ts';
 import { createQuarantineGate } from './quarantine/quarantine-gate.ts';
-import { createQuarantineLifecycle } from './quarantine/quarantine-lifecycle.ts';
+import { createQuarantineLifecycle, isHeld } from './quarantine/quarantine-lifecycle.ts';
+import { createEventsLifecycle } from './events/events-lifecycle.ts';
+import { createWebhookDispatcher } from './events/webhook-dispatcher.ts';
+import { wakeAfterCommit } from './events/commit-wake.ts';
 import { noAuthentication } from './auth/authenticator.ts';
+import { createUploadJanitor } from './distribution/upload-janitor.ts';
 
 export interface Services {
   config: LazaretConfig;
@@ -37,7 +41,11 @@ export interface Services {
 export async function createServices(config: LazaretConfig, logger: Logger): Promise<Services> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const store = await openMetadataStore(config, dataDir);
+  const rawStore = await openMetadataStore(config, dataDir);
+  // Webhooks: events commit with their change; the dispatcher is woken right after the commit.
+  const dispatcher = createWebhookDispatcher({ store: rawStore, config: config.events, logger });
+  const commits = wakeAfterCommit(rawStore, () => dispatcher.wake());
+  const store = commits.store;
   const blobs = createFsBlobStore(join(dataDir, 'blobs'));
   const stoppers: (() => Promise<void> | void)[] = [];
 
@@ -53,9 +61,15 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     gate: createQuarantineGate({ policy: quarantinePolicy, store }),
     quarantinePolicy,
     // Quarantine FIRST: it assigns the push-time verdict that later listeners (events) ask about.
-    lifecycle: combineLifecycles(createQuarantineLifecycle()),
+    lifecycle: combineLifecycles(createQuarantineLifecycle(), createEventsLifecycle({ isHeld, onQueued: commits.markQueued })),
     authenticator: noAuthentication(),
-    async start() {},
+    async start() {
+      dispatcher.start();
+      stoppers.push(() => dispatcher.stop());
+      const janitor = createUploadJanitor({ store, blobs, staleAfterSeconds: config.uploads.staleAfterSeconds, logger });
+      janitor.start();
+      stoppers.push(() => janitor.stop());
+    },
     async close() {
       for (const stop of stoppers.reverse()) await stop();
       await store.close();

@@ -38,6 +38,8 @@ export const ERRORS = define({
   UNSUPPORTED: { code: 'UNSUPPORTED', status: 405, message: 'the operation is unsupported', when: 'The method is not supported on this resource (for example deleting a blob that is still referenced when deletes are disabled).' },
   UNSUPPORTED_MEDIA_TYPE: { code: 'UNSUPPORTED', status: 415, message: 'unsupported media type', when: 'A request body has a Content-Type the endpoint does not accept.' },
   RANGE_INVALID: { code: 'RANGE_INVALID', status: 416, message: 'requested range not satisfiable', when: 'A blob GET with a Range header outside the blob.' },
+  BLOB_UPLOAD_RANGE_INVALID: { code: 'BLOB_UPLOAD_INVALID', status: 416, message: 'Content-Range header is malformed', when: 'A PATCH or PUT to an upload whose Content-Range is not `<start>-<end>` (the Range response header tells where the upload stands).' },
+  PAGINATION_NUMBER_INVALID: { code: 'PAGINATION_NUMBER_INVALID', status: 400, message: 'invalid number of results requested', when: 'The `n` query parameter of a tags list or catalog request is not a non-negative integer.' },
   TOO_MANY_REQUESTS: { code: 'TOOMANYREQUESTS', status: 429, message: 'too many requests', when: 'Too many failed logins for one identity or address: retry after the Retry-After delay.' },
 
   // --- Quarantine (ACR's code) ------------------------------------------------------------
