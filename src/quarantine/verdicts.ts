@@ -74,6 +74,8 @@ export interface VerdictStore {
   listManifests(options?: VerdictListOptions): Promise<{ rows: ManifestVerdictRow[]; next?: string }>;
   /** Of `names`, the repositories holding at least one existing manifest whose verdict is Passed. */
   repositoriesWithReleased(names: string[]): Promise<Set<string>>;
+  /** Manifests and tags of `repository` whose verdict is Passed (what a caller without quarantine read may count). */
+  releasedCounts(repository: string): Promise<{ manifestCount: number; tagCount: number }>;
   /** Counts of existing manifests by verdict (absent included), registry-wide. */
   counts(): Promise<Record<QuarantineState | 'absent', number>>;
 }

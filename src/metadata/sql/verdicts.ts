@@ -132,6 +132,24 @@ export function createVerdictStore(db: Kysely<Database>): VerdictStore {
       return out;
     },
 
+    async releasedCounts(repository) {
+      const m = await db
+        .selectFrom('manifests as x')
+        .innerJoin('verdicts as v', (j) => j.onRef('v.repository', '=', 'x.repository').onRef('v.digest', '=', 'x.digest'))
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where('x.repository', '=', repository)
+        .where('v.state', '=', 'Passed')
+        .executeTakeFirstOrThrow();
+      const t = await db
+        .selectFrom('tags as x')
+        .innerJoin('verdicts as v', (j) => j.onRef('v.repository', '=', 'x.repository').onRef('v.digest', '=', 'x.digest'))
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where('x.repository', '=', repository)
+        .where('v.state', '=', 'Passed')
+        .executeTakeFirstOrThrow();
+      return { manifestCount: Number(m.count), tagCount: Number(t.count) };
+    },
+
     async counts() {
       const rows = await db
         .selectFrom('manifests as m')
