@@ -17,6 +17,7 @@ import { createTagStore } from './sql/tags.ts';
 import { createUploadStore } from './sql/uploads.ts';
 import { createSettingsStore } from './sql/settings.ts';
 import { createAuditStore } from './sql/audit.ts';
+import { createVerdictStore } from './sql/verdicts.ts';
 
 export function createRoles(db: Kysely<Database>): StoreRoles {
   return {
@@ -27,6 +28,7 @@ export function createRoles(db: Kysely<Database>): StoreRoles {
     uploads: createUploadStore(db),
     settings: createSettingsStore(db),
     audit: createAuditStore(db),
+    verdicts: createVerdictStore(db),
   };
 }
 

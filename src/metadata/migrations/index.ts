@@ -5,7 +5,9 @@
  */
 import type { Migration } from 'kysely';
 import * as core from './001-core.ts';
+import * as quarantine from './003-quarantine.ts';
 
 export const migrations: [name: string, migration: Migration][] = [
   ['001-core', core],
+  ['003-quarantine', quarantine],
 ];

@@ -3,7 +3,9 @@
  * `tables/<area>.ts` and one `extends` here (e.g. `IdentityTables`).
  */
 import type { CoreTables } from './core.ts';
+import type { QuarantineTables } from './quarantine.ts';
 
 export type * from './core.ts';
+export type * from './quarantine.ts';
 
-export interface Database extends CoreTables {}
+export interface Database extends CoreTables, QuarantineTables {}
