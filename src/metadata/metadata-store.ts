@@ -19,6 +19,7 @@
  */
 import type { Digest } from '../oci/digest.ts';
 import type { VerdictStore } from '../quarantine/verdicts.ts';
+import type { HeldPushStore, OutboxStore, WebhookStore } from '../events/event-store.ts';
 
 export interface Page {
   /** Exclusive lower bound (the last item of the previous page). */
@@ -216,6 +217,10 @@ export interface StoreRoles {
   audit: AuditStore;
   /** Quarantine verdicts (contract: src/quarantine/verdicts.ts). */
   verdicts: VerdictStore;
+  /** Webhooks, the event outbox with its deliveries, pushes awaiting release (contract: src/events/event-store.ts). */
+  webhooks: WebhookStore;
+  outbox: OutboxStore;
+  heldPushes: HeldPushStore;
 }
 
 export interface MetadataStore extends StoreRoles {

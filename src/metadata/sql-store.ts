@@ -17,6 +17,9 @@ import { createTagStore } from './sql/tags.ts';
 import { createUploadStore } from './sql/uploads.ts';
 import { createSettingsStore } from './sql/settings.ts';
 import { createAuditStore } from './sql/audit.ts';
+import { createWebhookStore } from './sql/webhooks.ts';
+import { createOutboxStore } from './sql/outbox.ts';
+import { createHeldPushStore } from './sql/held-pushes.ts';
 import { createVerdictStore } from './sql/verdicts.ts';
 
 export function createRoles(db: Kysely<Database>): StoreRoles {
@@ -28,6 +31,9 @@ export function createRoles(db: Kysely<Database>): StoreRoles {
     uploads: createUploadStore(db),
     settings: createSettingsStore(db),
     audit: createAuditStore(db),
+    webhooks: createWebhookStore(db),
+    outbox: createOutboxStore(db),
+    heldPushes: createHeldPushStore(db),
     verdicts: createVerdictStore(db),
   };
 }

@@ -5,9 +5,11 @@
  */
 import type { Migration } from 'kysely';
 import * as core from './001-core.ts';
+import * as events from './004-events.ts';
 import * as quarantine from './003-quarantine.ts';
 
 export const migrations: [name: string, migration: Migration][] = [
   ['001-core', core],
+  ['004-events', events],
   ['003-quarantine', quarantine],
 ];

@@ -3,9 +3,11 @@
  * `tables/<area>.ts` and one `extends` here (e.g. `IdentityTables`).
  */
 import type { CoreTables } from './core.ts';
+import type { EventsTables } from './events.ts';
 import type { QuarantineTables } from './quarantine.ts';
 
 export type * from './core.ts';
+export type * from './events.ts';
 export type * from './quarantine.ts';
 
-export interface Database extends CoreTables, QuarantineTables {}
+export interface Database extends CoreTables, QuarantineTables, EventsTables {}

@@ -1,0 +1,102 @@
+/**
+ * The events Lazaret raises, in ACR's exact payload shapes (acr-reference.md 4.3 and, for
+ * `quarantine`, the seed). Key order follows ACR's documented examples. A `tag` is omitted
+ * (not null) when the manifest was pushed by digest. `ping` is Lazaret's: ACR does not
+ * document its ping payload.
+ *
+ * An event's `id` is minted once, stored in the outbox and sent unchanged on every attempt and
+ * redelivery, so receivers can de-duplicate on it (also sent as `X-Lazaret-Event-Id`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { RequestFacts } from './manifest-lifecycle.ts';
+import { formatAcrTimestamp, preciseNow } from './acr-timestamp.ts';
+
+/** Actions a webhook may subscribe to (ACR's list; chart_* are accepted but never raised). */
+export const WEBHOOK_ACTIONS = ['push', 'delete', 'quarantine', 'chart_push', 'chart_delete'] as const;
+export type WebhookAction = (typeof WEBHOOK_ACTIONS)[number];
+export type EventAction = WebhookAction | 'ping';
+
+export interface PushEvent {
+  id: string;
+  timestamp: string;
+  action: 'push';
+  target: { mediaType: string; size: number; digest: string; length: number; repository: string; tag?: string };
+  request: { id: string; host: string; method: string; useragent: string };
+}
+
+export interface DeleteEvent {
+  id: string;
+  timestamp: string;
+  action: 'delete';
+  target: { mediaType: string; digest: string; repository: string };
+  request: { id: string; host: string; method: string; useragent: string };
+}
+
+export interface QuarantineEvent {
+  id: string;
+  timestamp: string;
+  action: 'quarantine';
+  target: { size: number; digest: string; length: number; repository: string; tag?: string };
+  request: { id: string; host: string; method: string };
+}
+
+export interface PingEvent {
+  id: string;
+  timestamp: string;
+  action: 'ping';
+}
+
+export type EventPayload = PushEvent | DeleteEvent | QuarantineEvent | PingEvent;
+
+/** What scope filtering looks at: the repository and tag an event is about (none for ping). */
+export function eventSubject(event: EventPayload): { repository?: string; tag?: string } {
+  if (event.action === 'ping') return {};
+  return { repository: event.target.repository, tag: 'tag' in event.target ? event.target.tag : undefined };
+}
+
+interface Common {
+  /** Defaults to a new UUID. */
+  id?: string;
+  /** Milliseconds since the epoch (fractions kept); defaults to now. */
+  at?: number;
+}
+
+const header = (c: Common) => ({ id: c.id ?? randomUUID(), timestamp: formatAcrTimestamp(c.at ?? preciseNow()) });
+
+export interface ManifestFacts {
+  repository: string;
+  digest: string;
+  mediaType: string;
+  size: number;
+  tag?: string;
+}
+
+export function pushEvent(m: ManifestFacts, request: RequestFacts, c: Common = {}): PushEvent {
+  const target: PushEvent['target'] = { mediaType: m.mediaType, size: m.size, digest: m.digest, length: m.size, repository: m.repository };
+  if (m.tag !== undefined) target.tag = m.tag;
+  return {
+    ...header(c),
+    action: 'push',
+    target,
+    request: { id: request.id, host: request.host, method: request.method, useragent: request.useragent },
+  };
+}
+
+export function quarantineEvent(m: Omit<ManifestFacts, 'mediaType'>, request: RequestFacts, c: Common = {}): QuarantineEvent {
+  const target: QuarantineEvent['target'] = { size: m.size, digest: m.digest, length: m.size, repository: m.repository };
+  if (m.tag !== undefined) target.tag = m.tag;
+  return { ...header(c), action: 'quarantine', target, request: { id: request.id, host: request.host, method: request.method } };
+}
+
+export function deleteEvent(m: Omit<ManifestFacts, 'size' | 'tag'>, request: RequestFacts, c: Common = {}): DeleteEvent {
+  return {
+    ...header(c),
+    action: 'delete',
+    target: { mediaType: m.mediaType, digest: m.digest, repository: m.repository },
+    request: { id: request.id, host: request.host, method: request.method, useragent: request.useragent },
+  };
+}
+
+export function pingEvent(c: Common = {}): PingEvent {
+  return { ...header(c), action: 'ping' };
+}

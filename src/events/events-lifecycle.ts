@@ -1,0 +1,77 @@
+/**
+ * The events module's manifest lifecycle listener (decisions.md "Events"). Runs inside the
+ * transaction of the change, AFTER quarantine's listener (which assigns push-time verdicts),
+ * and writes events to the outbox there, so an event exists if and only if its change
+ * committed.
+ *
+ * - pushed: always `quarantine`; `push` too when the manifest is not held (policy off, or its
+ *   verdict is already Passed). When held, the push is remembered (repository, digest, tag or
+ *   none, and the push's request) in tx.heldPushes.
+ * - released (verdict became Passed): one `push` per remembered push, then they are forgotten,
+ *   so a later Quarantined -> Passed cycle raises nothing new. A remembered tag that no longer
+ *   points at the digest is skipped (a `push` for it would announce someone else's image);
+ *   if that leaves nothing, one `push` without a tag is raised. The `request` is the original
+ *   push's (method PUT), the timestamp is the release's.
+ * - deleted / repositoryDeleted: one `delete` per manifest (not for tag deletes); remembered
+ *   pushes of deleted manifests are forgotten.
+ * - rescanRequested: `quarantine` again.
+ */
+import type { HoldQuery, ManifestLifecycle } from './manifest-lifecycle.ts';
+import { deleteEvent, pushEvent, quarantineEvent } from './event-payloads.ts';
+import { raiseEvent } from './raise-event.ts';
+
+export interface EventsLifecycleOptions {
+  /** Quarantine's hold query; defaults to "never held" (policy off). */
+  isHeld?: HoldQuery;
+  /** Called after events were queued in a transaction (the dispatcher's wake-up). */
+  onQueued?: () => void;
+}
+
+export function createEventsLifecycle(options: EventsLifecycleOptions = {}): ManifestLifecycle {
+  const isHeld: HoldQuery = options.isHeld ?? (async () => false);
+  const queued = (names: string[]) => {
+    if (names.length > 0) options.onQueued?.();
+  };
+
+  return {
+    async pushed(tx, e) {
+      const facts = { repository: e.repository, digest: e.digest, mediaType: e.mediaType, size: e.size, tag: e.tag };
+      queued(await raiseEvent(tx, quarantineEvent(facts, e.request)));
+      if (await isHeld(tx, e.repository, e.digest)) {
+        await tx.heldPushes.remember({ ...facts, request: e.request, pushedAt: new Date() });
+        return;
+      }
+      queued(await raiseEvent(tx, pushEvent(facts, e.request)));
+    },
+
+    async released(tx, e) {
+      const held = await tx.heldPushes.take(e.repository, e.digest);
+      if (held.length === 0) return;
+      let raised = 0;
+      for (const h of held) {
+        if (h.tag !== undefined && (await tx.tags.get(h.repository, h.tag))?.digest !== h.digest) continue;
+        queued(await raiseEvent(tx, pushEvent({ repository: h.repository, digest: h.digest, mediaType: e.mediaType, size: e.size, tag: h.tag }, h.request)));
+        raised++;
+      }
+      if (raised === 0) {
+        queued(await raiseEvent(tx, pushEvent({ repository: e.repository, digest: e.digest, mediaType: e.mediaType, size: e.size }, held[0]!.request)));
+      }
+    },
+
+    async deleted(tx, e) {
+      await tx.heldPushes.forget(e.repository, e.digest);
+      queued(await raiseEvent(tx, deleteEvent({ repository: e.repository, digest: e.digest, mediaType: e.mediaType }, e.request)));
+    },
+
+    async repositoryDeleted(tx, e) {
+      await tx.heldPushes.forget(e.repository);
+      for (const m of e.manifests) {
+        queued(await raiseEvent(tx, deleteEvent({ repository: e.repository, digest: m.digest, mediaType: m.mediaType }, e.request)));
+      }
+    },
+
+    async rescanRequested(tx, e) {
+      queued(await raiseEvent(tx, quarantineEvent({ repository: e.repository, digest: e.digest, size: e.size, tag: e.tag }, e.request)));
+    },
+  };
+}

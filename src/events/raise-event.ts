@@ -1,0 +1,24 @@
+/**
+ * Writes an event to the outbox, inside the caller's transaction, with one delivery per
+ * matching webhook: enabled, subscribed to the action, and whose scope matches the event's
+ * repository and tag (webhook-scope.ts). An event no webhook wants is not stored.
+ * Returns the names of the webhooks it was queued for.
+ */
+import type { StoreRoles } from '../metadata/metadata-store.ts';
+import type { EventPayload } from './event-payloads.ts';
+import { eventSubject } from './event-payloads.ts';
+import { scopeMatches } from './webhook-scope.ts';
+
+export async function raiseEvent(tx: StoreRoles, event: EventPayload): Promise<string[]> {
+  if (event.action === 'ping') throw new Error('ping events go to one webhook: use queuePing');
+  const { repository, tag } = eventSubject(event);
+  const subscribers = await tx.webhooks.subscribers(event.action);
+  const names = subscribers.filter((w) => scopeMatches(w.scope, repository, tag)).map((w) => w.name);
+  await tx.outbox.append(event, names);
+  return names;
+}
+
+/** Queues a ping for one webhook, whatever its status, actions and scope. */
+export async function queuePing(tx: StoreRoles, webhook: string, event: EventPayload): Promise<void> {
+  await tx.outbox.append(event, [webhook]);
+}

@@ -1,0 +1,190 @@
+/**
+ * The events role objects (webhooks, outbox, held pushes) on both real databases: fan-out
+ * rows, atomic claiming (two stores on one PostgreSQL never get the same delivery), lease
+ * expiry, lost claims, redelivery, paging and pruning.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { MetadataStore } from '../src/metadata/metadata-store.ts';
+import { openPostgresStore, openSqliteStore } from '../src/metadata/open-metadata-store.ts';
+import { pingEvent, pushEvent } from '../src/events/event-payloads.ts';
+import type { AttemptRecord } from '../src/events/event-store.ts';
+import { TEST_DATABASE_URL, skipUnless } from './helpers/environment.ts';
+
+const request = { id: 'r1', host: 'reg.example', method: 'PUT', useragent: 'test', actor: 'alice' };
+const hook = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  serviceUri: 'http://127.0.0.1:9/hook',
+  customHeaders: { Authorization: 'Bearer x' },
+  status: 'enabled' as const,
+  scope: '',
+  actions: ['push' as const],
+  ...extra,
+});
+const attempt = (n: number, status?: number): AttemptRecord => ({
+  attempt: n,
+  startedAt: new Date(),
+  durationMs: 3,
+  requestUri: 'http://127.0.0.1:9/hook',
+  requestHeaders: { 'Content-Type': 'application/json' },
+  ...(status ? { responseStatus: status, responseReason: 'x', responseHeaders: {}, responseBody: '' } : { error: 'ECONNREFUSED' }),
+});
+
+async function pgAvailable() {
+  const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function suite(name: string, open: () => Promise<{ a: MetadataStore; b: MetadataStore; cleanup(): Promise<void> }>, skip: () => string | false) {
+  describe(`events store: ${name}`, { skip: skip() }, () => {
+    let a: MetadataStore;
+    let b: MetadataStore;
+    let cleanup: () => Promise<void>;
+    before(async () => ({ a, b, cleanup } = await open()));
+    after(async () => cleanup?.());
+
+    test('webhooks: put, get, update, list, secret never required', async () => {
+      const { created } = await a.webhooks.put(hook('alpha1', { secret: 's3cret' }));
+      assert.equal(created, true);
+      const again = await a.webhooks.put(hook('alpha1', { status: 'disabled' }));
+      assert.equal(again.created, false);
+      assert.equal(again.record.status, 'disabled');
+      assert.equal(again.record.secret, undefined, 'PUT replaces: no secret given, none kept');
+      const updated = await a.webhooks.update('alpha1', { status: 'enabled', secret: 'k' });
+      assert.equal(updated?.secret, 'k');
+      assert.equal((await a.webhooks.update('alpha1', { secret: null }))?.secret, undefined);
+      assert.equal(await a.webhooks.update('nope00', { status: 'enabled' }), undefined);
+      assert.deepEqual((await a.webhooks.get('alpha1'))?.customHeaders, { Authorization: 'Bearer x' });
+      await a.webhooks.put(hook('alpha2', { actions: ['delete'] }));
+      assert.deepEqual((await a.webhooks.list({ last: 'alpha1' })).map((w) => w.name), ['alpha2']);
+      assert.deepEqual((await a.webhooks.subscribers('push')).map((w) => w.name), ['alpha1']);
+      assert.equal(await a.webhooks.delete('alpha2'), true);
+      assert.equal(await a.webhooks.delete('alpha2'), false);
+      await a.webhooks.delete('alpha1');
+    });
+
+    test('claims are exclusive across stores; leases expire; lost claims log nothing', async () => {
+      await a.webhooks.put(hook('claims1'));
+      const events = Array.from({ length: 40 }, (_, i) => pushEvent({ repository: 'r', digest: `sha256:${i}`, mediaType: 'm', size: 1 }, request));
+      await a.transaction(async (tx) => {
+        for (const e of events) await tx.outbox.append(e, ['claims1']);
+      });
+      const now = new Date();
+      const rounds = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).outbox.claim({ now, leaseMs: 60_000, limit: 7 })),
+      );
+      const ids = rounds.flat().map((c) => c.eventId);
+      assert.equal(new Set(ids).size, ids.length, 'no delivery claimed twice');
+      assert.equal(ids.length, 40);
+      assert.deepEqual(await a.outbox.claim({ now, leaseMs: 60_000, limit: 10 }), [], 'nothing left while leases run');
+      const first = rounds.flat()[0]!;
+      assert.equal(first.attempts, 1);
+      assert.equal(first.body, JSON.stringify(events.find((e) => e.id === first.eventId)));
+      assert.deepEqual(first.target.customHeaders, { Authorization: 'Bearer x' });
+
+      // After the lease, another dispatcher takes it; the first one's completion is refused.
+      const later = new Date(now.getTime() + 61_000);
+      const reclaimed = await b.outbox.claim({ now: later, leaseMs: 60_000, limit: 100 });
+      assert.equal(reclaimed.length, 40);
+      assert.equal(await a.outbox.complete(first, attempt(1, 200), { state: 'delivered' }), false);
+      const mine = reclaimed.find((c) => c.eventId === first.eventId)!;
+      assert.equal(mine.attempts, 2);
+      assert.equal(await b.outbox.complete(mine, attempt(2, 500), { state: 'pending', nextAttemptAt: new Date(later.getTime() + 1000) }), true);
+      const d = await a.outbox.get('claims1', first.eventId);
+      assert.equal(d?.state, 'pending');
+      assert.equal(d?.log.length, 1);
+      assert.equal(d?.log[0]?.responseStatus, 500);
+      assert.equal((await a.outbox.nextDue())?.getTime(), later.getTime() + 1000, 'the retry is the earliest due time');
+      const counts = (await a.webhooks.counts(['claims1'])).get('claims1');
+      assert.deepEqual(counts, { pending: 40, delivered: 0, failed: 0 });
+      await a.webhooks.delete('claims1');
+      assert.equal(await a.outbox.get('claims1', first.eventId), undefined);
+    });
+
+    test('disabled webhooks are not claimed (pings are); redeliver resets; list pages newest first', async () => {
+      await a.webhooks.put(hook('paused1', { status: 'disabled' }));
+      const e = pushEvent({ repository: 'r', digest: 'sha256:p', mediaType: 'm', size: 1 }, request);
+      const p = pingEvent();
+      await a.outbox.append(e, ['paused1'], new Date(Date.now() - 1000));
+      await a.outbox.append(p, ['paused1']);
+      const claimed = await a.outbox.claim({ now: new Date(), leaseMs: 1000, limit: 10 });
+      assert.deepEqual(claimed.map((c) => c.eventId), [p.id]);
+      assert.equal(await a.outbox.complete(claimed[0]!, attempt(1), { state: 'failed' }), true);
+      assert.equal(await a.outbox.redeliver('paused1', p.id), true);
+      assert.equal(await a.outbox.redeliver('paused1', 'nope'), false);
+      const again = await a.outbox.claim({ now: new Date(), leaseMs: 1000, limit: 10 });
+      assert.equal(again[0]?.attempts, 1, 'fresh retry budget');
+      assert.equal(await a.outbox.complete(again[0]!, attempt(1, 204), { state: 'delivered' }), true);
+      const page1 = await a.outbox.list('paused1', { n: 1 });
+      assert.deepEqual(page1.items.map((d) => d.eventId), [p.id]);
+      assert.equal(page1.items[0]!.log.length, 2);
+      const page2 = await a.outbox.list('paused1', { n: 1, last: page1.next });
+      assert.deepEqual(page2.items.map((d) => d.eventId), [e.id]);
+      assert.equal(page2.next, undefined);
+      assert.equal(await a.outbox.prune(new Date(Date.now() + 1000)), 1);
+      assert.equal(await a.outbox.get('paused1', p.id), undefined);
+      assert.equal((await a.outbox.get('paused1', e.id))?.state, 'pending');
+      await a.webhooks.delete('paused1');
+    });
+
+    test('held pushes: remember is idempotent per tag; take returns and forgets', async () => {
+      const base = { repository: 'h', digest: 'sha256:h', mediaType: 'm', size: 5, request, pushedAt: new Date() };
+      await a.heldPushes.remember({ ...base, tag: 'v1' });
+      await a.heldPushes.remember({ ...base, tag: 'v1' });
+      await a.heldPushes.remember(base);
+      await a.heldPushes.remember({ ...base, digest: 'sha256:other', tag: 'v2' });
+      const taken = await a.heldPushes.take('h', 'sha256:h');
+      assert.deepEqual(taken.map((t) => t.tag).sort(), [undefined, 'v1'].sort());
+      assert.deepEqual(taken[0]!.request, request);
+      assert.deepEqual(await a.heldPushes.take('h', 'sha256:h'), []);
+      await a.heldPushes.forget('h');
+      assert.deepEqual(await a.heldPushes.take('h', 'sha256:other'), []);
+    });
+  });
+}
+
+const dirs: string[] = [];
+suite(
+  'sqlite',
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lazaret-events-'));
+    dirs.push(dir);
+    const a = await openSqliteStore(join(dir, 'db.sqlite'));
+    const b = await openSqliteStore(join(dir, 'db.sqlite'));
+    return { a, b, cleanup: async () => { await a.close(); await b.close(); rmSync(dir, { recursive: true, force: true }); } };
+  },
+  () => false,
+);
+
+const pgUp = await pgAvailable();
+suite(
+  'postgres',
+  async () => {
+    const schema = `events_store_${process.pid}_${Date.now()}`;
+    const a = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    const b = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    return {
+      a,
+      b,
+      async cleanup() {
+        await a.close();
+        await b.close();
+        const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await c.connect();
+        await c.query(`drop schema if exists "${schema}" cascade`);
+        await c.end();
+      },
+    };
+  },
+  () => skipUnless(pgUp, 'PostgreSQL is not reachable at LAZARET_TEST_DATABASE_URL'),
+);
