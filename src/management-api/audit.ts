@@ -1,0 +1,50 @@
+/**
+ * GET /api/v1/audit: the audit log, newest first (`audit_read`: Owner, Contributor, Reader).
+ * Filters: `action` (exact, e.g. verdict.change), `target` (prefix, e.g. `helloworld@sha256:`),
+ * `actor`; paging with `n` (<= 1000, default 100) and `last` (the previous page's last id;
+ * the response's `next` is that value when more entries follow).
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { Services } from '../services.ts';
+import type { AuditEntry } from '../metadata/metadata-store.ts';
+
+const Query = Type.Object({
+  action: Type.Optional(Type.String({ maxLength: 200 })),
+  target: Type.Optional(Type.String({ maxLength: 1000 })),
+  actor: Type.Optional(Type.String({ maxLength: 300 })),
+  last: Type.Optional(Type.String({ maxLength: 100 })),
+  n: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+});
+
+export const auditJson = (e: AuditEntry) => ({
+  id: e.id,
+  at: e.at.toISOString(),
+  actor: e.actor,
+  action: e.action,
+  target: e.target,
+  before: e.before ?? null,
+  after: e.after ?? null,
+  details: e.details ?? null,
+  requestId: e.requestId ?? null,
+});
+
+export function registerAuditRoutes(app: FastifyInstance, services: Services) {
+  app.get(
+    '/api/v1/audit',
+    { config: { access: { kind: 'registry', action: 'audit_read' } }, schema: { tags: ['audit'], summary: 'List audit entries, newest first', querystring: Query } },
+    async (request) => {
+      const q = request.query as Static<typeof Query>;
+      const n = q.n ?? 100;
+      const entries = await services.store.audit.list({
+        n: n + 1,
+        ...(q.last ? { last: q.last } : {}),
+        ...(q.action ? { action: q.action } : {}),
+        ...(q.target ? { targetPrefix: q.target } : {}),
+        ...(q.actor ? { actor: q.actor } : {}),
+      });
+      const page = entries.slice(0, n);
+      return { entries: page.map(auditJson), ...(entries.length > n ? { next: page.at(-1)!.id } : {}) };
+    },
+  );
+}

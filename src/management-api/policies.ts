@@ -1,0 +1,50 @@
+/**
+ * /api/v1/policies: the registry policies, shaped like ACR's `properties.policies`
+ * (`{"quarantinePolicy":{"status":"enabled"}}`).
+ *
+ * - GET /api/v1/policies and POST /api/v1/policies/list (ACR listPolicies): any
+ *   authenticated caller (Decision: whether the gate is on is not a secret, and clients need
+ *   it to explain a refusal).
+ * - PATCH /api/v1/policies and POST /api/v1/policies/update (ACR updatePolicies): `configure`
+ *   (Owner, Contributor). Each change is audited (`policy.change`) and seen by this process's
+ *   gate at once (other processes within the policy cache's second, src/quarantine/policy.ts).
+ *   Other ACR policies (trustPolicy, retentionPolicy, exportPolicy) are accepted in the body
+ *   and ignored: Lazaret does not implement them, and ACR clients send them along.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { Services } from '../services.ts';
+import { changePolicy, readPolicy, type PolicyStatus } from '../quarantine/policy.ts';
+
+const Status = Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]);
+const Policies = Type.Object(
+  { quarantinePolicy: Type.Optional(Type.Object({ status: Status }, { additionalProperties: true })) },
+  { additionalProperties: true },
+);
+const PoliciesResponse = Type.Object({ quarantinePolicy: Type.Object({ status: Status }) });
+type PoliciesBody = Static<typeof Policies>;
+
+const read = { kind: 'authenticated' } as const;
+const write = { kind: 'registry', action: 'configure' } as const;
+
+export function registerPolicyRoutes(app: FastifyInstance, services: Services) {
+  const current = async () => ({ quarantinePolicy: await readPolicy(services.store.settings) });
+
+  async function update(request: FastifyRequest) {
+    const body = request.body as PoliciesBody;
+    const status = body.quarantinePolicy?.status as PolicyStatus | undefined;
+    if (status !== undefined) {
+      await services.store.transaction((tx) =>
+        changePolicy(tx, status, { actor: request.access.principal.name, requestId: request.id }),
+      );
+      services.quarantinePolicy.invalidate();
+    }
+    return current();
+  }
+
+  const tags = ['policies'];
+  app.get('/api/v1/policies', { config: { access: read }, schema: { tags, summary: 'Read the registry policies', response: { 200: PoliciesResponse } } }, current);
+  app.post('/api/v1/policies/list', { config: { access: read }, schema: { tags, summary: 'Read the registry policies (ACR listPolicies)', response: { 200: PoliciesResponse } } }, current);
+  app.patch('/api/v1/policies', { config: { access: write }, bodyLimit: 16 * 1024, schema: { tags, summary: 'Change the registry policies', body: Policies, response: { 200: PoliciesResponse } } }, update);
+  app.post('/api/v1/policies/update', { config: { access: write }, bodyLimit: 16 * 1024, schema: { tags, summary: 'Change the registry policies (ACR updatePolicies)', body: Policies, response: { 200: PoliciesResponse } } }, update);
+}

@@ -1,0 +1,162 @@
+/**
+ * /api/v1/quarantine: operating the gate (decisions.md "Turning the gate on safely").
+ *
+ * - GET  /api/v1/quarantine/preflight  (configure) what enabling would hold: counts by verdict
+ *   and the manifests that are not Passed, oldest first.
+ * - POST /api/v1/quarantine/rescan     (configure) raises `quarantine` events (lifecycle
+ *   rescanRequested) for every manifest without a verdict (or with the given states).
+ * - POST /api/v1/quarantine/grandfather (configure) marks every manifest without a verdict
+ *   `Passed`, each audited as a verdict change whose details say it was a bulk grandfather.
+ * - GET  /api/v1/quarantine/queue      (authenticated) manifests by verdict, oldest first;
+ *   default: the held ones (no verdict, Quarantined, Failed). Rows are limited to repositories
+ *   where the caller has quarantine read, unless it holds `configure` (an admin needs the list
+ *   to decide; names and digests are not content).
+ * Bulk operations work in pages of 200, each page in one transaction.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { Services } from '../services.ts';
+import type { Digest } from '../oci/digest.ts';
+import { registryError } from '../errors/registry-error.ts';
+import { requestFacts } from '../http/request-context.ts';
+import { isValidRepositoryName } from '../oci/name.ts';
+import { readPolicy } from '../quarantine/policy.ts';
+import { canReadHeld } from '../quarantine/quarantine-gate.ts';
+import { changeVerdict } from '../quarantine/verdict-change.ts';
+import { isQuarantineState, type ManifestVerdictRow, type QuarantineState } from '../quarantine/verdicts.ts';
+
+type StateFilter = QuarantineState | 'absent';
+const HELD: StateFilter[] = ['absent', 'Quarantined', 'Failed'];
+const BATCH = 200;
+
+const ListQuery = Type.Object({
+  state: Type.Optional(Type.String({ maxLength: 100, description: 'comma-separated: absent, Quarantined, Failed, Passed' })),
+  repository: Type.Optional(Type.String({ maxLength: 255 })),
+  last: Type.Optional(Type.String({ maxLength: 2000 })),
+  n: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+});
+const BulkBody = Type.Object(
+  {
+    repository: Type.Optional(Type.String({ maxLength: 255 })),
+    state: Type.Optional(Type.String({ maxLength: 100, description: 'rescan only; default absent' })),
+  },
+  { additionalProperties: false },
+);
+
+function parseStates(raw: string | undefined, fallback: StateFilter[]): StateFilter[] {
+  if (raw === undefined || raw === '') return fallback;
+  const out: StateFilter[] = [];
+  for (const s of raw.split(',').map((x) => x.trim())) {
+    if (s === 'absent' || isQuarantineState(s)) out.push(s);
+    else throw registryError('BAD_REQUEST', `state must be absent, Quarantined, Passed or Failed (got ${JSON.stringify(s.slice(0, 40))})`, { field: 'state' });
+  }
+  return out;
+}
+
+function parseRepository(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!isValidRepositoryName(raw)) throw registryError('NAME_INVALID', `invalid repository name: ${JSON.stringify(raw)}`, { field: 'repository' });
+  return raw;
+}
+
+export function rowJson(r: ManifestVerdictRow, tags?: string[]) {
+  return {
+    repository: r.repository,
+    digest: r.digest,
+    mediaType: r.mediaType,
+    size: r.size,
+    createdTime: r.createdAt.toISOString(),
+    quarantineState: r.state ?? null,
+    quarantineDetails: r.details ?? null,
+    verdictUpdatedAt: r.updatedAt?.toISOString() ?? null,
+    verdictUpdatedBy: r.updatedBy ?? null,
+    ...(tags ? { tags } : {}),
+  };
+}
+
+export function registerQuarantineRoutes(app: FastifyInstance, services: Services) {
+  const { store } = services;
+  const configure = { kind: 'registry', action: 'configure' } as const;
+  const tags = ['quarantine'];
+
+  const tagNames = async (r: ManifestVerdictRow) => (await store.tags.list(r.repository, { digest: r.digest })).map((t) => t.name);
+
+  /** Calls fn for every matching row, page by page, each page in one transaction. */
+  async function forEachRow(states: StateFilter[], repository: string | undefined, fn: (tx: Parameters<Parameters<typeof store.transaction>[0]>[0], row: ManifestVerdictRow) => Promise<void>) {
+    let count = 0;
+    let last: string | undefined;
+    for (;;) {
+      const { rows, next } = await store.verdicts.listManifests({ states, n: BATCH, ...(repository ? { repository } : {}), ...(last ? { last } : {}) });
+      if (rows.length > 0) {
+        await store.transaction(async (tx) => {
+          for (const row of rows) await fn(tx, row);
+        });
+      }
+      count += rows.length;
+      if (!next) return count;
+      last = next;
+    }
+  }
+
+  app.get('/api/v1/quarantine/preflight', { config: { access: configure }, schema: { tags, summary: 'What enabling the policy would hold', querystring: ListQuery } }, async (request) => {
+    const q = request.query as Static<typeof ListQuery>;
+    const repository = parseRepository(q.repository);
+    const counts = await store.verdicts.counts();
+    const { rows, next } = await store.verdicts.listManifests({ states: HELD, n: q.n ?? 100, ...(repository ? { repository } : {}), ...(q.last ? { last: q.last } : {}) });
+    const manifests = [];
+    for (const r of rows) manifests.push(rowJson(r, await tagNames(r)));
+    return {
+      policy: (await readPolicy(store.settings)).status,
+      wouldHold: counts.absent + counts.Quarantined + counts.Failed,
+      counts,
+      manifests,
+      ...(next ? { next } : {}),
+    };
+  });
+
+  app.get('/api/v1/quarantine/queue', { config: { access: { kind: 'authenticated' } }, schema: { tags, summary: 'Manifests by verdict, oldest first (default: held)', querystring: ListQuery } }, async (request) => {
+    const q = request.query as Static<typeof ListQuery>;
+    const states = parseStates(q.state, HELD);
+    const repository = parseRepository(q.repository);
+    const admin = request.access.canRegistry('configure');
+    const { rows, next } = await store.verdicts.listManifests({ states, n: q.n ?? 100, ...(repository ? { repository } : {}), ...(q.last ? { last: q.last } : {}) });
+    const manifests = [];
+    for (const r of rows) if (admin || canReadHeld(request.access, r.repository)) manifests.push(rowJson(r, await tagNames(r)));
+    return { manifests, ...(next ? { next } : {}) };
+  });
+
+  app.post('/api/v1/quarantine/rescan', { config: { access: configure }, bodyLimit: 4096, schema: { tags, summary: 'Raise quarantine events for manifests without a verdict', body: Type.Optional(BulkBody) } }, async (request: FastifyRequest) => {
+    const body = (request.body ?? {}) as Static<typeof BulkBody>;
+    const states = parseStates(body.state, ['absent']);
+    const repository = parseRepository(body.repository);
+    const facts = requestFacts(request);
+    const requested = await forEachRow(states, repository, async (tx, row) => {
+      const tag = (await tx.tags.list(row.repository, { digest: row.digest, n: 1 }))[0]?.name;
+      await services.lifecycle.rescanRequested(tx, {
+        repository: row.repository,
+        digest: row.digest as Digest,
+        mediaType: row.mediaType,
+        size: row.size,
+        ...(tag !== undefined ? { tag } : {}),
+        created: false,
+        request: facts,
+      });
+    });
+    await store.audit.append({ actor: facts.actor, action: 'quarantine.rescan', target: repository ?? '*', details: { states, requested }, requestId: request.id });
+    return { requested };
+  });
+
+  app.post('/api/v1/quarantine/grandfather', { config: { access: configure }, bodyLimit: 4096, schema: { tags, summary: 'Mark every manifest without a verdict Passed', body: Type.Optional(BulkBody) } }, async (request: FastifyRequest) => {
+    const body = (request.body ?? {}) as Static<typeof BulkBody>;
+    if (body.state !== undefined) throw registryError('BAD_REQUEST', 'grandfather only applies to manifests without a verdict; state is not accepted', { field: 'state' });
+    const repository = parseRepository(body.repository);
+    const facts = requestFacts(request);
+    const note = `grandfathered: marked Passed in bulk without a scan by ${facts.actor || 'anonymous'} (POST /api/v1/quarantine/grandfather)`;
+    const passed = await forEachRow(['absent'], repository, async (tx, row) => {
+      const manifest = await tx.manifests.get(row.repository, row.digest);
+      if (!manifest) return;
+      await changeVerdict(tx, services.lifecycle, { manifest, state: 'Passed', note, request: facts });
+    });
+    return { passed };
+  });
+}
