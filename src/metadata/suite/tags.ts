@@ -1,0 +1,92 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dg, imageManifest, tick, type MetadataSuiteContext } from './context.ts';
+
+export function tagsSection({ store, repo }: MetadataSuiteContext): void {
+  describe('tags', () => {
+    test('put creates, moving returns the previous digest and keeps createdAt and attributes', async () => {
+      const name = repo();
+      await store().manifests.put(name, imageManifest('v1'));
+      await store().manifests.put(name, imageManifest('v2'));
+      assert.deepEqual(await store().tags.put(name, 'latest', dg('v1')), {});
+      const first = (await store().tags.get(name, 'latest'))!;
+      assert.equal(first.digest, dg('v1'));
+      assert.equal(first.repository, name);
+      assert.equal(first.name, 'latest');
+      assert.deepEqual([first.deleteEnabled, first.writeEnabled, first.readEnabled, first.listEnabled], [true, true, true, true]);
+      await store().tags.updateAttributes(name, 'latest', { deleteEnabled: false });
+      await tick();
+      assert.deepEqual(await store().tags.put(name, 'latest', dg('v2')), { previous: dg('v1') });
+      const moved = (await store().tags.get(name, 'latest'))!;
+      assert.equal(moved.digest, dg('v2'));
+      assert.equal(moved.createdAt.getTime(), first.createdAt.getTime());
+      assert.ok(moved.updatedAt.getTime() > first.updatedAt.getTime());
+      assert.equal(moved.deleteEnabled, false);
+      assert.equal(await store().tags.get(name, 'nope'), undefined);
+      assert.equal(await store().tags.get(repo(), 'latest'), undefined);
+    });
+
+    test('a tag must point at a manifest recorded in the repository', async () => {
+      const name = repo();
+      await store().repositories.ensure(name);
+      await assert.rejects(store().tags.put(name, 'dangling', dg('never-pushed')));
+      assert.equal(await store().tags.get(name, 'dangling'), undefined);
+    });
+
+    test('list: lexical (byte-wise) with last/n paging and a digest filter', async () => {
+      const name = repo();
+      await store().manifests.put(name, imageManifest('la'));
+      await store().manifests.put(name, imageManifest('lb'));
+      const tags = ['v1.0', 'v1-0', 'V2', 'latest', 'v1_0', '1'];
+      for (const [i, t] of tags.entries()) await store().tags.put(name, t, i % 2 ? dg('lb') : dg('la'));
+      const sorted = [...tags].sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1));
+      const p1 = await store().tags.list(name, { n: 4 });
+      assert.deepEqual(p1.map((t) => t.name), sorted.slice(0, 4));
+      const p2 = await store().tags.list(name, { n: 4, last: p1[3]!.name });
+      assert.deepEqual(p2.map((t) => t.name), sorted.slice(4));
+      assert.deepEqual(await store().tags.list(name, { last: sorted.at(-1) }), []);
+      const onB = await store().tags.list(name, { digest: dg('lb') });
+      assert.deepEqual(onB.map((t) => t.name), tags.filter((_, i) => i % 2).sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1)));
+      assert.ok(onB.every((t) => t.digest === dg('lb')));
+      assert.deepEqual(await store().tags.list(name, { n: 0 }), []);
+    });
+
+    test('list: timeasc/timedesc by last update with paging', async () => {
+      const name = repo();
+      await store().manifests.put(name, imageManifest('ta'));
+      await store().manifests.put(name, imageManifest('tb'));
+      for (const t of ['one', 'two', 'three']) {
+        await store().tags.put(name, t, dg('ta'));
+        await tick();
+      }
+      await store().tags.put(name, 'one', dg('tb')); // moved: now the most recently updated
+      const asc = ['two', 'three', 'one'];
+      const p1 = await store().tags.list(name, { orderBy: 'timeasc', n: 2 });
+      assert.deepEqual(p1.map((t) => t.name), asc.slice(0, 2));
+      const p2 = await store().tags.list(name, { orderBy: 'timeasc', n: 2, last: 'three' });
+      assert.deepEqual(p2.map((t) => t.name), ['one']);
+      const desc = await store().tags.list(name, { orderBy: 'timedesc' });
+      assert.deepEqual(desc.map((t) => t.name), [...asc].reverse());
+      const d2 = await store().tags.list(name, { orderBy: 'timedesc', last: 'one' });
+      assert.deepEqual(d2.map((t) => t.name), ['three', 'two']);
+      const filtered = await store().tags.list(name, { orderBy: 'timedesc', digest: dg('ta') });
+      assert.deepEqual(filtered.map((t) => t.name), ['three', 'two']);
+    });
+
+    test('delete and updateAttributes', async () => {
+      const name = repo();
+      await store().manifests.put(name, imageManifest('d'));
+      await store().tags.put(name, 'x', dg('d'));
+      await store().tags.put(name, 'y', dg('d'));
+      const r = await store().tags.updateAttributes(name, 'y', { writeEnabled: false, listEnabled: false });
+      assert.deepEqual([r?.deleteEnabled, r?.writeEnabled, r?.readEnabled, r?.listEnabled], [true, false, true, false]);
+      assert.deepEqual(await store().tags.get(name, 'y'), r);
+      assert.equal(await store().tags.updateAttributes(name, 'zzz', { writeEnabled: false }), undefined);
+      assert.equal(await store().tags.delete(name, 'x'), true);
+      assert.equal(await store().tags.delete(name, 'x'), false);
+      assert.equal(await store().tags.get(name, 'x'), undefined);
+      assert.ok(await store().manifests.get(name, dg('d')), 'deleting a tag keeps the manifest');
+      assert.deepEqual((await store().tags.list(name)).map((t) => t.name), ['y']);
+    });
+  });
+}
