@@ -22,7 +22,7 @@ export async function setPolicy(status: PolicyStatus): Promise<PolicyStatus> {
 }
 
 /** The policy status, or null while unknown / when the identity may not read it. */
-export function usePolicyStatus(): PolicyStatus | null {
+export function usePolicyStatus(version = 0): PolicyStatus | null {
   const [status, setStatus] = useState<PolicyStatus | null>(null);
   useEffect(() => {
     let live = true;
@@ -35,44 +35,73 @@ export function usePolicyStatus(): PolicyStatus | null {
     return () => {
       live = false;
     };
-  }, []);
+  }, [version]);
   return status;
 }
 
-export interface PreflightResult {
-  count: number;
-  manifests?: { repository: string; digest: string }[];
+/** A manifest row of the quarantine API (src/management-api/quarantine.ts rowJson). */
+export interface VerdictRow {
+  repository: string;
+  digest: string;
+  mediaType?: string;
+  size?: number;
+  createdTime: string;
+  quarantineState: string | null;
+  quarantineDetails?: string | null;
+  verdictUpdatedAt?: string | null;
+  verdictUpdatedBy?: string | null;
+  tags?: string[];
 }
 
-export function preflight() {
-  return api<PreflightResult>('/api/v1/quarantine/preflight', { method: 'POST', body: {} });
+export interface PreflightResult {
+  policy: PolicyStatus;
+  /** Manifests that would be held: no verdict, Quarantined or Failed. */
+  wouldHold: number;
+  counts: Record<string, number>;
+  manifests: VerdictRow[];
+  next?: string;
+}
+
+export function preflight(n = 20) {
+  return api<PreflightResult>(`/api/v1/quarantine/preflight?n=${n}`);
+}
+
+/** Whether the identity holds `configure` (Owner, Contributor): only they may run a preflight. */
+export async function canConfigure(): Promise<boolean> {
+  try {
+    await preflight(1);
+    return true;
+  } catch (e) {
+    if (isForbidden(e)) return false;
+    throw e;
+  }
 }
 
 export function rescan(body: { repository?: string } = {}) {
-  return api<{ count?: number; raised?: number }>('/api/v1/quarantine/rescan', { method: 'POST', body });
+  return api<{ requested: number }>('/api/v1/quarantine/rescan', { method: 'POST', body });
 }
 
 export function grandfather(body: { repository?: string } = {}) {
-  return api<{ count?: number; passed?: number }>('/api/v1/quarantine/grandfather', { method: 'POST', body });
+  return api<{ passed: number }>('/api/v1/quarantine/grandfather', { method: 'POST', body });
 }
 
-export interface QueueItem {
-  repository: string;
-  digest: string;
-  state?: string;
-  mediaType?: string;
-  tags?: string[];
-  since?: string | number;
-  heldSince?: string | number;
-  createdTime?: string;
-  imageSize?: number;
-  quarantineDetails?: string | null;
-}
-
-export async function queue(): Promise<QueueItem[]> {
-  const body = await api<{ items?: QueueItem[]; manifests?: QueueItem[] } | QueueItem[]>('/api/v1/quarantine/queue');
-  if (Array.isArray(body)) return body;
-  return body?.items ?? body?.manifests ?? [];
+/**
+ * Held manifests, oldest first: no verdict, Quarantined or Failed. The registry limits rows
+ * to repositories where the caller has quarantine read (or to everything for `configure`).
+ */
+export async function queue(options: { states?: string; max?: number } = {}): Promise<VerdictRow[]> {
+  const out: VerdictRow[] = [];
+  let last: string | undefined;
+  const max = options.max ?? 2000;
+  do {
+    const q = new URLSearchParams({ n: String(Math.min(500, max)) });
+    if (options.states) q.set('state', options.states);
+    if (last) q.set('last', last);
+    const body = await api<{ manifests: VerdictRow[]; next?: string }>(`/api/v1/quarantine/queue?${q}`);
+    out.push(...(body?.manifests ?? []));
+    last = body?.next;
+  } while (last && out.length < max);
+  return out;
 }
 
 export interface AuditEntry {
@@ -92,9 +121,8 @@ export async function audit(params: { action?: string; target?: string; n?: numb
   if (params.action) q.set('action', params.action);
   if (params.target) q.set('target', params.target);
   q.set('n', String(params.n ?? 50));
-  const body = await api<{ entries?: AuditEntry[]; items?: AuditEntry[] } | AuditEntry[]>(`/api/v1/audit?${q}`);
-  if (Array.isArray(body)) return body;
-  return body?.entries ?? body?.items ?? [];
+  const body = await api<{ entries: AuditEntry[]; next?: string }>(`/api/v1/audit?${q}`);
+  return body?.entries ?? [];
 }
 
 export function isForbidden(e: unknown): boolean {
