@@ -55,6 +55,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
     await client.connect();
     try {
       await client.query(`create schema if not exists "${schema}"`);
+    } catch (err) {
+      // Two servers starting at once both pass the "if not exists" check; the loser of the
+      // race sees a unique violation, and the schema it wanted exists.
+      if ((err as { code?: string }).code !== '23505' && (err as { code?: string }).code !== '42P06') throw err;
     } finally {
       await client.end();
     }

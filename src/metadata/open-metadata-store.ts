@@ -5,6 +5,10 @@
  * means SQLite at <dataDir>/lazaret.db; anything else is a configuration error (a typo must not
  * silently fall back to a fresh SQLite file). Migrations run at every open: they are versioned
  * and idempotent, and Kysely's migration lock serialises several servers starting at once.
+ *
+ * Decision: a `schema=NAME` query parameter in the PostgreSQL URL selects (and creates) a
+ * schema via search_path, so several registries, or a test server per test, can share one
+ * database. It is removed from the URL before pg sees it.
  */
 import { join } from 'node:path';
 import type { LazaretConfig } from '../config/schema.ts';
@@ -18,9 +22,17 @@ export async function openMetadataStore(config: Pick<LazaretConfig, 'databaseUrl
   const url = config.databaseUrl;
   if (url !== undefined && url !== '') {
     if (!isPostgresUrl(url)) throw new Error('databaseUrl must start with postgres:// or postgresql:// (unset it for SQLite)');
-    return openPostgresStore({ connectionString: url });
+    return openPostgresStore(postgresOptionsFromUrl(url));
   }
   return openSqliteStore(join(dataDir, 'lazaret.db'));
+}
+
+/** Splits a `schema` query parameter off a PostgreSQL URL. */
+export function postgresOptionsFromUrl(url: string): PostgresOptions {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  parsed.searchParams.delete('schema');
+  return { connectionString: parsed.toString(), ...(schema ? { schema } : {}) };
 }
 
 export async function openSqliteStore(file: string): Promise<MetadataStore> {

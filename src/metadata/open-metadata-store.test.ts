@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openMetadataStore, postgresOptionsFromUrl } from './open-metadata-store.ts';
+import { imageManifest, dg } from './suite/context.ts';
+import { skipUnless, TEST_DATABASE_URL } from '../../test/helpers/environment.ts';
+
+async function pgReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+test('without databaseUrl: SQLite at <dataDir>/lazaret.db, migrated, data survives a reopen', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lazaret-open-'));
+  try {
+    const first = await openMetadataStore({}, dir);
+    assert.equal(first.dialect, 'sqlite');
+    assert.ok(existsSync(join(dir, 'lazaret.db')));
+    await first.manifests.put('app/web', imageManifest('persisted'));
+    await first.tags.put('app/web', 'v1', dg('persisted'));
+    await first.close();
+    await first.close(); // idempotent
+
+    const second = await openMetadataStore({ databaseUrl: '' }, dir); // migrations re-run as no-ops
+    assert.equal((await second.tags.get('app/web', 'v1'))?.digest, dg('persisted'));
+    await second.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a databaseUrl that is not postgres:// is a configuration error, not a silent SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lazaret-open-'));
+  try {
+    for (const url of ['mysql://x', 'sqlite:///tmp/x.db', 'postgress://x']) {
+      await assert.rejects(openMetadataStore({ databaseUrl: url }, dir), /postgres:\/\//);
+    }
+    assert.ok(!existsSync(join(dir, 'lazaret.db')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the schema query parameter is split off the PostgreSQL URL', () => {
+  assert.deepEqual(postgresOptionsFromUrl('postgres://u@127.0.0.1:5432/db?schema=reg_a&sslmode=disable'), {
+    connectionString: 'postgres://u@127.0.0.1:5432/db?sslmode=disable',
+    schema: 'reg_a',
+  });
+  assert.deepEqual(postgresOptionsFromUrl('postgresql://u@127.0.0.1/db'), { connectionString: 'postgresql://u@127.0.0.1/db' });
+});
+
+test('postgres:// URL: PostgreSQL in the given schema, migrated, reopened with its data', { skip: skipUnless(await pgReachable(), 'PostgreSQL not reachable') }, async () => {
+  const schema = `lazaret_open_${randomBytes(5).toString('hex')}`;
+  const url = `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+  try {
+    // Two servers starting at once on an empty schema: the migration lock serialises them.
+    const [a, b] = await Promise.all([openMetadataStore({ databaseUrl: url }, '/nonexistent'), openMetadataStore({ databaseUrl: url }, '/nonexistent')]);
+    assert.equal(a.dialect, 'postgres');
+    await a.manifests.put('app/web', imageManifest('pg'));
+    assert.ok(await b.manifests.get('app/web', dg('pg')));
+    await Promise.all([a.close(), b.close()]);
+    const c = await openMetadataStore({ databaseUrl: url }, '/nonexistent');
+    assert.ok(await c.manifests.get('app/web', dg('pg')));
+    await c.close();
+  } finally {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    await client.query(`drop schema if exists "${schema}" cascade`);
+    await client.end();
+  }
+});
+
+test('an invalid schema name is refused before any SQL', async () => {
+  await assert.rejects(openMetadataStore({ databaseUrl: `${TEST_DATABASE_URL}?schema=x";drop` }, '/nonexistent'), /invalid PostgreSQL schema/);
+});
