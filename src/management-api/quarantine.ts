@@ -43,6 +43,23 @@ const BulkBody = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The optional body of rescan/grandfather (`BulkBody`), checked by hand because a POST without
+ * any body is valid too (Fastify's schema check would demand an object).
+ */
+function bulkBody(raw: unknown): Static<typeof BulkBody> {
+  if (raw === undefined || raw === null || raw === '') return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw registryError('BAD_REQUEST', 'the body must be a JSON object');
+  const out: Static<typeof BulkBody> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if ((k !== 'repository' && k !== 'state') || typeof v !== 'string') {
+      throw registryError('BAD_REQUEST', `${k} is not accepted (allowed: repository and state, both strings)`, { field: k });
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
 function parseStates(raw: string | undefined, fallback: StateFilter[]): StateFilter[] {
   if (raw === undefined || raw === '') return fallback;
   const out: StateFilter[] = [];
@@ -125,8 +142,8 @@ export function registerQuarantineRoutes(app: FastifyInstance, services: Service
     return { manifests, ...(next ? { next } : {}) };
   });
 
-  app.post('/api/v1/quarantine/rescan', { config: { access: configure }, bodyLimit: 4096, schema: { tags, summary: 'Raise quarantine events for manifests without a verdict', body: Type.Optional(BulkBody) } }, async (request: FastifyRequest) => {
-    const body = (request.body ?? {}) as Static<typeof BulkBody>;
+  app.post('/api/v1/quarantine/rescan', { config: { access: configure }, bodyLimit: 4096, schema: { tags, summary: 'Raise quarantine events for manifests without a verdict' } }, async (request: FastifyRequest) => {
+    const body = bulkBody(request.body);
     const states = parseStates(body.state, ['absent']);
     const repository = parseRepository(body.repository);
     const facts = requestFacts(request);
@@ -146,8 +163,8 @@ export function registerQuarantineRoutes(app: FastifyInstance, services: Service
     return { requested };
   });
 
-  app.post('/api/v1/quarantine/grandfather', { config: { access: configure }, bodyLimit: 4096, schema: { tags, summary: 'Mark every manifest without a verdict Passed', body: Type.Optional(BulkBody) } }, async (request: FastifyRequest) => {
-    const body = (request.body ?? {}) as Static<typeof BulkBody>;
+  app.post('/api/v1/quarantine/grandfather', { config: { access: configure }, bodyLimit: 4096, schema: { tags, summary: 'Mark every manifest without a verdict Passed' } }, async (request: FastifyRequest) => {
+    const body = bulkBody(request.body);
     if (body.state !== undefined) throw registryError('BAD_REQUEST', 'grandfather only applies to manifests without a verdict; state is not accepted', { field: 'state' });
     const repository = parseRepository(body.repository);
     const facts = requestFacts(request);
