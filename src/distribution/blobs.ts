@@ -18,14 +18,14 @@ import { decideRange } from './byte-range.ts';
 const URL = '/v2/:name/blobs/:digest';
 
 export function registerBlobs(app: FastifyInstance, services: Services) {
-  const { store, blobs, gate } = services;
+  const { store, blobs } = services;
 
   async function read(request: FastifyRequest, reply: FastifyReply, method: ReadMethod) {
     const name = repositoryName(request);
     const digest = requireDigest((request.params as Params).digest);
     const link = await store.blobs.get(name, digest);
     if (!link) throw registryError('BLOB_UNKNOWN', undefined, { digest });
-    await gate.checkBlobRead(request.access, name, digest, method);
+    await services.gate.checkBlobRead(request.access, name, digest, method);
     requireAttribute('readEnabled', [[`repository ${name}`, await store.repositories.get(name)]]);
     const info = await blobs.stat(digest);
     if (!info) {

@@ -8,7 +8,7 @@ import type { Services } from '../services.ts';
 import { collectPage, nextLink, pageRequest } from './pagination.ts';
 
 export function registerCatalog(app: FastifyInstance, services: Services) {
-  const { store, gate } = services;
+  const { store } = services;
   app.route({
     method: 'GET',
     url: '/v2/_catalog',
@@ -21,7 +21,7 @@ export function registerCatalog(app: FastifyInstance, services: Services) {
         async (batch) => {
           const kept: string[] = [];
           for (const name of batch) if ((await store.repositories.get(name))?.listEnabled !== false) kept.push(name);
-          return gate.visibleRepositories(request.access, kept);
+          return services.gate.visibleRepositories(request.access, kept);
         },
         (name) => name,
       );

@@ -20,7 +20,7 @@ import { requireAttribute } from './attributes.ts';
 const URL = '/v2/:name/manifests/:reference';
 
 export function registerManifests(app: FastifyInstance, services: Services) {
-  const { store, blobs, gate } = services;
+  const { store, blobs } = services;
 
   async function read(request: FastifyRequest, reply: FastifyReply, method: ReadMethod) {
     const name = repositoryName(request);
@@ -33,7 +33,7 @@ export function registerManifests(app: FastifyInstance, services: Services) {
     const digest = tag ? tag.digest : (ref as { digest: ManifestRecord['digest'] }).digest;
     const record = await store.manifests.get(name, digest);
     if (!record) throw registryError('MANIFEST_UNKNOWN', undefined, tag ? { tag: ref.kind === 'tag' ? ref.tag : undefined } : { digest });
-    await gate.checkManifestRead(request.access, record, ref.kind, method);
+    await services.gate.checkManifestRead(request.access, record, ref.kind, method);
     requireAttribute('readEnabled', [
       [`repository ${name}`, await store.repositories.get(name)],
       [`manifest ${digest}`, record],

@@ -11,7 +11,7 @@ import { repositoryName } from './params.ts';
 import { collectPage, nextLink, pageRequest } from './pagination.ts';
 
 export function registerTags(app: FastifyInstance, services: Services) {
-  const { store, gate } = services;
+  const { store } = services;
   app.route({
     method: 'GET',
     url: '/v2/:name/tags/list',
@@ -32,7 +32,7 @@ export function registerTags(app: FastifyInstance, services: Services) {
         async (batch) => {
           const kept: TagRecord[] = [];
           for (const t of batch) if (await listable(t)) kept.push(t);
-          return gate.visibleTags(request.access, name, kept);
+          return services.gate.visibleTags(request.access, name, kept);
         },
         (t) => t.name,
       );

@@ -31,7 +31,7 @@ function progressHeaders(name: string, id: string, size: number): Record<string,
 }
 
 export function registerUploads(app: FastifyInstance, services: Services) {
-  const { store, blobs, gate } = services;
+  const { store, blobs } = services;
 
   /** The upload named by the URL, bound to this repository, with its authoritative size. */
   async function session(request: FastifyRequest, name: string): Promise<{ id: string; size: number }> {
@@ -102,7 +102,7 @@ export function registerUploads(app: FastifyInstance, services: Services) {
     if (!digest || !from || !isValidRepositoryName(from) || !request.access.can(from, 'pull')) return undefined;
     const link = await store.blobs.get(from, digest);
     if (!link || !(await blobs.stat(digest))) return undefined;
-    if (!(await gate.canMount(request.access, from, digest))) return undefined;
+    if (!(await services.gate.canMount(request.access, from, digest))) return undefined;
     const source = await store.repositories.get(from);
     if (source && source.readEnabled === false) return undefined;
     await store.blobs.link(name, digest, link.size);

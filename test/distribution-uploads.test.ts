@@ -1,0 +1,247 @@
+/** Blob uploads: monolithic, POST then PUT, chunked, status, cancel, mounts, janitor; failure paths included. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+import { createRegistryClient, digestOf, type RawResponse, type RegistryClient } from './helpers/registry-client.ts';
+
+let server: TestServer;
+let client: RegistryClient;
+
+before(async () => {
+  server = await startTestServer({ 'auth.mode': 'none' });
+  client = createRegistryClient(server.url);
+});
+after(async () => {
+  await client.close();
+  await server.close();
+});
+
+function assertError(res: RawResponse, status: number, code: string) {
+  assert.equal(res.status, status, res.text());
+  assert.equal(res.json().errors[0].code, code, res.text());
+}
+
+async function startUpload(name: string): Promise<string> {
+  const res = await client.req('POST', `/v2/${name}/blobs/uploads/`);
+  assert.equal(res.status, 202, res.text());
+  const location = res.headers.location as string;
+  assert.match(location, new RegExp(`^/v2/${name}/blobs/uploads/[0-9a-f-]{36}$`), 'Location is path-absolute');
+  assert.equal(res.headers.range, '0-0');
+  assert.equal(res.headers['docker-upload-uuid'], location.split('/').at(-1));
+  return location;
+}
+
+async function blobBytes(name: string, digest: string): Promise<Buffer> {
+  const res = await client.req('GET', `/v2/${name}/blobs/${digest}`);
+  assert.equal(res.status, 200, res.text());
+  return res.body;
+}
+
+describe('monolithic uploads', () => {
+  test('single POST with ?digest= creates the blob (201, Location, Docker-Content-Digest)', async () => {
+    const data = randomBytes(1000);
+    const digest = digestOf(data);
+    const res = await client.req('POST', `/v2/mono/blobs/uploads/?digest=${digest}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.location, `/v2/mono/blobs/${digest}`);
+    assert.equal(res.headers['docker-content-digest'], digest);
+    assert.deepEqual(await blobBytes('mono', digest), data);
+  });
+
+  test('single POST with a wrong digest is DIGEST_INVALID and nothing becomes visible', async () => {
+    const data = randomBytes(100);
+    const wrong = digestOf('something else');
+    assertError(await client.req('POST', `/v2/mono/blobs/uploads/?digest=${wrong}`, { body: data }), 400, 'DIGEST_INVALID');
+    assert.equal((await client.req('HEAD', `/v2/mono/blobs/${wrong}`)).status, 404);
+    assert.equal((await client.req('HEAD', `/v2/mono/blobs/${digestOf(data)}`)).status, 404);
+    assert.equal(await server.services.blobs.stat(digestOf(data) as never), undefined);
+  });
+
+  test('single POST with a malformed digest is DIGEST_INVALID', async () => {
+    assertError(await client.req('POST', '/v2/mono/blobs/uploads/?digest=sha256:nothex', { body: 'x' }), 400, 'DIGEST_INVALID');
+  });
+
+  test('POST then PUT with the whole body', async () => {
+    const data = randomBytes(5000);
+    const digest = digestOf(data);
+    const location = await startUpload('team/app/web');
+    const res = await client.req('PUT', `${location}?digest=${digest}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(res.status, 201, res.text());
+    assert.equal(res.headers.location, `/v2/team/app/web/blobs/${digest}`);
+    assert.deepEqual(await blobBytes('team/app/web', digest), data);
+    // The session is over.
+    assertError(await client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
+  });
+
+  test('POST then PUT of a sha512 blob', async () => {
+    const data = randomBytes(3000);
+    const digest = digestOf(data, 'sha512');
+    const location = await startUpload('sha');
+    assert.equal((await client.req('PUT', `${location}?digest=${digest}`, { body: data })).status, 201);
+    assert.deepEqual(await blobBytes('sha', digest), data);
+  });
+
+  test('PUT with a wrong digest is DIGEST_INVALID, ends the session, and leaves nothing visible', async () => {
+    const data = randomBytes(100);
+    const location = await startUpload('mono');
+    const wrong = digestOf('not it');
+    assertError(await client.req('PUT', `${location}?digest=${wrong}`, { body: data }), 400, 'DIGEST_INVALID');
+    assert.equal((await client.req('HEAD', `/v2/mono/blobs/${digestOf(data)}`)).status, 404);
+    assertError(await client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
+  });
+
+  test('PUT without a digest is DIGEST_INVALID and the session survives', async () => {
+    const location = await startUpload('mono');
+    assertError(await client.req('PUT', location, { body: 'abc' }), 400, 'DIGEST_INVALID');
+    assert.equal((await client.req('GET', location)).status, 204);
+  });
+});
+
+describe('chunked uploads', () => {
+  test('PATCH chunks with Content-Range, status GET, final PUT', async () => {
+    const data = randomBytes(30_000);
+    const digest = digestOf(data);
+    const location = await startUpload('chunky');
+    let res = await client.req('PATCH', location, { body: data.subarray(0, 10_000), headers: { 'content-range': '0-9999', 'content-type': 'application/octet-stream' } });
+    assert.equal(res.status, 202, res.text());
+    assert.equal(res.headers.range, '0-9999');
+    assert.equal(res.headers.location, location);
+    res = await client.req('GET', location);
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.range, '0-9999');
+    assert.equal(res.headers.location, location);
+    res = await client.req('PATCH', location, { body: data.subarray(10_000, 20_000), headers: { 'content-range': '10000-19999' } });
+    assert.equal(res.status, 202);
+    assert.equal(res.headers.range, '0-19999');
+    // The last chunk rides on the closing PUT.
+    res = await client.req('PUT', `${location}?digest=${digest}`, { body: data.subarray(20_000), headers: { 'content-range': '20000-29999' } });
+    assert.equal(res.status, 201, res.text());
+    assert.deepEqual(await blobBytes('chunky', digest), data);
+  });
+
+  test('PATCH without Content-Range appends (Docker streaming), then an empty PUT closes', async () => {
+    const data = randomBytes(2 * 1024 * 1024 + 17);
+    const digest = digestOf(data);
+    const location = await startUpload('chunky');
+    async function* slices() {
+      for (let i = 0; i < data.length; i += 64 * 1024) yield data.subarray(i, i + 64 * 1024);
+    }
+    let res = await client.req('PATCH', location, { body: slices() });
+    assert.equal(res.status, 202, res.text());
+    assert.equal(res.headers.range, `0-${data.length - 1}`);
+    res = await client.req('PUT', `${location}?digest=${digest}`, { headers: { 'content-length': '0' } });
+    assert.equal(res.status, 201, res.text());
+    assert.deepEqual(await blobBytes('chunky', digest), data);
+  });
+
+  test('an out-of-order chunk is 416 with the current Range; the upload continues', async () => {
+    const data = randomBytes(200);
+    const location = await startUpload('chunky');
+    await client.req('PATCH', location, { body: data.subarray(0, 100), headers: { 'content-range': '0-99' } });
+    let res = await client.req('PATCH', location, { body: data.subarray(150), headers: { 'content-range': '150-199' } });
+    assertError(res, 416, 'BLOB_UPLOAD_INVALID');
+    assert.equal(res.headers.range, '0-99');
+    assert.equal(res.headers.location, location);
+    res = await client.req('PATCH', location, { body: data.subarray(0, 100), headers: { 'content-range': '0-99' } });
+    assert.equal(res.status, 416, 'a repeated chunk is out of order too');
+    res = await client.req('PATCH', location, { body: data.subarray(100), headers: { 'content-range': '100-199' } });
+    assert.equal(res.status, 202);
+    assert.equal((await client.req('PUT', `${location}?digest=${digestOf(data)}`)).status, 201);
+    assert.deepEqual(await blobBytes('chunky', digestOf(data)), data);
+  });
+
+  test('a malformed Content-Range is 416 and changes nothing', async () => {
+    const location = await startUpload('chunky');
+    const res = await client.req('PATCH', location, { body: 'abc', headers: { 'content-range': 'bytes=zero-two' } });
+    assertError(res, 416, 'BLOB_UPLOAD_INVALID');
+    assert.equal(res.headers.range, '0-0');
+    assert.equal((await client.req('GET', location)).headers.range, '0-0');
+  });
+
+  test('a Content-Range that disagrees with Content-Length is SIZE_INVALID', async () => {
+    const location = await startUpload('chunky');
+    assertError(await client.req('PATCH', location, { body: 'abcdef', headers: { 'content-range': '0-2' } }), 400, 'SIZE_INVALID');
+  });
+
+  test('unknown, malformed and foreign upload ids are BLOB_UPLOAD_UNKNOWN', async () => {
+    const unknown = '/v2/chunky/blobs/uploads/00000000-0000-4000-8000-000000000000';
+    assertError(await client.req('GET', unknown), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertError(await client.req('PATCH', unknown, { body: 'x' }), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertError(await client.req('PUT', `${unknown}?digest=${digestOf('x')}`, { body: 'x' }), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertError(await client.req('DELETE', unknown), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertError(await client.req('GET', '/v2/chunky/blobs/uploads/..%2F..%2Fetc'), 404, 'BLOB_UPLOAD_UNKNOWN');
+    // A session belongs to the repository that opened it.
+    const location = await startUpload('chunky');
+    const id = location.split('/').at(-1);
+    assertError(await client.req('GET', `/v2/elsewhere/blobs/uploads/${id}`), 404, 'BLOB_UPLOAD_UNKNOWN');
+  });
+
+  test('DELETE cancels: 204, then the session is unknown and its bytes are gone', async () => {
+    const location = await startUpload('chunky');
+    const id = location.split('/').at(-1)!;
+    await client.req('PATCH', location, { body: 'partial', headers: { 'content-range': '0-6' } });
+    assert.equal((await client.req('DELETE', location)).status, 204);
+    assertError(await client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assert.equal(await server.services.blobs.uploads.size(id), undefined);
+    assert.equal(await server.services.store.uploads.get(id), undefined);
+  });
+});
+
+describe('cross-repository mount', () => {
+  test('mounts a blob the source repository has: 201 and readable in the target', async () => {
+    const digest = await client.pushBlob('source/repo', 'shared layer');
+    const res = await client.req('POST', `/v2/target/repo/blobs/uploads/?mount=${digest}&from=source/repo`);
+    assert.equal(res.status, 201, res.text());
+    assert.equal(res.headers.location, `/v2/target/repo/blobs/${digest}`);
+    assert.equal(res.headers['docker-content-digest'], digest);
+    assert.equal((await blobBytes('target/repo', digest)).toString(), 'shared layer');
+  });
+
+  test('falls back to an upload session (202) when the source lacks the blob or is invalid', async () => {
+    const absent = digestOf('never pushed');
+    const present = await client.pushBlob('source/repo', 'present');
+    for (const query of [`mount=${absent}&from=source/repo`, `mount=${present}&from=Bad_Name`, `mount=${present}`, `mount=sha256:xyz&from=source/repo`, `mount=${present}&from=other/repo`]) {
+      const res = await client.req('POST', `/v2/target/fallback/blobs/uploads/?${query}`);
+      assert.equal(res.status, 202, `${query}: ${res.text()}`);
+      assert.match(res.headers.location as string, /^\/v2\/target\/fallback\/blobs\/uploads\/[0-9a-f-]{36}$/);
+    }
+    assert.equal((await client.req('HEAD', `/v2/target/fallback/blobs/${present}`)).status, 404);
+  });
+
+  test('falls back when the gate refuses the mount', async () => {
+    const digest = await client.pushBlob('source/gated', 'gated layer');
+    const gate = server.services.gate;
+    server.services.gate = { ...gate, canMount: async () => false };
+    try {
+      const res = await client.req('POST', `/v2/target/gated/blobs/uploads/?mount=${digest}&from=source/gated`);
+      assert.equal(res.status, 202);
+      assert.equal((await client.req('HEAD', `/v2/target/gated/blobs/${digest}`)).status, 404);
+    } finally {
+      server.services.gate = gate;
+    }
+  });
+});
+
+describe('upload janitor', () => {
+  test('removes sessions idle longer than uploads.staleAfterSeconds, with their bytes', async () => {
+    const location = await startUpload('janitor');
+    const id = location.split('/').at(-1)!;
+    await client.req('PATCH', location, { body: 'stale bytes', headers: { 'content-range': '0-10' } });
+    const { createUploadJanitor } = await import('../src/distribution/upload-janitor.ts');
+    const janitor = createUploadJanitor({
+      store: server.services.store,
+      blobs: server.services.blobs,
+      staleAfterSeconds: server.services.config.uploads.staleAfterSeconds,
+      logger: server.services.logger,
+    });
+    // Nothing is stale now...
+    await janitor.sweep(new Date());
+    assert.equal((await client.req('GET', location)).status, 204);
+    // ...but a day later it is.
+    const later = new Date(Date.now() + (server.services.config.uploads.staleAfterSeconds + 60) * 1000);
+    assert.ok((await janitor.sweep(later)) >= 1);
+    assertError(await client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assert.equal(await server.services.blobs.uploads.size(id), undefined);
+  });
+});
