@@ -13,6 +13,7 @@ import { registerDistributionRoutes } from './distribution/routes.ts';
 import { registerAcrRoutes } from './acr-api/routes.ts';
 import { registerManagementRoutes } from './management-api/routes.ts';
 import { registerPortalRoutes } from './portal/routes.ts';
+import { registerTokenRoutes } from './auth/token-routes.ts';
 import './http/request-context.ts';
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
@@ -43,5 +44,6 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(async (scope) => registerAcrRoutes(scope, services));
   await app.register(async (scope) => registerManagementRoutes(scope, services));
   await app.register(async (scope) => registerPortalRoutes(scope, services));
+  await app.register(async (scope) => registerTokenRoutes(scope, services.identity));
   return app;
 }

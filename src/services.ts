@@ -21,6 +21,9 @@ import { createEventsLifecycle } from './events/events-lifecycle.ts';
 import { createWebhookDispatcher } from './events/webhook-dispatcher.ts';
 import { wakeAfterCommit } from './events/commit-wake.ts';
 import { noAuthentication } from './auth/authenticator.ts';
+import { createIdentityServices, type IdentityServices } from './auth/identity-services.ts';
+import { createTokenAuthenticator } from './auth/token-authenticator.ts';
+import { bootstrapAdmin } from './auth/bootstrap.ts';
 import { createUploadJanitor } from './distribution/upload-janitor.ts';
 
 export interface Services {
@@ -33,6 +36,8 @@ export interface Services {
   quarantinePolicy: PolicyCache;
   lifecycle: ManifestLifecycle;
   authenticator: Authenticator;
+  /** Keys, tokens, federation, identity resolution, login throttling (src/auth/identity-services.ts). */
+  identity: IdentityServices;
   /** Background work (upload clean-up, webhook dispatch) started by `start`, stopped by `close`. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -51,6 +56,8 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
 
   const quarantinePolicy = createPolicyCache({ settings: store.settings });
 
+  const identity = createIdentityServices({ config, logger, store });
+
   if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every caller may push, pull and delete');
 
   const services: Services = {
@@ -62,8 +69,10 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     quarantinePolicy,
     // Quarantine FIRST: it assigns the push-time verdict that later listeners (events) ask about.
     lifecycle: combineLifecycles(createQuarantineLifecycle(), createEventsLifecycle({ isHeld, onQueued: commits.markQueued })),
-    authenticator: noAuthentication(),
+    authenticator: config.auth.mode === 'token' ? createTokenAuthenticator(identity) : noAuthentication(),
+    identity,
     async start() {
+      if (config.auth.mode === 'token') await bootstrapAdmin({ store, logger, dataDir, adminPassword: config.auth.adminPassword });
       dispatcher.start();
       stoppers.push(() => dispatcher.stop());
       const janitor = createUploadJanitor({ store, blobs, staleAfterSeconds: config.uploads.staleAfterSeconds, logger });

@@ -19,6 +19,7 @@
  */
 import type { Digest } from '../oci/digest.ts';
 import type { VerdictStore } from '../quarantine/verdicts.ts';
+import type { IdentityRoles } from './identity-store.ts';
 import type { HeldPushStore, OutboxStore, WebhookStore } from '../events/event-store.ts';
 
 export interface Page {
@@ -207,7 +208,8 @@ export interface AuditStore {
 }
 
 /** The role objects. Modules add theirs here (identities, verdicts, webhooks, outbox...). */
-export interface StoreRoles {
+/** Identity role objects (users, roleAssignments, registryTokens, scopeMaps, trustedIssuers, signingKeys): ./identity-store.ts. */
+export interface StoreRoles extends IdentityRoles {
   repositories: RepositoryStore;
   blobs: BlobLinkStore;
   manifests: ManifestStore;

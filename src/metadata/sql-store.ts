@@ -21,6 +21,9 @@ import { createWebhookStore } from './sql/webhooks.ts';
 import { createOutboxStore } from './sql/outbox.ts';
 import { createHeldPushStore } from './sql/held-pushes.ts';
 import { createVerdictStore } from './sql/verdicts.ts';
+import { createRoleAssignmentStore, createUserStore } from './sql/users.ts';
+import { createRegistryTokenStore } from './sql/registry-tokens.ts';
+import { createScopeMapStore, createSigningKeyStore, createTrustedIssuerStore } from './sql/identity-config.ts';
 
 export function createRoles(db: Kysely<Database>): StoreRoles {
   return {
@@ -35,6 +38,12 @@ export function createRoles(db: Kysely<Database>): StoreRoles {
     outbox: createOutboxStore(db),
     heldPushes: createHeldPushStore(db),
     verdicts: createVerdictStore(db),
+    users: createUserStore(db),
+    roleAssignments: createRoleAssignmentStore(db),
+    registryTokens: createRegistryTokenStore(db),
+    scopeMaps: createScopeMapStore(db),
+    trustedIssuers: createTrustedIssuerStore(db),
+    signingKeys: createSigningKeyStore(db),
   };
 }
 

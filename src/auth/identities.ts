@@ -1,0 +1,177 @@
+/**
+ * Who is this? Turns credentials into an Identity (principal + grants), re-reading roles,
+ * scope maps and token status from the store every time, so a revoked user, disabled token
+ * or removed assignment stops working at once for Basic auth and at the next token refresh
+ * for bearer tokens.
+ *
+ * Username/password pairs:
+ * - a user name + its password (scrypt);
+ * - a repository-scoped token name + one of its two passwords (enabled token, unexpired password);
+ * - the null GUID `00000000-0000-0000-0000-000000000000` + a refresh token (or an access
+ *   token, whose `access` claim then bounds what it can get), as on ACR.
+ * Users and tokens share one namespace (the management API refuses duplicates).
+ */
+import { createHash } from 'node:crypto';
+import type { Principal } from '../access/actions.ts';
+import { REGISTRY_ACTIONS, REPOSITORY_ACTIONS, type RegistryAction, type RepositoryAction } from '../access/actions.ts';
+import { anonymousGrants, grantsFromRoles, grantsFromScopeMap, NO_GRANTS, type Grants } from '../access/policy.ts';
+import { SYSTEM_SCOPE_MAPS, isSystemScopeMap } from '../access/scope-maps.ts';
+import type { StoreRoles } from '../metadata/metadata-store.ts';
+import type { FederatedIdentity, Federation } from './federation.ts';
+import { dummyPasswordHash, verifyPassword, verifySecret } from './passwords.ts';
+import type { AccessEntry, TokenService, TokenSubject } from './tokens.ts';
+
+export const NULL_GUID = '00000000-0000-0000-0000-000000000000';
+export const ANONYMOUS_PULL_SETTING = 'auth.anonymousPull';
+
+export interface Identity {
+  principal: Principal;
+  grants: Grants;
+  /** What goes into tokens' sub/kind/name. */
+  subject: TokenSubject;
+  /** Set when the identity came from an access token presented as a password: an upper bound on grants. */
+  fromAccessToken?: boolean;
+}
+
+export interface IdentityResolver {
+  /** undefined: the credentials are wrong (the caller counts a failed login). */
+  byPassword(username: string, password: string, service: string): Promise<Identity | undefined>;
+  /** Re-resolves the subject of a verified refresh token; undefined when it no longer exists. */
+  bySubject(sub: string): Promise<Identity | undefined>;
+  anonymous(): Promise<Identity>;
+  anonymousPullEnabled(): Promise<boolean>;
+  /** Drops the cached anonymous-pull setting (after the management API changes it). */
+  forgetSettings(): void;
+}
+
+const ANONYMOUS: Principal = { kind: 'anonymous', id: 'anonymous', name: 'anonymous' };
+/** Verified Basic credentials are remembered briefly so a burst of requests costs one scrypt. */
+const CREDENTIAL_CACHE_MS = 10_000;
+
+export function grantsFromAccessClaim(access: readonly AccessEntry[]): Grants {
+  const repository: Grants['repository'] = [];
+  const registry: RegistryAction[] = [];
+  for (const e of access) {
+    if (e.type === 'repository') {
+      const actions = e.actions.filter((a): a is RepositoryAction => (REPOSITORY_ACTIONS as readonly string[]).includes(a));
+      // The entry names one repository exactly; a name never contains `*`, so it matches only itself.
+      if (!e.name.includes('*')) repository.push({ pattern: e.name, actions });
+    } else if (e.type === 'registry' && e.actions.includes('*') && (REGISTRY_ACTIONS as readonly string[]).includes(e.name)) {
+      registry.push(e.name as RegistryAction);
+    }
+  }
+  return { repository, registry };
+}
+
+export function identityOfFederated(f: FederatedIdentity): Identity {
+  const name = `${f.issuerName}:${f.claimValue}`;
+  const principal: Principal = { kind: 'federated', id: `federated:${name}`, name };
+  return { principal, grants: f.grants, subject: { sub: `federated:${name}`, kind: 'federated', name } };
+}
+
+export function createIdentityResolver(options: { store: StoreRoles; tokens: TokenService; federation: Federation }): IdentityResolver {
+  const { store, tokens, federation } = options;
+  let anonymousPull: { value: boolean; at: number } | undefined;
+  const verified = new Map<string, { hash: string; at: number }>();
+
+  async function userIdentity(user: { id: string; name: string }): Promise<Identity> {
+    const grants = grantsFromRoles(await store.roleAssignments.listForUser(user.id));
+    const principal: Principal = { kind: 'user', id: user.id, name: user.name };
+    return { principal, grants, subject: { sub: `user:${user.id}`, kind: 'user', name: user.name } };
+  }
+
+  async function scopeMapActions(name: string): Promise<string[] | undefined> {
+    if (isSystemScopeMap(name)) return SYSTEM_SCOPE_MAPS[name]!.actions;
+    return (await store.scopeMaps.get(name))?.actions;
+  }
+
+  async function tokenIdentity(token: { id: string; name: string; scopeMap: string; status: string }): Promise<Identity | undefined> {
+    if (token.status !== 'enabled') return undefined;
+    const actions = await scopeMapActions(token.scopeMap);
+    if (!actions) return undefined;
+    const principal: Principal = { kind: 'token', id: token.id, name: token.name };
+    return { principal, grants: grantsFromScopeMap(actions), subject: { sub: `token:${token.id}`, kind: 'token', name: token.name } };
+  }
+
+  async function federatedIdentity(issuerName: string, claimValue: string): Promise<Identity | undefined> {
+    const f = await federation.resolve(issuerName, claimValue);
+    return f && identityOfFederated(f);
+  }
+
+  const cacheKey = (u: string, p: string) => createHash('sha256').update(u).update('\0').update(p).digest('base64');
+
+  const resolver: IdentityResolver = {
+    async byPassword(username, password, service) {
+      if (username === NULL_GUID) {
+        try {
+          const claims = await tokens.verifyRefreshToken(password, service);
+          return await resolver.bySubject(claims.sub);
+        } catch {
+          /* not a refresh token: maybe an access token */
+        }
+        try {
+          const claims = await tokens.verifyAccessToken(password, service);
+          const principal: Principal = { kind: claims.kind, id: claims.sub, name: claims.name };
+          return { principal, grants: grantsFromAccessClaim(claims.access), subject: { sub: claims.sub, kind: claims.kind, name: claims.name }, fromAccessToken: true };
+        } catch {
+          return undefined;
+        }
+      }
+      const user = await store.users.get(username);
+      if (user) {
+        const key = cacheKey(username, password);
+        const hit = verified.get(key);
+        const ok = (hit && hit.hash === user.passwordHash && Date.now() - hit.at < CREDENTIAL_CACHE_MS) || (await verifyPassword(password, user.passwordHash));
+        if (!ok) return undefined;
+        if (!hit || Date.now() - hit.at >= CREDENTIAL_CACHE_MS) {
+          if (verified.size > 1000) verified.clear();
+          verified.set(key, { hash: user.passwordHash, at: Date.now() });
+        }
+        return userIdentity(user);
+      }
+      const token = await store.registryTokens.get(username);
+      if (token) {
+        const now = Date.now();
+        const ok = token.passwords.some((p) => verifySecret(password, p.hash) && (!p.expiry || p.expiry.getTime() > now));
+        return ok ? tokenIdentity(token) : undefined;
+      }
+      // Unknown name: spend the same time as a wrong password, so names cannot be probed.
+      await verifyPassword(password, await dummyPasswordHash());
+      return undefined;
+    },
+
+    async bySubject(sub) {
+      if (sub.startsWith('user:')) {
+        const user = await store.users.getById(sub.slice(5));
+        return user && userIdentity(user);
+      }
+      if (sub.startsWith('token:')) {
+        const token = await store.registryTokens.getById(sub.slice(6));
+        return token && tokenIdentity(token);
+      }
+      if (sub.startsWith('federated:')) {
+        const rest = sub.slice(10);
+        const i = rest.indexOf(':');
+        return i > 0 ? federatedIdentity(rest.slice(0, i), rest.slice(i + 1)) : undefined;
+      }
+      return undefined;
+    },
+
+    async anonymous() {
+      const grants = anonymousGrants(await resolver.anonymousPullEnabled());
+      return { principal: ANONYMOUS, grants: grants ?? NO_GRANTS, subject: { sub: 'anonymous', kind: 'anonymous', name: 'anonymous' } };
+    },
+
+    async anonymousPullEnabled() {
+      if (!anonymousPull || Date.now() - anonymousPull.at > 5000) {
+        anonymousPull = { value: (await store.settings.get<boolean>(ANONYMOUS_PULL_SETTING)) === true, at: Date.now() };
+      }
+      return anonymousPull.value;
+    },
+
+    forgetSettings() {
+      anonymousPull = undefined;
+    },
+  };
+  return resolver;
+}

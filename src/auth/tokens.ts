@@ -1,0 +1,102 @@
+/**
+ * Lazaret's own JWTs: access tokens (the Docker `access` claim) and refresh tokens (ACR's
+ * shape, acr-reference.md 2.4). Both are ES256-signed by the key ring and verified strictly:
+ * alg ES256 only (so never `none`, never HS256 "signed" with a public key), a known `kid`,
+ * issuer `lazaret`, audience = this registry's service, exp/nbf with 30 s leeway, and the
+ * right `grant_type` (a refresh token is never accepted as an access token or vice versa).
+ */
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import type { PrincipalKind } from '../access/actions.ts';
+import type { KeyRing } from './signing-keys.ts';
+
+export const TOKEN_ISSUER = 'lazaret';
+export const CLOCK_LEEWAY_SECONDS = 30;
+
+export interface AccessEntry {
+  type: string;
+  name: string;
+  actions: string[];
+}
+
+export interface TokenSubject {
+  /** `user:<id>`, `token:<id>`, `federated:<issuer>:<claim value>` or `anonymous`. */
+  sub: string;
+  kind: PrincipalKind;
+  /** Display name (principal name). */
+  name: string;
+}
+
+export interface AccessClaims extends Omit<JWTPayload, 'sub'>, TokenSubject {
+  grant_type: 'access_token';
+  access: AccessEntry[];
+}
+
+export interface RefreshClaims extends Omit<JWTPayload, 'sub'>, TokenSubject {
+  grant_type: 'refresh_token';
+}
+
+export interface TokenService {
+  issueAccessToken(subject: TokenSubject, service: string, access: AccessEntry[]): Promise<{ token: string; expiresIn: number; issuedAt: Date }>;
+  issueRefreshToken(subject: TokenSubject, service: string): Promise<{ token: string; expiresIn: number }>;
+  /** Throws when the token does not verify (message says why, for the log). */
+  verifyAccessToken(token: string, service: string): Promise<AccessClaims>;
+  verifyRefreshToken(token: string, service: string): Promise<RefreshClaims>;
+}
+
+export function createTokenService(options: { keys: KeyRing; accessTtlSeconds: number; refreshTtlSeconds: number }): TokenService {
+  async function sign(claims: Record<string, unknown>, subject: string, service: string, ttl: number) {
+    const { kid, key } = await options.keys.signingKey();
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ ...claims, version: '1.0' })
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
+      .setIssuer(TOKEN_ISSUER)
+      .setSubject(subject)
+      .setAudience(service)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + ttl)
+      .setJti(randomUUID())
+      .sign(key);
+    return { token, issuedAt: new Date(now * 1000) };
+  }
+
+  async function verify(token: string, service: string, grantType: string) {
+    const { payload } = await jwtVerify(token, (header) => options.keys.verificationKey(header), {
+      algorithms: ['ES256'],
+      issuer: TOKEN_ISSUER,
+      audience: service,
+      clockTolerance: CLOCK_LEEWAY_SECONDS,
+      requiredClaims: ['exp', 'sub', 'iat'],
+    });
+    if (payload.grant_type !== grantType) throw new Error(`not a ${grantType.replace('_', ' ')}`);
+    if (typeof payload.kind !== 'string' || typeof payload.name !== 'string') throw new Error('token lacks kind/name');
+    return payload;
+  }
+
+  return {
+    async issueAccessToken(subject, service, access) {
+      const ttl = options.accessTtlSeconds;
+      const { token, issuedAt } = await sign({ grant_type: 'access_token', kind: subject.kind, name: subject.name, access, roles: [] }, subject.sub, service, ttl);
+      return { token, expiresIn: ttl, issuedAt };
+    },
+    async issueRefreshToken(subject, service) {
+      const ttl = options.refreshTtlSeconds;
+      const { token } = await sign(
+        { grant_type: 'refresh_token', kind: subject.kind, name: subject.name, permissions: { actions: ['*'], notActions: [] }, roles: [] },
+        subject.sub,
+        service,
+        ttl,
+      );
+      return { token, expiresIn: ttl };
+    },
+    async verifyAccessToken(token, service) {
+      const p = await verify(token, service, 'access_token');
+      if (!Array.isArray(p.access)) throw new Error('token lacks the access claim');
+      return p as AccessClaims;
+    },
+    async verifyRefreshToken(token, service) {
+      return (await verify(token, service, 'refresh_token')) as RefreshClaims;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/** Table types of the identity tables (migration 002-identity). Conventions as core.ts. */
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RoleAssignmentsTable {
+  id: string;
+  user_id: string;
+  role: string;
+  /** Repository pattern; '' = registry-wide (so the unique key needs no NULL). */
+  repository: string;
+  created_at: number;
+}
+
+export interface RegistryTokensTable {
+  id: string;
+  name: string;
+  scope_map: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TokenPasswordsTable {
+  token_id: string;
+  name: string;
+  hash: string;
+  expiry: number | null;
+  created_at: number;
+}
+
+export interface ScopeMapsTable {
+  name: string;
+  description: string;
+  /** JSON array of ACR action strings. */
+  actions: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TrustedIssuersTable {
+  name: string;
+  /** JSON object. */
+  config: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface IdentityTables {
+  users: UsersTable;
+  role_assignments: RoleAssignmentsTable;
+  registry_tokens: RegistryTokensTable;
+  token_passwords: TokenPasswordsTable;
+  scope_maps: ScopeMapsTable;
+  trusted_issuers: TrustedIssuersTable;
+  signing_keys: SigningKeysTable;
+}
