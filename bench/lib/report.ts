@@ -1,0 +1,121 @@
+/**
+ * Turns run records into the summary: medians per (scenario, target) over the rounds, the
+ * Lazaret/Distribution ratio, the issue's targets, and markdown tables (printed, and pasted
+ * into bench/README.md).
+ */
+import type { RunRecord } from './measure.ts';
+import type { Scenario } from './scenario.ts';
+
+export const DISTRIBUTION = 'Distribution';
+export const LAZARET = 'Lazaret';
+export const LAZARET_AUTH = 'Lazaret+auth';
+export const LAZARET_AUTH_GATE = 'Lazaret+auth+gate';
+export const RSS_LIMIT_MIB = 256;
+export const GATE_COST_LIMIT = 0.10;
+
+export interface Cell {
+  value?: number;
+  runs: number;
+  failures: string[];
+  errors: number;
+  verified: number;
+  registryCores?: number;
+  generatorCores?: number;
+  generatorSaturated: boolean;
+  peakRssMiB?: number;
+  p99Ms?: number;
+}
+
+export function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function summarize(records: RunRecord[], scenario: string, target: string): Cell | undefined {
+  const runs = records.filter((r) => r.scenario === scenario && r.target === target);
+  if (runs.length === 0) return undefined;
+  const ok = runs.filter((r) => r.value !== undefined);
+  return {
+    value: median(ok.map((r) => r.value!)),
+    runs: runs.length,
+    failures: [...new Set(runs.flatMap((r) => (r.failure ? [r.failure] : [])))],
+    errors: runs.reduce((s, r) => s + r.errors, 0),
+    verified: runs.reduce((s, r) => s + r.verified, 0),
+    registryCores: median(ok.map((r) => r.registryCores)),
+    generatorCores: median(ok.map((r) => r.generatorCores)),
+    generatorSaturated: runs.some((r) => r.generatorSaturated),
+    peakRssMiB: runs.length ? Math.max(...runs.map((r) => r.peakRssMiB)) : undefined,
+    p99Ms: median(ok.flatMap((r) => (r.p99Ms === undefined ? [] : [r.p99Ms]))),
+  };
+}
+
+export function ratio(a?: number, b?: number): number | undefined {
+  return a === undefined || b === undefined || b === 0 ? undefined : a / b;
+}
+
+const num = (v: number | undefined, digits = 0) => (v === undefined ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(Math.max(digits, v >= 10 ? 1 : 2)));
+const x = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
+
+function cellText(c: Cell | undefined): string {
+  if (!c) return 'not run';
+  if (c.value === undefined) return 'FAILED';
+  const marks = `${c.errors > 0 ? ' (errors)' : ''}${c.generatorSaturated ? ' (gen-bound?)' : ''}`;
+  return `${num(c.value)}${marks}`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export function mainTable(records: RunRecord[], scenarios: Scenario[]): string {
+  const rows: string[][] = [];
+  for (const s of scenarios.filter((s) => !s.tokenOnly)) {
+    const d = summarize(records, s.id, DISTRIBUTION);
+    const l = summarize(records, s.id, LAZARET);
+    if (!d && !l) continue;
+    const r = ratio(l?.value, d?.value);
+    const target = s.targetRatio ? `>=${s.targetRatio}x${r === undefined ? '' : r >= s.targetRatio ? ' met' : ' MISSED'}` : '';
+    rows.push([
+      String(s.group), s.title, s.unit, cellText(d), cellText(l), x(r), target,
+      `${num(d?.registryCores, 2)} / ${num(l?.registryCores, 2)}`,
+      `${num(d?.generatorCores, 2)} / ${num(l?.generatorCores, 2)}`,
+      `${num(d?.peakRssMiB)} / ${num(l?.peakRssMiB)}${(l?.peakRssMiB ?? 0) > RSS_LIMIT_MIB ? ' OVER' : ''}`,
+      `${d?.verified ?? 0} / ${l?.verified ?? 0}`,
+    ]);
+  }
+  return table(['#', 'scenario', 'unit', DISTRIBUTION, LAZARET, 'L/D', 'target', 'registry cores D / L', 'generator cores D / L', 'peak RSS MiB D / L', 'verified D / L'], rows);
+}
+
+export function variantsTable(records: RunRecord[], scenarios: Scenario[]): string | undefined {
+  const rows: string[][] = [];
+  for (const s of scenarios.filter((s) => s.onVariants)) {
+    const d = summarize(records, s.id, DISTRIBUTION);
+    const off = summarize(records, s.id, LAZARET);
+    const auth = summarize(records, s.id, LAZARET_AUTH);
+    const both = summarize(records, s.id, LAZARET_AUTH_GATE);
+    if (!auth && !both) continue;
+    const cost = off?.value !== undefined && both?.value !== undefined ? 1 - both.value / off.value : undefined;
+    const isManifestGet = s.id.startsWith('manifest-get');
+    rows.push([
+      String(s.group), s.title, s.unit, cellText(d), cellText(off), cellText(auth), cellText(both),
+      cost === undefined ? '-' : `${(cost * 100).toFixed(1)}%${isManifestGet ? (cost <= GATE_COST_LIMIT ? ' met' : ' MISSED') : ''}`,
+      `${x(ratio(both?.value, d?.value))}${isManifestGet && s.targetRatio ? ((ratio(both?.value, d?.value) ?? 0) >= s.targetRatio ? ' met' : ' MISSED') : ''}`,
+      `${num(auth?.peakRssMiB)} / ${num(both?.peakRssMiB)}`,
+    ]);
+  }
+  if (rows.length === 0) return undefined;
+  return table(['#', 'scenario', 'unit', DISTRIBUTION, `${LAZARET} (auth off, gate off)`, LAZARET_AUTH, LAZARET_AUTH_GATE, 'cost of auth+gate (target <=10% on manifest GET)', '(auth+gate)/D (target >=1.5x on manifest GET)', 'peak RSS MiB auth / auth+gate'], rows);
+}
+
+export function failuresText(records: RunRecord[]): string {
+  const lines = new Set<string>();
+  for (const r of records) {
+    if (r.failure) lines.add(`- ${r.target} ${r.scenario}: ${r.failure}`);
+    else if (r.errors > 0) lines.add(`- ${r.target} ${r.scenario}: ${r.errors} error(s)${r.firstError ? `: ${r.firstError}` : ''}`);
+  }
+  return [...lines].join('\n');
+}

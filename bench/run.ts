@@ -1,0 +1,162 @@
+/**
+ * `npm run bench`: Lazaret against CNCF Distribution, same machine, same run, alternating.
+ * See bench/README.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureTools, installCleanup, stopAll } from './lib/children.ts';
+import { formatProfile } from './lib/cpu-profile.ts';
+import { MiB, randomFile } from './lib/data.ts';
+import { fixtureManifests, makeFixtureData, setupFixture } from './lib/fixture.ts';
+import { releaseManifests, setQuarantinePolicy } from './lib/gate.ts';
+import { measure, type RunRecord } from './lib/measure.ts';
+import { parseOptions } from './lib/options.ts';
+import { DISTRIBUTION, LAZARET, LAZARET_AUTH, LAZARET_AUTH_GATE, failuresText, mainTable, variantsTable } from './lib/report.ts';
+import type { BenchData, Scenario } from './lib/scenario.ts';
+import { startDistribution, startLazaret, stopInstance, type Instance, type Target } from './lib/targets.ts';
+import { SCENARIOS } from './scenarios/index.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const benchDir = join(repoRoot, 'bench');
+const workDir = join(benchDir, 'work');
+const profileDir = join(workDir, 'profiles');
+
+const opts = parseOptions(process.argv.slice(2));
+installCleanup();
+const tools = ensureTools();
+const notes: string[] = [
+  `${LAZARET_AUTH} and ${LAZARET_AUTH_GATE} are compared with ${DISTRIBUTION} WITHOUT auth: Distribution's token auth needs an external token server, which the bench does not run.`,
+];
+const note = (text: string) => {
+  notes.push(text);
+  console.log(`bench: ${text}`);
+};
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
+  } catch (err) {
+    return String((err as { stdout?: string }).stdout ?? '').split('\n')[0]!.trim() || 'unknown';
+  }
+}
+
+const started = new Date();
+console.log(`bench: ${opts.rounds} round(s) of ${opts.duration} s runs${opts.quick ? ' (quick)' : ''}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
+console.log('bench: preparing data (random files are made once and kept in bench/work/data)');
+const dataDir = join(workDir, 'data');
+const bigFiles = [0, 1, 2, 3].map((i) => randomFile(dataDir, `blob-64m-${i}`, 64 * MiB));
+const data: BenchData = { bigFiles, chunkFile: randomFile(dataDir, 'blob-256m', 256 * MiB), fixture: makeFixtureData(bigFiles[0]!) };
+
+const instances: Instance[] = [];
+const targets: Target[] = [];
+const records: RunRecord[] = [];
+
+async function start(label: string, launch: () => Promise<Instance>): Promise<Instance | undefined> {
+  const t0 = performance.now();
+  let instance: Instance | undefined;
+  try {
+    instance = await launch();
+    instances.push(instance);
+    await setupFixture(instance, data.fixture);
+    console.log(`bench: ${label} at ${instance.origin} (pid ${instance.pid}), fixture ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return instance;
+  } catch (err) {
+    note(`${label} could not be set up, its scenarios are not run: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}`);
+    return undefined;
+  }
+}
+
+function applies(s: Scenario, t: Target): boolean {
+  if (s.tokenOnly) return t.label === LAZARET_AUTH;
+  return t.variant ? s.onVariants : true;
+}
+
+async function main() {
+  const distribution = await start(DISTRIBUTION, () => startDistribution(tools.distribution));
+  if (distribution) targets.push({ label: DISTRIBUTION, instance: distribution, variant: false });
+  const profile = opts.profile ? profileDir : undefined;
+  const lazaret = await start(LAZARET, () => startLazaret(repoRoot, { auth: false, profileDir: profile, adminUser: opts.adminUser, adminPassword: opts.adminPassword }));
+  if (lazaret) targets.push({ label: LAZARET, instance: lazaret, variant: false });
+  if (opts.variants) {
+    const withAuth = await start(LAZARET_AUTH, () => startLazaret(repoRoot, { auth: true, profileDir: profile, adminUser: opts.adminUser, adminPassword: opts.adminPassword }));
+    if (withAuth) {
+      targets.push({ label: LAZARET_AUTH, instance: withAuth, gate: false, variant: true });
+      try {
+        await setQuarantinePolicy(withAuth.client, true);
+        await releaseManifests(withAuth.client, fixtureManifests(data.fixture));
+        targets.push({ label: LAZARET_AUTH_GATE, instance: withAuth, gate: true, variant: true });
+      } catch (err) {
+        note(`the quarantine gate could not be turned on or the fixture released, ${LAZARET_AUTH_GATE} is not run: ${(err as Error).message}`);
+      }
+    }
+  }
+  if (targets.length === 0) throw new Error('no registry could be started');
+  const gateState = new Map<Instance, boolean>();
+  const scenarios = SCENARIOS.filter((s) => opts.only.length === 0 || opts.only.some((o) => s.id.includes(o)));
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const scenario of scenarios) {
+      const eligible = targets.filter((t) => applies(scenario, t));
+      // Alternate who goes first, so neither side always runs on a warmer (or hotter) machine.
+      const order = round % 2 === 1 ? eligible : [...eligible].reverse();
+      for (const target of order) {
+        if (target.gate !== undefined && gateState.get(target.instance) !== target.gate) {
+          await setQuarantinePolicy(target.instance.client, target.gate);
+          gateState.set(target.instance, target.gate);
+        }
+        const runId = `${round}-${Date.now().toString(36)}`;
+        const record = await measure(scenario, { target, seconds: opts.duration, wrkPath: tools.wrk, workDir: join(workDir, 'wrk'), data, runId }, round);
+        records.push(record);
+        const value = record.value === undefined ? `FAILED (${record.failure})` : `${record.value.toFixed(1)} ${record.unit}`;
+        console.log(`[round ${round}] ${scenario.id.padEnd(20)} ${target.label.padEnd(18)} ${value}  registry ${record.registryCores.toFixed(2)} cores, generator ${record.generatorCores.toFixed(2)} cores${record.generatorSaturated ? ' SATURATED' : ''}, peak RSS ${record.peakRssMiB.toFixed(0)} MiB${record.errors ? `, ${record.errors} error(s)` : ''}`);
+      }
+    }
+  }
+}
+
+let failed = false;
+try {
+  await main();
+} catch (err) {
+  failed = true;
+  console.error(`bench: ${(err as Error).stack ?? String(err)}`);
+} finally {
+  for (const instance of instances) await stopInstance(instance, opts.keepWork);
+  await stopAll();
+}
+
+const scenarios = SCENARIOS;
+const main1 = mainTable(records, scenarios);
+const variants = variantsTable(records, scenarios);
+const failures = failuresText(records);
+const tokenRows = records.filter((r) => r.scenario === 'token' && r.value !== undefined);
+console.log(`\n## Lazaret vs CNCF Distribution (${started.toISOString()}, median of ${opts.rounds} round(s) of ${opts.duration} s)\n`);
+console.log(main1);
+if (variants) console.log(`\n## Token auth and the quarantine gate\n\n${variants}`);
+if (tokenRows.length) console.log(`\ntoken endpoint (Lazaret only): ${tokenRows.map((r) => r.value!.toFixed(0)).join(', ')} req/s`);
+if (records.some((r) => r.generatorSaturated)) console.log('\n(gen-bound?) = the load generator used >= 90% of a core during the run: the result may be bounded by the generator, not the registry.');
+if (failures) console.log(`\nerrors and failures:\n${failures}`);
+if (notes.length) console.log(`\nnotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
+
+mkdirSync(join(benchDir, 'results'), { recursive: true });
+const resultFile = join(benchDir, 'results', `${started.toISOString().replace(/[:.]/g, '-')}${opts.quick ? '-quick' : ''}.json`);
+writeFileSync(resultFile, `${JSON.stringify({
+  date: started.toISOString(),
+  options: opts,
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, distribution: version(tools.distribution, ['--version']), wrk: version(tools.wrk, ['-v']) },
+  notes,
+  records,
+  tables: { main: main1, variants },
+}, null, 2)}\n`);
+console.log(`\nbench: results written to ${resultFile}`);
+
+if (opts.profile) {
+  try {
+    for (const f of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) console.log(`\n${formatProfile(join(profileDir, f), 20)}`);
+  } catch (err) {
+    console.log(`bench: no profiles to summarize (${(err as Error).message})`);
+  }
+}
+process.exit(failed ? 1 : 0);
