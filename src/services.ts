@@ -18,7 +18,7 @@ import { createPolicyCache, type PolicyCache } from './quarantine/policy.ts';
 import { createQuarantineGate } from './quarantine/quarantine-gate.ts';
 import { createQuarantineLifecycle, isHeld } from './quarantine/quarantine-lifecycle.ts';
 import { createEventsLifecycle } from './events/events-lifecycle.ts';
-import { createWebhookDispatcher } from './events/webhook-dispatcher.ts';
+import { createWebhookDispatcher, type WebhookDispatcher } from './events/webhook-dispatcher.ts';
 import { wakeAfterCommit } from './events/commit-wake.ts';
 import { noAuthentication } from './auth/authenticator.ts';
 import { createIdentityServices, type IdentityServices } from './auth/identity-services.ts';
@@ -35,6 +35,8 @@ export interface Services {
   /** The quarantine policy as the gate sees it; management changes call `invalidate()` after commit. */
   quarantinePolicy: PolicyCache;
   lifecycle: ManifestLifecycle;
+  /** Delivers webhook events; `wake()` after queueing outside the lifecycle (ping, redeliver). */
+  webhookDispatcher: WebhookDispatcher;
   authenticator: Authenticator;
   /** Keys, tokens, federation, identity resolution, login throttling (src/auth/identity-services.ts). */
   identity: IdentityServices;
@@ -69,6 +71,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     quarantinePolicy,
     // Quarantine FIRST: it assigns the push-time verdict that later listeners (events) ask about.
     lifecycle: combineLifecycles(createQuarantineLifecycle(), createEventsLifecycle({ isHeld, onQueued: commits.markQueued })),
+    webhookDispatcher: dispatcher,
     authenticator: config.auth.mode === 'token' ? createTokenAuthenticator(identity) : noAuthentication(),
     identity,
     async start() {

@@ -80,8 +80,16 @@ function suite(name: string, open: () => Promise<{ a: MetadataStore; b: Metadata
         for (const e of events) await tx.outbox.append(e, ['claims1']);
       });
       const now = new Date();
+      // Eight claimers on two stores race until nothing is left.
       const rounds = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).outbox.claim({ now, leaseMs: 60_000, limit: 7 })),
+        Array.from({ length: 8 }, async (_, i) => {
+          const mine = [];
+          for (;;) {
+            const got = await (i % 2 ? a : b).outbox.claim({ now, leaseMs: 60_000, limit: 3 });
+            if (got.length === 0) return mine;
+            mine.push(...got);
+          }
+        }),
       );
       const ids = rounds.flat().map((c) => c.eventId);
       assert.equal(new Set(ids).size, ids.length, 'no delivery claimed twice');
@@ -109,6 +117,18 @@ function suite(name: string, open: () => Promise<{ a: MetadataStore; b: Metadata
       assert.deepEqual(counts, { pending: 40, delivered: 0, failed: 0 });
       await a.webhooks.delete('claims1');
       assert.equal(await a.outbox.get('claims1', first.eventId), undefined);
+    });
+
+    test('the per-webhook cap leaves room for other webhooks', async () => {
+      await a.webhooks.put(hook('capped1'));
+      await a.webhooks.put(hook('capped2'));
+      const old = new Date(Date.now() - 5000);
+      for (let i = 0; i < 5; i++) await a.outbox.append(pushEvent({ repository: 'r', digest: `sha256:c${i}`, mediaType: 'm', size: 1 }, request), ['capped1'], old);
+      await a.outbox.append(pushEvent({ repository: 'r', digest: 'sha256:d', mediaType: 'm', size: 1 }, request), ['capped2']);
+      const got = await a.outbox.claim({ now: new Date(), leaseMs: 1000, limit: 4, perWebhook: 2, busy: new Map([['capped1', 1]]) });
+      assert.deepEqual(got.map((c) => c.webhook).sort(), ['capped1', 'capped2']);
+      await a.webhooks.delete('capped1');
+      await a.webhooks.delete('capped2');
     });
 
     test('disabled webhooks are not claimed (pings are); redeliver resets; list pages newest first', async () => {

@@ -27,6 +27,7 @@ export const ENV_OVERRIDES: Record<string, string> = {
   LAZARET_EVENTS_BACKOFF_MAX_MS: 'events.backoffMaxMs',
   LAZARET_EVENTS_POLL_INTERVAL_MS: 'events.pollIntervalMs',
   LAZARET_EVENTS_CONCURRENCY: 'events.concurrency',
+  LAZARET_EVENTS_PER_WEBHOOK_CONCURRENCY: 'events.perWebhookConcurrency',
   LAZARET_EVENTS_RETENTION_DAYS: 'events.retentionDays',
 };
 

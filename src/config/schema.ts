@@ -58,6 +58,8 @@ export const configSchema = z
         pollIntervalMs: z.number().int().min(10).max(600_000).default(2_000),
         /** Deliveries in flight at once per registry process. */
         concurrency: z.number().int().min(1).max(256).default(16),
+        /** Of those, at most this many to one webhook: a dead receiver cannot take every slot. */
+        perWebhookConcurrency: z.number().int().min(1).max(256).default(4),
         /** Delivered deliveries (and their log) older than this are pruned; failed ones are kept. */
         retentionDays: z.number().int().min(1).max(3650).default(30),
       })

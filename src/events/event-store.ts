@@ -108,6 +108,16 @@ export type AttemptOutcome =
   | { state: 'pending'; nextAttemptAt: Date }
   | { state: 'failed' };
 
+export interface ClaimOptions {
+  now: Date;
+  leaseMs: number;
+  /** At most this many deliveries. */
+  limit: number;
+  /** At most this many per webhook, counting `busy` (what this dispatcher already has in flight). */
+  perWebhook?: number;
+  busy?: ReadonlyMap<string, number>;
+}
+
 export interface OutboxStore {
   /** Stores the event and one pending delivery per webhook name (none: nothing is stored). */
   append(event: EventPayload, webhooks: string[], at?: Date): Promise<void>;
@@ -116,9 +126,10 @@ export interface OutboxStore {
    * expired lease) of enabled webhooks (pings regardless of status), setting state
    * delivering, attempts + 1, a fresh claim token and claimedUntil = now + leaseMs. Two
    * dispatchers never get the same row while its lease runs (PostgreSQL: FOR UPDATE SKIP
-   * LOCKED; SQLite: one UPDATE ... RETURNING).
+   * LOCKED; SQLite: one UPDATE ... RETURNING). Oldest due first, skipping webhooks already at
+   * `perWebhook` so one dead receiver cannot fill every slot.
    */
-  claim(options: { now: Date; leaseMs: number; limit: number }): Promise<ClaimedDelivery[]>;
+  claim(options: ClaimOptions): Promise<ClaimedDelivery[]>;
   /**
    * Logs the attempt and moves the delivery to the outcome, only while `claimToken` still owns
    * it. Returns false (and logs nothing) when the claim was lost (lease expired and re-claimed,

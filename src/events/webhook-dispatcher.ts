@@ -5,9 +5,10 @@
  *   up to `concurrency` in flight per process, each with a lease of attemptTimeoutMs + 5 s.
  *   Several processes on one PostgreSQL never hold the same delivery at once; a process that
  *   dies leaves its claims to expire and be re-claimed, so a crash loses nothing.
- * - Each delivery runs on its own with its own timeout: a slow or dead receiver occupies one
- *   slot at most for attemptTimeoutMs, never blocks other webhooks (no per-webhook queue, no
- *   head-of-line blocking) and never touches request handling (this runs beside it).
+ * - Each delivery runs on its own with its own timeout: a slow or dead receiver holds at most
+ *   perWebhookConcurrency slots, each for at most attemptTimeoutMs, so it never blocks other
+ *   webhooks (no per-webhook queue, no head-of-line blocking) nor request handling (this runs
+ *   beside it).
  * - 2xx: delivered. Otherwise retry after backoffDelay(...); after maxAttempts: failed (dead
  *   letter, kept for `redeliver`), logged at error level.
  * - Wakes promptly when events are committed in this process (`wake()`), at the next due
@@ -44,6 +45,8 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   const agent = new Agent({ connect: { timeout: config.attemptTimeoutMs }, keepAliveTimeout: 4000 });
   const stopping = new AbortController();
   const inFlight = new Set<Promise<void>>();
+  /** In-flight deliveries per webhook, for the per-webhook cap. */
+  const busy = new Map<string, number>();
   let running = false;
   let passing = false;
   let again = false;
@@ -76,10 +79,14 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   }
 
   function track(claim: ClaimedDelivery) {
+    busy.set(claim.webhook, (busy.get(claim.webhook) ?? 0) + 1);
     const p: Promise<void> = deliver(claim)
       .catch((err) => log.error({ err, webhook: claim.webhook, eventId: claim.eventId }, 'webhook delivery bookkeeping failed; the claim will expire and be retried'))
       .finally(() => {
         inFlight.delete(p);
+        const n = (busy.get(claim.webhook) ?? 1) - 1;
+        if (n > 0) busy.set(claim.webhook, n);
+        else busy.delete(claim.webhook);
         // A slot is free: there may be more due work.
         if (running) wake();
       });
@@ -99,9 +106,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
         again = false;
         const free = config.concurrency - inFlight.size;
         if (free <= 0) break;
-        const claims = await store.outbox.claim({ now: new Date(), leaseMs, limit: free });
+        const claims = await store.outbox.claim({ now: new Date(), leaseMs, limit: free, perWebhook: config.perWebhookConcurrency, busy });
         for (const claim of claims) track(claim);
-        if (claims.length === free) again = true;
+        // Claimed something and slots are left: webhooks now at their cap are excluded next
+        // time, so the next round may find other webhooks' work.
+        if (claims.length > 0) again = true;
       } while (again && running);
       const next = await store.outbox.nextDue();
       if (next) delay = Math.min(delay, next.getTime() - Date.now());

@@ -8,13 +8,14 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Services } from '../services.ts';
+import { registerWebhookRoutes } from './webhooks.ts';
 import { registerPolicyRoutes } from './policies.ts';
 import { registerQuarantineRoutes } from './quarantine.ts';
 import { registerAuditRoutes } from './audit.ts';
 
 type AreaRegistration = (scope: FastifyInstance, services: Services) => Promise<void> | void;
 
-const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes];
+const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes];
 
 export async function registerManagementRoutes(app: FastifyInstance, services: Services) {
   await app.register(swagger, {

@@ -1,20 +1,21 @@
 /**
  * The outbox role object (contract: src/events/event-store.ts) on Kysely, for both dialects.
  *
- * Claiming is one statement, so it is atomic on both databases:
+ * Claiming picks candidates (oldest due first, at most `perWebhook` per webhook) and then
+ * claims them in ONE statement, atomic on both databases:
  *   UPDATE webhook_deliveries SET state='delivering', claimed_by=<token>, ...
- *   WHERE (event_id, webhook) IN (SELECT ... due rows ... LIMIT n [FOR UPDATE OF d SKIP LOCKED])
+ *   WHERE (event_id, webhook) IN (SELECT ... candidates still due ... [FOR UPDATE SKIP LOCKED])
  *   RETURNING event_id, webhook
- * On PostgreSQL the sub-select locks the rows it picks and skips rows another node is claiming
- * right now, so several nodes sharing one database never claim the same delivery; the WHERE
- * clause is re-checked on the newest row version, so a row claimed and committed a moment ago
- * (state delivering, lease running) is not taken again. SQLite runs one writer at a time.
+ * On PostgreSQL the sub-select locks the rows and skips rows another node is claiming right
+ * now, so several nodes sharing one database never claim the same delivery; the due condition
+ * is re-checked on the newest row version, so a row another node claimed and committed a
+ * moment ago (state delivering, lease running) is not taken again. SQLite has one writer.
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../tables/index.ts';
 import type { WebhookAttemptsTable, WebhookDeliveriesTable } from '../tables/events.ts';
-import type { AttemptRecord, ClaimedDelivery, DeliveryRecord, DeliveryState, DeliveryWithLog, OutboxStore } from '../../events/event-store.ts';
+import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryRecord, DeliveryState, DeliveryWithLog, OutboxStore } from '../../events/event-store.ts';
 import type { EventAction, EventPayload } from '../../events/event-payloads.ts';
 import { isPostgres } from '../migrations/helpers.ts';
 
@@ -87,6 +88,77 @@ export function createOutboxStore(db: Kysely<Database>): OutboxStore {
     return items.map((d) => ({ ...d, log: rows.filter((r) => r.event_id === d.eventId).map(toAttempt) }));
   }
 
+  async function claimRound({ now, leaseMs, limit, perWebhook = limit, busy = new Map<string, number>() }: ClaimOptions): Promise<{ claimed: ClaimedDelivery[]; hadCandidates: boolean }> {
+    const token = randomUUID();
+    const t = now.getTime();
+    const atCap = [...busy].filter(([, n]) => n >= perWebhook).map(([name]) => name);
+    // 1. Candidates, oldest due first, without locks (a few more than needed, so the
+    //    per-webhook cap can skip some and still fill the batch).
+    let q = db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhooks as w', 'w.name', 'd.webhook')
+      .select(['d.event_id', 'd.webhook'])
+      .where((eb) => eb.or([eb('w.status', '=', 'enabled'), eb('d.action', '=', 'ping')]))
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('d.state', '=', 'pending'), eb('d.next_attempt_at', '<=', t)]),
+          eb.and([eb('d.state', '=', 'delivering'), eb('d.claimed_until', '<', t)]),
+        ]),
+      )
+      .orderBy('d.next_attempt_at')
+      .limit(limit * 4);
+    if (atCap.length > 0) q = q.where('d.webhook', 'not in', atCap);
+    const candidates = await q.execute();
+    const taken = new Map(busy);
+    const chosen: { event_id: string; webhook: string }[] = [];
+    for (const c of candidates) {
+      if (chosen.length >= limit) break;
+      const n = taken.get(c.webhook) ?? 0;
+      if (n >= perWebhook) continue;
+      taken.set(c.webhook, n + 1);
+      chosen.push(c);
+    }
+    if (chosen.length === 0) return { claimed: [], hadCandidates: false };
+    // 2. Claim them in one statement that re-checks they are still due under a row lock;
+    //    rows another node is claiming right now are skipped (PostgreSQL), and rows it
+    //    claimed a moment ago fail the re-check.
+    const lock = postgres ? sql`for update skip locked` : sql``;
+    const tuples = sql.join(chosen.map((c) => sql`(${c.event_id}, ${c.webhook})`));
+    const claimed = await sql<{ event_id: string; webhook: string }>`
+      update webhook_deliveries
+      set state = 'delivering', claimed_by = ${token}, claimed_until = ${t + leaseMs},
+          attempts = attempts + 1, updated_at = ${t}
+      where (event_id, webhook) in (
+        select d.event_id, d.webhook from webhook_deliveries d
+        where (d.event_id, d.webhook) in (${tuples})
+          and ((d.state = 'pending' and d.next_attempt_at <= ${t})
+            or (d.state = 'delivering' and d.claimed_until < ${t}))
+        ${lock}
+      )
+      returning event_id, webhook`.execute(db);
+    if (claimed.rows.length === 0) return { claimed: [], hadCandidates: true };
+    const rows = await db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('event_outbox as e', 'e.id', 'd.event_id')
+      .innerJoin('webhooks as w', 'w.name', 'd.webhook')
+      .selectAll('d')
+      .select(['e.payload', 'w.service_uri', 'w.custom_headers', 'w.secret'])
+      .where('d.claimed_by', '=', token)
+      .execute();
+    const out = rows.map((row): ClaimedDelivery => ({
+      ...toDelivery(row),
+      claimToken: token,
+      claimedUntil: new Date(Number(row.claimed_until)),
+      body: row.payload,
+      target: {
+        serviceUri: row.service_uri,
+        customHeaders: JSON.parse(row.custom_headers) as Record<string, string>,
+        ...(row.secret !== null ? { secret: row.secret } : {}),
+      },
+    }));
+    return { claimed: out, hadCandidates: true };
+  }
+
   return {
     async append(event, webhooks, at = new Date()) {
       if (webhooks.length === 0) return;
@@ -111,45 +183,13 @@ export function createOutboxStore(db: Kysely<Database>): OutboxStore {
         .execute();
     },
 
-    async claim({ now, leaseMs, limit }) {
-      const token = randomUUID();
-      const t = now.getTime();
-      const lock = postgres ? sql`for update of d skip locked` : sql``;
-      const claimed = await sql<{ event_id: string; webhook: string }>`
-        update webhook_deliveries
-        set state = 'delivering', claimed_by = ${token}, claimed_until = ${t + leaseMs},
-            attempts = attempts + 1, updated_at = ${t}
-        where (event_id, webhook) in (
-          select d.event_id, d.webhook from webhook_deliveries d
-          join webhooks w on w.name = d.webhook
-          where (w.status = 'enabled' or d.action = 'ping')
-            and ((d.state = 'pending' and d.next_attempt_at <= ${t})
-              or (d.state = 'delivering' and d.claimed_until < ${t}))
-          order by d.next_attempt_at
-          limit ${limit}
-          ${lock}
-        )
-        returning event_id, webhook`.execute(db);
-      if (claimed.rows.length === 0) return [];
-      const rows = await db
-        .selectFrom('webhook_deliveries as d')
-        .innerJoin('event_outbox as e', 'e.id', 'd.event_id')
-        .innerJoin('webhooks as w', 'w.name', 'd.webhook')
-        .selectAll('d')
-        .select(['e.payload', 'w.service_uri', 'w.custom_headers', 'w.secret'])
-        .where('d.claimed_by', '=', token)
-        .execute();
-      return rows.map((row): ClaimedDelivery => ({
-        ...toDelivery(row),
-        claimToken: token,
-        claimedUntil: new Date(Number(row.claimed_until)),
-        body: row.payload,
-        target: {
-          serviceUri: row.service_uri,
-          customHeaders: JSON.parse(row.custom_headers) as Record<string, string>,
-          ...(row.secret !== null ? { secret: row.secret } : {}),
-        },
-      }));
+    async claim(options) {
+      // Another node may win every candidate of a round; try a few rounds before saying "none".
+      for (let round = 0; round < 4; round++) {
+        const result = await claimRound(options);
+        if (result.claimed.length > 0 || !result.hadCandidates) return result.claimed;
+      }
+      return [];
     },
 
     async complete(claim, attempt, outcome) {

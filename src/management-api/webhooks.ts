@@ -1,0 +1,169 @@
+/**
+ * /api/v1/webhooks: ACR's webhook operations (acr-reference.md 4.1) plus Lazaret's delivery
+ * log and redelivery. Owner/Contributor only (`configure`). Every change is audited without
+ * the write-only values (the audit log is readable more widely than webhooks are).
+ *
+ *   PUT    /api/v1/webhooks/{name}                       create or replace (201 / 200)
+ *   GET    /api/v1/webhooks, /api/v1/webhooks/{name}     list / read (with delivery counts)
+ *   PATCH  /api/v1/webhooks/{name}                       update
+ *   DELETE /api/v1/webhooks/{name}                       delete (its deliveries stop at once)
+ *   POST   /api/v1/webhooks/{name}/ping                  queue a ping, returns {id}
+ *   POST   /api/v1/webhooks/{name}/getCallbackConfig     {serviceUri, customHeaders}
+ *   POST   /api/v1/webhooks/{name}/listEvents            the delivery log (same as GET .../events)
+ *   GET    /api/v1/webhooks/{name}/events[/{id}]         the delivery log, newest first, paged
+ *   POST   /api/v1/webhooks/{name}/events/{id}/redeliver back to pending with a fresh retry budget
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Services } from '../services.ts';
+import type { RouteAccess } from '../access/actions.ts';
+import type { StoreRoles } from '../metadata/metadata-store.ts';
+import type { WebhookRecord } from '../events/event-store.ts';
+import { registryError } from '../errors/registry-error.ts';
+import { pingEvent } from '../events/event-payloads.ts';
+import { queuePing } from '../events/raise-event.ts';
+import { maskUri } from '../events/webhook-delivery.ts';
+import { checkCustomHeaders, checkScope, checkServiceUri } from './webhooks-input.ts';
+import { eventView, webhookResource } from './webhooks-views.ts';
+import * as S from './webhooks-schemas.ts';
+
+const access: RouteAccess = { kind: 'registry', action: 'configure' };
+const config = { access };
+const TAGS = ['webhooks'];
+const BODY_LIMIT = 256 * 1024;
+
+/** What the audit log may hold about a webhook: nothing write-only. */
+const auditView = (w: WebhookRecord) => ({
+  status: w.status,
+  scope: w.scope,
+  actions: w.actions,
+  hasSecret: w.secret !== undefined,
+  customHeaderNames: Object.keys(w.customHeaders),
+});
+
+export async function registerWebhookRoutes(app: FastifyInstance, services: Services) {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { store } = services;
+  const wake = () => services.webhookDispatcher.wake();
+
+  async function mustGet(name: string, roles: StoreRoles = store) {
+    const w = await roles.webhooks.get(name);
+    if (!w) throw registryError('NOT_FOUND', `webhook "${name}" not found`);
+    return w;
+  }
+  const audit = (tx: StoreRoles, request: FastifyRequest, action: string, name: string, before?: unknown, after?: unknown) =>
+    tx.audit.append({ actor: request.access.principal.name, action, target: `webhook:${name}`, before, after, requestId: request.id });
+  const withCounts = async (w: WebhookRecord) => webhookResource(w, (await store.webhooks.counts([w.name])).get(w.name));
+
+  api.put('/api/v1/webhooks/:name', { config, bodyLimit: BODY_LIMIT, schema: { tags: TAGS, params: S.NameParams, body: S.CreateBody, response: { 200: S.WebhookResource, 201: S.WebhookResource } } }, async (request, reply) => {
+    const { name } = request.params;
+    const p = request.body.properties;
+    checkServiceUri(p.serviceUri);
+    checkCustomHeaders(p.customHeaders ?? {});
+    checkScope(p.scope ?? '');
+    const { created, record } = await store.transaction(async (tx) => {
+      const before = await tx.webhooks.get(name);
+      const result = await tx.webhooks.put({
+        name,
+        serviceUri: p.serviceUri,
+        customHeaders: p.customHeaders ?? {},
+        status: p.status ?? 'enabled',
+        scope: p.scope ?? '',
+        actions: p.actions,
+        ...(p.secret !== undefined ? { secret: p.secret } : {}),
+      });
+      await audit(tx, request, result.created ? 'webhook.create' : 'webhook.update', name, before ? auditView(before) : undefined, auditView(result.record));
+      return result;
+    });
+    reply.status(created ? 201 : 200);
+    return withCounts(record);
+  });
+
+  api.get('/api/v1/webhooks', { config, schema: { tags: TAGS, querystring: S.PageQuery, response: { 200: S.WebhookList } } }, async (request) => {
+    const n = request.query.n ?? 100;
+    const hooks = await store.webhooks.list({ n: n + 1, ...(request.query.last !== undefined ? { last: request.query.last } : {}) });
+    const page = hooks.slice(0, n);
+    const counts = await store.webhooks.counts(page.map((w) => w.name));
+    const value = page.map((w) => webhookResource(w, counts.get(w.name)));
+    return hooks.length > n ? { value, nextLink: `/api/v1/webhooks?last=${page.at(-1)!.name}&n=${n}` } : { value };
+  });
+
+  api.get('/api/v1/webhooks/:name', { config, schema: { tags: TAGS, params: S.NameParams, response: { 200: S.WebhookResource } } }, async (request) =>
+    withCounts(await mustGet(request.params.name)),
+  );
+
+  api.patch('/api/v1/webhooks/:name', { config, bodyLimit: BODY_LIMIT, schema: { tags: TAGS, params: S.NameParams, body: S.UpdateBody, response: { 200: S.WebhookResource } } }, async (request) => {
+    const { name } = request.params;
+    const p = request.body.properties ?? {};
+    if (p.serviceUri !== undefined) checkServiceUri(p.serviceUri);
+    if (p.customHeaders !== undefined) checkCustomHeaders(p.customHeaders);
+    if (p.scope !== undefined) checkScope(p.scope);
+    const record = await store.transaction(async (tx) => {
+      const before = await mustGet(name, tx);
+      const after = await tx.webhooks.update(name, p);
+      await audit(tx, request, 'webhook.update', name, auditView(before), auditView(after!));
+      return after!;
+    });
+    // Re-enabling resumes paused deliveries.
+    if (record.status === 'enabled') wake();
+    return withCounts(record);
+  });
+
+  api.delete('/api/v1/webhooks/:name', { config, schema: { tags: TAGS, params: S.NameParams } }, async (request, reply) => {
+    const { name } = request.params;
+    await store.transaction(async (tx) => {
+      const before = await mustGet(name, tx);
+      await tx.webhooks.delete(name);
+      await audit(tx, request, 'webhook.delete', name, auditView(before));
+    });
+    return reply.status(204).send();
+  });
+
+  api.post('/api/v1/webhooks/:name/ping', { config, schema: { tags: TAGS, params: S.NameParams, response: { 200: S.EventInfo } } }, async (request) => {
+    const event = pingEvent();
+    await store.transaction(async (tx) => {
+      await mustGet(request.params.name, tx);
+      await queuePing(tx, request.params.name, event);
+    });
+    wake();
+    return { id: event.id };
+  });
+
+  api.post('/api/v1/webhooks/:name/getCallbackConfig', { config, schema: { tags: TAGS, params: S.NameParams, response: { 200: S.CallbackConfig } } }, async (request) => {
+    const w = await mustGet(request.params.name);
+    return { serviceUri: w.serviceUri, customHeaders: w.customHeaders };
+  });
+
+  async function listEvents(name: string, query: { n?: number; last?: string }) {
+    const w = await mustGet(name);
+    const n = query.n ?? 20;
+    const { items, next } = await store.outbox.list(name, { n, ...(query.last !== undefined ? { last: query.last } : {}) });
+    const value = items.map((d) => eventView(d, { serviceUri: w.serviceUri, maskedUri: maskUri(w.serviceUri) }));
+    return next ? { value, nextLink: `/api/v1/webhooks/${name}/events?last=${encodeURIComponent(next)}&n=${n}` } : { value };
+  }
+
+  api.post('/api/v1/webhooks/:name/listEvents', { config, schema: { tags: TAGS, params: S.NameParams, querystring: S.PageQuery, response: { 200: S.EventList } } }, async (request) =>
+    listEvents(request.params.name, request.query),
+  );
+  api.get('/api/v1/webhooks/:name/events', { config, schema: { tags: TAGS, params: S.NameParams, querystring: S.PageQuery, response: { 200: S.EventList } } }, async (request) =>
+    listEvents(request.params.name, request.query),
+  );
+
+  api.get('/api/v1/webhooks/:name/events/:id', { config, schema: { tags: TAGS, params: S.EventParams, response: { 200: S.EventView } } }, async (request) => {
+    const w = await mustGet(request.params.name);
+    const d = await store.outbox.get(w.name, request.params.id);
+    if (!d) throw registryError('NOT_FOUND', `event "${request.params.id}" not found for webhook "${w.name}"`);
+    return eventView(d, { serviceUri: w.serviceUri, maskedUri: maskUri(w.serviceUri) });
+  });
+
+  api.post('/api/v1/webhooks/:name/events/:id/redeliver', { config, schema: { tags: TAGS, params: S.EventParams, response: { 202: S.RedeliverResult } } }, async (request, reply) => {
+    const { name, id } = request.params;
+    await store.transaction(async (tx) => {
+      await mustGet(name, tx);
+      if (!(await tx.outbox.redeliver(name, id))) throw registryError('NOT_FOUND', `event "${id}" not found for webhook "${name}"`);
+      await audit(tx, request, 'webhook.redeliver', name, undefined, undefined);
+    });
+    wake();
+    return reply.status(202).send({ id, status: 'pending' });
+  });
+}
