@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Services } from './services.ts';
 import { rewriteRepositoryPath } from './http/name-rewrite.ts';
@@ -22,7 +23,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     loggerInstance: services.logger,
     genReqId: () => randomUUID(),
     requestIdLogLabel: 'requestId',
-    rewriteUrl: (req) => rewriteRepositoryPath(req.url ?? '/'),
+    rewriteUrl: (req: IncomingMessage) => rewriteRepositoryPath(req.url ?? '/'),
     // Routes set their own tighter limits; blob bodies are streamed and never parsed.
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
