@@ -6,13 +6,17 @@
 import { Command } from 'commander';
 import { registerServe } from './commands/serve.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerQuarantine } from './commands/quarantine.ts';
+import { registerManifest } from './commands/manifest.ts';
+import { registerRepository } from './commands/repository.ts';
+import { registerAudit } from './commands/audit.ts';
 
 const program = new Command('lazaret')
   .description('Lazaret: an OCI registry with a quarantine gate')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const register of [registerServe, registerConfig]) register(program);
+for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,92 @@
+/**
+ * `lazaret quarantine enable|disable|status|preflight|rescan|grandfather|list`: the policy and
+ * the operations of docs/quarantine.md "Turning it on safely", through /api/v1.
+ */
+import type { Command } from 'commander';
+import { callApi, CliError, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
+
+type Opts = ConnectionOptions & { output?: string };
+
+interface Row {
+  repository: string;
+  digest: string;
+  createdTime: string;
+  quarantineState: string | null;
+  tags?: string[];
+  verdictUpdatedBy?: string | null;
+}
+
+const rowsOf = (manifests: Row[]) =>
+  manifests.map((m) => ({
+    repository: m.repository,
+    digest: m.digest,
+    tags: (m.tags ?? []).join(','),
+    state: m.quarantineState ?? '(none)',
+    created: m.createdTime,
+  }));
+
+const query = (params: Record<string, string | undefined>) => {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+};
+
+export function registerQuarantine(program: Command) {
+  const q = program.command('quarantine').description('the quarantine policy and its operations');
+
+  for (const status of ['enable', 'disable'] as const) {
+    withConnection(q.command(status).description(`${status} the quarantine policy (Owner or Contributor)`)).action(async (opts: Opts) => {
+      const conn = resolveConnection(opts);
+      const res = await callApi<{ quarantinePolicy: { status: string } }>(conn, 'PATCH', '/api/v1/policies', { quarantinePolicy: { status: `${status}d` } });
+      printResult(opts.output, res.body, [{ policy: 'quarantinePolicy', status: res.body.quarantinePolicy.status }]);
+    });
+  }
+
+  withConnection(q.command('status').description('show whether the quarantine policy is enabled')).action(async (opts: Opts) => {
+    const res = await callApi<{ quarantinePolicy: { status: string } }>(resolveConnection(opts), 'GET', '/api/v1/policies');
+    printResult(opts.output, res.body, [{ policy: 'quarantinePolicy', status: res.body.quarantinePolicy.status }]);
+  });
+
+  withConnection(q.command('preflight').description('list what enabling the policy would hold'))
+    .option('--repository <name>', 'only this repository')
+    .option('-n, --limit <n>', 'at most this many manifests', '100')
+    .action(async (opts: Opts & { repository?: string; limit: string }) => {
+      const res = await callApi<{ policy: string; wouldHold: number; counts: Record<string, number>; manifests: Row[] }>(
+        resolveConnection(opts), 'GET', `/api/v1/quarantine/preflight${query({ repository: opts.repository, n: opts.limit })}`,
+      );
+      if (opts.output === 'json') return printResult('json', res.body);
+      const c = res.body.counts;
+      console.log(`policy: ${res.body.policy}; enabling would hold ${res.body.wouldHold} manifest(s) (no verdict ${c.absent}, Quarantined ${c.Quarantined}, Failed ${c.Failed}; Passed ${c.Passed})`);
+      printResult('table', res.body, rowsOf(res.body.manifests));
+    });
+
+  withConnection(q.command('rescan').description('raise quarantine events for every manifest without a verdict'))
+    .option('--repository <name>', 'only this repository')
+    .option('--state <states>', 'verdicts to rescan instead (comma-separated: absent,Quarantined,Failed,Passed)')
+    .action(async (opts: Opts & { repository?: string; state?: string }) => {
+      const res = await callApi<{ requested: number }>(resolveConnection(opts), 'POST', '/api/v1/quarantine/rescan', {
+        ...(opts.repository ? { repository: opts.repository } : {}),
+        ...(opts.state ? { state: opts.state } : {}),
+      });
+      printResult(opts.output, res.body, [{ requested: res.body.requested }]);
+    });
+
+  withConnection(q.command('grandfather').description('mark every manifest without a verdict Passed (audited); needs --yes'))
+    .option('--repository <name>', 'only this repository')
+    .option('--yes', 'really do it')
+    .action(async (opts: Opts & { repository?: string; yes?: boolean }) => {
+      if (!opts.yes) throw new CliError('grandfather passes unscanned images without a scan; run `lazaret quarantine preflight` first, then repeat with --yes');
+      const res = await callApi<{ passed: number }>(resolveConnection(opts), 'POST', '/api/v1/quarantine/grandfather', opts.repository ? { repository: opts.repository } : {});
+      printResult(opts.output, res.body, [{ passed: res.body.passed }]);
+    });
+
+  withConnection(q.command('list').description('list manifests by verdict, oldest first (default: held ones)'))
+    .option('--state <states>', 'comma-separated: absent,Quarantined,Failed,Passed')
+    .option('--repository <name>', 'only this repository')
+    .option('-n, --limit <n>', 'at most this many', '100')
+    .action(async (opts: Opts & { state?: string; repository?: string; limit: string }) => {
+      const res = await callApi<{ manifests: Row[] }>(resolveConnection(opts), 'GET', `/api/v1/quarantine/queue${query({ state: opts.state, repository: opts.repository, n: opts.limit })}`);
+      printResult(opts.output, res.body, rowsOf(res.body.manifests));
+    });
+}

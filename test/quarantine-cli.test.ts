@@ -1,0 +1,82 @@
+/**
+ * The quarantine, manifest, repository and audit commands of the `lazaret` CLI, run as a real
+ * process against a real server (auth none: every caller may configure; verdicts need a
+ * quarantine writer, which test/quarantine-walkthrough.test.ts covers with real identities).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+import { pushImage, type PushedImage } from './helpers/quarantine-fixtures.ts';
+
+const BIN = fileURLToPath(new URL('../bin/lazaret.js', import.meta.url));
+
+export function lazaret(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('lazaret quarantine / manifest / repository / audit (auth none)', () => {
+  let s: TestServer;
+  let env: Record<string, string>;
+  let img: PushedImage;
+
+  before(async () => {
+    s = await startTestServer({ 'auth.mode': 'none' });
+    env = { LAZARET_REGISTRY: s.url };
+    img = await pushImage(s.url, 'team/web', { seed: 'cli', tag: '1.0' });
+  });
+  after(() => s.close());
+
+  test('status, preflight, enable, list', async () => {
+    const st = await lazaret(['quarantine', 'status'], env);
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, /quarantinePolicy\s+disabled/);
+    const pre = await lazaret(['quarantine', 'preflight'], env);
+    assert.match(pre.stdout, /enabling would hold 1 manifest\(s\) \(no verdict 1/);
+    assert.match(pre.stdout, new RegExp(`team/web\\s+${img.digest}\\s+1\\.0\\s+\\(none\\)`));
+    assert.match((await lazaret(['quarantine', 'enable'], env)).stdout, /quarantinePolicy\s+enabled/);
+    const list = await lazaret(['quarantine', 'list', '--state', 'absent', '--repository', 'team/web', '-o', 'json'], env);
+    assert.equal(JSON.parse(list.stdout).manifests[0].digest, img.digest);
+  });
+
+  test('manifest show by tag and digest; repository show-tags; a refusal is one readable line', async () => {
+    // auth none has no quarantine read: the held manifest is hidden, by tag as if absent.
+    const hidden = await lazaret(['manifest', 'show', 'team/web:1.0'], env);
+    assert.equal(hidden.code, 1);
+    assert.match(hidden.stderr, /^error: 404 MANIFEST_UNKNOWN: manifest tagged by "1.0" is not found\n$/);
+    const byDigest = await lazaret(['manifest', 'show', `team/web@${img.digest}`], env);
+    assert.match(byDigest.stderr, /403 IMAGE_QUARANTINED: The operation is disallowed\./);
+    assert.match((await lazaret(['quarantine', 'grandfather'], env)).stderr, /repeat with --yes/);
+    assert.match((await lazaret(['quarantine', 'grandfather', '--yes'], env)).stdout, /PASSED\s*\n1\b/);
+    const shown = await lazaret(['manifest', 'show', 'team/web:1.0'], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /quarantineState\s+Passed/);
+    assert.match(shown.stdout, /platform\s+linux\/amd64/);
+    const tags = await lazaret(['repository', 'show-tags', 'team/web'], env);
+    assert.match(tags.stdout, new RegExp(`1\\.0\\s+${img.digest}\\s+Passed`));
+    const manifests = await lazaret(['repository', 'show-manifests', 'team/web', '-o', 'json'], env);
+    assert.equal(JSON.parse(manifests.stdout)[0].changeableAttributes.quarantineState, 'Passed');
+    assert.match((await lazaret(['repository', 'list'], env)).stdout, /team\/web/);
+    const setv = await lazaret(['manifest', 'set-verdict', 'team/web:1.0', '--state', 'Failed'], env);
+    assert.match(setv.stderr, /needs REPO@DIGEST/);
+  });
+
+  test('audit list shows the push-time verdict, the policy change and the grandfathering', async () => {
+    const out = await lazaret(['audit', 'list', '-o', 'json'], env);
+    const actions = JSON.parse(out.stdout).entries.map((e: { action: string; details: unknown }) => `${e.action}${typeof e.details === 'string' && e.details.startsWith('grandfathered') ? ' (grandfathered)' : ''}`);
+    assert.deepEqual(actions, ['verdict.change (grandfathered)', 'policy.change']);
+    const table = await lazaret(['audit', 'list', '--action', 'policy.change'], env);
+    assert.match(table.stdout, /policy\.change\s+policy:quarantine\s+\{"status":"disabled"\} -> \{"status":"enabled"\}/);
+  });
+
+  test('repository delete needs --yes', async () => {
+    assert.match((await lazaret(['repository', 'delete', 'team/web'], env)).stderr, /repeat with --yes/);
+    assert.match((await lazaret(['repository', 'delete', 'team/web', '--yes'], env)).stdout, /team\/web\s+1\s+1/);
+    assert.match((await lazaret(['repository', 'show', 'team/web'], env)).stderr, /404 NAME_UNKNOWN/);
+  });
+});
