@@ -40,7 +40,7 @@ export function registerReferrers(app: FastifyInstance, services: Services) {
       }
       return reply
         .type(MEDIA_TYPES.ociIndex)
-        .send(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests }));
+        .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests })));
     },
   });
 }
