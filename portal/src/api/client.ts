@@ -3,10 +3,13 @@
  * /api/v1, /oauth2), with the signed-in identity's credentials, so the registry's gate decides
  * what the portal may show: the portal never filters anything for security itself.
  *
- * Authentication follows the Docker token flow: a request goes out with a cached bearer token
- * for its scope hint (or none); a 401 carrying `WWW-Authenticate: Bearer realm=...,scope=...`
- * makes us ask the realm for a token for that scope with Basic credentials, then retry once.
- * Management calls (/api/v1) accept Basic directly, so they are sent with Basic at once.
+ * Authentication follows the Docker token flow: a /v2 or /acr/v1 request goes out with a
+ * cached bearer token for its scope hint; a 401 carrying `WWW-Authenticate: Bearer
+ * realm=...,scope=...` makes us exchange the session's refresh token for a token with that
+ * scope, then retry once. Management calls (/api/v1) act with the identity's full rights, which
+ * a scoped bearer token cannot carry (the queue needs quarantine read on every repository), so
+ * they use ACR's refresh-token login: Basic with the null GUID as username and the refresh
+ * token as password.
  */
 import {
   cacheToken,
@@ -61,13 +64,29 @@ export function parseChallenge(header: string | null): Challenge | null {
   return { scheme: match[1]!.toLowerCase(), params };
 }
 
+/** ACR's username for refresh-token logins. */
+export const NULL_GUID = '00000000-0000-0000-0000-000000000000';
+
 function basicHeader(): string | null {
   const c = currentCredentials();
   if (!c) return null;
-  const bytes = new TextEncoder().encode(`${c.username}:${c.password}`);
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return `Basic ${btoa(binary)}`;
+  return `Basic ${btoa(`${NULL_GUID}:${c.refreshToken}`)}`;
+}
+
+function form(fields: Record<string, string | string[] | undefined>): string {
+  const body = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);
+  }
+  return body.toString();
+}
+
+interface TokenResponse {
+  access_token?: string;
+  token?: string;
+  expires_in?: number;
+  refresh_token?: string;
 }
 
 function jwtExpiry(token: string): number {
@@ -84,27 +103,26 @@ function jwtExpiry(token: string): number {
 let serviceName: string | null = null;
 let realmPath = '/oauth2/token';
 
-/** Asks the token endpoint for `scope`; throws ApiError 401 on bad credentials. */
-export async function fetchToken(scope: string, service = serviceName): Promise<string> {
+/** Exchanges the session's refresh token for an access token for `scope` (cached until it expires). */
+export async function fetchToken(scope: string): Promise<string> {
   const hit = cachedToken(scope);
   if (hit) return hit;
+  const c = currentCredentials();
+  if (!c) throw new StaleSessionError();
   const generation = currentGeneration();
-  const query = new URLSearchParams();
-  if (service) query.set('service', service);
-  for (const s of scope.split(' ').filter(Boolean)) query.append('scope', s);
-  const basic = basicHeader();
-  const response = await fetch(`${realmPath}?${query}`, {
-    headers: basic ? { Authorization: basic } : {},
+  const response = await fetch(realmPath, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    body: form({ grant_type: 'refresh_token', refresh_token: c.refreshToken, service: serviceName ?? undefined, scope: scope.split(' ').filter(Boolean) }),
     credentials: 'omit',
     cache: 'no-store',
   });
   if (generation !== currentGeneration()) throw new StaleSessionError();
   if (!response.ok) throw await toApiError(response);
-  const body = (await response.json()) as { access_token?: string; token?: string; expires_in?: number };
+  const body = (await response.json()) as TokenResponse;
   const token = body.access_token ?? body.token;
   if (!token) throw new ApiError(500, [{ code: 'BAD_TOKEN_RESPONSE', message: 'the token endpoint returned no token' }]);
-  const expiresAt = body.expires_in ? Date.now() + body.expires_in * 1000 : jwtExpiry(token);
-  cacheToken(scope, token, expiresAt);
+  cacheToken(scope, token, body.expires_in ? Date.now() + body.expires_in * 1000 : jwtExpiry(token));
   return token;
 }
 
@@ -178,15 +196,13 @@ export async function apiRaw<T>(path: string, options: RequestOptions = {}): Pro
     else if (options.scope) authorization = `Bearer ${await fetchToken(options.scope)}`;
   }
   let response = await send(authorization);
-  if (response.status === 401 && !isAuthOff()) {
+  if (response.status === 401 && !isAuthOff() && !management) {
     const challenge = parseChallenge(response.headers.get('WWW-Authenticate'));
     rememberChallenge(challenge);
-    if (challenge?.scheme === 'bearer' && challenge.params.scope) {
+    if (challenge?.scheme === 'bearer') {
       if (options.scope) forgetToken(options.scope);
-      const scope = challenge.params.scope;
+      const scope = challenge.params.scope ?? '';
       response = await send(`Bearer ${await fetchToken(scope)}`);
-    } else if (!management && basicHeader()) {
-      response = await send(basicHeader());
     }
   }
   if (generation !== currentGeneration()) throw new StaleSessionError();
@@ -212,17 +228,26 @@ export function nextLink(response: Response): string | null {
 }
 
 /**
- * Signs in: asks the registry for a challenge, then for a catalog token with these
- * credentials. Returns 'token' when the registry uses token auth, 'none' when it answers
- * without asking for credentials (auth.mode none). Throws ApiError on bad credentials.
+ * Signs in: learns the token realm and service from a challenge, then trades the password for
+ * a refresh token (grant_type=password, access_type=offline). Returns the refresh token, or
+ * 'auth-off' when the registry answers without asking for credentials (auth.mode none).
+ * Throws ApiError 401 on bad credentials. The password goes nowhere else.
  */
-export async function probeAndSignIn(): Promise<'token' | 'none'> {
+export async function signInWithPassword(username: string, password: string): Promise<string | 'auth-off'> {
   const probe = await fetch('/acr/v1/_catalog?n=1', { credentials: 'omit', cache: 'no-store', headers: { Accept: 'application/json' } });
-  if (probe.ok) return 'none';
-  const challenge = parseChallenge(probe.headers.get('WWW-Authenticate'));
-  rememberChallenge(challenge);
-  await fetchToken(challenge?.params.scope ?? 'registry:catalog:*');
-  return 'token';
+  if (probe.ok) return 'auth-off';
+  rememberChallenge(parseChallenge(probe.headers.get('WWW-Authenticate')));
+  const response = await fetch(realmPath, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    body: form({ grant_type: 'password', username, password, service: serviceName ?? undefined, scope: 'registry:catalog:*', access_type: 'offline' }),
+    credentials: 'omit',
+    cache: 'no-store',
+  });
+  if (!response.ok) throw await toApiError(response);
+  const body = (await response.json()) as TokenResponse;
+  if (!body.refresh_token) throw new ApiError(500, [{ code: 'NO_REFRESH_TOKEN', message: 'the token endpoint did not issue a refresh token' }]);
+  return body.refresh_token;
 }
 
 /**

@@ -2,15 +2,18 @@
  * The signed-in session, held in this module's memory only. Nothing here ever touches
  * localStorage, sessionStorage, IndexedDB or cookies: closing or reloading the tab signs out.
  *
- * The password stays in memory for the life of the session because the registry issues
- * bearer tokens per scope (Docker token auth): each page asks `/oauth2/token` for the scopes
- * it needs, when it needs them, exactly like `docker` does. Sign-out drops the password, every
- * token, and bumps `generation` so answers to requests made before sign-out are thrown away.
+ * The password is used once, at sign-in, to obtain a refresh token (POST /oauth2/token,
+ * grant_type=password, access_type=offline) and is then forgotten. The refresh token buys
+ * short-lived bearer tokens per scope (Docker token auth), exactly like `docker` does, and
+ * authenticates /api/v1 calls as ACR's null-GUID login. Sign-out drops the refresh token and
+ * every access token and bumps `generation`, so answers to requests made before sign-out are
+ * thrown away.
  */
 
 export interface Credentials {
+  /** Shown in the header; never sent anywhere after sign-in. */
   username: string;
-  password: string;
+  refreshToken: string;
 }
 
 interface CachedToken {

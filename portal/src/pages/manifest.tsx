@@ -8,14 +8,14 @@ import {
   getManifestAttributes,
   getManifestDocument,
   getReferrers,
-  readScope,
+  writeScope,
   verdictOf,
   type Descriptor,
   type ImageConfig,
   type ManifestDocument,
 } from '../api/acr.ts';
 import { grantedActions } from '../api/client.ts';
-import { audit, usePolicyStatus } from '../api/management.ts';
+import { audit, isForbidden, usePolicyStatus } from '../api/management.ts';
 import { href } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { Empty, ErrorBox, Loading } from '../components/status.tsx';
@@ -31,7 +31,7 @@ export function Manifest({ name, digest }: { name: string; digest: string }) {
   const policy = usePolicyStatus();
   const attrs = useAsync(() => getManifestAttributes(name, digest), [name, digest]);
   const doc = useAsync(() => getManifestDocument(name, digest), [name, digest]);
-  const rights = useAsync(() => grantedActions(readScope(name), 'repository', name).catch(() => new Set<string>()), [name]);
+  const rights = useAsync(() => grantedActions(writeScope(name), 'repository', name).catch(() => new Set<string>()), [name]);
   const history = useAsync(() => audit({ target: `${name}@${digest}`, n: 50 }), [name, digest]);
   const reload = () => {
     attrs.reload();
@@ -99,7 +99,12 @@ export function Manifest({ name, digest }: { name: string; digest: string }) {
 
       <h2>History</h2>
       {history.loading && !history.data && <Loading label="Loading audit history…" />}
-      {history.error && <ErrorBox error={history.error} what="read the audit log" />}
+      {history.error &&
+        (isForbidden(history.error) ? (
+          <p class="muted">The audit history is visible to owners, contributors and readers.</p>
+        ) : (
+          <ErrorBox error={history.error} what="read the audit log" />
+        ))}
       {history.data && (history.data.length === 0 ? <Empty>No recorded verdict changes.</Empty> : <AuditTable entries={history.data} />)}
     </section>
   );

@@ -14,6 +14,7 @@ import { useAsync } from '../use-async.ts';
 import { Empty, ErrorBox, Loading } from '../components/status.tsx';
 import { VerdictBadge } from '../components/verdict.tsx';
 import { AuditTable } from '../components/audit-table.tsx';
+import { DeliveryStatus } from '../components/delivery-status.tsx';
 import { TimeToVerdictChart, type VerdictTiming } from '../components/chart.tsx';
 import { ago, duration, shortDigest } from '../format.ts';
 
@@ -148,16 +149,12 @@ export function Overview() {
               <ul class="health">
                 {hooks.data.map((h) => (
                   <li key={h.name}>
-                    <a href={href.webhook(h.name)}>{h.name}</a>{' '}
-                    {h.lastStatus === null ? (
-                      <span class="muted">no deliveries yet</span>
-                    ) : h.lastOk ? (
-                      <span class="ok">last delivery OK ({h.lastStatus})</span>
-                    ) : (
-                      <span class="bad">last delivery failed ({h.lastStatus || 'no response'})</span>
-                    )}{' '}
-                    {h.lastAt && <span class="muted small">{ago(h.lastAt)}</span>}
-                    {h.enabled === false && <span class="muted small"> · disabled</span>}
+                    <a href={href.webhook(h.name)}>{h.name}</a> <DeliveryStatus status={h.last?.status ?? null} />{' '}
+                    {h.last && <span class="muted small">{ago(h.last.createdTime)}</span>}
+                    <span class="muted small">
+                      {' '}
+                      · {h.counts.delivered} delivered, {h.counts.pending} pending, {h.counts.failed} failed{h.enabled ? '' : ' · disabled'}
+                    </span>
                   </li>
                 ))}
               </ul>

@@ -4,7 +4,7 @@
  * its preflight count, and the backlog tools (rescan, grandfather) for owners.
  */
 import { useMemo, useState } from 'preact/hooks';
-import { readScope } from '../api/acr.ts';
+import { writeScope } from '../api/acr.ts';
 import { grantedActions } from '../api/client.ts';
 import { loadQueue, type QueueRow } from '../api/queue.ts';
 import { usePolicyStatus } from '../api/management.ts';
@@ -32,7 +32,7 @@ export function Quarantine() {
       const out = new Set<string>();
       await Promise.all(
         repositories.map(async (name) => {
-          const granted = await grantedActions(readScope(name), 'repository', name).catch(() => new Set<string>());
+          const granted = await grantedActions(writeScope(name), 'repository', name).catch(() => new Set<string>());
           if (granted.has('quarantine_write')) out.add(name);
         }),
       );

@@ -1,6 +1,6 @@
 /** Sign-in with registry credentials. The password is kept in memory for this tab only. */
 import { useRef, useState } from 'preact/hooks';
-import { ApiError, probeAndSignIn } from '../api/client.ts';
+import { ApiError, signInWithPassword } from '../api/client.ts';
 import { endSession, startSession } from '../api/session.ts';
 
 export function SignIn() {
@@ -14,10 +14,11 @@ export function SignIn() {
     e.preventDefault();
     setBusy(true);
     setError(null);
-    startSession({ username, password });
     try {
-      const mode = await probeAndSignIn();
-      if (mode === 'none') startSession(null, { authOff: true });
+      const result = await signInWithPassword(username, password);
+      setPassword('');
+      if (result === 'auth-off') startSession(null, { authOff: true });
+      else startSession({ username, refreshToken: result });
     } catch (err) {
       endSession();
       setBusy(false);
@@ -67,7 +68,7 @@ export function SignIn() {
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
-      <p class="muted small">Your session lives only in this tab's memory: reloading or closing the tab signs you out.</p>
+      <p class="muted small">Your session lives only in this tab's memory: reloading or closing the tab signs you out. The password is used once, to get a session token, and is not kept.</p>
     </section>
   );
 }
