@@ -7,11 +7,13 @@
  * - pushed: always `quarantine`; `push` too when the manifest is not held (policy off, or its
  *   verdict is already Passed). When held, the push is remembered (repository, digest, tag or
  *   none, and the push's request) in tx.heldPushes.
- * - released (verdict became Passed): one `push` per remembered push, then they are forgotten,
- *   so a later Quarantined -> Passed cycle raises nothing new. A remembered tag that no longer
- *   points at the digest is skipped (a `push` for it would announce someone else's image);
- *   if that leaves nothing, one `push` without a tag is raised. The `request` is the original
- *   push's (method PUT), the timestamp is the release's.
+ * - released (verdict became Passed): one `push` per tag the manifest was pushed under while
+ *   held, or one without a tag when it was only pushed by digest; then they are forgotten, so
+ *   a later Quarantined -> Passed cycle raises nothing new. A remembered tag that no longer
+ *   points at the digest is skipped (a `push` for it would announce another image); if that
+ *   leaves no tag, one `push` without a tag is raised. The `request` is the original push's
+ *   (method PUT), the timestamp is the release's. Nothing remembered (the manifest predates
+ *   the policy, its `push` went out then): nothing is raised.
  * - deleted / repositoryDeleted: one `delete` per manifest (not for tag deletes); remembered
  *   pushes of deleted manifests are forgotten.
  * - rescanRequested: `quarantine` again.
@@ -49,12 +51,12 @@ export function createEventsLifecycle(options: EventsLifecycleOptions = {}): Man
       if (held.length === 0) return;
       let raised = 0;
       for (const h of held) {
-        if (h.tag !== undefined && (await tx.tags.get(h.repository, h.tag))?.digest !== h.digest) continue;
+        if (h.tag === undefined || (await tx.tags.get(h.repository, h.tag))?.digest !== h.digest) continue;
         queued(await raiseEvent(tx, pushEvent({ repository: h.repository, digest: h.digest, mediaType: e.mediaType, size: e.size, tag: h.tag }, h.request)));
         raised++;
       }
       if (raised === 0) {
-        queued(await raiseEvent(tx, pushEvent({ repository: e.repository, digest: e.digest, mediaType: e.mediaType, size: e.size }, held[0]!.request)));
+        queued(await raiseEvent(tx, pushEvent({ repository: e.repository, digest: e.digest, mediaType: e.mediaType, size: e.size }, (held.find((h) => h.tag === undefined) ?? held[0]!).request)));
       }
     },
 
