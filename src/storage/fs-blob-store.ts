@@ -120,7 +120,16 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
     await ensureDir(dir);
     // Renaming over an existing blob is fine: same digest, same bytes, and open readers keep
     // their inode.
-    await rename(tempPath, blobPath(p));
+    try {
+      await rename(tempPath, blobPath(p));
+    } catch (err) {
+      // The fan-out directory may have been removed since we created it (an operator or a
+      // garbage collector tidying empty directories): recreate once and retry.
+      if (!isEnoent(err)) throw err;
+      madeDirs.delete(dir);
+      await ensureDir(dir);
+      await rename(tempPath, blobPath(p));
+    }
     if (doFsync) await fsyncPath(dir);
   }
 
