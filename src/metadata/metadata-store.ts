@@ -25,7 +25,7 @@ import type { HeldPushStore, OutboxStore, WebhookStore } from '../events/event-s
 export interface Page {
   /** Exclusive lower bound (the last item of the previous page). */
   last?: string;
-  /** Page size; implementations cap it at 1000. */
+  /** Page size; implementations cap it at 1000, which is also the default. 0 gives []. */
   n?: number;
 }
 
@@ -52,8 +52,9 @@ export interface RepositoryStore {
   counts(name: string): Promise<{ manifestCount: number; tagCount: number }>;
   updateAttributes(name: string, patch: Partial<ChangeableAttributes>): Promise<RepositoryRecord | undefined>;
   /**
-   * Deletes the repository with its tags, manifest records and blob links (blob bytes stay
-   * in the BlobStore; garbage collection decides). Returns what was removed, or undefined
+   * Deletes the repository with its tags, manifest records, blob links and upload sessions
+   * (blob bytes and upload temp data stay in the BlobStore; garbage collection and the upload
+   * janitor decide). Tables of later modules hanging off `repositories` cascade. Returns what was removed, or undefined
    * when the repository did not exist.
    */
   delete(name: string): Promise<{ manifests: Digest[]; tags: string[] } | undefined>;
@@ -114,7 +115,11 @@ export interface ManifestStore {
    */
   put(repository: string, manifest: ManifestInput): Promise<{ created: boolean; record: ManifestRecord }>;
   get(repository: string, digest: Digest): Promise<ManifestRecord | undefined>;
-  /** Default order: by digest. `last` is a digest for orderBy none, else the cursor from the previous page. */
+  /**
+   * Default order: by digest (byte-wise). `timeasc`/`timedesc` order by updatedAt (ACR's
+   * lastUpdateTime), ties by digest. `last` is always the previous page's last digest; for a
+   * time order, a `last` that no longer exists gives an empty page.
+   */
   list(repository: string, options?: ManifestListOptions): Promise<ManifestRecord[]>;
   /** Removes the manifest and every tag pointing to it. Returns the removed tags, or undefined when absent. */
   delete(repository: string, digest: Digest): Promise<{ tags: string[] } | undefined>;
@@ -145,7 +150,7 @@ export interface TagStore {
   /** Points a tag at a digest (creating or moving it). Returns the previous digest, if any. */
   put(repository: string, tag: string, digest: Digest): Promise<{ previous?: Digest }>;
   get(repository: string, tag: string): Promise<TagRecord | undefined>;
-  /** Default order: lexical by name. */
+  /** Default order: lexical (byte-wise) by name; time orders as for manifests, `last` a tag name. */
   list(repository: string, options?: TagListOptions): Promise<TagRecord[]>;
   delete(repository: string, tag: string): Promise<boolean>;
   updateAttributes(repository: string, tag: string, patch: Partial<ChangeableAttributes>): Promise<TagRecord | undefined>;
@@ -227,7 +232,11 @@ export interface StoreRoles extends IdentityRoles {
 
 export interface MetadataStore extends StoreRoles {
   readonly dialect: 'sqlite' | 'postgres';
-  /** Runs `fn` in one transaction; rolls back if it throws. Nested calls are not supported. */
+  /**
+   * Runs `fn` in one transaction; rolls back if it throws. Nested calls are not supported.
+   * Inside `fn` use only the `tx` roles: on SQLite the top-level roles wait for the transaction's
+   * connection, so calling them from `fn` deadlocks.
+   */
   transaction<T>(fn: (tx: StoreRoles) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
