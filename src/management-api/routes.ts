@@ -12,10 +12,12 @@ import { registerWebhookRoutes } from './webhooks.ts';
 import { registerPolicyRoutes } from './policies.ts';
 import { registerQuarantineRoutes } from './quarantine.ts';
 import { registerAuditRoutes } from './audit.ts';
+import { registerIdentityUserRoutes } from './identity-users.ts';
+import { registerIdentityTokenRoutes } from './identity-tokens.ts';
 
 type AreaRegistration = (scope: FastifyInstance, services: Services) => Promise<void> | void;
 
-const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes];
+const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes];
 
 export async function registerManagementRoutes(app: FastifyInstance, services: Services) {
   await app.register(swagger, {

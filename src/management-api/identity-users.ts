@@ -1,0 +1,212 @@
+/**
+ * /api/v1 identities, part 1: users, role assignments, the built-in roles, anonymous pull,
+ * signing keys, and `whoami`. Changes need `admin` (Owner) and are audited (`user.*`,
+ * `role.*`, `settings.anonymous-pull`, `signing-key.rotate`).
+ *
+ * Decision: the last registry-wide Owner cannot be deleted or lose Owner (409 CONFLICT):
+ * otherwise nobody could ever administer the registry again without database surgery.
+ * Decision: a generated password is returned once in the response and never stored in clear.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { Services } from '../services.ts';
+import type { StoreRoles } from '../metadata/metadata-store.ts';
+import { BUILT_IN_ROLES, ROLES, type RoleName } from '../access/roles.ts';
+import { isValidPattern } from '../access/patterns.ts';
+import { registryError } from '../errors/registry-error.ts';
+import { generateSecret, hashPassword } from '../auth/passwords.ts';
+import { ANONYMOUS_PULL_SETTING, NULL_GUID } from '../auth/identities.ts';
+
+export const IDENTITY_NAME = '^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$';
+const admin = { kind: 'registry', action: 'admin' } as const;
+const tags = ['identities'];
+
+const Role = Type.Union(BUILT_IN_ROLES.map((r) => Type.Literal(r)));
+const Assignment = Type.Object({ user: Type.String(), role: Role, repository: Type.Optional(Type.String()), createdAt: Type.String() });
+const User = Type.Object({ name: Type.String(), createdAt: Type.String(), updatedAt: Type.String(), roles: Type.Array(Type.Object({ role: Role, repository: Type.Optional(Type.String()) })) });
+const NewUser = Type.Object({
+  name: Type.String({ pattern: IDENTITY_NAME }),
+  password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
+  roles: Type.Optional(Type.Array(Type.Object({ role: Role, repository: Type.Optional(Type.String({ maxLength: 300 })) }), { maxItems: 100 })),
+});
+const PasswordBody = Type.Object({ password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })) });
+const AssignmentBody = Type.Object({ user: Type.String({ maxLength: 64 }), role: Role, repository: Type.Optional(Type.String({ maxLength: 300 })) });
+const UserParam = Type.Object({ user: Type.String({ maxLength: 64 }) });
+
+export function audit(tx: StoreRoles, request: FastifyRequest, action: string, target: string, before?: unknown, after?: unknown) {
+  return tx.audit.append({ actor: request.access.principal.name, action, target, before, after, requestId: request.id });
+}
+
+function checkPattern(repository: string | undefined) {
+  if (repository !== undefined && !isValidPattern(repository)) {
+    throw registryError('BAD_REQUEST', `repository: ${JSON.stringify(repository)} is not a repository name, \`prefix/*\` or \`*\``);
+  }
+}
+
+async function registryWideOwners(tx: StoreRoles): Promise<string[]> {
+  return (await tx.roleAssignments.list()).filter((a) => a.role === 'Owner' && a.repository === undefined).map((a) => a.userName);
+}
+
+export function registerIdentityUserRoutes(app: FastifyInstance, services: Services) {
+  const { store } = services;
+
+  async function userJson(tx: StoreRoles, name: string) {
+    const u = await tx.users.get(name);
+    if (!u) throw registryError('NOT_FOUND', `user ${name} not found`);
+    const roles = (await tx.roleAssignments.listForUser(u.id)).map((a) => ({ role: a.role, ...(a.repository ? { repository: a.repository } : {}) }));
+    return { name: u.name, createdAt: u.createdAt.toISOString(), updatedAt: u.updatedAt.toISOString(), roles };
+  }
+
+  app.get('/api/v1/whoami', { config: { access: { kind: 'authenticated' } }, schema: { tags, summary: 'Who the caller is and what it may do registry-wide' } }, async (request) => {
+    const a = request.access;
+    const p = a.principal;
+    const roles = p.kind === 'user' ? ((await store.users.getById(p.id)) ? (await store.roleAssignments.listForUser(p.id)).map((r) => ({ role: r.role, repository: r.repository })) : []) : [];
+    return { kind: p.kind, name: p.name, roles, registry: (['catalog', 'configure', 'admin', 'audit_read'] as const).filter((x) => a.canRegistry(x)) };
+  });
+
+  app.get('/api/v1/roles', { config: { access: { kind: 'authenticated' } }, schema: { tags, summary: 'The built-in roles and what they allow' } }, async () =>
+    BUILT_IN_ROLES.map((name) => ({ name, id: ROLES[name].id, description: ROLES[name].description, repositoryActions: ROLES[name].repository, registryActions: ROLES[name].registry })),
+  );
+
+  app.get('/api/v1/users', { config: { access: admin }, schema: { tags, summary: 'List users with their role assignments', response: { 200: Type.Array(User) } } }, async () => {
+    const assignments = await store.roleAssignments.list();
+    return (await store.users.list()).map((u) => ({
+      name: u.name,
+      createdAt: u.createdAt.toISOString(),
+      updatedAt: u.updatedAt.toISOString(),
+      roles: assignments.filter((a) => a.userId === u.id).map((a) => ({ role: a.role, ...(a.repository ? { repository: a.repository } : {}) })),
+    }));
+  });
+
+  app.get('/api/v1/users/:user', { config: { access: admin }, schema: { tags, summary: 'One user', params: UserParam, response: { 200: User } } }, async (request) =>
+    userJson(store, (request.params as Static<typeof UserParam>).user),
+  );
+
+  app.post(
+    '/api/v1/users',
+    { config: { access: admin }, bodyLimit: 64 * 1024, schema: { tags, summary: 'Create a user (password generated and returned once when omitted)', body: NewUser } },
+    async (request, reply) => {
+      const body = request.body as Static<typeof NewUser>;
+      if (body.name === NULL_GUID) throw registryError('BAD_REQUEST', 'name: the null GUID is reserved for refresh-token logins');
+      for (const r of body.roles ?? []) checkPattern(r.repository);
+      const password = body.password ?? generateSecret();
+      const hash = await hashPassword(password);
+      const result = await store.transaction(async (tx) => {
+        if (await tx.registryTokens.get(body.name)) throw registryError('CONFLICT', `a token named ${body.name} exists; users and tokens share one namespace`);
+        const user = await tx.users.create(body.name, hash);
+        if (!user) throw registryError('CONFLICT', `user ${body.name} exists`);
+        for (const r of body.roles ?? []) await tx.roleAssignments.add(user.id, r.role as RoleName, r.repository);
+        await audit(tx, request, 'user.create', `user:${body.name}`, undefined, { roles: body.roles ?? [] });
+        return userJson(tx, body.name);
+      });
+      reply.status(201);
+      return { ...result, ...(body.password === undefined ? { password } : {}) };
+    },
+  );
+
+  app.delete('/api/v1/users/:user', { config: { access: admin }, schema: { tags, summary: 'Delete a user and its role assignments', params: UserParam } }, async (request, reply) => {
+    const { user } = request.params as Static<typeof UserParam>;
+    await store.transaction(async (tx) => {
+      const owners = await registryWideOwners(tx);
+      if (owners.length === 1 && owners[0] === user) throw registryError('CONFLICT', `${user} is the last registry-wide Owner and cannot be deleted`);
+      if (!(await tx.users.delete(user))) throw registryError('NOT_FOUND', `user ${user} not found`);
+      await audit(tx, request, 'user.delete', `user:${user}`);
+    });
+    reply.status(204);
+  });
+
+  app.put(
+    '/api/v1/users/:user/password',
+    { config: { access: admin }, bodyLimit: 16 * 1024, schema: { tags, summary: 'Set a user\'s password (generated and returned once when omitted)', params: UserParam, body: PasswordBody } },
+    async (request) => {
+      const { user } = request.params as Static<typeof UserParam>;
+      const body = (request.body ?? {}) as Static<typeof PasswordBody>;
+      const password = body.password ?? generateSecret();
+      const hash = await hashPassword(password);
+      await store.transaction(async (tx) => {
+        if (!(await tx.users.setPasswordHash(user, hash))) throw registryError('NOT_FOUND', `user ${user} not found`);
+        await audit(tx, request, 'user.set-password', `user:${user}`);
+      });
+      return { name: user, ...(body.password === undefined ? { password } : {}) };
+    },
+  );
+
+  const assignmentJson = (a: { userName: string; role: RoleName; repository?: string; createdAt: Date }) => ({
+    user: a.userName,
+    role: a.role,
+    ...(a.repository ? { repository: a.repository } : {}),
+    createdAt: a.createdAt.toISOString(),
+  });
+
+  app.get(
+    '/api/v1/role-assignments',
+    { config: { access: admin }, schema: { tags, summary: 'List role assignments', querystring: Type.Object({ user: Type.Optional(Type.String({ maxLength: 64 })) }), response: { 200: Type.Array(Assignment) } } },
+    async (request) => {
+      const { user } = request.query as { user?: string };
+      return (await store.roleAssignments.list()).filter((a) => !user || a.userName === user).map(assignmentJson);
+    },
+  );
+
+  app.post(
+    '/api/v1/role-assignments',
+    { config: { access: admin }, bodyLimit: 16 * 1024, schema: { tags, summary: 'Assign a role, registry-wide or on a repository pattern', body: AssignmentBody, response: { 201: Assignment } } },
+    async (request, reply) => {
+      const body = request.body as Static<typeof AssignmentBody>;
+      checkPattern(body.repository);
+      const a = await store.transaction(async (tx) => {
+        const user = await tx.users.get(body.user);
+        if (!user) throw registryError('NOT_FOUND', `user ${body.user} not found`);
+        const added = await tx.roleAssignments.add(user.id, body.role as RoleName, body.repository);
+        await audit(tx, request, 'role.assign', `user:${body.user}`, undefined, { role: body.role, repository: body.repository ?? null });
+        return added;
+      });
+      reply.status(201);
+      return assignmentJson(a);
+    },
+  );
+
+  app.delete(
+    '/api/v1/role-assignments',
+    { config: { access: admin }, schema: { tags, summary: 'Remove a role assignment', querystring: AssignmentBody } },
+    async (request, reply) => {
+      const q = request.query as Static<typeof AssignmentBody>;
+      await store.transaction(async (tx) => {
+        const user = await tx.users.get(q.user);
+        if (!user) throw registryError('NOT_FOUND', `user ${q.user} not found`);
+        if (q.role === 'Owner' && q.repository === undefined) {
+          const owners = await registryWideOwners(tx);
+          if (owners.length === 1 && owners[0] === q.user) throw registryError('CONFLICT', `${q.user} is the last registry-wide Owner`);
+        }
+        if (!(await tx.roleAssignments.remove(user.id, q.role as RoleName, q.repository))) {
+          throw registryError('NOT_FOUND', `${q.user} has no ${q.role} assignment${q.repository ? ` on ${q.repository}` : ' registry-wide'}`);
+        }
+        await audit(tx, request, 'role.remove', `user:${q.user}`, { role: q.role, repository: q.repository ?? null }, undefined);
+      });
+      reply.status(204);
+    },
+  );
+
+  const Anonymous = Type.Object({ enabled: Type.Boolean() });
+  app.get('/api/v1/anonymous-pull', { config: { access: { kind: 'authenticated' } }, schema: { tags, summary: 'Whether anonymous pull is on', response: { 200: Anonymous } } }, async () => ({
+    enabled: (await store.settings.get<boolean>(ANONYMOUS_PULL_SETTING)) === true,
+  }));
+  app.put('/api/v1/anonymous-pull', { config: { access: admin }, bodyLimit: 1024, schema: { tags, summary: 'Switch anonymous pull (never reaches held content)', body: Anonymous, response: { 200: Anonymous } } }, async (request) => {
+    const { enabled } = request.body as Static<typeof Anonymous>;
+    await store.transaction(async (tx) => {
+      const before = (await tx.settings.get<boolean>(ANONYMOUS_PULL_SETTING)) === true;
+      await tx.settings.set(ANONYMOUS_PULL_SETTING, enabled);
+      await audit(tx, request, 'settings.anonymous-pull', 'settings:anonymous-pull', { enabled: before }, { enabled });
+    });
+    services.identity.resolver.forgetSettings();
+    return { enabled };
+  });
+
+  app.get('/api/v1/signing-keys', { config: { access: admin }, schema: { tags, summary: 'Token signing keys (public parts)' } }, async () =>
+    (await store.signingKeys.list()).map((k) => ({ kid: k.kid, alg: k.alg, createdAt: k.createdAt.toISOString(), retiredAt: k.retiredAt?.toISOString() ?? null, publicJwk: k.publicJwk })),
+  );
+  app.post('/api/v1/signing-keys/rotate', { config: { access: admin }, schema: { tags, summary: 'Start signing with a new key; old keys verify until their tokens expire' } }, async (request) => {
+    const kid = await services.identity.keys.rotate();
+    await audit(store, request, 'signing-key.rotate', `signing-key:${kid}`);
+    return { kid };
+  });
+}
