@@ -54,28 +54,30 @@ async function toRecords(db: Db, repository: string, rows: Row[]): Promise<Manif
       ...(c.os !== null ? { os: c.os } : {}),
     });
   }
-  return rows.map((row) => {
-    const record: ManifestRecord = {
-      repository: row.repository,
-      digest: row.digest as Digest,
-      mediaType: row.media_type,
-      size: row.size,
-      imageSize: row.image_size,
-      blobs: blobsOf.get(row.digest) ?? [],
-      children: childrenOf.get(row.digest) ?? [],
-      createdAt: new Date(row.created_at),
-      updatedAt: new Date(row.updated_at),
-      ...attributesOf(row),
-    };
-    if (row.artifact_type !== null) record.artifactType = row.artifact_type;
-    if (row.subject !== null) record.subject = row.subject as Digest;
-    if (row.config_digest !== null) record.configDigest = row.config_digest as Digest;
-    if (row.config_media_type !== null) record.configMediaType = row.config_media_type;
-    if (row.architecture !== null) record.architecture = row.architecture;
-    if (row.os !== null) record.os = row.os;
-    if (row.annotations !== null) record.annotations = JSON.parse(row.annotations);
-    return record;
-  });
+  return rows.map((row) => recordOf(row, blobsOf.get(row.digest) ?? [], childrenOf.get(row.digest) ?? []));
+}
+
+function recordOf(row: Row, blobs: Digest[], children: ManifestRecord['children']): ManifestRecord {
+  const record: ManifestRecord = {
+    repository: row.repository,
+    digest: row.digest as Digest,
+    mediaType: row.media_type,
+    size: row.size,
+    imageSize: row.image_size,
+    blobs,
+    children,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    ...attributesOf(row),
+  };
+  if (row.artifact_type !== null) record.artifactType = row.artifact_type;
+  if (row.subject !== null) record.subject = row.subject as Digest;
+  if (row.config_digest !== null) record.configDigest = row.config_digest as Digest;
+  if (row.config_media_type !== null) record.configMediaType = row.config_media_type;
+  if (row.architecture !== null) record.architecture = row.architecture;
+  if (row.os !== null) record.os = row.os;
+  if (row.annotations !== null) record.annotations = JSON.parse(row.annotations);
+  return record;
 }
 
 function rowOf(repository: string, m: ManifestInput, now: number): Row {
@@ -117,13 +119,14 @@ export function createManifestStore(db: Db): ManifestStore {
 
     async put(repository, manifest) {
       const now = Date.now();
+      const row = rowOf(repository, manifest, now);
       const created = await atomically(db, async (tx) => {
         await ensureRepository(tx, repository, now);
         // ON CONFLICT DO NOTHING makes concurrent pushes of one digest safe on PostgreSQL:
         // exactly one inserts (and writes the references), the others refresh updatedAt.
         const inserted = await tx
           .insertInto('manifests')
-          .values(rowOf(repository, manifest, now))
+          .values(row)
           .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
           .executeTakeFirst();
         const isNew = Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
@@ -155,7 +158,15 @@ export function createManifestStore(db: Db): ManifestStore {
         await tx.updateTable('repositories').set({ updated_at: now }).where('name', '=', repository).execute();
         return isNew;
       });
-      return { created, record: (await get(repository, manifest.digest))! };
+      // A new record is exactly what was written (pushes are the hot path: no read-back); a
+      // re-push reads the stored one for its createdAt and attributes.
+      const children = manifest.children.map((c) => ({
+        digest: c.digest,
+        ...(c.architecture != null ? { architecture: c.architecture } : {}),
+        ...(c.os != null ? { os: c.os } : {}),
+      }));
+      const record = created ? recordOf(row, [...manifest.blobs], children) : await get(repository, manifest.digest);
+      return { created, record: record! };
     },
 
     async list(repository, options = {}) {

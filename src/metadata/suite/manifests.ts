@@ -49,6 +49,7 @@ export function manifestsSection({ store, repo }: MetadataSuiteContext): void {
       delete input.configMediaType;
       const { record } = await store().manifests.put(name, input);
       assert.deepEqual(record.children, children);
+      assert.deepEqual(await store().manifests.get(name, input.digest), record, 'put returns what get reads');
       assert.deepEqual(record.blobs, []);
       assert.equal(record.architecture, undefined);
       assert.equal(record.configDigest, undefined);
