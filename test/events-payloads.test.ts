@@ -70,7 +70,7 @@ const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
 async function release(repository: string, digest: string, state: 'Passed' | 'Failed' | 'Quarantined') {
   const { store, lifecycle } = server.services;
   await store.transaction(async (tx) => {
-    const manifest = await tx.manifests.get(repository, digest);
+    const manifest = await tx.manifests.get(repository, digest as `sha256:${string}`);
     assert.ok(manifest);
     await changeVerdict(tx, lifecycle, { manifest, state, request: { id: `verdict-${state}`, host, method: 'PATCH', useragent: 'scanner', actor: 'scanner' } });
   });

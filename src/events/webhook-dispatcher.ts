@@ -2,7 +2,7 @@
  * The webhook dispatcher: delivers outbox deliveries, at least once.
  *
  * - Claims due deliveries atomically (tx-free `outbox.claim`, see src/metadata/sql/outbox.ts),
- *   up to `concurrency` in flight per process, each with a lease of attemptTimeoutMs + 5 s.
+ *   up to `concurrency` in flight per process, each with a lease of 2 x attemptTimeoutMs + 1 s.
  *   Several processes on one PostgreSQL never hold the same delivery at once; a process that
  *   dies leaves its claims to expire and be re-claimed, so a crash loses nothing.
  * - Each delivery runs on its own with its own timeout: a slow or dead receiver holds at most
@@ -41,7 +41,8 @@ const PRUNE_EVERY_MS = 3600_000;
 export function createWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
   const { store, config, logger } = options;
   const log = logger.child({ module: 'webhooks' });
-  const leaseMs = config.attemptTimeoutMs + 5000;
+  // Covers the attempt (bounded by its timeout) and the bookkeeping write after it, with room.
+  const leaseMs = 2 * config.attemptTimeoutMs + 1000;
   const agent = new Agent({ connect: { timeout: config.attemptTimeoutMs }, keepAliveTimeout: 4000 });
   const stopping = new AbortController();
   const inFlight = new Set<Promise<void>>();

@@ -13,9 +13,13 @@ export interface Received {
   json: any;
   /** 1-based arrival number. */
   n: number;
+  arrivedAt: number;
+  /** When the response was sent (undefined while pending or for `hang`). */
+  answeredAt?: number;
 }
 
-export type Answer = number | 'hang';
+/** A status now, a status after a delay, or never. */
+export type Answer = number | { status: number; delayMs: number } | 'hang';
 
 export interface Receiver {
   url: string;
@@ -40,7 +44,7 @@ export async function startReceiver(answer: (r: Received) => Answer = () => 200)
       } catch {
         json = undefined;
       }
-      const r: Received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json, n: received.length + 1 };
+      const r: Received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json, n: received.length + 1, arrivedAt: performance.now() };
       received.push(r);
       for (const w of waiters) w();
       const a = answer(r);
@@ -48,7 +52,13 @@ export async function startReceiver(answer: (r: Received) => Answer = () => 200)
         hanging.add(res);
         return;
       }
-      res.writeHead(a, { 'content-type': 'text/plain' }).end(a >= 200 && a < 300 ? 'ok' : `failing on purpose (${a})`);
+      const send = (status: number) => {
+        r.answeredAt = performance.now();
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(status >= 200 && status < 300 ? 'ok' : `failing on purpose (${status})`);
+        for (const w of waiters) w();
+      };
+      if (typeof a === 'number') send(a);
+      else setTimeout(() => send(a.status), a.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
