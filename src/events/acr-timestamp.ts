@@ -10,7 +10,8 @@ export function formatAcrTimestamp(at: Date | number): string {
   const ms = typeof at === 'number' ? at : at.getTime();
   const whole = Math.floor(ms);
   // Sub-millisecond part in 100 ns ticks (0..9999).
-  const ticks = Math.min(9999, Math.max(0, Math.round((ms - whole) * 10_000)));
+  // Floor: a double near 1.7e12 ms only resolves ~0.25 us, so the last digit is best effort.
+  const ticks = Math.min(9999, Math.max(0, Math.floor((ms - whole) * 10_000)));
   const iso = new Date(whole).toISOString(); // 2018-02-28T00:42:54.450Z
   return `${iso.slice(0, 23)}${String(ticks).padStart(4, '0')}Z`;
 }
