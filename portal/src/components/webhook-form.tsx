@@ -68,13 +68,13 @@ export function WebhookForm({
   return (
     <form class="card webhook-form" onSubmit={submit} aria-label={editing ? 'Edit webhook' : 'New webhook'}>
       {!editing && (
-        <label class="field">
-          Name
-          <input value={name} onInput={input(setName)} required pattern="[a-zA-Z0-9]{5,50}" aria-describedby="wh-name-help" />
+        <div class="field">
+          <label for="wh-name">Name</label>
+          <input id="wh-name" value={name} onInput={input(setName)} required pattern="[a-zA-Z0-9]{5,50}" aria-describedby="wh-name-help" />
           <span id="wh-name-help" class="muted small">
             5 to 50 letters and digits.
           </span>
-        </label>
+        </div>
       )}
       <label class="field">
         Service URI
@@ -96,13 +96,13 @@ export function WebhookForm({
           </label>
         ))}
       </fieldset>
-      <label class="field">
-        Scope
-        <input value={scope} onInput={input(setScope)} placeholder="empty: every repository; e.g. team-a/*:*" aria-describedby="wh-scope-help" />
+      <div class="field">
+        <label for="wh-scope">Scope</label>
+        <input id="wh-scope" value={scope} onInput={input(setScope)} placeholder="empty: every repository; e.g. team-a/*:*" aria-describedby="wh-scope-help" />
         <span id="wh-scope-help" class="muted small">
           ACR scope: <code>repository:tag</code>, wildcards allowed; empty means all.
         </span>
-      </label>
+      </div>
       <label class="field">
         Status
         <select value={status} onChange={(e) => setStatus((e.currentTarget as HTMLSelectElement).value as 'enabled' | 'disabled')}>

@@ -1,0 +1,315 @@
+/**
+ * The portal in real headless Chromium against a real registry in token mode: sign-in and
+ * sign-out, the policy switch with its preflight count, a held push in the queue, a quarantine
+ * writer passing it (badge and audit entry), a pull-only user who sees the held image nowhere,
+ * a webhook created, pinged and its delivery shown, phone-width layout, and axe-core on the
+ * main pages. Screenshots go to test-output/portal/.
+ *
+ * One registry and one browser serve the whole story (the scenarios build on each other, in
+ * order); every identity gets its own browser context, so nothing is shared between sign-ins.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { ADMIN_PASSWORD, ADMIN_USER, adminAuth, createUser, startTokenServer } from './helpers/identities.ts';
+import { createRegistryClient, type RegistryClient } from './helpers/registry-client.ts';
+import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
+import type { TestServer } from './helpers/server.ts';
+import { skipUnless } from './helpers/environment.ts';
+import {
+  HAS_CHROMIUM,
+  PORTAL_BUILT,
+  assertCleanConsole,
+  formatViolations,
+  launchBrowser,
+  openPortal,
+  screenshot,
+  seriousA11yViolations,
+  signIn,
+  type PortalPage,
+} from './helpers/portal.ts';
+
+const skip = skipUnless(HAS_CHROMIUM && PORTAL_BUILT, HAS_CHROMIUM ? 'portal/dist is missing: run `npm run build:portal`' : 'no /usr/bin/chromium (apt-get install chromium)');
+
+const WRITER = { user: 'writer', password: 'writer-password-1' };
+const PULLER = { user: 'puller', password: 'puller-password-1' };
+
+/** Client-side navigation (a reload would sign out: the session lives in memory only). */
+async function go(page: Page, path: string) {
+  await page.evaluate((p) => {
+    history.pushState(null, '', p);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, path);
+}
+
+/** A link of the main navigation (breadcrumbs repeat some names). */
+const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+
+async function noLoading(page: Page) {
+  await page.locator('.loading').first().waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
+  await page.waitForFunction(() => document.querySelectorAll('.loading').length === 0, undefined, { timeout: 15_000 });
+}
+
+async function checkA11y(page: Page, where: string) {
+  const violations = await seriousA11yViolations(page);
+  assert.equal(violations.length, 0, `${where}: serious accessibility violations:\n${formatViolations(violations)}`);
+}
+
+describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let admin: RegistryClient;
+  let receiver: Receiver;
+  const opened: PortalPage[] = [];
+  let heldDigest = '';
+  let secretDigest = '';
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(server.url + path, {
+      method,
+      headers: { authorization: adminAuth(), ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+
+  const open = async (who: { user: string; password: string }, viewport?: { width: number; height: number }) => {
+    const p = await openPortal(browser, server.url, viewport);
+    opened.push(p);
+    await signIn(p.page, who.user, who.password);
+    return p;
+  };
+
+  before(async () => {
+    server = await startTokenServer();
+    await createUser(server, WRITER.user, WRITER.password, [{ role: 'AcrQuarantineWriter' }, { role: 'Reader' }]);
+    await createUser(server, PULLER.user, PULLER.password, [{ role: 'AcrPull' }]);
+    admin = createRegistryClient(server.url, { authorization: adminAuth() });
+    receiver = await startReceiver(() => 200);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    for (const p of opened) assertCleanConsole(p);
+    await browser?.close();
+    await receiver?.close();
+    await server?.close();
+  });
+
+  test('sign-in: a wrong password is refused, the keyboard signs in, nothing is stored, sign-out forgets the session', async () => {
+    const p = await openPortal(browser, server.url);
+    opened.push(p);
+    const { page } = p;
+    await page.getByRole('heading', { name: /Lazaret/ }).waitFor();
+    await checkA11y(page, 'sign-in');
+    await screenshot(page, 'signin');
+
+    await page.getByLabel('Username').fill(ADMIN_USER);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await assert.doesNotReject(page.getByRole('alert').filter({ hasText: 'not correct' }).waitFor());
+
+    // Keyboard only: the username field has focus after the error; Tab, type, Enter.
+    await page.getByLabel('Username').focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(ADMIN_USER);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+
+    const stored = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }));
+    assert.deepEqual(stored, { local: 0, session: 0, cookie: '' });
+    assert.deepEqual(await p.context.cookies(), []);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    // A reload after sign-in also starts over: the session was only in memory.
+    await signIn(page, ADMIN_USER, ADMIN_PASSWORD);
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
+  test('owner turns the policy on: the preflight count is shown first, Cancel changes nothing', async () => {
+    // Two manifests pushed before the policy exists: enabling would hold both.
+    await admin.pushImage('legacy/app', 'v1');
+    await admin.pushImage('legacy/app', 'v2');
+    const { page } = await open({ user: ADMIN_USER, password: ADMIN_PASSWORD });
+    await nav(page, 'Quarantine').click();
+    await assert.doesNotReject(page.getByTestId('policy-status').filter({ hasText: 'disabled' }).waitFor());
+
+    await page.getByRole('button', { name: 'Enable policy…' }).click();
+    const dialog = page.getByRole('dialog');
+    await assert.doesNotReject(dialog.getByTestId('preflight-count').filter({ hasText: 'Enabling now would hold 2 manifests' }).waitFor());
+    await checkA11y(page, 'enable dialog');
+    await screenshot(page, 'quarantine-enable-preflight');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal((await api('GET', '/api/v1/policies')).quarantinePolicy.status, 'disabled');
+
+    await page.getByRole('button', { name: 'Enable policy…' }).click();
+    await dialog.getByRole('button', { name: 'Enable and hold 2' }).click();
+    await assert.doesNotReject(page.getByTestId('policy-status').filter({ hasText: 'enabled' }).waitFor());
+    assert.equal((await api('GET', '/api/v1/policies')).quarantinePolicy.status, 'enabled');
+    const audit = await api('GET', '/api/v1/audit?action=policy.change');
+    assert.equal(audit.entries[0].actor, ADMIN_USER);
+
+    // The backlog: grandfather both legacy manifests, with confirmation.
+    await page.getByRole('button', { name: 'Grandfather…' }).click();
+    await dialog.getByRole('button', { name: 'Mark as Passed' }).click();
+    await assert.doesNotReject(page.getByRole('status').filter({ hasText: 'Marked 2 manifests without a verdict as Passed' }).waitFor());
+  });
+
+  test('a push with the policy on appears in the queue, held, for a quarantine writer', async () => {
+    heldDigest = (await admin.pushImage('team-a/web', 'v1')).digest;
+    const { page } = await open(WRITER);
+    await nav(page, 'Quarantine').click();
+    const row = page.getByRole('row').filter({ hasText: 'team-a/web:v1' });
+    await row.waitFor();
+    assert.equal(await row.locator('.badge').innerText(), 'held');
+    assert.match(await row.innerText(), new RegExp(heldDigest.slice(0, 19)));
+    await noLoading(page);
+    await checkA11y(page, 'quarantine queue');
+    await screenshot(page, 'quarantine');
+  });
+
+  test('the writer passes it: the badge changes and the audit entry names the writer', async () => {
+    const { page } = await open(WRITER);
+    await nav(page, 'Quarantine').click();
+    const row = page.getByRole('row').filter({ hasText: 'team-a/web:v1' });
+    await row.getByRole('button', { name: 'Pass' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Note (optional)').fill('scanned by hand');
+    await dialog.getByRole('button', { name: 'Pass' }).click();
+    await row.waitFor({ state: 'detached' });
+
+    const verdict = await api('GET', `/acr/v1/team-a/web/_manifests/${heldDigest}`);
+    assert.equal(verdict.manifest.changeableAttributes.quarantineState, 'Passed');
+
+    await nav(page, 'Repositories').click();
+    await page.getByRole('link', { name: 'team-a/web' }).click();
+    const tagRow = page.getByRole('row').filter({ hasText: 'v1' }).first();
+    await assert.doesNotReject(tagRow.locator('.badge', { hasText: 'passed' }).waitFor());
+    await noLoading(page);
+    await checkA11y(page, 'repository');
+    await screenshot(page, 'repository');
+
+    await tagRow.getByRole('link').click();
+    await page.getByRole('heading', { name: 'History' }).waitFor();
+    const history = page.getByRole('row').filter({ hasText: 'Quarantined → Passed' });
+    await history.waitFor();
+    assert.match(await history.innerText(), /writer/);
+    await noLoading(page);
+    await checkA11y(page, 'manifest');
+    await screenshot(page, 'manifest');
+  });
+
+  test('a pull-only user sees the held image nowhere', async () => {
+    secretDigest = (await admin.pushImage('team-a/secret', 'v1')).digest;
+    const heldAgain = await admin.pushImage('team-a/web', 'v2');
+    const hidden = [secretDigest.slice(7, 19), heldAgain.digest.slice(7, 19), 'team-a/secret', ':v2'];
+    const { page } = await open(PULLER);
+    const assertHidden = async (where: string) => {
+      await noLoading(page);
+      const html = await page.content();
+      for (const h of hidden) assert.ok(!html.includes(h), `${where} shows ${h} to a pull-only user`);
+    };
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await assertHidden('overview');
+    await nav(page, 'Repositories').click();
+    await page.getByRole('link', { name: 'team-a/web' }).waitFor();
+    await assertHidden('repositories');
+    await page.getByRole('link', { name: 'team-a/web' }).click();
+    await page.getByRole('row').filter({ hasText: 'v1' }).first().waitFor();
+    await assertHidden('repository team-a/web');
+    await nav(page, 'Quarantine').click();
+    await page.getByText('Nothing is held that you may see').waitFor();
+    await assertHidden('quarantine');
+    // Even the direct address of the held manifest shows only a refusal.
+    await go(page, `/portal/repositories/team-a/secret/-/manifests/${secretDigest}`);
+    await page.getByRole('alert').first().waitFor();
+    await noLoading(page);
+    const text = await page.locator('main').innerText();
+    assert.ok(!/Layers|Config|Pull\n/.test(text), 'no content of the held manifest');
+  });
+
+  test('webhooks: create one, ping it, see the delivery with its request and response, redeliver, disable', async () => {
+    const { page } = await open({ user: ADMIN_USER, password: ADMIN_PASSWORD });
+    await nav(page, 'Webhooks').click();
+    await page.getByText('No webhooks yet').waitFor();
+    await page.getByRole('button', { name: 'New webhook' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('scanner1');
+    await page.getByLabel('Service URI').fill(`${receiver.url}/hook`);
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.getByRole('heading', { name: 'scanner1' }).waitFor();
+
+    await page.getByRole('button', { name: 'Ping' }).click();
+    const [ping] = await receiver.waitFor((r) => r.some((x) => x.json?.action === 'ping'), 10_000, 'the ping');
+    const pingId = receiver.received.find((x) => x.json?.action === 'ping')!.json.id as string;
+    assert.ok(ping);
+    // The log refreshes on demand: poll the button until the delivery shows as delivered.
+    const delivery = page.getByTestId('delivery').filter({ hasText: 'ping' });
+    for (let i = 0; i < 40 && !(await delivery.filter({ hasText: 'delivered' }).count()); i++) {
+      await page.getByRole('button', { name: 'Refresh log' }).click();
+      await page.waitForTimeout(250);
+    }
+    await assert.doesNotReject(delivery.filter({ hasText: 'delivered' }).waitFor({ timeout: 1000 }));
+    assert.match(await delivery.innerText(), /HTTP 200/);
+    await delivery.getByText('Attempt 1').click();
+    const attempt = await delivery.locator('details.attempt[open]').innerText();
+    assert.match(attempt, new RegExp(`POST ${receiver.url}/hook`));
+    assert.match(attempt, /HTTP 200/);
+    await noLoading(page);
+    await checkA11y(page, 'webhook');
+    await screenshot(page, 'webhook');
+
+    await delivery.getByRole('button', { name: /Redeliver/ }).click();
+    await receiver.waitFor((r) => r.filter((x) => x.json?.id === pingId).length >= 2, 10_000, 'the redelivery');
+
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await assert.doesNotReject(page.getByTestId('webhook-status').filter({ hasText: 'disabled' }).waitFor());
+    assert.equal((await api('GET', '/api/v1/webhooks/scanner1')).properties.status, 'disabled');
+
+    await nav(page, 'Webhooks').click();
+    await page.getByRole('link', { name: 'scanner1' }).waitFor();
+    await noLoading(page);
+    await checkA11y(page, 'webhooks');
+    await screenshot(page, 'webhooks');
+  });
+
+  test('overview and repositories for the owner; axe finds nothing serious', async () => {
+    const { page } = await open({ user: ADMIN_USER, password: ADMIN_PASSWORD });
+    await page.getByRole('heading', { name: 'Recent verdicts' }).waitFor();
+    await noLoading(page);
+    const cards = await page.locator('.stat-card').allInnerTexts();
+    assert.ok(cards.some((c) => /^2\s+Held, waiting for a verdict/.test(c)), `held count: ${cards.join(' | ')}`);
+    await checkA11y(page, 'overview');
+    await screenshot(page, 'overview');
+    await nav(page, 'Repositories').click();
+    await page.getByRole('link', { name: 'legacy/app' }).waitFor();
+    await page.getByLabel('Search').fill('leg');
+    await page.getByRole('link', { name: 'team-a/web' }).waitFor({ state: 'detached' });
+    await page.getByLabel('Search').fill('');
+    await noLoading(page);
+    await checkA11y(page, 'repositories');
+    await screenshot(page, 'repositories');
+  });
+
+  test('phone width: no page scrolls sideways', async () => {
+    const { page } = await open(WRITER, { width: 390, height: 844 });
+    for (const [link, name] of [
+      ['Overview', 'phone-overview'],
+      ['Quarantine', 'phone-quarantine'],
+      ['Repositories', 'phone-repositories'],
+    ] as const) {
+      await nav(page, link).click();
+      await noLoading(page);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 1, `${link} is ${overflow}px wider than the screen`);
+      await screenshot(page, name);
+    }
+  });
+});
