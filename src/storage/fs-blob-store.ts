@@ -109,7 +109,7 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
 
   async function hashFile(path: string, algorithm: DigestAlgorithm): Promise<string> {
     const hash = createDigester(algorithm);
-    await pipeline(createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK }), hashTap(hash, { bytes: 0 }));
+    for await (const chunk of createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK })) hash.update(chunk as Buffer);
     return hash.digest('hex');
   }
 
