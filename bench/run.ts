@@ -86,7 +86,8 @@ async function main() {
       targets.push({ label: LAZARET_AUTH, instance: withAuth, gate: false, variant: true });
       try {
         await setQuarantinePolicy(withAuth.client, true);
-        await releaseManifests(withAuth.client, fixtureManifests(data.fixture));
+        const how = await releaseManifests(withAuth.client, fixtureManifests(data.fixture));
+        note(`${LAZARET_AUTH_GATE}: the quarantine policy is enabled and the fixture's manifests were released with ${how}`);
         targets.push({ label: LAZARET_AUTH_GATE, instance: withAuth, gate: true, variant: true });
       } catch (err) {
         note(`the quarantine gate could not be turned on or the fixture released, ${LAZARET_AUTH_GATE} is not run: ${(err as Error).message}`);
