@@ -51,7 +51,10 @@ export function registerManifestResources(app: FastifyInstance, services: Servic
     return { registry: registryName(services.config, request), imageName: name, manifests };
   });
 
-  app.get('/acr/v1/:name/_manifests/:digest', { config: { access: { kind: 'repository', action: 'metadata_read' } } }, async (request) => {
+  // Decision: one manifest's attributes also take a `pull` token, because the seed's scanner
+  // reads them with `scope=repository:<image>:pull`; they reveal nothing a pull of that digest
+  // would not, and the gate applies the same. Lists need metadata_read, as on ACR (#600, #690).
+  app.get('/acr/v1/:name/_manifests/:digest', { config: { access: { kind: 'repository', action: 'metadata_read', anyOf: ['pull'] } } }, async (request) => {
     const name = repositoryName(request);
     const manifest = await readableManifest(services, request, name, pathDigest(request));
     return attributesResponse(services, request, manifest, await store.verdicts.get(name, manifest.digest));

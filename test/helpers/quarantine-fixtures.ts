@@ -95,3 +95,60 @@ export async function call(url: string, method: string, path: string, options: {
   }
   return { status: res.statusCode, headers: res.headers, body, text };
 }
+
+/**
+ * Writes a one-layer OCI image layout (a real gzipped tar layer) under `dir`, tagged `tag`, for
+ * skopeo to push (`oci:<dir>:<tag>`). Returns the manifest digest.
+ */
+export async function writeOciLayout(dir: string, tag: string, seed: string): Promise<{ digest: string; layer: string; config: string }> {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { gzipSync } = await import('node:zlib');
+  const blobsDir = join(dir, 'blobs', 'sha256');
+  mkdirSync(blobsDir, { recursive: true });
+  const put = (data: Buffer | string) => {
+    const digest = sha256(data);
+    writeFileSync(join(blobsDir, digest.slice('sha256:'.length)), data);
+    return digest;
+  };
+  const layer = gzipSync(tarOneFile('hello.txt', `hello from ${seed}\n`));
+  const layerDigest = put(layer);
+  const diffId = sha256(tarOneFile('hello.txt', `hello from ${seed}\n`));
+  const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/hello'] }, rootfs: { type: 'layers', diff_ids: [diffId] } });
+  const configDigest = put(config);
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: Buffer.byteLength(config) },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length }],
+  });
+  const digest = put(manifest);
+  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: Buffer.byteLength(manifest), annotations: { 'org.opencontainers.image.ref.name': tag } }],
+  }));
+  return { digest, layer: layerDigest, config: configDigest };
+}
+
+/** A ustar archive holding one regular file (deterministic: fixed mtime and owner). */
+function tarOneFile(name: string, content: string): Buffer {
+  const body = Buffer.from(content);
+  const header = Buffer.alloc(512, 0);
+  const field = (value: string, offset: number, length: number) => header.write(value, offset, length, 'ascii');
+  field(name, 0, 100);
+  field('0000644\0', 100, 8);
+  field('0000000\0', 108, 8);
+  field('0000000\0', 116, 8);
+  field(body.length.toString(8).padStart(11, '0') + '\0', 124, 12);
+  field('00000000000\0', 136, 12);
+  field('        ', 148, 8);
+  field('0', 156, 1);
+  field('ustar\0', 257, 6);
+  field('00', 263, 2);
+  let sum = 0;
+  for (const b of header) sum += b;
+  field(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
+  const pad = Buffer.alloc((512 - (body.length % 512)) % 512, 0);
+  return Buffer.concat([header, body, pad, Buffer.alloc(1024, 0)]);
+}
