@@ -96,6 +96,11 @@ export function runBlobStoreSuite(options: BlobStoreSuiteOptions): void {
           assert.deepEqual(await store.put(d, streamOf('ag', 'ain')), { digest: d, size: 5 });
           await assert.rejects(store.put(d, streamOf('not again')), isRegistryError('DIGEST_INVALID'));
           assert.equal((await readAll(await store.open(d))).toString(), 'again');
+          // Megabytes too: the stream is drained, not left stalled on backpressure.
+          const big = pseudoRandom(3 * 1024 * 1024, 9);
+          await store.put(digestOf(big), Readable.from([big]));
+          const parts = [big.subarray(0, 1024 * 1024), big.subarray(1024 * 1024)];
+          assert.deepEqual(await store.put(digestOf(big), Readable.from(parts)), { digest: digestOf(big), size: big.length });
         }));
 
       test('concurrent puts of the same digest all succeed with intact bytes', () =>

@@ -293,7 +293,7 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
       if (await statBlob(expected)) {
         // Idempotent, but the caller's bytes are still checked: a wrong digest is an error
         // even when the blob it names exists.
-        await pipeline(data, hashTap(hash, counter), async function* (source) {
+        await pipeline(data, hashTap(hash, counter), async (source: AsyncIterable<Buffer>) => {
           for await (const _ of source) void _;
         });
         finish();
