@@ -10,13 +10,14 @@ import { registerQuarantine } from './commands/quarantine.ts';
 import { registerManifest } from './commands/manifest.ts';
 import { registerRepository } from './commands/repository.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerWebhook } from './commands/webhook.ts';
 
 const program = new Command('lazaret')
   .description('Lazaret: an OCI registry with a quarantine gate')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit]) register(program);
+for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerWebhook]) register(program);
 
 try {
   await program.parseAsync(process.argv);
