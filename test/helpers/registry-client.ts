@@ -23,6 +23,7 @@ export const digestOf = (data: Uint8Array | string, algorithm: Algorithm = 'sha2
 export interface RequestOptions {
   headers?: Record<string, string>;
   body?: Buffer | string | AsyncIterable<Uint8Array>;
+  signal?: AbortSignal;
 }
 
 export function createRegistryClient(baseUrl: string, defaultHeaders: Record<string, string> = {}) {
@@ -34,6 +35,7 @@ export function createRegistryClient(baseUrl: string, defaultHeaders: Record<str
       dispatcher,
       headers: { ...defaultHeaders, ...options.headers },
       ...(options.body !== undefined ? { body: options.body as Buffer } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     const body = Buffer.from(await res.body.arrayBuffer());
     return {
