@@ -50,7 +50,7 @@ export const configSchema = z
         /** Per-attempt timeout: connect, send and the response headers and body must finish within it. */
         attemptTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
         /** Attempts before a delivery is marked failed (dead letter, kept for redelivery). */
-        maxAttempts: z.number().int().min(1).max(100).default(10),
+        maxAttempts: z.number().int().min(1).max(100).default(20),
         /** Backoff before retry n is min(max, base * 2^(n-1)), with +-50% jitter. */
         backoffBaseMs: z.number().int().min(10).max(3_600_000).default(5_000),
         backoffMaxMs: z.number().int().min(10).max(86_400_000).default(15 * 60_000),
