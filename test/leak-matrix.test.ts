@@ -1,0 +1,197 @@
+/**
+ * THE LEAK MATRIX: for every principal kind, every read path, and held (Quarantined), failed
+ * and passed manifests, with the policy off and on, assert exactly what is served and what is
+ * refused. Real server in token mode, real HTTP, real identities (users with ACR roles, a
+ * repository-scoped token, anonymous pull switched on).
+ *
+ * Expectations come from decisions.md's table, written out in `expect()` below, independently
+ * of the gate's code. Outcomes:
+ *   served       2xx (lists: the names listed)
+ *   auth         401/403 UNAUTHORIZED or DENIED: the principal lacks the action altogether
+ *   hidden       404 MANIFEST_UNKNOWN / NAME_UNKNOWN (as if absent) + Warning 299 when gated
+ *   quarantined  403 IMAGE_QUARANTINED + Warning 299
+ *   mounted      201 on a cross-repository mount; fallback: 202 (an upload session instead)
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestServer } from './helpers/server.ts';
+import { adminAuth, ADMIN_PASSWORD, accessToken, basicAuth, createUser, startTokenServer } from './helpers/identities.ts';
+import { call, putManifest, sha256, uploadBlob, pushImage, type PushedImage } from './helpers/quarantine-fixtures.ts';
+import { hashSecret } from '../src/auth/passwords.ts';
+import { ANONYMOUS_PULL_SETTING } from '../src/auth/identities.ts';
+
+type Kind = 'anonymous' | 'pull-only' | 'pusher' | 'scoped token' | 'quarantine reader' | 'quarantine writer' | 'owner';
+const KINDS: Kind[] = ['anonymous', 'pull-only', 'pusher', 'scoped token', 'quarantine reader', 'quarantine writer', 'owner'];
+type Item = 'held' | 'failed' | 'passed';
+const ITEMS: Item[] = ['held', 'failed', 'passed'];
+
+/** What each principal may do at all (roles, scope map, anonymous pull): the baseline. */
+const CAN: Record<Kind, { metadata: boolean; catalog: boolean; push: boolean; quarantine: boolean }> = {
+  anonymous: { metadata: false, catalog: false, push: false, quarantine: false },
+  'pull-only': { metadata: true, catalog: true, push: false, quarantine: false },
+  pusher: { metadata: true, catalog: true, push: true, quarantine: false },
+  'scoped token': { metadata: true, catalog: false, push: false, quarantine: false },
+  'quarantine reader': { metadata: true, catalog: true, push: false, quarantine: true },
+  'quarantine writer': { metadata: true, catalog: true, push: false, quarantine: true },
+  owner: { metadata: true, catalog: true, push: true, quarantine: false },
+};
+
+type Need = 'pull' | 'metadata' | 'catalog' | 'push';
+type Via = 'tag' | 'digest' | 'blob' | 'list';
+
+/** decisions.md "The gate", row by row. */
+function expect(kind: Kind, policy: boolean, item: Item, need: Need, via: Via, method: 'GET' | 'HEAD'): string {
+  const can = CAN[kind];
+  if (need === 'metadata' && !can.metadata) return 'auth';
+  if (need === 'catalog' && !can.catalog) return 'auth';
+  if (need === 'push' && !can.push) return 'auth';
+  const visible = !policy || item === 'passed' || can.quarantine || (method === 'HEAD' && can.push);
+  if (need === 'push') return visible ? 'mounted' : 'fallback';
+  if (visible) return 'served';
+  return via === 'tag' ? 'hidden' : 'quarantined';
+}
+
+function outcome(r: { status: number; headers: Record<string, unknown>; body: any }): string {
+  const warning = String(r.headers.warning ?? '');
+  const code = r.body?.errors?.[0]?.code;
+  if (r.status === 201) return 'mounted';
+  if (r.status === 202) return 'fallback';
+  if (r.status >= 200 && r.status < 300) return 'served';
+  if (r.status === 404) return 'hidden';
+  if (r.status === 403 && (code === 'IMAGE_QUARANTINED' || /^299 - ".*held by the quarantine policy/.test(warning))) {
+    assert.match(warning, /^299 - ".*held by the quarantine policy/, 'a quarantine refusal carries Warning: 299');
+    return 'quarantined';
+  }
+  if (r.status === 401 || r.status === 403) return 'auth';
+  return `unexpected ${r.status} ${code}`;
+}
+
+describe('leak matrix', () => {
+  let s: TestServer;
+  let u: string;
+  const img = {} as Record<Item, PushedImage>;
+  let shared: string;
+  const referrers = {} as Record<'held' | 'passed', string>;
+  let tokenSecret: string;
+  const PASSWORD = 'matrix-password-1';
+
+  before(async () => {
+    s = await startTokenServer();
+    u = s.url;
+    const store = s.services.store;
+    await createUser(s, 'puller', PASSWORD, [{ role: 'AcrPull' }]);
+    await createUser(s, 'pusher', PASSWORD, [{ role: 'AcrPush' }]);
+    await createUser(s, 'qreader', PASSWORD, [{ role: 'AcrQuarantineReader' }]);
+    await createUser(s, 'qwriter', PASSWORD, [{ role: 'AcrQuarantineWriter' }]);
+    await store.scopeMaps.put('matrix-read', 'pull and read metadata of matrix', ['repositories/matrix/content/read', 'repositories/matrix/metadata/read']);
+    const token = (await store.registryTokens.create('ci-reader', 'matrix-read', 'enabled'))!;
+    tokenSecret = 'scoped-token-secret-0123456789abcdef';
+    await store.registryTokens.setPassword(token.id, { name: 'password1', hash: hashSecret(tokenSecret) });
+    await store.settings.set(ANONYMOUS_PULL_SETTING, true);
+
+    const h = { authorization: adminAuth() };
+    const sharedLayer = 'a layer the held and the passed image share';
+    for (const item of ITEMS) img[item] = await pushImage(u, 'matrix', { seed: `matrix-${item}`, tag: item, headers: h, ...(item !== 'failed' ? { extraLayers: [sharedLayer] } : {}) });
+    shared = sha256(sharedLayer);
+    await pushImage(u, 'allheld', { seed: 'allheld', tag: 'only', headers: h });
+    // Two referrers of the passed image: a held signature and a passed SBOM.
+    const empty = await uploadBlob(u, 'matrix', '{}', h);
+    for (const which of ['held', 'passed'] as const) {
+      const layer = await uploadBlob(u, 'matrix', `referrer payload ${which}`, h);
+      const body = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: `application/vnd.test.${which}`,
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty, size: 2 },
+        layers: [{ mediaType: 'application/octet-stream', digest: layer, size: Buffer.byteLength(`referrer payload ${which}`) }],
+        subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.passed.digest, size: img.passed.size },
+      });
+      referrers[which] = await putManifest(u, 'matrix', sha256(body), body, 'application/vnd.oci.image.manifest.v1+json', h);
+    }
+    const v = (repository: string, digest: string, state: 'Quarantined' | 'Passed' | 'Failed') =>
+      store.verdicts.set({ repository, digest: digest as never, state, updatedBy: 'matrix-setup' });
+    await v('matrix', img.held.digest, 'Quarantined');
+    await v('matrix', img.failed.digest, 'Failed');
+    await v('matrix', img.passed.digest, 'Passed');
+    await v('matrix', referrers.passed, 'Passed');
+    await v('matrix', referrers.held, 'Quarantined');
+    await v('allheld', (await store.tags.get('allheld', 'only'))!.digest, 'Quarantined');
+  });
+  after(() => s.close());
+
+  /** Credentials per kind: bearer tokens with every scope the matrix uses (one password check each). */
+  async function credentials(kind: Kind, mountTargets: string[]): Promise<Record<string, string>> {
+    if (kind === 'anonymous') return {};
+    if (kind === 'scoped token') return { authorization: basicAuth('ci-reader', tokenSecret) };
+    const [user, password] = kind === 'owner' ? ['admin', ADMIN_PASSWORD] : [{ 'pull-only': 'puller', pusher: 'pusher', 'quarantine reader': 'qreader', 'quarantine writer': 'qwriter' }[kind], PASSWORD];
+    // docker push asks for pull,push: that token is what lets a pusher HEAD held content.
+    const scopes = ['repository:matrix:pull,push,metadata_read', 'repository:allheld:pull,metadata_read', 'registry:catalog:*', ...mountTargets.map((t) => `repository:${t}:pull,push`)];
+    return { authorization: `Bearer ${await accessToken(s, user!, password!, ...scopes)}` };
+  }
+
+  for (const policy of [false, true]) {
+    for (const kind of KINDS) {
+      test(`policy ${policy ? 'on' : 'off'}: ${kind}`, async () => {
+        const enabled = await call(u, 'PATCH', '/api/v1/policies', { headers: { authorization: adminAuth() }, body: { quarantinePolicy: { status: policy ? 'enabled' : 'disabled' } } });
+        assert.equal(enabled.status, 200);
+        const tag = `${policy ? 'on' : 'off'}-${kind.replace(/ /g, '-')}`;
+        const targets = Object.fromEntries([...ITEMS, 'shared'].map((i) => [i, `mnt-${tag}-${i}`]));
+        const h = await credentials(kind, Object.values(targets));
+        const got: Record<string, string> = {};
+        const want: Record<string, string> = {};
+        const check = async (key: string, expected: string, method: string, path: string, mustNotContain: string[] = []) => {
+          const r = await call(u, method, path, { headers: h });
+          got[key] = outcome(r);
+          want[key] = expected;
+          if (got[key] !== 'served' && got[key] !== 'mounted') for (const secret of mustNotContain) assert.ok(!r.text.includes(secret), `${key}: a refusal leaked ${secret}`);
+        };
+
+        for (const item of ITEMS) {
+          const { digest, config, layers, manifest } = img[item];
+          for (const method of ['GET', 'HEAD'] as const) {
+            await check(`${item} manifest ${method} by tag`, expect(kind, policy, item, 'pull', 'tag', method), method, `/v2/matrix/manifests/${item}`, [manifest]);
+            await check(`${item} manifest ${method} by digest`, expect(kind, policy, item, 'pull', 'digest', method), method, `/v2/matrix/manifests/${digest}`, [manifest]);
+            await check(`${item} layer ${method}`, expect(kind, policy, item, 'pull', 'blob', method), method, `/v2/matrix/blobs/${layers[0]}`, [`layer of matrix-${item}`]);
+            await check(`${item} config ${method}`, expect(kind, policy, item, 'pull', 'blob', method), method, `/v2/matrix/blobs/${config}`, [`matrix-${item}`]);
+          }
+          await check(`${item} mount`, expect(kind, policy, item, 'push', 'blob', 'GET'), 'POST', `/v2/${targets[item]}/blobs/uploads/?mount=${layers[0]}&from=matrix`);
+          await check(`${item} /acr/v1 tag`, expect(kind, policy, item, 'metadata', 'tag', 'GET'), 'GET', `/acr/v1/matrix/_tags/${item}`);
+          // One manifest's attributes take metadata_read or pull (the seed's scanner reads them with a pull token).
+          await check(`${item} /acr/v1 manifest`, expect(kind === 'anonymous' ? 'pull-only' : kind, policy, item, 'pull', 'digest', 'GET'), 'GET', `/acr/v1/matrix/_manifests/${digest}`);
+        }
+        // A blob shared with the passed image is released; mounting it works for anyone who may push.
+        await check('shared layer GET', expect(kind, policy, 'passed', 'pull', 'blob', 'GET'), 'GET', `/v2/matrix/blobs/${shared}`);
+        await check('shared layer mount', expect(kind, policy, 'passed', 'push', 'blob', 'GET'), 'POST', `/v2/${targets.shared}/blobs/uploads/?mount=${shared}&from=matrix`);
+
+        // Lists: exactly the visible names.
+        const seen = (item: Item) => expect(kind, policy, item, 'pull', 'tag', 'GET') === 'served';
+        const list = async (key: string, need: Need, path: string, pick: (body: any) => unknown, expected: unknown) => {
+          const r = await call(u, 'GET', path, { headers: h });
+          const o = outcome(r);
+          const authOk = need === 'pull' || (need === 'metadata' ? CAN[kind].metadata : CAN[kind].catalog);
+          got[key] = o === 'served' ? JSON.stringify(pick(r.body)) : o;
+          want[key] = authOk ? JSON.stringify(expected) : 'auth';
+        };
+        const visibleTags = ITEMS.filter(seen);
+        await list('/v2 tags list', 'pull', '/v2/matrix/tags/list', (b) => b.tags, visibleTags.sort());
+        const reposVisible = !policy || CAN[kind].quarantine ? ['allheld', 'matrix'] : ['matrix'];
+        await list('/v2 catalog', 'catalog', '/v2/_catalog', (b) => b.repositories.filter((n: string) => !n.startsWith('mnt-')), reposVisible);
+        const refs = [...(!policy || CAN[kind].quarantine ? [referrers.held] : []), referrers.passed].sort();
+        await list('/v2 referrers', 'pull', `/v2/matrix/referrers/${img.passed.digest}`, (b) => b.manifests.map((m: any) => m.digest).sort(), refs);
+        await list('/acr/v1 catalog', 'catalog', '/acr/v1/_catalog', (b) => (b.repositories ?? []).filter((n: string) => !n.startsWith('mnt-')), reposVisible);
+        await list('/acr/v1 tags', 'metadata', '/acr/v1/matrix/_tags', (b) => b.tags.map((t: any) => `${t.name}:${t.quarantineState}`).sort(),
+          visibleTags.map((t) => `${t}:${{ held: 'Quarantined', failed: 'Failed', passed: 'Passed' }[t]}`).sort());
+        const visibleManifests = [...ITEMS.filter(seen).map((i) => img[i].digest), ...refs].sort();
+        await list('/acr/v1 manifests', 'metadata', '/acr/v1/matrix/_manifests', (b) => b.manifests.map((m: any) => m.digest).sort(), visibleManifests);
+        await list('/acr/v1 repository counts', 'metadata', '/acr/v1/matrix', (b) => [b.manifestCount, b.tagCount], [visibleManifests.length, visibleTags.length]);
+        // A repository holding only held content does not exist for those who may not see it.
+        const allheld = await call(u, 'GET', '/acr/v1/allheld/_tags', { headers: h });
+        got['/acr/v1 all-held repository'] = outcome(allheld);
+        // (The scoped token's scope map covers matrix only.)
+        want['/acr/v1 all-held repository'] = !CAN[kind].metadata || kind === 'scoped token' ? 'auth' : !policy || CAN[kind].quarantine ? 'served' : 'hidden';
+
+        assert.deepEqual(got, want);
+      });
+    }
+  }
+});
