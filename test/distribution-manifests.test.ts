@@ -188,7 +188,7 @@ describe('tags, multi-tag push, deletes and lifecycle', () => {
       assert.equal((await client.req('DELETE', '/v2/deleting/manifests/v1')).status, 202);
       assertError(await client.req('GET', '/v2/deleting/manifests/v1'), 404, 'MANIFEST_UNKNOWN');
       assert.equal((await client.req('GET', `/v2/deleting/manifests/${img.digest}`)).status, 200);
-      assert.deepEqual(events.deleted, []);
+      assert.equal(events.deleted.length, 0);
       assertError(await client.req('DELETE', '/v2/deleting/manifests/v1'), 404, 'MANIFEST_UNKNOWN');
 
       assert.equal((await client.req('DELETE', `/v2/deleting/manifests/${img.digest}`)).status, 202);
