@@ -211,3 +211,24 @@ test('policy on: quarantine only at push; push per held tag when Passed; none fo
     await call(server.url, 'PATCH', '/api/v1/policies', { body: { quarantinePolicy: { status: 'disabled' } } });
   }
 });
+
+test('policy on: a tag moved while held is not announced for the old manifest', async () => {
+  const r = await subscribe('movedtag', ['push'], 'moved/app:*');
+  await call(server.url, 'PATCH', '/api/v1/policies', { body: { quarantinePolicy: { status: 'enabled' } } });
+  try {
+    const first = await push('moved/app', 'moved-a', 'v1');
+    const second = await push('moved/app', 'moved-b', 'v1');
+    await release('moved/app', first.digest, 'Passed');
+    await release('moved/app', second.digest, 'Passed');
+    await r.waitFor((rs) => rs.length >= 2);
+    await settle();
+    const pushes = r.received.map((x) => x.json);
+    assert.equal(pushes.length, 2);
+    const a = pushes.find((e) => e.target.digest === first.digest);
+    const b = pushes.find((e) => e.target.digest === second.digest);
+    assert.equal('tag' in a.target, false, 'v1 now names the second manifest: the first is announced without a tag');
+    assert.equal(b.target.tag, 'v1');
+  } finally {
+    await call(server.url, 'PATCH', '/api/v1/policies', { body: { quarantinePolicy: { status: 'disabled' } } });
+  }
+});
