@@ -54,6 +54,8 @@ export interface PostgresOptions {
   schema?: string;
   /** Pool size (default 10). */
   max?: number;
+  /** Shown in pg_stat_activity (default `lazaret`). */
+  applicationName?: string;
 }
 
 const INT8_OID = 20;
@@ -88,9 +90,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
+    application_name: options.applicationName ?? 'lazaret',
     types: pgTypes,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  // An idle client losing its connection (server restart, network blip) emits 'error' on the
+  // pool; unhandled, that would crash the registry. The pool drops that client, and the next
+  // query gets a fresh connection (or fails, and that request answers 500/503).
+  pool.on('error', () => undefined);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openMetadataStore, postgresOptionsFromUrl } from './open-metadata-store.ts';
+import { openMetadataStore, openPostgresStore, postgresOptionsFromUrl } from './open-metadata-store.ts';
 import { imageManifest, dg } from './suite/context.ts';
 import { skipUnless, TEST_DATABASE_URL } from '../../test/helpers/environment.ts';
 
@@ -83,4 +83,23 @@ test('postgres:// URL: PostgreSQL in the given schema, migrated, reopened with i
 
 test('an invalid schema name is refused before any SQL', async () => {
   await assert.rejects(openMetadataStore({ databaseUrl: `${TEST_DATABASE_URL}?schema=x";drop` }, '/nonexistent'), /invalid PostgreSQL schema/);
+});
+
+test('PostgreSQL connections dropped by the server: no crash, the next query reconnects', { skip: skipUnless(await pgReachable(), 'PostgreSQL not reachable') }, async () => {
+  const schema = `lazaret_drop_${randomBytes(5).toString('hex')}`;
+  const applicationName = `lazaret-test-${randomBytes(4).toString('hex')}`;
+  const store = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema, applicationName });
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  try {
+    await store.repositories.ensure('before/drop');
+    const { rowCount } = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [applicationName]);
+    assert.ok((rowCount ?? 0) > 0, 'the pool had idle connections to drop');
+    await new Promise((r) => setTimeout(r, 100)); // let the idle clients see their sockets close
+    assert.ok(await store.repositories.get('before/drop'));
+  } finally {
+    await store.close();
+    await admin.query(`drop schema if exists "${schema}" cascade`);
+    await admin.end();
+  }
 });
