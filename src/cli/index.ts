@@ -11,13 +11,20 @@ import { registerManifest } from './commands/manifest.ts';
 import { registerRepository } from './commands/repository.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerWebhook } from './commands/webhook.ts';
+import { registerLogin } from './commands/login.ts';
+import { registerUser } from './commands/user.ts';
+import { registerRole } from './commands/role.ts';
+import { registerToken } from './commands/token.ts';
+import { registerScopeMap } from './commands/scope-map.ts';
+import { registerIssuer } from './commands/issuer.ts';
+import { registerAnonymous } from './commands/anonymous.ts';
 
 const program = new Command('lazaret')
   .description('Lazaret: an OCI registry with a quarantine gate')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerWebhook]) register(program);
+for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook]) register(program);
 
 try {
   await program.parseAsync(process.argv);
