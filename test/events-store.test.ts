@@ -1,7 +1,8 @@
 /**
- * The events role objects (webhooks, outbox, held pushes) on both real databases: fan-out
- * rows, atomic claiming (two stores on one PostgreSQL never get the same delivery), lease
- * expiry, lost claims, redelivery, paging and pruning.
+ * Claiming across stores on both real databases: two stores (as two registry processes) on one
+ * database never get the same delivery, leases expire and are taken over, a lost claim cannot
+ * complete, and the per-webhook cap leaves room for other webhooks. The single-store behaviour
+ * of the events role objects is in the MetadataStore suite (src/metadata/suite/events.ts).
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { MetadataStore } from '../src/metadata/metadata-store.ts';
 import { openPostgresStore, openSqliteStore } from '../src/metadata/open-metadata-store.ts';
-import { pingEvent, pushEvent } from '../src/events/event-payloads.ts';
+import { pushEvent } from '../src/events/event-payloads.ts';
 import type { AttemptRecord } from '../src/events/event-store.ts';
 import { TEST_DATABASE_URL, skipUnless } from './helpers/environment.ts';
 
@@ -52,26 +53,6 @@ function suite(name: string, open: () => Promise<{ a: MetadataStore; b: Metadata
     let cleanup: () => Promise<void>;
     before(async () => ({ a, b, cleanup } = await open()));
     after(async () => cleanup?.());
-
-    test('webhooks: put, get, update, list, secret never required', async () => {
-      const { created } = await a.webhooks.put(hook('alpha1', { secret: 's3cret' }));
-      assert.equal(created, true);
-      const again = await a.webhooks.put(hook('alpha1', { status: 'disabled' }));
-      assert.equal(again.created, false);
-      assert.equal(again.record.status, 'disabled');
-      assert.equal(again.record.secret, undefined, 'PUT replaces: no secret given, none kept');
-      const updated = await a.webhooks.update('alpha1', { status: 'enabled', secret: 'k' });
-      assert.equal(updated?.secret, 'k');
-      assert.equal((await a.webhooks.update('alpha1', { secret: null }))?.secret, undefined);
-      assert.equal(await a.webhooks.update('nope00', { status: 'enabled' }), undefined);
-      assert.deepEqual((await a.webhooks.get('alpha1'))?.customHeaders, { Authorization: 'Bearer x' });
-      await a.webhooks.put(hook('alpha2', { actions: ['delete'] }));
-      assert.deepEqual((await a.webhooks.list({ last: 'alpha1' })).map((w) => w.name), ['alpha2']);
-      assert.deepEqual((await a.webhooks.subscribers('push')).map((w) => w.name), ['alpha1']);
-      assert.equal(await a.webhooks.delete('alpha2'), true);
-      assert.equal(await a.webhooks.delete('alpha2'), false);
-      await a.webhooks.delete('alpha1');
-    });
 
     test('claims are exclusive across stores; leases expire; lost claims log nothing', async () => {
       await a.webhooks.put(hook('claims1'));
@@ -131,45 +112,6 @@ function suite(name: string, open: () => Promise<{ a: MetadataStore; b: Metadata
       await a.webhooks.delete('capped2');
     });
 
-    test('disabled webhooks are not claimed (pings are); redeliver resets; list pages newest first', async () => {
-      await a.webhooks.put(hook('paused1', { status: 'disabled' }));
-      const e = pushEvent({ repository: 'r', digest: 'sha256:p', mediaType: 'm', size: 1 }, request);
-      const p = pingEvent();
-      await a.outbox.append(e, ['paused1'], new Date(Date.now() - 1000));
-      await a.outbox.append(p, ['paused1']);
-      const claimed = await a.outbox.claim({ now: new Date(), leaseMs: 1000, limit: 10 });
-      assert.deepEqual(claimed.map((c) => c.eventId), [p.id]);
-      assert.equal(await a.outbox.complete(claimed[0]!, attempt(1), { state: 'failed' }), true);
-      assert.equal(await a.outbox.redeliver('paused1', p.id), true);
-      assert.equal(await a.outbox.redeliver('paused1', 'nope'), false);
-      const again = await a.outbox.claim({ now: new Date(), leaseMs: 1000, limit: 10 });
-      assert.equal(again[0]?.attempts, 1, 'fresh retry budget');
-      assert.equal(await a.outbox.complete(again[0]!, attempt(1, 204), { state: 'delivered' }), true);
-      const page1 = await a.outbox.list('paused1', { n: 1 });
-      assert.deepEqual(page1.items.map((d) => d.eventId), [p.id]);
-      assert.equal(page1.items[0]!.log.length, 2);
-      const page2 = await a.outbox.list('paused1', { n: 1, last: page1.next });
-      assert.deepEqual(page2.items.map((d) => d.eventId), [e.id]);
-      assert.equal(page2.next, undefined);
-      assert.equal(await a.outbox.prune(new Date(Date.now() + 1000)), 1);
-      assert.equal(await a.outbox.get('paused1', p.id), undefined);
-      assert.equal((await a.outbox.get('paused1', e.id))?.state, 'pending');
-      await a.webhooks.delete('paused1');
-    });
-
-    test('held pushes: remember is idempotent per tag; take returns and forgets', async () => {
-      const base = { repository: 'h', digest: 'sha256:h', mediaType: 'm', size: 5, request, pushedAt: new Date() };
-      await a.heldPushes.remember({ ...base, tag: 'v1' });
-      await a.heldPushes.remember({ ...base, tag: 'v1' });
-      await a.heldPushes.remember(base);
-      await a.heldPushes.remember({ ...base, digest: 'sha256:other', tag: 'v2' });
-      const taken = await a.heldPushes.take('h', 'sha256:h');
-      assert.deepEqual(taken.map((t) => t.tag).sort(), [undefined, 'v1'].sort());
-      assert.deepEqual(taken[0]!.request, request);
-      assert.deepEqual(await a.heldPushes.take('h', 'sha256:h'), []);
-      await a.heldPushes.forget('h');
-      assert.deepEqual(await a.heldPushes.take('h', 'sha256:other'), []);
-    });
   });
 }
 

@@ -10,6 +10,7 @@ import { manifestsSection } from './manifests.ts';
 import { tagsSection } from './tags.ts';
 import { settingsSection, auditSection } from './settings-and-audit.ts';
 import { transactionSection } from './transaction.ts';
+import { eventsSection } from './events.ts';
 
 export const sections: MetadataSuiteSection[] = [
   repositoriesSection,
@@ -20,4 +21,5 @@ export const sections: MetadataSuiteSection[] = [
   settingsSection,
   auditSection,
   transactionSection,
+  eventsSection,
 ];
