@@ -11,6 +11,7 @@ import { tagsSection } from './tags.ts';
 import { settingsSection, auditSection } from './settings-and-audit.ts';
 import { transactionSection } from './transaction.ts';
 import { eventsSection } from './events.ts';
+import { verdictsSection } from './verdicts.ts';
 
 export const sections: MetadataSuiteSection[] = [
   repositoriesSection,
@@ -22,4 +23,5 @@ export const sections: MetadataSuiteSection[] = [
   auditSection,
   transactionSection,
   eventsSection,
+  verdictsSection,
 ];

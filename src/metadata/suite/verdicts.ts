@@ -1,0 +1,97 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dg, imageManifest, tick, type MetadataSuiteContext } from './context.ts';
+
+export function verdictsSection({ store, repo }: MetadataSuiteContext): void {
+  describe('verdicts', () => {
+    test('set creates and replaces; details kept when omitted, cleared with null, stored verbatim', async () => {
+      const name = repo();
+      const details = '{ "state" : "scan passed",\n "link":"http://x" }';
+      assert.equal(await store().verdicts.get(name, dg('m')), undefined);
+      const first = await store().verdicts.set({ repository: name, digest: dg('m'), state: 'Quarantined', updatedBy: 'system' });
+      assert.equal(first.previous, undefined);
+      assert.equal(first.record.state, 'Quarantined');
+      const second = await store().verdicts.set({ repository: name, digest: dg('m'), state: 'Passed', details, updatedBy: 'scanner' });
+      assert.equal(second.previous?.state, 'Quarantined');
+      assert.equal((await store().verdicts.get(name, dg('m')))?.details, details);
+      const third = await store().verdicts.set({ repository: name, digest: dg('m'), state: 'Failed', updatedBy: 'scanner' });
+      assert.equal(third.record.details, details, 'omitted details are kept');
+      await store().verdicts.set({ repository: name, digest: dg('m'), state: 'Failed', details: null, updatedBy: 'scanner' });
+      const got = (await store().verdicts.get(name, dg('m')))!;
+      assert.equal(got.details, undefined);
+      assert.equal(got.updatedBy, 'scanner');
+      assert.ok(got.updatedAt instanceof Date);
+      assert.equal(await store().verdicts.get(repo(), dg('m')), undefined, 'per repository');
+    });
+
+    test('getMany, and verdicts outlive the manifest (sticky across delete + re-push)', async () => {
+      const name = repo();
+      await store().manifests.put(name, imageManifest('a'));
+      await store().verdicts.set({ repository: name, digest: dg('a'), state: 'Failed', updatedBy: 't' });
+      await store().verdicts.set({ repository: name, digest: dg('b'), state: 'Passed', updatedBy: 't' });
+      const many = await store().verdicts.getMany(name, [dg('a'), dg('b'), dg('c'), dg('a')]);
+      assert.deepEqual([...many.keys()].sort(), [dg('a'), dg('b')].sort());
+      await store().manifests.delete(name, dg('a'));
+      assert.equal((await store().verdicts.get(name, dg('a')))?.state, 'Failed');
+      await store().repositories.delete(name);
+      assert.equal((await store().verdicts.get(name, dg('a')))?.state, 'Failed');
+    });
+
+    test('listManifests: existing manifests only, with their verdicts, oldest first, filtered and paged', async () => {
+      const name = repo();
+      for (const l of ['m1', 'm2', 'm3', 'm4']) {
+        await store().manifests.put(name, imageManifest(`${name}-${l}`));
+        await tick();
+      }
+      const d = (l: string) => dg(`${name}-${l}`);
+      await store().verdicts.set({ repository: name, digest: d('m2'), state: 'Quarantined', updatedBy: 't' });
+      await store().verdicts.set({ repository: name, digest: d('m3'), state: 'Passed', details: '{}', updatedBy: 't' });
+      await store().verdicts.set({ repository: name, digest: dg('gone'), state: 'Quarantined', updatedBy: 't' });
+      const all = await store().verdicts.listManifests({ repository: name });
+      assert.deepEqual(all.rows.map((r) => [r.digest, r.state]), [[d('m1'), undefined], [d('m2'), 'Quarantined'], [d('m3'), 'Passed'], [d('m4'), undefined]]);
+      assert.equal(all.next, undefined);
+      assert.equal(all.rows[2]!.details, '{}');
+      assert.equal(all.rows[0]!.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+      const held = await store().verdicts.listManifests({ repository: name, states: ['absent', 'Quarantined'] });
+      assert.deepEqual(held.rows.map((r) => r.digest), [d('m1'), d('m2'), d('m4')]);
+      const p1 = await store().verdicts.listManifests({ repository: name, states: ['absent', 'Quarantined'], n: 2 });
+      assert.deepEqual(p1.rows.map((r) => r.digest), [d('m1'), d('m2')]);
+      assert.ok(p1.next);
+      const p2 = await store().verdicts.listManifests({ repository: name, states: ['absent', 'Quarantined'], n: 2, last: p1.next });
+      assert.deepEqual(p2.rows.map((r) => r.digest), [d('m4')]);
+      assert.equal(p2.next, undefined);
+    });
+
+    test('repositoriesWithReleased, releasedCounts and counts', async () => {
+      const [a, b, c] = [repo(), repo(), repo()];
+      const before = await store().verdicts.counts();
+      await store().manifests.put(a, imageManifest(`${a}-x`));
+      await store().manifests.put(a, imageManifest(`${a}-y`));
+      await store().tags.put(a, 't1', dg(`${a}-x`));
+      await store().tags.put(a, 't2', dg(`${a}-x`));
+      await store().tags.put(a, 't3', dg(`${a}-y`));
+      await store().manifests.put(b, imageManifest(`${b}-x`));
+      await store().verdicts.set({ repository: a, digest: dg(`${a}-x`), state: 'Passed', updatedBy: 't' });
+      await store().verdicts.set({ repository: b, digest: dg(`${b}-x`), state: 'Failed', updatedBy: 't' });
+      // A Passed verdict for a manifest that does not exist releases nothing.
+      await store().verdicts.set({ repository: c, digest: dg('ghost'), state: 'Passed', updatedBy: 't' });
+      assert.deepEqual([...(await store().verdicts.repositoriesWithReleased([a, b, c]))], [a]);
+      assert.deepEqual(await store().verdicts.releasedCounts(a), { manifestCount: 1, tagCount: 2 });
+      assert.deepEqual(await store().verdicts.releasedCounts(b), { manifestCount: 0, tagCount: 0 });
+      const after = await store().verdicts.counts();
+      assert.deepEqual(
+        { Passed: after.Passed - before.Passed, Failed: after.Failed - before.Failed, absent: after.absent - before.absent, Quarantined: after.Quarantined - before.Quarantined },
+        { Passed: 1, Failed: 1, absent: 1, Quarantined: 0 },
+      );
+    });
+
+    test('a verdict set inside a rolled-back transaction is not stored', async () => {
+      const name = repo();
+      await assert.rejects(store().transaction(async (tx) => {
+        await tx.verdicts.set({ repository: name, digest: dg('r'), state: 'Passed', updatedBy: 't' });
+        throw new Error('boom');
+      }));
+      assert.equal(await store().verdicts.get(name, dg('r')), undefined);
+    });
+  });
+}
