@@ -298,6 +298,41 @@ describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
     await screenshot(page, 'repositories');
   });
 
+  test('access: the owner creates a user with a generated password shown once and assigns a role; others get no Access page', async () => {
+    const { page } = await open({ user: ADMIN_USER, password: ADMIN_PASSWORD });
+    await nav(page, 'Access').click();
+    await page.getByRole('heading', { name: 'Users and roles' }).waitFor();
+    await page.getByRole('button', { name: 'New user' }).click();
+    await page.getByLabel('User name').fill('carol');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    const secret = page.getByLabel('Password of carol', { exact: true });
+    await secret.waitFor();
+    const password = await secret.inputValue();
+    assert.ok(password.length >= 16, 'a generated password is shown');
+    // It works: carol signs in with it through the token endpoint.
+    const token = await fetch(`${server.url}/oauth2/token?scope=registry:catalog:*`, { headers: { authorization: `Basic ${Buffer.from(`carol:${password}`).toString('base64')}` } });
+    assert.equal(token.status, 200);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await secret.waitFor({ state: 'detached' });
+
+    await page.getByLabel('Role for carol').selectOption('AcrPush');
+    await page.getByLabel('Repository pattern for carol (empty: registry-wide)').fill('team-a/*');
+    await page.getByRole('row').filter({ hasText: 'carol' }).getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('row').filter({ hasText: 'carol' }).getByText('AcrPush on team-a/*').waitFor();
+    const users = await api('GET', '/api/v1/users');
+    assert.deepEqual(users.find((u: { name: string }) => u.name === 'carol').roles, [{ role: 'AcrPull' }, { role: 'AcrPush', repository: 'team-a/*' }]);
+    await page.getByRole('heading', { name: 'Scope maps' }).waitFor();
+    await noLoading(page);
+    await checkA11y(page, 'access');
+    await screenshot(page, 'access');
+
+    const writer = await open(WRITER);
+    await nav(writer.page, 'Overview').waitFor();
+    assert.equal(await nav(writer.page, 'Access').count(), 0);
+    await go(writer.page, '/portal/access');
+    await writer.page.getByText('managed by registry owners').waitFor();
+  });
+
   test('phone width: no page scrolls sideways', async () => {
     const { page } = await open(WRITER, { width: 390, height: 844 });
     for (const [link, name] of [

@@ -15,13 +15,14 @@ import { Quarantine } from './pages/quarantine.tsx';
 import { Webhooks } from './pages/webhooks.tsx';
 import { Webhook } from './pages/webhook.tsx';
 import { Access } from './pages/access.tsx';
+import { whoami } from './api/access.ts';
 
-const NAV: { label: string; to: string; match: Route['page'][] }[] = [
+const NAV: { label: string; to: string; match: Route['page'][]; adminOnly?: boolean }[] = [
   { label: 'Overview', to: href.overview(), match: ['overview'] },
   { label: 'Repositories', to: href.repositories(), match: ['repositories', 'repository', 'manifest'] },
   { label: 'Quarantine', to: href.quarantine(), match: ['quarantine'] },
   { label: 'Webhooks', to: href.webhooks(), match: ['webhooks', 'webhook'] },
-  { label: 'Access', to: href.access(), match: ['access'] },
+  { label: 'Access', to: href.access(), match: ['access'], adminOnly: true },
 ];
 
 const TITLES: Record<Route['page'], string> = {
@@ -42,8 +43,27 @@ function useSession() {
   return { signedIn: isSignedIn(), generation: currentGeneration(), user: currentCredentials()?.username ?? null };
 }
 
+/** Whether the signed-in identity administers the registry (shows the Access page in the menu). */
+function useIsAdmin(generation: number, signedIn: boolean): boolean {
+  const [admin, setAdmin] = useState(false);
+  useEffect(() => {
+    setAdmin(false);
+    if (!signedIn) return;
+    let live = true;
+    whoami().then(
+      (me) => live && setAdmin(me.registry.includes('admin')),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [generation, signedIn]);
+  return admin;
+}
+
 export function App() {
   const session = useSession();
+  const isAdmin = useIsAdmin(session.generation, session.signedIn);
   const { pathname } = useLocation();
   const route = parseRoute(pathname);
 
@@ -76,7 +96,7 @@ export function App() {
         </a>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((n) => (
+            {NAV.filter((n) => !n.adminOnly || isAdmin || route.page === 'access').map((n) => (
               <li key={n.to}>
                 <a href={n.to} aria-current={n.match.includes(route.page) ? 'page' : undefined}>
                   {n.label}

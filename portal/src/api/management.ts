@@ -66,15 +66,10 @@ export function preflight(n = 20) {
   return api<PreflightResult>(`/api/v1/quarantine/preflight?n=${n}`);
 }
 
-/** Whether the identity holds `configure` (Owner, Contributor): only they may run a preflight. */
+/** Whether the identity holds `configure` (Owner, Contributor), from /api/v1/whoami. */
 export async function canConfigure(): Promise<boolean> {
-  try {
-    await preflight(1);
-    return true;
-  } catch (e) {
-    if (isForbidden(e)) return false;
-    throw e;
-  }
+  const me = await api<{ registry: string[] }>('/api/v1/whoami');
+  return me.registry.includes('configure');
 }
 
 export function rescan(body: { repository?: string } = {}) {

@@ -34,7 +34,7 @@ function describe(e: AuditEntry): string {
 export function AuditTable({ entries, showTarget = false }: { entries: AuditEntry[]; showTarget?: boolean }) {
   return (
     <div class="table-wrap">
-      <table>
+      <table class="wide">
         <caption class="sr-only">Audit entries</caption>
         <thead>
           <tr>
