@@ -164,6 +164,25 @@ describe('chunked uploads', () => {
     assertError(await client.req('PATCH', location, { body: 'abcdef', headers: { 'content-range': '0-2' } }), 400, 'SIZE_INVALID');
   });
 
+  test('a streamed chunk (no Content-Length) longer than its Content-Range is SIZE_INVALID and leaves the upload as it was', async () => {
+    const location = await startUpload('chunky');
+    await client.req('PATCH', location, { body: 'abcd', headers: { 'content-range': '0-3' } });
+    async function* tooLong() {
+      yield Buffer.from('efgh');
+      yield Buffer.from('ijklmnop');
+    }
+    const res = await client.req('PATCH', location, { body: tooLong(), headers: { 'content-range': '4-7' } });
+    assertError(res, 400, 'SIZE_INVALID');
+    assert.equal((await client.req('GET', location)).headers.range, '0-3');
+    async function* exact() {
+      yield Buffer.from('ef');
+      yield Buffer.from('gh');
+    }
+    assert.equal((await client.req('PATCH', location, { body: exact(), headers: { 'content-range': '4-7' } })).status, 202);
+    assert.equal((await client.req('PUT', `${location}?digest=${digestOf('abcdefgh')}`)).status, 201);
+    assert.equal((await blobBytes('chunky', digestOf('abcdefgh'))).toString(), 'abcdefgh');
+  });
+
   test('unknown, malformed and foreign upload ids are BLOB_UPLOAD_UNKNOWN', async () => {
     const unknown = '/v2/chunky/blobs/uploads/00000000-0000-4000-8000-000000000000';
     assertError(await client.req('GET', unknown), 404, 'BLOB_UPLOAD_UNKNOWN');
@@ -243,5 +262,17 @@ describe('upload janitor', () => {
     assert.ok((await janitor.sweep(later)) >= 1);
     assertError(await client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
     assert.equal(await server.services.blobs.uploads.size(id), undefined);
+  });
+
+  test('removes stale temp data that no session owns (left by a crash mid-upload)', async () => {
+    const { randomUUID } = await import('node:crypto');
+    const { createUploadJanitor } = await import('../src/distribution/upload-janitor.ts');
+    const orphan = randomUUID();
+    await server.services.blobs.uploads.create(orphan);
+    const janitor = createUploadJanitor({ store: server.services.store, blobs: server.services.blobs, staleAfterSeconds: 60, logger: server.services.logger });
+    await janitor.sweep(new Date());
+    assert.equal(await server.services.blobs.uploads.size(orphan), 0, 'fresh temp data is kept');
+    await janitor.sweep(new Date(Date.now() + 120_000));
+    assert.equal(await server.services.blobs.uploads.size(orphan), undefined);
   });
 });
