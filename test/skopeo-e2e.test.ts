@@ -100,6 +100,23 @@ describe('skopeo end to end', { skip: skipUnless(hasCommand('skopeo'), 'skopeo i
     await assertSameBlobs(out, arm);
   });
 
+  test('pushes a docker-archive (Docker v2 schema 2) and pulls it back', async () => {
+    const archive = join(work, 'app.tar');
+    await skopeo('copy', '--quiet', `oci:${src}:single`, `docker-archive:${archive}:e2e/archive:v1`);
+    await skopeo('copy', '--quiet', '--dest-tls-verify=false', '--dest-no-creds', `docker-archive:${archive}`, `docker://${host}/e2e/archive:v1`);
+    const res = await client.req('GET', '/v2/e2e/archive/manifests/v1', { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+    assert.equal(res.status, 200, res.text());
+    assert.equal(res.headers['content-type'], 'application/vnd.docker.distribution.manifest.v2+json');
+    const info = JSON.parse(await inspect('e2e/archive:v1'));
+    assert.equal(info.Architecture, 'amd64');
+    assert.equal(info.Layers.length, single.layers.length);
+    // Back out to a docker-archive: the layer contents survive the round trip.
+    const back = join(work, 'back.tar');
+    await pull('e2e/archive:v1', `docker-archive:${back}:e2e/archive:v1`);
+    const manifest = JSON.parse(await inspect('e2e/archive:v1', '--raw'));
+    assert.equal(manifest.layers.length, single.layers.length);
+  });
+
   test('inspects by tag and by digest', async () => {
     const raw = await inspect('e2e/team/app:v1', '--raw');
     assert.equal(raw, (await readLayoutBlob(src, single.manifest.digest)).toString('utf8'));
