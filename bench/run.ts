@@ -108,7 +108,7 @@ async function main() {
           gateState.set(target.instance, target.gate);
         }
         const runId = `${round}-${Date.now().toString(36)}`;
-        const record = await measure(scenario, { target, seconds: opts.duration, wrkPath: tools.wrk, workDir: join(workDir, 'wrk'), data, runId }, round);
+        const record = await measure(scenario, { target, seconds: opts.duration, wrkPath: tools.wrk, workDir: join(workDir, 'wrk'), data, runId, profileDir: opts.profile ? profileDir : undefined }, round);
         records.push(record);
         const value = record.value === undefined ? `FAILED (${record.failure})` : `${record.value.toFixed(1)} ${record.unit}`;
         console.log(`[round ${round}] ${scenario.id.padEnd(20)} ${target.label.padEnd(18)} ${value}  registry ${record.registryCores.toFixed(2)} cores, generator ${record.generatorCores.toFixed(2)} cores${record.generatorSaturated ? ' SATURATED' : ''}, peak RSS ${record.peakRssMiB.toFixed(0)} MiB${record.errors ? `, ${record.errors} error(s)` : ''}`);
@@ -155,7 +155,8 @@ console.log(`\nbench: results written to ${resultFile}`);
 
 if (opts.profile) {
   try {
-    for (const f of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) console.log(`\n${formatProfile(join(profileDir, f), 20)}`);
+    // The per-run profiles (one scenario on one target each); the whole-process ones are kept too.
+    for (const f of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile') && !f.includes('whole-process'))) console.log(`\n${formatProfile(join(profileDir, f), 12)}`);
   } catch (err) {
     console.log(`bench: no profiles to summarize (${(err as Error).message})`);
   }

@@ -3,6 +3,8 @@
  * process tree, from /proc), generator CPU (this process and its reaped children such as
  * wrk), and the registry's peak RSS.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { generatorCpuSeconds, startMemoryWatch, treeCpuSeconds } from './proc-stats.ts';
 import type { Context, Scenario, Unit } from './scenario.ts';
 
@@ -40,6 +42,8 @@ export async function measure(scenario: Scenario, ctx: Context, round: number): 
   }
   const pid = ctx.target.instance.pid;
   try {
+    const profiler = ctx.profileDir ? ctx.target.instance.profiler : undefined;
+    await profiler?.start();
     const memory = startMemoryWatch(pid);
     const regBefore = treeCpuSeconds(pid);
     const genBefore = generatorCpuSeconds();
@@ -47,6 +51,11 @@ export async function measure(scenario: Scenario, ctx: Context, round: number): 
     const genCpu = generatorCpuSeconds() - genBefore;
     const regCpu = treeCpuSeconds(pid) - regBefore;
     const peakRssMiB = memory.stop();
+    if (profiler && ctx.profileDir) {
+      mkdirSync(ctx.profileDir, { recursive: true });
+      const file = join(ctx.profileDir, `${ctx.target.label.replace(/\W+/g, '-')}-${scenario.id}-r${round}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(await profiler.stop()));
+    }
     let verified = 0;
     let failure: string | undefined;
     try {

@@ -21,6 +21,8 @@ export interface Context {
   data: BenchData;
   /** A string unique to this run, for tags and blob contents. */
   runId: string;
+  /** With --profile: where per-run .cpuprofile files go. */
+  profileDir?: string;
 }
 
 export interface Outcome {

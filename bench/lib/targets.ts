@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { spawnTracked, freePort, waitForHttp, stopChild } from './children.ts';
 import { RegistryClient, discoverAuth } from './registry-client.ts';
+import { InspectorProfiler } from './inspector-profiler.ts';
 
 export interface Instance {
   kind: 'distribution' | 'lazaret';
@@ -20,6 +21,8 @@ export interface Instance {
   dataDir: string;
   client: RegistryClient;
   log: () => string;
+  /** With --profile: per-run CPU profiles through the inspector. */
+  profiler?: InspectorProfiler;
 }
 
 /** One column of the results: an instance plus the state it is measured in. */
@@ -89,9 +92,11 @@ export async function startLazaret(repoRoot: string, options: LazaretStart): Pro
   const dataDir = mkdtempSync(join(tmpdir(), `lazaret-bench-lazaret${options.auth ? '-auth' : ''}-`));
   const port = await freePort();
   const nodeArgs: string[] = [];
+  let inspectPort: number | undefined;
   if (options.profileDir) {
     mkdirSync(options.profileDir, { recursive: true });
-    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`, `--cpu-prof-name=lazaret${options.auth ? '-auth' : ''}-\${pid}.cpuprofile`);
+    inspectPort = await freePort();
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`, `--cpu-prof-name=lazaret${options.auth ? '-auth' : ''}-whole-process.cpuprofile`, `--inspect=127.0.0.1:${inspectPort}`);
   }
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -114,10 +119,12 @@ export async function startLazaret(repoRoot: string, options: LazaretStart): Pro
     throw new Error(`Lazaret (auth ${options.auth ? 'token' : 'none'}) did not start: ${(err as Error).message}\n${log().slice(-3000)}`);
   }
   const auth = options.auth ? await discoverAuth(origin, options.adminUser, options.adminPassword) : undefined;
-  return { kind: 'lazaret', origin, host: '127.0.0.1', port, child, pid: child.pid!, dataDir, client: new RegistryClient(origin, auth), log };
+  const profiler = inspectPort ? await InspectorProfiler.connect(inspectPort) : undefined;
+  return { kind: 'lazaret', origin, host: '127.0.0.1', port, child, pid: child.pid!, dataDir, client: new RegistryClient(origin, auth), log, profiler };
 }
 
 export async function stopInstance(instance: Instance, keep: boolean): Promise<void> {
+  instance.profiler?.close();
   await stopChild(instance.child);
   if (!keep) rmSync(instance.dataDir, { recursive: true, force: true });
 }
