@@ -12,6 +12,7 @@ import { settingsSection, auditSection } from './settings-and-audit.ts';
 import { transactionSection } from './transaction.ts';
 import { eventsSection } from './events.ts';
 import { verdictsSection } from './verdicts.ts';
+import { identitiesSection } from './identities.ts';
 
 export const sections: MetadataSuiteSection[] = [
   repositoriesSection,
@@ -24,4 +25,5 @@ export const sections: MetadataSuiteSection[] = [
   transactionSection,
   eventsSection,
   verdictsSection,
+  identitiesSection,
 ];
