@@ -12,10 +12,13 @@
  * a wrong digest leaves at most an orphan under `_uploads/`, which `uploads.listStale` reports
  * (its name is a UUID like any upload's) and the janitor removes with `uploads.abort`.
  *
- * Decision (fsync): by default the temp file is fsync'ed before the rename and the target
- * directory after it, so a power loss cannot leave a committed name pointing at lost data (a
- * process crash alone never needs it: the page cache survives). `{ fsync: false }` skips both
- * for throwaway stores (tests, benchmarks of the pure data path); CNCF Distribution's
+ * Decision (fsync): by default (`fsync: 'data'`) a verified temp file is fdatasync'ed before
+ * the rename, so after a power loss a committed name never points at missing or zero-filled
+ * bytes: a blob is whole or absent. The directory is not fsync'ed by default: that would make
+ * a just-committed blob survive a power loss too, but it halves small-blob push throughput
+ * (measured at 32 concurrent 4 KiB pushes), and a lost blob is re-pushed by the client's next
+ * HEAD/PUT. `fsync: 'full'` adds it; `fsync: false` skips both (throwaway stores). A process
+ * crash alone never needs either: the kernel keeps the page cache. CNCF Distribution's
  * filesystem driver does not fsync at all.
  *
  * Decision (input checks): digests go through src/oci/digest.ts and upload ids through a
@@ -23,18 +26,18 @@
  * id reads as an unknown upload (BLOB_UPLOAD_UNKNOWN, `size` → undefined, `abort` → no-op).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID, type Hash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDigester, parseDigest, type Digest, type DigestAlgorithm, type ParsedDigest } from '../oci/digest.ts';
 import { registryError } from '../errors/registry-error.ts';
 import type { BlobInfo, BlobStore, ByteRange, UploadArea } from './blob-store.ts';
 
 export interface FsBlobStoreOptions {
-  /** fsync temp files and directories around the commit rename (default true; see above). */
-  fsync?: boolean;
+  /** What to sync around the commit rename: 'data' (default), 'full' (+ directory), false. */
+  fsync?: 'data' | 'full' | false;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -47,6 +50,18 @@ interface HashState {
   hash: Hash;
   /** Bytes fed into `hash`; must equal the file size for the state to be trusted. */
   offset: number;
+}
+
+/** A Writable onto an open FileHandle that leaves it open (to datasync it before closing). */
+function writerTo(fh: FileHandle): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      (async () => {
+        // write(2) may write less than asked; loop until the chunk is on its way.
+        for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+      })().then(() => done(), done);
+    },
+  });
 }
 
 const isEnoent = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'ENOENT';
@@ -63,7 +78,8 @@ function hashTap(hash: Hash, counter: { bytes: number }): Transform {
 }
 
 export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}): BlobStore {
-  const doFsync = options.fsync ?? true;
+  const syncData = (options.fsync ?? 'data') !== false;
+  const syncDir = options.fsync === 'full';
   const uploadsDir = join(root, '_uploads');
   const hashStates = new Map<string, HashState>();
   const locks = new Map<string, Promise<unknown>>();
@@ -98,10 +114,10 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
     }
   }
 
-  async function fsyncPath(path: string) {
+  async function syncPath(path: string, how: 'data' | 'full') {
     const fh = await open(path, 'r');
     try {
-      await fh.sync();
+      await (how === 'data' ? fh.datasync() : fh.sync());
     } finally {
       await fh.close();
     }
@@ -113,9 +129,9 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
     return hash.digest('hex');
   }
 
-  /** Moves a verified temp file into the committed area. */
-  async function promote(tempPath: string, p: ParsedDigest) {
-    if (doFsync) await fsyncPath(tempPath);
+  /** Moves a verified temp file into the committed area; `synced`: its data is already on disk. */
+  async function promote(tempPath: string, p: ParsedDigest, synced = false) {
+    if (syncData && !synced) await syncPath(tempPath, 'data');
     const dir = blobDir(p);
     await ensureDir(dir);
     // Renaming over an existing blob is fine: same digest, same bytes, and open readers keep
@@ -130,7 +146,7 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
       await ensureDir(dir);
       await rename(tempPath, blobPath(p));
     }
-    if (doFsync) await fsyncPath(dir);
+    if (syncDir) await syncPath(dir, 'full');
   }
 
   async function removeQuietly(path: string) {
@@ -302,9 +318,16 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
       await ensureDir(uploadsDir);
       const temp = uploadPath(randomUUID());
       try {
-        await pipeline(data, hashTap(hash, counter), createWriteStream(temp, { flags: 'wx' }));
-        finish();
-        await promote(temp, p);
+        // One handle for write and sync: small pushes are dominated by file-system round trips.
+        const fh = await open(temp, 'wx');
+        try {
+          await pipeline(data, hashTap(hash, counter), writerTo(fh));
+          finish();
+          if (syncData) await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+        await promote(temp, p, true);
       } catch (err) {
         await removeQuietly(temp);
         throw err;
