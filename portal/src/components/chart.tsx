@@ -10,7 +10,7 @@ export interface VerdictTiming {
 export function TimeToVerdictChart({ data }: { data: VerdictTiming[] }) {
   const width = 480;
   const height = 160;
-  const pad = { left: 8, right: 8, top: 10, bottom: 22 };
+  const pad = { left: 8, right: 8, top: 22, bottom: 22 };
   const max = Math.max(...data.map((d) => d.ms), 1);
   const sorted = [...data].map((d) => d.ms).sort((a, b) => a - b);
   const median = sorted.length ? sorted[Math.floor(sorted.length / 2)]! : 0;
@@ -35,7 +35,7 @@ export function TimeToVerdictChart({ data }: { data: VerdictTiming[] }) {
         <text x={width - pad.right} y={height - 6} text-anchor="end">
           newest
         </text>
-        <text x={pad.left} y={pad.top + 2}>
+        <text x={pad.left} y={12}>
           max {duration(max)}
         </text>
       </svg>

@@ -18,7 +18,7 @@ export function VerdictActions({ name, digest, current, onChanged }: { name: str
   const [open, setOpen] = useState<(typeof ACTIONS)[number] | null>(null);
   return (
     <div class="verdict-actions" role="group" aria-label={`Verdict for ${shortDigest(digest)}`}>
-      {ACTIONS.filter((a) => a.state !== current).map((a) => (
+      {ACTIONS.filter((a) => a.state !== current && !(a.state === 'Quarantined' && (current === 'none' || current === 'Quarantined'))).map((a) => (
         <button key={a.state} type="button" class={a.danger ? 'danger' : 'primary'} onClick={() => setOpen(a)}>
           {a.label}
         </button>

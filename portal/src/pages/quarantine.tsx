@@ -14,7 +14,7 @@ import { Empty, ErrorBox, Loading, Refreshing } from '../components/status.tsx';
 import { VerdictBadge } from '../components/verdict.tsx';
 import { VerdictActions } from '../components/verdict-actions.tsx';
 import { PolicyPanel } from '../components/policy-panel.tsx';
-import { ago, bytes, duration, shortDigest, when } from '../format.ts';
+import { ago, duration, shortDigest, when } from '../format.ts';
 
 type Filter = 'waiting' | 'failed' | 'all';
 
@@ -91,7 +91,6 @@ export function Quarantine() {
                   <th scope="col">Image</th>
                   <th scope="col">Verdict</th>
                   <th scope="col">Waiting</th>
-                  <th scope="col" class="num hide-narrow">Size</th>
                   <th scope="col">Actions</th>
                 </tr>
               </thead>
@@ -109,7 +108,6 @@ export function Quarantine() {
                       <VerdictBadge state={r.state} policyOn={policyOn} />
                     </td>
                     <td title={`pushed ${when(r.since)}`}>{r.since ? duration(Date.now() - r.since) : ago(null)}</td>
-                    <td class="num hide-narrow">{bytes(r.size)}</td>
                     <td>
                       {writable.data?.has(r.repository) ? (
                         <VerdictActions name={r.repository} digest={r.digest} current={r.state} onChanged={rows.reload} />
