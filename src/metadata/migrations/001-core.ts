@@ -3,6 +3,10 @@
  * upload sessions, settings and the audit log. Described table by table in docs/storage.md.
  *
  * Schema builder only (plus keyText for byte-wise key ordering), so it runs on both dialects.
+ * Lookup indexes end with the column their queries order by (e.g. (repository, blob, manifest)),
+ * so one index answers both the filter and the order and the planner never prefers walking a
+ * whole repository's primary key to avoid a sort (src/metadata/query-plans.test.ts checks).
+ *
  * Repository-scoped rows reference repositories(name) ON DELETE CASCADE, and reference rows
  * reference their manifest, so a repository delete can never leave orphans; the role objects
  * still delete explicitly, to return what was removed.
@@ -53,7 +57,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('manifests_pk', ['repository', 'digest'])
     .execute();
-  await db.schema.createIndex('manifests_subject').on('manifests').columns(['repository', 'subject']).execute();
+  await db.schema.createIndex('manifests_subject').on('manifests').columns(['repository', 'subject', 'digest']).execute();
   await db.schema.createIndex('manifests_updated').on('manifests').columns(['repository', 'updated_at', 'digest']).execute();
 
   await db.schema
@@ -68,7 +72,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     )
     .execute();
   // The gate asks "which manifests of this repository reference this blob".
-  await db.schema.createIndex('manifest_blobs_blob').on('manifest_blobs').columns(['repository', 'blob']).execute();
+  await db.schema.createIndex('manifest_blobs_blob').on('manifest_blobs').columns(['repository', 'blob', 'manifest']).execute();
 
   await db.schema
     .createTable('manifest_children')
@@ -83,7 +87,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       c.onDelete('cascade'),
     )
     .execute();
-  await db.schema.createIndex('manifest_children_child').on('manifest_children').columns(['repository', 'child']).execute();
+  await db.schema.createIndex('manifest_children_child').on('manifest_children').columns(['repository', 'child', 'manifest']).execute();
 
   await withAttributes(
     db.schema
@@ -99,7 +103,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       c.onDelete('cascade'),
     )
     .execute();
-  await db.schema.createIndex('tags_digest').on('tags').columns(['repository', 'digest']).execute();
+  await db.schema.createIndex('tags_digest').on('tags').columns(['repository', 'digest', 'name']).execute();
   await db.schema.createIndex('tags_updated').on('tags').columns(['repository', 'updated_at', 'name']).execute();
 
   // No foreign key: an upload may start before its repository exists (the repository is
@@ -112,7 +116,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('uploads_updated').on('uploads').column('updated_at').execute();
+  await db.schema.createIndex('uploads_updated').on('uploads').columns(['updated_at', 'id']).execute();
   await db.schema.createIndex('uploads_repository').on('uploads').column('repository').execute();
 
   await db.schema
@@ -135,8 +139,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('request_id', 'text')
     .execute();
   await db.schema.createIndex('audit_at').on('audit').columns(['at', 'id']).execute();
-  await db.schema.createIndex('audit_action').on('audit').columns(['action', 'at']).execute();
-  await db.schema.createIndex('audit_actor').on('audit').columns(['actor', 'at']).execute();
+  await db.schema.createIndex('audit_action').on('audit').columns(['action', 'at', 'id']).execute();
+  await db.schema.createIndex('audit_actor').on('audit').columns(['actor', 'at', 'id']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

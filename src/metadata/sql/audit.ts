@@ -79,7 +79,7 @@ export function createAuditStore(db: Db): AuditStore {
       if (options.last !== undefined) {
         const cursor = await db.selectFrom('audit').select(['at', 'id']).where('id', '=', options.last).executeTakeFirst();
         if (!cursor) return [];
-        q = q.where((eb) => eb.or([eb('at', '<', cursor.at), eb.and([eb('at', '=', cursor.at), eb('id', '<', cursor.id)])]));
+        q = q.where((eb) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(cursor.at, cursor.id)));
       }
       return (await q.execute()).map(toEntry);
     },

@@ -184,12 +184,9 @@ export function createManifestStore(db: Db): ManifestStore {
         if (options.last !== undefined) {
           const cursor = await getRow(db, repository, options.last);
           if (!cursor) return [];
-          q = q.where((eb) =>
-            eb.or([
-              eb('updated_at', cmp, cursor.updated_at),
-              eb.and([eb('updated_at', '=', cursor.updated_at), eb('digest', cmp, cursor.digest)]),
-            ]),
-          );
+          // A row-value comparison, not (a < x OR (a = x AND b < y)): both dialects turn it
+          // into an index range, so a deep page does not walk the pages before it.
+          q = q.where((eb) => eb(eb.refTuple('updated_at', 'digest'), cmp, eb.tuple(cursor.updated_at, cursor.digest)));
         }
       }
       return toRecords(db, repository, await q.execute());

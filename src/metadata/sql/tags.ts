@@ -63,12 +63,7 @@ export function createTagStore(db: Db): TagStore {
         if (options.last !== undefined) {
           const cursor = await getRow(db, repository, options.last);
           if (!cursor) return [];
-          q = q.where((eb) =>
-            eb.or([
-              eb('updated_at', cmp, cursor.updated_at),
-              eb.and([eb('updated_at', '=', cursor.updated_at), eb('name', cmp, cursor.name)]),
-            ]),
-          );
+          q = q.where((eb) => eb(eb.refTuple('updated_at', 'name'), cmp, eb.tuple(cursor.updated_at, cursor.name)));
         }
       }
       return (await q.execute()).map(toRecord);
