@@ -1,9 +1,9 @@
 /**
  * Resolving and describing the portal's built files (portal/dist). A request path reaches the
  * filesystem only after it is checked here: plain segments of [A-Za-z0-9._-], no dot-only
- * segments, and the resolved path must stay inside the dist folder.
+ * segments, and the resolved path (links followed) must stay inside the dist folder.
  */
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +42,8 @@ export function resolveStaticFile(distDir: string, relativePath: string): { path
   const full = resolve(join(root, ...segments));
   if (!full.startsWith(root + sep)) return null;
   try {
+    // Symbolic links must not lead out of the folder either (the build makes none).
+    if (!realpathSync(full).startsWith(realpathSync(root) + sep)) return null;
     const st = statSync(full);
     return st.isFile() ? { path: full, size: st.size, mtime: st.mtime } : null;
   } catch {
