@@ -23,6 +23,14 @@ export function blobLinksSection({ store, repo }: MetadataSuiteContext): void {
       assert.equal(await store().blobs.get(name, d), undefined);
     });
 
+    test('concurrent links into a new repository all succeed', async () => {
+      const name = repo();
+      await Promise.all(Array.from({ length: 6 }, (_, i) => store().blobs.link(name, dg(`concurrent-${i % 2}`), 3)));
+      assert.ok(await store().blobs.get(name, dg('concurrent-0')));
+      assert.ok(await store().blobs.get(name, dg('concurrent-1')));
+      assert.deepEqual(await store().repositories.list({ last: name.slice(0, -1), n: 1 }), [name]);
+    });
+
     test('sizes beyond 32 bits round-trip', async () => {
       const name = repo();
       await store().blobs.link(name, dg('huge'), 6_000_000_000);

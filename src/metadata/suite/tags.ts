@@ -26,6 +26,17 @@ export function tagsSection({ store, repo }: MetadataSuiteContext): void {
       assert.equal(await store().tags.get(repo(), 'latest'), undefined);
     });
 
+    test('concurrent first pushes of one tag all succeed; one of them wins', async () => {
+      const name = repo();
+      const labels = ['race-a', 'race-b', 'race-c', 'race-d'];
+      for (const label of labels) await store().manifests.put(name, imageManifest(label));
+      const digests = labels.map(dg);
+      await Promise.all(digests.map((d) => store().tags.put(name, 'contended', d)));
+      const tag = await store().tags.get(name, 'contended');
+      assert.ok(tag && digests.includes(tag.digest));
+      assert.deepEqual((await store().tags.list(name)).map((t) => t.name), ['contended']);
+    });
+
     test('a tag must point at a manifest recorded in the repository', async () => {
       const name = repo();
       await store().repositories.ensure(name);
