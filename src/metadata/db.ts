@@ -11,9 +11,10 @@
  */
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import type { Database } from './tables/index.ts';
 import { migrations } from './migrations/index.ts';
+import { isPostgres } from './migrations/helpers.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -36,7 +37,16 @@ const STATEMENT_CACHE_SIZE = 500;
 function withStatementCache(database: Sqlite.Database): SqliteDatabase {
   const cache = new Map<string, Sqlite.Statement>();
   return {
-    close: () => void database.close(),
+    close() {
+      // SQLite's advice for long-lived connections: refresh planner statistics where stale, at
+      // close (cheap: it only analyses tables whose size changed a lot).
+      try {
+        database.pragma('optimize');
+      } catch {
+        // read-only or busy: statistics stay as they were
+      }
+      database.close();
+    },
     prepare(sql: string) {
       const cached = cache.get(sql);
       if (cached && !cached.busy) return cached;
@@ -110,7 +120,13 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
       return out;
     },
   };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Kysely looks for its migration tables in EVERY schema unless told which one: with several
+  // schemas in one database (a schema per test suite, or per deployment), it would see another
+  // schema's kysely_migration and skip creating its own. Pin it to the connection's schema.
+  const migrationTableSchema = isPostgres(db)
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+    : undefined;
+  const { error, results } = await new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message ?? error}`, { cause: error });
