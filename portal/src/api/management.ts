@@ -21,15 +21,15 @@ export async function setPolicy(status: PolicyStatus): Promise<PolicyStatus> {
   return body?.quarantinePolicy?.status === 'enabled' ? 'enabled' : 'disabled';
 }
 
-/** The policy status, or null while unknown / when the identity may not read it. */
-export function usePolicyStatus(version = 0): PolicyStatus | null {
-  const [status, setStatus] = useState<PolicyStatus | null>(null);
+/** The policy status; null while loading, 'unknown' when it could not be read. */
+export function usePolicyStatus(version = 0): PolicyStatus | 'unknown' | null {
+  const [status, setStatus] = useState<PolicyStatus | 'unknown' | null>(null);
   useEffect(() => {
     let live = true;
     getPolicy().then(
       (s) => live && setStatus(s),
       (e: Error) => {
-        if (!(e instanceof StaleSessionError) && live) setStatus(null);
+        if (!(e instanceof StaleSessionError) && live) setStatus('unknown');
       },
     );
     return () => {

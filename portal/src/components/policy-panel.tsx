@@ -11,11 +11,12 @@ import { ErrorBox, Loading } from './status.tsx';
 
 type Open = 'enable' | 'disable' | 'rescan' | 'grandfather' | null;
 
-export function PolicyPanel({ status, onChanged }: { status: PolicyStatus | null; onChanged: () => void }) {
+export function PolicyPanel({ status, onChanged }: { status: PolicyStatus | 'unknown' | null; onChanged: () => void }) {
   const [open, setOpen] = useState<Open>(null);
   const [message, setMessage] = useState<string | null>(null);
   const owner = useAsync(() => canConfigure(), []);
   if (status === null) return <Loading label="Reading the quarantine policy…" />;
+  if (status === 'unknown') return <p class="muted">The quarantine policy could not be read.</p>;
   const on = status === 'enabled';
   return (
     <div class="card policy">

@@ -74,11 +74,18 @@ async function loadCounts(policyOn: boolean): Promise<Counts> {
   };
 }
 
+const pending = <T,>() => new Promise<T>(() => undefined);
+
 export function Overview() {
   const policy = usePolicyStatus();
   const policyOn = policy === 'enabled';
-  const counts = useAsync(() => loadCounts(policyOn), [policyOn]);
-  const oldest = useAsync(async () => (await queue({ states: policyOn ? 'absent,Quarantined' : 'Quarantined', max: 1 }))[0] ?? null, [policyOn]);
+  // Both depend on the policy (no verdict counts as held only while it is on): wait for it.
+  const known = policy !== null;
+  const counts = useAsync(() => (known ? loadCounts(policyOn) : pending<Counts>()), [known, policyOn]);
+  const oldest = useAsync(
+    async () => (known ? ((await queue({ states: policyOn ? 'absent,Quarantined' : 'Quarantined', max: 1 }))[0] ?? null) : pending<null>()),
+    [known, policyOn],
+  );
   const verdicts = useAsync(() => audit({ action: 'verdict.change', n: 100 }), []);
   const hooks = useAsync(() => listWebhookHealth(), []);
 
@@ -87,8 +94,8 @@ export function Overview() {
       <h1>Overview</h1>
       <p>
         Quarantine policy:{' '}
-        {policy === null ? (
-          <span class="muted">unknown</span>
+        {policy === null || policy === 'unknown' ? (
+          <span class="muted">{policy === null ? 'loading…' : 'unknown'}</span>
         ) : (
           <span class={`badge ${policyOn ? 'badge-on' : 'badge-off'}`}>{policyOn ? 'enabled' : 'disabled'}</span>
         )}{' '}

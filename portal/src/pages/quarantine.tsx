@@ -22,7 +22,8 @@ export function Quarantine() {
   const [policyVersion, setPolicyVersion] = useState(0);
   const policy = usePolicyStatus(policyVersion);
   const policyOn = policy === 'enabled';
-  const rows = useAsync(() => loadQueue(policyOn), [policyOn, policyVersion]);
+  // Whether "no verdict" counts as held depends on the policy: wait until it is known.
+  const rows = useAsync(() => (policy === null ? new Promise<Awaited<ReturnType<typeof loadQueue>>>(() => undefined) : loadQueue(policyOn)), [policy, policyVersion]);
   const [filter, setFilter] = useState<Filter>('waiting');
   const [repo, setRepo] = useState('');
 

@@ -1,5 +1,5 @@
 /** Sign-in with registry credentials. The password is kept in memory for this tab only. */
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, signInWithPassword } from '../api/client.ts';
 import { endSession, startSession } from '../api/session.ts';
 
@@ -9,6 +9,15 @@ export function SignIn() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const userField = useRef<HTMLInputElement>(null);
+  const [authOff, setAuthOff] = useState(false);
+
+  // A registry running with `auth.mode: none` asks for no credentials: offer to continue.
+  useEffect(() => {
+    fetch('/acr/v1/_catalog?n=1', { credentials: 'omit', cache: 'no-store', headers: { Accept: 'application/json' } }).then(
+      (r) => setAuthOff(r.ok),
+      () => undefined,
+    );
+  }, []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -34,6 +43,14 @@ export function SignIn() {
       <h1>
         <img src="/portal/favicon.svg" alt="" width="32" height="32" /> Lazaret
       </h1>
+      {authOff && (
+        <div class="notice">
+          <p>Authentication is off on this registry (<code>auth.mode: none</code>): anyone can use it.</p>
+          <button type="button" class="primary" onClick={() => startSession(null, { authOff: true })}>
+            Continue without signing in
+          </button>
+        </div>
+      )}
       <p class="muted">Sign in with your registry credentials (a user, or a token name and its password).</p>
       <form onSubmit={submit} aria-describedby={error ? 'signin-error' : undefined}>
         <label class="field">
