@@ -70,7 +70,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     gate: createQuarantineGate({ policy: quarantinePolicy, store }),
     quarantinePolicy,
     // Quarantine FIRST: it assigns the push-time verdict that later listeners (events) ask about.
-    lifecycle: combineLifecycles(createQuarantineLifecycle(), createEventsLifecycle({ isHeld, onQueued: commits.markQueued })),
+    lifecycle: combineLifecycles(createQuarantineLifecycle(), createEventsLifecycle({ isHeld, onQueued: commits.markQueued, ...(config.baseUrl ? { publicHost: new URL(config.baseUrl).host } : {}) })),
     webhookDispatcher: dispatcher,
     authenticator: config.auth.mode === 'token' ? createTokenAuthenticator(identity) : noAuthentication(),
     identity,

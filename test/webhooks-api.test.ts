@@ -150,3 +150,18 @@ test('the OpenAPI document describes the webhook operations', async () => {
     assert.ok(doc.body.paths[path], path);
   }
 });
+
+test('with baseUrl set, events name the public host as request.host (not the Host header)', async () => {
+  const behindProxy = await startTestServer({ 'auth.mode': 'none', baseUrl: 'https://registry.example.com', 'events.pollIntervalMs': 100 });
+  const r = await startReceiver();
+  try {
+    const res = await call(behindProxy.url, 'PUT', '/api/v1/webhooks/publichost1', { body: { properties: { serviceUri: r.url, actions: ['quarantine', 'push'] } } });
+    assert.equal(res.status, 201, res.text);
+    await pushImage(behindProxy.url, 'public/app', { seed: 'public-host', tag: 'v1' });
+    await r.waitFor((rs) => rs.length >= 2);
+    assert.deepEqual(r.received.map((x) => x.json.request.host), ['registry.example.com', 'registry.example.com']);
+  } finally {
+    await behindProxy.close();
+    await r.close();
+  }
+});

@@ -18,7 +18,7 @@
  *   pushes of deleted manifests are forgotten.
  * - rescanRequested: `quarantine` again.
  */
-import type { HoldQuery, ManifestLifecycle } from './manifest-lifecycle.ts';
+import type { HoldQuery, ManifestLifecycle, RequestFacts } from './manifest-lifecycle.ts';
 import { deleteEvent, pushEvent, quarantineEvent } from './event-payloads.ts';
 import { raiseEvent } from './raise-event.ts';
 
@@ -27,23 +27,30 @@ export interface EventsLifecycleOptions {
   isHeld?: HoldQuery;
   /** Called after events were queued in a transaction (the dispatcher's wake-up). */
   onQueued?: () => void;
+  /**
+   * The registry's public host (from `baseUrl`): events name it as `request.host`, as ACR
+   * names its login server, instead of the Host header a proxy in front may have rewritten.
+   */
+  publicHost?: string;
 }
 
 export function createEventsLifecycle(options: EventsLifecycleOptions = {}): ManifestLifecycle {
   const isHeld: HoldQuery = options.isHeld ?? (async () => false);
+  const facts = <T extends { request: RequestFacts }>(e: T): T => (options.publicHost ? { ...e, request: { ...e.request, host: options.publicHost } } : e);
   const queued = (names: string[]) => {
     if (names.length > 0) options.onQueued?.();
   };
 
   return {
-    async pushed(tx, e) {
-      const facts = { repository: e.repository, digest: e.digest, mediaType: e.mediaType, size: e.size, tag: e.tag };
-      queued(await raiseEvent(tx, quarantineEvent(facts, e.request)));
+    async pushed(tx, pushed) {
+      const e = facts(pushed);
+      const m = { repository: e.repository, digest: e.digest, mediaType: e.mediaType, size: e.size, tag: e.tag };
+      queued(await raiseEvent(tx, quarantineEvent(m, e.request)));
       if (await isHeld(tx, e.repository, e.digest)) {
-        await tx.heldPushes.remember({ ...facts, request: e.request, pushedAt: new Date() });
+        await tx.heldPushes.remember({ ...m, request: e.request, pushedAt: new Date() });
         return;
       }
-      queued(await raiseEvent(tx, pushEvent(facts, e.request)));
+      queued(await raiseEvent(tx, pushEvent(m, e.request)));
     },
 
     async released(tx, e) {
@@ -60,19 +67,22 @@ export function createEventsLifecycle(options: EventsLifecycleOptions = {}): Man
       }
     },
 
-    async deleted(tx, e) {
+    async deleted(tx, deleted) {
+      const e = facts(deleted);
       await tx.heldPushes.forget(e.repository, e.digest);
       queued(await raiseEvent(tx, deleteEvent({ repository: e.repository, digest: e.digest, mediaType: e.mediaType }, e.request)));
     },
 
-    async repositoryDeleted(tx, e) {
+    async repositoryDeleted(tx, deleted) {
+      const e = facts(deleted);
       await tx.heldPushes.forget(e.repository);
       for (const m of e.manifests) {
         queued(await raiseEvent(tx, deleteEvent({ repository: e.repository, digest: m.digest, mediaType: m.mediaType }, e.request)));
       }
     },
 
-    async rescanRequested(tx, e) {
+    async rescanRequested(tx, requested) {
+      const e = facts(requested);
       queued(await raiseEvent(tx, quarantineEvent({ repository: e.repository, digest: e.digest, size: e.size, tag: e.tag }, e.request)));
     },
   };
