@@ -348,3 +348,27 @@ describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
     }
   });
 });
+
+describe('portal with auth.mode none', { skip, timeout: 60_000 }, () => {
+  test('the sign-in page offers to continue without credentials, and the gate still hides nothing it should not', async () => {
+    const { startTestServer } = await import('./helpers/server.ts');
+    const server = await startTestServer({ 'auth.mode': 'none' });
+    const browser = await launchBrowser();
+    try {
+      await createRegistryClient(server.url).pushImage('open/app', 'v1');
+      const p = await openPortal(browser, server.url);
+      await p.page.getByRole('button', { name: 'Continue without signing in' }).click();
+      await p.page.getByText('authentication off').waitFor();
+      await nav(p.page, 'Repositories').click();
+      await p.page.getByRole('link', { name: 'open/app' }).waitFor();
+      await nav(p.page, 'Quarantine').click();
+      // auth.mode none has no quarantine write: no verdict buttons anywhere.
+      await noLoading(p.page);
+      assert.equal(await p.page.getByRole('button', { name: 'Pass' }).count(), 0);
+      assertCleanConsole(p);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+});
