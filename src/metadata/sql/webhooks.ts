@@ -1,5 +1,6 @@
 /** The webhook role object (contract: src/events/event-store.ts) on Kysely, for both dialects. */
 import type { Kysely } from 'kysely';
+import { isPostgres } from '../migrations/helpers.ts';
 import type { Database } from '../tables/index.ts';
 import type { WebhooksTable } from '../tables/events.ts';
 import type { DeliveryCounts, WebhookRecord, WebhookStore } from '../../events/event-store.ts';
@@ -22,6 +23,7 @@ function toRecord(row: WebhooksTable): WebhookRecord {
 }
 
 export function createWebhookStore(db: Kysely<Database>): WebhookStore {
+  const postgres = isPostgres(db);
   async function get(name: string) {
     const row = await db.selectFrom('webhooks').selectAll().where('name', '=', name).executeTakeFirst();
     return row ? toRecord(row) : undefined;
@@ -84,7 +86,12 @@ export function createWebhookStore(db: Kysely<Database>): WebhookStore {
     },
 
     async subscribers(action) {
-      const rows = await db.selectFrom('webhooks').selectAll().where('status', '=', 'enabled').orderBy('name').execute();
+      let q = db.selectFrom('webhooks').selectAll().where('status', '=', 'enabled').orderBy('name');
+      // Inside a push's transaction on PostgreSQL: a shared lock, so a concurrent webhook delete
+      // waits for the push instead of making its delivery insert fail the push (foreign key).
+      // Pushes do not block each other. SQLite serialises writers anyway.
+      if (postgres) q = q.forShare();
+      const rows = await q.execute();
       return rows.map(toRecord).filter((w) => w.actions.includes(action));
     },
 
