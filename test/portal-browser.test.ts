@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { ADMIN_PASSWORD, ADMIN_USER, adminAuth, createUser, startTokenServer } from './helpers/identities.ts';
 import { createRegistryClient, type RegistryClient } from './helpers/registry-client.ts';
+import { pushIndex } from './helpers/quarantine-fixtures.ts';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
 import type { TestServer } from './helpers/server.ts';
 import { skipUnless } from './helpers/environment.ts';
@@ -355,12 +356,32 @@ describe('portal with auth.mode none', { skip, timeout: 60_000 }, () => {
     const server = await startTestServer({ 'auth.mode': 'none' });
     const browser = await launchBrowser();
     try {
-      await createRegistryClient(server.url).pushImage('open/app', 'v1');
+      const client = createRegistryClient(server.url);
+      const amd = await client.pushImage('open/app', 'amd', { architecture: 'amd64' });
+      const arm = await client.pushImage('open/app', 'arm', { architecture: 'arm64' });
+      const index = await pushIndex(server.url, 'open/app', [
+        { digest: amd.digest, size: amd.manifestBytes.length, architecture: 'amd64', os: 'linux' },
+        { digest: arm.digest, size: arm.manifestBytes.length, architecture: 'arm64', os: 'linux' },
+      ], 'v1');
+      const sbom = await client.pushImage('open/app', 'sbom', {
+        artifactType: 'application/spdx+json',
+        subject: { mediaType: 'application/vnd.oci.image.index.v1+json', digest: index, size: 0 },
+      });
       const p = await openPortal(browser, server.url);
       await p.page.getByRole('button', { name: 'Continue without signing in' }).click();
       await p.page.getByText('authentication off').waitFor();
       await nav(p.page, 'Repositories').click();
       await p.page.getByRole('link', { name: 'open/app' }).waitFor();
+      // An index: its platforms and children; an SBOM that refers to it.
+      await go(p.page, `/portal/repositories/open/app/-/manifests/${index}`);
+      await p.page.getByRole('heading', { name: 'Platforms' }).waitFor();
+      await noLoading(p.page);
+      const children = await p.page.getByRole('table', { name: 'Child manifests' }).innerText();
+      assert.match(children, /linux\/amd64/);
+      assert.match(children, /linux\/arm64/);
+      const referrers = await p.page.getByRole('table', { name: 'Referrers' }).innerText();
+      assert.match(referrers, /application\/spdx\+json/);
+      assert.match(referrers, new RegExp(sbom.digest.slice(0, 19)));
       await nav(p.page, 'Quarantine').click();
       // auth.mode none has no quarantine write: no verdict buttons anywhere.
       await noLoading(p.page);
