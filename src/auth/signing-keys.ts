@@ -7,8 +7,8 @@
  * - `rotate()`: a new key signs from now on; older keys are marked retired and still VERIFY
  *   until every token they signed has expired (retiredAt + longest token lifetime + leeway),
  *   then they are purged.
- * - Keys are re-read from the store every 30 s, and at once (at most every 2 s) when a token
- *   names an unknown `kid`, so a rotation on one node reaches the others quickly.
+ * - Keys are re-read from the store every 30 s, and at once when a token names an unknown
+ *   `kid` (at most once a second), so a rotation on one node reaches the others at once.
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTHeaderParameters } from 'jose';
@@ -33,12 +33,13 @@ export interface KeyRingOptions {
 }
 
 const RELOAD_MS = 30_000;
-const MISS_RELOAD_MS = 2_000;
+const MISS_RELOAD_MS = 1_000;
 
 export function createKeyRing(options: KeyRingOptions): KeyRing {
   const graceMs = (options.maxTokenLifetimeSeconds + (options.leewaySeconds ?? 60)) * 1000;
   let keys: SigningKeyRecord[] = [];
   let loadedAt = 0;
+  let missReloadAt = 0;
   let loading: Promise<void> | undefined;
   const imported = new Map<string, Promise<CryptoKey>>();
 
@@ -98,7 +99,9 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     async verificationKey(header) {
       if (header.alg !== 'ES256' || typeof header.kid !== 'string') throw new Error('unexpected token header');
       let k = (await current()).find((x) => x.kid === header.kid);
-      if (!k && Date.now() - loadedAt > MISS_RELOAD_MS) {
+      // Rate-limited per miss (not per load), so a key rotated on another node is picked up at once.
+      if (!k && Date.now() - missReloadAt > MISS_RELOAD_MS) {
+        missReloadAt = Date.now();
         await reload();
         k = keys.find((x) => x.kid === header.kid);
       }

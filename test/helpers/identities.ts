@@ -36,10 +36,12 @@ export async function createUser(
   for (const r of roles) await store.roleAssignments.add(user.id, r.role, r.repository);
 }
 
+/** The `service` a client must ask tokens for: the configured one, else the server's host. */
+export const serviceOf = (server: TestServer) => server.services.config.service ?? new URL(server.url).host;
+
 /** Fetches an access token with GET /oauth2/token (Basic) for the given scopes. */
 export async function accessToken(server: TestServer, user: string, password: string, ...scopes: string[]): Promise<string> {
-  const host = new URL(server.url).host;
-  const q = new URLSearchParams({ service: host });
+  const q = new URLSearchParams({ service: serviceOf(server) });
   for (const s of scopes) q.append('scope', s);
   const res = await fetch(`${server.url}/oauth2/token?${q}`, { headers: { authorization: basicAuth(user, password) } });
   const body = (await res.json()) as { access_token?: string };
