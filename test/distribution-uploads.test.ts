@@ -183,6 +183,32 @@ describe('chunked uploads', () => {
     assert.equal((await blobBytes('chunky', digestOf('abcdefgh'))).toString(), 'abcdefgh');
   });
 
+  test('a chunk the client abandons half-way leaves the upload as it was', async () => {
+    const location = await startUpload('chunky');
+    await client.req('PATCH', location, { body: 'head', headers: { 'content-range': '0-3' } });
+    const abort = new AbortController();
+    let release!: () => void;
+    const stall = new Promise<void>((resolve) => (release = resolve));
+    async function* body() {
+      yield randomBytes(512 * 1024);
+      await stall;
+      yield randomBytes(512 * 1024);
+    }
+    const sending = client.req('PATCH', location, { body: body(), signal: abort.signal }).then(() => 'completed', () => 'aborted');
+    const deadline = Date.now() + 10_000;
+    while (Number(String((await client.req('GET', location)).headers.range).split('-')[1]) < 4 + 1024) {
+      assert.ok(Date.now() < deadline, 'the server never received the first half of the chunk');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    abort.abort();
+    release();
+    assert.equal(await sending, 'aborted');
+    for (let i = 0; i < 100 && (await client.req('GET', location)).headers.range !== '0-3'; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await client.req('GET', location)).headers.range, '0-3');
+    assert.equal((await client.req('PATCH', location, { body: 'tail', headers: { 'content-range': '4-7' } })).status, 202);
+    assert.equal((await client.req('PUT', `${location}?digest=${digestOf('headtail')}`)).status, 201);
+  });
+
   test('unknown, malformed and foreign upload ids are BLOB_UPLOAD_UNKNOWN', async () => {
     const unknown = '/v2/chunky/blobs/uploads/00000000-0000-4000-8000-000000000000';
     assertError(await client.req('GET', unknown), 404, 'BLOB_UPLOAD_UNKNOWN');

@@ -5,7 +5,7 @@
  */
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import type { RegistryError } from '../errors/registry-error.ts';
+import { RegistryError, registryError } from '../errors/registry-error.ts';
 
 /** Whether the request carries a body (a non-zero Content-Length or chunked transfer). */
 export function hasBody(request: FastifyRequest): boolean {
@@ -84,4 +84,20 @@ export function limitStream(source: Readable, max: number, tooLong: () => Regist
   });
   source.pipe(out);
   return out;
+}
+
+/**
+ * Runs a body-consuming store call; when it fails because the client went away before its body
+ * ended, the failure becomes a 400 BLOB_UPLOAD_INVALID (nobody is listening, but the log then
+ * says what happened instead of reporting an internal error).
+ */
+export async function consumingBody<T>(request: FastifyRequest, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof RegistryError) && !request.raw.complete && (request.raw.destroyed || request.raw.errored)) {
+      throw registryError('BLOB_UPLOAD_INVALID', 'the client closed the connection before the body ended');
+    }
+    throw err;
+  }
 }

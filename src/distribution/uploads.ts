@@ -14,7 +14,7 @@ import type { Services } from '../services.ts';
 import { RegistryError, registryError } from '../errors/registry-error.ts';
 import { isValidRepositoryName } from '../oci/name.ts';
 import { digestOrUndefined, locations, queryValue, repositoryName, requireDigest, type Params } from './params.ts';
-import { contentLength, hasBody, limitStream } from './body.ts';
+import { consumingBody, contentLength, hasBody, limitStream } from './body.ts';
 import { parseContentRange, uploadRangeHeader } from './byte-range.ts';
 import { requireAttribute } from './attributes.ts';
 
@@ -69,7 +69,7 @@ export function registerUploads(app: FastifyInstance, services: Services) {
     }
     let newSize: number;
     try {
-      newSize = await blobs.uploads.append(id, size, data);
+      newSize = await consumingBody(request, () => blobs.uploads.append(id, size, data));
     } catch (err) {
       if (err instanceof RegistryError && err.status === 416) {
         const now = (await blobs.uploads.size(id)) ?? size;
@@ -118,7 +118,7 @@ export function registerUploads(app: FastifyInstance, services: Services) {
     } else if (queryValue(request, 'digest') !== undefined) {
       // Monolithic upload in one POST: stream, verify, commit, link.
       const digest = requireDigest(queryValue(request, 'digest'), 'digest query parameter');
-      const info = await blobs.put(digest, request.raw, contentLength(request));
+      const info = await consumingBody(request, () => blobs.put(digest, request.raw, contentLength(request)));
       await store.blobs.link(name, digest, info.size);
       return created(reply, name, digest);
     }
