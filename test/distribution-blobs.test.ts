@@ -32,6 +32,22 @@ describe('GET /v2/', () => {
     assert.deepEqual(res.json(), {});
   });
 
+  test('with token auth, the 401 challenge carries the version header too', async () => {
+    const tokenServer = await startTestServer({ 'auth.adminPassword': 'not-used-here' });
+    const anonymous = createRegistryClient(tokenServer.url);
+    try {
+      const res = await anonymous.req('GET', '/v2/');
+      assertError(res, 401, 'UNAUTHORIZED');
+      assert.match(String(res.headers['www-authenticate']), /^Bearer realm="/);
+      const pull = await anonymous.req('GET', `/v2/team/app/manifests/latest`);
+      assertError(pull, 401, 'UNAUTHORIZED');
+      assert.match(String(pull.headers['www-authenticate']), /scope="repository:team\/app:pull"/);
+    } finally {
+      await anonymous.close();
+      await tokenServer.close();
+    }
+  });
+
   test('unknown /v2 paths are 404 in the error format, with the version header', async () => {
     assertError(await client.req('GET', '/v2/some/thing/unknown'), 404, 'NOT_FOUND');
   });
