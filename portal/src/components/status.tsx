@@ -26,6 +26,7 @@ export function ErrorBox({ error, retry, what }: { error: Error; retry?: () => v
     <div class="error" role="alert">
       <strong>{what ? `Could not ${what}.` : 'Something went wrong.'}</strong>
       <p>{error.message}</p>
+      {error instanceof ApiError && error.warning && <p class="hint">{error.warning.replace(/^299 - "?|"$/g, '')}</p>}
       {hint && <p class="hint">{hint}</p>}
       {retry && (
         <button type="button" onClick={retry}>
