@@ -49,6 +49,21 @@ describe('monolithic uploads', () => {
     assert.deepEqual(await blobBytes('mono', digest), data);
   });
 
+  test('the empty blob, by single POST and by POST then empty PUT', async () => {
+    const empty = digestOf('');
+    const res = await client.req('POST', `/v2/empty/one/blobs/uploads/?digest=${empty}`, { headers: { 'content-length': '0' } });
+    assert.equal(res.status, 201, res.text());
+    const location = await startUpload('empty/two');
+    assert.equal((await client.req('PUT', `${location}?digest=${empty}`, { headers: { 'content-length': '0' } })).status, 201);
+    for (const name of ['empty/one', 'empty/two']) {
+      const get = await client.req('GET', `/v2/${name}/blobs/${empty}`);
+      assert.equal(get.status, 200);
+      assert.equal(get.body.length, 0);
+      assert.equal(get.headers['content-length'], '0');
+    }
+    assert.equal((await client.req('GET', `/v2/empty/one/blobs/${empty}`, { headers: { range: 'bytes=0-0' } })).status, 416);
+  });
+
   test('single POST with a wrong digest is DIGEST_INVALID and nothing becomes visible', async () => {
     const data = randomBytes(100);
     const wrong = digestOf('something else');
