@@ -65,6 +65,14 @@ test('GET /oauth2/token with Basic: repeated and space-separated scopes, granted
   assert.equal(claims.grant_type, 'access_token');
 });
 
+test('GET with offline_token=true adds a refresh token (docker login stores it as an identity token)', async () => {
+  const r = await getToken(adminAuth(), ['repository:x:pull'], { offline_token: 'true', client_id: 'docker', account: 'admin' });
+  assert.equal(r.status, 200);
+  assert.equal(decodeJwt(r.body.refresh_token).grant_type, 'refresh_token');
+  const again = await postForm('/oauth2/token', { grant_type: 'refresh_token', service, refresh_token: r.body.refresh_token, scope: 'repository:x:pull', client_id: 'docker' });
+  assert.equal(again.status, 200);
+});
+
 test('scope escalation: more than allowed is silently not granted', async () => {
   const r = await getToken(basicAuth('puller', 'puller-password'), [
     'repository:x:pull,push,delete,metadata_write,quarantine_read,quarantine_write',
