@@ -108,6 +108,19 @@ describe('image manifests', () => {
     assert.deepEqual(record?.children.map((c) => [c.digest, c.architecture]), [[amdDigest, 'amd64'], [armDigest, 'arm64']]);
   });
 
+  test('nested indexes, manifests without layers, and unknown fields (data, custom) are accepted as is', async () => {
+    const cfg = Buffer.from('{}');
+    await client.pushBlob('nested', cfg);
+    const noLayers = { schemaVersion: 2, mediaType: OCI.manifest, config: { ...descriptor(OCI.empty, cfg), data: cfg.toString('base64') }, layers: [], 'com.example.custom': { x: 1 } };
+    const leaf = await client.pushManifest('nested', digestOf(JSON.stringify(noLayers)), noLayers);
+    const inner = { schemaVersion: 2, mediaType: OCI.index, manifests: [descriptor(OCI.manifest, JSON.stringify(noLayers))] };
+    await client.pushManifest('nested', digestOf(JSON.stringify(inner)), inner);
+    const outer = { schemaVersion: 2, mediaType: OCI.index, manifests: [descriptor(OCI.index, JSON.stringify(inner))] };
+    const top = await client.pushManifest('nested', 'top', outer);
+    assert.equal((await client.req('GET', '/v2/nested/manifests/top')).headers['docker-content-digest'], top);
+    assert.deepEqual((await client.req('GET', `/v2/nested/manifests/${leaf}`)).body, Buffer.from(JSON.stringify(noLayers)));
+  });
+
   test('an OCI index whose children are missing is MANIFEST_BLOB_UNKNOWN', async () => {
     const index = { schemaVersion: 2, mediaType: OCI.index, manifests: [descriptor(OCI.manifest, '{"not":"pushed"}')] };
     const res = await client.putManifest('docker/img', 'idx', index);
