@@ -150,6 +150,8 @@ test('trusted issuers: validated configuration', async () => {
   assert.equal(ok.status, 201, JSON.stringify(ok.body));
   assert.equal(ok.body.claim, 'sub');
   assert.equal((await api('GET', '/api/v1/trusted-issuers')).body.length, 1);
+  const clash = await api('PUT', '/api/v1/trusted-issuers/gh2', { issuer: 'https://x', audience: 'b', jwksUrl: 'https://x/jwks', rules: [{ match: '*', user: 'contrib' }] });
+  assert.equal(clash.status, 409, 'one entry per iss');
   assert.equal((await api('DELETE', '/api/v1/trusted-issuers/gh')).status, 204);
   assert.equal((await api('GET', '/api/v1/trusted-issuers/gh')).status, 404);
 });

@@ -234,6 +234,9 @@ export function registerIdentityTokenRoutes(app: FastifyInstance, services: Serv
       const config = parseIssuerConfig(request.body);
       const r = await store.transaction(async (tx) => {
         const before = await tx.trustedIssuers.get(name);
+        // /oauth2/exchange finds the issuer by `iss`: two entries for one `iss` would be ambiguous.
+        const clash = (await tx.trustedIssuers.list()).find((i) => i.name !== name && i.config.issuer === config.issuer);
+        if (clash) throw registryError('CONFLICT', `trusted issuer ${clash.name} already has issuer ${config.issuer}`);
         const put = await tx.trustedIssuers.put(name, config as unknown as Record<string, unknown>);
         await audit(tx, request, put.created ? 'issuer.create' : 'issuer.update', `issuer:${name}`, before?.config, config);
         return put;
