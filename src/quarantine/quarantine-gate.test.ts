@@ -58,6 +58,7 @@ function world(enabled: boolean) {
       get: async (r: string, dg: Digest) => (queries++, r === REPO ? verdicts.get(dg) : undefined),
       getMany: async (r: string, ds: Digest[]) => (queries++, new Map(ds.filter((x) => r === REPO && verdicts.has(x)).map((x) => [x, verdicts.get(x)!]))),
       repositoriesWithReleased: async (names: string[]) => (queries++, new Set(names.filter((n) => n === 'released-repo'))),
+      blobReleased: async (r: string, b: Digest) => (queries++, r === REPO && (refs[b] ?? []).some((m) => verdicts.get(m)?.state === 'Passed')),
     } as unknown as VerdictStore,
     manifests: { referencingBlob: async (_r: string, b: Digest) => (queries++, refs[b] ?? []) },
   };

@@ -90,8 +90,10 @@ export function createQuarantineGate(options: QuarantineGateOptions): Gate {
       if (!(await policy.enabled())) return;
       if (canReadHeld(access, repository)) return;
       if (method === 'HEAD' && access.can(repository, 'push')) return;
+      if (await store.verdicts.blobReleased(repository, digest)) return;
+      // Refused: only now find out which verdicts hold it, for the Warning header.
       const held = await blobHeldState(repository, digest);
-      if (held.released) return;
+      if (held.released) return; // released between the two reads
       const headers = !held.referenced
         ? { Warning: '299 - "the blob is held by the quarantine policy: no released manifest references it"' }
         : holdWarning('the blob', held.state);
@@ -102,7 +104,7 @@ export function createQuarantineGate(options: QuarantineGateOptions): Gate {
       const reader = canReadHeld(access, repository);
       if (!reader && !access.can(repository, 'pull')) return false;
       if (!(await policy.enabled()) || reader) return true;
-      return (await blobHeldState(repository, digest)).released;
+      return store.verdicts.blobReleased(repository, digest);
     },
 
     async visibleTags(access, repository, tags) {

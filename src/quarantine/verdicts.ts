@@ -72,6 +72,11 @@ export interface VerdictStore {
    * cursor for the next page (undefined on the last page).
    */
   listManifests(options?: VerdictListOptions): Promise<{ rows: ManifestVerdictRow[]; next?: string }>;
+  /**
+   * Whether a manifest of `repository` whose verdict is Passed references `blob` (config or
+   * layer). One query: the gate's fast path for blob reads.
+   */
+  blobReleased(repository: string, blob: Digest): Promise<boolean>;
   /** Of `names`, the repositories holding at least one existing manifest whose verdict is Passed. */
   repositoriesWithReleased(names: string[]): Promise<Set<string>>;
   /** Manifests and tags of `repository` whose verdict is Passed (what a caller without quarantine read may count). */

@@ -116,6 +116,19 @@ export function createVerdictStore(db: Kysely<Database>): VerdictStore {
       return rows.length > n ? { rows: out, next: encodeCursor(out[out.length - 1]!) } : { rows: out };
     },
 
+    async blobReleased(repository, blob) {
+      const row = await db
+        .selectFrom('manifest_blobs as mb')
+        .innerJoin('verdicts as v', (j) => j.onRef('v.repository', '=', 'mb.repository').onRef('v.digest', '=', 'mb.manifest'))
+        .select('mb.manifest')
+        .where('mb.repository', '=', repository)
+        .where('mb.blob', '=', blob)
+        .where('v.state', '=', 'Passed')
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     async repositoriesWithReleased(names) {
       const out = new Set<string>();
       for (const part of chunks([...new Set(names)])) {

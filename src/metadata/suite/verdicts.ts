@@ -85,6 +85,23 @@ export function verdictsSection({ store, repo }: MetadataSuiteContext): void {
       );
     });
 
+    test('blobReleased: only through a Passed manifest of the same repository that references the blob', async () => {
+      const [name, other] = [repo(), repo()];
+      const shared = dg(`${name}-shared`);
+      await store().manifests.put(name, imageManifest(`${name}-held`, [dg(`${name}-c1`), shared]));
+      await store().manifests.put(name, imageManifest(`${name}-ok`, [dg(`${name}-c2`), shared]));
+      await store().manifests.put(other, imageManifest(`${other}-ok`, [dg(`${name}-c1`)]));
+      await store().verdicts.set({ repository: name, digest: dg(`${name}-held`), state: 'Quarantined', updatedBy: 't' });
+      await store().verdicts.set({ repository: other, digest: dg(`${other}-ok`), state: 'Passed', updatedBy: 't' });
+      assert.equal(await store().verdicts.blobReleased(name, shared), false);
+      assert.equal(await store().verdicts.blobReleased(name, dg(`${name}-c1`)), false, 'a release in another repository does not count');
+      await store().verdicts.set({ repository: name, digest: dg(`${name}-ok`), state: 'Passed', updatedBy: 't' });
+      assert.equal(await store().verdicts.blobReleased(name, shared), true);
+      assert.equal(await store().verdicts.blobReleased(name, dg(`${name}-c2`)), true);
+      assert.equal(await store().verdicts.blobReleased(name, dg(`${name}-c1`)), false);
+      assert.equal(await store().verdicts.blobReleased(other, dg(`${name}-c1`)), true);
+    });
+
     test('a verdict set inside a rolled-back transaction is not stored', async () => {
       const name = repo();
       await assert.rejects(store().transaction(async (tx) => {
