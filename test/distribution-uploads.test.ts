@@ -305,6 +305,20 @@ describe('upload janitor', () => {
     assert.equal(await server.services.blobs.uploads.size(id), undefined);
   });
 
+  test('keeps a session whose record is old while its bytes are still being written', async () => {
+    const { utimes } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { createUploadJanitor } = await import('../src/distribution/upload-janitor.ts');
+    const location = await startUpload('janitor');
+    const id = location.split('/').at(-1)!;
+    const janitor = createUploadJanitor({ store: server.services.store, blobs: server.services.blobs, staleAfterSeconds: 60, logger: server.services.logger });
+    const later = new Date(Date.now() + 120_000);
+    // A long chunk in flight: the temp file (docs/storage.md layout) was written "just now".
+    await utimes(join(server.dataDir, 'blobs', '_uploads', id), later, later);
+    await janitor.sweep(later);
+    assert.equal((await client.req('GET', location)).status, 204);
+  });
+
   test('removes stale temp data that no session owns (left by a crash mid-upload)', async () => {
     const { randomUUID } = await import('node:crypto');
     const { createUploadJanitor } = await import('../src/distribution/upload-janitor.ts');

@@ -35,12 +35,17 @@ export function createUploadJanitor(options: UploadJanitorOptions): UploadJanito
   async function sweep(now = new Date()): Promise<number> {
     const before = new Date(now.getTime() - staleMs);
     let removed = 0;
+    const staleFiles = new Set(await blobs.uploads.listStale(before));
     for (const session of await store.uploads.listStale(before)) {
+      // A session's record is touched when a chunk ENDS; a long chunk still streaming keeps
+      // its temp file fresh, and that upload is alive.
+      if (!staleFiles.has(session.id) && (await blobs.uploads.size(session.id)) !== undefined) continue;
       await blobs.uploads.abort(session.id);
       await store.uploads.delete(session.id);
+      staleFiles.delete(session.id);
       removed++;
     }
-    for (const id of await blobs.uploads.listStale(before)) {
+    for (const id of staleFiles) {
       const session = await store.uploads.get(id);
       // A session touched recently is alive even if its file is old (e.g. a status poll).
       if (session && session.updatedAt.getTime() >= before.getTime()) continue;
