@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { call, pushImage, type PushedImage } from './helpers/quarantine-fixtures.ts';
+import { call, pushImage, pushIndex, type PushedImage } from './helpers/quarantine-fixtures.ts';
 
 const enable = (u: string, status = 'enabled') => call(u, 'PATCH', '/api/v1/policies', { body: { quarantinePolicy: { status } } });
 
@@ -96,6 +96,30 @@ describe('quarantine operations (auth none)', () => {
     const next = await call(u, 'GET', `/api/v1/quarantine/queue?n=1&last=${paged.body.next}`);
     assert.equal(next.body.manifests[0].digest, before2.digest);
     assert.equal((await call(u, 'GET', '/api/v1/quarantine/queue?state=Clean')).status, 400);
+  });
+
+  test('an index and its children are judged one by one: a released index does not release a held child', async () => {
+    const amd = await pushImage(u, 'multi', { seed: 'multi-amd', architecture: 'amd64' });
+    const arm = await pushImage(u, 'multi', { seed: 'multi-arm', architecture: 'arm64' });
+    const index = await pushIndex(u, 'multi', [
+      { digest: amd.digest, size: amd.size, architecture: 'amd64', os: 'linux' },
+      { digest: arm.digest, size: arm.size, architecture: 'arm64', os: 'linux' },
+    ], 'v1');
+    for (const d of [index, amd.digest, arm.digest]) assert.equal((await s.services.store.verdicts.get('multi', d as any))?.state, 'Quarantined', 'every manifest push is held');
+    await s.services.store.verdicts.set({ repository: 'multi', digest: index as any, state: 'Passed', updatedBy: 't' });
+    await s.services.store.verdicts.set({ repository: 'multi', digest: amd.digest as any, state: 'Passed', updatedBy: 't' });
+    assert.equal((await call(u, 'GET', '/v2/multi/manifests/v1')).status, 200, 'the index itself is released');
+    assert.equal((await call(u, 'GET', `/v2/multi/manifests/${amd.digest}`)).status, 200);
+    assert.equal((await call(u, 'GET', `/v2/multi/blobs/${amd.layers[0]}`)).status, 200);
+    const child = await call(u, 'GET', `/v2/multi/manifests/${arm.digest}`);
+    assert.equal(child.status, 403);
+    assert.match(String(child.headers.warning), /Quarantined/);
+    assert.equal((await call(u, 'GET', `/v2/multi/blobs/${arm.layers[0]}`)).status, 403, "a held child's layers stay held");
+    assert.equal((await call(u, 'GET', `/v2/multi/blobs/${arm.config}`)).status, 403);
+    const listed = (await call(u, 'GET', '/acr/v1/multi/_manifests')).body.manifests.map((m: any) => m.digest).sort();
+    assert.deepEqual(listed, [index, amd.digest].sort());
+    await s.services.store.verdicts.set({ repository: 'multi', digest: arm.digest as any, state: 'Passed', updatedBy: 't' });
+    assert.equal((await call(u, 'GET', `/v2/multi/blobs/${arm.layers[0]}`)).status, 200);
   });
 
   test('rescan raises a quarantine event request per manifest without a verdict; grandfather passes them, audited', async () => {
