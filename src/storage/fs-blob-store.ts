@@ -25,13 +25,14 @@
  * strict UUID regex BEFORE any path is built; a bad digest throws DIGEST_INVALID, a bad upload
  * id reads as an unknown upload (BLOB_UPLOAD_UNKNOWN, `size` → undefined, `abort` → no-op).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID, type Hash } from 'node:crypto';
-import { Readable, Transform, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDigester, parseDigest, type Digest, type DigestAlgorithm, type ParsedDigest } from '../oci/digest.ts';
+import { hashFile, hashTap, isEnoent, READ_HIGH_WATER_MARK, removeQuietly, syncPath, writerTo } from './fs-io.ts';
 import { registryError } from '../errors/registry-error.ts';
 import type { BlobInfo, BlobStore, ByteRange, UploadArea } from './blob-store.ts';
 
@@ -41,8 +42,6 @@ export interface FsBlobStoreOptions {
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** Blob pulls are benchmarked: big reads mean fewer syscalls and fewer chunks through Fastify. */
-const READ_HIGH_WATER_MARK = 1024 * 1024;
 /** The algorithm tracked incrementally during chunked uploads; others re-hash at commit. */
 const INCREMENTAL_ALGORITHM: DigestAlgorithm = 'sha256';
 
@@ -50,31 +49,6 @@ interface HashState {
   hash: Hash;
   /** Bytes fed into `hash`; must equal the file size for the state to be trusted. */
   offset: number;
-}
-
-/** A Writable onto an open FileHandle that leaves it open (to datasync it before closing). */
-function writerTo(fh: FileHandle): Writable {
-  return new Writable({
-    write(chunk: Buffer, _enc, done) {
-      (async () => {
-        // write(2) may write less than asked; loop until the chunk is on its way.
-        for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-      })().then(() => done(), done);
-    },
-  });
-}
-
-const isEnoent = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'ENOENT';
-
-/** A pass-through that feeds a hash and counts bytes. */
-function hashTap(hash: Hash, counter: { bytes: number }): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      counter.bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
 }
 
 export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}): BlobStore {
@@ -114,21 +88,6 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
     }
   }
 
-  async function syncPath(path: string, how: 'data' | 'full') {
-    const fh = await open(path, 'r');
-    try {
-      await (how === 'data' ? fh.datasync() : fh.sync());
-    } finally {
-      await fh.close();
-    }
-  }
-
-  async function hashFile(path: string, algorithm: DigestAlgorithm): Promise<string> {
-    const hash = createDigester(algorithm);
-    for await (const chunk of createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK })) hash.update(chunk as Buffer);
-    return hash.digest('hex');
-  }
-
   /** Moves a verified temp file into the committed area; `synced`: its data is already on disk. */
   async function promote(tempPath: string, p: ParsedDigest, synced = false) {
     if (syncData && !synced) await syncPath(tempPath, 'data');
@@ -147,12 +106,6 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
       await rename(tempPath, blobPath(p));
     }
     if (syncDir) await syncPath(dir, 'full');
-  }
-
-  async function removeQuietly(path: string) {
-    await unlink(path).catch((err) => {
-      if (!isEnoent(err)) throw err;
-    });
   }
 
   async function statBlob(digest: Digest): Promise<BlobInfo | undefined> {
