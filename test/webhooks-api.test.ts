@@ -144,6 +144,22 @@ test('webhook changes are audited without write-only values', async () => {
   assert.equal(create.after.hasSecret, true);
 });
 
+test('ARM-style POSTs with a JSON content type and no body work; broken JSON is BAD_REQUEST', async () => {
+  await api('PUT', '/api/v1/webhooks/emptybody1', { properties: { serviceUri: receiver.url, actions: ['push'] } });
+  for (const op of ['ping', 'getCallbackConfig', 'listEvents']) {
+    const res = await call(server.url, 'POST', `/api/v1/webhooks/emptybody1/${op}`, { headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 200, `${op}: ${res.text}`);
+  }
+  const broken = await call(server.url, 'PUT', '/api/v1/webhooks/emptybody1', { headers: { 'content-type': 'application/json' }, body: '{"properties":' });
+  assert.equal(broken.status, 400);
+  assert.equal(broken.body.errors[0].code, 'BAD_REQUEST');
+  const none = await call(server.url, 'PUT', '/api/v1/webhooks/emptybody1', { headers: { 'content-type': 'application/json' } });
+  assert.equal(none.status, 400, 'a PUT needs a body');
+  const huge = await api('PUT', '/api/v1/webhooks/emptybody1', { properties: { serviceUri: receiver.url, actions: ['push'], scope: 'x'.repeat(300 * 1024) } });
+  assert.equal(huge.status, 413);
+  await api('DELETE', '/api/v1/webhooks/emptybody1');
+});
+
 test('the OpenAPI document describes the webhook operations', async () => {
   const doc = await api('GET', '/api/v1/openapi.json');
   for (const path of ['/api/v1/webhooks/{name}', '/api/v1/webhooks/{name}/ping', '/api/v1/webhooks/{name}/listEvents', '/api/v1/webhooks/{name}/events/{id}/redeliver', '/api/v1/webhooks/{name}/getCallbackConfig']) {

@@ -41,7 +41,32 @@ const auditView = (w: WebhookRecord) => ({
   customHeaderNames: Object.keys(w.customHeaders),
 });
 
+/**
+ * ARM clients POST ping/getCallbackConfig/listEvents with `Content-Type: application/json` and
+ * no body; Fastify's own parser refuses that, so these routes parse JSON themselves and read
+ * an empty body as none (schemas still require a body where there must be one).
+ */
+function acceptEmptyJson(scope: FastifyInstance) {
+  scope.removeContentTypeParser('application/json');
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+}
+
 export async function registerWebhookRoutes(app: FastifyInstance, services: Services) {
+  await app.register(async (scope) => {
+    acceptEmptyJson(scope);
+    registerInScope(scope, services);
+  });
+}
+
+function registerInScope(app: FastifyInstance, services: Services) {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = services;
   const wake = () => services.webhookDispatcher.wake();
@@ -55,7 +80,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, services: Serv
     tx.audit.append({ actor: request.access.principal.name, action, target: `webhook:${name}`, before, after, requestId: request.id });
   const withCounts = async (w: WebhookRecord) => webhookResource(w, (await store.webhooks.counts([w.name])).get(w.name));
 
-  api.put('/api/v1/webhooks/:name', { config, bodyLimit: BODY_LIMIT, schema: { tags: TAGS, params: S.NameParams, body: S.CreateBody, response: { 200: S.WebhookResource, 201: S.WebhookResource } } }, async (request, reply) => {
+  api.put('/api/v1/webhooks/:name', { config, bodyLimit: BODY_LIMIT, schema: { tags: TAGS, summary: 'Create or replace a webhook (ACR Webhooks_Create)', params: S.NameParams, body: S.CreateBody, response: { 200: S.WebhookResource, 201: S.WebhookResource } } }, async (request, reply) => {
     const { name } = request.params;
     const p = request.body.properties;
     checkServiceUri(p.serviceUri);
@@ -79,7 +104,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, services: Serv
     return withCounts(record);
   });
 
-  api.get('/api/v1/webhooks', { config, schema: { tags: TAGS, querystring: S.PageQuery, response: { 200: S.WebhookList } } }, async (request) => {
+  api.get('/api/v1/webhooks', { config, schema: { tags: TAGS, summary: 'List webhooks with delivery counts (ACR Webhooks_List)', querystring: S.PageQuery, response: { 200: S.WebhookList } } }, async (request) => {
     const n = request.query.n ?? 100;
     const hooks = await store.webhooks.list({ n: n + 1, ...(request.query.last !== undefined ? { last: request.query.last } : {}) });
     const page = hooks.slice(0, n);
@@ -88,11 +113,11 @@ export async function registerWebhookRoutes(app: FastifyInstance, services: Serv
     return hooks.length > n ? { value, nextLink: `/api/v1/webhooks?last=${page.at(-1)!.name}&n=${n}` } : { value };
   });
 
-  api.get('/api/v1/webhooks/:name', { config, schema: { tags: TAGS, params: S.NameParams, response: { 200: S.WebhookResource } } }, async (request) =>
+  api.get('/api/v1/webhooks/:name', { config, schema: { tags: TAGS, summary: 'Read a webhook (ACR Webhooks_Get)', params: S.NameParams, response: { 200: S.WebhookResource } } }, async (request) =>
     withCounts(await mustGet(request.params.name)),
   );
 
-  api.patch('/api/v1/webhooks/:name', { config, bodyLimit: BODY_LIMIT, schema: { tags: TAGS, params: S.NameParams, body: S.UpdateBody, response: { 200: S.WebhookResource } } }, async (request) => {
+  api.patch('/api/v1/webhooks/:name', { config, bodyLimit: BODY_LIMIT, schema: { tags: TAGS, summary: 'Update a webhook (ACR Webhooks_Update)', params: S.NameParams, body: S.UpdateBody, response: { 200: S.WebhookResource } } }, async (request) => {
     const { name } = request.params;
     const p = request.body.properties ?? {};
     if (p.serviceUri !== undefined) checkServiceUri(p.serviceUri);
@@ -109,7 +134,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, services: Serv
     return withCounts(record);
   });
 
-  api.delete('/api/v1/webhooks/:name', { config, schema: { tags: TAGS, params: S.NameParams } }, async (request, reply) => {
+  api.delete('/api/v1/webhooks/:name', { config, schema: { tags: TAGS, summary: 'Delete a webhook and its queued deliveries (ACR Webhooks_Delete)', params: S.NameParams } }, async (request, reply) => {
     const { name } = request.params;
     await store.transaction(async (tx) => {
       const before = await mustGet(name, tx);
@@ -119,7 +144,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, services: Serv
     return reply.status(204).send();
   });
 
-  api.post('/api/v1/webhooks/:name/ping', { config, schema: { tags: TAGS, params: S.NameParams, response: { 200: S.EventInfo } } }, async (request) => {
+  api.post('/api/v1/webhooks/:name/ping', { config, schema: { tags: TAGS, summary: 'Queue a ping event (ACR Webhooks_Ping)', params: S.NameParams, response: { 200: S.EventInfo } } }, async (request) => {
     const event = pingEvent();
     await store.transaction(async (tx) => {
       await mustGet(request.params.name, tx);
@@ -129,7 +154,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, services: Serv
     return { id: event.id };
   });
 
-  api.post('/api/v1/webhooks/:name/getCallbackConfig', { config, schema: { tags: TAGS, params: S.NameParams, response: { 200: S.CallbackConfig } } }, async (request) => {
+  api.post('/api/v1/webhooks/:name/getCallbackConfig', { config, schema: { tags: TAGS, summary: 'Read the write-only URI and headers (ACR Webhooks_GetCallbackConfig)', params: S.NameParams, response: { 200: S.CallbackConfig } } }, async (request) => {
     const w = await mustGet(request.params.name);
     return { serviceUri: w.serviceUri, customHeaders: w.customHeaders };
   });
@@ -142,21 +167,21 @@ export async function registerWebhookRoutes(app: FastifyInstance, services: Serv
     return next ? { value, nextLink: `/api/v1/webhooks/${name}/events?last=${encodeURIComponent(next)}&n=${n}` } : { value };
   }
 
-  api.post('/api/v1/webhooks/:name/listEvents', { config, schema: { tags: TAGS, params: S.NameParams, querystring: S.PageQuery, response: { 200: S.EventList } } }, async (request) =>
+  api.post('/api/v1/webhooks/:name/listEvents', { config, schema: { tags: TAGS, summary: 'The delivery log, newest first (ACR Webhooks_ListEvents)', params: S.NameParams, querystring: S.PageQuery, response: { 200: S.EventList } } }, async (request) =>
     listEvents(request.params.name, request.query),
   );
-  api.get('/api/v1/webhooks/:name/events', { config, schema: { tags: TAGS, params: S.NameParams, querystring: S.PageQuery, response: { 200: S.EventList } } }, async (request) =>
+  api.get('/api/v1/webhooks/:name/events', { config, schema: { tags: TAGS, summary: 'The delivery log, newest first', params: S.NameParams, querystring: S.PageQuery, response: { 200: S.EventList } } }, async (request) =>
     listEvents(request.params.name, request.query),
   );
 
-  api.get('/api/v1/webhooks/:name/events/:id', { config, schema: { tags: TAGS, params: S.EventParams, response: { 200: S.EventView } } }, async (request) => {
+  api.get('/api/v1/webhooks/:name/events/:id', { config, schema: { tags: TAGS, summary: 'One delivery with every attempt', params: S.EventParams, response: { 200: S.EventView } } }, async (request) => {
     const w = await mustGet(request.params.name);
     const d = await store.outbox.get(w.name, request.params.id);
     if (!d) throw registryError('NOT_FOUND', `event "${request.params.id}" not found for webhook "${w.name}"`);
     return eventView(d, { serviceUri: w.serviceUri, maskedUri: maskUri(w.serviceUri) });
   });
 
-  api.post('/api/v1/webhooks/:name/events/:id/redeliver', { config, schema: { tags: TAGS, params: S.EventParams, response: { 202: S.RedeliverResult } } }, async (request, reply) => {
+  api.post('/api/v1/webhooks/:name/events/:id/redeliver', { config, schema: { tags: TAGS, summary: 'Deliver an event again with a fresh retry budget', params: S.EventParams, response: { 202: S.RedeliverResult } } }, async (request, reply) => {
     const { name, id } = request.params;
     await store.transaction(async (tx) => {
       await mustGet(name, tx);
