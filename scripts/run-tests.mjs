@@ -37,7 +37,7 @@ if (typecheck.status !== 0) {
 
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', '--test-reporter=spec', ...files],
   { cwd: root, stdio: 'inherit', env: { ...process.env, LAZARET_LOG_LEVEL: process.env.LAZARET_LOG_LEVEL ?? 'silent' } },
 );
 process.exit(result.status ?? 1);
