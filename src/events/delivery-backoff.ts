@@ -15,3 +15,14 @@ export function backoffDelay(failedAttempts: number, options: BackoffOptions): n
   const jittered = exp * (0.5 + (options.random ?? Math.random)());
   return Math.round(Math.min(options.maxMs, jittered));
 }
+
+/**
+ * A receiver's `Retry-After` (seconds or an HTTP date) stretches the wait, never shortens it,
+ * and never beyond `maxMs`: a receiver asking for a pause gets it, a bogus value is ignored.
+ */
+export function retryAfterDelay(computedMs: number, retryAfter: string | undefined, options: { maxMs: number; now?: number }): number {
+  if (!retryAfter) return computedMs;
+  const seconds = /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter.trim()) * 1000 : Date.parse(retryAfter) - (options.now ?? Date.now());
+  if (!Number.isFinite(seconds) || seconds <= computedMs) return computedMs;
+  return Math.min(options.maxMs, seconds);
+}

@@ -9,8 +9,9 @@
  *   perWebhookConcurrency slots, each for at most attemptTimeoutMs, so it never blocks other
  *   webhooks (no per-webhook queue, no head-of-line blocking) nor request handling (this runs
  *   beside it).
- * - 2xx: delivered. Otherwise retry after backoffDelay(...); after maxAttempts: failed (dead
- *   letter, kept for `redeliver`), logged at error level.
+ * - 2xx: delivered. Otherwise retry after backoffDelay(...) (stretched by a Retry-After
+ *   header, up to backoffMaxMs); after maxAttempts: failed (dead letter, kept for
+ *   `redeliver`), logged at error level.
  * - Wakes promptly when events are committed in this process (`wake()`), at the next due
  *   retry, and otherwise polls every pollIntervalMs (events committed by other processes).
  */
@@ -20,7 +21,7 @@ import type { LazaretConfig } from '../config/schema.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ClaimedDelivery } from './event-store.ts';
 import { attemptDelivery } from './webhook-delivery.ts';
-import { backoffDelay } from './delivery-backoff.ts';
+import { backoffDelay, retryAfterDelay } from './delivery-backoff.ts';
 
 export interface WebhookDispatcher {
   start(): void;
@@ -60,6 +61,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     timer = setTimeout(() => void pass(), Math.max(0, delay));
   }
 
+  const retryDelay = (failedAttempts: number, retryAfter: string | undefined) =>
+    retryAfterDelay(backoffDelay(failedAttempts, { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs }), retryAfter, { maxMs: config.backoffMaxMs });
+
   async function deliver(claim: ClaimedDelivery) {
     const attempt = await attemptDelivery(claim, { dispatcher: agent, timeoutMs: config.attemptTimeoutMs, signal: stopping.signal });
     const { ok, ...record } = attempt;
@@ -67,7 +71,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       ? ({ state: 'delivered' } as const)
       : claim.attempts >= config.maxAttempts
         ? ({ state: 'failed' } as const)
-        : ({ state: 'pending', nextAttemptAt: new Date(Date.now() + backoffDelay(claim.attempts, { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs })) } as const);
+        : ({ state: 'pending', nextAttemptAt: new Date(Date.now() + retryDelay(claim.attempts, record.responseHeaders?.['retry-after'])) } as const);
     const owned = await store.outbox.complete(claim, record, outcome);
     if (!owned) {
       log.warn({ webhook: claim.webhook, eventId: claim.eventId }, 'webhook delivery finished after its claim was lost (redelivered, re-claimed or webhook deleted)');
