@@ -14,7 +14,7 @@ import { fixtureManifests, makeFixtureData, setupFixture } from './lib/fixture.t
 import { releaseManifests, setQuarantinePolicy } from './lib/gate.ts';
 import { measure, type RunRecord } from './lib/measure.ts';
 import { parseOptions } from './lib/options.ts';
-import { DISTRIBUTION, LAZARET, LAZARET_AUTH, LAZARET_AUTH_GATE, failuresText, mainTable, variantsTable } from './lib/report.ts';
+import { DISTRIBUTION, LAZARET, LAZARET_AUTH, LAZARET_AUTH_GATE, failuresText, mainTable, median, variantsTable } from './lib/report.ts';
 import type { BenchData, Scenario } from './lib/scenario.ts';
 import { startDistribution, startLazaret, stopInstance, type Instance, type Target } from './lib/targets.ts';
 import { SCENARIOS } from './scenarios/index.ts';
@@ -111,7 +111,7 @@ async function main() {
         const record = await measure(scenario, { target, seconds: opts.duration, wrkPath: tools.wrk, workDir: join(workDir, 'wrk'), data, runId, profileDir: opts.profile ? profileDir : undefined }, round);
         records.push(record);
         const value = record.value === undefined ? `FAILED (${record.failure})` : `${record.value.toFixed(1)} ${record.unit}`;
-        console.log(`[round ${round}] ${scenario.id.padEnd(20)} ${target.label.padEnd(18)} ${value}  registry ${record.registryCores.toFixed(2)} cores, generator ${record.generatorCores.toFixed(2)} cores${record.generatorSaturated ? ' SATURATED' : ''}, peak RSS ${record.peakRssMiB.toFixed(0)} MiB${record.errors ? `, ${record.errors} error(s)` : ''}`);
+        console.log(`[round ${round}] ${scenario.id.padEnd(20)} ${target.label.padEnd(18)} ${value}  registry ${record.registryCores.toFixed(2)} cores, generator ${record.generatorCores.toFixed(2)} cores${record.generatorSaturated ? ' SATURATED' : ''}, peak RSS ${record.peakRssMiB.toFixed(0)} MiB${record.errors ? `, ${record.errors} error(s)` : ''}${record.memoryMiB ? `, memoryUsage MiB ${JSON.stringify(record.memoryMiB)}` : ''}`);
       }
     }
   }
@@ -124,7 +124,8 @@ try {
   failed = true;
   console.error(`bench: ${(err as Error).stack ?? String(err)}`);
 } finally {
-  for (const instance of instances) await stopInstance(instance, opts.keepWork);
+  // Stop every registry first (in parallel), then remove their data dirs.
+  await Promise.all(instances.map((instance) => stopInstance(instance, opts.keepWork)));
   await stopAll();
 }
 
@@ -139,6 +140,8 @@ if (variants) console.log(`\n## Token auth and the quarantine gate\n\n${variants
 if (tokenRows.length) console.log(`\ntoken endpoint (Lazaret only): ${tokenRows.map((r) => r.value!.toFixed(0)).join(', ')} req/s`);
 if (records.some((r) => r.generatorSaturated)) console.log('\n(gen-bound?) = the load generator used >= 90% of a core during the run: the result may be bounded by the generator, not the registry.');
 if (failures) console.log(`\nerrors and failures:\n${failures}`);
+const loads = records.map((r) => r.loadAverage).filter((l): l is number => l !== undefined);
+if (loads.length) note(`machine load (1-min load average, ${cpus().length} CPUs) during the timed runs: median ${median(loads)!.toFixed(1)}, max ${Math.max(...loads).toFixed(1)}; above ${cpus().length} other processes competed for the CPUs`);
 if (notes.length) console.log(`\nnotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
 
 mkdirSync(join(benchDir, 'results'), { recursive: true });

@@ -52,6 +52,13 @@ export class InspectorProfiler {
     return result.profile;
   }
 
+  /** process.memoryUsage() of the profiled process, in MiB: tells V8 heap from native memory. */
+  async memoryUsage(): Promise<Record<string, number>> {
+    const r = await this.send('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true }) as { result: { value: string } };
+    const raw = JSON.parse(r.result.value) as Record<string, number>;
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Math.round(v / 1048576)]));
+  }
+
   close(): void {
     this.socket.close();
   }

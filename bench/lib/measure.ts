@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { generatorCpuSeconds, startMemoryWatch, treeCpuSeconds } from './proc-stats.ts';
 import type { Context, Scenario, Unit } from './scenario.ts';
 
@@ -29,6 +30,10 @@ export interface RunRecord {
   /** The generator used >= 90% of a core: the result may be bounded by it. */
   generatorSaturated: boolean;
   peakRssMiB: number;
+  /** The machine's 1-minute load average at the end of the run (noise indicator). */
+  loadAverage?: number;
+  /** With --profile: Lazaret's process.memoryUsage() (MiB) right after the run. */
+  memoryMiB?: Record<string, number>;
   failure?: string;
 }
 
@@ -51,10 +56,12 @@ export async function measure(scenario: Scenario, ctx: Context, round: number): 
     const genCpu = generatorCpuSeconds() - genBefore;
     const regCpu = treeCpuSeconds(pid) - regBefore;
     const peakRssMiB = memory.stop();
+    let memoryMiB: Record<string, number> | undefined;
     if (profiler && ctx.profileDir) {
       mkdirSync(ctx.profileDir, { recursive: true });
       const file = join(ctx.profileDir, `${ctx.target.label.replace(/\W+/g, '-')}-${scenario.id}-r${round}.cpuprofile`);
       writeFileSync(file, JSON.stringify(await profiler.stop()));
+      memoryMiB = await profiler.memoryUsage();
     }
     let verified = 0;
     let failure: string | undefined;
@@ -81,6 +88,8 @@ export async function measure(scenario: Scenario, ctx: Context, round: number): 
       generatorCores,
       generatorSaturated: generatorCores >= 0.9,
       peakRssMiB,
+      loadAverage: loadavg()[0],
+      memoryMiB,
       failure: failure ?? (outcome.ops === 0 ? `no operation completed${outcome.firstError ? `: ${outcome.firstError}` : ''}` : undefined),
     };
   } finally {

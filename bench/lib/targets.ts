@@ -3,7 +3,8 @@
  * with its own temp data dir on loopback. Lazaret "variants" (token auth, the quarantine
  * gate) share one auth-on instance and differ only in the policy set before each run.
  */
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -126,5 +127,7 @@ export async function startLazaret(repoRoot: string, options: LazaretStart): Pro
 export async function stopInstance(instance: Instance, keep: boolean): Promise<void> {
   instance.profiler?.close();
   await stopChild(instance.child);
-  if (!keep) rmSync(instance.dataDir, { recursive: true, force: true });
+  // Asynchronous: Distribution leaves tens of thousands of small files, and a synchronous
+  // removal would block this process (and its SIGINT handling) for a minute on a busy disk.
+  if (!keep) await rm(instance.dataDir, { recursive: true, force: true });
 }
