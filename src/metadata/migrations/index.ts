@@ -6,12 +6,12 @@
 import type { Migration } from 'kysely';
 import * as core from './001-core.ts';
 import * as identity from './002-identity.ts';
-import * as events from './004-events.ts';
 import * as quarantine from './003-quarantine.ts';
+import * as events from './004-events.ts';
 
 export const migrations: [name: string, migration: Migration][] = [
   ['001-core', core],
   ['002-identity', identity],
-  ['004-events', events],
   ['003-quarantine', quarantine],
+  ['004-events', events],
 ];
