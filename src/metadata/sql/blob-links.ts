@@ -1,7 +1,12 @@
 /** BlobLinkStore on SQL (contract: ../metadata-store.ts). */
 import type { Digest } from '../../oci/digest.ts';
 import type { BlobLinkStore } from '../metadata-store.ts';
-import { atomically, ensureRepository, type Db } from './common.ts';
+import { atomically, ensureRepository, precompiled, type Db } from './common.ts';
+
+const selectLink = precompiled((d) =>
+  d.selectFrom('blob_links').select(['digest', 'size', 'created_at']).where('repository', '=', '?').where('digest', '=', '?'),
+);
+const selectAnyLink = precompiled((d) => d.selectFrom('blob_links').select('digest').where('digest', '=', '?').limit(1));
 
 export function createBlobLinkStore(db: Db): BlobLinkStore {
   return {
@@ -18,12 +23,7 @@ export function createBlobLinkStore(db: Db): BlobLinkStore {
     },
 
     async get(repository, digest) {
-      const row = await db
-        .selectFrom('blob_links')
-        .select(['digest', 'size', 'created_at'])
-        .where('repository', '=', repository)
-        .where('digest', '=', digest)
-        .executeTakeFirst();
+      const [row] = await selectLink(db, repository, digest);
       return row && { digest: row.digest as Digest, size: row.size, createdAt: new Date(row.created_at) };
     },
 
@@ -33,7 +33,7 @@ export function createBlobLinkStore(db: Db): BlobLinkStore {
     },
 
     async isLinkedAnywhere(digest) {
-      const row = await db.selectFrom('blob_links').select('digest').where('digest', '=', digest).limit(1).executeTakeFirst();
+      const [row] = await selectAnyLink(db, digest, 1);
       return row !== undefined;
     },
   };

@@ -2,7 +2,7 @@
  * Helpers shared by the SQL role objects: row <-> record mapping of the changeable attributes,
  * page sizes, and "run in a transaction unless already in one".
  */
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { ChangeableAttributes, Page } from '../metadata-store.ts';
 import type { AttributeColumns, Database } from '../tables/index.ts';
 
@@ -55,3 +55,24 @@ export async function ensureRepository(db: Db, name: string, now: number): Promi
 
 export const parseJson = (text: string | null): unknown => (text === null ? undefined : JSON.parse(text));
 export const toJson = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+
+/**
+ * A hot query compiled once per dialect, then run with fresh parameters: building and
+ * compiling a Kysely query costs about as much as SQLite takes to answer a point lookup, and
+ * tag and manifest lookups run on every pull. `build` must use placeholder values in the order
+ * the parameters will be passed (Kysely never inlines values, so positions are stable). Works
+ * on transaction handles too: they share their dialect's adapter, the cache key.
+ */
+export function precompiled<Row>(build: (db: Db) => { compile(): CompiledQuery<Row> }) {
+  const cache = new WeakMap<object, CompiledQuery<Row>>();
+  return async (db: Db, ...parameters: unknown[]): Promise<Row[]> => {
+    const adapter = db.getExecutor().adapter;
+    let compiled = cache.get(adapter);
+    if (!compiled) {
+      compiled = build(db).compile();
+      if (compiled.parameters.length !== parameters.length) throw new Error('precompiled query: parameter count mismatch');
+      cache.set(adapter, compiled);
+    }
+    return (await db.executeQuery<Row>({ ...compiled, parameters })).rows;
+  };
+}

@@ -12,7 +12,7 @@
 import type { Digest } from '../../oci/digest.ts';
 import type { ManifestInput, ManifestRecord, ManifestStore } from '../metadata-store.ts';
 import type { ManifestsTable } from '../tables/index.ts';
-import { atomically, attributeColumns, attributesOf, ensureRepository, pageSize, type Db } from './common.ts';
+import { atomically, attributeColumns, attributesOf, ensureRepository, pageSize, precompiled, type Db } from './common.ts';
 
 type Row = ManifestsTable;
 
@@ -103,13 +103,37 @@ function rowOf(repository: string, m: ManifestInput, now: number): Row {
   };
 }
 
+// The per-pull lookups, compiled once (common.ts, precompiled).
+const selectManifest = precompiled((d) => d.selectFrom('manifests').selectAll().where('repository', '=', '?').where('digest', '=', '?'));
+const selectBlobRefs = precompiled((d) =>
+  d.selectFrom('manifest_blobs').select('blob').where('repository', '=', '?').where('manifest', '=', '?').orderBy('position'),
+);
+const selectChildRefs = precompiled((d) =>
+  d.selectFrom('manifest_children').select(['child', 'architecture', 'os']).where('repository', '=', '?').where('manifest', '=', '?').orderBy('position'),
+);
+const selectReferencing = precompiled((d) =>
+  d.selectFrom('manifest_blobs').select('manifest').distinct().where('repository', '=', '?').where('blob', '=', '?').orderBy('manifest'),
+);
+const selectParents = precompiled((d) =>
+  d.selectFrom('manifest_children').select('manifest').distinct().where('repository', '=', '?').where('child', '=', '?').orderBy('manifest'),
+);
+
 export function createManifestStore(db: Db): ManifestStore {
-  const getRow = (d: Db, repository: string, digest: string) =>
-    d.selectFrom('manifests').selectAll().where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
+  const getRow = async (d: Db, repository: string, digest: string) => (await selectManifest(d, repository, digest))[0];
 
   const get = async (repository: string, digest: Digest) => {
     const row = await getRow(db, repository, digest);
-    return row ? (await toRecords(db, repository, [row]))[0] : undefined;
+    if (!row) return undefined;
+    const [blobs, children] = await Promise.all([selectBlobRefs(db, repository, digest), selectChildRefs(db, repository, digest)]);
+    return recordOf(
+      row,
+      blobs.map((b) => b.blob as Digest),
+      children.map((c) => ({
+        digest: c.child as Digest,
+        ...(c.architecture !== null ? { architecture: c.architecture } : {}),
+        ...(c.os !== null ? { os: c.os } : {}),
+      })),
+    );
   };
 
   const distinctDigests = async (rows: Promise<{ manifest: string }[]>) => [...new Set((await rows).map((r) => r.manifest as Digest))];
@@ -220,15 +244,11 @@ export function createManifestStore(db: Db): ManifestStore {
     },
 
     referencingBlob(repository, blob) {
-      return distinctDigests(
-        db.selectFrom('manifest_blobs').select('manifest').distinct().where('repository', '=', repository).where('blob', '=', blob).orderBy('manifest').execute(),
-      );
+      return distinctDigests(selectReferencing(db, repository, blob));
     },
 
     parentsOf(repository, child) {
-      return distinctDigests(
-        db.selectFrom('manifest_children').select('manifest').distinct().where('repository', '=', repository).where('child', '=', child).orderBy('manifest').execute(),
-      );
+      return distinctDigests(selectParents(db, repository, child));
     },
   };
 }

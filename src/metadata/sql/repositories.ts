@@ -2,7 +2,7 @@
 import type { Digest } from '../../oci/digest.ts';
 import type { RepositoryRecord, RepositoryStore } from '../metadata-store.ts';
 import type { RepositoriesTable } from '../tables/index.ts';
-import { atomically, attributeColumns, attributesOf, ensureRepository, pageSize, type Db } from './common.ts';
+import { atomically, attributeColumns, attributesOf, ensureRepository, pageSize, precompiled, type Db } from './common.ts';
 
 const toRecord = (row: RepositoriesTable): RepositoryRecord => ({
   name: row.name,
@@ -11,9 +11,11 @@ const toRecord = (row: RepositoriesTable): RepositoryRecord => ({
   ...attributesOf(row),
 });
 
+const selectRepository = precompiled((d) => d.selectFrom('repositories').selectAll().where('name', '=', '?'));
+
 export function createRepositoryStore(db: Db): RepositoryStore {
   const get = async (name: string) => {
-    const row = await db.selectFrom('repositories').selectAll().where('name', '=', name).executeTakeFirst();
+    const [row] = await selectRepository(db, name);
     return row && toRecord(row);
   };
 

@@ -8,7 +8,7 @@
 import type { Digest } from '../../oci/digest.ts';
 import type { TagRecord, TagStore } from '../metadata-store.ts';
 import type { TagsTable } from '../tables/index.ts';
-import { atomically, attributeColumns, attributesOf, pageSize, type Db } from './common.ts';
+import { atomically, attributeColumns, attributesOf, pageSize, precompiled, type Db } from './common.ts';
 
 const toRecord = (row: TagsTable): TagRecord => ({
   repository: row.repository,
@@ -19,9 +19,10 @@ const toRecord = (row: TagsTable): TagRecord => ({
   ...attributesOf(row),
 });
 
+const selectTag = precompiled((d) => d.selectFrom('tags').selectAll().where('repository', '=', '?').where('name', '=', '?'));
+
 export function createTagStore(db: Db): TagStore {
-  const getRow = (d: Db, repository: string, tag: string) =>
-    d.selectFrom('tags').selectAll().where('repository', '=', repository).where('name', '=', tag).executeTakeFirst();
+  const getRow = async (d: Db, repository: string, tag: string) => (await selectTag(d, repository, tag))[0];
 
   const get = async (repository: string, tag: string) => {
     const row = await getRow(db, repository, tag);
