@@ -80,4 +80,22 @@ describe('verdict permissions (token mode)', () => {
     assert.equal((await call(s.url, 'PATCH', '/api/v1/policies', { headers: { authorization: basicAuth('scanner', PW) }, body: { quarantinePolicy: { status: 'disabled' } } })).status, 403);
     assert.equal((await call(s.url, 'POST', '/api/v1/quarantine/grandfather', { headers: { authorization: basicAuth('scanner', PW) } })).status, 403);
   });
+  test('a note given with a verdict (X-Lazaret-Audit-Note, percent-encoded) lands in the audit entry only', async () => {
+    const note = 'CVE-2026-1234 waived: not reachable — ticket SEC-7';
+    const r = await call(s.url, 'PATCH', `/acr/v1/${b.repository}/_manifests/${b.digest}`, {
+      headers: { authorization: basicAuth('scanner', PW), 'x-lazaret-audit-note': encodeURIComponent(note) },
+      body: { quarantineState: 'Failed' },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.manifest.changeableAttributes.quarantineDetails, undefined, 'the note is not the scanner details');
+    const [entry] = await s.services.store.audit.list({ action: 'verdict.change', targetPrefix: `${b.repository}@${b.digest}` });
+    assert.equal(entry?.details, note);
+    const bad = await call(s.url, 'PATCH', `/acr/v1/${b.repository}/_manifests/${b.digest}`, {
+      headers: { authorization: basicAuth('scanner', PW), 'x-lazaret-audit-note': '%E0%A4%A' },
+      body: { quarantineState: 'Passed' },
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.errors[0].code, 'BAD_REQUEST');
+    assert.equal(await state(b), 'Failed', 'a refused note changes nothing');
+  });
 });

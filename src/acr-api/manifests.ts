@@ -74,6 +74,7 @@ export function registerManifestResources(app: FastifyInstance, services: Servic
       const attributes = parseAttributePatch(body);
       const verdict = parseVerdictFields(body);
       const wantsVerdict = verdict.state !== undefined || verdict.details !== undefined;
+      const note = auditNote(request.headers['x-lazaret-audit-note']);
       const manifest = await store.manifests.get(name, digest);
       if (!manifest) {
         if (!(await store.repositories.get(name))) throw registryError('NAME_UNKNOWN', undefined, { name });
@@ -90,7 +91,7 @@ export function registerManifestResources(app: FastifyInstance, services: Servic
       const { record, stored } = await store.transaction(async (tx) => {
         const record = Object.keys(attributes).length > 0 ? ((await tx.manifests.updateAttributes(name, digest, attributes)) ?? manifest) : manifest;
         const stored = wantsVerdict
-          ? await changeVerdict(tx, services.lifecycle, { manifest: record, ...verdict, request: requestFacts(request) })
+          ? await changeVerdict(tx, services.lifecycle, { manifest: record, ...verdict, ...(note ? { note } : {}), request: requestFacts(request) })
           : await tx.verdicts.get(name, digest);
         return { record, stored };
       });
@@ -99,3 +100,16 @@ export function registerManifestResources(app: FastifyInstance, services: Servic
   );
 }
 
+/**
+ * The optional note a person gives with a verdict (the portal's confirmation dialog), sent as
+ * a percent-encoded `X-Lazaret-Audit-Note` header so the ACR-shaped body stays ACR's. It only
+ * ever lands in the audit entry's details.
+ */
+function auditNote(raw: string | string[] | undefined): string | undefined {
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  try {
+    return decodeURIComponent(raw).slice(0, 1000);
+  } catch {
+    throw registryError('BAD_REQUEST', 'X-Lazaret-Audit-Note must be percent-encoded UTF-8', { field: 'X-Lazaret-Audit-Note' });
+  }
+}
