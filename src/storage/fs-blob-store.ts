@@ -178,14 +178,17 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
       const p = checkDigest(expected);
       if (!validUploadId(uploadId)) throw registryError('BLOB_UPLOAD_UNKNOWN');
       return withLock(uploadId, async () => {
-        const path = uploadPath(uploadId);
-        let size: number;
+        // First move the data to a private name: from here on no other process can append to
+        // it, so the size and digest checked below are those of the bytes that get committed.
+        // (A UUID name: if we crash before the end, the stale sweep still finds it.)
+        const path = uploadPath(randomUUID());
         try {
-          size = (await stat(path)).size;
+          await rename(uploadPath(uploadId), path);
         } catch (err) {
           if (isEnoent(err)) throw registryError('BLOB_UPLOAD_UNKNOWN');
           throw err;
         }
+        const size = (await stat(path)).size;
         const state = hashStates.get(uploadId);
         hashStates.delete(uploadId);
         const actual =
