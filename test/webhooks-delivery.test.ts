@@ -81,20 +81,28 @@ test('a receiver that never answers does not stall another webhook, nor pushes',
   const alive = await receiver(() => 204);
   await createWebhook('deadhook1', { serviceUri: dead.url, actions: ['push'], scope: 'stall/*:*' });
   await createWebhook('livehook1', { serviceUri: alive.url, actions: ['push'], scope: 'stall/*:*' });
-  const started = Date.now();
-  for (let i = 0; i < 4; i++) await pushImage(server.url, `stall/app${i}`, { seed: `stall${i}`, tag: 'v1' });
-  const pushTime = Date.now() - started;
-  await alive.waitFor((all) => all.length >= 4, 2800, 'four deliveries to the live webhook while the dead one hangs');
-  const elapsed = Date.now() - started;
-  assert.ok(elapsed < 2900, `live deliveries took ${elapsed} ms, about one attempt timeout of the dead receiver`);
-  assert.ok(pushTime < 2900, `pushes took ${pushTime} ms`);
-  assert.ok(dead.received.every((r) => r.answeredAt === undefined), 'the dead receiver is still holding its requests');
-  assert.ok(dead.received.length >= 1 && dead.received.length <= 2, `the dead receiver holds at most its per-webhook slots (got ${dead.received.length})`);
-  // The dead receiver's attempt times out and is logged as such.
-  await new Promise((res) => setTimeout(res, 3300));
-  const log = await call(server.url, 'GET', '/api/v1/webhooks/deadhook1/events?n=10');
-  const timedOut = log.body.value.flatMap((e: any) => e.attemptLog).filter((a: any) => /timed out/.test(a.error ?? ''));
-  assert.ok(timedOut.length >= 1, JSON.stringify(log.body.value[0]));
+  const pushTimes: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t = Date.now();
+    await pushImage(server.url, `stall/app${i}`, { seed: `stall${i}`, tag: 'v1' });
+    pushTimes.push(Date.now() - t);
+  }
+  await alive.waitFor((all) => all.length >= 4, 10_000, 'four deliveries to the live webhook while the dead one hangs');
+  // Each live delivery arrived well within one attempt timeout (3 s) of its event: had the dead
+  // receiver's hanging attempts been in the way, it would have waited for them to time out.
+  const latencies = alive.received.map((r) => performance.timeOrigin + r.arrivedAt - Date.parse(r.json.timestamp));
+  for (const l of latencies) assert.ok(l < 2500, `live delivery latencies ${latencies.map(Math.round).join(', ')} ms`);
+  for (const t of pushTimes) assert.ok(t < 2500, `push times ${pushTimes.join(', ')} ms`);
+  assert.ok(dead.received.length >= 1, 'the dead receiver was tried');
+  // The dead receiver's attempts time out and are logged as such, then retried.
+  const deadline = Date.now() + 8000;
+  let timedOut: any[] = [];
+  while (timedOut.length === 0 && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 200));
+    const log = await call(server.url, 'GET', '/api/v1/webhooks/deadhook1/events?n=10');
+    timedOut = log.body.value.flatMap((e: any) => e.attemptLog).filter((a: any) => /timed out after 3000 ms/.test(a.error ?? ''));
+  }
+  assert.ok(timedOut.length >= 1, 'a timed-out attempt is in the log');
   await call(server.url, 'DELETE', '/api/v1/webhooks/deadhook1');
 });
 
