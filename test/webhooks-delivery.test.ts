@@ -164,7 +164,7 @@ test('after the retry budget a delivery is failed (dead letter) and redelivery s
   assert.equal(del.status, 202, del.text);
   await r.waitFor((all) => all.length >= 4);
   let event: any;
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 200; i++) {
     event = (await call(server.url, 'GET', '/api/v1/webhooks/deadletter1/events')).body.value[0];
     if (event?.status === 'failed') break;
     await new Promise((res) => setTimeout(res, 50));
