@@ -16,6 +16,15 @@ import { atomically, attributeColumns, attributesOf, ensureRepository, pageSize,
 
 type Row = ManifestsTable;
 
+/**
+ * Rows per INSERT. A 4 MiB manifest can list ~25,000 layers; one statement for all of them
+ * would pass SQLite's 32,766 and PostgreSQL's 65,535 bound-parameter limits.
+ */
+const INSERT_BATCH = 1000;
+function* batches<T>(rows: T[]): Generator<T[]> {
+  for (let i = 0; i < rows.length; i += INSERT_BATCH) yield rows.slice(i, i + INSERT_BATCH);
+}
+
 /** Loads the blob and child references of `rows` (one repository) and builds records. */
 async function toRecords(db: Db, repository: string, rows: Row[]): Promise<ManifestRecord[]> {
   if (rows.length === 0) return [];
@@ -155,27 +164,17 @@ export function createManifestStore(db: Db): ManifestStore {
           .executeTakeFirst();
         const isNew = Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
         if (isNew) {
-          if (manifest.blobs.length > 0) {
-            await tx
-              .insertInto('manifest_blobs')
-              .values(manifest.blobs.map((blob, position) => ({ repository, manifest: manifest.digest, position, blob })))
-              .execute();
-          }
-          if (manifest.children.length > 0) {
-            await tx
-              .insertInto('manifest_children')
-              .values(
-                manifest.children.map((c, position) => ({
-                  repository,
-                  manifest: manifest.digest,
-                  position,
-                  child: c.digest,
-                  architecture: c.architecture ?? null,
-                  os: c.os ?? null,
-                })),
-              )
-              .execute();
-          }
+          const blobRows = manifest.blobs.map((blob, position) => ({ repository, manifest: manifest.digest, position, blob }));
+          for (const batch of batches(blobRows)) await tx.insertInto('manifest_blobs').values(batch).execute();
+          const childRows = manifest.children.map((c, position) => ({
+            repository,
+            manifest: manifest.digest,
+            position,
+            child: c.digest,
+            architecture: c.architecture ?? null,
+            os: c.os ?? null,
+          }));
+          for (const batch of batches(childRows)) await tx.insertInto('manifest_children').values(batch).execute();
         } else {
           await tx.updateTable('manifests').set({ updated_at: now }).where('repository', '=', repository).where('digest', '=', manifest.digest).execute();
         }

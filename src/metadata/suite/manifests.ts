@@ -68,6 +68,18 @@ export function manifestsSection({ store, repo }: MetadataSuiteContext): void {
       assert.deepEqual(second.record.blobs, first.record.blobs);
     });
 
+    test('a manifest with tens of thousands of layers (a 4 MiB manifest) is recorded whole', async () => {
+      const name = repo();
+      const blobs = Array.from({ length: 25_000 }, (_, i) => dg(`many-${i}`));
+      const children = Array.from({ length: 12_000 }, (_, i) => ({ digest: dg(`child-${i}`), os: 'linux' }));
+      await store().manifests.put(name, { ...imageManifest('many', blobs), children });
+      const back = await store().manifests.get(name, dg('many'));
+      assert.equal(back?.blobs.length, 25_000);
+      assert.equal(back?.blobs[24_999], blobs[24_999]);
+      assert.equal(back?.children.length, 12_000);
+      assert.deepEqual(await store().manifests.referencingBlob(name, dg('many-12345')), [dg('many')]);
+    });
+
     test('concurrent pushes of one manifest: exactly one creates it', async () => {
       const name = repo();
       await store().repositories.ensure(name);
