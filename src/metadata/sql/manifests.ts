@@ -28,25 +28,31 @@ function* batches<T>(rows: T[]): Generator<T[]> {
 /** Loads the blob and child references of `rows` (one repository) and builds records. */
 async function toRecords(db: Db, repository: string, rows: Row[]): Promise<ManifestRecord[]> {
   if (rows.length === 0) return [];
-  const digests = rows.map((r) => r.digest);
-  const [blobs, children] = await Promise.all([
-    db
-      .selectFrom('manifest_blobs')
-      .select(['manifest', 'blob'])
-      .where('repository', '=', repository)
-      .where('manifest', 'in', digests)
-      .orderBy('manifest')
-      .orderBy('position')
-      .execute(),
-    db
-      .selectFrom('manifest_children')
-      .select(['manifest', 'child', 'architecture', 'os'])
-      .where('repository', '=', repository)
-      .where('manifest', 'in', digests)
-      .orderBy('manifest')
-      .orderBy('position')
-      .execute(),
-  ]);
+  const blobs: { manifest: string; blob: string }[] = [];
+  const children: { manifest: string; child: string; architecture: string | null; os: string | null }[] = [];
+  // Pages are at most 1000 rows; referrers of one subject are not bounded, so batch the IN lists.
+  for (const batch of batches(rows.map((r) => r.digest))) {
+    const [b, c] = await Promise.all([
+      db
+        .selectFrom('manifest_blobs')
+        .select(['manifest', 'blob'])
+        .where('repository', '=', repository)
+        .where('manifest', 'in', batch)
+        .orderBy('manifest')
+        .orderBy('position')
+        .execute(),
+      db
+        .selectFrom('manifest_children')
+        .select(['manifest', 'child', 'architecture', 'os'])
+        .where('repository', '=', repository)
+        .where('manifest', 'in', batch)
+        .orderBy('manifest')
+        .orderBy('position')
+        .execute(),
+    ]);
+    for (const row of b) blobs.push(row); // not push(...b): a page can hold 100,000s of references
+    for (const row of c) children.push(row);
+  }
   const blobsOf = new Map<string, Digest[]>();
   for (const b of blobs) {
     let list = blobsOf.get(b.manifest);
