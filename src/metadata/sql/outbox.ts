@@ -144,6 +144,10 @@ export function createOutboxStore(db: Kysely<Database>): OutboxStore {
       .selectAll('d')
       .select(['e.payload', 'w.service_uri', 'w.custom_headers', 'w.secret'])
       .where('d.claimed_by', '=', token)
+      // Oldest due first, like the candidates; without an ORDER BY PostgreSQL returns them in any order.
+      .orderBy('d.next_attempt_at')
+      .orderBy('d.created_at')
+      .orderBy('d.event_id')
       .execute();
     const out = rows.map((row): ClaimedDelivery => ({
       ...toDelivery(row),
