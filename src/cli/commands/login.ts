@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CliError, callApi, resolveConnection, setStoredCredentialLookup, type Connection } from '../api-client.ts';
+import { CliError, callApi, printResult, resolveConnection, setStoredCredentialLookup, withConnection, type Connection } from '../api-client.ts';
 
 interface CredentialFile {
   default?: string;
@@ -88,6 +88,7 @@ export function registerLogin(program: Command) {
       const username = opts.username ?? process.env.LAZARET_USERNAME;
       if (!username) throw new CliError('login needs -u USER');
       if (password === undefined) throw new CliError('login needs -p PASSWORD or --password-stdin');
+      if (opts.password !== undefined) console.error('WARNING! Using --password on the command line is insecure (shell history, process list). Use --password-stdin.');
       const conn = resolveConnection({ registry: normalizeRegistry(registry), username, password }, {});
       try {
         await callApi(conn, 'GET', '/v2/');
@@ -100,6 +101,12 @@ export function registerLogin(program: Command) {
       writeCredentials(creds);
       console.log(`Login Succeeded (${username} at ${conn.registry}; stored in ${credentialPath()})`);
     });
+
+  withConnection(program.command('whoami').description('who the registry says you are, with your roles')).action(async (opts: { registry?: string; username?: string; password?: string; output?: string }) => {
+    const res = await callApi<{ kind: string; name: string; roles: { role: string; repository?: string }[]; registry: string[] }>(resolveConnection(opts), 'GET', '/api/v1/whoami');
+    const b = res.body;
+    printResult(opts.output, b, [{ name: b.name, kind: b.kind, roles: b.roles.map((r) => (r.repository ? `${r.role}@${r.repository}` : r.role)).join(', '), registry: b.registry.join(',') }]);
+  });
 
   program
     .command('logout [registry]')
