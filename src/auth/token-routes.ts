@@ -172,7 +172,7 @@ export async function registerTokenRoutes(app: FastifyInstance, identity: Identi
 }
 
 function formOf(request: FastifyRequest): Params {
-  const ct = String(request.headers['content-type'] ?? '');
+  const ct = String(request.headers['content-type'] ?? '').toLowerCase();
   if (!ct.startsWith('application/x-www-form-urlencoded') || typeof request.body !== 'object' || request.body === null) {
     throw registryError('BAD_REQUEST', 'the body must be application/x-www-form-urlencoded');
   }
