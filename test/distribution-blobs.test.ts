@@ -1,32 +1,14 @@
-/** /v2/ and blobs (GET with Range, HEAD, DELETE) over real HTTP against a real server. */
+/** /v2/ and blobs (GET with Range, HEAD, DELETE) over real HTTP against a real fx.server. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from './helpers/server.ts';
-import { createRegistryClient, digestOf, type RegistryClient } from './helpers/registry-client.ts';
+import { createRegistryClient, digestOf, type RegistryClient, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
+import { startTestServer } from './helpers/server.ts';
 
-let server: TestServer;
-let client: RegistryClient;
-
-before(async () => {
-  server = await startTestServer({ 'auth.mode': 'none' });
-  client = createRegistryClient(server.url);
-});
-after(async () => {
-  await client.close();
-  await server.close();
-});
-
-function assertError(res: { status: number; json(): any; headers: Record<string, unknown> }, status: number, code: string) {
-  assert.equal(res.status, status);
-  const body = res.json();
-  assert.equal(body.errors[0].code, code, JSON.stringify(body));
-  assert.equal(typeof body.errors[0].message, 'string');
-  assert.equal(res.headers['docker-distribution-api-version'], 'registry/2.0');
-}
+const fx = useRegistryServer();
 
 describe('GET /v2/', () => {
   test('answers 200 with the API version header', async () => {
-    const res = await client.req('GET', '/v2/');
+    const res = await fx.client.req('GET', '/v2/');
     assert.equal(res.status, 200);
     assert.equal(res.headers['docker-distribution-api-version'], 'registry/2.0');
     assert.deepEqual(res.json(), {});
@@ -37,10 +19,10 @@ describe('GET /v2/', () => {
     const anonymous = createRegistryClient(tokenServer.url);
     try {
       const res = await anonymous.req('GET', '/v2/');
-      assertError(res, 401, 'UNAUTHORIZED');
+      assertRegistryError(res, 401, 'UNAUTHORIZED');
       assert.match(String(res.headers['www-authenticate']), /^Bearer realm="/);
       const pull = await anonymous.req('GET', `/v2/team/app/manifests/latest`);
-      assertError(pull, 401, 'UNAUTHORIZED');
+      assertRegistryError(pull, 401, 'UNAUTHORIZED');
       assert.match(String(pull.headers['www-authenticate']), /scope="repository:team\/app:pull"/);
     } finally {
       await anonymous.close();
@@ -49,7 +31,7 @@ describe('GET /v2/', () => {
   });
 
   test('unknown /v2 paths are 404 in the error format, with the version header', async () => {
-    assertError(await client.req('GET', '/v2/some/thing/unknown'), 404, 'NOT_FOUND');
+    assertRegistryError(await fx.client.req('GET', '/v2/some/thing/unknown'), 404, 'NOT_FOUND');
   });
 });
 
@@ -57,11 +39,11 @@ describe('blobs', () => {
   const data = Buffer.from('0123456789abcdefghij');
   let digest: string;
   before(async () => {
-    digest = await client.pushBlob('team/app/web', data);
+    digest = await fx.client.pushBlob('team/app/web', data);
   });
 
   test('GET returns the bytes with digest, length and type headers', async () => {
-    const res = await client.req('GET', `/v2/team/app/web/blobs/${digest}`);
+    const res = await fx.client.req('GET', `/v2/team/app/web/blobs/${digest}`);
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, data);
     assert.equal(res.headers['docker-content-digest'], digest);
@@ -71,7 +53,7 @@ describe('blobs', () => {
   });
 
   test('HEAD returns the headers and no body', async () => {
-    const res = await client.req('HEAD', `/v2/team/app/web/blobs/${digest}`);
+    const res = await fx.client.req('HEAD', `/v2/team/app/web/blobs/${digest}`);
     assert.equal(res.status, 200);
     assert.equal(res.body.length, 0);
     assert.equal(res.headers['content-length'], String(data.length));
@@ -79,88 +61,88 @@ describe('blobs', () => {
   });
 
   test('the Azure SDK spelling team%2Fapp%2Fweb reaches the same repository', async () => {
-    const res = await client.req('GET', `/v2/team%2Fapp%2Fweb/blobs/${digest}`);
+    const res = await fx.client.req('GET', `/v2/team%2Fapp%2Fweb/blobs/${digest}`);
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, data);
   });
 
   test('Range requests get 206 with Content-Range', async () => {
-    let res = await client.req('GET', `/v2/team/app/web/blobs/${digest}`, { headers: { range: 'bytes=2-5' } });
+    let res = await fx.client.req('GET', `/v2/team/app/web/blobs/${digest}`, { headers: { range: 'bytes=2-5' } });
     assert.equal(res.status, 206);
     assert.equal(res.body.toString(), '2345');
     assert.equal(res.headers['content-range'], `bytes 2-5/${data.length}`);
     assert.equal(res.headers['content-length'], '4');
-    res = await client.req('GET', `/v2/team/app/web/blobs/${digest}`, { headers: { range: 'bytes=15-' } });
+    res = await fx.client.req('GET', `/v2/team/app/web/blobs/${digest}`, { headers: { range: 'bytes=15-' } });
     assert.equal(res.status, 206);
     assert.equal(res.body.toString(), 'fghij');
-    res = await client.req('GET', `/v2/team/app/web/blobs/${digest}`, { headers: { range: 'bytes=-3' } });
+    res = await fx.client.req('GET', `/v2/team/app/web/blobs/${digest}`, { headers: { range: 'bytes=-3' } });
     assert.equal(res.status, 206);
     assert.equal(res.body.toString(), 'hij');
   });
 
   test('an unsatisfiable range is 416 with Content-Range bytes */size', async () => {
-    const res = await client.req('GET', `/v2/team/app/web/blobs/${digest}`, { headers: { range: 'bytes=100-200' } });
-    assertError(res, 416, 'RANGE_INVALID');
+    const res = await fx.client.req('GET', `/v2/team/app/web/blobs/${digest}`, { headers: { range: 'bytes=100-200' } });
+    assertRegistryError(res, 416, 'RANGE_INVALID');
     assert.equal(res.headers['content-range'], `bytes */${data.length}`);
   });
 
   test('a malformed range is ignored: the whole blob is served', async () => {
-    const res = await client.req('GET', `/v2/team/app/web/blobs/${digest}`, { headers: { range: 'bytes=abc' } });
+    const res = await fx.client.req('GET', `/v2/team/app/web/blobs/${digest}`, { headers: { range: 'bytes=abc' } });
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, data);
   });
 
   test('a blob is only visible in the repository it was pushed to', async () => {
-    assertError(await client.req('GET', `/v2/other/blobs/${digest}`), 404, 'BLOB_UNKNOWN');
-    const head = await client.req('HEAD', `/v2/other/blobs/${digest}`);
+    assertRegistryError(await fx.client.req('GET', `/v2/other/blobs/${digest}`), 404, 'BLOB_UNKNOWN');
+    const head = await fx.client.req('HEAD', `/v2/other/blobs/${digest}`);
     assert.equal(head.status, 404);
     assert.equal(head.body.length, 0);
   });
 
   test('unknown, malformed and unsupported digests', async () => {
-    assertError(await client.req('GET', `/v2/team/app/web/blobs/${digestOf('nope')}`), 404, 'BLOB_UNKNOWN');
-    assertError(await client.req('GET', '/v2/team/app/web/blobs/sha256:1234'), 400, 'DIGEST_INVALID');
-    assertError(await client.req('GET', `/v2/team/app/web/blobs/md5:${'a'.repeat(32)}`), 400, 'DIGEST_INVALID');
-    assertError(await client.req('GET', `/v2/team/app/web/blobs/sha256:${'A'.repeat(64)}`), 400, 'DIGEST_INVALID');
-    assertError(await client.req('GET', '/v2/team/app/web/blobs/notadigest'), 400, 'DIGEST_INVALID');
+    assertRegistryError(await fx.client.req('GET', `/v2/team/app/web/blobs/${digestOf('nope')}`), 404, 'BLOB_UNKNOWN');
+    assertRegistryError(await fx.client.req('GET', '/v2/team/app/web/blobs/sha256:1234'), 400, 'DIGEST_INVALID');
+    assertRegistryError(await fx.client.req('GET', `/v2/team/app/web/blobs/md5:${'a'.repeat(32)}`), 400, 'DIGEST_INVALID');
+    assertRegistryError(await fx.client.req('GET', `/v2/team/app/web/blobs/sha256:${'A'.repeat(64)}`), 400, 'DIGEST_INVALID');
+    assertRegistryError(await fx.client.req('GET', '/v2/team/app/web/blobs/notadigest'), 400, 'DIGEST_INVALID');
   });
 
   test('invalid repository names are NAME_INVALID', async () => {
     for (const name of ['Team/app', 'team//app', 'team/-app', 'a_-b', '.hidden', `${'a'.repeat(256)}`]) {
-      assertError(await client.req('GET', `/v2/${name}/blobs/${digest}`), 400, 'NAME_INVALID');
+      assertRegistryError(await fx.client.req('GET', `/v2/${name}/blobs/${digest}`), 400, 'NAME_INVALID');
     }
-    assertError(await client.req('GET', `/v2/..%2Fetc/blobs/${digest}`), 400, 'NAME_INVALID');
+    assertRegistryError(await fx.client.req('GET', `/v2/..%2Fetc/blobs/${digest}`), 400, 'NAME_INVALID');
   });
 
   test('sha512 blobs are stored, served and verified', async () => {
     const big = Buffer.from('sha512 content '.repeat(100));
-    const d512 = await client.pushBlob('team/app/web', big, 'sha512');
+    const d512 = await fx.client.pushBlob('team/app/web', big, 'sha512');
     assert.match(d512, /^sha512:[a-f0-9]{128}$/);
-    const res = await client.req('GET', `/v2/team/app/web/blobs/${d512}`);
+    const res = await fx.client.req('GET', `/v2/team/app/web/blobs/${d512}`);
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, big);
     assert.equal(res.headers['docker-content-digest'], d512);
   });
 
   test('DELETE unlinks the blob from the repository: 202, then 404', async () => {
-    const other = await client.pushBlob('deleteme', 'to be deleted');
-    await client.pushBlob('keeper', 'to be deleted');
-    const del = await client.req('DELETE', `/v2/deleteme/blobs/${other}`);
+    const other = await fx.client.pushBlob('deleteme', 'to be deleted');
+    await fx.client.pushBlob('keeper', 'to be deleted');
+    const del = await fx.client.req('DELETE', `/v2/deleteme/blobs/${other}`);
     assert.equal(del.status, 202);
-    assertError(await client.req('GET', `/v2/deleteme/blobs/${other}`), 404, 'BLOB_UNKNOWN');
-    assertError(await client.req('DELETE', `/v2/deleteme/blobs/${other}`), 404, 'BLOB_UNKNOWN');
+    assertRegistryError(await fx.client.req('GET', `/v2/deleteme/blobs/${other}`), 404, 'BLOB_UNKNOWN');
+    assertRegistryError(await fx.client.req('DELETE', `/v2/deleteme/blobs/${other}`), 404, 'BLOB_UNKNOWN');
     // The bytes stay for other repositories (garbage collection decides).
-    const kept = await client.req('GET', `/v2/keeper/blobs/${other}`);
+    const kept = await fx.client.req('GET', `/v2/keeper/blobs/${other}`);
     assert.equal(kept.status, 200);
     assert.equal(kept.text(), 'to be deleted');
   });
 
   test('a repository with readEnabled=false refuses blob reads; deleteEnabled=false refuses deletes', async () => {
-    const d = await client.pushBlob('locked/blobs', 'locked bytes');
-    await server.services.store.repositories.updateAttributes('locked/blobs', { readEnabled: false, deleteEnabled: false });
-    assertError(await client.req('GET', `/v2/locked/blobs/blobs/${d}`), 403, 'DENIED');
-    assertError(await client.req('DELETE', `/v2/locked/blobs/blobs/${d}`), 403, 'DENIED');
-    await server.services.store.repositories.updateAttributes('locked/blobs', { readEnabled: true, deleteEnabled: true });
-    assert.equal((await client.req('GET', `/v2/locked/blobs/blobs/${d}`)).status, 200);
+    const d = await fx.client.pushBlob('locked/blobs', 'locked bytes');
+    await fx.server.services.store.repositories.updateAttributes('locked/blobs', { readEnabled: false, deleteEnabled: false });
+    assertRegistryError(await fx.client.req('GET', `/v2/locked/blobs/blobs/${d}`), 403, 'DENIED');
+    assertRegistryError(await fx.client.req('DELETE', `/v2/locked/blobs/blobs/${d}`), 403, 'DENIED');
+    await fx.server.services.store.repositories.updateAttributes('locked/blobs', { readEnabled: true, deleteEnabled: true });
+    assert.equal((await fx.client.req('GET', `/v2/locked/blobs/blobs/${d}`)).status, 200);
   });
 });

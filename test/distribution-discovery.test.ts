@@ -1,32 +1,16 @@
 /** Content discovery: tags list, catalog and referrers, with pagination and filters. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from './helpers/server.ts';
-import { OCI, buildImage, createRegistryClient, descriptor, digestOf, type RawResponse, type RegistryClient } from './helpers/registry-client.ts';
+import { OCI, buildImage, createRegistryClient, descriptor, digestOf, type RawResponse, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
 
-let server: TestServer;
-let client: RegistryClient;
-
-before(async () => {
-  server = await startTestServer({ 'auth.mode': 'none' });
-  client = createRegistryClient(server.url);
-});
-after(async () => {
-  await client.close();
-  await server.close();
-});
-
-function assertError(res: RawResponse, status: number, code: string) {
-  assert.equal(res.status, status, res.text());
-  assert.equal(res.json().errors[0].code, code, res.text());
-}
+const fx = useRegistryServer();
 
 /** Follows Link headers from `path`; returns the pages. */
 async function allPages(path: string, key: 'tags' | 'repositories'): Promise<string[][]> {
   const pages: string[][] = [];
   let next: string | undefined = path;
   while (next) {
-    const res = await client.req('GET', next);
+    const res = await fx.client.req('GET', next);
     assert.equal(res.status, 200, res.text());
     pages.push(res.json()[key]);
     const link = res.headers.link as string | undefined;
@@ -39,92 +23,92 @@ async function allPages(path: string, key: 'tags' | 'repositories'): Promise<str
 describe('tags list', () => {
   const tags = ['1.0', '1.1', '2.0', 'Latest', 'alpha', 'beta', 'latest'];
   before(async () => {
-    const img = await client.pushImage('team/app/web', tags[0]!);
-    for (const t of tags.slice(1)) await client.pushManifest('team/app/web', t, img.manifestBytes, OCI.manifest);
+    const img = await fx.client.pushImage('team/app/web', tags[0]!);
+    for (const t of tags.slice(1)) await fx.client.pushManifest('team/app/web', t, img.manifestBytes, OCI.manifest);
   });
 
   test('lists every tag in lexical (ASCII) order', async () => {
-    const res = await client.req('GET', '/v2/team/app/web/tags/list');
+    const res = await fx.client.req('GET', '/v2/team/app/web/tags/list');
     assert.equal(res.status, 200);
     assert.deepEqual(res.json(), { name: 'team/app/web', tags: [...tags].sort() });
     assert.equal(res.headers.link, undefined);
-    assert.deepEqual((await client.req('GET', '/v2/team%2Fapp%2Fweb/tags/list')).json().tags, [...tags].sort());
+    assert.deepEqual((await fx.client.req('GET', '/v2/team%2Fapp%2Fweb/tags/list')).json().tags, [...tags].sort());
   });
 
   test('n/last paginate with a Link header, and the pages add up', async () => {
-    const first = await client.req('GET', '/v2/team/app/web/tags/list?n=3');
+    const first = await fx.client.req('GET', '/v2/team/app/web/tags/list?n=3');
     assert.deepEqual(first.json().tags, ['1.0', '1.1', '2.0']);
     assert.equal(first.headers.link, '</v2/team/app/web/tags/list?n=3&last=2.0>; rel="next"');
     const pages = await allPages('/v2/team/app/web/tags/list?n=3', 'tags');
     assert.deepEqual(pages, [['1.0', '1.1', '2.0'], ['Latest', 'alpha', 'beta'], ['latest']]);
-    assert.deepEqual((await client.req('GET', '/v2/team/app/web/tags/list?last=alpha')).json().tags, ['beta', 'latest']);
-    const exact = await client.req('GET', '/v2/team/app/web/tags/list?n=7');
+    assert.deepEqual((await fx.client.req('GET', '/v2/team/app/web/tags/list?last=alpha')).json().tags, ['beta', 'latest']);
+    const exact = await fx.client.req('GET', '/v2/team/app/web/tags/list?n=7');
     assert.equal(exact.json().tags.length, 7);
     assert.equal(exact.headers.link, undefined, 'no Link when nothing follows');
   });
 
   test('n=0 is an empty list without Link; a bad n is PAGINATION_NUMBER_INVALID', async () => {
-    const res = await client.req('GET', '/v2/team/app/web/tags/list?n=0');
+    const res = await fx.client.req('GET', '/v2/team/app/web/tags/list?n=0');
     assert.deepEqual(res.json().tags, []);
     assert.equal(res.headers.link, undefined);
-    assertError(await client.req('GET', '/v2/team/app/web/tags/list?n=-1'), 400, 'PAGINATION_NUMBER_INVALID');
-    assertError(await client.req('GET', '/v2/team/app/web/tags/list?n=abc'), 400, 'PAGINATION_NUMBER_INVALID');
+    assertRegistryError(await fx.client.req('GET', '/v2/team/app/web/tags/list?n=-1'), 400, 'PAGINATION_NUMBER_INVALID');
+    assertRegistryError(await fx.client.req('GET', '/v2/team/app/web/tags/list?n=abc'), 400, 'PAGINATION_NUMBER_INVALID');
   });
 
   test('an unknown repository is NAME_UNKNOWN; a bad name is NAME_INVALID', async () => {
-    assertError(await client.req('GET', '/v2/no/such/repo/tags/list'), 404, 'NAME_UNKNOWN');
-    assertError(await client.req('GET', '/v2/No/tags/list'), 400, 'NAME_INVALID');
+    assertRegistryError(await fx.client.req('GET', '/v2/no/such/repo/tags/list'), 404, 'NAME_UNKNOWN');
+    assertRegistryError(await fx.client.req('GET', '/v2/No/tags/list'), 400, 'NAME_INVALID');
   });
 
   test('tags with listEnabled=false (or whose manifest has it) are left out, and pages stay full', async () => {
-    const store = server.services.store;
+    const store = fx.server.services.store;
     await store.tags.updateAttributes('team/app/web', '1.1', { listEnabled: false });
     try {
-      const res = await client.req('GET', '/v2/team/app/web/tags/list?n=3');
+      const res = await fx.client.req('GET', '/v2/team/app/web/tags/list?n=3');
       assert.deepEqual(res.json().tags, ['1.0', '2.0', 'Latest']);
       assert.deepEqual((await allPages('/v2/team/app/web/tags/list?n=2', 'tags')).flat(), ['1.0', '2.0', 'Latest', 'alpha', 'beta', 'latest']);
     } finally {
       await store.tags.updateAttributes('team/app/web', '1.1', { listEnabled: true });
     }
-    const img = await client.pushImage('hidden/manifest', 'shown');
-    const other = await client.pushImage('hidden/manifest', 'hidden');
+    const img = await fx.client.pushImage('hidden/manifest', 'shown');
+    const other = await fx.client.pushImage('hidden/manifest', 'hidden');
     await store.manifests.updateAttributes('hidden/manifest', other.digest as never, { listEnabled: false });
-    assert.deepEqual((await client.req('GET', '/v2/hidden/manifest/tags/list')).json().tags, ['shown']);
+    assert.deepEqual((await fx.client.req('GET', '/v2/hidden/manifest/tags/list')).json().tags, ['shown']);
     assert.ok(img.digest);
   });
 
   test('the gate filters the list', async () => {
-    const gate = server.services.gate;
-    server.services.gate = { ...gate, visibleTags: async (_a, _r, list) => list.filter((t) => t.name.startsWith('1.')) };
+    const gate = fx.server.services.gate;
+    fx.server.services.gate = { ...gate, visibleTags: async (_a, _r, list) => list.filter((t) => t.name.startsWith('1.')) };
     try {
-      assert.deepEqual((await client.req('GET', '/v2/team/app/web/tags/list')).json().tags, ['1.0', '1.1']);
+      assert.deepEqual((await fx.client.req('GET', '/v2/team/app/web/tags/list')).json().tags, ['1.0', '1.1']);
     } finally {
-      server.services.gate = gate;
+      fx.server.services.gate = gate;
     }
   });
 });
 
 describe('catalog', () => {
   test('lists repositories in order with n/last pagination, filtered by listEnabled and the gate', async () => {
-    for (const name of ['cat/a', 'cat/b', 'cat/c', 'cat/d']) await client.pushBlob(name, `blob of ${name}`);
-    const all = (await client.req('GET', '/v2/_catalog')).json().repositories as string[];
+    for (const name of ['cat/a', 'cat/b', 'cat/c', 'cat/d']) await fx.client.pushBlob(name, `blob of ${name}`);
+    const all = (await fx.client.req('GET', '/v2/_catalog')).json().repositories as string[];
     assert.deepEqual(all, [...all].sort());
     for (const name of ['cat/a', 'cat/b', 'cat/c', 'cat/d', 'team/app/web']) assert.ok(all.includes(name), name);
     const pages = await allPages('/v2/_catalog?n=2', 'repositories');
     assert.ok(pages.every((p) => p.length <= 2));
     assert.deepEqual(pages.flat(), all);
-    const first = await client.req('GET', '/v2/_catalog?n=2');
+    const first = await fx.client.req('GET', '/v2/_catalog?n=2');
     assert.match(first.headers.link as string, /^<\/v2\/_catalog\?n=2&last=[^>]+>; rel="next"$/);
-    assertError(await client.req('GET', '/v2/_catalog?n=x'), 400, 'PAGINATION_NUMBER_INVALID');
+    assertRegistryError(await fx.client.req('GET', '/v2/_catalog?n=x'), 400, 'PAGINATION_NUMBER_INVALID');
 
-    await server.services.store.repositories.updateAttributes('cat/b', { listEnabled: false });
-    const gate = server.services.gate;
-    server.services.gate = { ...gate, visibleRepositories: async (_a, names) => names.filter((n) => n !== 'cat/c') };
+    await fx.server.services.store.repositories.updateAttributes('cat/b', { listEnabled: false });
+    const gate = fx.server.services.gate;
+    fx.server.services.gate = { ...gate, visibleRepositories: async (_a, names) => names.filter((n) => n !== 'cat/c') };
     try {
-      const filtered = (await client.req('GET', '/v2/_catalog?last=cat/0&n=2')).json().repositories;
+      const filtered = (await fx.client.req('GET', '/v2/_catalog?last=cat/0&n=2')).json().repositories;
       assert.deepEqual(filtered, ['cat/a', 'cat/d']);
     } finally {
-      server.services.gate = gate;
+      fx.server.services.gate = gate;
     }
   });
 });
@@ -136,10 +120,10 @@ describe('referrers', () => {
   let signature: string;
   let indexReferrer: string;
   before(async () => {
-    const img = await client.pushImage('refs/app', 'v1');
+    const img = await fx.client.pushImage('refs/app', 'v1');
     subject = descriptor(OCI.manifest, img.manifestBytes);
     const emptyConfig = Buffer.from('{}');
-    await client.pushBlob('refs/app', emptyConfig);
+    await fx.client.pushBlob('refs/app', emptyConfig);
     // An artifact with artifactType and annotations; pushing it answers OCI-Subject.
     const sbomManifest = {
       schemaVersion: 2,
@@ -150,23 +134,23 @@ describe('referrers', () => {
       subject,
       annotations: { 'org.example.format': 'json' },
     };
-    const res = await client.putManifest('refs/app', digestOf(JSON.stringify(sbomManifest)), sbomManifest);
+    const res = await fx.client.putManifest('refs/app', digestOf(JSON.stringify(sbomManifest)), sbomManifest);
     assert.equal(res.status, 201, res.text());
     assert.equal(res.headers['oci-subject'], subject.digest);
     sbom = res.headers['docker-content-digest'] as string;
     sbomSize = Buffer.byteLength(JSON.stringify(sbomManifest));
     // An image-style referrer without artifactType: its config media type stands in.
     const sigConfig = Buffer.from('{"sig":true}');
-    await client.pushBlob('refs/app', sigConfig);
+    await fx.client.pushBlob('refs/app', sigConfig);
     const sig = { schemaVersion: 2, mediaType: OCI.manifest, config: descriptor('application/vnd.example.signature.v1', sigConfig), layers: [], subject };
-    signature = await client.pushManifest('refs/app', digestOf(JSON.stringify(sig)), sig);
+    signature = await fx.client.pushManifest('refs/app', digestOf(JSON.stringify(sig)), sig);
     // An index referrer without artifactType: no artifactType in its descriptor.
     const idx = { schemaVersion: 2, mediaType: OCI.index, manifests: [], subject };
-    indexReferrer = await client.pushManifest('refs/app', digestOf(JSON.stringify(idx)), idx);
+    indexReferrer = await fx.client.pushManifest('refs/app', digestOf(JSON.stringify(idx)), idx);
   });
 
   test('lists every referrer as an OCI index with artifactType and annotations', async () => {
-    const res = await client.req('GET', `/v2/refs/app/referrers/${subject.digest}`);
+    const res = await fx.client.req('GET', `/v2/refs/app/referrers/${subject.digest}`);
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], OCI.index);
     assert.equal(res.headers['oci-filters-applied'], undefined);
@@ -188,16 +172,16 @@ describe('referrers', () => {
   });
 
   test('artifactType filters and says so with OCI-Filters-Applied', async () => {
-    const res = await client.req('GET', `/v2/refs/app/referrers/${subject.digest}?artifactType=application/vnd.example.sbom.v1`);
+    const res = await fx.client.req('GET', `/v2/refs/app/referrers/${subject.digest}?artifactType=application/vnd.example.sbom.v1`);
     assert.equal(res.headers['oci-filters-applied'], 'artifactType');
     assert.deepEqual(res.json().manifests.map((m: any) => m.digest), [sbom]);
-    const none = await client.req('GET', `/v2/refs/app/referrers/${subject.digest}?artifactType=application/x-none`);
+    const none = await fx.client.req('GET', `/v2/refs/app/referrers/${subject.digest}?artifactType=application/x-none`);
     assert.deepEqual(none.json().manifests, []);
   });
 
   test('a subject with no referrers, or an unknown repository, gives an empty index (never 404)', async () => {
     for (const path of [`/v2/refs/app/referrers/${digestOf('nothing')}`, `/v2/no/such/repo/referrers/${subject.digest}`]) {
-      const res = await client.req('GET', path);
+      const res = await fx.client.req('GET', path);
       assert.equal(res.status, 200);
       assert.deepEqual(res.json(), { schemaVersion: 2, mediaType: OCI.index, manifests: [] });
     }
@@ -205,24 +189,24 @@ describe('referrers', () => {
 
   test('a referrer may be pushed before its subject exists', async () => {
     const cfg = Buffer.from('{}');
-    await client.pushBlob('refs/early', cfg);
+    await fx.client.pushBlob('refs/early', cfg);
     const future = descriptor(OCI.manifest, '{"future":1}');
     const early = { schemaVersion: 2, mediaType: OCI.manifest, artifactType: 'application/x.early', config: descriptor(OCI.empty, cfg), layers: [], subject: future };
-    const digest = await client.pushManifest('refs/early', digestOf(JSON.stringify(early)), early);
-    assert.deepEqual((await client.req('GET', `/v2/refs/early/referrers/${future.digest}`)).json().manifests.map((m: any) => m.digest), [digest]);
+    const digest = await fx.client.pushManifest('refs/early', digestOf(JSON.stringify(early)), early);
+    assert.deepEqual((await fx.client.req('GET', `/v2/refs/early/referrers/${future.digest}`)).json().manifests.map((m: any) => m.digest), [digest]);
   });
 
   test('a bad digest is 400 DIGEST_INVALID; the gate filters referrers; deleted referrers disappear', async () => {
-    assertError(await client.req('GET', '/v2/refs/app/referrers/sha256:bad'), 400, 'DIGEST_INVALID');
-    const gate = server.services.gate;
-    server.services.gate = { ...gate, visibleManifests: async (_a, _r, list) => list.filter((m) => m.digest === signature) };
+    assertRegistryError(await fx.client.req('GET', '/v2/refs/app/referrers/sha256:bad'), 400, 'DIGEST_INVALID');
+    const gate = fx.server.services.gate;
+    fx.server.services.gate = { ...gate, visibleManifests: async (_a, _r, list) => list.filter((m) => m.digest === signature) };
     try {
-      assert.deepEqual((await client.req('GET', `/v2/refs/app/referrers/${subject.digest}`)).json().manifests.map((m: any) => m.digest), [signature]);
+      assert.deepEqual((await fx.client.req('GET', `/v2/refs/app/referrers/${subject.digest}`)).json().manifests.map((m: any) => m.digest), [signature]);
     } finally {
-      server.services.gate = gate;
+      fx.server.services.gate = gate;
     }
-    assert.equal((await client.req('DELETE', `/v2/refs/app/manifests/${signature}`)).status, 202);
-    const left = (await client.req('GET', `/v2/refs/app/referrers/${subject.digest}`)).json().manifests.map((m: any) => m.digest);
+    assert.equal((await fx.client.req('DELETE', `/v2/refs/app/manifests/${signature}`)).status, 202);
+    const left = (await fx.client.req('GET', `/v2/refs/app/referrers/${subject.digest}`)).json().manifests.map((m: any) => m.digest);
     assert.deepEqual(left.sort(), [sbom, indexReferrer].sort());
   });
 });

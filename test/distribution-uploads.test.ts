@@ -2,28 +2,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startTestServer, type TestServer } from './helpers/server.ts';
-import { createRegistryClient, digestOf, type RawResponse, type RegistryClient } from './helpers/registry-client.ts';
+import { createRegistryClient, digestOf, type RawResponse, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
 
-let server: TestServer;
-let client: RegistryClient;
-
-before(async () => {
-  server = await startTestServer({ 'auth.mode': 'none' });
-  client = createRegistryClient(server.url);
-});
-after(async () => {
-  await client.close();
-  await server.close();
-});
-
-function assertError(res: RawResponse, status: number, code: string) {
-  assert.equal(res.status, status, res.text());
-  assert.equal(res.json().errors[0].code, code, res.text());
-}
+const fx = useRegistryServer();
 
 async function startUpload(name: string): Promise<string> {
-  const res = await client.req('POST', `/v2/${name}/blobs/uploads/`);
+  const res = await fx.client.req('POST', `/v2/${name}/blobs/uploads/`);
   assert.equal(res.status, 202, res.text());
   const location = res.headers.location as string;
   assert.match(location, new RegExp(`^/v2/${name}/blobs/uploads/[0-9a-f-]{36}$`), 'Location is path-absolute');
@@ -33,7 +17,7 @@ async function startUpload(name: string): Promise<string> {
 }
 
 async function blobBytes(name: string, digest: string): Promise<Buffer> {
-  const res = await client.req('GET', `/v2/${name}/blobs/${digest}`);
+  const res = await fx.client.req('GET', `/v2/${name}/blobs/${digest}`);
   assert.equal(res.status, 200, res.text());
   return res.body;
 }
@@ -42,7 +26,7 @@ describe('monolithic uploads', () => {
   test('single POST with ?digest= creates the blob (201, Location, Docker-Content-Digest)', async () => {
     const data = randomBytes(1000);
     const digest = digestOf(data);
-    const res = await client.req('POST', `/v2/mono/blobs/uploads/?digest=${digest}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
+    const res = await fx.client.req('POST', `/v2/mono/blobs/uploads/?digest=${digest}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
     assert.equal(res.status, 201);
     assert.equal(res.headers.location, `/v2/mono/blobs/${digest}`);
     assert.equal(res.headers['docker-content-digest'], digest);
@@ -51,49 +35,49 @@ describe('monolithic uploads', () => {
 
   test('the empty blob, by single POST and by POST then empty PUT', async () => {
     const empty = digestOf('');
-    const res = await client.req('POST', `/v2/empty/one/blobs/uploads/?digest=${empty}`, { headers: { 'content-length': '0' } });
+    const res = await fx.client.req('POST', `/v2/empty/one/blobs/uploads/?digest=${empty}`, { headers: { 'content-length': '0' } });
     assert.equal(res.status, 201, res.text());
     const location = await startUpload('empty/two');
-    assert.equal((await client.req('PUT', `${location}?digest=${empty}`, { headers: { 'content-length': '0' } })).status, 201);
+    assert.equal((await fx.client.req('PUT', `${location}?digest=${empty}`, { headers: { 'content-length': '0' } })).status, 201);
     for (const name of ['empty/one', 'empty/two']) {
-      const get = await client.req('GET', `/v2/${name}/blobs/${empty}`);
+      const get = await fx.client.req('GET', `/v2/${name}/blobs/${empty}`);
       assert.equal(get.status, 200);
       assert.equal(get.body.length, 0);
       assert.equal(get.headers['content-length'], '0');
     }
-    assert.equal((await client.req('GET', `/v2/empty/one/blobs/${empty}`, { headers: { range: 'bytes=0-0' } })).status, 416);
+    assert.equal((await fx.client.req('GET', `/v2/empty/one/blobs/${empty}`, { headers: { range: 'bytes=0-0' } })).status, 416);
   });
 
   test('single POST with a wrong digest is DIGEST_INVALID and nothing becomes visible', async () => {
     const data = randomBytes(100);
     const wrong = digestOf('something else');
-    assertError(await client.req('POST', `/v2/mono/blobs/uploads/?digest=${wrong}`, { body: data }), 400, 'DIGEST_INVALID');
-    assert.equal((await client.req('HEAD', `/v2/mono/blobs/${wrong}`)).status, 404);
-    assert.equal((await client.req('HEAD', `/v2/mono/blobs/${digestOf(data)}`)).status, 404);
-    assert.equal(await server.services.blobs.stat(digestOf(data) as never), undefined);
+    assertRegistryError(await fx.client.req('POST', `/v2/mono/blobs/uploads/?digest=${wrong}`, { body: data }), 400, 'DIGEST_INVALID');
+    assert.equal((await fx.client.req('HEAD', `/v2/mono/blobs/${wrong}`)).status, 404);
+    assert.equal((await fx.client.req('HEAD', `/v2/mono/blobs/${digestOf(data)}`)).status, 404);
+    assert.equal(await fx.server.services.blobs.stat(digestOf(data) as never), undefined);
   });
 
   test('single POST with a malformed digest is DIGEST_INVALID', async () => {
-    assertError(await client.req('POST', '/v2/mono/blobs/uploads/?digest=sha256:nothex', { body: 'x' }), 400, 'DIGEST_INVALID');
+    assertRegistryError(await fx.client.req('POST', '/v2/mono/blobs/uploads/?digest=sha256:nothex', { body: 'x' }), 400, 'DIGEST_INVALID');
   });
 
   test('POST then PUT with the whole body', async () => {
     const data = randomBytes(5000);
     const digest = digestOf(data);
     const location = await startUpload('team/app/web');
-    const res = await client.req('PUT', `${location}?digest=${digest}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
+    const res = await fx.client.req('PUT', `${location}?digest=${digest}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
     assert.equal(res.status, 201, res.text());
     assert.equal(res.headers.location, `/v2/team/app/web/blobs/${digest}`);
     assert.deepEqual(await blobBytes('team/app/web', digest), data);
     // The session is over.
-    assertError(await client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertRegistryError(await fx.client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
   });
 
   test('POST then PUT of a sha512 blob', async () => {
     const data = randomBytes(3000);
     const digest = digestOf(data, 'sha512');
     const location = await startUpload('sha');
-    assert.equal((await client.req('PUT', `${location}?digest=${digest}`, { body: data })).status, 201);
+    assert.equal((await fx.client.req('PUT', `${location}?digest=${digest}`, { body: data })).status, 201);
     assert.deepEqual(await blobBytes('sha', digest), data);
   });
 
@@ -101,15 +85,15 @@ describe('monolithic uploads', () => {
     const data = randomBytes(100);
     const location = await startUpload('mono');
     const wrong = digestOf('not it');
-    assertError(await client.req('PUT', `${location}?digest=${wrong}`, { body: data }), 400, 'DIGEST_INVALID');
-    assert.equal((await client.req('HEAD', `/v2/mono/blobs/${digestOf(data)}`)).status, 404);
-    assertError(await client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertRegistryError(await fx.client.req('PUT', `${location}?digest=${wrong}`, { body: data }), 400, 'DIGEST_INVALID');
+    assert.equal((await fx.client.req('HEAD', `/v2/mono/blobs/${digestOf(data)}`)).status, 404);
+    assertRegistryError(await fx.client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
   });
 
   test('PUT without a digest is DIGEST_INVALID and the session survives', async () => {
     const location = await startUpload('mono');
-    assertError(await client.req('PUT', location, { body: 'abc' }), 400, 'DIGEST_INVALID');
-    assert.equal((await client.req('GET', location)).status, 204);
+    assertRegistryError(await fx.client.req('PUT', location, { body: 'abc' }), 400, 'DIGEST_INVALID');
+    assert.equal((await fx.client.req('GET', location)).status, 204);
   });
 });
 
@@ -118,19 +102,19 @@ describe('chunked uploads', () => {
     const data = randomBytes(30_000);
     const digest = digestOf(data);
     const location = await startUpload('chunky');
-    let res = await client.req('PATCH', location, { body: data.subarray(0, 10_000), headers: { 'content-range': '0-9999', 'content-type': 'application/octet-stream' } });
+    let res = await fx.client.req('PATCH', location, { body: data.subarray(0, 10_000), headers: { 'content-range': '0-9999', 'content-type': 'application/octet-stream' } });
     assert.equal(res.status, 202, res.text());
     assert.equal(res.headers.range, '0-9999');
     assert.equal(res.headers.location, location);
-    res = await client.req('GET', location);
+    res = await fx.client.req('GET', location);
     assert.equal(res.status, 204);
     assert.equal(res.headers.range, '0-9999');
     assert.equal(res.headers.location, location);
-    res = await client.req('PATCH', location, { body: data.subarray(10_000, 20_000), headers: { 'content-range': '10000-19999' } });
+    res = await fx.client.req('PATCH', location, { body: data.subarray(10_000, 20_000), headers: { 'content-range': '10000-19999' } });
     assert.equal(res.status, 202);
     assert.equal(res.headers.range, '0-19999');
     // The last chunk rides on the closing PUT.
-    res = await client.req('PUT', `${location}?digest=${digest}`, { body: data.subarray(20_000), headers: { 'content-range': '20000-29999' } });
+    res = await fx.client.req('PUT', `${location}?digest=${digest}`, { body: data.subarray(20_000), headers: { 'content-range': '20000-29999' } });
     assert.equal(res.status, 201, res.text());
     assert.deepEqual(await blobBytes('chunky', digest), data);
   });
@@ -142,10 +126,10 @@ describe('chunked uploads', () => {
     async function* slices() {
       for (let i = 0; i < data.length; i += 64 * 1024) yield data.subarray(i, i + 64 * 1024);
     }
-    let res = await client.req('PATCH', location, { body: slices() });
+    let res = await fx.client.req('PATCH', location, { body: slices() });
     assert.equal(res.status, 202, res.text());
     assert.equal(res.headers.range, `0-${data.length - 1}`);
-    res = await client.req('PUT', `${location}?digest=${digest}`, { headers: { 'content-length': '0' } });
+    res = await fx.client.req('PUT', `${location}?digest=${digest}`, { headers: { 'content-length': '0' } });
     assert.equal(res.status, 201, res.text());
     assert.deepEqual(await blobBytes('chunky', digest), data);
   });
@@ -153,54 +137,54 @@ describe('chunked uploads', () => {
   test('an out-of-order chunk is 416 with the current Range; the upload continues', async () => {
     const data = randomBytes(200);
     const location = await startUpload('chunky');
-    await client.req('PATCH', location, { body: data.subarray(0, 100), headers: { 'content-range': '0-99' } });
-    let res = await client.req('PATCH', location, { body: data.subarray(150), headers: { 'content-range': '150-199' } });
-    assertError(res, 416, 'BLOB_UPLOAD_INVALID');
+    await fx.client.req('PATCH', location, { body: data.subarray(0, 100), headers: { 'content-range': '0-99' } });
+    let res = await fx.client.req('PATCH', location, { body: data.subarray(150), headers: { 'content-range': '150-199' } });
+    assertRegistryError(res, 416, 'BLOB_UPLOAD_INVALID');
     assert.equal(res.headers.range, '0-99');
     assert.equal(res.headers.location, location);
-    res = await client.req('PATCH', location, { body: data.subarray(0, 100), headers: { 'content-range': '0-99' } });
+    res = await fx.client.req('PATCH', location, { body: data.subarray(0, 100), headers: { 'content-range': '0-99' } });
     assert.equal(res.status, 416, 'a repeated chunk is out of order too');
-    res = await client.req('PATCH', location, { body: data.subarray(100), headers: { 'content-range': '100-199' } });
+    res = await fx.client.req('PATCH', location, { body: data.subarray(100), headers: { 'content-range': '100-199' } });
     assert.equal(res.status, 202);
-    assert.equal((await client.req('PUT', `${location}?digest=${digestOf(data)}`)).status, 201);
+    assert.equal((await fx.client.req('PUT', `${location}?digest=${digestOf(data)}`)).status, 201);
     assert.deepEqual(await blobBytes('chunky', digestOf(data)), data);
   });
 
   test('a malformed Content-Range is 416 and changes nothing', async () => {
     const location = await startUpload('chunky');
-    const res = await client.req('PATCH', location, { body: 'abc', headers: { 'content-range': 'bytes=zero-two' } });
-    assertError(res, 416, 'BLOB_UPLOAD_INVALID');
+    const res = await fx.client.req('PATCH', location, { body: 'abc', headers: { 'content-range': 'bytes=zero-two' } });
+    assertRegistryError(res, 416, 'BLOB_UPLOAD_INVALID');
     assert.equal(res.headers.range, '0-0');
-    assert.equal((await client.req('GET', location)).headers.range, '0-0');
+    assert.equal((await fx.client.req('GET', location)).headers.range, '0-0');
   });
 
   test('a Content-Range that disagrees with Content-Length is SIZE_INVALID', async () => {
     const location = await startUpload('chunky');
-    assertError(await client.req('PATCH', location, { body: 'abcdef', headers: { 'content-range': '0-2' } }), 400, 'SIZE_INVALID');
+    assertRegistryError(await fx.client.req('PATCH', location, { body: 'abcdef', headers: { 'content-range': '0-2' } }), 400, 'SIZE_INVALID');
   });
 
   test('a streamed chunk (no Content-Length) longer than its Content-Range is SIZE_INVALID and leaves the upload as it was', async () => {
     const location = await startUpload('chunky');
-    await client.req('PATCH', location, { body: 'abcd', headers: { 'content-range': '0-3' } });
+    await fx.client.req('PATCH', location, { body: 'abcd', headers: { 'content-range': '0-3' } });
     async function* tooLong() {
       yield Buffer.from('efgh');
       yield Buffer.from('ijklmnop');
     }
-    const res = await client.req('PATCH', location, { body: tooLong(), headers: { 'content-range': '4-7' } });
-    assertError(res, 400, 'SIZE_INVALID');
-    assert.equal((await client.req('GET', location)).headers.range, '0-3');
+    const res = await fx.client.req('PATCH', location, { body: tooLong(), headers: { 'content-range': '4-7' } });
+    assertRegistryError(res, 400, 'SIZE_INVALID');
+    assert.equal((await fx.client.req('GET', location)).headers.range, '0-3');
     async function* exact() {
       yield Buffer.from('ef');
       yield Buffer.from('gh');
     }
-    assert.equal((await client.req('PATCH', location, { body: exact(), headers: { 'content-range': '4-7' } })).status, 202);
-    assert.equal((await client.req('PUT', `${location}?digest=${digestOf('abcdefgh')}`)).status, 201);
+    assert.equal((await fx.client.req('PATCH', location, { body: exact(), headers: { 'content-range': '4-7' } })).status, 202);
+    assert.equal((await fx.client.req('PUT', `${location}?digest=${digestOf('abcdefgh')}`)).status, 201);
     assert.equal((await blobBytes('chunky', digestOf('abcdefgh'))).toString(), 'abcdefgh');
   });
 
   test('a chunk the client abandons half-way leaves the upload as it was', async () => {
     const location = await startUpload('chunky');
-    await client.req('PATCH', location, { body: 'head', headers: { 'content-range': '0-3' } });
+    await fx.client.req('PATCH', location, { body: 'head', headers: { 'content-range': '0-3' } });
     const abort = new AbortController();
     let release!: () => void;
     const stall = new Promise<void>((resolve) => (release = resolve));
@@ -209,49 +193,49 @@ describe('chunked uploads', () => {
       await stall;
       yield randomBytes(512 * 1024);
     }
-    const sending = client.req('PATCH', location, { body: body(), signal: abort.signal }).then(() => 'completed', () => 'aborted');
+    const sending = fx.client.req('PATCH', location, { body: body(), signal: abort.signal }).then(() => 'completed', () => 'aborted');
     const deadline = Date.now() + 10_000;
-    while (Number(String((await client.req('GET', location)).headers.range).split('-')[1]) < 4 + 1024) {
+    while (Number(String((await fx.client.req('GET', location)).headers.range).split('-')[1]) < 4 + 1024) {
       assert.ok(Date.now() < deadline, 'the server never received the first half of the chunk');
       await new Promise((r) => setTimeout(r, 20));
     }
     abort.abort();
     release();
     assert.equal(await sending, 'aborted');
-    for (let i = 0; i < 100 && (await client.req('GET', location)).headers.range !== '0-3'; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal((await client.req('GET', location)).headers.range, '0-3');
-    assert.equal((await client.req('PATCH', location, { body: 'tail', headers: { 'content-range': '4-7' } })).status, 202);
-    assert.equal((await client.req('PUT', `${location}?digest=${digestOf('headtail')}`)).status, 201);
+    for (let i = 0; i < 100 && (await fx.client.req('GET', location)).headers.range !== '0-3'; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await fx.client.req('GET', location)).headers.range, '0-3');
+    assert.equal((await fx.client.req('PATCH', location, { body: 'tail', headers: { 'content-range': '4-7' } })).status, 202);
+    assert.equal((await fx.client.req('PUT', `${location}?digest=${digestOf('headtail')}`)).status, 201);
   });
 
   test('unknown, malformed and foreign upload ids are BLOB_UPLOAD_UNKNOWN', async () => {
     const unknown = '/v2/chunky/blobs/uploads/00000000-0000-4000-8000-000000000000';
-    assertError(await client.req('GET', unknown), 404, 'BLOB_UPLOAD_UNKNOWN');
-    assertError(await client.req('PATCH', unknown, { body: 'x' }), 404, 'BLOB_UPLOAD_UNKNOWN');
-    assertError(await client.req('PUT', `${unknown}?digest=${digestOf('x')}`, { body: 'x' }), 404, 'BLOB_UPLOAD_UNKNOWN');
-    assertError(await client.req('DELETE', unknown), 404, 'BLOB_UPLOAD_UNKNOWN');
-    assertError(await client.req('GET', '/v2/chunky/blobs/uploads/..%2F..%2Fetc'), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertRegistryError(await fx.client.req('GET', unknown), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertRegistryError(await fx.client.req('PATCH', unknown, { body: 'x' }), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertRegistryError(await fx.client.req('PUT', `${unknown}?digest=${digestOf('x')}`, { body: 'x' }), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertRegistryError(await fx.client.req('DELETE', unknown), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertRegistryError(await fx.client.req('GET', '/v2/chunky/blobs/uploads/..%2F..%2Fetc'), 404, 'BLOB_UPLOAD_UNKNOWN');
     // A session belongs to the repository that opened it.
     const location = await startUpload('chunky');
     const id = location.split('/').at(-1);
-    assertError(await client.req('GET', `/v2/elsewhere/blobs/uploads/${id}`), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assertRegistryError(await fx.client.req('GET', `/v2/elsewhere/blobs/uploads/${id}`), 404, 'BLOB_UPLOAD_UNKNOWN');
   });
 
   test('DELETE cancels: 204, then the session is unknown and its bytes are gone', async () => {
     const location = await startUpload('chunky');
     const id = location.split('/').at(-1)!;
-    await client.req('PATCH', location, { body: 'partial', headers: { 'content-range': '0-6' } });
-    assert.equal((await client.req('DELETE', location)).status, 204);
-    assertError(await client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
-    assert.equal(await server.services.blobs.uploads.size(id), undefined);
-    assert.equal(await server.services.store.uploads.get(id), undefined);
+    await fx.client.req('PATCH', location, { body: 'partial', headers: { 'content-range': '0-6' } });
+    assert.equal((await fx.client.req('DELETE', location)).status, 204);
+    assertRegistryError(await fx.client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assert.equal(await fx.server.services.blobs.uploads.size(id), undefined);
+    assert.equal(await fx.server.services.store.uploads.get(id), undefined);
   });
 });
 
 describe('cross-repository mount', () => {
   test('mounts a blob the source repository has: 201 and readable in the target', async () => {
-    const digest = await client.pushBlob('source/repo', 'shared layer');
-    const res = await client.req('POST', `/v2/target/repo/blobs/uploads/?mount=${digest}&from=source/repo`);
+    const digest = await fx.client.pushBlob('source/repo', 'shared layer');
+    const res = await fx.client.req('POST', `/v2/target/repo/blobs/uploads/?mount=${digest}&from=source/repo`);
     assert.equal(res.status, 201, res.text());
     assert.equal(res.headers.location, `/v2/target/repo/blobs/${digest}`);
     assert.equal(res.headers['docker-content-digest'], digest);
@@ -260,25 +244,25 @@ describe('cross-repository mount', () => {
 
   test('falls back to an upload session (202) when the source lacks the blob or is invalid', async () => {
     const absent = digestOf('never pushed');
-    const present = await client.pushBlob('source/repo', 'present');
+    const present = await fx.client.pushBlob('source/repo', 'present');
     for (const query of [`mount=${absent}&from=source/repo`, `mount=${present}&from=Bad_Name`, `mount=${present}`, `mount=sha256:xyz&from=source/repo`, `mount=${present}&from=other/repo`]) {
-      const res = await client.req('POST', `/v2/target/fallback/blobs/uploads/?${query}`);
+      const res = await fx.client.req('POST', `/v2/target/fallback/blobs/uploads/?${query}`);
       assert.equal(res.status, 202, `${query}: ${res.text()}`);
       assert.match(res.headers.location as string, /^\/v2\/target\/fallback\/blobs\/uploads\/[0-9a-f-]{36}$/);
     }
-    assert.equal((await client.req('HEAD', `/v2/target/fallback/blobs/${present}`)).status, 404);
+    assert.equal((await fx.client.req('HEAD', `/v2/target/fallback/blobs/${present}`)).status, 404);
   });
 
   test('falls back when the gate refuses the mount', async () => {
-    const digest = await client.pushBlob('source/gated', 'gated layer');
-    const gate = server.services.gate;
-    server.services.gate = { ...gate, canMount: async () => false };
+    const digest = await fx.client.pushBlob('source/gated', 'gated layer');
+    const gate = fx.server.services.gate;
+    fx.server.services.gate = { ...gate, canMount: async () => false };
     try {
-      const res = await client.req('POST', `/v2/target/gated/blobs/uploads/?mount=${digest}&from=source/gated`);
+      const res = await fx.client.req('POST', `/v2/target/gated/blobs/uploads/?mount=${digest}&from=source/gated`);
       assert.equal(res.status, 202);
-      assert.equal((await client.req('HEAD', `/v2/target/gated/blobs/${digest}`)).status, 404);
+      assert.equal((await fx.client.req('HEAD', `/v2/target/gated/blobs/${digest}`)).status, 404);
     } finally {
-      server.services.gate = gate;
+      fx.server.services.gate = gate;
     }
   });
 });
@@ -287,22 +271,22 @@ describe('upload janitor', () => {
   test('removes sessions idle longer than uploads.staleAfterSeconds, with their bytes', async () => {
     const location = await startUpload('janitor');
     const id = location.split('/').at(-1)!;
-    await client.req('PATCH', location, { body: 'stale bytes', headers: { 'content-range': '0-10' } });
+    await fx.client.req('PATCH', location, { body: 'stale bytes', headers: { 'content-range': '0-10' } });
     const { createUploadJanitor } = await import('../src/distribution/upload-janitor.ts');
     const janitor = createUploadJanitor({
-      store: server.services.store,
-      blobs: server.services.blobs,
-      staleAfterSeconds: server.services.config.uploads.staleAfterSeconds,
-      logger: server.services.logger,
+      store: fx.server.services.store,
+      blobs: fx.server.services.blobs,
+      staleAfterSeconds: fx.server.services.config.uploads.staleAfterSeconds,
+      logger: fx.server.services.logger,
     });
     // Nothing is stale now...
     await janitor.sweep(new Date());
-    assert.equal((await client.req('GET', location)).status, 204);
+    assert.equal((await fx.client.req('GET', location)).status, 204);
     // ...but a day later it is.
-    const later = new Date(Date.now() + (server.services.config.uploads.staleAfterSeconds + 60) * 1000);
+    const later = new Date(Date.now() + (fx.server.services.config.uploads.staleAfterSeconds + 60) * 1000);
     assert.ok((await janitor.sweep(later)) >= 1);
-    assertError(await client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
-    assert.equal(await server.services.blobs.uploads.size(id), undefined);
+    assertRegistryError(await fx.client.req('GET', location), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assert.equal(await fx.server.services.blobs.uploads.size(id), undefined);
   });
 
   test('keeps a session whose record is old while its bytes are still being written', async () => {
@@ -311,23 +295,23 @@ describe('upload janitor', () => {
     const { createUploadJanitor } = await import('../src/distribution/upload-janitor.ts');
     const location = await startUpload('janitor');
     const id = location.split('/').at(-1)!;
-    const janitor = createUploadJanitor({ store: server.services.store, blobs: server.services.blobs, staleAfterSeconds: 60, logger: server.services.logger });
+    const janitor = createUploadJanitor({ store: fx.server.services.store, blobs: fx.server.services.blobs, staleAfterSeconds: 60, logger: fx.server.services.logger });
     const later = new Date(Date.now() + 120_000);
     // A long chunk in flight: the temp file (docs/storage.md layout) was written "just now".
-    await utimes(join(server.dataDir, 'blobs', '_uploads', id), later, later);
+    await utimes(join(fx.server.dataDir, 'blobs', '_uploads', id), later, later);
     await janitor.sweep(later);
-    assert.equal((await client.req('GET', location)).status, 204);
+    assert.equal((await fx.client.req('GET', location)).status, 204);
   });
 
   test('removes stale temp data that no session owns (left by a crash mid-upload)', async () => {
     const { randomUUID } = await import('node:crypto');
     const { createUploadJanitor } = await import('../src/distribution/upload-janitor.ts');
     const orphan = randomUUID();
-    await server.services.blobs.uploads.create(orphan);
-    const janitor = createUploadJanitor({ store: server.services.store, blobs: server.services.blobs, staleAfterSeconds: 60, logger: server.services.logger });
+    await fx.server.services.blobs.uploads.create(orphan);
+    const janitor = createUploadJanitor({ store: fx.server.services.store, blobs: fx.server.services.blobs, staleAfterSeconds: 60, logger: fx.server.services.logger });
     await janitor.sweep(new Date());
-    assert.equal(await server.services.blobs.uploads.size(orphan), 0, 'fresh temp data is kept');
+    assert.equal(await fx.server.services.blobs.uploads.size(orphan), 0, 'fresh temp data is kept');
     await janitor.sweep(new Date(Date.now() + 120_000));
-    assert.equal(await server.services.blobs.uploads.size(orphan), undefined);
+    assert.equal(await fx.server.services.blobs.uploads.size(orphan), undefined);
   });
 });

@@ -14,6 +14,7 @@ import { registryError } from '../errors/registry-error.ts';
 import { repositoryName, requireDigest, type Params } from './params.ts';
 import { requireAttribute } from './attributes.ts';
 import { decideRange } from './byte-range.ts';
+import { registerReadRoutes } from './read-routes.ts';
 
 const URL = '/v2/:name/blobs/:digest';
 
@@ -61,19 +62,7 @@ export function registerBlobs(app: FastifyInstance, services: Services) {
     return reply.send(stream);
   }
 
-  app.route({
-    method: 'GET',
-    url: URL,
-    exposeHeadRoute: false,
-    config: { access: { kind: 'repository', action: 'pull' } },
-    handler: (request, reply) => read(request, reply, 'GET'),
-  });
-  app.route({
-    method: 'HEAD',
-    url: URL,
-    config: { access: { kind: 'repository', action: 'pull' } },
-    handler: (request, reply) => read(request, reply, 'HEAD'),
-  });
+  registerReadRoutes(app, URL, read);
   app.route({
     method: 'DELETE',
     url: URL,

@@ -16,6 +16,7 @@ import { registryError } from '../errors/registry-error.ts';
 import { requestFacts } from '../http/request-context.ts';
 import { manifestReference, repositoryName } from './params.ts';
 import { requireAttribute } from './attributes.ts';
+import { registerReadRoutes } from './read-routes.ts';
 
 const URL = '/v2/:name/manifests/:reference';
 
@@ -52,19 +53,7 @@ export function registerManifests(app: FastifyInstance, services: Services) {
     return reply.code(200).send(stream);
   }
 
-  app.route({
-    method: 'GET',
-    url: URL,
-    exposeHeadRoute: false,
-    config: { access: { kind: 'repository', action: 'pull' } },
-    handler: (request, reply) => read(request, reply, 'GET'),
-  });
-  app.route({
-    method: 'HEAD',
-    url: URL,
-    config: { access: { kind: 'repository', action: 'pull' } },
-    handler: (request, reply) => read(request, reply, 'HEAD'),
-  });
+  registerReadRoutes(app, URL, read);
 
   app.route({
     method: 'DELETE',

@@ -3,6 +3,9 @@
  * push helpers every test needs. It never hides a status: helpers that expect success assert it
  * and show the error body when it fails.
  */
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { startTestServer, type TestServer } from './server.ts';
 import { Agent, request as undiciRequest } from 'undici';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -155,3 +158,33 @@ export function buildImage(options: ImageOptions = {}): BuiltImage {
   };
   return { config, layers, manifest, manifestBytes: Buffer.from(JSON.stringify(manifest)) };
 }
+
+/**
+ * Asserts a /v2 error response: this status and code, a message, in the registry's error
+ * format, with the Docker-Distribution-API-Version header every /v2 response carries.
+ */
+export function assertRegistryError(res: RawResponse, status: number, code: string) {
+  assert.equal(res.status, status, res.text());
+  const body = res.json();
+  assert.equal(body.errors[0].code, code, JSON.stringify(body));
+  assert.equal(typeof body.errors[0].message, 'string');
+  assert.equal(res.headers['docker-distribution-api-version'], 'registry/2.0');
+}
+
+/**
+ * One real server (auth.mode none unless overridden) and a client for a test file: started
+ * before its tests, closed after. Read `fixture.server` / `fixture.client` inside tests.
+ */
+export function useRegistryServer(overrides: Record<string, unknown> = { 'auth.mode': 'none' }) {
+  const fixture = {} as { server: TestServer; client: RegistryClient };
+  before(async () => {
+    fixture.server = await startTestServer(overrides);
+    fixture.client = createRegistryClient(fixture.server.url);
+  });
+  after(async () => {
+    await fixture.client?.close();
+    await fixture.server?.close();
+  });
+  return fixture;
+}
+
