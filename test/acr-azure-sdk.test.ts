@@ -109,11 +109,10 @@ describe('@azure/container-registry over HTTPS with a federated credential', { s
 
   test('listRepositoryNames: only repositories with released content, paged by Link', async () => {
     const calls: string[] = [];
-    // The SDK's catalog token is `registry:catalog:*` only: it names no repository, so it
-    // carries no quarantine read and a repository holding nothing but held content stays out
-    // even for a quarantine writer (fail-closed; Basic-authenticated readers see it, see
-    // test/leak-matrix.test.ts, and /api/v1/quarantine/queue lists held content).
-    assert.deepEqual(await collect(client('scanner-1', calls).listRepositoryNames()), ['sdk/app']);
+    // The SDK's catalog token is `registry:catalog:*`: it names no repository, so it carries
+    // the holder's quarantine-read patterns, and a quarantine writer sees a repository holding
+    // nothing but held content while a reader without quarantine read does not.
+    assert.deepEqual(await collect(client('scanner-1', calls).listRepositoryNames()), ['sdk/app', 'sdk/only-held']);
     assert.deepEqual(calls, [`${AUDIENCE}/.default`], 'the SDK asked its credential for the ACR audience');
     assert.deepEqual(await collect(client('app-reader').listRepositoryNames()), ['sdk/app']);
     await s.services.store.repositories.ensure('sdk/zzz-empty');

@@ -58,6 +58,12 @@ export function grantsFromAccessClaim(access: readonly AccessEntry[]): Grants {
       if (!e.name.includes('*')) repository.push({ pattern: e.name, actions });
     } else if (e.type === 'registry' && e.actions.includes('*') && (REGISTRY_ACTIONS as readonly string[]).includes(e.name)) {
       registry.push(e.name as RegistryAction);
+      // See AccessEntry.quarantineReadPatterns: lets the catalog list held-only repositories.
+      if (e.name === 'catalog' && Array.isArray(e.quarantineReadPatterns)) {
+        for (const pattern of e.quarantineReadPatterns) {
+          if (typeof pattern === 'string') repository.push({ pattern, actions: ['quarantine_read'] });
+        }
+      }
     }
   }
   return { repository, registry };

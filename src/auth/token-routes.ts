@@ -60,7 +60,14 @@ export function grantScopes(identity: Identity, scopes: Scope[]): AccessEntry[] 
   }
   const out: AccessEntry[] = [];
   for (const [name, actions] of repos) if (actions.size > 0) out.push({ type: 'repository', name, actions: [...actions] });
-  for (const name of registry) out.push({ type: 'registry', name, actions: ['*'] });
+  for (const name of registry) {
+    const entry: AccessEntry = { type: 'registry', name, actions: ['*'] };
+    if (name === 'catalog') {
+      const patterns = identity.grants.repository.filter((g) => g.actions.includes('quarantine_read')).map((g) => g.pattern);
+      if (patterns.length > 0) entry.quarantineReadPatterns = [...new Set(patterns)];
+    }
+    out.push(entry);
+  }
   return out;
 }
 

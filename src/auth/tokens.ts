@@ -17,6 +17,13 @@ export interface AccessEntry {
   type: string;
   name: string;
   actions: string[];
+  /**
+   * Only on the `registry:catalog` entry: the repository patterns in which the holder has
+   * quarantine read. A catalog token names no repository, so without this a quarantine reader's
+   * catalog would leave out repositories that hold only held content. It grants nothing else:
+   * no route admits a caller on quarantine read alone; only the gate's list filtering reads it.
+   */
+  quarantineReadPatterns?: string[];
 }
 
 export interface TokenSubject {
