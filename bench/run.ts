@@ -9,8 +9,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTools, installCleanup, stopAll } from './lib/children.ts';
 import { formatProfile } from './lib/cpu-profile.ts';
-import { MiB, randomFile } from './lib/data.ts';
-import { fixtureManifests, makeFixtureData, setupFixture } from './lib/fixture.ts';
+import { MiB, imageManifest, randomFile } from './lib/data.ts';
+import { REPOS, fixtureManifests, makeFixtureData, setupFixture } from './lib/fixture.ts';
+import { pullScope, pushScope } from './lib/registry-client.ts';
+import { MANIFEST_ACCEPT } from './lib/verify.ts';
 import { releaseManifests, setQuarantinePolicy } from './lib/gate.ts';
 import { measure, type RunRecord } from './lib/measure.ts';
 import { parseOptions } from './lib/options.ts';
@@ -74,6 +76,24 @@ function applies(s: Scenario, t: Target): boolean {
   return t.variant ? s.onVariants : true;
 }
 
+/** A manifest pushed while the policy is on must be held from the bench's (pull) principal. */
+async function checkGateHolds(instance: Instance, benchData: BenchData): Promise<string> {
+  const { client } = instance;
+  const { config, layer } = benchData.fixture;
+  const held = imageManifest({ digest: config.digest, size: config.data.length }, [{ digest: layer.digest, size: layer.data.length }], 'held');
+  const pool = client.pool(1);
+  try {
+    await client.putManifest(pool, REPOS.manifests, 'held', held, await client.authHeaders([pushScope(REPOS.manifests)]));
+    const res = await pool.request({ method: 'GET', path: `/v2/${REPOS.manifests}/manifests/held`, headers: { ...(await client.authHeaders([pullScope(REPOS.manifests)])), accept: MANIFEST_ACCEPT } });
+    await res.body.dump();
+    return res.statusCode === 404
+      ? 'checked: a manifest pushed with the policy on is held (GET by tag answers 404), so the gate is active'
+      : `WARNING: a manifest pushed with the policy on answered ${res.statusCode} to GET by tag (expected 404): the gate may not be active`;
+  } finally {
+    await pool.close();
+  }
+}
+
 async function main() {
   const distribution = await start(DISTRIBUTION, () => startDistribution(tools.distribution));
   if (distribution) targets.push({ label: DISTRIBUTION, instance: distribution, variant: false });
@@ -88,6 +108,7 @@ async function main() {
         await setQuarantinePolicy(withAuth.client, true);
         const how = await releaseManifests(withAuth.client, fixtureManifests(data.fixture));
         note(`${LAZARET_AUTH_GATE}: the quarantine policy is enabled and the fixture's manifests were released with ${how}`);
+        note(`${LAZARET_AUTH_GATE}: ${await checkGateHolds(withAuth, data)}`);
         targets.push({ label: LAZARET_AUTH_GATE, instance: withAuth, gate: true, variant: true });
       } catch (err) {
         note(`the quarantine gate could not be turned on or the fixture released, ${LAZARET_AUTH_GATE} is not run: ${(err as Error).message}`);
