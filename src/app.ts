@@ -10,6 +10,7 @@ import type { Services } from './services.ts';
 import { rewriteRepositoryPath } from './http/name-rewrite.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { installAuthHook } from './http/auth-hook.ts';
+import { registerHealthRoute } from './http/health.ts';
 import { registerDistributionRoutes } from './distribution/routes.ts';
 import { registerAcrRoutes } from './acr-api/routes.ts';
 import { registerManagementRoutes } from './management-api/routes.ts';
@@ -46,5 +47,6 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(async (scope) => registerManagementRoutes(scope, services));
   await app.register(async (scope) => registerPortalRoutes(scope, services));
   await app.register(async (scope) => registerTokenRoutes(scope, services.identity));
+  await app.register(async (scope) => registerHealthRoute(scope, services));
   return app;
 }
