@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { Principal } from '../access/actions.ts';
 import { REGISTRY_ACTIONS, REPOSITORY_ACTIONS, type RegistryAction, type RepositoryAction } from '../access/actions.ts';
 import { anonymousGrants, grantsFromRoles, grantsFromScopeMap, NO_GRANTS, type Grants } from '../access/policy.ts';
+import { matchesPattern } from '../access/patterns.ts';
 import { SYSTEM_SCOPE_MAPS, isSystemScopeMap } from '../access/scope-maps.ts';
 import type { StoreRoles } from '../metadata/metadata-store.ts';
 import type { FederatedIdentity, Federation } from './federation.ts';
@@ -36,8 +37,12 @@ export interface Identity {
 export interface IdentityResolver {
   /** undefined: the credentials are wrong (the caller counts a failed login). */
   byPassword(username: string, password: string, service: string): Promise<Identity | undefined>;
-  /** Re-resolves the subject of a verified refresh token; undefined when it no longer exists. */
-  bySubject(sub: string): Promise<Identity | undefined>;
+  /**
+   * Re-resolves the subject of a verified token; undefined when it no longer exists, is
+   * disabled, or (users and repository-scoped tokens) `cred` no longer names a current,
+   * unexpired password of it (TokenSubject.cred).
+   */
+  bySubject(sub: string, cred?: string): Promise<Identity | undefined>;
   anonymous(): Promise<Identity>;
   anonymousPullEnabled(): Promise<boolean>;
   /** Drops the cached anonymous-pull setting (after the management API changes it). */
@@ -69,6 +74,25 @@ export function grantsFromAccessClaim(access: readonly AccessEntry[]): Grants {
   return { repository, registry };
 }
 
+/** TokenSubject.cred of a password hash (never the hash itself: tokens are readable by their holder). */
+export function credentialFingerprint(passwordHash: string): string {
+  return createHash('sha256').update('lazaret-cred\0').update(passwordHash).digest('base64url').slice(0, 22);
+}
+
+/**
+ * `claimed` (from an access token presented as a password) bounded by `current` (the
+ * identity's grants now): an action survives only if the identity still holds it there.
+ */
+export function intersectGrants(claimed: Grants, current: Grants): Grants {
+  const repository: Grants['repository'] = [];
+  for (const g of claimed.repository) {
+    // matchesPattern(held, g.pattern) also says whether a held pattern covers a claimed pattern.
+    const actions = g.actions.filter((a) => current.repository.some((c) => c.actions.includes(a) && matchesPattern(c.pattern, g.pattern)));
+    if (actions.length > 0) repository.push({ pattern: g.pattern, actions });
+  }
+  return { repository, registry: claimed.registry.filter((r) => current.registry.includes(r)) };
+}
+
 export function identityOfFederated(f: FederatedIdentity): Identity {
   const name = `${f.issuerName}:${f.claimValue}`;
   const principal: Principal = { kind: 'federated', id: `federated:${name}`, name };
@@ -80,10 +104,10 @@ export function createIdentityResolver(options: { store: StoreRoles; tokens: Tok
   let anonymousPull: { value: boolean; at: number } | undefined;
   const verified = new Map<string, { hash: string; at: number }>();
 
-  async function userIdentity(user: { id: string; name: string }): Promise<Identity> {
+  async function userIdentity(user: { id: string; name: string; passwordHash: string }): Promise<Identity> {
     const grants = grantsFromRoles(await store.roleAssignments.listForUser(user.id));
     const principal: Principal = { kind: 'user', id: user.id, name: user.name };
-    return { principal, grants, subject: { sub: `user:${user.id}`, kind: 'user', name: user.name } };
+    return { principal, grants, subject: { sub: `user:${user.id}`, kind: 'user', name: user.name, cred: credentialFingerprint(user.passwordHash) } };
   }
 
   async function scopeMapActions(name: string): Promise<string[] | undefined> {
@@ -91,12 +115,13 @@ export function createIdentityResolver(options: { store: StoreRoles; tokens: Tok
     return (await store.scopeMaps.get(name))?.actions;
   }
 
-  async function tokenIdentity(token: { id: string; name: string; scopeMap: string; status: string }): Promise<Identity | undefined> {
+  /** `password`: the one the token signed in with (its fingerprint goes into tokens as `cred`). */
+  async function tokenIdentity(token: { id: string; name: string; scopeMap: string; status: string }, password: { name: string; hash: string }): Promise<Identity | undefined> {
     if (token.status !== 'enabled') return undefined;
     const actions = await scopeMapActions(token.scopeMap);
     if (!actions) return undefined;
     const principal: Principal = { kind: 'token', id: token.id, name: token.name };
-    return { principal, grants: grantsFromScopeMap(actions), subject: { sub: `token:${token.id}`, kind: 'token', name: token.name } };
+    return { principal, grants: grantsFromScopeMap(actions), subject: { sub: `token:${token.id}`, kind: 'token', name: token.name, cred: credentialFingerprint(`${password.name}\0${password.hash}`) } };
   }
 
   async function federatedIdentity(issuerName: string, claimValue: string): Promise<Identity | undefined> {
@@ -111,17 +136,21 @@ export function createIdentityResolver(options: { store: StoreRoles; tokens: Tok
       if (username === NULL_GUID) {
         try {
           const claims = await tokens.verifyRefreshToken(password, service);
-          return await resolver.bySubject(claims.sub);
+          return await resolver.bySubject(claims.sub, claims.cred);
         } catch {
           /* not a refresh token: maybe an access token */
         }
+        let claims;
         try {
-          const claims = await tokens.verifyAccessToken(password, service);
-          const principal: Principal = { kind: claims.kind, id: claims.sub, name: claims.name };
-          return { principal, grants: grantsFromAccessClaim(claims.access), subject: { sub: claims.sub, kind: claims.kind, name: claims.name }, fromAccessToken: true };
+          claims = await tokens.verifyAccessToken(password, service);
         } catch {
           return undefined;
         }
+        // The identity must still exist with that password, and the claim is bounded by what it
+        // may do now: otherwise an access token could mint fresh ones forever, past revocation.
+        const current = claims.sub === 'anonymous' ? await resolver.anonymous() : await resolver.bySubject(claims.sub, claims.cred);
+        if (!current) return undefined;
+        return { ...current, grants: intersectGrants(grantsFromAccessClaim(claims.access), current.grants), fromAccessToken: true };
       }
       const user = await store.users.get(username);
       if (user) {
@@ -138,22 +167,26 @@ export function createIdentityResolver(options: { store: StoreRoles; tokens: Tok
       const token = await store.registryTokens.get(username);
       if (token) {
         const now = Date.now();
-        const ok = token.passwords.some((p) => verifySecret(password, p.hash) && (!p.expiry || p.expiry.getTime() > now));
-        return ok ? tokenIdentity(token) : undefined;
+        const match = token.passwords.find((p) => verifySecret(password, p.hash) && (!p.expiry || p.expiry.getTime() > now));
+        return match ? tokenIdentity(token, match) : undefined;
       }
       // Unknown name: spend the same time as a wrong password, so names cannot be probed.
       await verifyPassword(password, await dummyPasswordHash());
       return undefined;
     },
 
-    async bySubject(sub) {
+    async bySubject(sub, cred) {
+      // Decision: a user or token subject without `cred` (a token from before it existed) is
+      // refused; the client signs in again.
       if (sub.startsWith('user:')) {
         const user = await store.users.getById(sub.slice(5));
-        return user && userIdentity(user);
+        return user && cred !== undefined && credentialFingerprint(user.passwordHash) === cred ? userIdentity(user) : undefined;
       }
       if (sub.startsWith('token:')) {
         const token = await store.registryTokens.getById(sub.slice(6));
-        return token && tokenIdentity(token);
+        const now = Date.now();
+        const match = token?.passwords.find((p) => credentialFingerprint(`${p.name}\0${p.hash}`) === cred && (!p.expiry || p.expiry.getTime() > now));
+        return token && match ? tokenIdentity(token, match) : undefined;
       }
       if (sub.startsWith('federated:')) {
         const rest = sub.slice(10);

@@ -129,13 +129,14 @@ export async function registerTokenRoutes(app: FastifyInstance, identity: Identi
       const rt = single(form, 'refresh_token');
       if (!rt) throw registryError('BAD_REQUEST', 'refresh_token is required for grant_type=refresh_token');
       let sub: string;
+      let cred: string | undefined;
       try {
-        sub = (await tokens.verifyRefreshToken(rt, service)).sub;
+        ({ sub, cred } = await tokens.verifyRefreshToken(rt, service));
       } catch (err) {
         request.log.info({ reason: (err as Error).message }, 'refresh token refused');
         throw unauthorized(request, 'invalid or expired refresh token');
       }
-      const found = await resolver.bySubject(sub);
+      const found = await resolver.bySubject(sub, cred);
       if (!found) throw unauthorized(request, 'the refresh token\'s identity no longer exists or is disabled');
       who = found;
     } else if (grant === 'password') {

@@ -32,6 +32,14 @@ export interface TokenSubject {
   kind: PrincipalKind;
   /** Display name (principal name). */
   name: string;
+  /**
+   * Fingerprint of the password the identity signed in with (a user's password hash, or one
+   * password of a repository-scoped token); absent for federated and anonymous identities.
+   * Carried in every token, so a refresh (or a null-GUID login) re-checks that this very
+   * password still exists and has not expired: changing, regenerating, removing or expiring
+   * it ends the refresh tokens derived from it (docs/security.md, revocation).
+   */
+  cred?: string;
 }
 
 export interface AccessClaims extends Omit<JWTPayload, 'sub'>, TokenSubject {
@@ -50,6 +58,8 @@ export interface TokenService {
   verifyAccessToken(token: string, service: string): Promise<AccessClaims>;
   verifyRefreshToken(token: string, service: string): Promise<RefreshClaims>;
 }
+
+const credOf = (subject: TokenSubject) => (subject.cred ? { cred: subject.cred } : {});
 
 export function createTokenService(options: { keys: KeyRing; accessTtlSeconds: number; refreshTtlSeconds: number }): TokenService {
   async function sign(claims: Record<string, unknown>, subject: string, service: string, ttl: number) {
@@ -78,19 +88,20 @@ export function createTokenService(options: { keys: KeyRing; accessTtlSeconds: n
     });
     if (payload.grant_type !== grantType) throw new Error(`not a ${grantType.replace('_', ' ')}`);
     if (typeof payload.kind !== 'string' || typeof payload.name !== 'string') throw new Error('token lacks kind/name');
+    if (payload.cred !== undefined && typeof payload.cred !== 'string') throw new Error('token has a malformed cred');
     return payload;
   }
 
   return {
     async issueAccessToken(subject, service, access) {
       const ttl = options.accessTtlSeconds;
-      const { token, issuedAt } = await sign({ grant_type: 'access_token', kind: subject.kind, name: subject.name, access, roles: [] }, subject.sub, service, ttl);
+      const { token, issuedAt } = await sign({ grant_type: 'access_token', kind: subject.kind, name: subject.name, ...credOf(subject), access, roles: [] }, subject.sub, service, ttl);
       return { token, expiresIn: ttl, issuedAt };
     },
     async issueRefreshToken(subject, service) {
       const ttl = options.refreshTtlSeconds;
       const { token } = await sign(
-        { grant_type: 'refresh_token', kind: subject.kind, name: subject.name, permissions: { actions: ['*'], notActions: [] }, roles: [] },
+        { grant_type: 'refresh_token', kind: subject.kind, name: subject.name, ...credOf(subject), permissions: { actions: ['*'], notActions: [] }, roles: [] },
         subject.sub,
         service,
         ttl,
