@@ -10,7 +10,8 @@
  * - GET  /api/v1/quarantine/queue      (authenticated) manifests by verdict, oldest first;
  *   default: the held ones (no verdict, Quarantined, Failed). Rows are limited to repositories
  *   where the caller has quarantine read, unless it holds `configure` (an admin needs the list
- *   to decide; names and digests are not content).
+ *   to decide; names and digests are not content). For such callers the `next` cursor points
+ *   at the last row returned, never at a row they may not see (readablePage).
  * Bulk operations work in pages of 200, each page in one transaction.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -28,6 +29,9 @@ import { isQuarantineState, type ManifestVerdictRow, type QuarantineState } from
 type StateFilter = QuarantineState | 'absent';
 const HELD: StateFilter[] = ['absent', 'Quarantined', 'Failed'];
 const BATCH = 200;
+/** Queue pages for callers without `configure` are filtered after reading (readablePage). */
+const QUEUE_SCAN_PAGE = 1000;
+const QUEUE_SCAN_LIMIT = 20_000;
 
 const ListQuery = Type.Object({
   state: Type.Optional(Type.String({ maxLength: 100, description: 'comma-separated: absent, Quarantined, Failed, Passed' })),
@@ -96,6 +100,42 @@ export function registerQuarantineRoutes(app: FastifyInstance, services: Service
   const configure = { kind: 'registry', action: 'configure' } as const;
   const tags = ['quarantine'];
 
+  /**
+   * A queue page for a caller without `configure`: only rows of repositories where it may read
+   * held content, and a `next` cursor that points at the last row RETURNED. The store's cursor
+   * names its last row (createdAt, repository, digest), so handing out the cursor of a page
+   * whose last row was filtered out would reveal a held manifest the caller may not see. Pages
+   * are filled from as many store pages as it takes, up to QUEUE_SCAN_LIMIT rows per request.
+   */
+  async function readablePage(request: FastifyRequest, base: { states: StateFilter[]; repository?: string }, n: number, last: string | undefined) {
+    const rows: ManifestVerdictRow[] = [];
+    // Where the last returned row sits: the cursor its store page started at, and its index there.
+    let lastAt: { cursor: string | undefined; index: number } | undefined;
+    let cursor = last;
+    if (request.access.principal.kind === 'anonymous') return { rows };
+    for (let scanned = 0; scanned < QUEUE_SCAN_LIMIT; ) {
+      const page = await store.verdicts.listManifests({ ...base, n: QUEUE_SCAN_PAGE, ...(cursor ? { last: cursor } : {}) });
+      scanned += page.rows.length;
+      for (let i = 0; i < page.rows.length; i++) {
+        const r = page.rows[i]!;
+        if (!canReadHeld(request.access, r.repository)) continue;
+        if (rows.length === n) return { rows, next: await cursorAt(base, lastAt!) };
+        rows.push(r);
+        lastAt = { cursor, index: i };
+      }
+      if (!page.next) return { rows };
+      cursor = page.next;
+    }
+    // Scan limit reached: continue after the last returned row (or stop when none was found).
+    return lastAt ? { rows, next: await cursorAt(base, lastAt) } : { rows };
+  }
+
+  /** The store cursor just after row `index` of the page that starts at `at.cursor`. */
+  async function cursorAt(base: { states: StateFilter[]; repository?: string }, at: { cursor: string | undefined; index: number }) {
+    const page = await store.verdicts.listManifests({ ...base, n: at.index + 1, ...(at.cursor ? { last: at.cursor } : {}) });
+    return page.next;
+  }
+
   const tagNames = async (r: ManifestVerdictRow) => (await store.tags.list(r.repository, { digest: r.digest })).map((t) => t.name);
 
   /** Calls fn for every matching row, page by page, each page in one transaction. */
@@ -135,10 +175,12 @@ export function registerQuarantineRoutes(app: FastifyInstance, services: Service
     const q = request.query as Static<typeof ListQuery>;
     const states = parseStates(q.state, HELD);
     const repository = parseRepository(q.repository);
-    const admin = request.access.canRegistry('configure');
-    const { rows, next } = await store.verdicts.listManifests({ states, n: q.n ?? 100, ...(repository ? { repository } : {}), ...(q.last ? { last: q.last } : {}) });
+    const base = { states, ...(repository ? { repository } : {}) };
+    const { rows, next } = request.access.canRegistry('configure')
+      ? await store.verdicts.listManifests({ ...base, n: q.n ?? 100, ...(q.last ? { last: q.last } : {}) })
+      : await readablePage(request, base, q.n ?? 100, q.last);
     const manifests = [];
-    for (const r of rows) if (admin || canReadHeld(request.access, r.repository)) manifests.push(rowJson(r, await tagNames(r)));
+    for (const r of rows) manifests.push(rowJson(r, await tagNames(r)));
     return { manifests, ...(next ? { next } : {}) };
   });
 
