@@ -129,6 +129,21 @@ describe('security: the gate and access rules', () => {
     assert.equal((await call(u, 'GET', '/api/v1/webhooks', { headers: puller })).status, 403);
   });
 
+  test('the audit log shows verdict changes only to callers who may read held content there (or configure)', async () => {
+    await createUser(s, 'auditor', PASSWORD, [{ role: 'Reader' }]);
+    await createUser(s, 'auditor-qr', PASSWORD, [{ role: 'Reader' }, { role: 'AcrQuarantineReader', repository: 'audited' }]);
+    const pushed = await pushImage(u, 'audited', { seed: 'audited-held', tag: 'new', headers: admin });
+    const target = `audited@${pushed.digest}`;
+    const targets = async (user: string) => {
+      const r = await call(u, 'GET', '/api/v1/audit?action=verdict.change', { headers: { authorization: basicAuth(user, PASSWORD) } });
+      assert.equal(r.status, 200);
+      return (r.body.entries as { target: string }[]).map((e) => e.target);
+    };
+    assert.ok((await call(u, 'GET', '/api/v1/audit?action=verdict.change', { headers: admin })).text.includes(target), 'an admin sees it');
+    assert.ok((await targets('auditor-qr')).includes(target), 'a quarantine reader of the repository sees it');
+    assert.deepEqual((await targets('auditor')).filter((t) => t.startsWith('audited@')), [], 'a Reader without quarantine read does not');
+  });
+
   test('mounts answer the same (202) for a held blob, a blob of a repository the caller cannot pull, and a missing blob', async () => {
     await createUser(s, 'mounter', PASSWORD, [{ role: 'AcrPush', repository: 'mine' }, { role: 'AcrPull', repository: 'gate' }]);
     const h = { authorization: basicAuth('mounter', PASSWORD) };
