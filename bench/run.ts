@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureTools, installCleanup, stopAll } from './lib/children.ts';
+import { ensureTools, installCleanup, isStopping, stopAll } from './lib/children.ts';
 import { formatProfile } from './lib/cpu-profile.ts';
 import { MiB, imageManifest, randomFile } from './lib/data.ts';
 import { REPOS, fixtureManifests, makeFixtureData, setupFixture } from './lib/fixture.ts';
@@ -124,12 +124,14 @@ async function main() {
       // Alternate who goes first, so neither side always runs on a warmer (or hotter) machine.
       const order = round % 2 === 1 ? eligible : [...eligible].reverse();
       for (const target of order) {
+        if (isStopping()) return;
         if (target.gate !== undefined && gateState.get(target.instance) !== target.gate) {
           await setQuarantinePolicy(target.instance.client, target.gate);
           gateState.set(target.instance, target.gate);
         }
         const runId = `${round}-${Date.now().toString(36)}`;
         const record = await measure(scenario, { target, seconds: opts.duration, wrkPath: tools.wrk, workDir: join(workDir, 'wrk'), data, runId, profileDir: opts.profile ? profileDir : undefined }, round);
+        if (isStopping()) return;
         records.push(record);
         const value = record.value === undefined ? `FAILED (${record.failure})` : `${record.value.toFixed(1)} ${record.unit}`;
         console.log(`[round ${round}] ${scenario.id.padEnd(20)} ${target.label.padEnd(18)} ${value}  registry ${record.registryCores.toFixed(2)} cores, generator ${record.generatorCores.toFixed(2)} cores${record.generatorSaturated ? ' SATURATED' : ''}, peak RSS ${record.peakRssMiB.toFixed(0)} MiB${record.errors ? `, ${record.errors} error(s)` : ''}${record.memoryMiB ? `, memoryUsage MiB ${JSON.stringify(record.memoryMiB)}` : ''}`);

@@ -5,8 +5,23 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 
 const live = new Set<ChildProcess>();
+/** Temp dirs to remove when the bench is interrupted (normal runs remove them themselves). */
+const dirs = new Set<string>();
+let stopping = false;
+
+export function trackDir(path: string): void {
+  dirs.add(path);
+}
+export function untrackDir(path: string): void {
+  dirs.delete(path);
+}
+/** True once a signal asked the bench to stop: the main loop stops starting runs. */
+export function isStopping(): boolean {
+  return stopping;
+}
 
 export function spawnTracked(command: string, args: string[], options: SpawnOptions): ChildProcess {
   const child = spawn(command, args, options);
@@ -39,8 +54,12 @@ export function installCleanup(): void {
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
-      console.error(`\nbench: ${signal}, stopping the registries`);
-      void stopAll().finally(() => process.exit(130));
+      if (stopping) return;
+      stopping = true;
+      console.error(`\nbench: ${signal}, stopping the registries and removing their data`);
+      void stopAll()
+        .then(() => Promise.all([...dirs].map((d) => rm(d, { recursive: true, force: true }))))
+        .finally(() => process.exit(130));
     });
   }
 }

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { spawnTracked, freePort, waitForHttp, stopChild } from './children.ts';
+import { spawnTracked, freePort, waitForHttp, stopChild, trackDir, untrackDir } from './children.ts';
 import { RegistryClient, discoverAuth } from './registry-client.ts';
 import { InspectorProfiler } from './inspector-profiler.ts';
 
@@ -48,6 +48,7 @@ function captureLog(child: ChildProcess): () => string {
 
 export async function startDistribution(binary: string): Promise<Instance> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lazaret-bench-distribution-'));
+  trackDir(dataDir);
   const port = await freePort();
   const config = join(dataDir, 'config.yml');
   mkdirSync(join(dataDir, 'storage'));
@@ -91,6 +92,7 @@ export interface LazaretStart {
 
 export async function startLazaret(repoRoot: string, options: LazaretStart): Promise<Instance> {
   const dataDir = mkdtempSync(join(tmpdir(), `lazaret-bench-lazaret${options.auth ? '-auth' : ''}-`));
+  trackDir(dataDir);
   const port = await freePort();
   const nodeArgs: string[] = [];
   let inspectPort: number | undefined;
@@ -130,4 +132,5 @@ export async function stopInstance(instance: Instance, keep: boolean): Promise<v
   // Asynchronous: Distribution leaves tens of thousands of small files, and a synchronous
   // removal would block this process (and its SIGINT handling) for a minute on a busy disk.
   if (!keep) await rm(instance.dataDir, { recursive: true, force: true });
+  untrackDir(instance.dataDir);
 }
