@@ -164,7 +164,7 @@ if (tokenRows.length) console.log(`\ntoken endpoint (Lazaret only): ${tokenRows.
 if (records.some((r) => r.generatorSaturated)) console.log('\n(gen-bound?) = the load generator used >= 90% of a core during the run: the result may be bounded by the generator, not the registry.');
 if (failures) console.log(`\nerrors and failures:\n${failures}`);
 const loads = records.map((r) => r.loadAverage).filter((l): l is number => l !== undefined);
-if (loads.length) note(`machine load (1-min load average, ${cpus().length} CPUs) during the timed runs: median ${median(loads)!.toFixed(1)}, max ${Math.max(...loads).toFixed(1)}; above ${cpus().length} other processes competed for the CPUs`);
+if (loads.length) notes.push(`machine load (1-min load average, ${cpus().length} CPUs) during the timed runs: median ${median(loads)!.toFixed(1)}, max ${Math.max(...loads).toFixed(1)} (above ${cpus().length}, processes were waiting for a CPU)`);
 if (notes.length) console.log(`\nnotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
 
 mkdirSync(join(benchDir, 'results'), { recursive: true });
