@@ -23,6 +23,13 @@ export interface KeyRing {
   jwks(): Promise<{ keys: JWK[] }>;
   /** Makes a new signing key; the old ones stay valid until their tokens expire. Returns the new kid. */
   rotate(): Promise<string>;
+  /**
+   * A number that changes whenever the set of keys that may verify changes (a key added,
+   * retired, purged or removed from the store), after the same reload rules as
+   * `verificationKey` (re-read every 30 s). Caches of verified tokens compare it on every use
+   * and forget everything when it moved, so no cached verification outlives its key.
+   */
+  version(): Promise<number>;
 }
 
 export interface KeyRingOptions {
@@ -41,6 +48,8 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   let loadedAt = 0;
   let missReloadAt = 0;
   let loading: Promise<void> | undefined;
+  let version = 0;
+  let fingerprint = '';
   const imported = new Map<string, Promise<CryptoKey>>();
 
   const stillValid = (k: SigningKeyRecord, now: number) => !k.retiredAt || k.retiredAt.getTime() + graceMs > now;
@@ -68,6 +77,11 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
         }
         await options.store.purgeRetired(new Date(Date.now() - graceMs));
         keys = list.filter((k) => stillValid(k, Date.now()));
+        const next = keys.map((k) => `${k.kid}:${k.retiredAt?.getTime() ?? ''}`).sort().join(',');
+        if (next !== fingerprint) {
+          fingerprint = next;
+          version++;
+        }
         loadedAt = Date.now();
       } finally {
         loading = undefined;
@@ -116,6 +130,10 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       await options.store.retireAllExcept(kid, new Date());
       await reload();
       return kid;
+    },
+    async version() {
+      await current();
+      return version;
     },
   };
 }

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
 import type { PrincipalKind } from '../access/actions.ts';
 import type { KeyRing } from './signing-keys.ts';
+import { createTokenCache } from './token-cache.ts';
 
 export const TOKEN_ISSUER = 'lazaret';
 export const CLOCK_LEEWAY_SECONDS = 30;
@@ -61,7 +62,19 @@ export interface TokenService {
 
 const credOf = (subject: TokenSubject) => (subject.cred ? { cred: subject.cred } : {});
 
-export function createTokenService(options: { keys: KeyRing; accessTtlSeconds: number; refreshTtlSeconds: number }): TokenService {
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+export function createTokenService(options: { keys: KeyRing; accessTtlSeconds: number; refreshTtlSeconds: number; cacheEntries?: number }): TokenService {
+  // Verified claims by exact token string + expectations (src/auth/token-cache.ts says why a
+  // hit is as strict as a verification).
+  const verified = createTokenCache<JWTPayload>({ maxEntries: options.cacheEntries ?? 10_000 });
+
   async function sign(claims: Record<string, unknown>, subject: string, service: string, ttl: number) {
     const { kid, key } = await options.keys.signingKey();
     const now = Math.floor(Date.now() / 1000);
@@ -79,6 +92,10 @@ export function createTokenService(options: { keys: KeyRing; accessTtlSeconds: n
   }
 
   async function verify(token: string, service: string, grantType: string) {
+    const cacheKey = `${grantType}\u0000${service}\u0000${token}`;
+    const ringVersion = await options.keys.version();
+    const hit = verified.get(cacheKey, ringVersion);
+    if (hit) return hit;
     const { payload } = await jwtVerify(token, (header) => options.keys.verificationKey(header), {
       algorithms: ['ES256'],
       issuer: TOKEN_ISSUER,
@@ -89,6 +106,8 @@ export function createTokenService(options: { keys: KeyRing; accessTtlSeconds: n
     if (payload.grant_type !== grantType) throw new Error(`not a ${grantType.replace('_', ' ')}`);
     if (typeof payload.kind !== 'string' || typeof payload.name !== 'string') throw new Error('token lacks kind/name');
     if (payload.cred !== undefined && typeof payload.cred !== 'string') throw new Error('token has a malformed cred');
+    if (grantType === 'access_token' && !Array.isArray(payload.access)) throw new Error('token lacks the access claim');
+    verified.set(cacheKey, ringVersion, deepFreeze(payload), payload.exp!);
     return payload;
   }
 
@@ -109,9 +128,7 @@ export function createTokenService(options: { keys: KeyRing; accessTtlSeconds: n
       return { token, expiresIn: ttl };
     },
     async verifyAccessToken(token, service) {
-      const p = await verify(token, service, 'access_token');
-      if (!Array.isArray(p.access)) throw new Error('token lacks the access claim');
-      return p as AccessClaims;
+      return (await verify(token, service, 'access_token')) as AccessClaims;
     },
     async verifyRefreshToken(token, service) {
       return (await verify(token, service, 'refresh_token')) as RefreshClaims;
