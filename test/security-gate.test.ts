@@ -144,6 +144,18 @@ describe('security: the gate and access rules', () => {
     assert.deepEqual((await targets('auditor')).filter((t) => t.startsWith('audited@')), [], 'a Reader without quarantine read does not');
   });
 
+  test('a repository delete by an owner without quarantine read does not echo held digests or tags', async () => {
+    const held = await pushImage(u, 'doomed', { seed: 'doomed-held', tag: 'held', headers: admin });
+    await s.services.store.verdicts.set({ repository: 'doomed', digest: held.digest as never, state: 'Passed', updatedBy: 'x' });
+    await s.services.store.verdicts.set({ repository: 'doomed', digest: held.digest as never, state: 'Quarantined', updatedBy: 'x' });
+    const passed = await pushImage(u, 'doomed', { seed: 'doomed-passed', tag: 'passed', headers: admin });
+    await s.services.store.verdicts.set({ repository: 'doomed', digest: passed.digest as never, state: 'Passed', updatedBy: 'x' });
+    const r = await call(u, 'DELETE', '/acr/v1/doomed', { headers: admin });
+    assert.equal(r.status, 202);
+    assert.deepEqual(r.body, { manifestsDeleted: [passed.digest], tagsDeleted: ['passed'] });
+    assert.equal(await s.services.store.repositories.get('doomed'), undefined, 'everything was deleted all the same');
+  });
+
   test('mounts answer the same (202) for a held blob, a blob of a repository the caller cannot pull, and a missing blob', async () => {
     await createUser(s, 'mounter', PASSWORD, [{ role: 'AcrPush', repository: 'mine' }, { role: 'AcrPull', repository: 'gate' }]);
     const h = { authorization: basicAuth('mounter', PASSWORD) };

@@ -7,6 +7,8 @@
  * manifests and their tags only: counts of held content are not theirs to know.
  * Deleting is refused (OPERATION_DISALLOWED) when the repository, or any manifest or tag in
  * it, has deleteEnabled=false; the lifecycle raises the `delete` events in the same transaction.
+ * The response (ACR's DeletedRepository) names only the manifests, and tags of manifests, the
+ * gate lets the caller see: deleting held content does not reveal its digests or tag names.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
@@ -47,13 +49,18 @@ export function registerRepositoryResource(app: FastifyInstance, services: Servi
 
   app.delete('/acr/v1/:name', { config: { access: { kind: 'repository', action: 'delete' } } }, async (request, reply) => {
     const name = repositoryName(request);
+    // What the response may name, asked of the gate before the transaction (the gate reads
+    // outside it; a manifest pushed in between is simply not named).
+    const shown = new Set((await services.gate.visibleManifests(request.access, name, await store.manifests.list(name, {}))).map((m) => m.digest as string));
     const result = await store.transaction(async (tx) => {
       const repo = await tx.repositories.get(name);
       if (!repo) return undefined;
       requireAttribute('deleteEnabled', [[`repository ${name}`, repo]]);
       const manifests = await tx.manifests.list(name, {});
       for (const m of manifests) requireAttribute('deleteEnabled', [[`manifest ${m.digest}`, m]]);
-      for (const t of await tx.tags.list(name, {})) requireAttribute('deleteEnabled', [[`tag ${t.name}`, t]]);
+      const tags = await tx.tags.list(name, {});
+      for (const t of tags) requireAttribute('deleteEnabled', [[`tag ${t.name}`, t]]);
+      const shownTags = new Set(tags.filter((t) => shown.has(t.digest)).map((t) => t.name));
       const removed = await tx.repositories.delete(name);
       if (!removed) return undefined;
       await services.lifecycle.repositoryDeleted(tx, {
@@ -61,7 +68,7 @@ export function registerRepositoryResource(app: FastifyInstance, services: Servi
         manifests: manifests.map((m) => ({ digest: m.digest, mediaType: m.mediaType })),
         request: requestFacts(request),
       });
-      return removed;
+      return { manifests: removed.manifests.filter((d) => shown.has(d)), tags: removed.tags.filter((t) => shownTags.has(t)) };
     });
     if (!result) throw registryError('NAME_UNKNOWN', undefined, { name });
     return reply.status(202).send({ manifestsDeleted: result.manifests, tagsDeleted: result.tags });
