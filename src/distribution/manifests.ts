@@ -11,17 +11,21 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
 import type { ReadMethod } from '../quarantine/gate.ts';
-import type { ManifestRecord, TagRecord } from '../metadata/metadata-store.ts';
+import type { ManifestHead, TagRecord } from '../metadata/metadata-store.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { requestFacts } from '../http/request-context.ts';
 import { manifestReference, repositoryName } from './params.ts';
 import { requireAttribute } from './attributes.ts';
 import { registerReadRoutes } from './read-routes.ts';
+import { createManifestBytesCache } from './manifest-bytes.ts';
 
 const URL = '/v2/:name/manifests/:reference';
 
 export function registerManifests(app: FastifyInstance, services: Services) {
   const { store, blobs } = services;
+  // Bytes of hot manifests (manifest-bytes.ts): consulted only after the metadata, the gate
+  // and the attributes allowed the read.
+  const cache = createManifestBytesCache();
 
   async function read(request: FastifyRequest, reply: FastifyReply, method: ReadMethod) {
     const name = repositoryName(request);
@@ -31,8 +35,8 @@ export function registerManifests(app: FastifyInstance, services: Services) {
       tag = await store.tags.get(name, ref.tag);
       if (!tag) throw registryError('MANIFEST_UNKNOWN', `manifest tagged ${ref.tag} is not in repository ${name}`, { tag: ref.tag });
     }
-    const digest = tag ? tag.digest : (ref as { digest: ManifestRecord['digest'] }).digest;
-    const record = await store.manifests.get(name, digest);
+    const digest = tag ? tag.digest : (ref as { digest: ManifestHead['digest'] }).digest;
+    const record = await store.manifests.getHead(name, digest);
     if (!record) throw registryError('MANIFEST_UNKNOWN', undefined, tag ? { tag: ref.kind === 'tag' ? ref.tag : undefined } : { digest });
     await services.gate.checkManifestRead(request.access, record, ref.kind, method);
     requireAttribute('readEnabled', [
@@ -45,12 +49,20 @@ export function registerManifests(app: FastifyInstance, services: Services) {
     reply.header('ETag', `"${record.digest}"`);
     reply.header('Content-Length', record.size);
     if (method === 'HEAD') return reply.code(200).send();
+    const cached = cache.get(record.digest);
+    if (cached) return reply.code(200).send(cached);
     const stream = await blobs.open(record.digest);
     if (!stream) {
       request.log.error({ repository: name, digest }, 'manifest recorded in metadata but missing from the blob store');
       throw registryError('MANIFEST_UNKNOWN', undefined, { digest });
     }
-    return reply.code(200).send(stream);
+    if (!cache.accepts(record.size)) return reply.code(200).send(stream);
+    const bytes = await cache.fill(record.digest, record.size, stream);
+    if (!bytes) {
+      request.log.error({ repository: name, digest }, 'manifest bytes in the blob store do not match their digest or size');
+      throw registryError('MANIFEST_UNKNOWN', undefined, { digest });
+    }
+    return reply.code(200).send(bytes);
   }
 
   registerReadRoutes(app, URL, read);

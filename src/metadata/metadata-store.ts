@@ -104,6 +104,12 @@ export interface ManifestRecord extends ManifestInput, ChangeableAttributes {
   updatedAt: Date;
 }
 
+/**
+ * A manifest's row without its reference lists (`blobs`, `children`): what a read needs to
+ * decide and answer (media type, size, attributes). One statement instead of three.
+ */
+export type ManifestHead = Omit<ManifestRecord, 'blobs' | 'children'>;
+
 export interface ManifestListOptions extends Page {
   orderBy?: 'none' | 'timeasc' | 'timedesc';
 }
@@ -115,6 +121,8 @@ export interface ManifestStore {
    */
   put(repository: string, manifest: ManifestInput): Promise<{ created: boolean; record: ManifestRecord }>;
   get(repository: string, digest: Digest): Promise<ManifestRecord | undefined>;
+  /** As `get` without the reference lists (one row; the pull path's lookup). */
+  getHead(repository: string, digest: Digest): Promise<ManifestHead | undefined>;
   /**
    * Default order: by digest (byte-wise). `timeasc`/`timedesc` order by updatedAt (ACR's
    * lastUpdateTime), ties by digest. `last` is always the previous page's last digest; for a

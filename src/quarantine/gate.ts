@@ -9,16 +9,17 @@
  */
 import type { AccessContext } from '../access/actions.ts';
 import type { Digest } from '../oci/digest.ts';
-import type { ManifestRecord, TagRecord } from '../metadata/metadata-store.ts';
+import type { ManifestHead, ManifestRecord, TagRecord } from '../metadata/metadata-store.ts';
 
 export type ReadMethod = 'GET' | 'HEAD';
 
 export interface Gate {
   /**
    * A manifest read. `via` is how the client named it. Resolves when allowed; throws
-   * MANIFEST_UNKNOWN (by tag, hidden) or IMAGE_QUARANTINED (by digest) otherwise.
+   * MANIFEST_UNKNOWN (by tag, hidden) or IMAGE_QUARANTINED (by digest) otherwise. Takes the
+   * row without its reference lists (ManifestStore.getHead); a full record is one too.
    */
-  checkManifestRead(access: AccessContext, manifest: ManifestRecord, via: 'tag' | 'digest', method: ReadMethod): Promise<void>;
+  checkManifestRead(access: AccessContext, manifest: ManifestHead, via: 'tag' | 'digest', method: ReadMethod): Promise<void>;
 
   /** A blob read from a repository. Throws IMAGE_QUARANTINED when only held manifests reach it. */
   checkBlobRead(access: AccessContext, repository: string, digest: Digest, method: ReadMethod): Promise<void>;

@@ -10,7 +10,7 @@
  * page is empty: its position cannot be known.
  */
 import type { Digest } from '../../oci/digest.ts';
-import type { ManifestInput, ManifestRecord, ManifestStore } from '../metadata-store.ts';
+import type { ManifestHead, ManifestInput, ManifestRecord, ManifestStore } from '../metadata-store.ts';
 import type { ManifestsTable } from '../tables/index.ts';
 import { atomically, attributeColumns, attributesOf, ensureRepository, pageSize, precompiled, type Db } from './common.ts';
 
@@ -95,6 +95,12 @@ function recordOf(row: Row, blobs: Digest[], children: ManifestRecord['children'
   return record;
 }
 
+/** The record without its reference lists (ManifestStore.getHead). */
+function headOf(row: Row): ManifestHead {
+  const { blobs: _b, children: _c, ...head } = recordOf(row, [], []);
+  return head;
+}
+
 function rowOf(repository: string, m: ManifestInput, now: number): Row {
   return {
     repository,
@@ -155,6 +161,11 @@ export function createManifestStore(db: Db): ManifestStore {
 
   return {
     get,
+
+    async getHead(repository, digest) {
+      const row = await getRow(db, repository, digest);
+      return row ? headOf(row) : undefined;
+    },
 
     async put(repository, manifest) {
       const now = Date.now();

@@ -32,6 +32,11 @@ export function manifestsSection({ store, repo }: MetadataSuiteContext): void {
       assert.equal(updatedAt.getTime(), createdAt.getTime());
       assert.deepEqual(await store().manifests.get(name, input.digest), record);
       assert.equal(await store().manifests.get(repo(), input.digest), undefined);
+      // getHead: the same row without the reference lists, and nothing in another repository.
+      const { blobs: _blobs, children: _children, ...head } = record;
+      assert.deepEqual(await store().manifests.getHead(name, input.digest), head);
+      assert.equal(await store().manifests.getHead(repo(), input.digest), undefined);
+      assert.equal(await store().manifests.getHead(name, dg('absent')), undefined);
       assert.ok(await store().repositories.get(name), 'put creates the repository');
     });
 
@@ -145,6 +150,8 @@ export function manifestsSection({ store, repo }: MetadataSuiteContext): void {
       const r = await store().manifests.updateAttributes(name, dg('attrs'), { readEnabled: false, writeEnabled: false });
       assert.deepEqual([r?.deleteEnabled, r?.writeEnabled, r?.readEnabled, r?.listEnabled], [true, false, false, true]);
       assert.deepEqual(await store().manifests.get(name, dg('attrs')), r);
+      const head = await store().manifests.getHead(name, dg('attrs'));
+      assert.deepEqual([head?.deleteEnabled, head?.writeEnabled, head?.readEnabled, head?.listEnabled], [true, false, false, true], 'getHead sees attribute changes');
       assert.equal(await store().manifests.updateAttributes(name, dg('nope'), { readEnabled: false }), undefined);
     });
 
