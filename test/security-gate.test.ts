@@ -102,6 +102,16 @@ describe('security: the gate and access rules', () => {
     assert.deepEqual(held.body.tags, []);
   });
 
+  test('a repository holding only held content is unknown to the /v2 tags list, as to the catalog and /acr/v1', async () => {
+    await pushImage(u, 'onlyheld', { seed: 'onlyheld', tag: 'v1', headers: admin });
+    const r = await call(u, 'GET', '/v2/onlyheld/tags/list', { headers: puller });
+    assert.equal(r.status, 404, JSON.stringify(r.body));
+    assert.equal(r.body.errors[0].code, 'NAME_UNKNOWN');
+    assert.equal((await call(u, 'GET', '/v2/onlyheld/tags/list', { headers: admin })).status, 404, 'an owner without quarantine read too');
+    const past = await call(u, 'GET', '/v2/paged/tags/list?last=zzz', { headers: puller });
+    assert.deepEqual([past.status, past.body.tags], [200, []], 'an empty page of a visible repository is still 200');
+  });
+
   test('the quarantine queue: rows and the paging cursor are limited to what the caller may read held', async () => {
     for (const who of [puller, { authorization: basicAuth('teamreader', PASSWORD) }]) {
       let path: string | undefined = '/api/v1/quarantine/queue?n=1';

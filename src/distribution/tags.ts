@@ -1,7 +1,7 @@
 /**
  * `GET /v2/<name>/tags/list[?n=&last=]`: tags in lexical order, paged with a `Link` header.
  * Left out: tags the gate hides, and tags whose tag or manifest has listEnabled=false.
- * A repository that does not exist is NAME_UNKNOWN.
+ * A repository that does not exist, or in which the gate shows the caller nothing, is NAME_UNKNOWN.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
@@ -36,6 +36,11 @@ export function registerTags(app: FastifyInstance, services: Services) {
         },
         (t) => t.name,
       );
+      // A repository in which the caller can see nothing does not exist for it (as in the
+      // catalog and /acr/v1). Asked only for an empty page, so a normal list costs nothing more.
+      if (items.length === 0 && (await services.gate.visibleRepositories(request.access, [name])).length === 0) {
+        throw registryError('NAME_UNKNOWN', `repository ${name} is not known to the registry`, { name });
+      }
       if (more) reply.header('Link', nextLink(`/v2/${name}/tags/list`, page.n, items.at(-1)!.name));
       return reply.type('application/json').send({ name, tags: items.map((t) => t.name) });
     },
