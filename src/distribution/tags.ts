@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
-import type { ManifestRecord, TagRecord } from '../metadata/metadata-store.ts';
+import type { ListableTag } from '../metadata/metadata-store.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { repositoryName } from './params.ts';
 import { collectPage, nextLink, pageRequest } from './pagination.ts';
@@ -20,20 +20,12 @@ export function registerTags(app: FastifyInstance, services: Services) {
       const name = repositoryName(request);
       const page = pageRequest(request);
       if (!(await store.repositories.get(name))) throw registryError('NAME_UNKNOWN', `repository ${name} is not known to the registry`, { name });
-      const manifests = new Map<string, ManifestRecord | undefined>();
-      const listable = async (t: TagRecord) => {
-        if (t.listEnabled === false) return false;
-        if (!manifests.has(t.digest)) manifests.set(t.digest, await store.manifests.get(name, t.digest));
-        return manifests.get(t.digest)?.listEnabled !== false;
-      };
-      const { items, more } = await collectPage<TagRecord>(
+      // One statement per page: names and digests of tags whose tag and manifest are listable
+      // (listEnabled checked in SQL), then the gate once for the whole batch.
+      const { items, more } = await collectPage<ListableTag>(
         page,
-        (after, limit) => store.tags.list(name, { ...(after ? { last: after } : {}), n: limit }),
-        async (batch) => {
-          const kept: TagRecord[] = [];
-          for (const t of batch) if (await listable(t)) kept.push(t);
-          return services.gate.visibleTags(request.access, name, kept);
-        },
+        (after, limit) => store.tags.listListable(name, { ...(after ? { last: after } : {}), n: limit }),
+        (batch) => services.gate.visibleTags(request.access, name, batch),
         (t) => t.name,
       );
       // A repository in which the caller can see nothing does not exist for it (as in the

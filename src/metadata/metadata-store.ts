@@ -154,12 +154,23 @@ export interface TagListOptions extends Page {
   digest?: Digest;
 }
 
+export interface ListableTag {
+  name: string;
+  digest: Digest;
+}
+
 export interface TagStore {
   /** Points a tag at a digest (creating or moving it). Returns the previous digest, if any. */
   put(repository: string, tag: string, digest: Digest): Promise<{ previous?: Digest }>;
   get(repository: string, tag: string): Promise<TagRecord | undefined>;
   /** Default order: lexical (byte-wise) by name; time orders as for manifests, `last` a tag name. */
   list(repository: string, options?: TagListOptions): Promise<TagRecord[]>;
+  /**
+   * The /v2 tags list's page in one statement: names and digests of the tags whose tag AND
+   * manifest have listEnabled, lexical (byte-wise) by name, after `last`, at most `n`. The
+   * gate's filtering is the caller's (Gate.visibleTags).
+   */
+  listListable(repository: string, options?: Page): Promise<ListableTag[]>;
   delete(repository: string, tag: string): Promise<boolean>;
   updateAttributes(repository: string, tag: string, patch: Partial<ChangeableAttributes>): Promise<TagRecord | undefined>;
 }

@@ -28,7 +28,7 @@ export interface Gate {
   canMount(access: AccessContext, repository: string, digest: Digest): Promise<boolean>;
 
   /** Filters tags for lists (tags list, /acr/v1 _tags). Keeps order. */
-  visibleTags(access: AccessContext, repository: string, tags: TagRecord[]): Promise<TagRecord[]>;
+  visibleTags<T extends Pick<TagRecord, 'name' | 'digest'>>(access: AccessContext, repository: string, tags: T[]): Promise<T[]>;
 
   /** Filters manifests for lists (referrers, /acr/v1 _manifests). Keeps order. */
   visibleManifests(access: AccessContext, repository: string, manifests: ManifestRecord[]): Promise<ManifestRecord[]>;

@@ -5,8 +5,9 @@
  * a moved tag counts as updated), ties by name; `last` is the previous page's last tag name.
  * A moved tag keeps its createdAt and its changeable attributes.
  */
+import { sql } from 'kysely';
 import type { Digest } from '../../oci/digest.ts';
-import type { TagRecord, TagStore } from '../metadata-store.ts';
+import type { ListableTag, TagRecord, TagStore } from '../metadata-store.ts';
 import type { TagsTable } from '../tables/index.ts';
 import { atomically, attributeColumns, attributesOf, pageSize, precompiled, type Db } from './common.ts';
 
@@ -20,6 +21,18 @@ const toRecord = (row: TagsTable): TagRecord => ({
 });
 
 const selectTag = precompiled((d) => d.selectFrom('tags').selectAll().where('repository', '=', '?').where('name', '=', '?'));
+
+// The /v2 tags list (listListable): only the two columns it needs, listEnabled checked in SQL.
+const listableFrom = (d: Db) =>
+  d
+    .selectFrom('tags as t')
+    .innerJoin('manifests as m', (j) => j.onRef('m.repository', '=', 't.repository').onRef('m.digest', '=', 't.digest'))
+    .select(['t.name as name', 't.digest as digest'])
+    .where('t.repository', '=', '?')
+    .where('t.list_enabled', '=', sql.lit(1))
+    .where('m.list_enabled', '=', sql.lit(1));
+const selectListable = precompiled((d) => listableFrom(d).orderBy('t.name').limit(0));
+const selectListableAfter = precompiled((d) => listableFrom(d).where('t.name', '>', '?').orderBy('t.name').limit(0));
 
 export function createTagStore(db: Db): TagStore {
   const getRow = async (d: Db, repository: string, tag: string) => (await selectTag(d, repository, tag))[0];
@@ -68,6 +81,13 @@ export function createTagStore(db: Db): TagStore {
         }
       }
       return (await q.execute()).map(toRecord);
+    },
+
+    async listListable(repository, options = {}) {
+      const n = pageSize(options);
+      if (n === 0) return [];
+      const rows = options.last === undefined ? await selectListable(db, repository, n) : await selectListableAfter(db, repository, options.last, n);
+      return rows as ListableTag[];
     },
 
     async delete(repository, tag) {

@@ -62,6 +62,30 @@ export function tagsSection({ store, repo }: MetadataSuiteContext): void {
       assert.deepEqual(await store().tags.list(name, { n: 0 }), []);
     });
 
+    test('listListable: names and digests by name, paged, leaving out tags or manifests with listEnabled=false', async () => {
+      const name = repo();
+      await store().manifests.put(name, imageManifest('ll-a'));
+      await store().manifests.put(name, imageManifest('ll-hidden'));
+      const tags = ['v1.0', 'v1-0', 'V2', 'latest', 'v1_0', '1', 'no-list', 'on-hidden'];
+      for (const t of tags) await store().tags.put(name, t, t === 'on-hidden' ? dg('ll-hidden') : dg('ll-a'));
+      await store().tags.updateAttributes(name, 'no-list', { listEnabled: false });
+      await store().manifests.updateAttributes(name, dg('ll-hidden'), { listEnabled: false });
+      // Another repository's tags never appear.
+      await store().manifests.put(repo(), imageManifest('ll-a'));
+      const sorted = tags.filter((t) => t !== 'no-list' && t !== 'on-hidden').sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1));
+      const all = await store().tags.listListable(name);
+      assert.deepEqual(all, sorted.map((t) => ({ name: t, digest: dg('ll-a') })));
+      const p1 = await store().tags.listListable(name, { n: 4 });
+      assert.deepEqual(p1.map((t) => t.name), sorted.slice(0, 4));
+      const p2 = await store().tags.listListable(name, { n: 4, last: p1[3]!.name });
+      assert.deepEqual(p2.map((t) => t.name), sorted.slice(4));
+      assert.deepEqual(await store().tags.listListable(name, { last: sorted.at(-1) }), []);
+      assert.deepEqual(await store().tags.listListable(name, { n: 0 }), []);
+      assert.deepEqual(await store().tags.listListable(repo()), []);
+      await store().tags.updateAttributes(name, 'no-list', { listEnabled: true });
+      assert.ok((await store().tags.listListable(name)).some((t) => t.name === 'no-list'), 'listEnabled back on lists it again');
+    });
+
     test('list: timeasc/timedesc by last update with paging', async () => {
       const name = repo();
       await store().manifests.put(name, imageManifest('ta'));
