@@ -53,7 +53,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   const dispatcher = createWebhookDispatcher({ store: rawStore, config: config.events, logger });
   const commits = wakeAfterCommit(rawStore, () => dispatcher.wake());
   const store = commits.store;
-  const blobs = createFsBlobStore(join(dataDir, 'blobs'));
+  const blobs = createFsBlobStore(join(dataDir, 'blobs'), { fsync: config.storage.fsync === 'off' ? false : config.storage.fsync });
   const stoppers: (() => Promise<void> | void)[] = [];
 
   const quarantinePolicy = createPolicyCache({ settings: store.settings });

@@ -13,6 +13,15 @@ test('defaults apply when nothing is configured', () => {
   assert.equal(c.dataDir, './data');
   assert.equal(c.databaseUrl, undefined);
   assert.equal(c.auth.mode, 'token');
+  assert.equal(c.storage.fsync, 'data');
+});
+
+test('storage.fsync: data, full or off, from the file or LAZARET_STORAGE_FSYNC; anything else is refused', () => {
+  const file = join(dir, 'fsync.yaml');
+  writeFileSync(file, 'storage:\n  fsync: full\n');
+  assert.equal(loadConfig({ file, env: {} }).storage.fsync, 'full');
+  assert.equal(loadConfig({ file, env: { LAZARET_STORAGE_FSYNC: 'off' } }).storage.fsync, 'off');
+  assert.throws(() => loadConfig({ env: { LAZARET_STORAGE_FSYNC: 'sometimes' } }), (err: unknown) => err instanceof ConfigError && /^storage\.fsync: /m.test(err.problems.join('\n')));
 });
 
 test('environment overrides the file, the file overrides defaults', () => {

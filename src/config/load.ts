@@ -21,6 +21,7 @@ export const ENV_OVERRIDES: Record<string, string> = {
   LAZARET_ACCESS_TOKEN_TTL: 'auth.accessTokenTtlSeconds',
   LAZARET_REFRESH_TOKEN_TTL: 'auth.refreshTokenTtlSeconds',
   LAZARET_UPLOAD_STALE_AFTER: 'uploads.staleAfterSeconds',
+  LAZARET_STORAGE_FSYNC: 'storage.fsync',
   LAZARET_EVENTS_ATTEMPT_TIMEOUT_MS: 'events.attemptTimeoutMs',
   LAZARET_EVENTS_MAX_ATTEMPTS: 'events.maxAttempts',
   LAZARET_EVENTS_BACKOFF_BASE_MS: 'events.backoffBaseMs',

@@ -64,6 +64,18 @@ export const configSchema = z
         retentionDays: z.number().int().min(1).max(3650).default(30),
       })
       .prefault({}),
+    /** The filesystem blob store (src/storage/fs-blob-store.ts). */
+    storage: z
+      .object({
+        /**
+         * What is synced when a blob is committed: `data` (fdatasync the blob before its
+         * rename: a committed blob is whole or absent after a power loss), `full` (also fsync
+         * the directory: a committed blob survives a power loss), `off` (nothing: as CNCF
+         * Distribution; a power loss can leave a committed name with missing bytes).
+         */
+        fsync: z.enum(['data', 'full', 'off']).default('data'),
+      })
+      .prefault({}),
     uploads: z
       .object({
         /** Upload sessions idle for longer than this are removed with their temp data. */

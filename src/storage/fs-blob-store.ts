@@ -25,7 +25,6 @@
  * strict UUID regex BEFORE any path is built; a bad digest throws DIGEST_INVALID, a bad upload
  * id reads as an unknown upload (BLOB_UPLOAD_UNKNOWN, `size` → undefined, `abort` → no-op).
  */
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID, type Hash } from 'node:crypto';
@@ -148,11 +147,12 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
         // Without a trusted state, hash into a throwaway; commit re-hashes the file.
         const counter = { bytes: 0 };
         try {
-          await pipeline(
-            data,
-            hashTap(state?.hash ?? createDigester(INCREMENTAL_ALGORITHM), counter),
-            createWriteStream(path, { flags: 'r+', start: offset }),
-          );
+          const fh = await open(path, 'r+');
+          try {
+            await pipeline(data, hashTap(state?.hash ?? createDigester(INCREMENTAL_ALGORITHM), counter), writerTo(fh, offset));
+          } finally {
+            await fh.close();
+          }
         } catch (err) {
           // A failed chunk leaves the upload as it was, so the client can resend it.
           hashStates.delete(uploadId);
