@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import type { TestServer } from './helpers/server.ts';
 import { adminAuth, basicAuth, createUser, startTokenServer } from './helpers/identities.ts';
 import { call, pushImage, pushIndex, type PushedImage } from './helpers/quarantine-fixtures.ts';
+import { startReceiver } from './helpers/webhook-receiver.ts';
 
 const PASSWORD = 'gate-security-password-1';
 
@@ -164,6 +165,32 @@ describe('security: the gate and access rules', () => {
     assert.equal(r.status, 202);
     assert.deepEqual(r.body, { manifestsDeleted: [passed.digest], tagsDeleted: ['passed'] });
     assert.equal(await s.services.store.repositories.get('doomed'), undefined, 'everything was deleted all the same');
+  });
+
+  test('webhooks: the secret and custom header values never come back from GET, list or the delivery log; only configure manages them', async () => {
+    const receiver = await startReceiver();
+    try {
+      const body = { properties: { serviceUri: `${receiver.url}/hook`, actions: ['push'], customHeaders: { Authorization: 'Bearer header-secret-value' }, secret: 'signing-secret-value-123' } };
+      assert.equal((await call(u, 'PUT', '/api/v1/webhooks/sechook', { headers: puller, body })).status, 403);
+      assert.equal((await call(u, 'PUT', '/api/v1/webhooks/sechook', { headers: admin, body })).status, 201);
+      const id = (await call(u, 'POST', '/api/v1/webhooks/sechook/ping', { headers: admin })).body.id;
+      await receiver.waitFor((r) => r.length > 0, 10_000, 'the ping');
+      let events = '';
+      for (let i = 0; i < 50 && !events.includes('"statusCode"'); i++) {
+        events = (await call(u, 'GET', '/api/v1/webhooks/sechook/events', { headers: admin })).text;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(events.includes(id), 'the delivery is logged');
+      for (const path of ['/api/v1/webhooks/sechook', '/api/v1/webhooks', '/api/v1/webhooks/sechook/events', `/api/v1/webhooks/sechook/events/${id}`]) {
+        const r = await call(u, 'GET', path, { headers: admin });
+        assert.equal(r.status, 200, path);
+        assert.ok(!r.text.includes('header-secret-value') && !r.text.includes('signing-secret-value-123'), `${path} returned a secret`);
+      }
+      for (const path of ['/api/v1/webhooks/sechook', '/api/v1/webhooks/sechook/events']) assert.equal((await call(u, 'GET', path, { headers: puller })).status, 403, path);
+      assert.equal((await call(u, 'POST', '/api/v1/webhooks/sechook/getCallbackConfig', { headers: puller })).status, 403);
+    } finally {
+      await receiver.close();
+    }
   });
 
   test('mounts answer the same (202) for a held blob, a blob of a repository the caller cannot pull, and a missing blob', async () => {
