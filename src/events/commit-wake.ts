@@ -3,33 +3,42 @@
  * dispatcher claiming during the transaction would not see the rows yet on PostgreSQL, and
  * must not see them at all if the change rolls back).
  *
- * `store.transaction` is wrapped: each transaction runs with an AsyncLocalStorage flag that
- * `markQueued()` (called by the events lifecycle when it wrote an event) sets; when the
- * transaction resolves with the flag set, `wake()` runs. The wrapper inherits every role
- * object and method from the real store.
+ * `store.transaction` is wrapped: each transaction's role objects (the `tx` handed to `fn`,
+ * which the lifecycle receives) are mapped to a flag that `markQueued(tx)` (called by the
+ * events lifecycle when it wrote an event) sets; when the transaction resolves with the flag
+ * set, `wake()` runs. The wrapper inherits every role object and method from the real store.
+ *
+ * Decision: the flag is found through the `tx` object (a WeakMap), not an AsyncLocalStorage,
+ * because on Node 20 one AsyncLocalStorage turns on promise hooks for every promise of the
+ * process (bench/README.md: 2-7% of the CPU of reads that never open a transaction).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { MetadataStore, StoreRoles } from '../metadata/metadata-store.ts';
 
 export interface CommitWake {
   store: MetadataStore;
-  /** Marks the current transaction as having queued events. Outside a transaction: wakes at once. */
-  markQueued(): void;
+  /**
+   * Marks the transaction whose roles are `tx` as having queued events. For roles of no
+   * wrapped transaction (the top-level store): wakes at once.
+   */
+  markQueued(tx: StoreRoles): void;
 }
 
 export function wakeAfterCommit(store: MetadataStore, wake: () => void): CommitWake {
-  const flags = new AsyncLocalStorage<{ queued: boolean }>();
+  const flags = new WeakMap<StoreRoles, { queued: boolean }>();
   const wrapped = Object.create(store) as MetadataStore;
   wrapped.transaction = async (fn) => {
     const flag = { queued: false };
-    const result = await flags.run(flag, () => store.transaction(fn));
+    const result = await store.transaction((tx) => {
+      flags.set(tx, flag);
+      return fn(tx);
+    });
     if (flag.queued) wake();
     return result;
   };
   return {
     store: wrapped,
-    markQueued() {
-      const flag = flags.getStore();
+    markQueued(tx) {
+      const flag = flags.get(tx);
       if (flag) flag.queued = true;
       else wake();
     },

@@ -19,14 +19,15 @@
  * - rescanRequested: `quarantine` again.
  */
 import type { HoldQuery, ManifestLifecycle, RequestFacts } from './manifest-lifecycle.ts';
+import type { StoreRoles } from '../metadata/metadata-store.ts';
 import { deleteEvent, pushEvent, quarantineEvent } from './event-payloads.ts';
 import { raiseEvent } from './raise-event.ts';
 
 export interface EventsLifecycleOptions {
   /** Quarantine's hold query; defaults to "never held" (policy off). */
   isHeld?: HoldQuery;
-  /** Called after events were queued in a transaction (the dispatcher's wake-up). */
-  onQueued?: () => void;
+  /** Called after events were queued in the transaction `tx` (the dispatcher's wake-up, commit-wake.ts). */
+  onQueued?: (tx: StoreRoles) => void;
   /**
    * The registry's public host (from `baseUrl`): events name it as `request.host`, as ACR
    * names its login server, instead of the Host header a proxy in front may have rewritten.
@@ -37,20 +38,20 @@ export interface EventsLifecycleOptions {
 export function createEventsLifecycle(options: EventsLifecycleOptions = {}): ManifestLifecycle {
   const isHeld: HoldQuery = options.isHeld ?? (async () => false);
   const facts = <T extends { request: RequestFacts }>(e: T): T => (options.publicHost ? { ...e, request: { ...e.request, host: options.publicHost } } : e);
-  const queued = (names: string[]) => {
-    if (names.length > 0) options.onQueued?.();
+  const queued = (tx: StoreRoles, names: string[]) => {
+    if (names.length > 0) options.onQueued?.(tx);
   };
 
   return {
     async pushed(tx, pushed) {
       const e = facts(pushed);
       const m = { repository: e.repository, digest: e.digest, mediaType: e.mediaType, size: e.size, tag: e.tag };
-      queued(await raiseEvent(tx, quarantineEvent(m, e.request)));
+      queued(tx, await raiseEvent(tx, quarantineEvent(m, e.request)));
       if (await isHeld(tx, e.repository, e.digest)) {
         await tx.heldPushes.remember({ ...m, request: e.request, pushedAt: new Date() });
         return;
       }
-      queued(await raiseEvent(tx, pushEvent(m, e.request)));
+      queued(tx, await raiseEvent(tx, pushEvent(m, e.request)));
     },
 
     async released(tx, e) {
@@ -59,31 +60,31 @@ export function createEventsLifecycle(options: EventsLifecycleOptions = {}): Man
       let raised = 0;
       for (const h of held) {
         if (h.tag === undefined || (await tx.tags.get(h.repository, h.tag))?.digest !== h.digest) continue;
-        queued(await raiseEvent(tx, pushEvent({ repository: h.repository, digest: h.digest, mediaType: e.mediaType, size: e.size, tag: h.tag }, h.request)));
+        queued(tx, await raiseEvent(tx, pushEvent({ repository: h.repository, digest: h.digest, mediaType: e.mediaType, size: e.size, tag: h.tag }, h.request)));
         raised++;
       }
       if (raised === 0) {
-        queued(await raiseEvent(tx, pushEvent({ repository: e.repository, digest: e.digest, mediaType: e.mediaType, size: e.size }, (held.find((h) => h.tag === undefined) ?? held[0]!).request)));
+        queued(tx, await raiseEvent(tx, pushEvent({ repository: e.repository, digest: e.digest, mediaType: e.mediaType, size: e.size }, (held.find((h) => h.tag === undefined) ?? held[0]!).request)));
       }
     },
 
     async deleted(tx, deleted) {
       const e = facts(deleted);
       await tx.heldPushes.forget(e.repository, e.digest);
-      queued(await raiseEvent(tx, deleteEvent({ repository: e.repository, digest: e.digest, mediaType: e.mediaType }, e.request)));
+      queued(tx, await raiseEvent(tx, deleteEvent({ repository: e.repository, digest: e.digest, mediaType: e.mediaType }, e.request)));
     },
 
     async repositoryDeleted(tx, deleted) {
       const e = facts(deleted);
       await tx.heldPushes.forget(e.repository);
       for (const m of e.manifests) {
-        queued(await raiseEvent(tx, deleteEvent({ repository: e.repository, digest: m.digest, mediaType: m.mediaType }, e.request)));
+        queued(tx, await raiseEvent(tx, deleteEvent({ repository: e.repository, digest: m.digest, mediaType: m.mediaType }, e.request)));
       }
     },
 
     async rescanRequested(tx, requested) {
       const e = facts(requested);
-      queued(await raiseEvent(tx, quarantineEvent({ repository: e.repository, digest: e.digest, size: e.size, tag: e.tag }, e.request)));
+      queued(tx, await raiseEvent(tx, quarantineEvent({ repository: e.repository, digest: e.digest, size: e.size, tag: e.tag }, e.request)));
     },
   };
 }
