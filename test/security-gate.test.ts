@@ -97,6 +97,18 @@ describe('security: the gate and access rules', () => {
       path = link ? /<([^>]+)>/.exec(link)![1] : undefined;
     }
     assert.deepEqual(seen, ['a', 'c']);
+    // The catalog, one name per page: held-only repositories (multi has released content;
+    // onlyheld, audited and team-* have none for a puller) are never a page or a Link cursor.
+    const names: string[] = [];
+    for (let next: string | undefined = '/v2/_catalog?n=1'; next; ) {
+      const r = await call(u, 'GET', next, { headers: puller });
+      assert.equal(r.status, 200);
+      names.push(...r.body.repositories);
+      const link = r.headers.link as string | undefined;
+      next = link ? /<([^>]+)>/.exec(link)![1] : undefined;
+      if (next) assert.ok(names.includes(decodeURIComponent(/last=([^&]+)/.exec(next)![1]!)), `Link names a repository not listed: ${next}`);
+    }
+    assert.ok(!names.some((n) => n.startsWith('team-')), names.join());
     const acr = await call(u, 'GET', '/acr/v1/paged/_tags?n=1', { headers: puller });
     assert.ok(!String(acr.headers.link).includes('last=b&'), String(acr.headers.link));
     const held = await call(u, 'GET', `/acr/v1/paged/_tags?digest=${img.b.digest}`, { headers: puller });
