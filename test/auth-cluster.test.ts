@@ -8,25 +8,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { decodeProtectedHeader } from 'jose';
-import { TEST_DATABASE_URL, skipUnless } from './helpers/environment.ts';
+import { TEST_DATABASE_URL, skipUnless, postgresReachable } from './helpers/environment.ts';
 import { ADMIN_PASSWORD, accessToken, adminAuth, startTokenServer } from './helpers/identities.ts';
 import type { TestServer } from './helpers/server.ts';
 
-async function pgAvailable() {
-  const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const schema = `auth_cluster_${randomBytes(4).toString('hex')}`;
 const databaseUrl = `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}schema=${schema}`;
 
-describe('identity across two nodes sharing PostgreSQL', { skip: skipUnless(await pgAvailable(), 'PostgreSQL is not reachable') }, () => {
+describe('identity across two nodes sharing PostgreSQL', { skip: skipUnless(await postgresReachable(), 'PostgreSQL is not reachable') }, () => {
   let a: TestServer;
   let b: TestServer;
   // Both nodes answer as one registry: one service name, as behind a load balancer.

@@ -14,7 +14,7 @@ import type { MetadataStore } from '../src/metadata/metadata-store.ts';
 import { openPostgresStore, openSqliteStore } from '../src/metadata/open-metadata-store.ts';
 import { pushEvent } from '../src/events/event-payloads.ts';
 import type { AttemptRecord } from '../src/events/event-store.ts';
-import { TEST_DATABASE_URL, skipUnless } from './helpers/environment.ts';
+import { TEST_DATABASE_URL, skipUnless, postgresReachable } from './helpers/environment.ts';
 
 const request = { id: 'r1', host: 'reg.example', method: 'PUT', useragent: 'test', actor: 'alice' };
 const hook = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -35,16 +35,6 @@ const attempt = (n: number, status?: number): AttemptRecord => ({
   ...(status ? { responseStatus: status, responseReason: 'x', responseHeaders: {}, responseBody: '' } : { error: 'ECONNREFUSED' }),
 });
 
-async function pgAvailable() {
-  const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function suite(name: string, open: () => Promise<{ a: MetadataStore; b: MetadataStore; cleanup(): Promise<void> }>, skip: () => string | false) {
   describe(`events store: ${name}`, { skip: skip() }, () => {
@@ -128,7 +118,7 @@ suite(
   () => false,
 );
 
-const pgUp = await pgAvailable();
+const pgUp = await postgresReachable();
 suite(
   'postgres',
   async () => {

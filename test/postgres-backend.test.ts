@@ -12,21 +12,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startTestServer } from './helpers/server.ts';
 import { createRegistryClient, OCI } from './helpers/registry-client.ts';
-import { skipUnless, TEST_DATABASE_URL } from './helpers/environment.ts';
+import { skipUnless, TEST_DATABASE_URL, postgresReachable } from './helpers/environment.ts';
 
-async function pgReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
-test('push, pull, restart and delete with PostgreSQL metadata', { skip: skipUnless(await pgReachable(), `PostgreSQL not reachable at ${TEST_DATABASE_URL}`) }, async () => {
+test('push, pull, restart and delete with PostgreSQL metadata', { skip: skipUnless(await postgresReachable(), `PostgreSQL not reachable at ${TEST_DATABASE_URL}`) }, async () => {
   const schema = `lazaret_e2e_${randomBytes(5).toString('hex')}`;
   const databaseUrl = `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}schema=${schema}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'lazaret-pg-e2e-'));

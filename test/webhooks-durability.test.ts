@@ -13,7 +13,7 @@ import pg from 'pg';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.ts';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
 import { call, pushImage } from './helpers/quarantine-fixtures.ts';
-import { TEST_DATABASE_URL, skipUnless } from './helpers/environment.ts';
+import { TEST_DATABASE_URL, skipUnless, postgresReachable } from './helpers/environment.ts';
 
 const EVENTS_ENV = {
   LAZARET_AUTH_MODE: 'none',
@@ -67,18 +67,8 @@ test('SIGKILL with deliveries pending: after a restart every event is delivered'
   await second.stop();
 });
 
-async function pgAvailable() {
-  const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-test('two registry processes on one PostgreSQL: each event once per webhook, never concurrently', { skip: skipUnless(await pgAvailable(), 'PostgreSQL is not reachable') }, async () => {
+test('two registry processes on one PostgreSQL: each event once per webhook, never concurrently', { skip: skipUnless(await postgresReachable(), 'PostgreSQL is not reachable') }, async () => {
   const database = `lazaret_events_${process.pid}_${Date.now()}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();

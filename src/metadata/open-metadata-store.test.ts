@@ -7,19 +7,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openMetadataStore, openPostgresStore, postgresOptionsFromUrl } from './open-metadata-store.ts';
 import { imageManifest, dg } from './suite/context.ts';
-import { skipUnless, TEST_DATABASE_URL } from '../../test/helpers/environment.ts';
+import { skipUnless, TEST_DATABASE_URL, postgresReachable } from '../../test/helpers/environment.ts';
 
-async function pgReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 test('without databaseUrl: SQLite at <dataDir>/lazaret.db, migrated, data survives a reopen', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lazaret-open-'));
@@ -60,7 +49,7 @@ test('the schema query parameter is split off the PostgreSQL URL', () => {
   assert.deepEqual(postgresOptionsFromUrl('postgresql://u@127.0.0.1/db'), { connectionString: 'postgresql://u@127.0.0.1/db' });
 });
 
-test('postgres:// URL: PostgreSQL in the given schema, migrated, reopened with its data', { skip: skipUnless(await pgReachable(), 'PostgreSQL not reachable') }, async () => {
+test('postgres:// URL: PostgreSQL in the given schema, migrated, reopened with its data', { skip: skipUnless(await postgresReachable(), 'PostgreSQL not reachable') }, async () => {
   const schema = `lazaret_open_${randomBytes(5).toString('hex')}`;
   const url = `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}schema=${schema}`;
   try {
@@ -85,7 +74,7 @@ test('an invalid schema name is refused before any SQL', async () => {
   await assert.rejects(openMetadataStore({ databaseUrl: `${TEST_DATABASE_URL}?schema=x";drop` }, '/nonexistent'), /invalid PostgreSQL schema/);
 });
 
-test('PostgreSQL connections dropped by the server: no crash, the next query reconnects', { skip: skipUnless(await pgReachable(), 'PostgreSQL not reachable') }, async () => {
+test('PostgreSQL connections dropped by the server: no crash, the next query reconnects', { skip: skipUnless(await postgresReachable(), 'PostgreSQL not reachable') }, async () => {
   const schema = `lazaret_drop_${randomBytes(5).toString('hex')}`;
   const applicationName = `lazaret-test-${randomBytes(4).toString('hex')}`;
   const store = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema, applicationName });

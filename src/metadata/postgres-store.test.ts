@@ -2,23 +2,12 @@ import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { runMetadataStoreSuite } from './metadata-store-suite.ts';
 import { openPostgresStore } from './open-metadata-store.ts';
-import { skipUnless, TEST_DATABASE_URL } from '../../test/helpers/environment.ts';
+import { skipUnless, TEST_DATABASE_URL, postgresReachable } from '../../test/helpers/environment.ts';
 
-async function reachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 runMetadataStoreSuite({
   name: 'PostgreSQL',
-  skip: skipUnless(await reachable(), `PostgreSQL not reachable at ${TEST_DATABASE_URL}`),
+  skip: skipUnless(await postgresReachable(), `PostgreSQL not reachable at ${TEST_DATABASE_URL}`),
   async create() {
     const schema = `lazaret_suite_${randomBytes(6).toString('hex')}`;
     const store = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });

@@ -4,6 +4,7 @@
  * tool fails the test instead.
  */
 import { spawnSync } from 'node:child_process';
+import pg from 'pg';
 
 export const IN_CI = process.env.CI === 'true';
 
@@ -22,3 +23,16 @@ export function skipUnless(available: boolean, reason: string): string | false {
 
 /** The PostgreSQL used by tests; each suite creates its own schema in it. */
 export const TEST_DATABASE_URL = process.env.LAZARET_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Whether the test PostgreSQL answers (for `skipUnless(await postgresReachable(), ...)`). */
+export async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
