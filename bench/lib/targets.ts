@@ -109,6 +109,10 @@ export async function startLazaret(repoRoot: string, options: LazaretStart): Pro
     LAZARET_LOG_LEVEL: 'warn',
     LAZARET_AUTH_MODE: options.auth ? 'token' : 'none',
     LAZARET_ACCESS_TOKEN_TTL: '3600',
+    // As README "Operations" recommends: with 16 thread-pool threads glibc keeps up to 16
+    // malloc arenas, ~130 MiB more RSS on the auth-on instance (measured 06:12 UTC); 2 arenas
+    // cost no measured throughput. An operator's own setting wins.
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
   };
   if (options.auth) env.LAZARET_ADMIN_PASSWORD = options.adminPassword;
   for (const name of ['LAZARET_CONFIG', 'LAZARET_DATABASE_URL', 'LAZARET_BASE_URL', 'LAZARET_SERVICE']) delete env[name];
