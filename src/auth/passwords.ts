@@ -6,8 +6,29 @@
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
-const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
+/**
+ * At most this many scrypt runs at once. Each takes 16 MiB and a thread-pool thread for tens
+ * of milliseconds; unbounded, a burst of logins (or a password-guessing flood) would occupy
+ * every pool thread — starving blob I/O — and add 16 MiB of memory each (bench/README.md saw
+ * 434 MiB RSS on the token endpoint with 16 threads). Queued checks wait their turn.
+ */
+export const MAX_CONCURRENT_SCRYPT = 4;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
+  if (running >= MAX_CONCURRENT_SCRYPT) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+/** How many scrypt runs are in progress (for tests). */
+export const scryptInFlight = () => running;
 
 const N = 16384;
 const R = 8;
