@@ -177,7 +177,7 @@ describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
     await screenshot(page, 'quarantine');
   });
 
-  test('the writer passes it: the badge changes and the audit entry names the writer', async () => {
+  test('the writer passes it: the badge changes and the audit entry names the writer and keeps the note', async () => {
     const { page } = await open(WRITER);
     await nav(page, 'Quarantine').click();
     const row = page.getByRole('row').filter({ hasText: 'team-a/web:v1' });
@@ -189,6 +189,8 @@ describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
 
     const verdict = await api('GET', `/acr/v1/team-a/web/_manifests/${heldDigest}`);
     assert.equal(verdict.manifest.changeableAttributes.quarantineState, 'Passed');
+    const audited = await api('GET', `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`team-a/web@${heldDigest}`)}`);
+    assert.equal(audited.entries[0].details, 'scanned by hand', 'the note typed in the dialog is in the audit entry');
 
     await nav(page, 'Repositories').click();
     await page.getByRole('link', { name: 'team-a/web' }).click();
