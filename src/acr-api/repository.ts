@@ -17,14 +17,12 @@ import { registryError } from '../errors/registry-error.ts';
 import { repositoryName } from '../distribution/params.ts';
 import { requireAttribute } from '../distribution/attributes.ts';
 import { requestFacts } from '../http/request-context.ts';
-import { canReadHeld } from '../quarantine/quarantine-gate.ts';
 import { registryName, repositoryAttributes } from './shapes.ts';
 import { visibleRepository } from './lookup.ts';
 import { parseAttributePatch } from './attribute-patch.ts';
 
 async function attributesResponse(services: Services, request: FastifyRequest, repo: RepositoryRecord) {
-  const held = (await services.quarantinePolicy.enabled()) && !canReadHeld(request.access, repo.name);
-  const counts = held ? await services.store.verdicts.releasedCounts(repo.name) : await services.store.repositories.counts(repo.name);
+  const counts = (await services.gate.hidesHeld(request.access, repo.name)) ? await services.store.verdicts.releasedCounts(repo.name) : await services.store.repositories.counts(repo.name);
   return repositoryAttributes(registryName(services.config, request), repo, counts);
 }
 

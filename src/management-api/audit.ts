@@ -10,7 +10,7 @@ import { Type, type Static } from 'typebox';
 import type { Services } from '../services.ts';
 import type { AuditEntry } from '../metadata/metadata-store.ts';
 import type { AccessContext } from '../access/actions.ts';
-import { canReadHeld } from '../quarantine/quarantine-gate.ts';
+import type { Gate } from '../quarantine/gate.ts';
 
 const Query = Type.Object({
   action: Type.Optional(Type.String({ maxLength: 200 })),
@@ -38,10 +38,10 @@ export const auditJson = (e: AuditEntry) => ({
  * (which sees the whole queue anyway) it is shown only where the caller may read held content:
  * a Reader (audit_read, pull only) must not learn held manifests from the log.
  */
-function mayRead(access: AccessContext, e: AuditEntry): boolean {
+function mayRead(gate: Gate, access: AccessContext, e: AuditEntry): boolean {
   if (e.action !== 'verdict.change' || access.canRegistry('configure')) return true;
   const at = e.target.lastIndexOf('@');
-  return at > 0 && canReadHeld(access, e.target.slice(0, at));
+  return at > 0 && gate.readsHeld(access, e.target.slice(0, at));
 }
 
 export function registerAuditRoutes(app: FastifyInstance, services: Services) {
@@ -60,7 +60,7 @@ export function registerAuditRoutes(app: FastifyInstance, services: Services) {
       });
       const page = entries.slice(0, n);
       // `next` stays the last entry read (an id says nothing), so a page may hold fewer than n.
-      const shown = page.filter((e) => mayRead(request.access, e));
+      const shown = page.filter((e) => mayRead(services.gate, request.access, e));
       return { entries: shown.map(auditJson), ...(entries.length > n ? { next: page.at(-1)!.id } : {}) };
     },
   );

@@ -22,7 +22,6 @@ import { registryError } from '../errors/registry-error.ts';
 import { requestFacts } from '../http/request-context.ts';
 import { isValidRepositoryName } from '../oci/name.ts';
 import { readPolicy } from '../quarantine/policy.ts';
-import { canReadHeld } from '../quarantine/quarantine-gate.ts';
 import { changeVerdict } from '../quarantine/verdict-change.ts';
 import { isQuarantineState, type ManifestVerdictRow, type QuarantineState } from '../quarantine/verdicts.ts';
 
@@ -118,7 +117,7 @@ export function registerQuarantineRoutes(app: FastifyInstance, services: Service
       scanned += page.rows.length;
       for (let i = 0; i < page.rows.length; i++) {
         const r = page.rows[i]!;
-        if (!canReadHeld(request.access, r.repository)) continue;
+        if (!services.gate.readsHeld(request.access, r.repository)) continue;
         if (rows.length === n) return { rows, next: await cursorAt(base, lastAt!) };
         rows.push(r);
         lastAt = { cursor, index: i };

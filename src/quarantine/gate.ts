@@ -35,6 +35,25 @@ export interface Gate {
 
   /** Filters repository names for catalogs: a repository with nothing visible is left out. */
   visibleRepositories(access: AccessContext, names: string[]): Promise<string[]>;
+
+  /**
+   * Whether the caller may see held content of `repository` whatever the policy (quarantine
+   * read or write). The rule behind every check above, for views of held content that are not
+   * reads of it: the quarantine queue and the audit log's verdict entries.
+   */
+  readsHeld(access: AccessContext, repository: string): boolean;
+
+  /**
+   * Whether held content of `repository` is hidden from the caller right now (policy enabled,
+   * no quarantine read): aggregates such as /acr/v1 repository counts then count released
+   * content only.
+   */
+  hidesHeld(access: AccessContext, repository: string): Promise<boolean>;
+}
+
+/** True when the principal may see held content of `repository`. */
+export function canReadHeld(access: AccessContext, repository: string): boolean {
+  return access.can(repository, 'quarantine_read') || access.can(repository, 'quarantine_write');
 }
 
 /** The gate with the quarantine policy off: everything is visible. Replaced by the policy-aware gate. */
@@ -46,5 +65,7 @@ export function openGate(): Gate {
     visibleTags: async (_a, _r, tags) => tags,
     visibleManifests: async (_a, _r, manifests) => manifests,
     visibleRepositories: async (_a, names) => names,
+    readsHeld: canReadHeld,
+    hidesHeld: async () => false,
   };
 }

@@ -22,7 +22,7 @@ import type { AccessContext } from '../access/actions.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { ManifestStore } from '../metadata/metadata-store.ts';
 import { registryError, type RegistryError } from '../errors/registry-error.ts';
-import type { Gate } from './gate.ts';
+import { canReadHeld, type Gate } from './gate.ts';
 import type { PolicyCache } from './policy.ts';
 import type { QuarantineState, VerdictStore } from './verdicts.ts';
 
@@ -32,10 +32,6 @@ export interface QuarantineGateOptions {
   store: { verdicts: VerdictStore; manifests: Pick<ManifestStore, 'referencingBlob'> };
 }
 
-/** True when the principal may see held content of `repository`. */
-export function canReadHeld(access: AccessContext, repository: string): boolean {
-  return access.can(repository, 'quarantine_read') || access.can(repository, 'quarantine_write');
-}
 
 const describe = (state: QuarantineState | undefined) =>
   state === undefined ? 'it has no verdict yet (never scanned)' : `its quarantineState is ${state}`;
@@ -117,6 +113,12 @@ export function createQuarantineGate(options: QuarantineGateOptions): Gate {
       if (manifests.length === 0 || !(await policy.enabled()) || canReadHeld(access, repository)) return manifests;
       const released = await releasedSet(repository, manifests.map((m) => m.digest));
       return manifests.filter((m) => released.has(m.digest));
+    },
+
+    readsHeld: canReadHeld,
+
+    async hidesHeld(access, repository) {
+      return (await policy.enabled()) && !canReadHeld(access, repository);
     },
 
     async visibleRepositories(access, names) {
