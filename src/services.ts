@@ -6,12 +6,12 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { LazaretConfig } from './config/schema.ts';
-import type { MetadataStore } from './metadata/metadata-store.ts';
+import type { MetadataStore, StoreRoles } from './persistence/index.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import type { Gate } from './quarantine/gate.ts';
 import type { ManifestLifecycle } from './events/manifest-lifecycle.ts';
 import type { Authenticator } from './auth/authenticator.ts';
-import { openMetadataStore } from './metadata/open-metadata-store.ts';
+import { openMetadataStore } from './persistence/index.ts';
 import { createFsBlobStore } from './storage/fs-blob-store.ts';
 import { combineLifecycles } from './events/manifest-lifecycle.ts';
 import { createPolicyCache, type PolicyCache } from './quarantine/policy.ts';
@@ -34,7 +34,7 @@ export interface Services {
   gate: Gate;
   /** The quarantine policy as the gate sees it; management changes call `invalidate()` after commit. */
   quarantinePolicy: PolicyCache;
-  lifecycle: ManifestLifecycle;
+  lifecycle: ManifestLifecycle<StoreRoles>;
   /** Delivers webhook events; `wake()` after queueing outside the lifecycle (ping, redeliver). */
   webhookDispatcher: WebhookDispatcher;
   authenticator: Authenticator;
@@ -70,7 +70,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     gate: createQuarantineGate({ policy: quarantinePolicy, store }),
     quarantinePolicy,
     // Quarantine FIRST: it assigns the push-time verdict that later listeners (events) ask about.
-    lifecycle: combineLifecycles(createQuarantineLifecycle(), createEventsLifecycle({ isHeld, onQueued: commits.markQueued, ...(config.baseUrl ? { publicHost: new URL(config.baseUrl).host } : {}) })),
+    lifecycle: combineLifecycles<StoreRoles>(createQuarantineLifecycle(), createEventsLifecycle<StoreRoles>({ isHeld, onQueued: commits.markQueued, ...(config.baseUrl ? { publicHost: new URL(config.baseUrl).host } : {}) })),
     webhookDispatcher: dispatcher,
     authenticator: config.auth.mode === 'token' ? createTokenAuthenticator(identity) : noAuthentication(),
     identity,

@@ -2,7 +2,7 @@
  * Claiming across stores on both real databases: two stores (as two registry processes) on one
  * database never get the same delivery, leases expire and are taken over, a lost claim cannot
  * complete, and the per-webhook cap leaves room for other webhooks. The single-store behaviour
- * of the events role objects is in the MetadataStore suite (src/metadata/suite/events.ts).
+ * of the events role objects is in the MetadataStore suite (src/events/store/suite.ts).
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { MetadataStore } from '../src/metadata/metadata-store.ts';
-import { openPostgresStore, openSqliteStore } from '../src/metadata/open-metadata-store.ts';
+import type { MetadataStore } from '../src/persistence/index.ts';
+import { openPostgresStore, openSqliteStore } from '../src/persistence/index.ts';
 import { pushEvent } from '../src/events/event-payloads.ts';
 import type { AttemptRecord } from '../src/events/event-store.ts';
 import { TEST_DATABASE_URL, skipUnless, postgresReachable } from './helpers/environment.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { openSqliteStore } from '../metadata/open-metadata-store.ts';
+import { openSqliteStore } from '../persistence/index.ts';
 import { bootstrapAdmin, INITIAL_PASSWORD_FILE } from './bootstrap.ts';
 import { verifyPassword } from './passwords.ts';
 

@@ -10,13 +10,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { CoreRoles, TransactionalStore } from '../metadata/metadata-store.ts';
+import type { IdentityRoles } from './store/index.ts';
 import { generateSecret, hashPassword } from './passwords.ts';
 
 export const ADMIN_USER = 'admin';
 export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
 
-export async function bootstrapAdmin(options: { store: MetadataStore; logger: Logger; dataDir: string; adminPassword?: string }): Promise<void> {
+export async function bootstrapAdmin(options: { store: TransactionalStore<CoreRoles & IdentityRoles>; logger: Logger; dataDir: string; adminPassword?: string }): Promise<void> {
   const { store, logger } = options;
   if ((await store.users.count()) > 0) return;
   const generated = options.adminPassword === undefined;

@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { BUILT_IN_ROLES } from '../access/roles.ts';
 import { isValidPattern } from '../access/patterns.ts';
 import { grantsFromRoles, mergeGrants, type Grants, type RoleAssignmentLike } from '../access/policy.ts';
-import type { StoreRoles } from '../metadata/metadata-store.ts';
+import type { IdentityRoles } from './store/index.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { CLOCK_LEEWAY_SECONDS } from './tokens.ts';
 
@@ -79,7 +79,7 @@ export interface Federation {
   resolve(issuerName: string, claimValue: string): Promise<FederatedIdentity | undefined>;
 }
 
-export function createFederation(store: StoreRoles): Federation {
+export function createFederation(store: IdentityRoles): Federation {
   const keySets = new Map<string, { fingerprint: string; keys: JWTVerifyGetKey }>();
   function keySetFor(name: string, config: IssuerConfig): JWTVerifyGetKey {
     const fingerprint = JSON.stringify([config.jwksUrl, config.jwks]);

@@ -17,7 +17,8 @@ import { REGISTRY_ACTIONS, REPOSITORY_ACTIONS, type RegistryAction, type Reposit
 import { anonymousGrants, grantsFromRoles, grantsFromScopeMap, NO_GRANTS, type Grants } from '../access/policy.ts';
 import { matchesPattern } from '../access/patterns.ts';
 import { SYSTEM_SCOPE_MAPS, isSystemScopeMap } from '../access/scope-maps.ts';
-import type { StoreRoles } from '../metadata/metadata-store.ts';
+import type { CoreRoles } from '../metadata/metadata-store.ts';
+import type { IdentityRoles } from './store/index.ts';
 import type { FederatedIdentity, Federation } from './federation.ts';
 import { dummyPasswordHash, verifyPassword, verifySecret } from './passwords.ts';
 import type { AccessEntry, TokenService, TokenSubject } from './tokens.ts';
@@ -99,7 +100,7 @@ export function identityOfFederated(f: FederatedIdentity): Identity {
   return { principal, grants: f.grants, subject: { sub: `federated:${name}`, kind: 'federated', name } };
 }
 
-export function createIdentityResolver(options: { store: StoreRoles; tokens: TokenService; federation: Federation }): IdentityResolver {
+export function createIdentityResolver(options: { store: Pick<CoreRoles, 'settings'> & IdentityRoles; tokens: TokenService; federation: Federation }): IdentityResolver {
   const { store, tokens, federation } = options;
   let anonymousPull: { value: boolean; at: number } | undefined;
   const verified = new Map<string, { hash: string; at: number }>();

@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import type { FastifyRequest } from 'fastify';
 import type { LazaretConfig } from '../config/schema.ts';
-import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { CoreRoles, TransactionalStore } from '../metadata/metadata-store.ts';
+import type { IdentityRoles } from './store/index.ts';
 import { createKeyRing, type KeyRing } from './signing-keys.ts';
 import { createTokenService, type TokenService } from './tokens.ts';
 import { createFederation, type Federation } from './federation.ts';
@@ -17,7 +18,7 @@ import { realmOf, serviceOf } from './challenge.ts';
 export interface IdentityServices {
   config: LazaretConfig;
   logger: Logger;
-  store: MetadataStore;
+  store: TransactionalStore<CoreRoles & IdentityRoles>;
   keys: KeyRing;
   tokens: TokenService;
   federation: Federation;
@@ -27,7 +28,7 @@ export interface IdentityServices {
   realmOf(request: FastifyRequest): string;
 }
 
-export function createIdentityServices(options: { config: LazaretConfig; logger: Logger; store: MetadataStore; limiter?: LoginLimiterOptions }): IdentityServices {
+export function createIdentityServices(options: { config: LazaretConfig; logger: Logger; store: TransactionalStore<CoreRoles & IdentityRoles>; limiter?: LoginLimiterOptions }): IdentityServices {
   const { config, logger, store } = options;
   const keys = createKeyRing({
     store: store.signingKeys,

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTHeaderParameters } from 'jose';
-import type { SigningKeyRecord, SigningKeyStore } from '../metadata/identity-store.ts';
+import type { SigningKeyRecord, SigningKeyStore } from './store/identity-store.ts';
 
 export interface KeyRing {
   /** The key that signs new tokens. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JWTHeaderParameters } from 'jose';
-import type { SigningKeyRecord, SigningKeyStore } from '../metadata/identity-store.ts';
+import type { SigningKeyRecord, SigningKeyStore } from './store/identity-store.ts';
 import { createKeyRing, type KeyRing } from './signing-keys.ts';
 import { createTokenService } from './tokens.ts';
 

@@ -5,7 +5,7 @@
  * crash, that is when the leftovers are) and then every half stale-period, at most every 10 min.
  */
 import type { Logger } from 'pino';
-import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { MetadataStore } from '../persistence/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 
 export interface UploadJanitorOptions {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteStore } from '../metadata/open-metadata-store.ts';
+import { openSqliteStore } from '../persistence/index.ts';
 import { wakeAfterCommit } from './commit-wake.ts';
 
 test('wakes after the commit of a transaction that queued events, never before it, never after a rollback', async () => {

@@ -12,23 +12,23 @@
  * because on Node 20 one AsyncLocalStorage turns on promise hooks for every promise of the
  * process (bench/README.md: 2-7% of the CPU of reads that never open a transaction).
  */
-import type { MetadataStore, StoreRoles } from '../metadata/metadata-store.ts';
+import type { CoreRoles, TransactionalStore } from '../metadata/metadata-store.ts';
 
-export interface CommitWake {
-  store: MetadataStore;
+export interface CommitWake<R extends CoreRoles> {
+  store: TransactionalStore<R>;
   /**
    * Marks the transaction whose roles are `tx` as having queued events. For roles of no
    * wrapped transaction (the top-level store): wakes at once.
    */
-  markQueued(tx: StoreRoles): void;
+  markQueued(tx: object): void;
 }
 
-export function wakeAfterCommit(store: MetadataStore, wake: () => void): CommitWake {
-  const flags = new WeakMap<StoreRoles, { queued: boolean }>();
-  const wrapped = Object.create(store) as MetadataStore;
-  wrapped.transaction = async (fn) => {
+export function wakeAfterCommit<R extends CoreRoles>(store: TransactionalStore<R>, wake: () => void): CommitWake<R> {
+  const flags = new WeakMap<object, { queued: boolean }>();
+  const wrapped = Object.create(store) as TransactionalStore<R>;
+  wrapped.transaction = async <T>(fn: (tx: R) => Promise<T>) => {
     const flag = { queued: false };
-    const result = await store.transaction((tx) => {
+    const result = await store.transaction((tx: R) => {
       flags.set(tx, flag);
       return fn(tx);
     });

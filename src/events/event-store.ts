@@ -1,7 +1,7 @@
 /**
  * The events module's role objects in the MetadataStore (tx.webhooks, tx.outbox,
- * tx.heldPushes). Implemented once in SQL (src/metadata/sql/{webhooks,outbox,held-pushes}.ts)
- * for SQLite and PostgreSQL.
+ * tx.heldPushes). Implemented once in SQL (src/events/store/sql/{webhooks,outbox,held-pushes}.ts)
+ * for SQLite and PostgreSQL; the module owns those tables (src/events/store/).
  *
  * Fan-out happens when an event is written: `outbox.append` stores the event together with
  * one `pending` delivery per matching webhook, in the caller's transaction. So the set of
@@ -168,7 +168,7 @@ export interface HeldPushStore {
   forget(repository: string, digest?: string): Promise<void>;
 }
 
-/** The role objects this module adds to StoreRoles. */
+/** The role objects this module adds to the application's StoreRoles (src/persistence/). */
 export interface EventRoles {
   webhooks: WebhookStore;
   outbox: OutboxStore;

@@ -19,15 +19,16 @@
  * - rescanRequested: `quarantine` again.
  */
 import type { HoldQuery, ManifestLifecycle, RequestFacts } from './manifest-lifecycle.ts';
-import type { StoreRoles } from '../metadata/metadata-store.ts';
+import type { CoreRoles } from '../metadata/metadata-store.ts';
+import type { EventRoles } from './store/index.ts';
 import { deleteEvent, pushEvent, quarantineEvent } from './event-payloads.ts';
 import { raiseEvent } from './raise-event.ts';
 
-export interface EventsLifecycleOptions {
+export interface EventsLifecycleOptions<Tx extends CoreRoles & EventRoles> {
   /** Quarantine's hold query; defaults to "never held" (policy off). */
-  isHeld?: HoldQuery;
+  isHeld?: HoldQuery<Tx>;
   /** Called after events were queued in the transaction `tx` (the dispatcher's wake-up, commit-wake.ts). */
-  onQueued?: (tx: StoreRoles) => void;
+  onQueued?: (tx: Tx) => void;
   /**
    * The registry's public host (from `baseUrl`): events name it as `request.host`, as ACR
    * names its login server, instead of the Host header a proxy in front may have rewritten.
@@ -35,10 +36,10 @@ export interface EventsLifecycleOptions {
   publicHost?: string;
 }
 
-export function createEventsLifecycle(options: EventsLifecycleOptions = {}): ManifestLifecycle {
-  const isHeld: HoldQuery = options.isHeld ?? (async () => false);
+export function createEventsLifecycle<Tx extends CoreRoles & EventRoles = CoreRoles & EventRoles>(options: EventsLifecycleOptions<Tx> = {}): ManifestLifecycle<Tx> {
+  const isHeld: HoldQuery<Tx> = options.isHeld ?? (async () => false);
   const facts = <T extends { request: RequestFacts }>(e: T): T => (options.publicHost ? { ...e, request: { ...e.request, host: options.publicHost } } : e);
-  const queued = (tx: StoreRoles, names: string[]) => {
+  const queued = (tx: Tx, names: string[]) => {
     if (names.length > 0) options.onQueued?.(tx);
   };
 

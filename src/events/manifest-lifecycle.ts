@@ -5,7 +5,7 @@
  * events to the outbox here. Handlers never send anything themselves.
  */
 import type { Digest } from '../oci/digest.ts';
-import type { StoreRoles } from '../metadata/metadata-store.ts';
+import type { CoreRoles } from '../metadata/metadata-store.ts';
 
 /** The request facts events carry (ACR's `request` object). */
 export interface RequestFacts {
@@ -51,13 +51,17 @@ export interface ManifestReleased {
   request: RequestFacts;
 }
 
-export interface ManifestLifecycle {
-  pushed(tx: StoreRoles, event: ManifestPushed): Promise<void>;
-  deleted(tx: StoreRoles, event: ManifestDeleted): Promise<void>;
-  repositoryDeleted(tx: StoreRoles, event: RepositoryDeleted): Promise<void>;
-  released(tx: StoreRoles, event: ManifestReleased): Promise<void>;
+/**
+ * `Tx`: the transaction's role objects a listener needs (events' listener needs the outbox,
+ * quarantine's the verdicts); the application combines them over its full StoreRoles.
+ */
+export interface ManifestLifecycle<Tx extends CoreRoles = CoreRoles> {
+  pushed(tx: Tx, event: ManifestPushed): Promise<void>;
+  deleted(tx: Tx, event: ManifestDeleted): Promise<void>;
+  repositoryDeleted(tx: Tx, event: RepositoryDeleted): Promise<void>;
+  released(tx: Tx, event: ManifestReleased): Promise<void>;
   /** An admin asked for a re-scan (quarantine rescan): raise `quarantine` for this manifest again. */
-  rescanRequested(tx: StoreRoles, event: ManifestPushed): Promise<void>;
+  rescanRequested(tx: Tx, event: ManifestPushed): Promise<void>;
 }
 
 /**
@@ -66,10 +70,10 @@ export interface ManifestLifecycle {
  * Listeners run in order, so quarantine's `pushed` (which assigns the push-time verdict) runs
  * before events' `pushed` asks this.
  */
-export type HoldQuery = (tx: StoreRoles, repository: string, digest: Digest) => Promise<boolean>;
+export type HoldQuery<Tx extends CoreRoles = CoreRoles> = (tx: Tx, repository: string, digest: Digest) => Promise<boolean>;
 
 /** Runs several lifecycle listeners in order, in the same transaction. */
-export function combineLifecycles(...listeners: ManifestLifecycle[]): ManifestLifecycle {
+export function combineLifecycles<Tx extends CoreRoles>(...listeners: ManifestLifecycle<Tx>[]): ManifestLifecycle<Tx> {
   return {
     async pushed(tx, e) { for (const l of listeners) await l.pushed(tx, e); },
     async deleted(tx, e) { for (const l of listeners) await l.deleted(tx, e); },

@@ -4,12 +4,14 @@
  * repository and tag (webhook-scope.ts). An event no webhook wants is not stored.
  * Returns the names of the webhooks it was queued for.
  */
-import type { StoreRoles } from '../metadata/metadata-store.ts';
+import type { EventRoles } from './store/index.ts';
+
+type EventTx = Pick<EventRoles, 'webhooks' | 'outbox'>;
 import type { EventPayload } from './event-payloads.ts';
 import { eventSubject } from './event-payloads.ts';
 import { scopeMatches } from './webhook-scope.ts';
 
-export async function raiseEvent(tx: StoreRoles, event: EventPayload): Promise<string[]> {
+export async function raiseEvent(tx: EventTx, event: EventPayload): Promise<string[]> {
   if (event.action === 'ping') throw new Error('ping events go to one webhook: use queuePing');
   const { repository, tag } = eventSubject(event);
   const subscribers = await tx.webhooks.subscribers(event.action);
@@ -19,6 +21,6 @@ export async function raiseEvent(tx: StoreRoles, event: EventPayload): Promise<s
 }
 
 /** Queues a ping for one webhook, whatever its status, actions and scope. */
-export async function queuePing(tx: StoreRoles, webhook: string, event: EventPayload): Promise<void> {
+export async function queuePing(tx: EventTx, webhook: string, event: EventPayload): Promise<void> {
   await tx.outbox.append(event, [webhook]);
 }

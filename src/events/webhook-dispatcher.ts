@@ -1,7 +1,7 @@
 /**
  * The webhook dispatcher: delivers outbox deliveries, at least once.
  *
- * - Claims due deliveries atomically (tx-free `outbox.claim`, see src/metadata/sql/outbox.ts),
+ * - Claims due deliveries atomically (tx-free `outbox.claim`, see src/events/store/sql/outbox.ts),
  *   up to `concurrency` in flight per process, each with a lease of 2 x attemptTimeoutMs + 1 s.
  *   Several processes on one PostgreSQL never hold the same delivery at once; a process that
  *   dies leaves its claims to expire and be re-claimed, so a crash loses nothing.
@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import type { LazaretConfig } from '../config/schema.ts';
-import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { EventRoles } from './store/index.ts';
 import type { ClaimedDelivery } from './event-store.ts';
 import { attemptDelivery } from './webhook-delivery.ts';
 import { backoffDelay, retryAfterDelay } from './delivery-backoff.ts';
@@ -32,7 +32,7 @@ export interface WebhookDispatcher {
 }
 
 export interface WebhookDispatcherOptions {
-  store: MetadataStore;
+  store: Pick<EventRoles, 'outbox'>;
   config: LazaretConfig['events'];
   logger: Logger;
 }

@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Services } from '../services.ts';
-import type { StoreRoles } from '../metadata/metadata-store.ts';
+import type { StoreRoles } from '../persistence/index.ts';
 import { BUILT_IN_ROLES, ROLES, type RoleName } from '../access/roles.ts';
 import { isValidPattern } from '../access/patterns.ts';
 import { registryError } from '../errors/registry-error.ts';

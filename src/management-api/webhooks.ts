@@ -17,7 +17,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../services.ts';
 import type { RouteAccess } from '../access/actions.ts';
-import type { StoreRoles } from '../metadata/metadata-store.ts';
+import type { StoreRoles } from '../persistence/index.ts';
 import type { WebhookRecord } from '../events/event-store.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { pingEvent } from '../events/event-payloads.ts';

@@ -13,7 +13,7 @@ import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import type { Database } from './tables/index.ts';
-import { migrations } from './migrations/index.ts';
+import type { NamedMigration } from './migrations/index.ts';
 import { isPostgres } from './migrations/helpers.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -111,8 +111,16 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-/** Runs every pending migration of src/metadata/migrations/index.ts; throws on failure. */
-export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+/**
+ * Runs every pending migration of `migrations` (every module's, joined by src/persistence/);
+ * throws on failure. The list must be in strictly increasing name order, the order Kysely
+ * runs and records them in: a duplicate number from two modules is refused here, before
+ * anything runs.
+ */
+export async function migrateToLatest(db: Kysely<any>, migrations: NamedMigration[]): Promise<void> {
+  for (let i = 1; i < migrations.length; i++) {
+    if (!(migrations[i - 1]![0] < migrations[i]![0])) throw new Error(`migrations out of order or duplicated: ${migrations[i - 1]![0]} before ${migrations[i]![0]}`);
+  }
   const provider: MigrationProvider = {
     async getMigrations() {
       const out: Record<string, Migration> = {};

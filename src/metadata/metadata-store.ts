@@ -1,7 +1,8 @@
 /**
  * MetadataStore: everything with a name. Repositories, tags, manifest records, blob links,
- * upload sessions, referrers (and, added by later modules, identities, verdicts, the audit
- * log, webhooks and the event outbox). Blob BYTES are never here: they are in the BlobStore.
+ * upload sessions, referrers, settings and the audit log: the content core. Other modules keep
+ * their own tables beside it in the same database (module-owned persistence, see
+ * src/persistence/). Blob BYTES are never here: they are in the BlobStore.
  *
  * Implemented ONCE on Kysely (sql-store.ts) for two dialects: SQLite (better-sqlite3, WAL,
  * the embedded default) and PostgreSQL. Both pass metadata-store-suite.ts.
@@ -18,9 +19,6 @@
  *   invariants and storage failures.
  */
 import type { Digest } from '../oci/digest.ts';
-import type { VerdictStore } from '../quarantine/verdicts.ts';
-import type { IdentityRoles } from './identity-store.ts';
-import type { HeldPushStore, OutboxStore, WebhookStore } from '../events/event-store.ts';
 
 export interface Page {
   /** Exclusive lower bound (the last item of the previous page). */
@@ -231,9 +229,12 @@ export interface AuditStore {
   list(options?: AuditListOptions): Promise<AuditEntry[]>;
 }
 
-/** The role objects. Modules add theirs here (identities, verdicts, webhooks, outbox...). */
-/** Identity role objects (users, roleAssignments, registryTokens, scopeMaps, trustedIssuers, signingKeys): ./identity-store.ts. */
-export interface StoreRoles extends IdentityRoles {
+/**
+ * The content core's role objects, which metadata owns. Other modules own theirs (identities:
+ * src/auth/store/, verdicts: src/quarantine/store/, webhooks/outbox/held pushes:
+ * src/events/store/) and src/persistence/ joins them into the store the application opens.
+ */
+export interface CoreRoles {
   repositories: RepositoryStore;
   blobs: BlobLinkStore;
   manifests: ManifestStore;
@@ -241,21 +242,19 @@ export interface StoreRoles extends IdentityRoles {
   uploads: UploadStore;
   settings: SettingsStore;
   audit: AuditStore;
-  /** Quarantine verdicts (contract: src/quarantine/verdicts.ts). */
-  verdicts: VerdictStore;
-  /** Webhooks, the event outbox with its deliveries, pushes awaiting release (contract: src/events/event-store.ts). */
-  webhooks: WebhookStore;
-  outbox: OutboxStore;
-  heldPushes: HeldPushStore;
 }
 
-export interface MetadataStore extends StoreRoles {
+/**
+ * A store of role objects `R` (the core's plus those of the modules joined in) with
+ * transactions. src/persistence/ names the application's one: `MetadataStore`.
+ */
+export type TransactionalStore<R extends CoreRoles = CoreRoles> = R & {
   readonly dialect: 'sqlite' | 'postgres';
   /**
    * Runs `fn` in one transaction; rolls back if it throws. Nested calls are not supported.
    * Inside `fn` use only the `tx` roles: on SQLite the top-level roles wait for the transaction's
    * connection, so calling them from `fn` deadlocks.
    */
-  transaction<T>(fn: (tx: StoreRoles) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: R) => Promise<T>): Promise<T>;
   close(): Promise<void>;
-}
+};

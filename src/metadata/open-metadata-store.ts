@@ -1,5 +1,7 @@
 /**
- * Opens the configured MetadataStore and brings its schema up to date.
+ * Opens a store (the content core plus whichever modules' `schema` joins in) and brings its
+ * schema up to date. The application's store is opened through src/persistence/, which
+ * passes every module's schema.
  *
  * Decision: `databaseUrl` starting with postgres:// or postgresql:// selects PostgreSQL; unset
  * means SQLite at <dataDir>/lazaret.db; anything else is a configuration error (a typo must not
@@ -12,19 +14,19 @@
  */
 import { join } from 'node:path';
 import type { LazaretConfig } from '../config/schema.ts';
-import type { MetadataStore } from './metadata-store.ts';
+import type { CoreRoles, TransactionalStore } from './metadata-store.ts';
 import { migrateToLatest, openPostgres, openSqlite, type PostgresOptions } from './db.ts';
-import { createSqlStore } from './sql-store.ts';
+import { createSqlStore, type StoreSchema } from './sql-store.ts';
 
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
-export async function openMetadataStore(config: Pick<LazaretConfig, 'databaseUrl'>, dataDir: string): Promise<MetadataStore> {
+export async function openStore<R extends CoreRoles>(schema: StoreSchema<R>, config: Pick<LazaretConfig, 'databaseUrl'>, dataDir: string): Promise<TransactionalStore<R>> {
   const url = config.databaseUrl;
   if (url !== undefined && url !== '') {
     if (!isPostgresUrl(url)) throw new Error('databaseUrl must start with postgres:// or postgresql:// (unset it for SQLite)');
-    return openPostgresStore(postgresOptionsFromUrl(url));
+    return openPostgresStoreOf(schema, postgresOptionsFromUrl(url));
   }
-  return openSqliteStore(join(dataDir, 'lazaret.db'));
+  return openSqliteStoreOf(schema, join(dataDir, 'lazaret.db'));
 }
 
 /** Splits a `schema` query parameter off a PostgreSQL URL. */
@@ -35,24 +37,24 @@ export function postgresOptionsFromUrl(url: string): PostgresOptions {
   return { connectionString: parsed.toString(), ...(schema ? { schema } : {}) };
 }
 
-export async function openSqliteStore(file: string): Promise<MetadataStore> {
+export async function openSqliteStoreOf<R extends CoreRoles>(schema: StoreSchema<R>, file: string): Promise<TransactionalStore<R>> {
   const db = openSqlite(file);
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db, schema.migrations);
   } catch (err) {
     await db.destroy();
     throw err;
   }
-  return createSqlStore(db, 'sqlite');
+  return createSqlStore(db, 'sqlite', schema);
 }
 
-export async function openPostgresStore(options: PostgresOptions): Promise<MetadataStore> {
+export async function openPostgresStoreOf<R extends CoreRoles>(schema: StoreSchema<R>, options: PostgresOptions): Promise<TransactionalStore<R>> {
   const db = await openPostgres(options);
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db, schema.migrations);
   } catch (err) {
     await db.destroy();
     throw err;
   }
-  return createSqlStore(db, 'postgres');
+  return createSqlStore(db, 'postgres', schema);
 }

@@ -18,7 +18,8 @@ import Sqlite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from './tables/index.ts';
 import { migrateToLatest } from './db.ts';
-import { createSqlStore } from './sql-store.ts';
+import { createCoreRoles, createSqlStore } from './sql-store.ts';
+import { coreMigrations } from './migrations/index.ts';
 import { dg, imageManifest } from './suite/context.ts';
 
 test('core role objects never scan a whole table', async () => {
@@ -32,8 +33,8 @@ test('core role objects never scan a whole table', async () => {
     log: (e) => void (e.level === 'query' && logged.push({ sql: e.query.sql, parameters: e.query.parameters, method })),
   });
   try {
-    await migrateToLatest(db);
-    const store = createSqlStore(db, 'sqlite');
+    await migrateToLatest(db, coreMigrations);
+    const store = createSqlStore(db, 'sqlite', { createRoles: createCoreRoles });
     const calls: Record<string, () => Promise<unknown>> = {
       'blobs.link': () => store.blobs.link('a/b', dg('l'), 1),
       'blobs.get': () => store.blobs.get('a/b', dg('l')),

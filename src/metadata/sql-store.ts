@@ -1,15 +1,17 @@
 /**
- * The MetadataStore implemented once on Kysely, for SQLite and PostgreSQL alike.
+ * The store implemented once on Kysely, for SQLite and PostgreSQL alike.
  *
- * `createRoles(db)` is THE list of role objects: a module adding a role object (identities,
- * verdicts, outbox...) adds its field to StoreRoles (metadata-store.ts) and one line here. The
- * same function builds the top-level roles and, per transaction, roles bound to it, so every
- * role object works inside `transaction(fn)` without further wiring.
+ * `createCoreRoles(db)` is the content core's list of role objects. A store is built from a
+ * `StoreSchema`: its migrations and one function making ALL its role objects for a Kysely
+ * handle (the core's and each module's, joined in src/persistence/). The same function builds
+ * the top-level roles and, per transaction, roles bound to it, so every role object of every
+ * module works inside `transaction(fn)` without further wiring.
  */
 import type { Kysely } from 'kysely';
-import type { MetadataStore, StoreRoles } from './metadata-store.ts';
+import type { CoreRoles, TransactionalStore } from './metadata-store.ts';
 import type { Database } from './tables/index.ts';
 import type { Dialect } from './db.ts';
+import type { NamedMigration } from './migrations/index.ts';
 import { createRepositoryStore } from './sql/repositories.ts';
 import { createBlobLinkStore } from './sql/blob-links.ts';
 import { createManifestStore } from './sql/manifests.ts';
@@ -17,15 +19,8 @@ import { createTagStore } from './sql/tags.ts';
 import { createUploadStore } from './sql/uploads.ts';
 import { createSettingsStore } from './sql/settings.ts';
 import { createAuditStore } from './sql/audit.ts';
-import { createWebhookStore } from './sql/webhooks.ts';
-import { createOutboxStore } from './sql/outbox.ts';
-import { createHeldPushStore } from './sql/held-pushes.ts';
-import { createVerdictStore } from './sql/verdicts.ts';
-import { createRoleAssignmentStore, createUserStore } from './sql/users.ts';
-import { createRegistryTokenStore } from './sql/registry-tokens.ts';
-import { createScopeMapStore, createSigningKeyStore, createTrustedIssuerStore } from './sql/identity-config.ts';
 
-export function createRoles(db: Kysely<Database>): StoreRoles {
+export function createCoreRoles(db: Kysely<Database>): CoreRoles {
   return {
     repositories: createRepositoryStore(db),
     blobs: createBlobLinkStore(db),
@@ -34,27 +29,27 @@ export function createRoles(db: Kysely<Database>): StoreRoles {
     uploads: createUploadStore(db),
     settings: createSettingsStore(db),
     audit: createAuditStore(db),
-    webhooks: createWebhookStore(db),
-    outbox: createOutboxStore(db),
-    heldPushes: createHeldPushStore(db),
-    verdicts: createVerdictStore(db),
-    users: createUserStore(db),
-    roleAssignments: createRoleAssignmentStore(db),
-    registryTokens: createRegistryTokenStore(db),
-    scopeMaps: createScopeMapStore(db),
-    trustedIssuers: createTrustedIssuerStore(db),
-    signingKeys: createSigningKeyStore(db),
   };
 }
 
-export function createSqlStore(db: Kysely<Database>, dialect: Dialect): MetadataStore {
+/**
+ * What a store is made of. `createRoles` receives a handle typed for no table in particular:
+ * each module types it with its own tables (`CoreTables & TheirTables`).
+ */
+export interface StoreSchema<R extends CoreRoles> {
+  /** Every migration, in the one name order Kysely runs them in. */
+  migrations: NamedMigration[];
+  createRoles(db: Kysely<any>): R;
+}
+
+export function createSqlStore<R extends CoreRoles>(db: Kysely<any>, dialect: Dialect, schema: Pick<StoreSchema<R>, 'createRoles'>): TransactionalStore<R> {
   let closed = false;
   return {
-    ...createRoles(db),
+    ...schema.createRoles(db),
     dialect,
-    transaction(fn) {
+    transaction<T>(fn: (tx: R) => Promise<T>) {
       if (db.isTransaction) throw new Error('nested MetadataStore transactions are not supported');
-      return db.transaction().execute((tx) => fn(createRoles(tx)));
+      return db.transaction().execute((tx) => fn(schema.createRoles(tx)));
     },
     async close() {
       if (closed) return;
@@ -63,3 +58,4 @@ export function createSqlStore(db: Kysely<Database>, dialect: Dialect): Metadata
     },
   };
 }
+

@@ -12,7 +12,7 @@
  * Writes that must not race (push-time verdicts, the hold query for events) never use the
  * cache: they read the setting inside their own transaction (`readPolicy(tx.settings)`).
  */
-import type { SettingsStore, StoreRoles } from '../metadata/metadata-store.ts';
+import type { CoreRoles, SettingsStore } from '../metadata/metadata-store.ts';
 
 export const POLICY_KEY = 'quarantinePolicy';
 export type PolicyStatus = 'enabled' | 'disabled';
@@ -90,7 +90,7 @@ export interface ChangeContext {
  * Sets the policy in `tx` and audits it (`policy.change`, target `policy:quarantine`). Returns
  * the previous and the new policy. The caller invalidates its PolicyCache after commit.
  */
-export async function changePolicy(tx: StoreRoles, status: PolicyStatus, ctx: ChangeContext) {
+export async function changePolicy(tx: Pick<CoreRoles, 'settings' | 'audit'>, status: PolicyStatus, ctx: ChangeContext) {
   const before = await readPolicy(tx.settings);
   const after: QuarantinePolicy = { status };
   await tx.settings.set(POLICY_KEY, after);

@@ -13,17 +13,21 @@
  * Deletes keep verdicts (see verdicts.ts).
  */
 import type { HoldQuery, ManifestLifecycle } from '../events/manifest-lifecycle.ts';
+import type { CoreRoles } from '../metadata/metadata-store.ts';
+import type { QuarantineRoles } from './store/index.ts';
 import { readPolicy } from './policy.ts';
 
+type QuarantineTx = CoreRoles & QuarantineRoles;
+
 /** Is (repository, digest) held right now? Policy enabled and verdict not Passed. For events (C). */
-export const isHeld: HoldQuery = async (tx, repository, digest) => {
+export const isHeld: HoldQuery<QuarantineTx> = async (tx, repository, digest) => {
   if ((await readPolicy(tx.settings)).status !== 'enabled') return false;
   return (await tx.verdicts.get(repository, digest))?.state !== 'Passed';
 };
 
 export const PUSH_ASSIGNED_DETAILS = 'assigned at push: the quarantine policy is enabled and the manifest had no verdict';
 
-export function createQuarantineLifecycle(): ManifestLifecycle {
+export function createQuarantineLifecycle(): ManifestLifecycle<QuarantineTx> {
   return {
     async pushed(tx, e) {
       if ((await readPolicy(tx.settings)).status !== 'enabled') return;

@@ -5,7 +5,8 @@
  * tells the lifecycle (events raises the deferred `push` events) in the same transaction.
  */
 import type { ManifestLifecycle, RequestFacts } from '../events/manifest-lifecycle.ts';
-import type { ManifestRecord, StoreRoles } from '../metadata/metadata-store.ts';
+import type { CoreRoles, ManifestRecord } from '../metadata/metadata-store.ts';
+import type { QuarantineRoles } from './store/index.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { checkQuarantineDetails } from './details-schema.ts';
 import { isQuarantineState, QUARANTINE_STATES, type QuarantineState, type VerdictRecord } from './verdicts.ts';
@@ -49,7 +50,7 @@ export interface VerdictChange {
  * is no state to attach details to). Returns the stored verdict, or the current one unchanged
  * when the change is a no-op.
  */
-export async function changeVerdict(tx: StoreRoles, lifecycle: ManifestLifecycle, change: VerdictChange): Promise<VerdictRecord> {
+export async function changeVerdict<Tx extends CoreRoles & QuarantineRoles>(tx: Tx, lifecycle: ManifestLifecycle<Tx>, change: VerdictChange): Promise<VerdictRecord> {
   const { manifest, request } = change;
   const current = await tx.verdicts.get(manifest.repository, manifest.digest);
   const state = change.state ?? current?.state;

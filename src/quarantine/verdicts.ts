@@ -8,7 +8,7 @@
  * show verdicts of manifests that exist.
  *
  * The store role object lives at `store.verdicts` / `tx.verdicts`
- * (src/metadata/sql/verdicts.ts). Conventions are those of metadata-store.ts.
+ * (src/quarantine/store/sql/verdicts.ts). Conventions are those of metadata-store.ts.
  */
 import type { Digest } from '../oci/digest.ts';
 

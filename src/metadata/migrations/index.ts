@@ -1,17 +1,16 @@
 /**
- * The ordered list of migrations. Append only: a landed migration is never edited, a change
- * is a new file (NNN-area.ts) added at the end of this list. Names are what Kysely records in
- * its `kysely_migration` table, so they never change either.
+ * Metadata's own migrations (the content core). Append only: a landed migration is never
+ * edited, a change is a new file (NNN-area.ts). Names are what Kysely records in its
+ * `kysely_migration` table, so they never change either.
+ *
+ * Numbers are ONE sequence across every module (Kysely runs migrations in name order): a
+ * module's migrations live in its own folder (src/<module>/store/migrations/) and take the
+ * next free number; src/persistence/ joins the lists and refuses duplicates or a list out of
+ * order.
  */
 import type { Migration } from 'kysely';
 import * as core from './001-core.ts';
-import * as identity from './002-identity.ts';
-import * as quarantine from './003-quarantine.ts';
-import * as events from './004-events.ts';
 
-export const migrations: [name: string, migration: Migration][] = [
-  ['001-core', core],
-  ['002-identity', identity],
-  ['003-quarantine', quarantine],
-  ['004-events', events],
-];
+export type NamedMigration = [name: string, migration: Migration];
+
+export const coreMigrations: NamedMigration[] = [['001-core', core]];

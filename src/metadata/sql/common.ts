@@ -40,7 +40,7 @@ export function attributeColumns(patch: Partial<ChangeableAttributes>): Partial<
  * Runs fn in a transaction, or directly when `db` already is one (role objects handed out by
  * MetadataStore.transaction): multi-statement methods stay atomic either way.
  */
-export function atomically<T>(db: Db, fn: (db: Db) => Promise<T>): Promise<T> {
+export function atomically<D, T>(db: Kysely<D>, fn: (db: Kysely<D>) => Promise<T>): Promise<T> {
   return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 

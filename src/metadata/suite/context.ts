@@ -6,17 +6,18 @@
  * other test uses, and global lists (repositories, audit) are checked through such prefixes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ManifestInput, MetadataStore } from '../metadata-store.ts';
+import type { CoreRoles, ManifestInput, TransactionalStore } from '../metadata-store.ts';
 import { digestOf, type Digest } from '../../oci/digest.ts';
 
-export interface MetadataStoreFixture {
-  store: MetadataStore;
+export interface MetadataStoreFixture<R extends CoreRoles = CoreRoles> {
+  store: TransactionalStore<R>;
   destroy(): Promise<void>;
 }
 
-export interface MetadataSuiteContext {
+/** `R`: the role objects a section needs besides the core's (a module's section names its own). */
+export interface MetadataSuiteContext<R = unknown> {
   /** The store under test; call it inside tests (it is created in a `before` hook). */
-  store(): MetadataStore;
+  store(): TransactionalStore<CoreRoles & R>;
   /** A fresh repository name, e.g. `t17-k2x9/app`, unique within the run. */
   repo(label?: string): string;
   /** A fresh token for keys, actors, targets: unique within the run, lexically after every earlier one. */
@@ -24,7 +25,7 @@ export interface MetadataSuiteContext {
 }
 
 /** A section adds one `describe` (per role object) to the suite. */
-export type MetadataSuiteSection = (ctx: MetadataSuiteContext) => void;
+export type MetadataSuiteSection<R = unknown> = (ctx: MetadataSuiteContext<R>) => void;
 
 /** A digest for a label (sha256 of the label). */
 export const dg = (label: string): Digest => digestOf(label);

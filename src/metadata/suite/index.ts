@@ -1,7 +1,7 @@
 /**
- * The sections of the MetadataStore conformance suite, one `describe` per role object. A module
- * adding a role object adds its section file here (one import, one list entry); both backends
- * then run it.
+ * The content core's sections of the store conformance suite, one `describe` per role object.
+ * Modules keep their sections beside their SQL (src/<module>/store/suite.ts); src/persistence/
+ * joins every list, and both backends run them all.
  */
 import type { MetadataSuiteSection } from './context.ts';
 import { repositoriesSection } from './repositories.ts';
@@ -10,11 +10,8 @@ import { manifestsSection } from './manifests.ts';
 import { tagsSection } from './tags.ts';
 import { settingsSection, auditSection } from './settings-and-audit.ts';
 import { transactionSection } from './transaction.ts';
-import { eventsSection } from './events.ts';
-import { verdictsSection } from './verdicts.ts';
-import { identitiesSection } from './identities.ts';
 
-export const sections: MetadataSuiteSection[] = [
+export const coreSections: MetadataSuiteSection[] = [
   repositoriesSection,
   blobLinksSection,
   manifestsSection,
@@ -23,7 +20,4 @@ export const sections: MetadataSuiteSection[] = [
   settingsSection,
   auditSection,
   transactionSection,
-  eventsSection,
-  verdictsSection,
-  identitiesSection,
 ];

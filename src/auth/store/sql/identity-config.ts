@@ -1,7 +1,10 @@
 /** ScopeMapStore, TrustedIssuerStore and SigningKeyStore on SQL (contract: ../identity-store.ts). */
 import type { ScopeMapRecord, ScopeMapStore, SigningKeyStore, TrustedIssuerRecord, TrustedIssuerStore } from '../identity-store.ts';
-import type { ScopeMapsTable, TrustedIssuersTable } from '../tables/index.ts';
-import { atomically, type Db } from './common.ts';
+import type { IdentityDatabase, ScopeMapsTable, TrustedIssuersTable } from '../tables.ts';
+import type { Kysely } from 'kysely';
+import { atomically } from '../../../metadata/sql/common.ts';
+
+type Db = Kysely<IdentityDatabase>;
 
 const toScopeMap = (r: ScopeMapsTable): ScopeMapRecord => ({
   name: r.name,

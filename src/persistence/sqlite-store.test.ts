@@ -1,10 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runMetadataStoreSuite } from './metadata-store-suite.ts';
-import { openSqliteStore } from './open-metadata-store.ts';
+import { runMetadataStoreSuite } from '../metadata/metadata-store-suite.ts';
+import { openSqliteStore } from './index.ts';
+
+import { storeSuiteSections } from './store-suite.ts';
 
 runMetadataStoreSuite({
+  sections: storeSuiteSections,
   name: 'SQLite',
   async create() {
     const dir = mkdtempSync(join(tmpdir(), 'lazaret-sqlite-'));

@@ -1,9 +1,12 @@
 /** UserStore and RoleAssignmentStore on SQL (contract: ../identity-store.ts). */
 import { randomUUID } from 'node:crypto';
-import type { RoleName } from '../../access/roles.ts';
+import type { RoleName } from '../../../access/roles.ts';
 import type { RoleAssignmentRecord, RoleAssignmentStore, UserRecord, UserStore } from '../identity-store.ts';
-import type { UsersTable } from '../tables/index.ts';
-import { atomically, type Db } from './common.ts';
+import type { IdentityDatabase, UsersTable } from '../tables.ts';
+import type { Kysely } from 'kysely';
+import { atomically } from '../../../metadata/sql/common.ts';
+
+type Db = Kysely<IdentityDatabase>;
 
 const toUser = (r: UsersTable): UserRecord => ({
   id: r.id,

@@ -1,10 +1,9 @@
 /** The webhook role object (contract: src/events/event-store.ts) on Kysely, for both dialects. */
 import type { Kysely } from 'kysely';
-import { isPostgres } from '../migrations/helpers.ts';
-import type { Database } from '../tables/index.ts';
-import type { WebhooksTable } from '../tables/events.ts';
-import type { DeliveryCounts, WebhookRecord, WebhookStore } from '../../events/event-store.ts';
-import type { WebhookAction } from '../../events/event-payloads.ts';
+import { isPostgres } from '../../../metadata/migrations/helpers.ts';
+import type { EventsDatabase as Database, WebhooksTable } from '../tables.ts';
+import type { DeliveryCounts, WebhookRecord, WebhookStore } from '../../event-store.ts';
+import type { WebhookAction } from '../../event-payloads.ts';
 
 const MAX_PAGE = 1000;
 

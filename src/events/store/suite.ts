@@ -6,9 +6,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MetadataSuiteContext } from './context.ts';
-import type { AttemptRecord, WebhookInput } from '../../events/event-store.ts';
-import { pingEvent, pushEvent } from '../../events/event-payloads.ts';
+import type { MetadataSuiteContext } from '../../metadata/suite/context.ts';
+import type { EventRoles } from './index.ts';
+import type { AttemptRecord, WebhookInput } from '../event-store.ts';
+import { pingEvent, pushEvent } from '../event-payloads.ts';
 
 const request = { id: 'r1', host: 'reg.example', method: 'PUT', useragent: 'test', actor: 'alice' };
 const attempt = (n: number, status?: number): AttemptRecord => ({
@@ -20,7 +21,7 @@ const attempt = (n: number, status?: number): AttemptRecord => ({
   ...(status ? { responseStatus: status, responseReason: 'x', responseHeaders: { a: 'b' }, responseBody: 'body' } : { error: 'ECONNREFUSED' }),
 });
 
-export function eventsSection({ store, unique, repo }: MetadataSuiteContext): void {
+export function eventsSection({ store, unique, repo }: MetadataSuiteContext<EventRoles>): void {
   const hook = (name: string, extra: Partial<WebhookInput> = {}): WebhookInput => ({
     name,
     serviceUri: 'http://127.0.0.1:9/hook',

@@ -1,14 +1,14 @@
 /** The verdict role object (contract: src/quarantine/verdicts.ts) on Kysely, for both dialects. */
 import type { Kysely } from 'kysely';
-import type { Digest } from '../../oci/digest.ts';
-import type { Database } from '../tables/index.ts';
-import { atomically, MAX_PAGE } from './common.ts';
+import type { Digest } from '../../../oci/digest.ts';
+import type { QuarantineDatabase as Database } from '../tables.ts';
+import { atomically, MAX_PAGE } from '../../../metadata/sql/common.ts';
 import type {
   ManifestVerdictRow,
   QuarantineState,
   VerdictRecord,
   VerdictStore,
-} from '../../quarantine/verdicts.ts';
+} from '../../verdicts.ts';
 
 /** Parameters per IN list: well under SQLite's and PostgreSQL's bind limits. */
 const CHUNK = 500;

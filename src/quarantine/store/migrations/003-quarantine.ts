@@ -1,6 +1,6 @@
-/** Quarantine verdicts (src/metadata/tables/quarantine.ts). Schema builder only: runs on SQLite and PostgreSQL. */
+/** Quarantine verdicts (src/quarantine/store/tables.ts). Schema builder only: runs on SQLite and PostgreSQL. */
 import type { Kysely } from 'kysely';
-import { keyText } from './helpers.ts';
+import { keyText } from '../../../metadata/migrations/helpers.ts';
 
 export async function up(db: Kysely<any>): Promise<void> {
   const key = keyText(db);

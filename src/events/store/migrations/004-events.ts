@@ -1,12 +1,12 @@
 /**
  * 004-events: webhooks, the event outbox, deliveries (one per event and webhook), the attempt
- * log, and held pushes (src/metadata/tables/events.ts). Schema builder only: both dialects.
+ * log, and held pushes (src/events/store/tables.ts). Schema builder only: both dialects.
  *
  * Deliveries and attempts reference their webhook ON DELETE CASCADE, so deleting a webhook
  * stops every retry at once; they reference the outbox event likewise.
  */
 import type { Kysely } from 'kysely';
-import { keyText } from './helpers.ts';
+import { keyText } from '../../../metadata/migrations/helpers.ts';
 
 export async function up(db: Kysely<any>): Promise<void> {
   const key = keyText(db);

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openMetadataStore, openPostgresStore, postgresOptionsFromUrl } from './open-metadata-store.ts';
-import { imageManifest, dg } from './suite/context.ts';
+import { openMetadataStore, openPostgresStore, postgresOptionsFromUrl } from './index.ts';
+import { imageManifest, dg } from '../metadata/suite/context.ts';
 import { skipUnless, TEST_DATABASE_URL, postgresReachable } from '../../test/helpers/environment.ts';
 
 

@@ -1,4 +1,5 @@
 /** Table types of the identity tables (migration 002-identity). Conventions as core.ts. */
+import type { CoreTables } from '../../metadata/tables/index.ts';
 
 export interface UsersTable {
   id: string;
@@ -69,3 +70,6 @@ export interface IdentityTables {
   trusted_issuers: TrustedIssuersTable;
   signing_keys: SigningKeysTable;
 }
+
+/** What the identity SQL sees. */
+export interface IdentityDatabase extends CoreTables, IdentityTables {}

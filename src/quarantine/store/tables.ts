@@ -4,6 +4,7 @@
  * manifest deletes (they describe content, and a Failed verdict must come back with the same
  * bytes); lists join against `manifests` so only existing manifests show.
  */
+import type { CoreTables } from '../../metadata/tables/index.ts';
 export interface VerdictsTable {
   repository: string;
   digest: string;
@@ -18,3 +19,6 @@ export interface VerdictsTable {
 export interface QuarantineTables {
   verdicts: VerdictsTable;
 }
+
+/** What the verdict SQL sees: its own table and the content core's (lists join manifests and tags). */
+export interface QuarantineDatabase extends CoreTables, QuarantineTables {}

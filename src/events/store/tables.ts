@@ -3,6 +3,7 @@
  * delivery row per (event, webhook), the attempt log, and pushes waiting for their manifest's
  * release. Contract: src/events/event-store.ts.
  */
+import type { CoreTables } from '../../metadata/tables/index.ts';
 export interface WebhooksTable {
   name: string;
   service_uri: string;
@@ -77,3 +78,6 @@ export interface EventsTables {
   webhook_attempts: WebhookAttemptsTable;
   event_held_pushes: EventHeldPushesTable;
 }
+
+/** What the events SQL sees: its own tables and the content core's. */
+export interface EventsDatabase extends CoreTables, EventsTables {}

@@ -13,11 +13,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../tables/index.ts';
-import type { WebhookAttemptsTable, WebhookDeliveriesTable } from '../tables/events.ts';
-import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryRecord, DeliveryState, DeliveryWithLog, OutboxStore } from '../../events/event-store.ts';
-import type { EventAction, EventPayload } from '../../events/event-payloads.ts';
-import { isPostgres } from '../migrations/helpers.ts';
+import type { EventsDatabase as Database, WebhookAttemptsTable, WebhookDeliveriesTable } from '../tables.ts';
+import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryRecord, DeliveryState, DeliveryWithLog, OutboxStore } from '../../event-store.ts';
+import type { EventAction, EventPayload } from '../../event-payloads.ts';
+import { isPostgres } from '../../../metadata/migrations/helpers.ts';
 
 const MAX_PAGE = 100;
 

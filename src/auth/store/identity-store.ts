@@ -7,7 +7,7 @@
  * Conventions as metadata-store.ts: "not found" is undefined/false; `create` returns
  * undefined when the name is taken (atomic: INSERT ... ON CONFLICT DO NOTHING).
  */
-import type { RoleName } from '../access/roles.ts';
+import type { RoleName } from '../../access/roles.ts';
 
 export interface UserRecord {
   id: string;

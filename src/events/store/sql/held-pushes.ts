@@ -1,8 +1,8 @@
 /** The held-push role object (contract: src/events/event-store.ts) on Kysely, for both dialects. */
 import type { Kysely } from 'kysely';
-import type { Database } from '../tables/index.ts';
-import type { HeldPush, HeldPushStore } from '../../events/event-store.ts';
-import type { RequestFacts } from '../../events/manifest-lifecycle.ts';
+import type { EventsDatabase as Database } from '../tables.ts';
+import type { HeldPush, HeldPushStore } from '../../event-store.ts';
+import type { RequestFacts } from '../../manifest-lifecycle.ts';
 
 export function createHeldPushStore(db: Kysely<Database>): HeldPushStore {
   return {

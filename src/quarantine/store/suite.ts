@@ -1,8 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dg, imageManifest, tick, type MetadataSuiteContext } from './context.ts';
+import { dg, imageManifest, tick, type MetadataSuiteContext } from '../../metadata/suite/context.ts';
+import type { QuarantineRoles } from './index.ts';
 
-export function verdictsSection({ store, repo }: MetadataSuiteContext): void {
+export function verdictsSection({ store, repo }: MetadataSuiteContext<QuarantineRoles>): void {
   describe('verdicts', () => {
     test('set creates and replaces; details kept when omitted, cleared with null, stored verbatim', async () => {
       const name = repo();

@@ -1,10 +1,10 @@
 /**
  * 002-identity: users, role assignments, repository-scoped tokens and their passwords, scope
- * maps, trusted issuers and token-signing keys (src/metadata/identity-store.ts).
+ * maps, trusted issuers and token-signing keys (src/auth/store/identity-store.ts).
  * Schema builder only, so it runs on both dialects.
  */
 import type { Kysely } from 'kysely';
-import { keyText } from './helpers.ts';
+import { keyText } from '../../../metadata/migrations/helpers.ts';
 
 export async function up(db: Kysely<any>): Promise<void> {
   const key = keyText(db);

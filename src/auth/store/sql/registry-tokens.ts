@@ -1,8 +1,11 @@
 /** RegistryTokenStore on SQL (contract: ../identity-store.ts). */
 import { randomUUID } from 'node:crypto';
 import type { PasswordName, RegistryTokenStore, TokenRecord } from '../identity-store.ts';
-import type { RegistryTokensTable } from '../tables/index.ts';
-import { atomically, type Db } from './common.ts';
+import type { IdentityDatabase, RegistryTokensTable } from '../tables.ts';
+import type { Kysely } from 'kysely';
+import { atomically } from '../../../metadata/sql/common.ts';
+
+type Db = Kysely<IdentityDatabase>;
 
 export function createRegistryTokenStore(db: Db): RegistryTokenStore {
   async function load(rows: RegistryTokensTable[]): Promise<TokenRecord[]> {

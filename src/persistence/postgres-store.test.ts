@@ -1,11 +1,14 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { runMetadataStoreSuite } from './metadata-store-suite.ts';
-import { openPostgresStore } from './open-metadata-store.ts';
+import { runMetadataStoreSuite } from '../metadata/metadata-store-suite.ts';
+import { openPostgresStore } from './index.ts';
 import { skipUnless, TEST_DATABASE_URL, postgresReachable } from '../../test/helpers/environment.ts';
 
 
+import { storeSuiteSections } from './store-suite.ts';
+
 runMetadataStoreSuite({
+  sections: storeSuiteSections,
   name: 'PostgreSQL',
   skip: skipUnless(await postgresReachable(), `PostgreSQL not reachable at ${TEST_DATABASE_URL}`),
   async create() {

@@ -1,9 +1,10 @@
 /** Conformance of the identity role objects (contract: ../identity-store.ts), on every backend. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MetadataSuiteContext } from './context.ts';
+import type { MetadataSuiteContext } from '../../metadata/suite/context.ts';
+import type { IdentityRoles } from './identity-store.ts';
 
-export function identitiesSection({ store, unique }: MetadataSuiteContext): void {
+export function identitiesSection({ store, unique }: MetadataSuiteContext<IdentityRoles>): void {
   describe('identities', () => {
     test('users: create is atomic on the name; get, list, set password, delete (with assignments)', async () => {
       const name = unique('user');

@@ -1,0 +1,26 @@
+/**
+ * The auth module's persistence: users, role assignments, repository-scoped tokens, scope
+ * maps, trusted issuers, signing keys (contract: identity-store.ts; tables: tables.ts;
+ * migration 002-identity; conformance section: suite.ts).
+ */
+import type { ModuleStore } from '../../metadata/module-store.ts';
+import type { IdentityRoles } from './identity-store.ts';
+import * as identity002 from './migrations/002-identity.ts';
+import { createRoleAssignmentStore, createUserStore } from './sql/users.ts';
+import { createRegistryTokenStore } from './sql/registry-tokens.ts';
+import { createScopeMapStore, createSigningKeyStore, createTrustedIssuerStore } from './sql/identity-config.ts';
+
+export type { IdentityRoles };
+
+export const authStore: ModuleStore<IdentityRoles> = {
+  name: 'auth',
+  migrations: [['002-identity', identity002]],
+  createRoles: (db) => ({
+    users: createUserStore(db),
+    roleAssignments: createRoleAssignmentStore(db),
+    registryTokens: createRegistryTokenStore(db),
+    scopeMaps: createScopeMapStore(db),
+    trustedIssuers: createTrustedIssuerStore(db),
+    signingKeys: createSigningKeyStore(db),
+  }),
+};
