@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Services } from './services.ts';
 import { rewriteRepositoryPath } from './http/name-rewrite.ts';
 import { installErrorHandling } from './http/error-handler.ts';
@@ -23,7 +23,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.logger,
     genReqId: () => randomUUID(),
-    requestIdLogLabel: 'requestId',
+    // The request id is logged as `requestId` (the top-level option of that name is deprecated).
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     rewriteUrl: (req: IncomingMessage) => rewriteRepositoryPath(req.url ?? '/'),
     // Routes set their own tighter limits; blob bodies are streamed and never parsed.
     bodyLimit: 1024 * 1024,

@@ -1,5 +1,11 @@
 /**
  * `lazaret serve`: the only place with process-level I/O (signals, listening, exit).
+ *
+ * Order matters: the port is bound BEFORE any background worker (webhook dispatcher, upload
+ * janitor) starts, so a busy port or a bad address ends the process at once, non-zero, with
+ * nothing started; timers of a started worker would otherwise keep a process that serves
+ * nothing alive. The process handles SIGINT and SIGTERM itself (a supervisor should run
+ * `node bin/lazaret.js serve` directly: npm and its shell do not pass a SIGINT on).
  */
 import pino from 'pino';
 import { loadConfig } from './config/load.ts';
@@ -17,8 +23,16 @@ export async function serve(options: { configFile?: string } = {}) {
   const logger = pino({ level: config.log.level });
   const services = await createServices(config, logger);
   const app = await buildApp(services);
+  let address: string;
+  try {
+    address = await app.listen(parseListen(config.listen));
+  } catch (err) {
+    logger.fatal({ err, listen: config.listen }, `cannot listen on ${config.listen}: ${(err as Error).message}`);
+    await app.close().catch(() => undefined);
+    await services.close().catch(() => undefined);
+    process.exit(1);
+  }
   await services.start();
-  const address = await app.listen(parseListen(config.listen));
   logger.info({ address, dataDir: config.dataDir, database: services.store.dialect }, 'lazaret is listening');
 
   let stopping = false;

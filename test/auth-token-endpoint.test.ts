@@ -198,7 +198,12 @@ test('anonymous: refused while off; pull only (never held content) when on', asy
     assert.deepEqual(accessOf(g.body.access_token), [{ type: 'repository', name: 'x', actions: ['pull'] }]);
     const sdk = await postForm('/oauth2/token', { grant_type: 'password', service, refresh_token: '', scope: 'repository:x:pull' });
     assert.equal(sdk.status, 200);
-    assert.equal((await v2('/v2/')).status, 200);
+    // The ping still challenges a bare request (clients learn the realm from it) and accepts
+    // the anonymous token.
+    const anonPing = await v2('/v2/');
+    assert.equal(anonPing.status, 401);
+    assert.equal(anonPing.www, `Bearer realm="${server.url}/oauth2/token",service="${service}"`);
+    assert.equal((await v2('/v2/', `Bearer ${g.body.access_token}`)).status, 200);
     // Without a token, pull routes are open; push and catalog are challenged.
     assert.notEqual((await v2('/v2/x/tags/list')).status, 401);
     assert.equal((await v2('/v2/_catalog')).status, 401);

@@ -146,8 +146,15 @@ describe('image manifests', () => {
     assertRegistryError(await fx.client.putManifest('bad', '-tag', image.manifestBytes, OCI.manifest), 400, 'TAG_INVALID');
     assertRegistryError(await fx.client.putManifest('bad', 'a'.repeat(129), image.manifestBytes, OCI.manifest), 400, 'TAG_INVALID');
     assertRegistryError(await fx.client.putManifest('bad', 'sha256:abc', image.manifestBytes, OCI.manifest), 400, 'DIGEST_INVALID');
-    assertRegistryError(await fx.client.req('GET', '/v2/bad/manifests/sha256:abc'), 400, 'DIGEST_INVALID');
-    assertRegistryError(await fx.client.req('GET', '/v2/bad/manifests/.tag'), 400, 'TAG_INVALID');
+    // Reads of a reference no manifest can have are 404 MANIFEST_UNKNOWN (OCI conformance);
+    // writes and deletes of one stay 400.
+    assertRegistryError(await fx.client.req('GET', '/v2/bad/manifests/sha256:abc'), 404, 'MANIFEST_UNKNOWN');
+    assertRegistryError(await fx.client.req('GET', '/v2/bad/manifests/.tag'), 404, 'MANIFEST_UNKNOWN');
+    assertRegistryError(await fx.client.req('GET', '/v2/bad/manifests/.INVALID_MANIFEST_NAME'), 404, 'MANIFEST_UNKNOWN');
+    const head = await fx.client.req('HEAD', '/v2/bad/manifests/.INVALID_MANIFEST_NAME');
+    assert.equal(head.status, 404);
+    assertRegistryError(await fx.client.req('DELETE', '/v2/bad/manifests/.tag'), 400, 'TAG_INVALID');
+    assertRegistryError(await fx.client.req('DELETE', '/v2/bad/manifests/sha256:abc'), 400, 'DIGEST_INVALID');
     assertRegistryError(await fx.client.req('GET', '/v2/bad/manifests/nosuchtag'), 404, 'MANIFEST_UNKNOWN');
     assertRegistryError(await fx.client.req('GET', `/v2/bad/manifests/${digestOf('x')}`), 404, 'MANIFEST_UNKNOWN');
     assert.equal((await fx.client.req('HEAD', '/v2/bad/manifests/nosuchtag')).status, 404);

@@ -29,8 +29,15 @@ export type RegistryAction = (typeof REGISTRY_ACTIONS)[number];
 export type RouteAccess =
   /** No credentials needed at all (token endpoints, JWKS, health, portal assets). */
   | { kind: 'public' }
-  /** Any authenticated principal (or anonymous when anonymous pull is on): /v2/ ping. */
+  /** Any authenticated principal (or anonymous when anonymous pull is on): the API's reads. */
   | { kind: 'authenticated' }
+  /**
+   * Credentials that verify, of any principal (an anonymous access token included); a caller
+   * with no Authorization header at all is always challenged, even with anonymous pull on.
+   * The `/v2/` ping: its 401 + Bearer challenge is how docker, podman and skopeo learn the
+   * token realm; answering 200 to a bare request makes them send no credentials at all.
+   */
+  | { kind: 'credentials' }
   /**
    * A repository action on the repository named by the route's `name` param. `anyOf` lists
    * further actions that ALSO satisfy the route (any one suffices); challenges still name

@@ -3,7 +3,8 @@
  * `authorize(request, routeAccess)`:
  *
  * - no Authorization header: the anonymous principal (pull on everything when anonymous pull
- *   is on, else nothing);
+ *   is on, else nothing); a `credentials` route (the /v2/ ping) always challenges it, as ACR
+ *   and Distribution do, so clients fetch a token (anonymous or with their credentials);
  * - `Basic`: a user, a repository-scoped token, or the null GUID with a refresh token; checked
  *   directly on every route (/v2, /acr/v1, /api/v1), with brute-force throttling;
  * - `Bearer`: an access token we signed; its `access` claim is all it may do.
@@ -87,6 +88,7 @@ export function createTokenAuthenticator(identity: IdentityServices): Authentica
       const creds = parseAuthorization(request.headers.authorization);
       let access: AccessContext;
       if (creds.scheme === 'none') {
+        if (need.kind === 'credentials') throw unauthorized(realm, service);
         const anon = await resolver.anonymous();
         access = accessFromGrants(anon.principal, anon.grants);
         if (need.kind === 'authenticated' && !(await resolver.anonymousPullEnabled())) throw unauthorized(realm, service);

@@ -33,15 +33,25 @@ export function digestOrUndefined(value: string | undefined): Digest | undefined
 export type ParsedReference = { kind: 'tag'; tag: string } | { kind: 'digest'; digest: Digest };
 
 /**
- * A manifest reference. Anything with a colon is a digest (DIGEST_INVALID when not a valid
- * sha256/sha512 one), anything else a tag (TAG_INVALID when outside the tag grammar).
- * Decision: malformed references are 400s on every method, not 404s, because no manifest can
- * ever exist under them and the client deserves to know why.
+ * A manifest reference. Anything with a colon is a digest, anything else a tag.
+ * Decision, by method (the one rule for every manifest route):
+ * - GET and HEAD of a malformed reference answer 404 MANIFEST_UNKNOWN: no manifest can exist
+ *   under it, which is what a read asks (the OCI conformance suite, Distribution and zot agree);
+ * - PUT and DELETE answer 400 DIGEST_INVALID / TAG_INVALID, since the client asked to create
+ *   or remove something that can never be named so, and deserves to know why.
  */
 export function manifestReference(request: FastifyRequest): ParsedReference {
   const ref = (request.params as Params).reference ?? '';
-  if (ref.includes(':') || looksLikeDigest(ref)) return { kind: 'digest', digest: requireDigest(ref, 'reference') };
-  if (!isValidTag(ref)) throw registryError('TAG_INVALID', `invalid tag: ${JSON.stringify(ref.slice(0, 200))}`, { tag: ref.slice(0, 200) });
+  const reading = request.method === 'GET' || request.method === 'HEAD';
+  const shown = JSON.stringify(ref.slice(0, 200));
+  if (ref.includes(':') || looksLikeDigest(ref)) {
+    if (reading && !isDigest(ref)) throw registryError('MANIFEST_UNKNOWN', `no manifest can exist under the reference ${shown}: it is not a valid digest`, { digest: ref.slice(0, 200) });
+    return { kind: 'digest', digest: requireDigest(ref, 'reference') };
+  }
+  if (!isValidTag(ref)) {
+    if (reading) throw registryError('MANIFEST_UNKNOWN', `no manifest can exist under the reference ${shown}: it is not a valid tag`, { tag: ref.slice(0, 200) });
+    throw registryError('TAG_INVALID', `invalid tag: ${shown}`, { tag: ref.slice(0, 200) });
+  }
   return { kind: 'tag', tag: ref };
 }
 

@@ -16,7 +16,7 @@ import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 
 export interface LayoutDescriptor {
   mediaType: string;
@@ -54,6 +54,34 @@ function randomStream(size: number): Readable {
   });
 }
 
+/**
+ * A ustar archive of regular files (mode 0644, mtime 0), for layers a client must unpack
+ * (podman and docker extract every layer they pull; random bytes are no archive).
+ */
+export function tarOf(files: Record<string, string | Buffer>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [name, content] of Object.entries(files)) {
+    const data = Buffer.from(content);
+    const header = Buffer.alloc(512);
+    const field = (offset: number, length: number, value: string) => header.write(value, offset, length, 'ascii');
+    field(0, 100, name);
+    field(100, 8, '0000644\0');
+    field(108, 8, '0000000\0');
+    field(116, 8, '0000000\0');
+    field(124, 12, `${data.length.toString(8).padStart(11, '0')}\0`);
+    field(136, 12, '00000000000\0');
+    field(148, 8, '        ');
+    field(156, 1, '0');
+    field(257, 8, 'ustar\u000000');
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    field(148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
+    parts.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
 export interface OciLayout {
   readonly dir: string;
   /** Path of a blob file in the layout. */
@@ -65,8 +93,11 @@ export interface OciLayout {
    * compression copy it unchanged). Returns the blob descriptor and the diffID.
    */
   writeRandomLayer(uncompressedSize: number): Promise<{ descriptor: LayoutDescriptor; diffId: string }>;
-  /** An image: random layers of the given (uncompressed) sizes, a config and a manifest. */
-  addImage(options: { layerSizes: number[]; architecture?: string; os?: string; annotations?: Record<string, string> }): Promise<LayoutImage>;
+  /**
+   * An image: random layers of the given (uncompressed) sizes, a config and a manifest. With
+   * `files`, the first layer is a real gzip tar of them (for clients that unpack layers).
+   */
+  addImage(options: { layerSizes: number[]; files?: Record<string, string>; architecture?: string; os?: string; annotations?: Record<string, string> }): Promise<LayoutImage>;
   /** An OCI index of images (with their platforms). */
   addIndex(images: LayoutImage[]): Promise<LayoutDescriptor>;
   /** Writes index.json naming each descriptor with `org.opencontainers.image.ref.name`. */
@@ -114,9 +145,15 @@ export async function createOciLayout(dir: string): Promise<OciLayout> {
       await rename(temp, layout.blobPath(digest));
       return { descriptor: { mediaType: LAYOUT_MEDIA_TYPES.layerGzip, digest, size }, diffId: `sha256:${diff.digest('hex')}` };
     },
-    async addImage({ layerSizes, architecture = 'amd64', os = 'linux', annotations }) {
+    async addImage({ layerSizes, files, architecture = 'amd64', os = 'linux', annotations }) {
       const layers: LayoutDescriptor[] = [];
       const diffIds: string[] = [];
+      if (files) {
+        const tar = tarOf(files);
+        const blob = await layout.writeBlob(gzipSync(tar));
+        layers.push({ mediaType: LAYOUT_MEDIA_TYPES.layerGzip, ...blob });
+        diffIds.push(sha256(tar));
+      }
       for (const n of layerSizes) {
         const { descriptor, diffId } = await layout.writeRandomLayer(n);
         layers.push(descriptor);
