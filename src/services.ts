@@ -25,6 +25,7 @@ import { createIdentityServices, type IdentityServices } from './auth/identity-s
 import { createTokenAuthenticator } from './auth/token-authenticator.ts';
 import { bootstrapAdmin } from './auth/bootstrap.ts';
 import { createUploadJanitor } from './distribution/upload-janitor.ts';
+import { createRegistry, type Registry } from './registry/index.ts';
 
 export interface Services {
   config: LazaretConfig;
@@ -32,6 +33,8 @@ export interface Services {
   store: MetadataStore;
   blobs: BlobStore;
   gate: Gate;
+  /** THE registry service: every API's content operations for one principal (`registry.as(access)`). */
+  registry: Registry;
   /** The quarantine policy as the gate sees it; management changes call `invalidate()` after commit. */
   quarantinePolicy: PolicyCache;
   lifecycle: ManifestLifecycle<StoreRoles>;
@@ -62,15 +65,20 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
 
   if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every caller may push, pull and delete');
 
+  const gate = createQuarantineGate({ policy: quarantinePolicy, store });
+  // Quarantine FIRST: it assigns the push-time verdict that later listeners (events) ask about.
+  const lifecycle = combineLifecycles<StoreRoles>(createQuarantineLifecycle(), createEventsLifecycle<StoreRoles>({ isHeld, onQueued: commits.markQueued, ...(config.baseUrl ? { publicHost: new URL(config.baseUrl).host } : {}) }));
+
   const services: Services = {
     config,
     logger,
     store,
     blobs,
-    gate: createQuarantineGate({ policy: quarantinePolicy, store }),
+    gate,
+    // Set below: the registry reads the gate and lifecycle from this object at each request.
+    registry: undefined as unknown as Registry,
     quarantinePolicy,
-    // Quarantine FIRST: it assigns the push-time verdict that later listeners (events) ask about.
-    lifecycle: combineLifecycles<StoreRoles>(createQuarantineLifecycle(), createEventsLifecycle<StoreRoles>({ isHeld, onQueued: commits.markQueued, ...(config.baseUrl ? { publicHost: new URL(config.baseUrl).host } : {}) })),
+    lifecycle,
     webhookDispatcher: dispatcher,
     authenticator: config.auth.mode === 'token' ? createTokenAuthenticator(identity) : noAuthentication(),
     identity,
@@ -87,5 +95,6 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
       await store.close();
     },
   };
+  services.registry = createRegistry(services);
   return services;
 }

@@ -1,6 +1,6 @@
 /** The four ACR changeable attributes of a PATCH body, validated (other fields are ignored here). */
 import { registryError } from '../errors/registry-error.ts';
-import type { ChangeableAttributes } from '../metadata/metadata-store.ts';
+import type { ChangeableAttributes } from '../registry/index.ts';
 
 const NAMES = ['deleteEnabled', 'writeEnabled', 'readEnabled', 'listEnabled'] as const;
 

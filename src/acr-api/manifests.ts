@@ -10,54 +10,41 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
-import type { ManifestRecord } from '../metadata/metadata-store.ts';
-import type { VerdictRecord } from '../quarantine/verdicts.ts';
+import type { ManifestView } from '../registry/index.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { repositoryName } from '../distribution/params.ts';
-import { collectPage } from '../distribution/pagination.ts';
 import { requestFacts } from '../http/request-context.ts';
-import { changeVerdict, parseVerdictFields } from '../quarantine/verdict-change.ts';
+import { parseVerdictFields } from '../quarantine/verdict-change.ts';
 import { MAX_DETAILS_LENGTH } from '../quarantine/details-schema.ts';
 import { acrNextLink, acrPageRequest, nameSegment } from './listing.ts';
 import { manifestAttributes, registryName } from './shapes.ts';
-import { pathDigest, readableManifest, tagsOf, visibleRepository } from './lookup.ts';
+import { pathDigest } from './params.ts';
 import { parseAttributePatch } from './attribute-patch.ts';
 
-async function attributesResponse(services: Services, request: FastifyRequest, m: ManifestRecord, verdict: VerdictRecord | undefined) {
+function attributesResponse(services: Services, request: FastifyRequest, view: ManifestView) {
   return {
     registry: registryName(services.config, request),
-    imageName: m.repository,
-    manifest: manifestAttributes(m, await tagsOf(services, m.repository, m.digest), verdict),
+    imageName: view.manifest.repository,
+    manifest: manifestAttributes(view.manifest, view.tags, view.verdict),
   };
 }
 
 export function registerManifestResources(app: FastifyInstance, services: Services) {
-  const { store } = services;
+  const { registry } = services;
 
   app.get('/acr/v1/:name/_manifests', { config: { access: { kind: 'repository', action: 'metadata_read' } } }, async (request, reply) => {
     const name = repositoryName(request);
-    await visibleRepository(services, request, name);
     const page = acrPageRequest(request, true);
-    const { items, more } = await collectPage(
-      page,
-      (after, n) => store.manifests.list(name, { orderBy: page.orderBy, n, ...(after !== undefined ? { last: after } : {}) }),
-      async (batch) => (await services.gate.visibleManifests(request.access, name, batch)).filter((m) => m.listEnabled),
-      (m) => m.digest,
-    );
-    const verdicts = await store.verdicts.getMany(name, items.map((m) => m.digest));
-    const manifests = [];
-    for (const m of items) manifests.push(manifestAttributes(m, await tagsOf(services, name, m.digest), verdicts.get(m.digest)));
-    if (more) reply.header('Link', acrNextLink(`/acr/v1/${nameSegment(name)}/_manifests`, page, items.at(-1)!.digest));
-    return { registry: registryName(services.config, request), imageName: name, manifests };
+    const { items, more } = await registry.as(request.access).listManifests(name, page);
+    if (more) reply.header('Link', acrNextLink(`/acr/v1/${nameSegment(name)}/_manifests`, page, items.at(-1)!.manifest.digest));
+    return { registry: registryName(services.config, request), imageName: name, manifests: items.map((v) => manifestAttributes(v.manifest, v.tags, v.verdict)) };
   });
 
   // Decision: one manifest's attributes also take a `pull` token, because the seed's scanner
   // reads them with `scope=repository:<image>:pull`; they reveal nothing a pull of that digest
   // would not, and the gate applies the same. Lists need metadata_read, as on ACR (#600, #690).
   app.get('/acr/v1/:name/_manifests/:digest', { config: { access: { kind: 'repository', action: 'metadata_read', anyOf: ['pull'] } } }, async (request) => {
-    const name = repositoryName(request);
-    const manifest = await readableManifest(services, request, name, pathDigest(request));
-    return attributesResponse(services, request, manifest, await store.verdicts.get(name, manifest.digest));
+    return attributesResponse(services, request, await registry.as(request.access).manifest(repositoryName(request), pathDigest(request)));
   });
 
   app.patch(
@@ -73,29 +60,10 @@ export function registerManifestResources(app: FastifyInstance, services: Servic
       if (typeof body !== 'object' || Array.isArray(body)) throw registryError('BAD_REQUEST', 'the body must be a JSON object');
       const attributes = parseAttributePatch(body);
       const verdict = parseVerdictFields(body);
-      const wantsVerdict = verdict.state !== undefined || verdict.details !== undefined;
       const note = auditNote(request.headers['x-lazaret-audit-note']);
-      const manifest = await store.manifests.get(name, digest);
-      if (!manifest) {
-        if (!(await store.repositories.get(name))) throw registryError('NAME_UNKNOWN', undefined, { name });
-        throw registryError('MANIFEST_UNKNOWN', `manifest ${digest} is not found`, { name, digest });
-      }
-      if (wantsVerdict && !request.access.can(name, 'quarantine_write')) {
-        throw registryError('DENIED', `setting quarantineState or quarantineDetails needs quarantine write (AcrQuarantineWriter) on ${name}`, { action: 'quarantine_write' });
-      }
-      if (Object.keys(attributes).length > 0 && !request.access.can(name, 'metadata_write')) {
-        throw registryError('DENIED', `changing deleteEnabled, writeEnabled, readEnabled or listEnabled needs metadata_write on ${name}`, { action: 'metadata_write' });
-      }
-      // What the response shows must pass the gate too (a quarantine writer always does).
-      await services.gate.checkManifestRead(request.access, manifest, 'digest', 'GET');
-      const { record, stored } = await store.transaction(async (tx) => {
-        const record = Object.keys(attributes).length > 0 ? ((await tx.manifests.updateAttributes(name, digest, attributes)) ?? manifest) : manifest;
-        const stored = wantsVerdict
-          ? await changeVerdict(tx, services.lifecycle, { manifest: record, ...verdict, ...(note ? { note } : {}), request: requestFacts(request) })
-          : await tx.verdicts.get(name, digest);
-        return { record, stored };
-      });
-      return attributesResponse(services, request, record, stored);
+      // Visibility, existence, who may change what, the gate, one transaction: the registry service.
+      const view = await registry.as(request.access).patchManifest(name, digest, { attributes, verdict, ...(note ? { note } : {}) }, requestFacts(request));
+      return attributesResponse(services, request, view);
     },
   );
 }

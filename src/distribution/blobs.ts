@@ -9,55 +9,45 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
-import type { ReadMethod } from '../quarantine/gate.ts';
+import type { ReadMethod } from '../registry/index.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { repositoryName, requireDigest, type Params } from './params.ts';
-import { requireAttribute } from './attributes.ts';
 import { decideRange } from './byte-range.ts';
 import { registerReadRoutes } from './read-routes.ts';
 
 const URL = '/v2/:name/blobs/:digest';
 
 export function registerBlobs(app: FastifyInstance, services: Services) {
-  const { store, blobs } = services;
+  const { registry } = services;
 
   async function read(request: FastifyRequest, reply: FastifyReply, method: ReadMethod) {
     const name = repositoryName(request);
     const digest = requireDigest((request.params as Params).digest);
-    const link = await store.blobs.get(name, digest);
-    if (!link) throw registryError('BLOB_UNKNOWN', undefined, { digest });
-    await services.gate.checkBlobRead(request.access, name, digest, method);
-    requireAttribute('readEnabled', [[`repository ${name}`, await store.repositories.get(name)]]);
-    const info = await blobs.stat(digest);
-    if (!info) {
-      request.log.error({ repository: name, digest }, 'blob linked in metadata but missing from the blob store');
-      throw registryError('BLOB_UNKNOWN', undefined, { digest });
-    }
+    const blob = await registry.as(request.access).readBlob(name, digest, method);
     reply.header('Docker-Content-Digest', digest);
     reply.header('ETag', `"${digest}"`);
     reply.header('Accept-Ranges', 'bytes');
     reply.header('Cache-Control', 'max-age=31536000');
     reply.type('application/octet-stream');
     if (method === 'HEAD') {
-      reply.header('Content-Length', info.size);
+      reply.header('Content-Length', blob.size);
       return reply.code(200).send();
     }
-    const range = decideRange(request.headers.range, info.size);
+    const range = decideRange(request.headers.range, blob.size);
     if (range.kind === 'unsatisfiable') {
-      throw registryError('RANGE_INVALID', `range ${request.headers.range} is outside the blob (${info.size} bytes)`, { size: info.size }, {
-        'Content-Range': `bytes */${info.size}`,
+      throw registryError('RANGE_INVALID', `range ${request.headers.range} is outside the blob (${blob.size} bytes)`, { size: blob.size }, {
+        'Content-Range': `bytes */${blob.size}`,
       });
     }
     const span = range.kind === 'partial' ? { start: range.start, end: range.end } : undefined;
-    const stream = await blobs.open(digest, span);
-    if (!stream) throw registryError('BLOB_UNKNOWN', undefined, { digest });
+    const stream = await blob.open(span);
     if (span) {
       reply.code(206);
-      reply.header('Content-Range', `bytes ${span.start}-${span.end}/${info.size}`);
+      reply.header('Content-Range', `bytes ${span.start}-${span.end}/${blob.size}`);
       reply.header('Content-Length', span.end - span.start + 1);
     } else {
       reply.code(200);
-      reply.header('Content-Length', info.size);
+      reply.header('Content-Length', blob.size);
     }
     return reply.send(stream);
   }
@@ -68,10 +58,7 @@ export function registerBlobs(app: FastifyInstance, services: Services) {
     url: URL,
     config: { access: { kind: 'repository', action: 'delete' } },
     handler: async (request, reply) => {
-      const name = repositoryName(request);
-      const digest = requireDigest((request.params as Params).digest);
-      requireAttribute('deleteEnabled', [[`repository ${name}`, await store.repositories.get(name)]]);
-      if (!(await store.blobs.unlink(name, digest))) throw registryError('BLOB_UNKNOWN', undefined, { digest });
+      await registry.as(request.access).deleteBlob(repositoryName(request), requireDigest((request.params as Params).digest));
       return reply.code(202).header('Content-Length', 0).send();
     },
   });

@@ -5,26 +5,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
-import { collectPage, nextLink, pageRequest } from './pagination.ts';
+import { nextLink, pageRequest } from './pagination.ts';
 
 export function registerCatalog(app: FastifyInstance, services: Services) {
-  const { store } = services;
   app.route({
     method: 'GET',
     url: '/v2/_catalog',
     config: { access: { kind: 'registry', action: 'catalog' } },
     handler: async (request, reply) => {
       const page = pageRequest(request);
-      const { items, more } = await collectPage<string>(
-        page,
-        (after, limit) => store.repositories.list({ ...(after ? { last: after } : {}), n: limit }),
-        async (batch) => {
-          const kept: string[] = [];
-          for (const name of batch) if ((await store.repositories.get(name))?.listEnabled !== false) kept.push(name);
-          return services.gate.visibleRepositories(request.access, kept);
-        },
-        (name) => name,
-      );
+      const { items, more } = await services.registry.as(request.access).listRepositories(page);
       if (more) reply.header('Link', nextLink('/v2/_catalog', page.n, items.at(-1)!));
       return reply.type('application/json').send({ repositories: items });
     },

@@ -4,7 +4,7 @@
  * pushers HEAD held content but not GET it.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ReadMethod } from '../quarantine/gate.ts';
+import type { ReadMethod } from '../registry/index.ts';
 
 export type ReadHandler = (request: FastifyRequest, reply: FastifyReply, method: ReadMethod) => Promise<unknown>;
 

@@ -14,7 +14,6 @@ import { effectiveArtifactType } from '../oci/manifest.ts';
 import { queryValue, repositoryName, requireDigest, type Params } from './params.ts';
 
 export function registerReferrers(app: FastifyInstance, services: Services) {
-  const { store } = services;
   app.route({
     method: 'GET',
     url: '/v2/:name/referrers/:digest',
@@ -23,7 +22,7 @@ export function registerReferrers(app: FastifyInstance, services: Services) {
       const name = repositoryName(request);
       const subject = requireDigest((request.params as Params).digest);
       const filter = queryValue(request, 'artifactType');
-      const records = await services.gate.visibleManifests(request.access, name, await store.manifests.referrers(name, subject));
+      const records = await services.registry.as(request.access).listReferrers(name, subject);
       let manifests = records.map((r) => {
         const artifactType = effectiveArtifactType(r);
         return {

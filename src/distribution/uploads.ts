@@ -16,7 +16,6 @@ import { isValidRepositoryName } from '../oci/name.ts';
 import { digestOrUndefined, locations, queryValue, repositoryName, requireDigest, type Params } from './params.ts';
 import { consumingBody, contentLength, hasBody, limitStream } from './body.ts';
 import { parseContentRange, uploadRangeHeader } from './byte-range.ts';
-import { requireAttribute } from './attributes.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PUSH = { kind: 'repository', action: 'push' } as const;
@@ -99,19 +98,17 @@ export function registerUploads(app: FastifyInstance, services: Services) {
     const from = queryValue(request, 'from');
     // Decision: `from` is required (no registry-wide search): the caller must name a source
     // repository it may pull from, and the gate must agree.
-    if (!digest || !from || !isValidRepositoryName(from) || !request.access.can(from, 'pull')) return undefined;
-    const link = await store.blobs.get(from, digest);
-    if (!link || !(await blobs.stat(digest))) return undefined;
-    if (!(await services.gate.canMount(request.access, from, digest))) return undefined;
-    const source = await store.repositories.get(from);
-    if (source && source.readEnabled === false) return undefined;
-    await store.blobs.link(name, digest, link.size);
+    if (!digest || !from || !isValidRepositoryName(from)) return undefined;
+    // Pull on `from`, linked there, bytes present, the gate, readEnabled: the registry service's.
+    const size = await services.registry.as(request.access).mountSource(from, digest);
+    if (size === undefined) return undefined;
+    await store.blobs.link(name, digest, size);
     return digest;
   }
 
   async function start(request: FastifyRequest, reply: FastifyReply) {
     const name = repositoryName(request);
-    requireAttribute('writeEnabled', [[`repository ${name}`, await store.repositories.get(name)]]);
+    await services.registry.as(request.access).checkUploadTarget(name);
     if (queryValue(request, 'mount') !== undefined) {
       const mounted = await tryMount(request, name);
       if (mounted) return created(reply, name, mounted);

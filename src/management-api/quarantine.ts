@@ -11,26 +11,21 @@
  *   default: the held ones (no verdict, Quarantined, Failed). Rows are limited to repositories
  *   where the caller has quarantine read, unless it holds `configure` (an admin needs the list
  *   to decide; names and digests are not content). For such callers the `next` cursor points
- *   at the last row returned, never at a row they may not see (readablePage).
- * Bulk operations work in pages of 200, each page in one transaction.
+ *   at the last row returned, never at a row they may not see.
+ * Bulk operations work in pages of 200, each page in one transaction. All of it is the
+ * registry service's (src/registry/quarantine-views.ts); this file parses and renders.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Services } from '../services.ts';
-import type { Digest } from '../oci/digest.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { requestFacts } from '../http/request-context.ts';
 import { isValidRepositoryName } from '../oci/name.ts';
 import { readPolicy } from '../quarantine/policy.ts';
-import { changeVerdict } from '../quarantine/verdict-change.ts';
-import { isQuarantineState, type ManifestVerdictRow, type QuarantineState } from '../quarantine/verdicts.ts';
+import { isQuarantineState } from '../quarantine/verdicts.ts';
+import type { ManifestVerdictRow, StateFilter } from '../registry/index.ts';
 
-type StateFilter = QuarantineState | 'absent';
 const HELD: StateFilter[] = ['absent', 'Quarantined', 'Failed'];
-const BATCH = 200;
-/** Queue pages for callers without `configure` are filtered after reading (readablePage). */
-const QUEUE_SCAN_PAGE = 1000;
-const QUEUE_SCAN_LIMIT = 20_000;
 
 const ListQuery = Type.Object({
   state: Type.Optional(Type.String({ maxLength: 100, description: 'comma-separated: absent, Quarantined, Failed, Passed' })),
@@ -95,77 +90,19 @@ export function rowJson(r: ManifestVerdictRow, tags?: string[]) {
 }
 
 export function registerQuarantineRoutes(app: FastifyInstance, services: Services) {
-  const { store } = services;
+  const { registry } = services;
   const configure = { kind: 'registry', action: 'configure' } as const;
   const tags = ['quarantine'];
-
-  /**
-   * A queue page for a caller without `configure`: only rows of repositories where it may read
-   * held content, and a `next` cursor that points at the last row RETURNED. The store's cursor
-   * names its last row (createdAt, repository, digest), so handing out the cursor of a page
-   * whose last row was filtered out would reveal a held manifest the caller may not see. Pages
-   * are filled from as many store pages as it takes, up to QUEUE_SCAN_LIMIT rows per request.
-   */
-  async function readablePage(request: FastifyRequest, base: { states: StateFilter[]; repository?: string }, n: number, last: string | undefined) {
-    const rows: ManifestVerdictRow[] = [];
-    // Where the last returned row sits: the cursor its store page started at, and its index there.
-    let lastAt: { cursor: string | undefined; index: number } | undefined;
-    let cursor = last;
-    if (request.access.principal.kind === 'anonymous') return { rows };
-    for (let scanned = 0; scanned < QUEUE_SCAN_LIMIT; ) {
-      const page = await store.verdicts.listManifests({ ...base, n: QUEUE_SCAN_PAGE, ...(cursor ? { last: cursor } : {}) });
-      scanned += page.rows.length;
-      for (let i = 0; i < page.rows.length; i++) {
-        const r = page.rows[i]!;
-        if (!services.gate.readsHeld(request.access, r.repository)) continue;
-        if (rows.length === n) return { rows, next: await cursorAt(base, lastAt!) };
-        rows.push(r);
-        lastAt = { cursor, index: i };
-      }
-      if (!page.next) return { rows };
-      cursor = page.next;
-    }
-    // Scan limit reached: continue after the last returned row (or stop when none was found).
-    return lastAt ? { rows, next: await cursorAt(base, lastAt) } : { rows };
-  }
-
-  /** The store cursor just after row `index` of the page that starts at `at.cursor`. */
-  async function cursorAt(base: { states: StateFilter[]; repository?: string }, at: { cursor: string | undefined; index: number }) {
-    const page = await store.verdicts.listManifests({ ...base, n: at.index + 1, ...(at.cursor ? { last: at.cursor } : {}) });
-    return page.next;
-  }
-
-  const tagNames = async (r: ManifestVerdictRow) => (await store.tags.list(r.repository, { digest: r.digest })).map((t) => t.name);
-
-  /** Calls fn for every matching row, page by page, each page in one transaction. */
-  async function forEachRow(states: StateFilter[], repository: string | undefined, fn: (tx: Parameters<Parameters<typeof store.transaction>[0]>[0], row: ManifestVerdictRow) => Promise<void>) {
-    let count = 0;
-    let last: string | undefined;
-    for (;;) {
-      const { rows, next } = await store.verdicts.listManifests({ states, n: BATCH, ...(repository ? { repository } : {}), ...(last ? { last } : {}) });
-      if (rows.length > 0) {
-        await store.transaction(async (tx) => {
-          for (const row of rows) await fn(tx, row);
-        });
-      }
-      count += rows.length;
-      if (!next) return count;
-      last = next;
-    }
-  }
 
   app.get('/api/v1/quarantine/preflight', { config: { access: configure }, schema: { tags, summary: 'What enabling the policy would hold', querystring: ListQuery } }, async (request) => {
     const q = request.query as Static<typeof ListQuery>;
     const repository = parseRepository(q.repository);
-    const counts = await store.verdicts.counts();
-    const { rows, next } = await store.verdicts.listManifests({ states: HELD, n: q.n ?? 100, ...(repository ? { repository } : {}), ...(q.last ? { last: q.last } : {}) });
-    const manifests = [];
-    for (const r of rows) manifests.push(rowJson(r, await tagNames(r)));
+    const { counts, rows, next } = await registry.as(request.access).preflight({ n: q.n ?? 100, ...(repository ? { repository } : {}), ...(q.last ? { last: q.last } : {}) });
     return {
-      policy: (await readPolicy(store.settings)).status,
+      policy: (await readPolicy(services.store.settings)).status,
       wouldHold: counts.absent + counts.Quarantined + counts.Failed,
       counts,
-      manifests,
+      manifests: rows.map((r) => rowJson(r, r.tags)),
       ...(next ? { next } : {}),
     };
   });
@@ -174,47 +111,21 @@ export function registerQuarantineRoutes(app: FastifyInstance, services: Service
     const q = request.query as Static<typeof ListQuery>;
     const states = parseStates(q.state, HELD);
     const repository = parseRepository(q.repository);
-    const base = { states, ...(repository ? { repository } : {}) };
-    const { rows, next } = request.access.canRegistry('configure')
-      ? await store.verdicts.listManifests({ ...base, n: q.n ?? 100, ...(q.last ? { last: q.last } : {}) })
-      : await readablePage(request, base, q.n ?? 100, q.last);
-    const manifests = [];
-    for (const r of rows) manifests.push(rowJson(r, await tagNames(r)));
-    return { manifests, ...(next ? { next } : {}) };
+    const { rows, next } = await registry.as(request.access).queue({ states, n: q.n ?? 100, ...(repository ? { repository } : {}), ...(q.last ? { last: q.last } : {}) });
+    return { manifests: rows.map((r) => rowJson(r, r.tags)), ...(next ? { next } : {}) };
   });
 
   app.post('/api/v1/quarantine/rescan', { config: { access: configure }, bodyLimit: 4096, schema: { tags, summary: 'Raise quarantine events for manifests without a verdict' } }, async (request: FastifyRequest) => {
     const body = bulkBody(request.body);
     const states = parseStates(body.state, ['absent']);
     const repository = parseRepository(body.repository);
-    const facts = requestFacts(request);
-    const requested = await forEachRow(states, repository, async (tx, row) => {
-      const tag = (await tx.tags.list(row.repository, { digest: row.digest, n: 1 }))[0]?.name;
-      await services.lifecycle.rescanRequested(tx, {
-        repository: row.repository,
-        digest: row.digest as Digest,
-        mediaType: row.mediaType,
-        size: row.size,
-        ...(tag !== undefined ? { tag } : {}),
-        created: false,
-        request: facts,
-      });
-    });
-    await store.audit.append({ actor: facts.actor, action: 'quarantine.rescan', target: repository ?? '*', details: { states, requested }, requestId: request.id });
-    return { requested };
+    return { requested: await registry.as(request.access).rescan(states, repository, requestFacts(request)) };
   });
 
   app.post('/api/v1/quarantine/grandfather', { config: { access: configure }, bodyLimit: 4096, schema: { tags, summary: 'Mark every manifest without a verdict Passed' } }, async (request: FastifyRequest) => {
     const body = bulkBody(request.body);
     if (body.state !== undefined) throw registryError('BAD_REQUEST', 'grandfather only applies to manifests without a verdict; state is not accepted', { field: 'state' });
     const repository = parseRepository(body.repository);
-    const facts = requestFacts(request);
-    const note = `grandfathered: marked Passed in bulk without a scan by ${facts.actor || 'anonymous'} (POST /api/v1/quarantine/grandfather)`;
-    const passed = await forEachRow(['absent'], repository, async (tx, row) => {
-      const manifest = await tx.manifests.get(row.repository, row.digest);
-      if (!manifest) return;
-      await changeVerdict(tx, services.lifecycle, { manifest, state: 'Passed', note, request: facts });
-    });
-    return { passed };
+    return { passed: await registry.as(request.access).grandfather(repository, requestFacts(request)) };
   });
 }

@@ -1,0 +1,60 @@
+/**
+ * What every operation of the registry service shares: its dependencies, the caller, and the
+ * rules of existence-after-visibility (visibleRepository, the "missing" errors a hidden thing
+ * must be indistinguishable from).
+ */
+import type { Logger } from 'pino';
+import type { AccessContext } from '../access/actions.ts';
+import type { MetadataStore, StoreRoles } from '../persistence/index.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { Gate } from '../quarantine/gate.ts';
+import type { ManifestLifecycle } from '../events/manifest-lifecycle.ts';
+import type { RepositoryRecord } from '../metadata/metadata-store.ts';
+import { RegistryError, registryError } from '../errors/registry-error.ts';
+import type { ManifestBytesCache } from './manifest-bytes.ts';
+
+export interface RegistryDeps {
+  store: MetadataStore;
+  blobs: BlobStore;
+  gate: Gate;
+  lifecycle: ManifestLifecycle<StoreRoles>;
+  logger: Logger;
+}
+
+export interface Ctx extends RegistryDeps {
+  access: AccessContext;
+  cache: ManifestBytesCache;
+}
+
+/** The answers a hidden thing must be identical to, per API (their messages differ). */
+export const missing = {
+  v2Name: (name: string) => registryError('NAME_UNKNOWN', `repository ${name} is not known to the registry`, { name }),
+  v2Tag: (name: string, tag: string, headers?: Record<string, string>) =>
+    registryError('MANIFEST_UNKNOWN', `manifest tagged ${tag} is not in repository ${name}`, { tag }, headers),
+  acrName: (name: string) => registryError('NAME_UNKNOWN', undefined, { name }),
+  acrTag: (name: string, tag: string, headers?: Record<string, string>) =>
+    registryError('MANIFEST_UNKNOWN', `manifest tagged by "${tag}" is not found`, { name, tag }, headers),
+  acrManifest: (name: string, digest: string) => registryError('MANIFEST_UNKNOWN', `manifest ${digest} is not found`, { name, digest }),
+};
+
+/**
+ * A tag read the gate refused looks like a missing tag. Only a principal with push on the
+ * repository (who may have pushed it) gets the gate's `Warning: 299` saying why; for everyone
+ * else the answer is byte-identical to a missing tag's.
+ */
+export function hiddenTag(ctx: Ctx, repository: string, refusal: unknown, asMissing: (headers?: Record<string, string>) => RegistryError): RegistryError {
+  if (!(refusal instanceof RegistryError) || refusal.status !== 404) throw refusal;
+  return asMissing(ctx.access.can(repository, 'push') ? refusal.headers : undefined);
+}
+
+/**
+ * The repository, when it exists AND the caller can see something in it; otherwise the
+ * `asMissing` error, the same for both (a held-only repository does not exist for a caller
+ * without quarantine read). Asked before any lookup inside the repository.
+ */
+export async function visibleRepository(ctx: Ctx, name: string, asMissing: (name: string) => RegistryError = missing.acrName): Promise<RepositoryRecord> {
+  const repo = await ctx.store.repositories.get(name);
+  if (!repo) throw asMissing(name);
+  if ((await ctx.gate.visibleRepositories(ctx.access, [name])).length === 0) throw asMissing(name);
+  return repo;
+}

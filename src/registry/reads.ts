@@ -1,0 +1,91 @@
+/** Reads of content (/v2): manifests, blobs, mount sources, referrers. Rules: registry.ts. */
+import type { Digest } from '../oci/digest.ts';
+import type { ManifestHead, TagRecord } from '../metadata/metadata-store.ts';
+import { registryError } from '../errors/registry-error.ts';
+import type { BlobRead, ManifestRead, ManifestRecord, ManifestReference, ReadMethod } from './registry.ts';
+import { hiddenTag, missing, type Ctx } from './context.ts';
+import { requireAttribute } from './attributes.ts';
+
+export async function readManifest(ctx: Ctx, name: string, ref: ManifestReference, method: ReadMethod): Promise<ManifestRead> {
+  const { store } = ctx;
+  let tag: TagRecord | undefined;
+  if (ref.kind === 'tag') {
+    tag = await store.tags.get(name, ref.tag);
+    if (!tag) throw missing.v2Tag(name, ref.tag);
+  }
+  const digest = tag ? tag.digest : (ref as { digest: Digest }).digest;
+  const record = await store.manifests.getHead(name, digest);
+  if (!record) throw ref.kind === 'tag' ? missing.v2Tag(name, ref.tag) : registryError('MANIFEST_UNKNOWN', undefined, { digest });
+  try {
+    await ctx.gate.checkManifestRead(ctx.access, record, ref.kind, method);
+  } catch (err) {
+    if (ref.kind === 'tag') throw hiddenTag(ctx, name, err, (headers) => missing.v2Tag(name, ref.tag, headers));
+    throw err;
+  }
+  requireAttribute('readEnabled', [
+    [`repository ${name}`, await store.repositories.get(name)],
+    [`manifest ${digest}`, record],
+    ...(tag ? ([[`tag ${tag.name}`, tag]] as [string, TagRecord][]) : []),
+  ]);
+  if (method === 'HEAD') return { record };
+  return { record, body: await manifestBody(ctx, record) };
+}
+
+/** The stored bytes (from the cache of verified manifest bytes when hot). */
+async function manifestBody(ctx: Ctx, record: ManifestHead) {
+  const { cache } = ctx;
+  const cached = cache.get(record.digest);
+  if (cached) return cached;
+  const stream = await ctx.blobs.open(record.digest);
+  if (!stream) {
+    ctx.logger.error({ repository: record.repository, digest: record.digest }, 'manifest recorded in metadata but missing from the blob store');
+    throw registryError('MANIFEST_UNKNOWN', undefined, { digest: record.digest });
+  }
+  if (!cache.accepts(record.size)) return stream;
+  const bytes = await cache.fill(record.digest, record.size, stream);
+  if (!bytes) {
+    ctx.logger.error({ repository: record.repository, digest: record.digest }, 'manifest bytes in the blob store do not match their digest or size');
+    throw registryError('MANIFEST_UNKNOWN', undefined, { digest: record.digest });
+  }
+  return bytes;
+}
+
+export async function readBlob(ctx: Ctx, name: string, digest: Digest, method: ReadMethod): Promise<BlobRead> {
+  const { store, blobs } = ctx;
+  const link = await store.blobs.get(name, digest);
+  if (!link) throw registryError('BLOB_UNKNOWN', undefined, { digest });
+  await ctx.gate.checkBlobRead(ctx.access, name, digest, method);
+  requireAttribute('readEnabled', [[`repository ${name}`, await store.repositories.get(name)]]);
+  const info = await blobs.stat(digest);
+  if (!info) {
+    ctx.logger.error({ repository: name, digest }, 'blob linked in metadata but missing from the blob store');
+    throw registryError('BLOB_UNKNOWN', undefined, { digest });
+  }
+  return {
+    size: info.size,
+    async open(span) {
+      const stream = await blobs.open(digest, span);
+      if (!stream) throw registryError('BLOB_UNKNOWN', undefined, { digest });
+      return stream;
+    },
+  };
+}
+
+export async function mountSource(ctx: Ctx, from: string, digest: Digest): Promise<number | undefined> {
+  const { store } = ctx;
+  if (!ctx.access.can(from, 'pull')) return undefined;
+  const link = await store.blobs.get(from, digest);
+  if (!link || !(await ctx.blobs.stat(digest))) return undefined;
+  if (!(await ctx.gate.canMount(ctx.access, from, digest))) return undefined;
+  const source = await store.repositories.get(from);
+  if (source && source.readEnabled === false) return undefined;
+  return link.size;
+}
+
+export async function checkUploadTarget(ctx: Ctx, name: string): Promise<void> {
+  requireAttribute('writeEnabled', [[`repository ${name}`, await ctx.store.repositories.get(name)]]);
+}
+
+export async function listReferrers(ctx: Ctx, name: string, subject: Digest): Promise<ManifestRecord[]> {
+  return ctx.gate.visibleManifests(ctx.access, name, await ctx.store.manifests.referrers(name, subject));
+}

@@ -1,0 +1,186 @@
+/**
+ * THE REGISTRY SERVICE: every API's content operations, for one principal.
+ *
+ * `registry.as(access)` gives a view for one request's principal (cheap: one object holding
+ * the access context; create one per request). Handlers of /v2, /acr/v1, /api/v1 and the
+ * portal parse their input, call a view, and render what it returns. They never reach the
+ * metadata store's content roles (repositories, manifests, tags, verdicts) nor the gate
+ * themselves: the gate is called from this module alone.
+ *
+ * Inside every operation, in this order:
+ * 1. Existence after visibility. For a principal without quarantine read, anything the gate
+ *    hides is indistinguishable from something that does not exist: same status, code,
+ *    message, detail and headers; a repository in which the caller can see nothing does not
+ *    exist for it (NAME_UNKNOWN); cursors are taken only from rows the caller is shown, and a
+ *    cursor naming something hidden behaves as one naming something missing; counts, sizes
+ *    and times are computed from what the caller may see.
+ * 2. The gate (src/quarantine/gate.ts): held content by digest is 403 IMAGE_QUARANTINED with
+ *    `Warning: 299`; by tag it looks absent, with the Warning only for principals holding
+ *    push on the repository (they may have pushed it and need to know why it is not served).
+ * 3. The changeable attributes (readEnabled, listEnabled, writeEnabled, deleteEnabled) of the
+ *    repository, manifest and tags involved: OPERATION_DISALLOWED naming the first that is off.
+ * 4. The lifecycle: a change and the events it raises (verdicts, outbox) commit in ONE
+ *    transaction (`lifecycle` hooks, src/events/manifest-lifecycle.ts).
+ *
+ * Who sees held METADATA (digests, tags, verdicts of held manifests) without quarantine read:
+ * principals with `configure` (Owner, Contributor), in the quarantine queue, preflight and
+ * webhook payloads only (`seesHeldMetadata`); nothing else shows it to them.
+ *
+ * Errors are RegistryErrors (src/errors). "Not found" answers are the registry's
+ * NAME_UNKNOWN / MANIFEST_UNKNOWN / BLOB_UNKNOWN, never `undefined`.
+ */
+import type { Readable } from 'node:stream';
+import type { AccessContext } from '../access/actions.ts';
+import type { Digest } from '../oci/digest.ts';
+import type { ParsedManifest } from '../oci/manifest.ts';
+import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestRecord, RepositoryRecord, TagRecord } from '../metadata/metadata-store.ts';
+import type { ManifestVerdictRow, QuarantineState, VerdictRecord } from '../quarantine/verdicts.ts';
+
+export type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestRecord, RepositoryRecord, TagRecord, ManifestVerdictRow, QuarantineState, VerdictRecord };
+
+export type ReadMethod = 'GET' | 'HEAD';
+export type ManifestReference = { kind: 'tag'; tag: string } | { kind: 'digest'; digest: Digest };
+export type OrderBy = 'none' | 'timeasc' | 'timedesc';
+
+export interface ListPage {
+  /** At most this many items (0 gives none). */
+  n: number;
+  /** The previous page's last item (a name, tag or digest). */
+  last?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** True exactly when a visible item follows the page (send a `Link`/`next` naming the last item). */
+  more: boolean;
+}
+
+/** A manifest read that passed every check; `body` only for GET. */
+export interface ManifestRead {
+  record: ManifestHead;
+  body?: Buffer | Readable;
+}
+
+/** A blob read that passed every check: `open` streams it (optionally a byte span). */
+export interface BlobRead {
+  size: number;
+  open(span?: { start: number; end: number }): Promise<Readable>;
+}
+
+export interface RepositoryView {
+  /** Times are derived from what the caller may see (lastUpdateTime: visible manifests and tags). */
+  record: RepositoryRecord;
+  manifestCount: number;
+  tagCount: number;
+}
+
+export interface ManifestView {
+  manifest: ManifestRecord;
+  tags: string[];
+  verdict?: VerdictRecord;
+}
+
+export interface TagView {
+  tag: TagRecord;
+  verdict?: VerdictRecord;
+}
+
+export type StateFilter = QuarantineState | 'absent';
+
+export interface QueueQuery {
+  states: StateFilter[];
+  repository?: string;
+  n: number;
+  last?: string;
+}
+
+export interface QueueRow extends ManifestVerdictRow {
+  tags: string[];
+}
+
+export interface PushInput {
+  digest: Digest;
+  bytes: Buffer;
+  manifest: ParsedManifest;
+  tags: string[];
+}
+
+export interface ManifestPatch {
+  attributes: Partial<ChangeableAttributes>;
+  verdict: { state?: QuarantineState; details?: string };
+  note?: string;
+}
+
+export interface AuditQuery {
+  n: number;
+  last?: string;
+  action?: string;
+  targetPrefix?: string;
+  actor?: string;
+}
+
+export interface RegistryView {
+  readonly access: AccessContext;
+
+  // Reads (/v2).
+  /** GET/HEAD of a manifest by tag or digest. */
+  readManifest(repository: string, ref: ManifestReference, method: ReadMethod): Promise<ManifestRead>;
+  /** GET/HEAD of a blob linked in the repository. */
+  readBlob(repository: string, digest: Digest, method: ReadMethod): Promise<BlobRead>;
+  /** The /v2 tags list (lexical). NAME_UNKNOWN when the caller can see nothing in the repository. */
+  listTagNames(repository: string, page: ListPage): Promise<Page<string>>;
+  /** The catalog (/v2 and /acr/v1): listable repositories in which the caller can see something. */
+  listRepositories(page: ListPage): Promise<Page<string>>;
+  /** Manifests whose subject is `subject`, that the caller may see. Never throws for unknown names. */
+  listReferrers(repository: string, subject: Digest): Promise<ManifestRecord[]>;
+  /**
+   * Whether `digest` may be mounted from `from` into `target` (pull on `from`, linked there,
+   * bytes present, the gate, readEnabled): returns its size, or undefined for "fall back to an
+   * upload session". Does not link.
+   */
+  mountSource(from: string, digest: Digest): Promise<number | undefined>;
+  /** Refuses (OPERATION_DISALLOWED) an upload into a write-locked repository. */
+  checkUploadTarget(repository: string): Promise<void>;
+
+  // Writes (/v2).
+  /** Records a pushed manifest (bytes stored, references checked, attributes, lifecycle). */
+  pushManifest(repository: string, input: PushInput, facts: RequestFacts): Promise<void>;
+  /** DELETE /v2 by tag (no event) or by digest (the manifest with its tags; `delete` event). */
+  deleteManifest(repository: string, ref: ManifestReference, facts: RequestFacts): Promise<void>;
+  deleteBlob(repository: string, digest: Digest): Promise<void>;
+
+  // /acr/v1.
+  repository(repository: string): Promise<RepositoryView>;
+  updateRepository(repository: string, patch: Partial<ChangeableAttributes>): Promise<RepositoryView>;
+  /** Deletes the repository; names only the manifests and tags the caller could see. */
+  deleteRepository(repository: string, facts: RequestFacts): Promise<{ manifests: Digest[]; tags: string[] }>;
+  listTags(repository: string, page: ListPage & { orderBy: OrderBy; digest?: Digest }): Promise<Page<TagView>>;
+  tag(repository: string, tag: string): Promise<TagView>;
+  updateTag(repository: string, tag: string, patch: Partial<ChangeableAttributes>): Promise<TagView>;
+  deleteTag(repository: string, tag: string): Promise<void>;
+  listManifests(repository: string, page: ListPage & { orderBy: OrderBy }): Promise<Page<ManifestView>>;
+  manifest(repository: string, digest: Digest): Promise<ManifestView>;
+  /**
+   * Changes a manifest's attributes and/or its verdict: THE verdict path (/acr/v1 PATCH, the
+   * management API, the scan orchestrator). Verdict fields need quarantine_write, attributes
+   * metadata_write (DENIED otherwise).
+   */
+  patchManifest(repository: string, digest: Digest, patch: ManifestPatch, facts: RequestFacts): Promise<ManifestView>;
+
+  // /api/v1 (quarantine operations and the audit log).
+  /** Whether the caller may see held metadata of `repository` (configure, or quarantine read). */
+  seesHeldMetadata(repository: string): boolean;
+  queue(query: QueueQuery): Promise<{ rows: QueueRow[]; next?: string }>;
+  preflight(query: Omit<QueueQuery, 'states'>): Promise<{ counts: Record<StateFilter, number>; rows: QueueRow[]; next?: string }>;
+  /** Raises `quarantine` events again for matching manifests; returns how many. */
+  rescan(states: StateFilter[], repository: string | undefined, facts: RequestFacts): Promise<number>;
+  /** Marks every manifest without a verdict Passed (each an audited verdict change). */
+  grandfather(repository: string | undefined, facts: RequestFacts): Promise<number>;
+  /** Audit entries, newest first; verdict entries only where the caller may see held metadata. */
+  audit(query: AuditQuery): Promise<{ entries: AuditEntry[]; next?: string }>;
+}
+
+export interface Registry {
+  as(access: AccessContext): RegistryView;
+}

@@ -1,0 +1,173 @@
+/**
+ * Changes of content: manifest push, deletes, and the one verdict path (patchManifest). Each
+ * change, its attribute checks and the lifecycle hooks it calls (verdicts, outbox events) run
+ * in ONE metadata transaction.
+ */
+import { Readable } from 'node:stream';
+import type { Digest } from '../oci/digest.ts';
+import type { ChangeableAttributes, ManifestInput, TagRecord } from '../metadata/metadata-store.ts';
+import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import { registryError } from '../errors/registry-error.ts';
+import { changeVerdict } from '../quarantine/verdict-change.ts';
+import { IMAGE_CONFIG_MEDIA_TYPES, MAX_IMAGE_CONFIG_BYTES, readImagePlatform, type ParsedManifest } from '../oci/manifest.ts';
+import type { ManifestPatch, ManifestReference, ManifestView, PushInput } from './registry.ts';
+import { missing, visibleRepository, type Ctx } from './context.ts';
+import { requireAttribute } from './attributes.ts';
+import { tagNamesOf, withVerdict } from './lists.ts';
+import { existingManifest } from './items.ts';
+import { verifiedReferences } from './verified-references.ts';
+import { readAtMost } from './read-at-most.ts';
+
+async function imagePlatform(ctx: Ctx, m: ParsedManifest): Promise<{ architecture?: string; os?: string }> {
+  if (!m.config || !IMAGE_CONFIG_MEDIA_TYPES.has(m.config.mediaType) || m.config.size > MAX_IMAGE_CONFIG_BYTES) return {};
+  const stream = await ctx.blobs.open(m.config.digest);
+  if (!stream) return {};
+  const bytes = await readAtMost(stream, MAX_IMAGE_CONFIG_BYTES);
+  stream.destroy();
+  return bytes ? readImagePlatform(bytes) : {};
+}
+
+export async function pushManifest(ctx: Ctx, name: string, input: PushInput, facts: RequestFacts): Promise<void> {
+  const { store } = ctx;
+  const { digest, bytes, manifest: m, tags } = input;
+  const references = await verifiedReferences(ctx, name, m);
+  if (references.missing.length > 0) {
+    const n = references.missing.length;
+    throw registryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${n === 1 ? 'a blob or manifest' : `${n} blobs or manifests`} unknown to repository ${name}: ${references.missing.slice(0, 5).join(', ')}`, { digest: references.missing[0], missing: references.missing });
+  }
+  const platform = await imagePlatform(ctx, m);
+  await ctx.blobs.put(digest, Readable.from([bytes]), bytes.length);
+
+  const sizes = m.kind === 'index' ? m.manifests.map((c) => c.size) : [m.config?.size ?? 0, ...m.layers.map((l) => l.size)];
+  const record: ManifestInput = {
+    digest,
+    mediaType: m.mediaType,
+    size: bytes.length,
+    ...(m.artifactType ? { artifactType: m.artifactType } : {}),
+    ...(m.subject ? { subject: m.subject.digest } : {}),
+    ...(m.config ? { configDigest: m.config.digest, configMediaType: m.config.mediaType } : {}),
+    ...platform,
+    imageSize: bytes.length + sizes.reduce((a, b) => a + b, 0),
+    blobs: references.blobs,
+    children: m.manifests.map((c) => ({
+      digest: c.digest,
+      ...(c.platform?.architecture ? { architecture: c.platform.architecture } : {}),
+      ...(c.platform?.os ? { os: c.platform.os } : {}),
+    })),
+    ...(m.annotations ? { annotations: m.annotations } : {}),
+  };
+
+  await store.transaction(async (tx) => {
+    const existing = await tx.manifests.get(name, digest);
+    // Decision: a write-locked repository, manifest or tag refuses every push that would
+    // touch it, even one that changes nothing (as ACR does with writeEnabled=false).
+    const holders: [string, ChangeableAttributes | undefined][] = [
+      [`repository ${name}`, await tx.repositories.get(name)],
+      [`manifest ${digest}`, existing],
+    ];
+    for (const t of tags) {
+      const current = await tx.tags.get(name, t);
+      holders.push([`tag ${t}`, current]);
+      if (current && current.digest !== digest) holders.push([`manifest ${current.digest}`, await tx.manifests.get(name, current.digest)]);
+    }
+    requireAttribute('writeEnabled', holders);
+    await tx.repositories.ensure(name);
+    const { created } = await tx.manifests.put(name, record);
+    for (const t of tags) await tx.tags.put(name, t, digest);
+    const event = { repository: name, digest, mediaType: m.mediaType, size: bytes.length, created, request: facts };
+    if (tags.length === 0) await ctx.lifecycle.pushed(tx, event);
+    for (const t of tags) await ctx.lifecycle.pushed(tx, { ...event, tag: t });
+  });
+}
+
+export async function deleteManifest(ctx: Ctx, name: string, ref: ManifestReference, facts: RequestFacts): Promise<void> {
+  const { store } = ctx;
+  if (ref.kind === 'tag') {
+    // Tag deletes raise no event (ACR: tag deletes are not `delete` events).
+    const tag = await store.tags.get(name, ref.tag);
+    if (!tag) throw missing.v2Tag(name, ref.tag);
+    requireAttribute('deleteEnabled', [
+      [`repository ${name}`, await store.repositories.get(name)],
+      [`tag ${ref.tag}`, tag],
+    ]);
+    if (!(await store.tags.delete(name, ref.tag))) throw registryError('MANIFEST_UNKNOWN', undefined, { tag: ref.tag });
+    return;
+  }
+  await store.transaction(async (tx) => {
+    const record = await tx.manifests.get(name, ref.digest);
+    if (!record) throw registryError('MANIFEST_UNKNOWN', undefined, { digest: ref.digest });
+    const tags = await tx.tags.list(name, { digest: ref.digest, n: 1000 });
+    requireAttribute('deleteEnabled', [
+      [`repository ${name}`, await tx.repositories.get(name)],
+      [`manifest ${ref.digest}`, record],
+      ...tags.map((t) => [`tag ${t.name}`, t] as [string, TagRecord]),
+    ]);
+    await tx.manifests.delete(name, ref.digest);
+    await ctx.lifecycle.deleted(tx, { repository: name, digest: ref.digest, mediaType: record.mediaType, request: facts });
+  });
+}
+
+export async function deleteBlob(ctx: Ctx, name: string, digest: Digest): Promise<void> {
+  requireAttribute('deleteEnabled', [[`repository ${name}`, await ctx.store.repositories.get(name)]]);
+  if (!(await ctx.store.blobs.unlink(name, digest))) throw registryError('BLOB_UNKNOWN', undefined, { digest });
+}
+
+/** /acr/v1 DELETE of a tag: visibility, existence and the gate first (a hidden tag is a missing one). */
+export async function deleteTag(ctx: Ctx, name: string, tagName: string, lookup: (ctx: Ctx, name: string, tag: string) => Promise<unknown>): Promise<void> {
+  await lookup(ctx, name, tagName);
+  const tag = await ctx.store.tags.get(name, tagName);
+  if (!tag) throw missing.acrTag(name, tagName);
+  requireAttribute('deleteEnabled', [[`repository ${name}`, await ctx.store.repositories.get(name)], [`tag ${tagName}`, tag]]);
+  await ctx.store.tags.delete(name, tagName);
+}
+
+export async function deleteRepository(ctx: Ctx, name: string, facts: RequestFacts): Promise<{ manifests: Digest[]; tags: string[] }> {
+  const { store, gate, access } = ctx;
+  await visibleRepository(ctx, name);
+  // What the response may name, asked of the gate before the transaction (the gate reads
+  // outside it; a manifest pushed in between is simply not named).
+  const shown = new Set((await gate.visibleManifests(access, name, await store.manifests.list(name, {}))).map((m) => m.digest as string));
+  const result = await store.transaction(async (tx) => {
+    const repo = await tx.repositories.get(name);
+    if (!repo) return undefined;
+    requireAttribute('deleteEnabled', [[`repository ${name}`, repo]]);
+    const manifests = await tx.manifests.list(name, {});
+    for (const m of manifests) requireAttribute('deleteEnabled', [[`manifest ${m.digest}`, m]]);
+    const tags = await tx.tags.list(name, {});
+    for (const t of tags) requireAttribute('deleteEnabled', [[`tag ${t.name}`, t]]);
+    const shownTags = new Set(tags.filter((t) => shown.has(t.digest)).map((t) => t.name));
+    const removed = await tx.repositories.delete(name);
+    if (!removed) return undefined;
+    await ctx.lifecycle.repositoryDeleted(tx, {
+      repository: name,
+      manifests: manifests.map((m) => ({ digest: m.digest, mediaType: m.mediaType })),
+      request: facts,
+    });
+    return { manifests: removed.manifests.filter((d) => shown.has(d)), tags: removed.tags.filter((t) => shownTags.has(t)) };
+  });
+  if (!result) throw missing.acrName(name);
+  return result;
+}
+
+export async function patchManifest(ctx: Ctx, name: string, digest: Digest, patch: ManifestPatch, facts: RequestFacts): Promise<ManifestView> {
+  const { store, access } = ctx;
+  const { attributes, verdict, note } = patch;
+  const wantsVerdict = verdict.state !== undefined || verdict.details !== undefined;
+  const manifest = await existingManifest(ctx, name, digest);
+  if (wantsVerdict && !access.can(name, 'quarantine_write')) {
+    throw registryError('DENIED', `setting quarantineState or quarantineDetails needs quarantine write (AcrQuarantineWriter) on ${name}`, { action: 'quarantine_write' });
+  }
+  if (Object.keys(attributes).length > 0 && !access.can(name, 'metadata_write')) {
+    throw registryError('DENIED', `changing deleteEnabled, writeEnabled, readEnabled or listEnabled needs metadata_write on ${name}`, { action: 'metadata_write' });
+  }
+  // What the response shows must pass the gate too (a quarantine writer always does).
+  await ctx.gate.checkManifestRead(access, manifest, 'digest', 'GET');
+  const { record, stored } = await store.transaction(async (tx) => {
+    const record = Object.keys(attributes).length > 0 ? ((await tx.manifests.updateAttributes(name, digest, attributes)) ?? manifest) : manifest;
+    const stored = wantsVerdict
+      ? await changeVerdict(tx, ctx.lifecycle, { manifest: record, ...verdict, ...(note ? { note } : {}), request: facts })
+      : await tx.verdicts.get(name, digest);
+    return { record, stored };
+  });
+  return withVerdict({ manifest: record, tags: await tagNamesOf(ctx, name, digest) }, stored);
+}
