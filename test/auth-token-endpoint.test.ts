@@ -136,7 +136,8 @@ test('repository-scoped tokens: two passwords, expiry, disable, scope map', asyn
 test('POST /oauth2/token: password grant (offline -> refresh token), refresh grant, null-GUID login', async () => {
   const pw = await postForm('/oauth2/token', { grant_type: 'password', service, username: 'admin', password: ADMIN_PASSWORD, scope: 'repository:x:pull', access_type: 'offline' });
   assert.equal(pw.status, 200);
-  assert.deepEqual(accessOf(pw.body.access_token), [{ type: 'repository', name: 'x', actions: ['pull'] }]);
+  // The Owner holds push on x: it rides along with pull (issue 10 item 7).
+  assert.deepEqual(accessOf(pw.body.access_token), [{ type: 'repository', name: 'x', actions: ['pull', 'push'] }]);
   const rt = pw.body.refresh_token as string;
   assert.equal(decodeJwt(rt).grant_type, 'refresh_token');
   assert.ok(decodeJwt(rt).exp);
@@ -144,7 +145,7 @@ test('POST /oauth2/token: password grant (offline -> refresh token), refresh gra
   const refreshed = await postForm('/oauth2/token', { grant_type: 'refresh_token', service, refresh_token: rt, scope: ['repository:x:pull', 'repository:y:push'] });
   assert.equal(refreshed.status, 200);
   assert.deepEqual(accessOf(refreshed.body.access_token), [
-    { type: 'repository', name: 'x', actions: ['pull'] },
+    { type: 'repository', name: 'x', actions: ['pull', 'push'] },
     { type: 'repository', name: 'y', actions: ['push'] },
   ]);
 
@@ -153,8 +154,9 @@ test('POST /oauth2/token: password grant (offline -> refresh token), refresh gra
   assert.equal(guid.status, 200);
   assert.equal(decodeJwt(guid.body.access_token).name, 'admin');
   // ... and with an access token as password: bounded by that token's access claim.
-  const fromAccess = await getToken(basicAuth(NULL_GUID, pw.body.access_token), ['repository:x:pull,push', 'repository:z:pull']);
-  assert.deepEqual(accessOf(fromAccess.body.access_token), [{ type: 'repository', name: 'x', actions: ['pull'] }]);
+  // (That claim holds pull and, riding along, the Owner's push on x; nothing on z.)
+  const fromAccess = await getToken(basicAuth(NULL_GUID, pw.body.access_token), ['repository:x:pull,push,delete', 'repository:z:pull']);
+  assert.deepEqual(accessOf(fromAccess.body.access_token), [{ type: 'repository', name: 'x', actions: ['pull', 'push'] }]);
   assert.equal((await getToken(basicAuth(NULL_GUID, 'not-a-token'), [])).status, 401);
 
   // A refresh token is not an access token, and an access token is not a refresh token.

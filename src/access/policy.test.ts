@@ -134,6 +134,19 @@ test('token grants: requested ∩ held, asking for more is not an error', () => 
   assert.deepEqual(grantRepositoryActions(owner, 'x', ['quarantine_read']), [], 'Owner cannot ask for held content');
 });
 
+// Issue 10 item 7: `crane digest` right after `crane push` asks for pull only; the holder's push
+// right rides along so the gate shows the pusher its own held push (HEAD) and why a tag is held.
+test('token grants: a holder of push asking for pull gets push recorded; nobody else does', () => {
+  const pusher = grantsFromRoles([{ role: 'AcrPush' }]);
+  assert.deepEqual(grantRepositoryActions(pusher, 'x', ['pull']), ['pull', 'push']);
+  assert.deepEqual(grantRepositoryActions(pusher, 'x', ['metadata_read']), ['metadata_read'], 'only a granted pull carries it');
+  assert.deepEqual(grantRepositoryActions(grantsFromRoles([{ role: 'AcrPull' }]), 'x', ['pull']), ['pull']);
+  assert.deepEqual(grantRepositoryActions(grantsFromRoles([{ role: 'AcrQuarantineWriter' }]), 'x', ['pull']), ['pull', 'quarantine_read']);
+  const scoped = grantsFromScopeMap(['repositories/team-a/*/content/read', 'repositories/team-a/*/content/write']);
+  assert.deepEqual(grantRepositoryActions(scoped, 'team-a/x', ['pull']), ['pull', 'push']);
+  assert.deepEqual(grantRepositoryActions(scoped, 'team-b/x', ['pull']), []);
+});
+
 test('token grants: quarantine extras ride in the repository entry, never push', () => {
   const reader = grantsFromRoles([{ role: 'AcrQuarantineReader' }]);
   assert.deepEqual(grantRepositoryActions(reader, 'x', ['pull']), ['pull', 'quarantine_read']);

@@ -85,6 +85,10 @@ export function accessFromGrants(principal: Principal, grants: Grants): AccessCo
  * `quarantine_read` rides along with ANY granted action when the identity holds it (so a
  * reader's ordinary pull token reads held content), `quarantine_write` only when `push`,
  * `metadata_write` or `quarantine_write` itself was asked for. Neither ever adds `push`.
+ * `push` rides along with a granted `pull` when the identity holds push on the repository
+ * (issue 10 item 7): the gate shows a pusher its own held pushes (HEAD, the Warning saying why
+ * a tag is held), and clients read back what they just pushed with a token asked for pull only
+ * (`crane digest` after `crane push`). It grants nothing the identity does not hold.
  * `*` asks for every repository action.
  */
 export function grantRepositoryActions(grants: Grants, repository: string, requested: readonly string[]): RepositoryAction[] {
@@ -94,6 +98,7 @@ export function grantRepositoryActions(grants: Grants, repository: string, reque
   if (held.includes('quarantine_write') && ['push', 'metadata_write', 'quarantine_write'].some((a) => asked.has(a))) {
     granted.add('quarantine_write');
   }
+  if (held.includes('push') && granted.has('pull')) granted.add('push');
   if (held.includes('quarantine_read') && (granted.size > 0 || asked.has('quarantine_read'))) granted.add('quarantine_read');
   return REPOSITORY_ACTIONS.filter((a) => granted.has(a));
 }
