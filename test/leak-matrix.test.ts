@@ -195,3 +195,129 @@ describe('leak matrix', () => {
     }
   }
 });
+
+/**
+ * Issue 10 items 4-8, for every principal kind: what is HIDDEN must answer exactly as what is
+ * MISSING (status, body, Warning, Link/next), and derived values must not move with held
+ * content. Each pair compares a request naming held content with the same request naming
+ * content that does not exist.
+ */
+describe('leak matrix: cursors, existence answers, derived values, error bodies', () => {
+  type MKind = 'anonymous' | 'pull-only' | 'reader' | 'pusher' | 'quarantine reader' | 'owner';
+  const MKINDS: MKind[] = ['anonymous', 'pull-only', 'reader', 'pusher', 'quarantine reader', 'owner'];
+  const PASSWORD = 'meta-matrix-password-1';
+  const USERS: Record<Exclude<MKind, 'anonymous' | 'owner'>, [string, 'AcrPull' | 'Reader' | 'AcrPush' | 'AcrQuarantineReader']> = {
+    'pull-only': ['mpuller', 'AcrPull'],
+    reader: ['mreader', 'Reader'],
+    pusher: ['mpusher', 'AcrPush'],
+    'quarantine reader': ['mqreader', 'AcrQuarantineReader'],
+  };
+  const seesHeld = (k: MKind) => k === 'quarantine reader';
+  const holdsPush = (k: MKind) => k === 'pusher' || k === 'owner';
+  let s: TestServer;
+  let u: string;
+  let passed: PushedImage;
+  let held: PushedImage;
+  let allheld: PushedImage;
+  let lastUpdateBeforeHeldPush: string;
+  const GHOST = `sha256:${'f'.repeat(64)}`;
+
+  before(async () => {
+    s = await startTokenServer();
+    u = s.url;
+    const store = s.services.store;
+    for (const [user, role] of Object.values(USERS)) await createUser(s, user, PASSWORD, [{ role }]);
+    await store.settings.set(ANONYMOUS_PULL_SETTING, true);
+    const h = { authorization: adminAuth() };
+    assert.equal((await call(u, 'PATCH', '/api/v1/policies', { headers: h, body: { quarantinePolicy: { status: 'enabled' } } })).status, 200);
+    passed = await pushImage(u, 'meta/app', { seed: 'meta-passed', tag: 'passed', headers: h });
+    await store.verdicts.set({ repository: 'meta/app', digest: passed.digest as never, state: 'Passed', updatedBy: 'matrix-setup' });
+    lastUpdateBeforeHeldPush = (await call(u, 'GET', '/acr/v1/meta/app', { headers: h })).body.lastUpdateTime;
+    await new Promise((r) => setTimeout(r, 5));
+    held = await pushImage(u, 'meta/app', { seed: 'meta-held', tag: 'held', headers: h });
+    allheld = await pushImage(u, 'meta/allheld', { seed: 'meta-allheld', tag: 'only', headers: h });
+    // A verdict entry in the audit log naming the held manifest (a Reader must not find it).
+    await store.verdicts.set({ repository: 'meta/app', digest: held.digest as never, state: 'Failed', updatedBy: 'matrix-setup' });
+    await store.audit.append({ actor: 'scanner', action: 'verdict.change', target: `meta/app@${held.digest}`, after: { state: 'Failed' } });
+  });
+  after(() => s.close());
+
+  async function headers(kind: MKind): Promise<{ v2: Record<string, string>; api: Record<string, string> }> {
+    if (kind === 'anonymous') return { v2: {}, api: {} };
+    const [user, password] = kind === 'owner' ? ['admin', ADMIN_PASSWORD] : [USERS[kind][0], PASSWORD];
+    // Every repository asked with pull only: what `crane digest` or a plain pull asks for.
+    const scopes = ['meta/app', 'meta/allheld', 'meta/none'].map((r) => `repository:${r}:pull,metadata_read,delete`);
+    return { v2: { authorization: `Bearer ${await accessToken(s, user, password, ...scopes)}` }, api: { authorization: basicAuth(user, password) } };
+  }
+
+  const shape = (r: { status: number; headers: Record<string, unknown>; text: string }) => ({
+    status: r.status,
+    body: r.text,
+    warning: r.headers.warning ?? null,
+    link: r.headers.link ?? null,
+    contentType: r.headers['content-type'] ?? null,
+  });
+
+  for (const kind of MKINDS) {
+    test(`hidden equals missing: ${kind}`, async () => {
+      const { v2, api } = await headers(kind);
+      // `rename`: the name the hidden request used, written as the missing one's (bodies name what was asked for).
+      const pair = async (label: string, method: string, hidden: string, absent: string, h = v2, rename?: [RegExp, string]) => {
+        const a = shape(await call(u, method, hidden, { headers: h }));
+        const b = shape(await call(u, method, absent, { headers: h }));
+        return { label, a: rename ? { ...a, body: a.body.replace(rename[0], rename[1]) } : a, b };
+      };
+      const same: Awaited<ReturnType<typeof pair>>[] = [];
+      // Item 4: cursors naming held things behave as cursors naming missing ones.
+      same.push(await pair('_tags timedesc cursor', 'GET', '/acr/v1/meta/app/_tags?orderby=timedesc&last=held', '/acr/v1/meta/app/_tags?orderby=timedesc&last=nosuchtag'));
+      same.push(await pair('_tags timeasc cursor', 'GET', '/acr/v1/meta/app/_tags?orderby=timeasc&last=held&n=1', '/acr/v1/meta/app/_tags?orderby=timeasc&last=nosuchtag&n=1'));
+      same.push(await pair('_manifests timeasc cursor', 'GET', `/acr/v1/meta/app/_manifests?orderby=timeasc&last=${held.digest}`, `/acr/v1/meta/app/_manifests?orderby=timeasc&last=${GHOST}`));
+      const audits: Awaited<ReturnType<typeof pair>>[] = [];
+      audits.push(await pair('audit target prefix', 'GET', `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`meta/app@${held.digest.slice(0, 12)}`)}&n=1`, `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`meta/app@${GHOST.slice(0, 12)}`)}&n=1`, api));
+      audits.push(await pair('audit next over a held entry', 'GET', '/api/v1/audit?action=verdict.change&target=meta%2Fapp%40&n=1', '/api/v1/audit?action=verdict.change&target=meta%2Fnone%40&n=1', api));
+      // Item 5: a repository whose every manifest is hidden answers as a missing one, first.
+      for (const [label, method, path] of [
+        ['/acr/v1 manifest lookup', 'GET', `_manifests/${GHOST}`],
+        ['/acr/v1 tag lookup', 'GET', '_tags/nosuchtag'],
+        ['/acr/v1 tag delete', 'DELETE', '_tags/nosuchtag'],
+        ['/acr/v1 repository', 'GET', ''],
+        ['/acr/v1 repository delete', 'DELETE', ''],
+      ] as const) {
+        same.push(await pair(label, method, `/acr/v1/meta/allheld${path ? `/${path}` : ''}`, `/acr/v1/meta/none${path ? `/${path}` : ''}`, v2, [/meta\/allheld/g, 'meta/none']));
+      }
+      // Item 7: a held tag is a missing tag (no Warning) for those without push.
+      const tagPairs = [
+        await pair('/v2 GET held tag', 'GET', '/v2/meta/app/manifests/held', '/v2/meta/app/manifests/nosuchtag', v2, [/\bheld\b/g, 'nosuchtag']),
+        await pair('/v2 HEAD held tag', 'HEAD', '/v2/meta/app/manifests/held', '/v2/meta/app/manifests/nosuchtag', v2, [/\bheld\b/g, 'nosuchtag']),
+        await pair('/acr/v1 held tag', 'GET', '/acr/v1/meta/app/_tags/held', '/acr/v1/meta/app/_tags/nosuchtag', v2, [/\bheld\b/g, 'nosuchtag']),
+      ];
+      if (seesHeld(kind)) {
+        // It sees held content: only the answers that do not depend on seeing it must agree.
+        for (const p of same.filter((p) => p.label.startsWith('/acr/v1 repository delete') || p.label.includes('lookup'))) assert.ok(p.a.status !== 500, p.label);
+      } else {
+        for (const p of same) assert.deepEqual(p.a, p.b, `${kind}: ${p.label}: held answered differently from missing`);
+        // Owners and Contributors (configure) see held metadata in the audit log by decision.
+        if (kind !== 'owner') for (const p of audits) assert.deepEqual(p.a, p.b, `${kind}: ${p.label}: held answered differently from missing`);
+        for (const p of tagPairs) {
+          if (holdsPush(kind) && p.a.status === 404) {
+            assert.match(String(p.a.warning), /^299 - ".*held by the quarantine policy/, `${kind}: ${p.label}: a pusher is told why`);
+            assert.deepEqual({ ...p.a, warning: null }, p.b, `${kind}: ${p.label}: apart from the Warning, as missing`);
+          } else if (!(holdsPush(kind) && p.label.includes('HEAD'))) {
+            assert.deepEqual(p.a, p.b, `${kind}: ${p.label}: held answered differently from missing`);
+          }
+        }
+      }
+      // Item 6: derived values come from what the caller may see.
+      const repo = await call(u, 'GET', '/acr/v1/meta/app', { headers: v2 });
+      if (repo.status === 200) {
+        if (seesHeld(kind)) assert.notEqual(repo.body.lastUpdateTime, lastUpdateBeforeHeldPush, 'a quarantine reader sees the held push');
+        else {
+          assert.equal(repo.body.lastUpdateTime, lastUpdateBeforeHeldPush, `${kind}: a held push moved lastUpdateTime`);
+          assert.deepEqual([repo.body.manifestCount, repo.body.tagCount], [1, 1]);
+        }
+      } else assert.equal(kind, 'anonymous');
+      // The all-held repository's content is still there (nothing was deleted by a hidden DELETE).
+      assert.ok(await s.services.store.manifests.get('meta/allheld', allheld.digest as never));
+    });
+  }
+});

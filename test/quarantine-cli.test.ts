@@ -45,10 +45,11 @@ describe('lazaret quarantine / manifest / repository / audit (auth none)', () =>
   });
 
   test('manifest show by tag and digest; repository show-tags; a refusal is one readable line', async () => {
-    // auth none has no quarantine read: the held manifest is hidden, by tag as if absent.
+    // auth none has no quarantine read: the held manifest is hidden, by tag as if absent; and
+    // team/web holds nothing else, so it answers as a missing repository (issue 10 item 5).
     const hidden = await lazaret(['manifest', 'show', 'team/web:1.0'], env);
     assert.equal(hidden.code, 1);
-    assert.match(hidden.stderr, /^error: 404 MANIFEST_UNKNOWN: manifest tagged by "1.0" is not found\n$/);
+    assert.match(hidden.stderr, /^error: 404 NAME_UNKNOWN: repository name not known to registry\n$/);
     const byDigest = await lazaret(['manifest', 'show', `team/web@${img.digest}`], env);
     assert.match(byDigest.stderr, /403 IMAGE_QUARANTINED: The operation is disallowed\./);
     assert.match((await lazaret(['quarantine', 'grandfather'], env)).stderr, /repeat with --yes/);
