@@ -18,13 +18,14 @@ import { registerToken } from './commands/token.ts';
 import { registerScopeMap } from './commands/scope-map.ts';
 import { registerIssuer } from './commands/issuer.ts';
 import { registerAnonymous } from './commands/anonymous.ts';
+import { registerScanner } from './commands/scanner.ts';
 
 const program = new Command('lazaret')
   .description('Lazaret: an OCI registry with a quarantine gate')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook]) register(program);
+for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner]) register(program);
 
 try {
   await program.parseAsync(process.argv);

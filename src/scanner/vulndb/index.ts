@@ -8,3 +8,8 @@ export { importFeeds, type ImportOptions, type ImportProgress, type ImportResult
 export { rematch, diffFindings, findingIdentity, type StoredScan, type RematchChange } from './rematch.ts';
 export { scannerDataDir, databaseFile } from './paths.ts';
 export { FeedError } from './records.ts';
+export { describeDatabase, type DatabaseDescription } from './describe.ts';
+export { pushBundle, type PushResult } from './bundle/push.ts';
+export { pullBundle, type PullResult } from './bundle/pull.ts';
+export { parseBundleReference, type BundleReference } from './bundle/reference.ts';
+export { BUNDLE_ARTIFACT_TYPE, BUNDLE_LAYER_MEDIA_TYPE } from './bundle/media-types.ts';
