@@ -8,11 +8,16 @@
  * come from -u/-p, LAZARET_USERNAME/LAZARET_PASSWORD, or what `lazaret login` stored for HOST.
  */
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { CliError, printResult } from '../api-client.ts';
 import { storedCredential } from './login.ts';
-import { describeDatabase, importFeeds, parseBundleReference, pullBundle, pushBundle, scannerDataDir, type ImportProgress } from '../../scanner/vulndb/index.ts';
+import type { ImportProgress } from '../../scanner/vulndb/index.ts';
 import type { Credentials } from '../../scanner/vulndb/bundle/registry-client.ts';
+import type { BundleReference } from '../../scanner/vulndb/bundle/reference.ts';
+import { scannerDataDir } from '../../scanner/vulndb/paths.ts';
+
+// The database code (SQLite, zip, CVSS, progress bar) loads only when a db command runs, so
+// every other `lazaret` command starts as fast as before.
+const vulndb = () => import('../../scanner/vulndb/index.ts');
 
 interface DirOpts {
   dataDir?: string;
@@ -35,8 +40,9 @@ function credentialsFor(registry: string, opts: RegistryOpts): Credentials | und
 }
 
 /** A progress bar on a terminal; one line per file otherwise (logs, CI). */
-function progressReporter(): { update: (p: ImportProgress) => void; stop: () => void } {
+async function progressReporter(): Promise<{ update: (p: ImportProgress) => void; stop: () => void }> {
   if (process.stderr.isTTY) {
+    const { default: cliProgress } = await import('cli-progress');
     const bar = new cliProgress.SingleBar(
       { format: 'importing [{bar}] {percentage}% | {value}/{total} files | {advisories} advisories | {file}', stream: process.stderr, hideCursor: true },
       cliProgress.Presets.shades_classic,
@@ -81,7 +87,8 @@ export function registerScannerDb(group: Command) {
     .description('import vulnerability feeds (the sources they hold are replaced; others are kept)')
     .option('--replace', 'start from an empty database (drop every source not in these feeds)')
     .action(async (paths: string[], opts: DirOpts & { replace?: boolean }) => {
-      const progress = progressReporter();
+      const progress = await progressReporter();
+      const { importFeeds } = await vulndb();
       let result;
       try {
         result = await importFeeds({ dir: dataDirOf(opts), paths, replace: opts.replace, onProgress: progress.update });
@@ -96,7 +103,8 @@ export function registerScannerDb(group: Command) {
 
   withDir(db.command('status'))
     .description('what the database holds: sources, advisories, build and import times')
-    .action((opts: DirOpts) => {
+    .action(async (opts: DirOpts) => {
+      const { describeDatabase } = await vulndb();
       const d = describeDatabase(dataDirOf(opts));
       if (opts.output === 'json') return printResult('json', d);
       if (!d.loaded) {
@@ -115,7 +123,8 @@ export function registerScannerDb(group: Command) {
   withRegistry(db.command('push').argument('<ref>', 'HOST[:PORT]/REPOSITORY[:TAG]'))
     .description('push the database as an OCI artifact (a bundle other scanners can pull)')
     .action(async (refText: string, opts: RegistryOpts) => {
-      const ref = parseRef(refText, opts);
+      const ref = await parseRef(refText, opts);
+      const { pushBundle } = await vulndb();
       try {
         const r = await pushBundle({ dir: dataDirOf(opts), ref, credentials: credentialsFor(ref.registry, opts) });
         printResult(opts.output, r, [{ pushed: `${ref.repository}:${ref.reference}`, digest: r.digest ?? '', size: r.size, sources: r.sources.join(',') }]);
@@ -127,7 +136,8 @@ export function registerScannerDb(group: Command) {
   withRegistry(db.command('pull').argument('<ref>', 'HOST[:PORT]/REPOSITORY[:TAG|@DIGEST]'))
     .description('pull a database bundle and use it (replaces the whole database)')
     .action(async (refText: string, opts: RegistryOpts) => {
-      const ref = parseRef(refText, opts);
+      const ref = await parseRef(refText, opts);
+      const { pullBundle } = await vulndb();
       try {
         const r = await pullBundle({ dir: dataDirOf(opts), ref, credentials: credentialsFor(ref.registry, opts) });
         printResult(opts.output, r, [{ pulled: `${ref.repository}@${r.digest ?? ref.reference}`, generation: r.generation, builtAt: r.builtAt ?? '', sources: r.sources.join(',') }]);
@@ -137,7 +147,8 @@ export function registerScannerDb(group: Command) {
     });
 }
 
-function parseRef(text: string, opts: RegistryOpts) {
+async function parseRef(text: string, opts: RegistryOpts): Promise<BundleReference> {
+  const { parseBundleReference } = await vulndb();
   try {
     return parseBundleReference(text, { plainHttp: opts.plainHttp });
   } catch (err) {
