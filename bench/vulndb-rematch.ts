@@ -116,7 +116,7 @@ function inventories(): Inventory[] {
   });
 }
 
-const secs = (t0: number) => ((performance.now() - t0) / 1000).toFixed(2);
+const secs = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(2)} s, rss ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB`;
 let peakRss = 0;
 const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
 
@@ -132,7 +132,7 @@ try {
 
   let t0 = performance.now();
   const first = await importFeeds({ dir, paths: [feeds] });
-  console.log(`import of all feeds: ${secs(t0)} s (${first.advisories} advisories)`);
+  console.log(`import of all feeds: ${secs(t0)} (${first.advisories} advisories)`);
 
   const db = openVulnDatabase({ dir });
   const inv = inventories();
@@ -140,13 +140,13 @@ try {
   t0 = performance.now();
   const stored: StoredScan[] = inv.map((inventory, i) => ({ key: `sha256:${i}`, inventory, findings: db.match(inventory) }));
   const findings = stored.reduce((n, s) => n + s.findings.length, 0);
-  console.log(`first match of ${N} inventories (${packages} packages): ${secs(t0)} s, ${findings} findings`);
+  console.log(`first match of ${N} inventories (${packages} packages): ${secs(t0)}, ${findings} findings`);
 
   const changed = join(root, 'tracker-newer.json');
   writeFileSync(changed, JSON.stringify(trackerJson(true)));
   t0 = performance.now();
   const second = await importFeeds({ dir, paths: [changed] });
-  console.log(`import of the changed tracker: ${secs(t0)} s (generation ${second.generation})`);
+  console.log(`import of the changed tracker: ${secs(t0)} (generation ${second.generation})`);
 
   t0 = performance.now();
   const changes = rematch(db, stored);

@@ -55,6 +55,9 @@ class OpenFile {
   private readonly candidates;
   private readonly idSeverity;
   private readonly cache = new Map<string, CandidateRow[]>();
+  /** Matched rows per (key, version): images share base layers, so the same package version recurs. */
+  private readonly verdicts = new Map<string, { row: CandidateRow; fixed?: string }[]>();
+  private readonly borrowed = new Map<string, { severity: Severity; cvssScore: number | null; cvssVector: string | null } | undefined>();
 
   constructor(
     path: string,
@@ -97,10 +100,30 @@ class OpenFile {
     return rows;
   }
 
+  matched(key: LookupKey): { row: CandidateRow; fixed?: string }[] {
+    const k = `${key.ecosystem}\0${key.distro}\0${key.name}\0${key.version}`;
+    let hits = this.verdicts.get(k);
+    if (!hits) {
+      hits = [];
+      for (const row of this.rowsFor(key)) {
+        const verdict = affectedBy(key.ecosystem, key.version, row.ranges, row.versions);
+        if (verdict.affected) hits.push({ row, fixed: verdict.fixed });
+      }
+      if (this.verdicts.size >= CACHE_LIMIT) this.verdicts.clear();
+      this.verdicts.set(k, hits);
+    }
+    return hits;
+  }
+
   borrowedSeverity(ids: string[]): { severity: Severity; cvssScore: number | null; cvssVector: string | null } | undefined {
     let best: { severity: Severity; cvssScore: number | null; cvssVector: string | null } | undefined;
     for (const id of ids) {
-      const row = this.idSeverity.get(id) as { severity: Severity; cvssScore: number | null; cvssVector: string | null } | undefined;
+      let row = this.borrowed.get(id);
+      if (!this.borrowed.has(id)) {
+        row = this.idSeverity.get(id) as { severity: Severity; cvssScore: number | null; cvssVector: string | null } | undefined;
+        if (this.borrowed.size >= CACHE_LIMIT) this.borrowed.clear();
+        this.borrowed.set(id, row);
+      }
       if (row && (!best || severityRank(row.severity) > severityRank(best.severity))) best = row;
     }
     return best;
@@ -204,9 +227,7 @@ export function openVulnDatabase(options: OpenOptions): VulnDatabase & { readonl
       for (const pkg of inventory.packages) {
         const key = lookupKey(pkg, inventory.os);
         if (!key) continue;
-        for (const row of file.rowsFor(key)) {
-          const verdict = affectedBy(key.ecosystem, key.version, row.ranges, row.versions);
-          if (!verdict.affected) continue;
+        for (const { row, fixed } of file.matched(key)) {
           let severity: Severity = row.packageSeverity ?? row.severity;
           let cvssScore = row.cvssScore ?? undefined;
           let cvssVector = row.cvssVector ?? undefined;
@@ -229,7 +250,7 @@ export function openVulnDatabase(options: OpenOptions): VulnDatabase & { readonl
             package: pkg.name,
             ecosystem: pkg.ecosystem,
             installedVersion: pkg.version,
-            fixedVersion: verdict.fixed,
+            fixedVersion: fixed,
             severity,
             cvssScore,
             cvssVector,

@@ -41,7 +41,7 @@ export function createSchema(db: Database.Database) {
       severity TEXT
     );
     CREATE INDEX IF NOT EXISTS affected_lookup ON affected (ecosystem, distro, package);
-    CREATE INDEX IF NOT EXISTS affected_source ON affected (source);
+    CREATE INDEX IF NOT EXISTS affected_advisory ON affected (source, advisory_id);
     -- The best severity any source gives an id or alias, for advisories that carry none
     -- (Alpine secdb, Debian "not yet assigned"): rebuilt after each import.
     CREATE TABLE IF NOT EXISTS id_severity (
