@@ -11,12 +11,14 @@
  *   fixed in 1.36.1-r30.
  * - npm lodash: GHSA-jf85-cpcp-j695 (CVE-2019-10744, Critical) fixed in 4.17.12,
  *   GHSA-35jh-r3h4-6jhm (CVE-2021-23337, High) and GHSA-29mw-wpgm-hmr9 (CVE-2020-28500,
- *   Medium) fixed in 4.17.21.
+ *   Medium) fixed in 4.17.21; minimist: GHSA-xvch-5gv4-984h (CVE-2021-44906, Critical) fixed
+ *   in 0.2.4 and 1.2.6.
  * - PyPI requests: GHSA-j8r2-6x86-q33q (CVE-2023-32681, Medium) affects 2.3.0 up to 2.31.0.
  * - Go golang.org/x/net: GO-2023-2102 / GHSA-4374-p667-p6c8 (CVE-2023-39325, HTTP/2 rapid
  *   reset) fixed in 0.17.0.
  *
- * Image fixtures carry the packages of KNOWN_VULNERABLE at those versions; tests expect the
+ * The versions in KNOWN_VULNERABLE are those test/helpers/scan-images.ts's images carry (plus
+ * a few only the database tests use). Image fixtures carry them; tests expect the
  * advisory ids listed there (the matcher reports the CVE id when an advisory has exactly one,
  * others as aliases) and nothing for CLEAN_PACKAGES.
  *
@@ -66,15 +68,13 @@ export const KNOWN_VULNERABLE: KnownVulnerable[] = [
     ],
   },
   {
+    // As test/helpers/scan-images.ts's Alpine 3.19 image carries it: CVE-2023-5678 is fixed in this very revision.
     ecosystem: 'apk',
     os: ALPINE_3_19,
     name: 'libcrypto3',
     sourceName: 'openssl',
-    version: '3.1.4-r0',
-    advisories: [
-      { id: 'CVE-2023-5678', fixedVersion: '3.1.4-r1' },
-      { id: 'CVE-2024-0727', fixedVersion: '3.1.4-r5' },
-    ],
+    version: '3.1.4-r1',
+    advisories: [{ id: 'CVE-2024-0727', fixedVersion: '3.1.4-r5' }],
   },
   {
     ecosystem: 'apk',
@@ -87,14 +87,14 @@ export const KNOWN_VULNERABLE: KnownVulnerable[] = [
   {
     ecosystem: 'npm',
     name: 'lodash',
-    version: '4.17.11',
+    version: '4.17.20',
     advisories: [
-      { id: 'CVE-2019-10744', fixedVersion: '4.17.12', severity: 'Critical' },
       { id: 'CVE-2021-23337', fixedVersion: '4.17.21', severity: 'High' },
       { id: 'CVE-2020-28500', fixedVersion: '4.17.21', severity: 'Medium' },
     ],
   },
-  { ecosystem: 'pypi', name: 'requests', version: '2.30.0', advisories: [{ id: 'CVE-2023-32681', fixedVersion: '2.31.0', severity: 'Medium' }] },
+  { ecosystem: 'npm', name: 'minimist', version: '1.2.5', advisories: [{ id: 'CVE-2021-44906', fixedVersion: '1.2.6', severity: 'Critical' }] },
+  { ecosystem: 'pypi', name: 'requests', version: '2.25.0', advisories: [{ id: 'CVE-2023-32681', fixedVersion: '2.31.0', severity: 'Medium' }] },
   { ecosystem: 'go', name: 'golang.org/x/net', version: 'v0.16.0', advisories: [{ id: 'CVE-2023-39325', fixedVersion: '0.17.0', severity: 'High' }] },
 ];
 
@@ -104,6 +104,7 @@ export const CLEAN_PACKAGES: { ecosystem: Ecosystem; os?: OsRelease; name: strin
   { ecosystem: 'apk', os: ALPINE_3_19, name: 'libcrypto3', sourceName: 'openssl', version: '3.1.4-r5' },
   { ecosystem: 'apk', os: ALPINE_3_20, name: 'busybox', sourceName: 'busybox', version: '1.36.1-r30' },
   { ecosystem: 'npm', name: 'lodash', version: '4.17.21' },
+  { ecosystem: 'npm', name: 'minimist', version: '1.2.8' },
   { ecosystem: 'pypi', name: 'requests', version: '2.31.0' },
   { ecosystem: 'go', name: 'golang.org/x/net', version: 'v0.17.0' },
 ];
@@ -205,6 +206,24 @@ export function osvRecords() {
         database_specific: { cwe_ids: ['CWE-1333', 'CWE-400'], severity: 'MODERATE', github_reviewed: true },
       },
     ],
+    minimist: [
+      {
+        schema_version: '1.4.0',
+        id: 'GHSA-xvch-5gv4-984h',
+        modified: '2024-06-21T21:33:57Z',
+        published: '2022-03-18T00:01:09Z',
+        aliases: ['CVE-2021-44906'],
+        summary: 'Prototype Pollution in minimist',
+        details: 'Minimist <=1.2.5 is vulnerable to Prototype Pollution via file index.js, function setKey() (lines 69-95).',
+        severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
+        affected: [
+          { package: { ecosystem: 'npm', name: 'minimist' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '0.2.4' }] }] },
+          { package: { ecosystem: 'npm', name: 'minimist' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '1.0.0' }, { fixed: '1.2.6' }] }] },
+        ],
+        references: ghsaRefs('GHSA-xvch-5gv4-984h', 'CVE-2021-44906', 'https://github.com/minimistjs/minimist'),
+        database_specific: { cwe_ids: ['CWE-1321'], severity: 'CRITICAL', github_reviewed: true },
+      },
+    ],
     pypi: [
       {
         schema_version: '1.4.0',
@@ -274,7 +293,7 @@ export interface FeedFiles {
   alpine320: string;
   /** A directory of single OSV JSON files (npm, PyPI, Go, Debian). */
   osvDir: string;
-  /** The npm records as an OSV all.zip (one entry per advisory). */
+  /** The npm records as an OSV all.zip (one entry per advisory; minimist as a single JSON file in osvDir). */
   osvNpmZip: string;
   /** Every file above, as `scanner db import` takes them (the npm zip stands in for its JSON files). */
   all: string[];
@@ -301,7 +320,7 @@ export async function writeFeeds(dir: string): Promise<FeedFiles> {
   const osv = osvRecords();
   const osvDir = join(dir, 'osv');
   mkdirSync(osvDir, { recursive: true });
-  for (const r of [...osv.pypi, ...osv.go, ...osv.debian]) writeFileSync(join(osvDir, `${r.id}.json`), JSON.stringify(r, null, 1));
+  for (const r of [...osv.minimist, ...osv.pypi, ...osv.go, ...osv.debian]) writeFileSync(join(osvDir, `${r.id}.json`), JSON.stringify(r, null, 1));
   const osvNpmZip = join(dir, 'npm-all.zip');
   await writeOsvZip(osvNpmZip, osv.npm);
   return { debianTracker, alpine319, alpine320, osvDir, osvNpmZip, all: [debianTracker, alpine319, alpine320, osvDir, osvNpmZip] };

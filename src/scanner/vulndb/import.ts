@@ -73,6 +73,8 @@ export function removeStaleTemps(dir: string) {
 class Writer {
   private readonly seen = new Set<string>();
   private readonly cleared = new Set<string>();
+  /** Single-file updates seen in this import, per source: a later complete export keeps them. */
+  private readonly updates = new Map<string, { r: AdvisoryRecord; batch: FeedBatch }[]>();
   readonly sources = new Map<string, { files: Set<string>; builtAt?: string }>();
   private readonly insertAdvisory;
   private readonly insertAffected;
@@ -99,6 +101,17 @@ class Writer {
       // everything that source had. Single OSV files update their advisories only.
       for (const stmt of this.clearSource) stmt.run(r.source);
       this.cleared.add(r.source);
+      const earlier = this.updates.get(r.source) ?? [];
+      this.updates.delete(r.source);
+      for (const u of earlier) {
+        this.seen.delete(`${u.r.source}\0${u.r.id}`);
+        this.addRecord(u.r, u.batch);
+      }
+    }
+    if (!batch.snapshot) {
+      const list = this.updates.get(r.source) ?? [];
+      list.push({ r, batch });
+      this.updates.set(r.source, list);
     }
     const src = this.sources.get(r.source) ?? { files: new Set<string>() };
     src.files.add(batch.file);

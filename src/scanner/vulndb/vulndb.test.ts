@@ -39,8 +39,8 @@ test('import: every format, sources and times recorded', async () => {
   const status = db.status();
   assert.equal(status.loaded, true);
   assert.deepEqual(status.sources, ['alpine-secdb:v3.19/main', 'alpine-secdb:v3.20/main', 'debian-tracker', 'osv:Debian:12', 'osv:Go', 'osv:PyPI', 'osv:npm']);
-  // 3 tracker CVEs + 4 + 1 secfixes + 1 DSA + 2 Go + 1 PyPI + 3 npm
-  assert.equal(status.advisories, 15);
+  // 3 tracker CVEs + 4 + 1 secfixes + 1 DSA + 2 Go + 1 PyPI + 3 npm (zip) + 1 npm (JSON file)
+  assert.equal(status.advisories, 16);
   assert.equal(result.generation, 1);
   assert.ok(status.builtAt && status.builtAt >= '2024-09-20T15:27:51.000Z', status.builtAt);
   assert.ok(status.importedAt && Date.parse(status.importedAt) <= Date.now());
@@ -217,4 +217,15 @@ test('a second writer is refused while one holds the lock', async () => {
   writeFileSync(join(dir, 'vulndb.lock'), '999999999');
   await importFeeds({ dir, paths: [feeds.debianTracker] });
   assert.equal(existsSync(join(dir, 'vulndb.lock')), false);
+});
+
+test('single OSV files imported with a complete export of the same source are kept, in any order', async () => {
+  const minimist = inventory(undefined, pkg({ ecosystem: 'npm', name: 'minimist', version: '1.2.5' }));
+  const lodash = inventory(undefined, pkg({ ecosystem: 'npm', name: 'lodash', version: '4.17.20' }));
+  for (const paths of [[feeds.osvDir, feeds.osvNpmZip], [feeds.osvNpmZip, feeds.osvDir]]) {
+    const { db } = await freshDb(paths);
+    assert.deepEqual(db.match(minimist).map((f) => f.id), ['CVE-2021-44906'], paths.join(' then '));
+    assert.equal(db.match(lodash).length, 2);
+    db.close();
+  }
 });
