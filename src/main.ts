@@ -33,6 +33,7 @@ export async function serve(options: { configFile?: string } = {}) {
     process.exit(1);
   }
   await services.start();
+  services.scan.setListenUrl(address);
   logger.info({ address, dataDir: config.dataDir, database: services.store.dialect }, 'lazaret is listening');
 
   let stopping = false;

@@ -26,6 +26,8 @@ import { createTokenAuthenticator } from './auth/token-authenticator.ts';
 import { bootstrapAdmin } from './auth/bootstrap.ts';
 import { createUploadJanitor } from './distribution/upload-janitor.ts';
 import { createRegistry, type Registry } from './registry/index.ts';
+import { createScanServices, type ScanServices } from './scan/scan-services.ts';
+import { scanCredentialSource } from './scan/credentials.ts';
 
 export interface Services {
   config: LazaretConfig;
@@ -43,6 +45,8 @@ export interface Services {
   authenticator: Authenticator;
   /** Keys, tokens, federation, identity resolution, login throttling (src/auth/identity-services.ts). */
   identity: IdentityServices;
+  /** The scan orchestrator: jobs, dispatcher, scanner health (src/scan, docs/scanner.md). */
+  scan: ScanServices;
   /** Background work (upload clean-up, webhook dispatch) started by `start`, stopped by `close`. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -55,19 +59,37 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   // Webhooks: events commit with their change; the dispatcher is woken right after the commit.
   const dispatcher = createWebhookDispatcher({ store: rawStore, config: config.events, logger });
   const commits = wakeAfterCommit(rawStore, () => dispatcher.wake());
-  const store = commits.store;
+  // Scan jobs: the scan dispatcher is woken right after the transaction that queued a job.
+  let scan: ScanServices | undefined;
+  const scanCommits = wakeAfterCommit(commits.store, () => scan?.dispatcher.wake());
+  const store = scanCommits.store;
   const blobs = createFsBlobStore(join(dataDir, 'blobs'), { fsync: config.storage.fsync === 'off' ? false : config.storage.fsync });
   const stoppers: (() => Promise<void> | void)[] = [];
 
   const quarantinePolicy = createPolicyCache({ settings: store.settings });
 
-  const identity = createIdentityServices({ config, logger, store });
+  const identity = createIdentityServices({ config, logger, store, sources: [scanCredentialSource(() => store.scanJobs)] });
 
   if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every caller may push, pull and delete');
 
+  scan = createScanServices({
+    config,
+    logger,
+    store,
+    blobs,
+    lifecycle: () => services.lifecycle,
+    tokens: identity.tokens,
+    onQueued: scanCommits.markQueued,
+    wakeWebhooks: () => dispatcher.wake(),
+  });
+
   const gate = createQuarantineGate({ policy: quarantinePolicy, store });
-  // Quarantine FIRST: it assigns the push-time verdict that later listeners (events) ask about.
-  const lifecycle = combineLifecycles<StoreRoles>(createQuarantineLifecycle(), createEventsLifecycle<StoreRoles>({ isHeld, onQueued: commits.markQueued, ...(config.baseUrl ? { publicHost: new URL(config.baseUrl).host } : {}) }));
+  // Quarantine FIRST: it assigns the push-time verdict that later listeners (events, scan) ask about.
+  const lifecycle = combineLifecycles<StoreRoles>(
+    createQuarantineLifecycle(),
+    createEventsLifecycle<StoreRoles>({ isHeld, onQueued: commits.markQueued, ...(config.baseUrl ? { publicHost: new URL(config.baseUrl).host } : {}) }),
+    scan.lifecycle,
+  );
 
   const services: Services = {
     config,
@@ -82,6 +104,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     webhookDispatcher: dispatcher,
     authenticator: config.auth.mode === 'token' ? createTokenAuthenticator(identity) : noAuthentication(),
     identity,
+    scan,
     async start() {
       if (config.auth.mode === 'token') await bootstrapAdmin({ store, logger, dataDir, adminPassword: config.auth.adminPassword });
       dispatcher.start();
@@ -89,6 +112,8 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
       const janitor = createUploadJanitor({ store, blobs, staleAfterSeconds: config.uploads.staleAfterSeconds, logger });
       janitor.start();
       stoppers.push(() => janitor.stop());
+      scan!.start();
+      stoppers.push(() => scan!.stop());
     },
     async close() {
       for (const stop of stoppers.reverse()) await stop();

@@ -16,6 +16,7 @@ async function recording(fn: (events: { pushed: ManifestPushed[]; deleted: Manif
     repositoryDeleted: async () => {},
     released: async () => {},
     rescanRequested: async () => {},
+    verdictChanged: async () => {},
   });
   try {
     await fn(events);

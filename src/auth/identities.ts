@@ -100,8 +100,21 @@ export function identityOfFederated(f: FederatedIdentity): Identity {
   return { principal, grants: f.grants, subject: { sub: `federated:${name}`, kind: 'federated', name } };
 }
 
-export function createIdentityResolver(options: { store: Pick<CoreRoles, 'settings'> & IdentityRoles; tokens: TokenService; federation: Federation }): IdentityResolver {
+/**
+ * Credentials another module issues and resolves itself (the scan orchestrator's per-job
+ * credentials, src/scan/credentials.ts). A source owns a user-name and subject prefix that no
+ * user or token name can have.
+ */
+export interface CredentialSource {
+  ownsUsername(username: string): boolean;
+  byPassword(username: string, password: string): Promise<Identity | undefined>;
+  ownsSubject(sub: string): boolean;
+  bySubject(sub: string, cred?: string): Promise<Identity | undefined>;
+}
+
+export function createIdentityResolver(options: { store: Pick<CoreRoles, 'settings'> & IdentityRoles; tokens: TokenService; federation: Federation; sources?: readonly CredentialSource[] }): IdentityResolver {
   const { store, tokens, federation } = options;
+  const sources = options.sources ?? [];
   let anonymousPull: { value: boolean; at: number } | undefined;
   const verified = new Map<string, { hash: string; at: number }>();
 
@@ -153,6 +166,8 @@ export function createIdentityResolver(options: { store: Pick<CoreRoles, 'settin
         if (!current) return undefined;
         return { ...current, grants: intersectGrants(grantsFromAccessClaim(claims.access), current.grants), fromAccessToken: true };
       }
+      const source = sources.find((s) => s.ownsUsername(username));
+      if (source) return source.byPassword(username, password);
       const user = await store.users.get(username);
       if (user) {
         const key = cacheKey(username, password);
@@ -189,6 +204,8 @@ export function createIdentityResolver(options: { store: Pick<CoreRoles, 'settin
         const match = token?.passwords.find((p) => credentialFingerprint(`${p.name}\0${p.hash}`) === cred && (!p.expiry || p.expiry.getTime() > now));
         return token && match ? tokenIdentity(token, match) : undefined;
       }
+      const source = sources.find((s) => s.ownsSubject(sub));
+      if (source) return source.bySubject(sub, cred);
       if (sub.startsWith('federated:')) {
         const rest = sub.slice(10);
         const i = rest.indexOf(':');

@@ -11,7 +11,7 @@ import type { IdentityRoles } from './store/index.ts';
 import { createKeyRing, type KeyRing } from './signing-keys.ts';
 import { createTokenService, type TokenService } from './tokens.ts';
 import { createFederation, type Federation } from './federation.ts';
-import { createIdentityResolver, type IdentityResolver } from './identities.ts';
+import { createIdentityResolver, type CredentialSource, type IdentityResolver } from './identities.ts';
 import { createLoginLimiter, type LoginLimiter, type LoginLimiterOptions } from './brute-force.ts';
 import { realmOf, serviceOf } from './challenge.ts';
 
@@ -28,7 +28,7 @@ export interface IdentityServices {
   realmOf(request: FastifyRequest): string;
 }
 
-export function createIdentityServices(options: { config: LazaretConfig; logger: Logger; store: TransactionalStore<CoreRoles & IdentityRoles>; limiter?: LoginLimiterOptions }): IdentityServices {
+export function createIdentityServices(options: { config: LazaretConfig; logger: Logger; store: TransactionalStore<CoreRoles & IdentityRoles>; limiter?: LoginLimiterOptions; sources?: readonly CredentialSource[] }): IdentityServices {
   const { config, logger, store } = options;
   const keys = createKeyRing({
     store: store.signingKeys,
@@ -36,7 +36,7 @@ export function createIdentityServices(options: { config: LazaretConfig; logger:
   });
   const tokens = createTokenService({ keys, accessTtlSeconds: config.auth.accessTokenTtlSeconds, refreshTtlSeconds: config.auth.refreshTokenTtlSeconds });
   const federation = createFederation(store);
-  const resolver = createIdentityResolver({ store, tokens, federation });
+  const resolver = createIdentityResolver({ store, tokens, federation, ...(options.sources ? { sources: options.sources } : {}) });
   const limiter = createLoginLimiter({ logger, ...options.limiter });
   return {
     config,

@@ -19,13 +19,14 @@ import { registerScopeMap } from './commands/scope-map.ts';
 import { registerIssuer } from './commands/issuer.ts';
 import { registerAnonymous } from './commands/anonymous.ts';
 import { registerScanner } from './commands/scanner.ts';
+import { registerScan } from './commands/scan.ts';
 
 const program = new Command('lazaret')
   .description('Lazaret: an OCI registry with a quarantine gate')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner]) register(program);
+for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -30,6 +30,18 @@ export const ENV_OVERRIDES: Record<string, string> = {
   LAZARET_EVENTS_CONCURRENCY: 'events.concurrency',
   LAZARET_EVENTS_PER_WEBHOOK_CONCURRENCY: 'events.perWebhookConcurrency',
   LAZARET_EVENTS_RETENTION_DAYS: 'events.retentionDays',
+  LAZARET_SCANNER_BUILTIN: 'scanner.builtin',
+  LAZARET_SCANNER_FAIL_ON: 'scanner.failOn',
+  LAZARET_SCANNER_REGISTRY_URL: 'scanner.registryUrl',
+  LAZARET_SCANNER_REQUEST_TIMEOUT: 'scanner.requestTimeoutSeconds',
+  LAZARET_SCANNER_START_TIMEOUT: 'scanner.startTimeoutSeconds',
+  LAZARET_SCANNER_FINISH_TIMEOUT: 'scanner.finishTimeoutSeconds',
+  LAZARET_SCANNER_MAX_ATTEMPTS: 'scanner.maxAttempts',
+  LAZARET_SCANNER_CONCURRENCY: 'scanner.perScannerConcurrency',
+  LAZARET_SCANNER_FIRST_POLL_MS: 'scanner.firstPollMs',
+  LAZARET_SCANNER_DEFAULT_REFRESH_MS: 'scanner.defaultRefreshMs',
+  LAZARET_SCANNER_HEALTH_INTERVAL: 'scanner.healthIntervalSeconds',
+  LAZARET_SCANNER_POLL_INTERVAL_MS: 'scanner.pollIntervalMs',
 };
 
 export class ConfigError extends Error {
@@ -72,7 +84,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
   for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    setPath(raw, path, /^\d+$/.test(value) && /Seconds|Ttl|After|^events\./i.test(path) ? Number(value) : value);
+    setPath(raw, path, /^\d+$/.test(value) && /Seconds|Ttl|After|^events\.|^scanner\./i.test(path) ? Number(value) : value);
   }
   for (const [path, value] of Object.entries(options.overrides ?? {})) setPath(raw, path, value);
   return validateConfig(raw);

@@ -76,6 +76,35 @@ export const configSchema = z
         fsync: z.enum(['data', 'full', 'off']).default('data'),
       })
       .prefault({}),
+    /** The scan orchestrator and the built-in scanner (src/scan, docs/scanner.md). */
+    scanner: z
+      .object({
+        /** `lazaret serve` starts `lazaret scanner serve` as a child and registers it as scanner `builtin` for every repository. */
+        builtin: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+        /** The registry URL scanners pull from (`registry.url` of scan requests); default: baseUrl, else the listen address. */
+        registryUrl: z.url().optional(),
+        /** A finding at or above this severity fails an image (`never`: scans never fail an image). */
+        failOn: z.enum(['Low', 'Medium', 'High', 'Critical', 'never']).default('Critical'),
+        /** Each HTTP call to an adapter (metadata, submit, one report poll) must finish within this. */
+        requestTimeoutSeconds: z.number().int().min(1).max(300).default(10),
+        /** A submitted scan whose adapter cannot be polled for this long is submitted again. */
+        startTimeoutSeconds: z.number().int().min(1).max(86400).default(60),
+        /** A submitted scan without a report after this long is submitted again (the adapter may have lost it). */
+        finishTimeoutSeconds: z.number().int().min(1).max(7 * 86400).default(1800),
+        /** Submissions (and resubmissions) before a job fails; the image stays held. */
+        maxAttempts: z.number().int().min(1).max(100).default(5),
+        /** Scans in flight at once per scanner. */
+        perScannerConcurrency: z.number().int().min(1).max(256).default(4),
+        /** The first report poll comes this long after a submission (Harbor: 2 s). */
+        firstPollMs: z.number().int().min(10).max(60_000).default(2_000),
+        /** How long to wait after a `302` without Refresh-After (the Trivy adapter never sends it; Harbor: 5 s). */
+        defaultRefreshMs: z.number().int().min(10).max(300_000).default(5_000),
+        /** How often the registry reads each scanner's metadata (health, database time). */
+        healthIntervalSeconds: z.number().int().min(1).max(86400).default(60),
+        /** How often the dispatcher looks for due jobs when nothing woke it. */
+        pollIntervalMs: z.number().int().min(10).max(600_000).default(1_000),
+      })
+      .prefault({}),
     uploads: z
       .object({
         /** Upload sessions idle for longer than this are removed with their temp data. */

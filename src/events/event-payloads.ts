@@ -11,8 +11,12 @@ import { randomUUID } from 'node:crypto';
 import type { RequestFacts } from './manifest-lifecycle.ts';
 import { formatAcrTimestamp, preciseNow } from './acr-timestamp.ts';
 
-/** Actions a webhook may subscribe to (ACR's list; chart_* are accepted but never raised). */
-export const WEBHOOK_ACTIONS = ['push', 'delete', 'quarantine', 'chart_push', 'chart_delete'] as const;
+/**
+ * Actions a webhook may subscribe to (ACR's list; chart_* are accepted but never raised), plus
+ * Lazaret's `scan`: a scan of a manifest finished with findings that differ from its previous
+ * scan's (docs/scanner.md).
+ */
+export const WEBHOOK_ACTIONS = ['push', 'delete', 'quarantine', 'scan', 'chart_push', 'chart_delete'] as const;
 export type WebhookAction = (typeof WEBHOOK_ACTIONS)[number];
 export type EventAction = WebhookAction | 'ping';
 
@@ -40,13 +44,37 @@ export interface QuarantineEvent {
   request: { id: string; host: string; method: string };
 }
 
+/** ACR-style target and request, plus what the scan found. */
+export interface ScanEvent {
+  id: string;
+  timestamp: string;
+  action: 'scan';
+  target: { mediaType: string; size: number; digest: string; length: number; repository: string; tag?: string };
+  request: { id: string; host: string; method: string; useragent: string };
+  scan: {
+    scanner: string;
+    /** Why it ran: push, rescan, backlog, manual, db-update. */
+    reason: string;
+    /** Findings per severity: Critical, High, Medium, Low, Unknown. */
+    counts: Record<string, number>;
+    /** The counts of the previous scan, when there was one. */
+    previousCounts?: Record<string, number>;
+    /** Whether the findings fail the image under the registry's threshold. */
+    failed: boolean;
+    /** The verdict after the scan (absent when the policy is off). */
+    quarantineState?: string;
+    /** Digest of the vulnerability-report referrer. */
+    report?: string;
+  };
+}
+
 export interface PingEvent {
   id: string;
   timestamp: string;
   action: 'ping';
 }
 
-export type EventPayload = PushEvent | DeleteEvent | QuarantineEvent | PingEvent;
+export type EventPayload = PushEvent | DeleteEvent | QuarantineEvent | ScanEvent | PingEvent;
 
 /** What scope filtering looks at: the repository and tag an event is about (none for ping). */
 export function eventSubject(event: EventPayload): { repository?: string; tag?: string } {
@@ -95,6 +123,12 @@ export function deleteEvent(m: Omit<ManifestFacts, 'size' | 'tag'>, request: Req
     target: { mediaType: m.mediaType, digest: m.digest, repository: m.repository },
     request: { id: request.id, host: request.host, method: request.method, useragent: request.useragent },
   };
+}
+
+export function scanEvent(m: ManifestFacts, request: RequestFacts, scan: ScanEvent['scan'], c: Common = {}): ScanEvent {
+  const target: ScanEvent['target'] = { mediaType: m.mediaType, size: m.size, digest: m.digest, length: m.size, repository: m.repository };
+  if (m.tag !== undefined) target.tag = m.tag;
+  return { ...header(c), action: 'scan', target, request: { id: request.id, host: request.host, method: request.method, useragent: request.useragent }, scan };
 }
 
 export function pingEvent(c: Common = {}): PingEvent {

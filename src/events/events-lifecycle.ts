@@ -83,6 +83,8 @@ export function createEventsLifecycle<Tx extends CoreRoles & EventRoles = CoreRo
       }
     },
 
+    verdictChanged: async () => {},
+
     async rescanRequested(tx, requested) {
       const e = facts(requested);
       queued(tx, await raiseEvent(tx, quarantineEvent({ repository: e.repository, digest: e.digest, size: e.size, tag: e.tag }, e.request)));

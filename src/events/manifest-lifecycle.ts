@@ -51,6 +51,15 @@ export interface ManifestReleased {
   request: RequestFacts;
 }
 
+/** A manifest's verdict changed (any change; called by changeVerdict in the verdict's transaction). */
+export interface VerdictChanged {
+  repository: string;
+  digest: Digest;
+  state: string;
+  previousState?: string;
+  request: RequestFacts;
+}
+
 /**
  * `Tx`: the transaction's role objects a listener needs (events' listener needs the outbox,
  * quarantine's the verdicts); the application combines them over its full StoreRoles.
@@ -62,6 +71,8 @@ export interface ManifestLifecycle<Tx extends CoreRoles = CoreRoles> {
   released(tx: Tx, event: ManifestReleased): Promise<void>;
   /** An admin asked for a re-scan (quarantine rescan): raise `quarantine` for this manifest again. */
   rescanRequested(tx: Tx, event: ManifestPushed): Promise<void>;
+  /** The verdict changed: the scan orchestrator's report referrers follow their subject's verdict. */
+  verdictChanged(tx: Tx, event: VerdictChanged): Promise<void>;
 }
 
 /**
@@ -80,6 +91,7 @@ export function combineLifecycles<Tx extends CoreRoles>(...listeners: ManifestLi
     async repositoryDeleted(tx, e) { for (const l of listeners) await l.repositoryDeleted(tx, e); },
     async released(tx, e) { for (const l of listeners) await l.released(tx, e); },
     async rescanRequested(tx, e) { for (const l of listeners) await l.rescanRequested(tx, e); },
+    async verdictChanged(tx, e) { for (const l of listeners) await l.verdictChanged(tx, e); },
   };
 }
 
@@ -89,4 +101,5 @@ export const noLifecycle: ManifestLifecycle = {
   repositoryDeleted: async () => {},
   released: async () => {},
   rescanRequested: async () => {},
+  verdictChanged: async () => {},
 };

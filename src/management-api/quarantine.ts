@@ -24,6 +24,7 @@ import { isValidRepositoryName } from '../oci/name.ts';
 import { readPolicy } from '../quarantine/policy.ts';
 import { isQuarantineState } from '../quarantine/verdicts.ts';
 import type { ManifestVerdictRow, StateFilter } from '../registry/index.ts';
+import { queueScanView } from '../scan/views.ts';
 
 const HELD: StateFilter[] = ['absent', 'Quarantined', 'Failed'];
 
@@ -112,7 +113,10 @@ export function registerQuarantineRoutes(app: FastifyInstance, services: Service
     const states = parseStates(q.state, HELD);
     const repository = parseRepository(q.repository);
     const { rows, next } = await registry.as(request.access).queue({ states, n: q.n ?? 100, ...(repository ? { repository } : {}), ...(q.last ? { last: q.last } : {}) });
-    return { manifests: rows.map((r) => rowJson(r, r.tags)), ...(next ? { next } : {}) };
+    // Each row says what the scan orchestrator is doing about it ("scanning", "waiting for scanner X: ...", "failed: ...").
+    const manifests = [];
+    for (const r of rows) manifests.push({ ...rowJson(r, r.tags), scan: queueScanView(await services.store.scanJobs.latest(r.repository, r.digest)) });
+    return { manifests, ...(next ? { next } : {}) };
   });
 
   app.post('/api/v1/quarantine/rescan', { config: { access: configure }, bodyLimit: 4096, schema: { tags, summary: 'Raise quarantine events for manifests without a verdict' } }, async (request: FastifyRequest) => {

@@ -14,10 +14,12 @@ import { registerQuarantineRoutes } from './quarantine.ts';
 import { registerAuditRoutes } from './audit.ts';
 import { registerIdentityUserRoutes } from './identity-users.ts';
 import { registerIdentityTokenRoutes } from './identity-tokens.ts';
+import { registerScannerRoutes } from '../scan/scanner-routes.ts';
+import { registerScanRoutes } from '../scan/scan-routes.ts';
 
 type AreaRegistration = (scope: FastifyInstance, services: Services) => Promise<void> | void;
 
-const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes];
+const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes, registerScannerRoutes, registerScanRoutes];
 
 export async function registerManagementRoutes(app: FastifyInstance, services: Services) {
   await app.register(swagger, {

@@ -11,6 +11,7 @@ const Action = Type.Union([
   Type.Literal('push'),
   Type.Literal('delete'),
   Type.Literal('quarantine'),
+  Type.Literal('scan'),
   Type.Literal('chart_push'),
   Type.Literal('chart_delete'),
 ]);

@@ -18,15 +18,16 @@ import { openPostgresStoreOf, openSqliteStoreOf, openStore } from '../metadata/o
 import { authStore, type IdentityRoles } from '../auth/store/index.ts';
 import { quarantineStore, type QuarantineRoles } from '../quarantine/store/index.ts';
 import { eventsStore, type EventRoles } from '../events/store/index.ts';
+import { scanStore, type ScanRoles } from '../scan/store/index.ts';
 
 export { isPostgresUrl, postgresOptionsFromUrl } from '../metadata/open-metadata-store.ts';
 
 /** Every role object of the application's store, and of each transaction's `tx`. */
-export interface StoreRoles extends CoreRoles, IdentityRoles, QuarantineRoles, EventRoles {}
+export interface StoreRoles extends CoreRoles, IdentityRoles, QuarantineRoles, EventRoles, ScanRoles {}
 
 export type MetadataStore = TransactionalStore<StoreRoles>;
 
-const modules: ModuleStore<object>[] = [authStore, quarantineStore, eventsStore];
+const modules: ModuleStore<object>[] = [authStore, quarantineStore, eventsStore, scanStore];
 
 /** Every migration in the order Kysely runs them (one NNN sequence across modules). */
 export function allMigrations(): NamedMigration[] {

@@ -8,6 +8,7 @@ import { coreSections } from '../metadata/suite/index.ts';
 import { identitiesSection } from '../auth/store/suite.ts';
 import { verdictsSection } from '../quarantine/store/suite.ts';
 import { eventsSection } from '../events/store/suite.ts';
+import { scanSection } from '../scan/store/suite.ts';
 import type { StoreRoles } from './index.ts';
 
 export const storeSuiteSections: MetadataSuiteSection<StoreRoles>[] = [
@@ -15,4 +16,5 @@ export const storeSuiteSections: MetadataSuiteSection<StoreRoles>[] = [
   eventsSection,
   verdictsSection,
   identitiesSection,
+  scanSection,
 ];

@@ -47,5 +47,6 @@ export function createQuarantineLifecycle(): ManifestLifecycle<QuarantineTx> {
     repositoryDeleted: async () => {},
     released: async () => {},
     rescanRequested: async () => {},
+    verdictChanged: async () => {},
   };
 }

@@ -74,6 +74,9 @@ export async function changeVerdict<Tx extends CoreRoles & QuarantineRoles>(tx: 
     ...(change.note !== undefined ? { details: change.note } : {}),
     requestId: request.id,
   });
+  if (record.state !== previous?.state) {
+    await lifecycle.verdictChanged(tx, { repository: manifest.repository, digest: manifest.digest, state: record.state, ...(previous ? { previousState: previous.state } : {}), request });
+  }
   if (record.state === 'Passed' && previous?.state !== 'Passed') {
     await lifecycle.released(tx, {
       repository: manifest.repository,

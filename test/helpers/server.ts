@@ -32,6 +32,7 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, o
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const scheme = config.tls ? 'https' : 'http';
+  services.scan.setListenUrl(`${scheme}://127.0.0.1:${port}`);
   return {
     url: `${scheme}://127.0.0.1:${port}`,
     dataDir,

@@ -5,10 +5,11 @@
  */
 import type { Command } from 'commander';
 import { registerScannerDb } from './scanner-db.ts';
+import { registerScannerAdmin } from './scanner-admin.ts';
 
-const SUBCOMMANDS: ((group: Command) => void)[] = [registerScannerDb];
+const SUBCOMMANDS: ((group: Command) => void)[] = [registerScannerDb, registerScannerAdmin];
 
 export function registerScanner(program: Command) {
-  const group = program.command('scanner').description('the built-in scanner and its vulnerability database');
+  const group = program.command('scanner').description('the built-in scanner, its vulnerability database and the scanners the registry uses');
   for (const register of SUBCOMMANDS) register(group);
 }

@@ -68,7 +68,7 @@ export function registerWebhook(program: Command) {
       .command('create <name>')
       .description('create (or replace) a webhook')
       .requiredOption('--uri <url>', 'where to POST events')
-      .requiredOption('--actions <list>', 'comma-separated: push,delete,quarantine,chart_push,chart_delete')
+      .requiredOption('--actions <list>', 'comma-separated: push,delete,quarantine,scan,chart_push,chart_delete')
       .option('--scope <scope>', 'repo:tag, repo:* or repo (= repo:latest); empty: everything', '')
       .option('--header <name=value>', 'custom header (repeatable)', collect)
       .option('--secret <secret>', 'sign deliveries with HMAC-SHA256 (16+ characters)')

@@ -1,0 +1,83 @@
+/**
+ * The scan orchestrator of one node, built by src/services.ts: the lifecycle listener, the
+ * dispatcher, the health monitor, and the registry URL scanners pull from.
+ */
+import type { Logger } from 'pino';
+import type { LazaretConfig } from '../config/schema.ts';
+import type { ManifestLifecycle } from '../events/manifest-lifecycle.ts';
+import type { ScanStore as MetadataStore, ScanTx as StoreRoles } from './store/index.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { TokenService } from '../auth/tokens.ts';
+import { isHeld } from '../quarantine/quarantine-lifecycle.ts';
+import { createScanDispatcher, type ScanDispatcher } from './dispatcher.ts';
+import { createScannerHealthMonitor, type ScannerHealthMonitor } from './scanner-health.ts';
+import { createScanLifecycle } from './scan-lifecycle.ts';
+
+export interface ScanServices {
+  lifecycle: ManifestLifecycle<StoreRoles>;
+  dispatcher: ScanDispatcher;
+  health: ScannerHealthMonitor;
+  /** Where scanners pull from; known once the server listens (setListenUrl) unless configured. */
+  registryUrl(): string | undefined;
+  setListenUrl(url: string): void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createScanServices(options: {
+  config: LazaretConfig;
+  logger: Logger;
+  store: MetadataStore;
+  blobs: BlobStore;
+  lifecycle: () => ManifestLifecycle;
+  tokens: TokenService;
+  onQueued: (tx: StoreRoles) => void;
+  wakeWebhooks: () => void;
+}): ScanServices {
+  const { config, logger } = options;
+  let listenUrl: string | undefined;
+  const registryUrl = () => (config.scanner.registryUrl ?? config.baseUrl ?? listenUrl)?.replace(/\/+$/, '');
+  const service = () => config.service ?? (registryUrl() ? new URL(registryUrl()!).host : 'lazaret');
+  const { store } = options;
+  let dispatcher: ScanDispatcher | undefined;
+  const health = createScannerHealthMonitor({
+    store,
+    logger,
+    intervalMs: config.scanner.healthIntervalSeconds * 1000,
+    requestTimeoutMs: config.scanner.requestTimeoutSeconds * 1000,
+    onChange: () => void dispatcher?.wakeWaiting().catch((err) => logger.error({ err }, 'waking scan jobs failed')),
+  });
+  dispatcher = createScanDispatcher({
+    store,
+    blobs: options.blobs,
+    config,
+    logger,
+    lifecycle: options.lifecycle,
+    tokens: options.tokens,
+    registryUrl,
+    service,
+    wakeWebhooks: options.wakeWebhooks,
+    markUnreachable: async (name, message) => {
+      const s = await store.scanners.get(name);
+      if (s && s.health !== 'unreachable') await store.scanners.setHealth(name, { health: 'unreachable', message, at: new Date() });
+    },
+  });
+  return {
+    lifecycle: createScanLifecycle({ isHeld, onQueued: options.onQueued }),
+    dispatcher,
+    health,
+    registryUrl,
+    setListenUrl(url) {
+      listenUrl = url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://[::1]:');
+      dispatcher!.wake();
+    },
+    start() {
+      dispatcher!.start();
+      health.start();
+    },
+    async stop() {
+      await health.stop();
+      await dispatcher!.stop();
+    },
+  };
+}
