@@ -37,7 +37,7 @@ export const ENV_OVERRIDES: Record<string, string> = {
   LAZARET_SCANNER_START_TIMEOUT: 'scanner.startTimeoutSeconds',
   LAZARET_SCANNER_FINISH_TIMEOUT: 'scanner.finishTimeoutSeconds',
   LAZARET_SCANNER_MAX_ATTEMPTS: 'scanner.maxAttempts',
-  LAZARET_SCANNER_CONCURRENCY: 'scanner.perScannerConcurrency',
+  LAZARET_SCANNER_PER_SCANNER_CONCURRENCY: 'scanner.perScannerConcurrency',
   LAZARET_SCANNER_FIRST_POLL_MS: 'scanner.firstPollMs',
   LAZARET_SCANNER_DEFAULT_REFRESH_MS: 'scanner.defaultRefreshMs',
   LAZARET_SCANNER_HEALTH_INTERVAL: 'scanner.healthIntervalSeconds',
