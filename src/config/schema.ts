@@ -76,7 +76,7 @@ export const configSchema = z
         fsync: z.enum(['data', 'full', 'off']).default('data'),
       })
       .prefault({}),
-    /** The scan orchestrator and the built-in scanner (src/scan, docs/scanner.md). */
+    /** The scan orchestrator and the built-in scanner (src/scan, docs/scanning.md; the built-in scanner: docs/scanner.md). */
     scanner: z
       .object({
         /** `lazaret serve` starts `lazaret scanner serve` as a child and registers it as scanner `builtin` for every repository. */

@@ -5,7 +5,7 @@
  * raise a `scan` event when the findings differ from the previous scan's, and end the job
  * under its claim (a lost claim rolls everything back: another node finishes it instead).
  *
- * Which verdicts a scan may change (docs/scanner.md "Verdicts"): with the policy on, a
+ * Which verdicts a scan may change (docs/scanning.md "Verdicts"): with the policy on, a
  * manifest that is Quarantined or has no verdict gets Passed or Failed; a Failed one gets the
  * new result of an explicit rescan (not of a database-update rescan); a Passed one is never
  * changed by a scan (what a new finding does to a released image is the Release policy's

@@ -1,6 +1,6 @@
 /**
  * The Harbor Pluggable Scanner API's media types and shapes, as adapters really serve them
- * (docs/scanner.md "Talking to adapters"). MIME strings are exact: one space after `;`.
+ * (docs/scanning.md "Talking to adapters"). MIME strings are exact: one space after `;`.
  */
 export const MIME = {
   metadata: 'application/vnd.scanner.adapter.metadata+json; version=1.0',

@@ -6,7 +6,7 @@
  * and `subject` = the scanned manifest; annotations name the job, the scanner, the creation
  * time and (for a rescan) the digest of the report it supersedes.
  *
- * Decision (docs/scanner.md "Reports as referrers"): these artifacts are not scanned and get
+ * Decision (docs/scanning.md "Reports as referrers"): these artifacts are not scanned and get
  * no verdict of their own; their verdict FOLLOWS their subject's. They are recorded with the
  * subject's verdict in the transaction that sets it, and every later change of the subject's
  * verdict (a PATCH, a rescan) is copied to them in that change's transaction (the lifecycle's

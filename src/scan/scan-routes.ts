@@ -1,5 +1,5 @@
 /**
- * /api/v1/scans: scan jobs and their reports (docs/scanner.md).
+ * /api/v1/scans: scan jobs and their reports (docs/scanning.md).
  *
  *   GET  /api/v1/scans?repository=&digest=&tag=&state=&n=&last=   jobs, newest first
  *   POST /api/v1/scans {repository, digest | tag}              scan now (`manual`); 202 with the job

@@ -1,5 +1,5 @@
 /**
- * /api/v1/scanners: registered Harbor-API scanners (docs/scanner.md). `configure` (Owner,
+ * /api/v1/scanners: registered Harbor-API scanners (docs/scanning.md). `configure` (Owner,
  * Contributor). Secrets are write-only (never returned, never audited). Registration reads
  * the adapter's metadata at once; the answer carries its health.
  *
