@@ -11,6 +11,7 @@ import pino from 'pino';
 import { loadConfig } from './config/load.ts';
 import { createServices } from './services.ts';
 import { buildApp } from './app.ts';
+import { BUILTIN_SCANNER, startBuiltinScanner, type BuiltinScanner } from './scan/builtin-scanner.ts';
 
 export function parseListen(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':');
@@ -35,6 +36,17 @@ export async function serve(options: { configFile?: string } = {}) {
   await services.start();
   services.scan.setListenUrl(address);
   logger.info({ address, dataDir: config.dataDir, database: services.store.dialect }, 'lazaret is listening');
+  // The built-in scanner (scanner.builtin): started after listening, so the registry answers at
+  // once; until it is up, jobs wait for it (fail closed).
+  let builtin: BuiltinScanner | undefined;
+  if (config.scanner.builtin) {
+    startBuiltinScanner({ store: services.store, logger, dataDir: config.dataDir, onRegistered: () => services.scan.scannerChanged(BUILTIN_SCANNER) })
+      .then((b) => {
+        builtin = b;
+        if (stopping) void b.stop();
+      })
+      .catch((err) => logger.error({ err: (err as Error).message }, 'the built-in scanner did not start; scans wait for a scanner (scanner.builtin: false turns it off)'));
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -48,6 +60,7 @@ export async function serve(options: { configFile?: string } = {}) {
     force.unref();
     try {
       await app.close();
+      await builtin?.stop();
       await services.close();
       logger.info('stopped');
       process.exit(0);

@@ -8,7 +8,8 @@
  *
  * If the child dies it is restarted with backoff (1 s, 2 s, ... 30 s); meanwhile its jobs wait
  * ("waiting for scanner builtin: unreachable since ...") and resume when it is back. It is
- * stopped (SIGTERM, then SIGKILL after 5 s) with the server.
+ * stopped (SIGTERM, then SIGKILL after 5 s) with the server, and exits by itself when the
+ * registry dies (its stdin, a pipe from the registry, closes: exit-with-parent.mjs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,7 @@ import type { ScanStore } from './store/index.ts';
 
 export const BUILTIN_SCANNER = 'builtin';
 const BIN = fileURLToPath(new URL('../../bin/lazaret.js', import.meta.url));
+const EXIT_WITH_PARENT = new URL('./exit-with-parent.mjs', import.meta.url).href;
 const READY_LINE = /listening on (https?:\/\/\S+)/;
 const START_TIMEOUT_MS = 60_000;
 
@@ -54,7 +56,7 @@ export async function startBuiltinScanner(options: { store: ScanStore; logger: L
         LAZARET_SCANNER_DATA_DIR: process.env.LAZARET_SCANNER_DATA_DIR || dataDir,
         LAZARET_SCANNER_API_KEY: apiKey,
       };
-      const c = spawn(process.execPath, [BIN, 'scanner', 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, BIN, 'scanner', 'serve'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       child = c;
       let started = false;
       const timer = setTimeout(() => {

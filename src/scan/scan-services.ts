@@ -20,6 +20,8 @@ export interface ScanServices {
   /** Where scanners pull from; known once the server listens (setListenUrl) unless configured. */
   registryUrl(): string | undefined;
   setListenUrl(url: string): void;
+  /** A scanner was (re)registered outside the API: read its metadata now and wake waiting jobs. */
+  scannerChanged(name: string): Promise<void>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -70,6 +72,10 @@ export function createScanServices(options: {
     setListenUrl(url) {
       listenUrl = url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://[::1]:');
       dispatcher!.wake();
+    },
+    async scannerChanged(name) {
+      await health.check(name);
+      await dispatcher!.wakeWaiting();
     },
     start() {
       dispatcher!.start();
