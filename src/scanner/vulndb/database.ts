@@ -19,6 +19,9 @@ import { comparatorFor } from './versions/index.ts';
 
 interface CandidateRow {
   id: string;
+  /** What a finding reports: the CVE when the advisory names exactly one, and the other ids. */
+  reportedId: string;
+  reportedAliases?: string[];
   ranges: AffectedRange[];
   versions: string[];
   packageSeverity: Severity | null;
@@ -29,6 +32,14 @@ interface CandidateRow {
   cvssScore: number | null;
   cvssVector: string | null;
   links: string[];
+}
+
+interface Hit {
+  row: CandidateRow;
+  fixed?: string;
+  severity: Severity;
+  cvssScore?: number;
+  cvssVector?: string;
 }
 
 interface RawRow {
@@ -46,7 +57,7 @@ interface RawRow {
 }
 
 /** Parsed candidate rows per lookup key; bounded, dropped when a new file is opened. */
-const CACHE_LIMIT = 50_000;
+const CACHE_LIMIT = 200_000;
 
 class OpenFile {
   readonly db: Database.Database;
@@ -56,7 +67,7 @@ class OpenFile {
   private readonly idSeverity;
   private readonly cache = new Map<string, CandidateRow[]>();
   /** Matched rows per (key, version): images share base layers, so the same package version recurs. */
-  private readonly verdicts = new Map<string, { row: CandidateRow; fixed?: string }[]>();
+  private readonly verdicts = new Map<string, Hit[]>();
   private readonly borrowed = new Map<string, { severity: Severity; cvssScore: number | null; cvssVector: string | null } | undefined>();
 
   constructor(
@@ -87,32 +98,58 @@ class OpenFile {
     const k = `${key.ecosystem}\0${key.distro}\0${key.name}`;
     let rows = this.cache.get(k);
     if (!rows) {
-      rows = (this.candidates.all(key.ecosystem, key.distro, key.name) as RawRow[]).map((r) => ({
-        ...r,
-        ranges: JSON.parse(r.ranges) as AffectedRange[],
-        versions: JSON.parse(r.versions) as string[],
-        aliases: JSON.parse(r.aliases) as string[],
-        links: JSON.parse(r.links) as string[],
-      }));
+      rows = (this.candidates.all(key.ecosystem, key.distro, key.name) as RawRow[]).map((r) => {
+        const aliases = JSON.parse(r.aliases) as string[];
+        // Report the CVE when the advisory is about exactly one (GHSA, GO, DSA records), as
+        // Trivy does: the same issue then has the same id whichever feed found it.
+        const cves = aliases.filter(isCve);
+        const reportedId = !isCve(r.id) && cves.length === 1 ? cves[0]! : r.id;
+        const others = [r.id, ...aliases].filter((a) => a !== reportedId);
+        return {
+          ...r,
+          reportedId,
+          reportedAliases: others.length > 0 ? others : undefined,
+          ranges: JSON.parse(r.ranges) as AffectedRange[],
+          versions: JSON.parse(r.versions) as string[],
+          aliases,
+          links: JSON.parse(r.links) as string[],
+        };
+      });
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       this.cache.set(k, rows);
     }
     return rows;
   }
 
-  matched(key: LookupKey): { row: CandidateRow; fixed?: string }[] {
+  matched(key: LookupKey): Hit[] {
     const k = `${key.ecosystem}\0${key.distro}\0${key.name}\0${key.version}`;
     let hits = this.verdicts.get(k);
     if (!hits) {
       hits = [];
       for (const row of this.rowsFor(key)) {
         const verdict = affectedBy(key.ecosystem, key.version, row.ranges, row.versions);
-        if (verdict.affected) hits.push({ row, fixed: verdict.fixed });
+        if (verdict.affected) hits.push({ row, fixed: verdict.fixed, ...this.severityOf(row) });
       }
       if (this.verdicts.size >= CACHE_LIMIT) this.verdicts.clear();
       this.verdicts.set(k, hits);
     }
     return hits;
+  }
+
+  /** A row's severity and CVSS, borrowed from another source for the same id when it has none. */
+  private severityOf(row: CandidateRow): { severity: Severity; cvssScore?: number; cvssVector?: string } {
+    let severity: Severity = row.packageSeverity ?? row.severity;
+    let cvssScore = row.cvssScore ?? undefined;
+    let cvssVector = row.cvssVector ?? undefined;
+    if (severity === 'Unknown' || cvssScore === undefined) {
+      const borrowed = this.borrowedSeverity([row.id, ...row.aliases]);
+      if (borrowed) {
+        if (severity === 'Unknown') severity = borrowed.severity;
+        cvssScore ??= borrowed.cvssScore ?? undefined;
+        cvssVector ??= borrowed.cvssVector ?? undefined;
+      }
+    }
+    return { severity, cvssScore, cvssVector };
   }
 
   borrowedSeverity(ids: string[]): { severity: Severity; cvssScore: number | null; cvssVector: string | null } | undefined {
@@ -145,12 +182,15 @@ function mergeFindings(findings: Finding[]): Finding[] {
   const byPackage = new Map<string, Finding[]>();
   for (const f of findings) {
     const k = `${f.ecosystem}\0${f.package}\0${f.installedVersion}\0${f.layerDigest}`;
-    const list = byPackage.get(k) ?? [];
+    const list = byPackage.get(k);
+    if (!list) {
+      byPackage.set(k, [f]);
+      continue;
+    }
     const ids = new Set([f.id, ...(f.aliases ?? [])]);
     const same = list.find((g) => ids.has(g.id) || (g.aliases ?? []).some((a) => ids.has(a)));
     if (!same) {
       list.push(f);
-      byPackage.set(k, list);
       continue;
     }
     const allIds = new Set([same.id, ...(same.aliases ?? []), ...ids]);
@@ -179,7 +219,10 @@ function mergeFindings(findings: Finding[]): Finding[] {
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {
-  return findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id) || a.package.localeCompare(b.package));
+  // Plain code-unit order (not localeCompare): ids and names are ASCII, and this sort runs for
+  // every finding of every re-matched image.
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || cmp(a.id, b.id) || cmp(a.package, b.package));
 }
 
 export interface OpenOptions {
@@ -227,26 +270,12 @@ export function openVulnDatabase(options: OpenOptions): VulnDatabase & { readonl
       for (const pkg of inventory.packages) {
         const key = lookupKey(pkg, inventory.os);
         if (!key) continue;
-        for (const { row, fixed } of file.matched(key)) {
-          let severity: Severity = row.packageSeverity ?? row.severity;
-          let cvssScore = row.cvssScore ?? undefined;
-          let cvssVector = row.cvssVector ?? undefined;
-          if (severity === 'Unknown' || cvssScore === undefined) {
-            const borrowed = file.borrowedSeverity([row.id, ...row.aliases]);
-            if (borrowed) {
-              if (severity === 'Unknown') severity = borrowed.severity;
-              cvssScore ??= borrowed.cvssScore ?? undefined;
-              cvssVector ??= borrowed.cvssVector ?? undefined;
-            }
-          }
-          // Report the CVE when the advisory is about exactly one (GHSA, GO, DSA records), as
-          // Trivy does: the same issue then has the same id whichever feed found it.
-          const cves = row.aliases.filter(isCve);
-          const id = !isCve(row.id) && cves.length === 1 ? cves[0]! : row.id;
-          const aliases = [row.id, ...row.aliases].filter((a) => a !== id);
+        for (const { row, fixed, severity, cvssScore, cvssVector } of file.matched(key)) {
+          // Arrays are shared between findings of the same advisory (mergeFindings replaces,
+          // never mutates, them): a re-match of many images allocates little.
           findings.push({
-            id,
-            aliases: aliases.length > 0 ? aliases : undefined,
+            id: row.reportedId,
+            aliases: row.reportedAliases,
             package: pkg.name,
             ecosystem: pkg.ecosystem,
             installedVersion: pkg.version,
@@ -256,7 +285,7 @@ export function openVulnDatabase(options: OpenOptions): VulnDatabase & { readonl
             cvssVector,
             title: row.title ?? undefined,
             description: row.description ?? undefined,
-            links: [...row.links],
+            links: row.links,
             layerDigest: pkg.layerDigest,
           });
         }

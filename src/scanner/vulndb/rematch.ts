@@ -25,7 +25,13 @@ export interface RematchChange {
 
 export const findingIdentity = (f: Finding) => [f.id, f.ecosystem, f.package, f.installedVersion, f.fixedVersion ?? '', f.severity, f.layerDigest].join('\0');
 
+const sameFinding = (a: Finding, b: Finding) =>
+  a.id === b.id && a.ecosystem === b.ecosystem && a.package === b.package && a.installedVersion === b.installedVersion && a.fixedVersion === b.fixedVersion && a.severity === b.severity && a.layerDigest === b.layerDigest;
+
 export function diffFindings(before: Finding[], after: Finding[]): { added: Finding[]; removed: Finding[] } {
+  // Fast path, no allocation: match() returns findings in a fixed order, so an unchanged result
+  // is the same list element by element.
+  if (before.length === after.length && before.every((f, i) => sameFinding(f, after[i]!))) return { added: [], removed: [] };
   const was = new Set(before.map(findingIdentity));
   const now = new Set(after.map(findingIdentity));
   return { added: after.filter((f) => !was.has(findingIdentity(f))), removed: before.filter((f) => !now.has(findingIdentity(f))) };
