@@ -8,7 +8,8 @@
  * - Every /v2 response carries `Docker-Distribution-API-Version: registry/2.0`, errors and
  *   unmatched /v2 paths included.
  * - Every route declares `config.access`; the auth hook (src/http/auth-hook.ts) enforces it.
- *   Visibility of held content is decided by `services.gate` only, never here.
+ *   Content operations (visibility, the gate, attributes, lifecycle) are the registry
+ *   service's (`services.registry`, src/registry/), never decided here.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
