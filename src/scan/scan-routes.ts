@@ -38,7 +38,8 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 
 export function registerScanRoutes(app: FastifyInstance, services: Services) {
   const { store } = services;
-  const sees = (request: FastifyRequest, repository: string) => request.access.canRegistry('configure') || services.gate.readsHeld(request.access, repository);
+  // Who sees held metadata (configure, or quarantine read there): one rule, the registry service's.
+  const sees = (request: FastifyRequest, repository: string) => services.registry.as(request.access).seesHeldMetadata(repository);
   const visibleJob = async (request: FastifyRequest, id: string): Promise<ScanJob> => {
     const job = await store.scanJobs.get(id);
     // A job the caller may not see is indistinguishable from a missing one.
