@@ -6,8 +6,9 @@
 import type { Command } from 'commander';
 import { registerScannerDb } from './scanner-db.ts';
 import { registerScannerAdmin } from './scanner-admin.ts';
+import { registerScannerServe } from './scanner-serve.ts';
 
-const SUBCOMMANDS: ((group: Command) => void)[] = [registerScannerDb, registerScannerAdmin];
+const SUBCOMMANDS: ((group: Command) => void)[] = [registerScannerServe, registerScannerDb, registerScannerAdmin];
 
 export function registerScanner(program: Command) {
   const group = program.command('scanner').description('the built-in scanner, its vulnerability database and the scanners the registry uses');

@@ -1,0 +1,158 @@
+/**
+ * `npm run bench:scanner`: the built-in scanner (`lazaret scanner serve`, a child process).
+ *   1. Peak RSS (VmHWM) while scanning an image whose one layer holds a 1 GiB file: the gzip
+ *      layer is generated on the fly from a seeded AES-CTR stream (deterministic, so it is made
+ *      twice: once to learn its digest, once while served) by a minimal /v2 endpoint in this
+ *      process that serves exactly that image, so nothing of 1 GiB is ever stored.
+ *   2. Throughput: N small test images pushed to a real Lazaret registry, scanned cold, then
+ *      scanned again (stored inventories: manifest checked, layers not read again).
+ * Options: --layer-mib N (default 1024), --images N (default 20).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createCipheriv, createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { pack } from 'tar-stream';
+import { createRegistryClient } from '../test/helpers/registry-client.ts';
+import { debianImage, dpkgStanza, pushScanImage } from '../test/helpers/scan-images.ts';
+import { startTestServer } from '../test/helpers/server.ts';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const LAYER_MIB = arg('layer-mib', 1024);
+const IMAGES = arg('images', 20);
+const MiB = 1024 * 1024;
+const VULN = 'application/vnd.security.vulnerability.report; version=1.1';
+const SBOM = 'application/vnd.security.sbom.report+json; version=1.0';
+
+/** A tar stream: a dpkg status, then one file of `size` pseudo-random bytes (AES-CTR of zeros). */
+function bigLayerTar(size: number): Readable {
+  const p = pack();
+  void (async () => {
+    p.entry({ name: 'var/lib/dpkg/status' }, dpkgStanza({ name: 'openssl', version: '3.0.11-1~deb12u1' }));
+    const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16, 0));
+    const entry = p.entry({ name: 'opt/big.bin', size }, (err) => (err ? p.destroy(err) : p.finalize()));
+    const zeros = Buffer.alloc(MiB);
+    for (let left = size; left > 0; left -= MiB) {
+      const chunk = cipher.update(zeros.subarray(0, Math.min(MiB, left)));
+      if (!entry.write(chunk)) await new Promise<void>((r) => entry.once('drain', () => r()));
+    }
+    entry.end(undefined);
+  })();
+  return p as unknown as Readable;
+}
+
+function bigLayer(size: number): Readable {
+  return bigLayerTar(size).pipe(createGzip({ level: 1 }));
+}
+
+async function digestOfStream(s: Readable): Promise<{ digest: string; size: number }> {
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const c of s) {
+    h.update(c as Buffer);
+    size += (c as Buffer).length;
+  }
+  return { digest: `sha256:${h.digest('hex')}`, size };
+}
+
+function vmHwmMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function startScanner(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['bin/lazaret.js', 'scanner', 'serve'], {
+    env: { ...process.env, LAZARET_SCANNER_LISTEN: '127.0.0.1:0', LAZARET_SCANNER_DATA_DIR: dataDir, LAZARET_LOG_LEVEL: 'warn', LAZARET_SCANNER_CONCURRENCY: '2' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c) => {
+      out += c;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`scanner exited ${code}`)));
+  });
+  return { child, url };
+}
+
+async function scan(scannerUrl: string, registryUrl: string, repository: string, digest: string, authorization?: string): Promise<number> {
+  const res = await fetch(`${scannerUrl}/api/v1/scan`, {
+    method: 'POST',
+    body: JSON.stringify({
+      registry: { url: registryUrl, ...(authorization ? { authorization } : {}) },
+      artifact: { repository, digest, mime_type: 'application/vnd.oci.image.manifest.v1+json' },
+      enabled_capabilities: [{ type: 'sbom', produces_mime_types: [SBOM], parameters: { sbom_media_types: ['application/spdx+json'] } }],
+    }),
+  });
+  const { id } = (await res.json()) as { id: string };
+  for (;;) {
+    const r = await fetch(`${scannerUrl}/api/v1/scan/${id}/report`, { headers: { accept: SBOM }, redirect: 'manual' });
+    if (r.status === 200) return ((await r.json()) as { sbom: { packages: unknown[] } }).sbom.packages.length;
+    if (r.status !== 302) throw new Error(`scan ${id}: ${r.status} ${await r.text()}`);
+    await new Promise((s) => setTimeout(s, 100));
+  }
+}
+
+async function bigLayerRun(): Promise<void> {
+  const size = LAYER_MIB * MiB;
+  console.log(`scanner bench: generating the ${LAYER_MIB} MiB layer once to learn its digest...`);
+  const layer = await digestOfStream(bigLayer(size));
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+  const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }] }));
+  const manifestDigest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+  const server: Server = createServer((req, res) => {
+    if (req.url === `/v2/bench/big/manifests/${manifestDigest}`) return res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end(manifest);
+    if (req.url === `/v2/bench/big/blobs/${configDigest}`) return res.writeHead(200).end(config);
+    if (req.url === `/v2/bench/big/blobs/${layer.digest}`) {
+      res.writeHead(200, { 'content-length': layer.size });
+      return bigLayer(size).pipe(res);
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const dir = mkdtempSync(join(tmpdir(), 'lazaret-scanner-bench-'));
+  const { child, url } = await startScanner(dir);
+  const idle = vmHwmMiB(child.pid!);
+  const started = Date.now();
+  const packages = await scan(url, `http://127.0.0.1:${port}`, 'bench/big', manifestDigest);
+  const seconds = (Date.now() - started) / 1000;
+  const peak = vmHwmMiB(child.pid!);
+  console.log(`scanner bench: ${LAYER_MIB} MiB layer (${(layer.size / MiB).toFixed(0)} MiB gzip) scanned in ${seconds.toFixed(1)} s (${(LAYER_MIB / seconds).toFixed(0)} MiB/s uncompressed), ${packages} SBOM packages`);
+  console.log(`scanner bench: scanner peak RSS ${peak.toFixed(0)} MiB (after start ${idle.toFixed(0)} MiB; target < 150 MiB)`);
+  child.kill('SIGTERM');
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function throughputRun(): Promise<void> {
+  const registry = await startTestServer({ 'auth.mode': 'none' });
+  const client = createRegistryClient(registry.url);
+  const digests: string[] = [];
+  for (let i = 0; i < IMAGES; i++) digests.push(await pushScanImage(client, `bench/debian-${i}`, '1', await debianImage()));
+  const dir = mkdtempSync(join(tmpdir(), 'lazaret-scanner-bench-'));
+  const { child, url } = await startScanner(dir);
+  for (const label of ['cold', 'stored inventories']) {
+    const started = Date.now();
+    await Promise.all(digests.map((d, i) => scan(url, registry.url, `bench/debian-${i}`, d)));
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`scanner bench: ${IMAGES} Debian test images, ${label}: ${seconds.toFixed(2)} s = ${((IMAGES / seconds) * 60).toFixed(0)} images/min`);
+  }
+  child.kill('SIGTERM');
+  await client.close();
+  await registry.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await throughputRun();
+await bigLayerRun();
