@@ -175,15 +175,15 @@ export async function debianImage(options: { compression?: LayerCompression; doc
   });
 }
 
-/** Alpine 3.19 with OpenSSL 3.1.4-r0 (libcrypto3, libssl3; origin openssl: CVE-2023-5678 fixed in 3.1.4-r1), musl and busybox. */
+/** Alpine 3.19 with OpenSSL 3.1.4-r1 (libcrypto3, libssl3; origin openssl: CVE-2024-0727 fixed in 3.1.4-r5), musl and busybox. */
 export async function alpineImage(options: { compression?: LayerCompression } = {}): Promise<ScanImage> {
   const apk = (p: { name: string; version: string; origin: string; license: string }) =>
     [`C:Q1${createHash('sha1').update(p.name).digest('base64')}`, `P:${p.name}`, `V:${p.version}`, 'A:x86_64', `L:${p.license}`, `o:${p.origin}`, 'T:test package', ''].join('\n');
   const pkgs = [
     { name: 'musl', version: '1.2.4_git20230717-r4', origin: 'musl', license: 'MIT' },
     { name: 'busybox', version: '1.36.1-r15', origin: 'busybox', license: 'GPL-2.0-only' },
-    { name: 'libcrypto3', version: '3.1.4-r0', origin: 'openssl', license: 'Apache-2.0' },
-    { name: 'libssl3', version: '3.1.4-r0', origin: 'openssl', license: 'Apache-2.0' },
+    { name: 'libcrypto3', version: '3.1.4-r1', origin: 'openssl', license: 'Apache-2.0' },
+    { name: 'libssl3', version: '3.1.4-r1', origin: 'openssl', license: 'Apache-2.0' },
   ];
   const layer = await layerOf(
     [
@@ -199,26 +199,26 @@ export async function alpineImage(options: { compression?: LayerCompression } = 
 }
 
 /**
- * An application image without OS packages: lodash 4.17.11 in node_modules (CVE-2019-10744
- * fixed in 4.17.12; CVE-2021-23337 and CVE-2020-28500 fixed in 4.17.21), a package-lock.json
- * pinning minimist 1.2.6, Python requests 2.30.0 (CVE-2023-32681, fixed in 2.31.0) and a Go 1.21.3
+ * An application image without OS packages: lodash 4.17.20 in node_modules (CVE-2021-23337 and
+ * CVE-2020-28500, fixed in 4.17.21), a package-lock.json pinning minimist 1.2.5 (CVE-2021-44906,
+ * fixed in 1.2.6), Python requests 2.25.0 (CVE-2023-32681, fixed in 2.31.0) and a Go 1.21.3
  * binary built with golang.org/x/net v0.16.0 (CVE-2023-39325, fixed in 0.17.0). The advisories
  * are those of test/helpers/scan-feeds.ts.
  */
 export async function appImage(): Promise<ScanImage> {
-  const lock = { name: 'app', version: '1.0.0', lockfileVersion: 3, packages: { '': { name: 'app', version: '1.0.0' }, 'node_modules/minimist': { version: '1.2.6', license: 'MIT' } } };
+  const lock = { name: 'app', version: '1.0.0', lockfileVersion: 3, packages: { '': { name: 'app', version: '1.0.0' }, 'node_modules/minimist': { version: '1.2.5', license: 'MIT' } } };
   const layer = await layerOf([
     { path: 'app/package.json', content: JSON.stringify({ name: 'app', version: '1.0.0' }) },
     { path: 'app/package-lock.json', content: JSON.stringify(lock) },
-    { path: 'app/node_modules/lodash/package.json', content: JSON.stringify({ name: 'lodash', version: '4.17.11', license: 'MIT' }) },
-    { path: 'usr/lib/python3/site-packages/requests-2.30.0.dist-info/METADATA', content: 'Metadata-Version: 2.1\nName: requests\nVersion: 2.30.0\nLicense: Apache 2.0\n\nRequests is an HTTP library.\n' },
+    { path: 'app/node_modules/lodash/package.json', content: JSON.stringify({ name: 'lodash', version: '4.17.20', license: 'MIT' }) },
+    { path: 'usr/lib/python3/site-packages/requests-2.25.0.dist-info/METADATA', content: 'Metadata-Version: 2.1\nName: requests\nVersion: 2.25.0\nLicense: Apache 2.0\n\nRequests is an HTTP library.\n' },
     { path: 'usr/local/bin/server', content: goBinary('go1.21.3', { main: { path: 'example.com/server', version: '(devel)' }, deps: [{ path: 'golang.org/x/net', version: 'v0.16.0' }] }), mode: 0o755 },
   ]);
   return imageOf([layer], {
     packages: [
-      { ecosystem: 'npm', name: 'minimist', version: '1.2.6' },
-      { ecosystem: 'npm', name: 'lodash', version: '4.17.11' },
-      { ecosystem: 'pypi', name: 'requests', version: '2.30.0' },
+      { ecosystem: 'npm', name: 'minimist', version: '1.2.5' },
+      { ecosystem: 'npm', name: 'lodash', version: '4.17.20' },
+      { ecosystem: 'pypi', name: 'requests', version: '2.25.0' },
       { ecosystem: 'go', name: 'stdlib', version: 'v1.21.3' },
       { ecosystem: 'go', name: 'golang.org/x/net', version: 'v0.16.0' },
     ],
