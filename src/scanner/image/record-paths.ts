@@ -9,6 +9,7 @@ export type RecordKind =
   | 'dpkg-status'
   | 'dpkg-status-d'
   | 'apk-installed'
+  | 'rpmdb-sqlite'
   | 'npm-lock'
   | 'npm-package'
   | 'python-metadata';
@@ -25,6 +26,9 @@ export function recordKind(path: string): RecordKind | undefined {
       return 'dpkg-status';
     case 'lib/apk/db/installed':
       return 'apk-installed';
+    case 'var/lib/rpm/rpmdb.sqlite':
+    case 'usr/lib/sysimage/rpm/rpmdb.sqlite':
+      return 'rpmdb-sqlite';
   }
   if (/^var\/lib\/dpkg\/status\.d\/[^/]+$/.test(path) && !path.endsWith('.md5sums')) return 'dpkg-status-d';
   if (path.endsWith('package-lock.json') && /(^|\/)package-lock\.json$/.test(path) && !path.includes('node_modules/')) return 'npm-lock';

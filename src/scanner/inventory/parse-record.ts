@@ -5,9 +5,11 @@ import { parseDpkgStatus } from './dpkg.ts';
 import { parseNpmLock, parseNpmPackageJson } from './npm.ts';
 import type { PackageDraft } from './package-draft.ts';
 import { parsePythonMetadata } from './python.ts';
+import { parseRpmDatabase } from './rpm.ts';
 import type { GoBuildInfo } from './go-buildinfo.ts';
 
 export function parseRecord(kind: RecordKind, path: string, data: Buffer): PackageDraft[] {
+  if (kind === 'rpmdb-sqlite') return parseRpmDatabase(data, path);
   const text = data.toString('utf8');
   switch (kind) {
     case 'dpkg-status':

@@ -16,8 +16,10 @@ export function purlOf(pkg: PackageDraft, os: OsRelease | undefined): string {
       if (os?.versionId) qualifiers.distro = os.versionId;
       return new PackageURL('apk', os?.id ?? 'alpine', pkg.name, pkg.version, qualifiers, undefined).toString();
     }
-    case 'rpm':
+    case 'rpm': {
+      if (os?.versionId) qualifiers.distro = `${os.id}-${os.versionId}`;
       return new PackageURL('rpm', os?.id ?? 'redhat', pkg.name, pkg.version, qualifiers, undefined).toString();
+    }
     case 'npm': {
       const scoped = pkg.name.startsWith('@') && pkg.name.includes('/');
       const namespace = scoped ? pkg.name.slice(0, pkg.name.indexOf('/')) : undefined;
