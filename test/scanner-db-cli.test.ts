@@ -114,6 +114,13 @@ describe('lazaret scanner db', () => {
     // Pulling again bumps the generation, so a running server notices.
     assert.equal((await lazaret(['scanner', 'db', 'pull', '--data-dir', mirror, ref, '-u', 'reader', '-p', 'reader-password'])).code, 0);
     assert.equal(live.generation(), 2);
+
+    // Importing on top of a pulled bundle keeps its data but it is no longer "pulled from" it.
+    assert.equal((await lazaret(['scanner', 'db', 'import', '--data-dir', mirror, feeds.alpine320])).code, 0);
+    const mixed = JSON.parse((await lazaret(['scanner', 'db', 'status', '--data-dir', mirror, '-o', 'json'])).stdout);
+    assert.equal(mixed.pulledFrom, undefined);
+    assert.equal(mixed.generation, 3);
+    assert.equal(mixed.advisories, 16);
     live.close();
   });
 

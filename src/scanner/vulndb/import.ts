@@ -217,6 +217,8 @@ export async function importFeeds(options: ImportOptions): Promise<ImportResult>
     const advisories = (db.prepare('SELECT COUNT(*) AS n FROM advisories').get() as { n: number }).n;
     const generation = previous.generation + 1;
     writeMeta(db, { schema_version: SCHEMA_VERSION, generation, imported_at: importedAt, ...(builtAt ? { built_at: builtAt } : {}) });
+    // Imported data on top of a pulled bundle is no longer that bundle.
+    db.prepare("DELETE FROM meta WHERE key = 'pulled_from'").run();
     db.exec('COMMIT');
     db.pragma('journal_mode = DELETE');
     db.close();
