@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// The `lazaret` command. The sources are TypeScript run through tsx's loader, so there is no
-// build output that can drift from the code in src/.
+// The `lazaret` command. It runs the compiled build, dist/lazaret.js (`npm run build`, which
+// `npm install` runs through `prepare`, and `npm test` and `npm run bench` run first), so the
+// TypeScript loader is not loaded at run time. In a checkout without a build, or with
+// LAZARET_FROM_SOURCE=1, it runs src/ through tsx instead (after editing src/, either rebuild
+// or set that variable: the build is not rebuilt behind your back).
 //
 // libuv's thread pool (4 threads by default) runs every fs call, every fsync and every
 // WebCrypto job; a registry waits on it more than it computes (bench/README.md: small pushes
@@ -11,12 +14,20 @@
 'use strict';
 if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '16';
 
-import('tsx/esm/api')
-  .then(({ register }) => {
-    register();
-    return import('../src/cli/index.ts');
-  })
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+
+const compiled = join(__dirname, '..', 'dist', 'lazaret.js');
+const fromSource = process.env.LAZARET_FROM_SOURCE === '1' || !existsSync(compiled);
+
+(fromSource
+  ? import('tsx/esm/api').then(({ register }) => {
+      register();
+      return import('../src/cli/index.ts');
+    })
+  : import(pathToFileURL(compiled).href)
+).catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -35,6 +35,14 @@ if (typecheck.status !== 0) {
   process.exit(typecheck.status ?? 1);
 }
 
+// Tests that run the `lazaret` binary (bin/lazaret.js) run the compiled build, as production
+// does: rebuild it from the sources under test (well under a second on a quiet machine).
+const built = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--quiet'], { cwd: root, stdio: 'inherit' });
+if (built.status !== 0) {
+  console.error('run-tests: build failed');
+  process.exit(built.status ?? 1);
+}
+
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', '--test-reporter=spec', ...files],

@@ -16,13 +16,17 @@ import { registerAcrRoutes } from './acr-api/routes.ts';
 import { registerManagementRoutes } from './management-api/routes.ts';
 import { registerPortalRoutes } from './portal/routes.ts';
 import { registerTokenRoutes } from './auth/token-routes.ts';
+import { registerObservabilityRoutes } from './observability/routes.ts';
+import { installHttpMetrics } from './observability/http-metrics.ts';
 import './http/request-context.ts';
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config } = services;
+  const tracing = services.observability.tracing;
   const app = Fastify({
     loggerInstance: services.logger,
-    genReqId: () => randomUUID(),
+    // With tracing on the request id is the trace id (src/observability/http-tracing.ts).
+    genReqId: tracing ? tracing.requestId : () => randomUUID(),
     // The request id is logged as `requestId` (the top-level option of that name is deprecated).
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     rewriteUrl: (req: IncomingMessage) => rewriteRepositoryPath(req.url ?? '/'),
@@ -35,6 +39,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
+  // First hooks: the request's span must be active for everything after it; metrics time all of it.
+  tracing?.installHttp(app);
+  if (services.metrics) installHttpMetrics(app, services.metrics);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
     reply.header('X-Content-Type-Options', 'nosniff');
@@ -49,5 +56,6 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(async (scope) => registerPortalRoutes(scope, services));
   await app.register(async (scope) => registerTokenRoutes(scope, services.identity));
   await app.register(async (scope) => registerHealthRoute(scope, services));
+  await app.register(async (scope) => registerObservabilityRoutes(scope, services));
   return app;
 }

@@ -7,21 +7,18 @@
  * nothing alive. The process handles SIGINT and SIGTERM itself (a supervisor should run
  * `node bin/lazaret.js serve` directly: npm and its shell do not pass a SIGINT on).
  */
-import pino from 'pino';
 import { loadConfig } from './config/load.ts';
 import { createServices } from './services.ts';
 import { buildApp } from './app.ts';
 import { BUILTIN_SCANNER, startBuiltinScanner, type BuiltinScanner } from './scan/builtin-scanner.ts';
+import { parseListen } from './config/listen.ts';
+import { createLogger } from './observability/logger.ts';
 
-export function parseListen(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  return { host: host || '0.0.0.0', port: Number(listen.slice(i + 1)) };
-}
+export { parseListen };
 
 export async function serve(options: { configFile?: string } = {}) {
   const config = loadConfig({ file: options.configFile });
-  const logger = pino({ level: config.log.level });
+  const logger = createLogger(config.log);
   const services = await createServices(config, logger);
   const app = await buildApp(services);
   let address: string;

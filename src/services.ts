@@ -28,6 +28,9 @@ import { createUploadJanitor } from './distribution/upload-janitor.ts';
 import { createRegistry, type Registry } from './registry/index.ts';
 import { createScanServices, type ScanServices } from './scan/scan-services.ts';
 import { scanCredentialSource } from './scan/credentials.ts';
+import { createObservability, type Observability } from './observability/observability.ts';
+import { createReadiness, type Readiness } from './observability/readiness.ts';
+import type { Metrics } from './observability/metrics.ts';
 
 export interface Services {
   config: LazaretConfig;
@@ -47,6 +50,14 @@ export interface Services {
   identity: IdentityServices;
   /** The scan orchestrator: jobs, dispatcher, scanner health (src/scan, docs/scanner.md). */
   scan: ScanServices;
+  /** Prometheus metrics when `metrics.listen` or `metrics.mainPort` is set (src/observability). */
+  metrics?: Metrics;
+  /** Metrics and tracing hooks; `observability.metricsUrl` is the separate metrics listener. */
+  observability: Observability;
+  /** /readyz: database, blob store and migrations. */
+  readiness: Readiness;
+  /** When this node started (status). */
+  startedAt: Date;
   /** Background work (upload clean-up, webhook dispatch) started by `start`, stopped by `close`. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -55,20 +66,29 @@ export interface Services {
 export async function createServices(config: LazaretConfig, logger: Logger): Promise<Services> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const rawStore = await openMetadataStore(config, dataDir);
+  const startedAt = new Date();
+  const observability = await createObservability(config, logger);
+  const rawStore = await openMetadataStore(config, dataDir, observability.storeObservers);
+  observability.attachStore(rawStore);
+  const metrics = observability.metrics;
   // Webhooks: events commit with their change; the dispatcher is woken right after the commit.
-  const dispatcher = createWebhookDispatcher({ store: rawStore, config: config.events, logger });
+  const dispatcher = createWebhookDispatcher({
+    store: rawStore,
+    config: config.events,
+    logger,
+    ...(metrics ? { onAttempt: (result: 'delivered' | 'retry' | 'failed') => metrics.webhookAttempts.inc({ result }) } : {}),
+  });
   const commits = wakeAfterCommit(rawStore, () => dispatcher.wake());
   // Scan jobs: the scan dispatcher is woken right after the transaction that queued a job.
   let scan: ScanServices | undefined;
   const scanCommits = wakeAfterCommit(commits.store, () => scan?.dispatcher.wake());
   const store = scanCommits.store;
-  const blobs = createFsBlobStore(join(dataDir, 'blobs'), { fsync: config.storage.fsync === 'off' ? false : config.storage.fsync });
+  const blobs = observability.observeBlobStore(createFsBlobStore(join(dataDir, 'blobs'), { fsync: config.storage.fsync === 'off' ? false : config.storage.fsync }), 'fs');
   const stoppers: (() => Promise<void> | void)[] = [];
 
   const quarantinePolicy = createPolicyCache({ settings: store.settings });
 
-  const identity = createIdentityServices({ config, logger, store, sources: [scanCredentialSource(() => store.scanJobs)] });
+  const identity = observability.observeIdentity(createIdentityServices({ config, logger, store, sources: [scanCredentialSource(() => store.scanJobs)] }));
 
   if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every caller may push, pull and delete');
 
@@ -83,7 +103,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     wakeWebhooks: () => dispatcher.wake(),
   });
 
-  const gate = createQuarantineGate({ policy: quarantinePolicy, store });
+  const gate = observability.observeGate(createQuarantineGate({ policy: quarantinePolicy, store }));
   // Quarantine FIRST: it assigns the push-time verdict that later listeners (events, scan) ask about.
   const lifecycle = combineLifecycles<StoreRoles>(
     createQuarantineLifecycle(),
@@ -105,7 +125,13 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     authenticator: config.auth.mode === 'token' ? createTokenAuthenticator(identity) : noAuthentication(),
     identity,
     scan,
+    ...(metrics ? { metrics } : {}),
+    observability,
+    readiness: createReadiness({ store, blobs, blobProbeCacheSeconds: config.readiness.blobProbeCacheSeconds }),
+    startedAt,
     async start() {
+      await observability.start();
+      stoppers.push(() => observability.close());
       if (config.auth.mode === 'token') await bootstrapAdmin({ store, logger, dataDir, adminPassword: config.auth.adminPassword });
       dispatcher.start();
       stoppers.push(() => dispatcher.stop());

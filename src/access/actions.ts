@@ -20,9 +20,11 @@ export type RepositoryAction = (typeof REPOSITORY_ACTIONS)[number];
 /**
  * Registry-wide actions. `catalog` is Docker's `registry:catalog:*`. `configure` covers the
  * quarantine policy and webhooks (Owner, Contributor); `admin` covers identities, roles,
- * tokens and issuers (Owner); `audit_read` reads the audit log (Owner, Contributor, Reader).
+ * tokens and issuers (Owner); `audit_read` reads the audit log (Owner, Contributor, Reader);
+ * `metrics` reads /metrics on the main port when `metrics.mainPort` is on (Owner, Contributor,
+ * Reader: metrics carry no repository names or digests).
  */
-export const REGISTRY_ACTIONS = ['catalog', 'configure', 'admin', 'audit_read'] as const;
+export const REGISTRY_ACTIONS = ['catalog', 'configure', 'admin', 'audit_read', 'metrics'] as const;
 export type RegistryAction = (typeof REGISTRY_ACTIONS)[number];
 
 /** What a route declares. The auth hook (src/http/auth-hook.ts) is the only reader. */

@@ -30,9 +30,9 @@ const LETTER = { pull: 'p', push: 's', delete: 'd', metadata_read: 'r', metadata
 
 // c=catalog g=configure a=admin l=audit_read
 const REGISTRY_TABLE: Record<RoleName, string> = {
-  Owner: 'cgal',
-  Contributor: 'cgl',
-  Reader: 'cl',
+  Owner: 'cgalm',
+  Contributor: 'cglm',
+  Reader: 'clm',
   AcrPull: 'c',
   AcrPush: 'c',
   AcrDelete: '',
@@ -40,7 +40,7 @@ const REGISTRY_TABLE: Record<RoleName, string> = {
   AcrQuarantineReader: 'c',
   AcrQuarantineWriter: 'c',
 };
-const RLETTER = { catalog: 'c', configure: 'g', admin: 'a', audit_read: 'l' } as const;
+const RLETTER = { catalog: 'c', configure: 'g', admin: 'a', audit_read: 'l', metrics: 'm' } as const;
 
 test('the table covers every built-in role', () => {
   assert.deepEqual(Object.keys(REPO_TABLE).sort(), [...BUILT_IN_ROLES].sort());

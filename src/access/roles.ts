@@ -4,7 +4,7 @@
  * docs/auth.md ("Roles"). Two rules hold for every role:
  * - `pull` never includes held content: only AcrQuarantineReader / AcrQuarantineWriter carry
  *   `quarantine_read`, and Owner/Contributor do NOT (decisions.md "The gate" 6).
- * - Registry actions (catalog, configure, admin, audit_read) come only from registry-wide
+ * - Registry actions (catalog, configure, admin, audit_read, metrics) come only from registry-wide
  *   assignments; an assignment limited to a repository pattern grants repository actions only.
  */
 import type { RegistryAction, RepositoryAction } from './actions.ts';
@@ -37,19 +37,19 @@ export const ROLES: Record<RoleName, RoleDefinition> = {
     id: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
     description: 'everything, including identities, roles and tokens; not held content',
     repository: CONTENT,
-    registry: ['catalog', 'configure', 'admin', 'audit_read'],
+    registry: ['catalog', 'configure', 'admin', 'audit_read', 'metrics'],
   },
   Contributor: {
     id: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
     description: 'push, pull, delete, attributes, policy and webhooks; not identities, not held content',
     repository: CONTENT,
-    registry: ['catalog', 'configure', 'audit_read'],
+    registry: ['catalog', 'configure', 'audit_read', 'metrics'],
   },
   Reader: {
     id: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
     description: 'pull and read metadata, the catalog and the audit log',
     repository: ['pull', 'metadata_read'],
-    registry: ['catalog', 'audit_read'],
+    registry: ['catalog', 'audit_read', 'metrics'],
   },
   AcrPull: {
     id: '7f951dda-4ed3-4680-a7ca-43fe172d538d',

@@ -28,6 +28,8 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** `json`: one JSON object per line (journald, log shippers). `pretty`: coloured lines for a terminal. */
+        format: z.enum(['json', 'pretty']).default('json'),
       })
       .prefault({}),
     auth: z
@@ -103,6 +105,31 @@ export const configSchema = z
         healthIntervalSeconds: z.number().int().min(1).max(86400).default(60),
         /** How often the dispatcher looks for due jobs when nothing woke it. */
         pollIntervalMs: z.number().int().min(10).max(600_000).default(1_000),
+      })
+      .prefault({}),
+    /** Prometheus metrics (docs/operations.md "Metrics"). Off unless one of the two is set. */
+    metrics: z
+      .object({
+        /** A separate address serving only GET /metrics, without authentication (bind it to a private network). */
+        listen: listen.optional(),
+        /** Also serve /metrics on the main port, to principals holding the `metrics` registry permission. */
+        mainPort: z.boolean().default(false),
+      })
+      .prefault({}),
+    /** /readyz: how long a successful blob-store write-read-delete probe is trusted. */
+    readiness: z
+      .object({
+        blobProbeCacheSeconds: z.number().int().min(0).max(300).default(5),
+      })
+      .prefault({}),
+    /** OpenTelemetry tracing (docs/operations.md "Tracing"). Off (and free) unless `endpoint` is set. */
+    otel: z
+      .object({
+        /** OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces. */
+        endpoint: z.url().optional(),
+        serviceName: z.string().min(1).default('lazaret'),
+        /** Fraction of requests traced (parent-based: a traced caller's decision wins). */
+        sampleRatio: z.number().min(0).max(1).default(1),
       })
       .prefault({}),
     uploads: z

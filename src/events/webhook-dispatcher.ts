@@ -35,6 +35,8 @@ export interface WebhookDispatcherOptions {
   store: Pick<EventRoles, 'outbox'>;
   config: LazaretConfig['events'];
   logger: Logger;
+  /** Told the outcome of every attempt whose bookkeeping this process owned (metrics). */
+  onAttempt?: (outcome: 'delivered' | 'retry' | 'failed') => void;
 }
 
 const PRUNE_EVERY_MS = 3600_000;
@@ -77,6 +79,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       log.warn({ webhook: claim.webhook, eventId: claim.eventId }, 'webhook delivery finished after its claim was lost (redelivered, re-claimed or webhook deleted)');
       return;
     }
+    options.onAttempt?.(outcome.state === 'pending' ? 'retry' : outcome.state);
     if (ok) return;
     const facts = { webhook: claim.webhook, eventId: claim.eventId, action: claim.action, attempt: claim.attempts, status: record.responseStatus, error: record.error };
     if (outcome.state === 'failed') log.error(facts, 'webhook delivery failed for good after the last attempt; kept for redelivery');

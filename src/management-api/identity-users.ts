@@ -12,6 +12,7 @@ import { Type, type Static } from 'typebox';
 import type { Services } from '../services.ts';
 import type { StoreRoles } from '../persistence/index.ts';
 import { BUILT_IN_ROLES, ROLES, type RoleName } from '../access/roles.ts';
+import { REGISTRY_ACTIONS } from '../access/actions.ts';
 import { isValidPattern } from '../access/patterns.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { generateSecret, hashPassword } from '../auth/passwords.ts';
@@ -61,7 +62,7 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
     const a = request.access;
     const p = a.principal;
     const roles = p.kind === 'user' ? ((await store.users.getById(p.id)) ? (await store.roleAssignments.listForUser(p.id)).map((r) => ({ role: r.role, repository: r.repository })) : []) : [];
-    return { kind: p.kind, name: p.name, roles, registry: (['catalog', 'configure', 'admin', 'audit_read'] as const).filter((x) => a.canRegistry(x)) };
+    return { kind: p.kind, name: p.name, roles, registry: REGISTRY_ACTIONS.filter((x) => a.canRegistry(x)) };
   });
 
   app.get('/api/v1/roles', { config: { access: { kind: 'authenticated' } }, schema: { tags, summary: 'The built-in roles and what they allow' } }, async () =>

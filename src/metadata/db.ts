@@ -11,20 +11,35 @@
  */
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type LogEvent, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import type { Database } from './tables/index.ts';
 import type { NamedMigration } from './migrations/index.ts';
 import { isPostgres } from './migrations/helpers.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
-export function openSqlite(file: string): Kysely<Database> {
+/**
+ * Told about every query after it ran (metrics, spans): its SQL text (never its parameters),
+ * how long it took and whether it failed. Absent = Kysely is built without a log hook at all.
+ */
+export type QueryObserver = (event: { sql: string; durationMs: number; error?: unknown }) => void;
+
+function kyselyLog(observe: QueryObserver | undefined) {
+  if (!observe) return {};
+  return {
+    log(event: LogEvent) {
+      observe({ sql: event.query.sql, durationMs: event.queryDurationMillis, ...(event.level === 'error' ? { error: event.error } : {}) });
+    },
+  };
+}
+
+export function openSqlite(file: string, observe?: QueryObserver): Kysely<Database> {
   const database = new Sqlite(file);
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), ...kyselyLog(observe) });
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -66,6 +81,9 @@ export interface PostgresOptions {
   max?: number;
   /** Shown in pg_stat_activity (default `lazaret`). */
   applicationName?: string;
+  observe?: QueryObserver;
+  /** Handed the pool once it exists (metrics read its occupancy). */
+  onPool?: (pool: pg.Pool) => void;
 }
 
 const INT8_OID = 20;
@@ -108,7 +126,52 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
   // pool; unhandled, that would crash the registry. The pool drops that client, and the next
   // query gets a fresh connection (or fails, and that request answers 500/503).
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  options.onPool?.(pool);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...kyselyLog(options.observe) });
+}
+
+export interface MigrationStatus {
+  /** Recorded as applied in the database, in order. */
+  applied: string[];
+  /** Known to this version and not applied yet: what a start (or `lazaret migrate`) would run. */
+  pending: string[];
+  /** Applied by a NEWER version of Lazaret: this version must not run against the database. */
+  unknown: string[];
+}
+
+/** Thrown when the database was migrated by a newer Lazaret than this one. */
+export class NewerSchemaError extends Error {
+  constructor(readonly unknown: string[]) {
+    super(
+      `the database was migrated by a newer version of Lazaret (migrations unknown to this version: ${unknown.join(', ')}); ` +
+        'refusing to start: run the newer version (downgrades are not supported; restore a backup taken before the upgrade to go back)',
+    );
+    this.name = 'NewerSchemaError';
+  }
+}
+
+async function migrationTableSchemaOf(db: Kysely<any>): Promise<string | undefined> {
+  // Kysely looks for its migration tables in EVERY schema unless told which one: with several
+  // schemas in one database (a schema per test suite, or per deployment), it would see another
+  // schema's kysely_migration and skip creating its own. Pin it to the connection's schema.
+  return isPostgres(db) ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+}
+
+/** What is applied, pending and unknown against `migrations`; reads only (an empty database has everything pending). */
+export async function migrationStatus(db: Kysely<any>, migrations: NamedMigration[]): Promise<MigrationStatus> {
+  const schema = await migrationTableSchemaOf(db);
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  const hasTable = tables.some((t) => t.name === 'kysely_migration' && (schema === undefined || t.schema === schema));
+  const applied = hasTable
+    ? (await sql<{ name: string }>`select name from ${sql.table(schema ? `${schema}.kysely_migration` : 'kysely_migration')} order by name`.execute(db)).rows.map((r) => r.name)
+    : [];
+  const known = new Set(migrations.map(([name]) => name));
+  const done = new Set(applied);
+  return {
+    applied,
+    pending: migrations.map(([name]) => name).filter((m) => !done.has(m)),
+    unknown: applied.filter((m) => !known.has(m)),
+  };
 }
 
 /**
@@ -121,6 +184,10 @@ export async function migrateToLatest(db: Kysely<any>, migrations: NamedMigratio
   for (let i = 1; i < migrations.length; i++) {
     if (!(migrations[i - 1]![0] < migrations[i]![0])) throw new Error(`migrations out of order or duplicated: ${migrations[i - 1]![0]} before ${migrations[i]![0]}`);
   }
+  // A database a newer version migrated: refuse before touching it (Kysely would only say
+  // "corrupted migrations"), with what to do instead.
+  const status = await migrationStatus(db, migrations);
+  if (status.unknown.length > 0) throw new NewerSchemaError(status.unknown);
   const provider: MigrationProvider = {
     async getMigrations() {
       const out: Record<string, Migration> = {};
@@ -128,12 +195,7 @@ export async function migrateToLatest(db: Kysely<any>, migrations: NamedMigratio
       return out;
     },
   };
-  // Kysely looks for its migration tables in EVERY schema unless told which one: with several
-  // schemas in one database (a schema per test suite, or per deployment), it would see another
-  // schema's kysely_migration and skip creating its own. Pin it to the connection's schema.
-  const migrationTableSchema = isPostgres(db)
-    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
-    : undefined;
+  const migrationTableSchema = await migrationTableSchemaOf(db);
   const { error, results } = await new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;

@@ -15,18 +15,25 @@
 import { join } from 'node:path';
 import type { LazaretConfig } from '../config/schema.ts';
 import type { CoreRoles, TransactionalStore } from './metadata-store.ts';
-import { migrateToLatest, openPostgres, openSqlite, type PostgresOptions } from './db.ts';
+import type pg from 'pg';
+import { migrateToLatest, openPostgres, openSqlite, type PostgresOptions, type QueryObserver } from './db.ts';
 import { createSqlStore, type StoreSchema } from './sql-store.ts';
 
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
-export async function openStore<R extends CoreRoles>(schema: StoreSchema<R>, config: Pick<LazaretConfig, 'databaseUrl'>, dataDir: string): Promise<TransactionalStore<R>> {
+/** Observation hooks (src/observability): per-query reports and the PostgreSQL pool. */
+export interface StoreObservers {
+  observe?: QueryObserver;
+  onPool?: (pool: pg.Pool) => void;
+}
+
+export async function openStore<R extends CoreRoles>(schema: StoreSchema<R>, config: Pick<LazaretConfig, 'databaseUrl'>, dataDir: string, observers: StoreObservers = {}): Promise<TransactionalStore<R>> {
   const url = config.databaseUrl;
   if (url !== undefined && url !== '') {
     if (!isPostgresUrl(url)) throw new Error('databaseUrl must start with postgres:// or postgresql:// (unset it for SQLite)');
-    return openPostgresStoreOf(schema, postgresOptionsFromUrl(url));
+    return openPostgresStoreOf(schema, { ...postgresOptionsFromUrl(url), ...observers });
   }
-  return openSqliteStoreOf(schema, join(dataDir, 'lazaret.db'));
+  return openSqliteStoreOf(schema, join(dataDir, 'lazaret.db'), observers.observe);
 }
 
 /** Splits a `schema` query parameter off a PostgreSQL URL. */
@@ -37,8 +44,8 @@ export function postgresOptionsFromUrl(url: string): PostgresOptions {
   return { connectionString: parsed.toString(), ...(schema ? { schema } : {}) };
 }
 
-export async function openSqliteStoreOf<R extends CoreRoles>(schema: StoreSchema<R>, file: string): Promise<TransactionalStore<R>> {
-  const db = openSqlite(file);
+export async function openSqliteStoreOf<R extends CoreRoles>(schema: StoreSchema<R>, file: string, observe?: QueryObserver): Promise<TransactionalStore<R>> {
+  const db = openSqlite(file, observe);
   try {
     await migrateToLatest(db, schema.migrations);
   } catch (err) {

@@ -19,15 +19,18 @@ import { authStore, type IdentityRoles } from '../auth/store/index.ts';
 import { quarantineStore, type QuarantineRoles } from '../quarantine/store/index.ts';
 import { eventsStore, type EventRoles } from '../events/store/index.ts';
 import { scanStore, type ScanRoles } from '../scan/store/index.ts';
+import { operationsStore, type OperationsRoles } from './operations.ts';
+import type { StoreObservers } from '../metadata/open-metadata-store.ts';
 
 export { isPostgresUrl, postgresOptionsFromUrl } from '../metadata/open-metadata-store.ts';
 
 /** Every role object of the application's store, and of each transaction's `tx`. */
-export interface StoreRoles extends CoreRoles, IdentityRoles, QuarantineRoles, EventRoles, ScanRoles {}
+export interface StoreRoles extends CoreRoles, IdentityRoles, QuarantineRoles, EventRoles, ScanRoles, OperationsRoles {}
 
 export type MetadataStore = TransactionalStore<StoreRoles>;
 
-const modules: ModuleStore<object>[] = [authStore, quarantineStore, eventsStore, scanStore];
+// operationsStore reads every module's tables (registry-wide aggregates) and owns none.
+const modules: ModuleStore<object>[] = [authStore, quarantineStore, eventsStore, scanStore, operationsStore];
 
 /** Every migration in the order Kysely runs them (one NNN sequence across modules). */
 export function allMigrations(): NamedMigration[] {
@@ -47,6 +50,9 @@ function createRoles(db: Kysely<any>): StoreRoles {
 
 export const storeSchema: StoreSchema<StoreRoles> = { migrations: allMigrations(), createRoles };
 
-export const openMetadataStore = (config: Pick<LazaretConfig, 'databaseUrl'>, dataDir: string): Promise<MetadataStore> => openStore(storeSchema, config, dataDir);
+/** The migrations this version knows, in order (what /readyz and `lazaret migrate` compare with). */
+export const KNOWN_MIGRATIONS: readonly string[] = storeSchema.migrations.map(([name]) => name);
+
+export const openMetadataStore = (config: Pick<LazaretConfig, 'databaseUrl'>, dataDir: string, observers: StoreObservers = {}): Promise<MetadataStore> => openStore(storeSchema, config, dataDir, observers);
 export const openSqliteStore = (file: string): Promise<MetadataStore> => openSqliteStoreOf(storeSchema, file);
 export const openPostgresStore = (options: PostgresOptions): Promise<MetadataStore> => openPostgresStoreOf(storeSchema, options);

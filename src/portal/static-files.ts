@@ -5,10 +5,10 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-info.ts';
 
-/** portal/dist relative to this file (src/portal/ -> ../../portal/dist). */
-export const DEFAULT_PORTAL_DIST = fileURLToPath(new URL('../../portal/dist', import.meta.url));
+/** portal/dist in the package (the same from src/ and from the compiled dist/lazaret.js). */
+export const DEFAULT_PORTAL_DIST = join(PACKAGE_ROOT, 'portal', 'dist');
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -14,13 +14,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { PACKAGE_ROOT } from '../package-info.ts';
 import type { Logger } from 'pino';
 import type { ScanStore } from './store/index.ts';
 
 export const BUILTIN_SCANNER = 'builtin';
-const BIN = fileURLToPath(new URL('../../bin/lazaret.js', import.meta.url));
-const EXIT_WITH_PARENT = new URL('./exit-with-parent.mjs', import.meta.url).href;
+// From the package root, not this module: the compiled bundle (dist/) sits at another depth.
+const BIN = join(PACKAGE_ROOT, 'bin', 'lazaret.js');
+const EXIT_WITH_PARENT = pathToFileURL(join(PACKAGE_ROOT, 'src', 'scan', 'exit-with-parent.mjs')).href;
 const READY_LINE = /listening on (https?:\/\/\S+)/;
 const START_TIMEOUT_MS = 60_000;
 

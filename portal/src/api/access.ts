@@ -10,7 +10,7 @@ export interface WhoAmI {
   kind: string;
   name: string;
   roles: { role: string; repository?: string | null }[];
-  registry: ('catalog' | 'configure' | 'admin' | 'audit_read')[];
+  registry: ('catalog' | 'configure' | 'admin' | 'audit_read' | 'metrics')[];
 }
 
 export function whoami() {

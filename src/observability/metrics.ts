@@ -1,0 +1,127 @@
+/**
+ * The registry's Prometheus metrics (prom-client), one Registry per node (so several servers in
+ * one test process never share counters). docs/metrics.md lists every name with its labels;
+ * docs/grafana-dashboard.json is built on exactly these names and a test checks it.
+ *
+ * Labels are bounded by construction: route TEMPLATES (`/v2/:name/manifests/:reference`), never
+ * a path, a repository name, a tag or a digest; methods, status codes, fixed outcome words.
+ *
+ * Registry-wide state (repositories, uploads in progress, verdicts, the webhook outbox) is read
+ * when Prometheus scrapes, in one aggregate snapshot shared by every gauge of that scrape; it is
+ * therefore the database's view, the same on every node of a cluster. Counters and histograms
+ * are this node's.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { OperationsSnapshot } from '../persistence/operations-store.ts';
+
+/** Seconds: fast metadata calls sit in the first buckets, slow blob transfers in the last. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const FAST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+export type GateTarget = 'manifest' | 'blob';
+export type GateDecision = 'allowed' | 'held_by_tag' | 'held_by_digest' | 'refused_blob';
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface MetricsSources {
+  /** The aggregate snapshot (store.operations.snapshot). */
+  snapshot(): Promise<OperationsSnapshot>;
+  /** PostgreSQL pool occupancy; undefined on SQLite (one connection, no pool). */
+  pool?: () => PoolStats | undefined;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  readonly httpBytesIn: Counter<'route'>;
+  readonly httpBytesOut: Counter<'route'>;
+  readonly gateDecisions: Counter<'target' | 'decision'>;
+  readonly loginThrottled: Counter;
+  readonly tokensIssued: Counter<'type'>;
+  readonly webhookAttempts: Counter<'result'>;
+  readonly dbQueryDuration: Histogram<'dialect' | 'operation' | 'outcome'>;
+  readonly blobStoreDuration: Histogram<'driver' | 'operation' | 'outcome'>;
+  /** Attaches what the scrape-time gauges read (called once the stores are open). */
+  setSources(sources: MetricsSources): void;
+  /** The exposition text and its content type. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let sources: MetricsSources | undefined;
+
+  // One snapshot per scrape: every gauge's collect() of the same scrape awaits the same promise.
+  let pending: Promise<OperationsSnapshot | undefined> | undefined;
+  const snapshot = () => {
+    pending ??= (sources ? sources.snapshot() : Promise.resolve(undefined)).catch(() => undefined).finally(() => {
+      setImmediate(() => (pending = undefined));
+    });
+    return pending;
+  };
+  const fromSnapshot = (name: string, help: string, read: (s: OperationsSnapshot, g: Gauge) => void, labelNames: string[] = []) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const s = await snapshot();
+        this.reset();
+        if (s) read(s, this);
+      },
+    });
+
+  fromSnapshot('lazaret_repositories', 'Repositories in the registry.', (s, g) => g.set(s.repositories));
+  fromSnapshot('lazaret_manifests', 'Manifests in the registry (per repository link).', (s, g) => g.set(s.manifests));
+  fromSnapshot('lazaret_stored_blob_bytes', 'Bytes of distinct linked blobs (each digest counted once).', (s, g) => g.set(s.blobs.bytes));
+  fromSnapshot('lazaret_uploads_in_progress', 'Upload sessions started and not yet committed, cancelled or cleaned up.', (s, g) => g.set(s.uploads));
+  fromSnapshot('lazaret_manifests_by_verdict', 'Manifests with a quarantine verdict, by verdict state.', (s, g) => {
+    for (const [verdict, n] of Object.entries(s.verdicts)) g.set({ verdict }, n);
+  }, ['verdict']);
+  fromSnapshot('lazaret_webhook_deliveries_pending', 'Webhook deliveries waiting or in flight.', (s, g) => g.set(s.outbox.pending));
+  fromSnapshot('lazaret_webhook_oldest_pending_age_seconds', 'Age of the oldest webhook delivery still waiting (0 when none).', (s, g) =>
+    g.set(s.outbox.oldestPendingAt ? Math.max(0, (Date.now() - s.outbox.oldestPendingAt.getTime()) / 1000) : 0),
+  );
+  fromSnapshot('lazaret_webhook_dead_letters', 'Webhook deliveries that failed for good (kept for redelivery).', (s, g) => g.set(s.outbox.failed));
+  new Gauge({
+    name: 'lazaret_db_pool_connections',
+    help: 'PostgreSQL pool connections by state (total, idle, waiting clients); absent on SQLite.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const p = sources?.pool?.();
+      if (!p) return;
+      this.set({ state: 'total' }, p.total);
+      this.set({ state: 'idle' }, p.idle);
+      this.set({ state: 'waiting' }, p.waiting);
+    },
+  });
+
+  return {
+    registry,
+    httpRequests: new Counter({ name: 'lazaret_http_requests_total', help: 'HTTP requests answered, by route template, method and status.', labelNames: ['route', 'method', 'status'], registers: [registry] }),
+    httpDuration: new Histogram({ name: 'lazaret_http_request_duration_seconds', help: 'Time from request to the last byte of the response.', labelNames: ['route', 'method', 'status'], buckets: LATENCY_BUCKETS, registers: [registry] }),
+    httpBytesIn: new Counter({ name: 'lazaret_http_request_bytes_total', help: 'Bytes received on the wire (headers and body), by route template.', labelNames: ['route'], registers: [registry] }),
+    httpBytesOut: new Counter({ name: 'lazaret_http_response_bytes_total', help: 'Bytes sent on the wire (headers and body), by route template.', labelNames: ['route'], registers: [registry] }),
+    gateDecisions: new Counter({ name: 'lazaret_gate_decisions_total', help: 'Quarantine gate checks of manifest and blob reads, by decision.', labelNames: ['target', 'decision'], registers: [registry] }),
+    loginThrottled: new Counter({ name: 'lazaret_login_throttled_total', help: 'Logins refused by the failed-login throttle (429) before the password was checked.', registers: [registry] }),
+    tokensIssued: new Counter({ name: 'lazaret_tokens_issued_total', help: 'Tokens issued by /oauth2 and the token endpoint, by type (access, refresh).', labelNames: ['type'], registers: [registry] }),
+    webhookAttempts: new Counter({ name: 'lazaret_webhook_attempts_total', help: 'Webhook delivery attempts by result (delivered, retry, failed).', labelNames: ['result'], registers: [registry] }),
+    dbQueryDuration: new Histogram({ name: 'lazaret_db_query_duration_seconds', help: 'Metadata database query latency by dialect, statement kind and outcome.', labelNames: ['dialect', 'operation', 'outcome'], buckets: FAST_BUCKETS, registers: [registry] }),
+    blobStoreDuration: new Histogram({ name: 'lazaret_blob_store_operation_duration_seconds', help: 'Blob store call latency by driver and operation (for open: until the stream is handed over).', labelNames: ['driver', 'operation', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] }),
+    setSources(s) {
+      sources = s;
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}

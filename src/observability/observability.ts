@@ -1,0 +1,127 @@
+/**
+ * What src/services.ts wires for operators: metrics (when `metrics.listen` or
+ * `metrics.mainPort` is set) and tracing (when `otel.endpoint` is set). With both off, every
+ * `observe*` returns its argument unchanged and no hook is installed: the cost is zero.
+ */
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import type { LazaretConfig } from '../config/schema.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { Gate } from '../quarantine/gate.ts';
+import type { IdentityServices } from '../auth/identity-services.ts';
+import type { MetadataStore } from '../persistence/index.ts';
+import type { QueryObserver } from '../metadata/db.ts';
+import type { StoreObservers } from '../metadata/open-metadata-store.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { composeAround, timing } from './around.ts';
+import { observeBlobStore } from './observed-blob-store.ts';
+import { observeGate } from './observed-gate.ts';
+import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
+import type { Tracing } from './tracing.ts';
+import { statementKind } from './statement-kind.ts';
+
+export interface Observability {
+  metrics?: Metrics;
+  tracing?: Tracing;
+  /** Hooks for openMetadataStore (query latency, spans, pool occupancy). */
+  storeObservers: StoreObservers;
+  observeBlobStore(blobs: BlobStore, driver: string): BlobStore;
+  observeGate(gate: Gate): Gate;
+  observeIdentity(identity: IdentityServices): IdentityServices;
+  /** Attaches the scrape-time sources once the store is open. */
+  attachStore(store: MetadataStore): void;
+  /** Starts the separate metrics listener when configured. */
+  start(): Promise<void>;
+  /** Where the separate metrics listener is bound, once started. */
+  readonly metricsUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function createObservability(config: LazaretConfig, logger: Logger): Promise<Observability> {
+  const metricsOn = config.metrics.listen !== undefined || config.metrics.mainPort;
+  const metrics = metricsOn ? createMetrics() : undefined;
+  // Loaded only when on: with tracing off not one OpenTelemetry module is read.
+  const tracing = config.otel.endpoint ? (await import('./tracing.ts')).createTracing(config.otel, logger) : undefined;
+  const dialect = config.databaseUrl ? 'postgres' : 'sqlite';
+  let pool: pg.Pool | undefined;
+  let server: MetricsServer | undefined;
+
+  const observers: QueryObserver[] = [];
+  if (metrics) {
+    observers.push(({ sql, durationMs, error }) =>
+      metrics.dbQueryDuration.observe({ dialect, operation: statementKind(sql), outcome: error === undefined ? 'ok' : 'error' }, durationMs / 1000),
+    );
+  }
+  if (tracing) observers.push(tracing.queryObserver(dialect));
+  const observe: QueryObserver | undefined = observers.length === 0 ? undefined : observers.length === 1 ? observers[0] : (e) => observers.forEach((o) => o(e));
+
+  return {
+    metrics,
+    tracing,
+    storeObservers: {
+      ...(observe ? { observe } : {}),
+      ...(metrics ? { onPool: (p: pg.Pool) => (pool = p) } : {}),
+    },
+    observeBlobStore(blobs, driver) {
+      const around = composeAround(
+        tracing?.around('blob_store', { 'lazaret.blob_store.driver': driver }),
+        metrics ? timing((operation, seconds, outcome) => metrics.blobStoreDuration.observe({ driver, operation, outcome }, seconds)) : undefined,
+      );
+      return around ? observeBlobStore(blobs, around) : blobs;
+    },
+    observeGate(gate) {
+      if (!metrics && !tracing) return gate;
+      return observeGate(gate, metrics ? (target, decision) => metrics.gateDecisions.inc({ target, decision }) : undefined, tracing?.around('gate', {}));
+    },
+    observeIdentity(identity) {
+      if (!metrics) return identity;
+      const { limiter, tokens } = identity;
+      return {
+        ...identity,
+        limiter: {
+          ...limiter,
+          check(id, address) {
+            try {
+              limiter.check(id, address);
+            } catch (err) {
+              metrics.loginThrottled.inc();
+              throw err;
+            }
+          },
+        },
+        tokens: {
+          ...tokens,
+          async issueAccessToken(...args) {
+            const issued = await tokens.issueAccessToken(...args);
+            metrics.tokensIssued.inc({ type: 'access' });
+            return issued;
+          },
+          async issueRefreshToken(...args) {
+            const issued = await tokens.issueRefreshToken(...args);
+            metrics.tokensIssued.inc({ type: 'refresh' });
+            return issued;
+          },
+        },
+      };
+    },
+    attachStore(store) {
+      metrics?.setSources({
+        snapshot: () => store.operations.snapshot(),
+        pool: () => (pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : undefined),
+      });
+    },
+    async start() {
+      if (metrics && config.metrics.listen) {
+        server = await startMetricsServer(config.metrics.listen, metrics, logger);
+        logger.info({ address: server.url }, 'metrics listener started');
+      }
+    },
+    get metricsUrl() {
+      return server?.url;
+    },
+    async close() {
+      await server?.close();
+      await tracing?.close();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * A BlobStore decorator that passes every call through an `Around` (latency metrics, spans).
+ * It wraps the contract, not a driver, so every driver (filesystem, S3, memory) is observed
+ * the same way. `open` is timed until the stream is handed over, not until it is drained (the
+ * transfer belongs to the HTTP request's own metrics).
+ */
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { Around } from './around.ts';
+
+export function observeBlobStore(store: BlobStore, around: Around): BlobStore {
+  const u = store.uploads;
+  return {
+    stat: (digest) => around('stat', () => store.stat(digest)),
+    open: (digest, range) => around('open', () => store.open(digest, range)),
+    put: (expected, data, expectedSize) => around('put', () => store.put(expected, data, expectedSize)),
+    delete: (digest) => around('delete', () => store.delete(digest)),
+    uploads: {
+      create: (id) => around('upload_create', () => u.create(id)),
+      append: (id, offset, data) => around('upload_append', () => u.append(id, offset, data)),
+      size: (id) => around('upload_size', () => u.size(id)),
+      commit: (id, expected) => around('upload_commit', () => u.commit(id, expected)),
+      abort: (id) => around('upload_abort', () => u.abort(id)),
+      listStale: (before) => around('upload_list_stale', () => u.listStale(before)),
+    },
+  };
+}
