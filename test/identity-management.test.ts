@@ -37,7 +37,7 @@ test('only Owner administers identities; others get 403, anonymous a challenge',
   assert.equal((await api('POST', '/api/v1/users', { name: 'x1' }, basicAuth('contrib', 'contrib-password'))).status, 403);
   const me = await api('GET', '/api/v1/whoami', undefined, basicAuth('contrib', 'contrib-password'));
   assert.equal(me.status, 200);
-  assert.deepEqual(me.body.registry, ['catalog', 'configure', 'audit_read', 'metrics']);
+  assert.deepEqual(me.body.registry, ['catalog', 'configure', 'audit_read']);
 });
 
 test('users: create (generated password), roles, set-password, delete; audited', async () => {

@@ -128,10 +128,11 @@ test('the separate listener serves only /metrics; the main port has none unless 
   await main.body.text();
 });
 
-test('on the main port /metrics needs the metrics permission (Reader has it, AcrPull does not)', async () => {
+test('on the main port /metrics needs the metrics permission (Owner has it; Reader and AcrPull do not)', async () => {
   const s = await startTokenServer({ 'metrics.mainPort': true });
   try {
-    await createUser(s, 'watcher', 'watcher-password', [{ role: 'Reader' }]);
+    await createUser(s, 'watcher', 'watcher-password', [{ role: 'Owner' }]);
+    await createUser(s, 'reader', 'reader-password', [{ role: 'Reader' }]);
     await createUser(s, 'puller', 'puller-password', [{ role: 'AcrPull' }]);
     // Token issuance and the login throttle, as counted on this node.
     await accessToken(s, 'watcher', 'watcher-password', 'repository:a/b:pull');
@@ -147,9 +148,11 @@ test('on the main port /metrics needs the metrics permission (Reader has it, Acr
     assert.equal(anonymous.statusCode, 401);
     assert.match(String(anonymous.headers['www-authenticate']), /registry:metrics:\*/);
     await anonymous.body.text();
-    const denied = await request(`${s.url}/metrics`, { headers: { authorization: basicAuth('puller', 'puller-password') } });
-    assert.equal(denied.statusCode, 403);
-    await denied.body.text();
+    for (const auth of [basicAuth('puller', 'puller-password'), basicAuth('reader', 'reader-password')]) {
+      const denied = await request(`${s.url}/metrics`, { headers: { authorization: auth } });
+      assert.equal(denied.statusCode, 403);
+      await denied.body.text();
+    }
     for (const auth of [adminAuth(), basicAuth('watcher', 'watcher-password')]) {
       const ok = await request(`${s.url}/metrics`, { headers: { authorization: auth } });
       assert.equal(ok.statusCode, 200);

@@ -21,8 +21,9 @@ export type RepositoryAction = (typeof REPOSITORY_ACTIONS)[number];
  * Registry-wide actions. `catalog` is Docker's `registry:catalog:*`. `configure` covers the
  * quarantine policy and webhooks (Owner, Contributor); `admin` covers identities, roles,
  * tokens and issuers (Owner); `audit_read` reads the audit log (Owner, Contributor, Reader);
- * `metrics` reads /metrics on the main port when `metrics.mainPort` is on (Owner, Contributor,
- * Reader: metrics carry no repository names or digests).
+ * `metrics` reads /metrics on the main port (when `metrics.mainPort` is on) and /api/v1/status
+ * (Owner): registry-wide aggregates without repository names or digests, but including how
+ * many manifests are held, which is an operator's number, not a Reader's.
  */
 export const REGISTRY_ACTIONS = ['catalog', 'configure', 'admin', 'audit_read', 'metrics'] as const;
 export type RegistryAction = (typeof REGISTRY_ACTIONS)[number];

@@ -31,8 +31,8 @@ const LETTER = { pull: 'p', push: 's', delete: 'd', metadata_read: 'r', metadata
 // c=catalog g=configure a=admin l=audit_read
 const REGISTRY_TABLE: Record<RoleName, string> = {
   Owner: 'cgalm',
-  Contributor: 'cglm',
-  Reader: 'clm',
+  Contributor: 'cgl',
+  Reader: 'cl',
   AcrPull: 'c',
   AcrPush: 'c',
   AcrDelete: '',

@@ -43,13 +43,13 @@ export const ROLES: Record<RoleName, RoleDefinition> = {
     id: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
     description: 'push, pull, delete, attributes, policy and webhooks; not identities, not held content',
     repository: CONTENT,
-    registry: ['catalog', 'configure', 'audit_read', 'metrics'],
+    registry: ['catalog', 'configure', 'audit_read'],
   },
   Reader: {
     id: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
     description: 'pull and read metadata, the catalog and the audit log',
     repository: ['pull', 'metadata_read'],
-    registry: ['catalog', 'audit_read', 'metrics'],
+    registry: ['catalog', 'audit_read'],
   },
   AcrPull: {
     id: '7f951dda-4ed3-4680-a7ca-43fe172d538d',

@@ -20,13 +20,16 @@ import { registerIssuer } from './commands/issuer.ts';
 import { registerAnonymous } from './commands/anonymous.ts';
 import { registerScanner } from './commands/scanner.ts';
 import { registerScan } from './commands/scan.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerMigrate } from './commands/migrate.ts';
+import { registerBackup } from './commands/backup.ts';
 
 const program = new Command('lazaret')
   .description('Lazaret: an OCI registry with a quarantine gate')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan]) register(program);
+for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan, registerStatus, registerMigrate, registerBackup]) register(program);
 
 try {
   await program.parseAsync(process.argv);

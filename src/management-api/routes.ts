@@ -16,10 +16,11 @@ import { registerIdentityUserRoutes } from './identity-users.ts';
 import { registerIdentityTokenRoutes } from './identity-tokens.ts';
 import { registerScannerRoutes } from '../scan/scanner-routes.ts';
 import { registerScanRoutes } from '../scan/scan-routes.ts';
+import { registerStatusRoutes } from './status.ts';
 
 type AreaRegistration = (scope: FastifyInstance, services: Services) => Promise<void> | void;
 
-const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes, registerScannerRoutes, registerScanRoutes];
+const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes, registerScannerRoutes, registerScanRoutes, registerStatusRoutes];
 
 export async function registerManagementRoutes(app: FastifyInstance, services: Services) {
   await app.register(swagger, {

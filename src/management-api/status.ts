@@ -1,0 +1,60 @@
+/**
+ * GET /api/v1/status: what `lazaret status` prints. Registry-wide aggregates only (no
+ * repository names or digests), behind the `metrics` permission (Owner): the held count is an
+ * operator's number, the same one /metrics exports.
+ *
+ * `scanBacklog` and `lastGc` are null until scan jobs and garbage collection exist; the fields
+ * are there so scripts can rely on the shape.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services.ts';
+import { LAZARET_VERSION } from '../package-info.ts';
+import { KNOWN_MIGRATIONS } from '../persistence/index.ts';
+
+export interface RegistryStatus {
+  version: string;
+  startedAt: string;
+  uptimeSeconds: number;
+  database: 'sqlite' | 'postgres';
+  schema: string | null;
+  storage: { blobs: number; bytes: number };
+  repositories: number;
+  manifests: number;
+  tags: number;
+  /** Manifests not released by the quarantine gate (a verdict other than Passed). */
+  held: number;
+  verdicts: Record<string, number>;
+  uploadsInProgress: number;
+  outbox: { pending: number; oldestPendingAt: string | null; deadLetters: number };
+  scanBacklog: { queued: number; running: number } | null;
+  lastGc: string | null;
+}
+
+export function registerStatusRoutes(app: FastifyInstance, services: Services) {
+  app.get(
+    '/api/v1/status',
+    { config: { access: { kind: 'registry', action: 'metrics' } }, schema: { tags: ['operations'], summary: 'Registry status: version, uptime, storage, counts, held, outbox' } },
+    async (): Promise<RegistryStatus> => {
+      const s = await services.store.operations.snapshot();
+      const applied = await services.store.operations.appliedMigrations();
+      const held = Object.entries(s.verdicts).reduce((n, [state, count]) => (state === 'Passed' ? n : n + count), 0);
+      return {
+        version: LAZARET_VERSION,
+        startedAt: services.startedAt.toISOString(),
+        uptimeSeconds: Math.round((Date.now() - services.startedAt.getTime()) / 1000),
+        database: services.store.dialect,
+        schema: applied.filter((m) => KNOWN_MIGRATIONS.includes(m)).at(-1) ?? null,
+        storage: { blobs: s.blobs.count, bytes: s.blobs.bytes },
+        repositories: s.repositories,
+        manifests: s.manifests,
+        tags: s.tags,
+        held,
+        verdicts: s.verdicts,
+        uploadsInProgress: s.uploads,
+        outbox: { pending: s.outbox.pending, oldestPendingAt: s.outbox.oldestPendingAt?.toISOString() ?? null, deadLetters: s.outbox.failed },
+        scanBacklog: null,
+        lastGc: null,
+      };
+    },
+  );
+}
