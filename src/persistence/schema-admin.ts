@@ -27,7 +27,7 @@ export function schemaTargetOf(config: Pick<LazaretConfig, 'databaseUrl' | 'data
   return { dialect: 'sqlite', where: join(resolve(config.dataDir), 'lazaret.db') };
 }
 
-async function withDatabase<T>(config: Pick<LazaretConfig, 'databaseUrl' | 'dataDir'>, fn: (db: Kysely<any>) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(config: Pick<LazaretConfig, 'databaseUrl' | 'dataDir'>, fn: (db: Kysely<any>) => Promise<T>): Promise<T> {
   const db = config.databaseUrl ? await openPostgres(postgresOptionsFromUrl(config.databaseUrl)) : openSqlite(join(resolve(config.dataDir), 'lazaret.db'));
   try {
     return await fn(db);

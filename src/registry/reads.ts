@@ -1,4 +1,6 @@
 /** Reads of content (/v2): manifests, blobs, mount sources, referrers. Rules: registry.ts. */
+import { Readable, pipeline } from 'node:stream';
+import { BlobIntegrityError, VERIFY_BEFORE_SENDING_BYTES, checkStoredSize, readVerified, verifyingStream } from '../storage/verified-read.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { ManifestHead, TagRecord } from '../metadata/metadata-store.ts';
 import { registryError } from '../errors/registry-error.ts';
@@ -61,12 +63,32 @@ export async function readBlob(ctx: Ctx, name: string, digest: Digest, method: R
     ctx.logger.error({ repository: name, digest }, 'blob linked in metadata but missing from the blob store');
     throw registryError('BLOB_UNKNOWN', undefined, { digest });
   }
+  // What is checked before and while sending: src/storage/verified-read.ts.
+  const corrupt = (err: BlobIntegrityError) => {
+    ctx.logger.error({ repository: name, digest, err: err.message }, 'blob failed its integrity check; run `lazaret verify --repair`');
+    return registryError('INTERNAL', 'the stored blob failed its integrity check');
+  };
+  try {
+    checkStoredSize(digest, info.size, link.size);
+  } catch (err) {
+    throw corrupt(err as BlobIntegrityError);
+  }
   return {
     size: info.size,
     async open(span) {
       const stream = await blobs.open(digest, span);
       if (!stream) throw registryError('BLOB_UNKNOWN', undefined, { digest });
-      return stream;
+      if (span) return stream; // a part cannot be verified without the whole; the size was checked
+      if (info.size <= VERIFY_BEFORE_SENDING_BYTES) {
+        try {
+          return Readable.from([await readVerified(digest, stream)]);
+        } catch (err) {
+          if (err instanceof BlobIntegrityError) throw corrupt(err);
+          throw err;
+        }
+      }
+      // pipeline: an error on either side destroys both (and the response, mid-transfer).
+      return pipeline(stream, verifyingStream(digest, (err) => void corrupt(err)), () => undefined);
     },
   };
 }
