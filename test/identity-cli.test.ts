@@ -48,7 +48,7 @@ test('login: wrong password fails clearly; --password-stdin stores the credentia
   const file = join(home, 'cfg', 'credentials.json');
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const me = await cli(['whoami']);
-  assert.match(me.stdout, /^admin\s+user\s+Owner\s+catalog,configure,admin,audit_read$/m, me.stdout + me.stderr);
+  assert.match(me.stdout, /^admin\s+user\s+Owner\s+catalog,configure,admin,audit_read,metrics$/m, me.stdout + me.stderr);
   const stored = JSON.parse(readFileSync(file, 'utf8'));
   assert.equal(stored.default, server.url);
   assert.equal(stored.registries[server.url].username, 'admin');
