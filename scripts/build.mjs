@@ -15,9 +15,10 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
 
-// Packages that cannot live inside a bundle: native addons, and pino, whose transports run in
-// worker threads that load modules by file name.
-const EXTERNAL = ['better-sqlite3', 'pg-native', 'pino', 'pino-pretty', 'thread-stream'];
+// Packages that cannot live inside a bundle: native addons; pino, whose transports run in
+// worker threads that load modules by file name; CycloneDX, which probes optional packages
+// (XML writers, validators) with require() at run time.
+const EXTERNAL = ['better-sqlite3', 'pg-native', 'pino', 'pino-pretty', 'thread-stream', '@cyclonedx/cyclonedx-library'];
 
 const started = performance.now();
 rmSync(`${root}dist`, { recursive: true, force: true });
