@@ -248,3 +248,46 @@ describe('scan orchestrator with a Trivy-like adapter', () => {
     assert.match(bad.stderr, /--auth must be/);
   });
 });
+
+describe('scan orchestrator: backlog on enable, the credential while a job runs', () => {
+  let s: TestServer;
+  let adapter: TrivyLikeAdapter;
+  const admin = { authorization: adminAuth() };
+  before(async () => {
+    s = await startTokenServer(FAST);
+    adapter = await startTrivyLikeAdapter({ scanMs: 1500 });
+    await createUser(s, 'pusher', 'pusher-password', [{ role: 'AcrPush' }]);
+    const r = await call(s.url, 'POST', '/api/v1/scanners', { headers: admin, body: { name: 'trivy', url: adapter.url, default: true } });
+    assert.equal(r.status, 201, r.text);
+  });
+  after(async () => {
+    await s.close();
+    await adapter.close();
+  });
+
+  test('enabling the policy queues scans for manifests without a verdict; the job credential reads only its repository and ends with the job', async () => {
+    const authorization = await bearer(s, 'pusher', 'pusher-password', 'repository:old/app:pull,push');
+    const img = await pushImage(s.url, 'old/app', { seed: 'backlog-1', tag: 'v1', headers: { authorization } });
+    assert.equal((await call(s.url, 'GET', `/api/v1/scans?digest=${img.digest}`, { headers: admin })).body.scans.length, 0, 'no job while the policy is off');
+    const r = await call(s.url, 'PATCH', '/api/v1/policies', { headers: admin, body: { quarantinePolicy: { status: 'enabled' } } });
+    assert.equal(r.status, 200);
+    const req = await until('the scan request', async () => adapter.requests.find((x) => x.artifact.digest === img.digest));
+    // While the job runs (the adapter takes 1.5 s): pull + quarantine read of old/app only.
+    const tokenFor = async (scope: string) => {
+      const t = await fetch(`${s.url}/oauth2/token?service=${serviceOf(s)}&scope=${encodeURIComponent(scope)}`, { headers: { authorization: req.registry.authorization } });
+      return { status: t.status, body: (await t.json()) as { access_token?: string } };
+    };
+    const own = await tokenFor('repository:old/app:pull,push');
+    assert.equal(own.status, 200);
+    const held = await call(s.url, 'GET', `/v2/old/app/manifests/${img.digest}`, { headers: { authorization: `Bearer ${own.body.access_token}`, accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(held.status, 200, 'it reads the held image');
+    const put = await call(s.url, 'PUT', '/v2/old/app/manifests/other', { headers: { authorization: `Bearer ${own.body.access_token}`, 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: img.manifest });
+    assert.ok(put.status === 401 || put.status === 403, `no push (the token carries no push action): ${put.status}`);
+    const other = await tokenFor('repository:other/app:pull');
+    const otherRead = await call(s.url, 'GET', `/v2/other/app/tags/list`, { headers: { authorization: `Bearer ${other.body.access_token}` } });
+    assert.ok(otherRead.status === 401 || otherRead.status === 403 || otherRead.status === 404, `another repository: ${otherRead.status}`);
+    assert.equal((await call(s.url, 'GET', '/v2/_catalog', { headers: { authorization: req.registry.authorization } })).status, 403, 'no catalog');
+    assert.equal(await until('Passed', async () => ((await s.services.store.verdicts.get('old/app', img.digest as any))?.state === 'Passed' ? 'Passed' : undefined)), 'Passed');
+    assert.equal((await tokenFor('repository:old/app:pull')).status, 401, 'the credential ended with its job');
+  });
+});

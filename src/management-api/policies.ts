@@ -11,6 +11,7 @@
  *   Other ACR policies (trustPolicy, retentionPolicy, exportPolicy) are accepted in the body
  *   and ignored: Lazaret does not implement them, and ACR clients send them along.
  */
+import { queueBacklog } from '../scan/backlog.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Services } from '../services.ts';
@@ -34,10 +35,16 @@ export function registerPolicyRoutes(app: FastifyInstance, services: Services) {
     const body = request.body as PoliciesBody;
     const status = body.quarantinePolicy?.status as PolicyStatus | undefined;
     if (status !== undefined) {
+      const before = (await readPolicy(services.store.settings)).status;
       await services.store.transaction((tx) =>
         changePolicy(tx, status, { actor: request.access.principal.name, requestId: request.id }),
       );
       services.quarantinePolicy.invalidate();
+      // Manifests without a verdict are held from now on: queue their scans (docs/scanning.md).
+      if (status === 'enabled' && before !== 'enabled') {
+        await queueBacklog(services.store, services.logger);
+        services.scan.dispatcher.wake();
+      }
     }
     return current();
   }
