@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
-import { RegistryError, registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/registry-error.ts';
+import { isStorageError } from '../storage/errors.ts';
 import { isValidRepositoryName } from '../oci/name.ts';
 import { digestOrUndefined, locations, queryValue, repositoryName, requireDigest, type Params } from './params.ts';
 import { consumingBody, contentLength, hasBody, limitStream } from './body.ts';
@@ -70,7 +71,8 @@ export function registerUploads(app: FastifyInstance, services: Services) {
     try {
       newSize = await consumingBody(request, () => blobs.uploads.append(id, size, data));
     } catch (err) {
-      if (err instanceof RegistryError && err.status === 416) {
+      if (isStorageError(err, 'range-not-satisfiable')) {
+        // Another request (maybe on another node) moved the upload on: tell the client where it stands.
         const now = (await blobs.uploads.size(id)) ?? size;
         throw registryError('BLOB_UPLOAD_OUT_OF_ORDER', err.message, { offset: now }, progressHeaders(name, id, now));
       }
@@ -159,7 +161,7 @@ export function registerUploads(app: FastifyInstance, services: Services) {
         info = await blobs.uploads.commit(id, digest);
       } catch (err) {
         // The store dropped the temp bytes of a mismatching upload: the session is over.
-        if (err instanceof RegistryError && err.code === 'DIGEST_INVALID') await store.uploads.delete(id);
+        if (isStorageError(err, 'digest-mismatch')) await store.uploads.delete(id);
         throw err;
       }
       await store.blobs.link(name, digest, info.size);

@@ -1,6 +1,8 @@
 /** The one renderer of errors to HTTP: every failure leaves as `{"errors":[...]}` with a registered code. */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError, errorBody, registryError } from '../errors/registry-error.ts';
+import { fromStorageError } from '../errors/from-storage-error.ts';
+import { StorageError } from '../storage/errors.ts';
 
 export function sendError(reply: FastifyReply, err: RegistryError) {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
@@ -9,6 +11,10 @@ export function sendError(reply: FastifyReply, err: RegistryError) {
 
 function translate(error: FastifyError | Error, request: FastifyRequest): RegistryError {
   if (error instanceof RegistryError) return error;
+  if (error instanceof StorageError) {
+    if (error.kind === 'unavailable') request.log.error({ err: error }, 'blob store unavailable');
+    return fromStorageError(error);
+  }
   const e = error as FastifyError;
   if (e.validation) return registryError('BAD_REQUEST', e.message);
   switch (e.code) {

@@ -6,15 +6,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { registryError } from '../errors/registry-error.ts';
-import { digestOf } from '../oci/digest.ts';
-
-const PROBE_DIGEST = digestOf('lazaret health probe');
 
 export function registerHealthRoute(app: FastifyInstance, services: Services) {
   app.get('/healthz', { config: { access: { kind: 'public' } } }, async (request) => {
     try {
       await services.store.settings.get('health-probe');
-      await services.blobs.stat(PROBE_DIGEST);
+      await services.blobs.probe();
     } catch (err) {
       request.log.error({ err }, 'health check failed');
       throw registryError('UNAVAILABLE', 'a backing store does not answer');

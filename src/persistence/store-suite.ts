@@ -9,6 +9,7 @@ import { identitiesSection } from '../auth/store/suite.ts';
 import { verdictsSection } from '../quarantine/store/suite.ts';
 import { eventsSection } from '../events/store/suite.ts';
 import { scanSection } from '../scan/store/suite.ts';
+import { uploadStatesSection } from '../storage/store/suite.ts';
 import type { StoreRoles } from './index.ts';
 
 export const storeSuiteSections: MetadataSuiteSection<StoreRoles>[] = [
@@ -17,4 +18,5 @@ export const storeSuiteSections: MetadataSuiteSection<StoreRoles>[] = [
   verdictsSection,
   identitiesSection,
   scanSection,
+  uploadStatesSection,
 ];

@@ -5,8 +5,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from './blob-store.ts';
 import type { Digest } from '../oci/digest.ts';
-import { RegistryError } from '../errors/registry-error.ts';
-import type { ErrorName } from '../errors/registry.ts';
+import { StorageError, type StorageErrorKind } from './errors.ts';
 
 export interface BlobStoreFixture {
   store: BlobStore;
@@ -48,10 +47,10 @@ export async function readAll(stream: Readable | undefined): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export function isRegistryError(name: ErrorName) {
+export function isStorageError(kind: StorageErrorKind) {
   return (err: unknown) => {
-    assert.ok(err instanceof RegistryError, `expected RegistryError ${name}, got ${String(err)}`);
-    assert.equal(err.name_, name);
+    assert.ok(err instanceof StorageError, `expected StorageError ${kind}, got ${String(err)}`);
+    assert.equal(err.kind, kind);
     return true;
   };
 }

@@ -11,7 +11,7 @@ import {
   BAD_DIGESTS,
   bytes,
   failingStream,
-  isRegistryError,
+  isStorageError,
   pseudoRandom,
   readAll,
   streamOf,
@@ -55,8 +55,8 @@ export function runBlobUploadTests({ withStore }: BlobSuiteContext): void {
         const id = randomUUID();
         await store.uploads.create(id);
         await store.uploads.append(id, 0, streamOf('abc'));
-        await assert.rejects(store.uploads.append(id, 5, streamOf('xyz')), isRegistryError('BLOB_UPLOAD_OUT_OF_ORDER'));
-        await assert.rejects(store.uploads.append(id, 0, streamOf('xyz')), isRegistryError('BLOB_UPLOAD_OUT_OF_ORDER'));
+        await assert.rejects(store.uploads.append(id, 5, streamOf('xyz')), isStorageError('range-not-satisfiable'));
+        await assert.rejects(store.uploads.append(id, 0, streamOf('xyz')), isStorageError('range-not-satisfiable'));
         assert.equal(await store.uploads.size(id), 3);
         await store.uploads.append(id, 3, streamOf('def'));
         await store.uploads.commit(id, digestOf('abcdef'));
@@ -69,7 +69,7 @@ export function runBlobUploadTests({ withStore }: BlobSuiteContext): void {
         const results = await Promise.allSettled([store.uploads.append(id, 0, streamOf('first')), store.uploads.append(id, 0, streamOf('other'))]);
         assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
         const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-        isRegistryError('BLOB_UPLOAD_OUT_OF_ORDER')(rejected.reason);
+        isStorageError('range-not-satisfiable')(rejected.reason);
         const winner = results[0]!.status === 'fulfilled' ? 'first' : 'other';
         await store.uploads.commit(id, digestOf(winner));
       }));
@@ -91,7 +91,7 @@ export function runBlobUploadTests({ withStore }: BlobSuiteContext): void {
         await store.uploads.create(id);
         await store.uploads.append(id, 0, streamOf('actual bytes'));
         const claimed = digestOf('claimed bytes');
-        await assert.rejects(store.uploads.commit(id, claimed), isRegistryError('DIGEST_INVALID'));
+        await assert.rejects(store.uploads.commit(id, claimed), isStorageError('digest-mismatch'));
         assert.equal(await store.stat(claimed), undefined);
         assert.equal(await store.stat(digestOf('actual bytes')), undefined);
         assert.equal(await store.uploads.size(id), undefined);
@@ -111,8 +111,8 @@ export function runBlobUploadTests({ withStore }: BlobSuiteContext): void {
     test('unknown uploads: append and commit are BLOB_UPLOAD_UNKNOWN, size undefined, abort a no-op', () =>
       withStore(async ({ store }) => {
         const id = randomUUID();
-        await assert.rejects(store.uploads.append(id, 0, streamOf('x')), isRegistryError('BLOB_UPLOAD_UNKNOWN'));
-        await assert.rejects(store.uploads.commit(id, digestOf('x')), isRegistryError('BLOB_UPLOAD_UNKNOWN'));
+        await assert.rejects(store.uploads.append(id, 0, streamOf('x')), isStorageError('not-found'));
+        await assert.rejects(store.uploads.commit(id, digestOf('x')), isStorageError('not-found'));
         assert.equal(await store.uploads.size(id), undefined);
         await store.uploads.abort(id);
       }));
@@ -120,16 +120,16 @@ export function runBlobUploadTests({ withStore }: BlobSuiteContext): void {
     test('invalid upload ids (path traversal) are rejected before touching storage', () =>
       withStore(async ({ store }) => {
         for (const bad of BAD_UPLOAD_IDS) {
-          await assert.rejects(store.uploads.create(bad), isRegistryError('BLOB_UPLOAD_INVALID'), `create ${bad}`);
-          await assert.rejects(store.uploads.append(bad, 0, streamOf('x')), isRegistryError('BLOB_UPLOAD_UNKNOWN'), `append ${bad}`);
-          await assert.rejects(store.uploads.commit(bad, digestOf('x')), isRegistryError('BLOB_UPLOAD_UNKNOWN'), `commit ${bad}`);
+          await assert.rejects(store.uploads.create(bad), isStorageError('invalid-argument'), `create ${bad}`);
+          await assert.rejects(store.uploads.append(bad, 0, streamOf('x')), isStorageError('not-found'), `append ${bad}`);
+          await assert.rejects(store.uploads.commit(bad, digestOf('x')), isStorageError('not-found'), `commit ${bad}`);
           assert.equal(await store.uploads.size(bad), undefined, `size ${bad}`);
           await store.uploads.abort(bad);
         }
         const id = randomUUID();
         await store.uploads.create(id);
         for (const bad of BAD_DIGESTS) {
-          await assert.rejects(store.uploads.commit(id, bad), isRegistryError('DIGEST_INVALID'), `commit with ${bad}`);
+          await assert.rejects(store.uploads.commit(id, bad), isStorageError('invalid-argument'), `commit with ${bad}`);
         }
         assert.equal(await store.uploads.size(id), 0, 'a rejected digest does not consume the upload');
         await store.uploads.abort(id);
@@ -140,7 +140,7 @@ export function runBlobUploadTests({ withStore }: BlobSuiteContext): void {
         const id = randomUUID();
         await store.uploads.create(id);
         await store.uploads.append(id, 0, streamOf('data'));
-        await assert.rejects(store.uploads.create(id));
+        await assert.rejects(store.uploads.create(id), isStorageError('already-exists'));
         assert.equal(await store.uploads.size(id), 4);
         await store.uploads.abort(id);
       }));
@@ -152,7 +152,7 @@ export function runBlobUploadTests({ withStore }: BlobSuiteContext): void {
         await store.uploads.append(id, 0, streamOf('gone'));
         await store.uploads.abort(id);
         assert.equal(await store.uploads.size(id), undefined);
-        await assert.rejects(store.uploads.commit(id, digestOf('gone')), isRegistryError('BLOB_UPLOAD_UNKNOWN'));
+        await assert.rejects(store.uploads.commit(id, digestOf('gone')), isStorageError('not-found'));
         assert.equal(await store.stat(digestOf('gone')), undefined);
       }));
 
@@ -208,7 +208,7 @@ export function runBlobUploadTests({ withStore }: BlobSuiteContext): void {
         const other = randomUUID();
         await store.uploads.create(other);
         await store.uploads.append(other, 0, Readable.from([head]));
-        await assert.rejects(fixture.reopen().uploads.commit(other, digestOf('y')), isRegistryError('DIGEST_INVALID'));
+        await assert.rejects(fixture.reopen().uploads.commit(other, digestOf('y')), isStorageError('digest-mismatch'));
         await restarted.uploads.commit(id, whole);
         assert.equal(digestOf(await readAll(await store.open(whole))), whole);
       }));

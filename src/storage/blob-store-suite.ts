@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { BlobStoreFixture, BlobStoreSuiteOptions, BlobSuiteContext } from './blob-store-suite-helpers.ts';
 import { digestOf } from '../oci/digest.ts';
-import { BAD_DIGESTS, bytes, failingStream, isRegistryError, pseudoRandom, readAll, streamOf } from './blob-store-suite-helpers.ts';
+import { BAD_DIGESTS, bytes, failingStream, isStorageError, pseudoRandom, readAll, streamOf } from './blob-store-suite-helpers.ts';
 import { runBlobUploadTests } from './blob-store-suite-uploads.ts';
 
 export type { BlobStoreFixture, BlobStoreSuiteOptions };
@@ -69,7 +69,7 @@ export function runBlobStoreSuite(options: BlobStoreSuiteOptions): void {
       test('a wrong digest is DIGEST_INVALID and leaves nothing visible', () =>
         withStore(async ({ store }) => {
           const claimed = digestOf('what the client claims');
-          await assert.rejects(store.put(claimed, streamOf('what it sends')), isRegistryError('DIGEST_INVALID'));
+          await assert.rejects(store.put(claimed, streamOf('what it sends')), isStorageError('digest-mismatch'));
           assert.equal(await store.stat(claimed), undefined);
           assert.equal(await store.stat(digestOf('what it sends')), undefined);
         }));
@@ -77,7 +77,7 @@ export function runBlobStoreSuite(options: BlobStoreSuiteOptions): void {
       test('a wrong expected size is SIZE_INVALID and leaves nothing visible', () =>
         withStore(async ({ store }) => {
           const d = digestOf('sized');
-          await assert.rejects(store.put(d, streamOf('sized'), 6), isRegistryError('SIZE_INVALID'));
+          await assert.rejects(store.put(d, streamOf('sized'), 6), isStorageError('size-mismatch'));
           assert.equal(await store.stat(d), undefined);
           assert.deepEqual(await store.put(d, streamOf('sized'), 5), { digest: d, size: 5 });
         }));
@@ -94,7 +94,7 @@ export function runBlobStoreSuite(options: BlobStoreSuiteOptions): void {
           const d = digestOf('again');
           await store.put(d, streamOf('again'));
           assert.deepEqual(await store.put(d, streamOf('ag', 'ain')), { digest: d, size: 5 });
-          await assert.rejects(store.put(d, streamOf('not again')), isRegistryError('DIGEST_INVALID'));
+          await assert.rejects(store.put(d, streamOf('not again')), isStorageError('digest-mismatch'));
           assert.equal((await readAll(await store.open(d))).toString(), 'again');
           // Megabytes too: the stream is drained, not left stalled on backpressure.
           const big = pseudoRandom(3 * 1024 * 1024, 9);
@@ -154,10 +154,10 @@ export function runBlobStoreSuite(options: BlobStoreSuiteOptions): void {
       test('invalid digests are rejected before touching storage', () =>
         withStore(async ({ store }) => {
           for (const bad of BAD_DIGESTS) {
-            await assert.rejects(store.stat(bad), isRegistryError('DIGEST_INVALID'), `stat ${bad}`);
-            await assert.rejects(store.open(bad), isRegistryError('DIGEST_INVALID'), `open ${bad}`);
-            await assert.rejects(store.delete(bad), isRegistryError('DIGEST_INVALID'), `delete ${bad}`);
-            await assert.rejects(store.put(bad, streamOf('x')), isRegistryError('DIGEST_INVALID'), `put ${bad}`);
+            await assert.rejects(store.stat(bad), isStorageError('invalid-argument'), `stat ${bad}`);
+            await assert.rejects(store.open(bad), isStorageError('invalid-argument'), `open ${bad}`);
+            await assert.rejects(store.delete(bad), isStorageError('invalid-argument'), `delete ${bad}`);
+            await assert.rejects(store.put(bad, streamOf('x')), isStorageError('invalid-argument'), `put ${bad}`);
           }
         }));
     });

@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { createFsBlobStore } from './fs-blob-store.ts';
 import { pseudoRandom } from './blob-store-suite-helpers.ts';
 import { digestOf } from '../oci/digest.ts';
-import { isRegistryError } from './blob-store-suite-helpers.ts';
+import { isStorageError } from './blob-store-suite-helpers.ts';
 
 test('kill -9 during put and during a chunked upload leaves no partial blob', async () => {
   const root = mkdtempSync(join(tmpdir(), 'lazaret-crash-'));
@@ -53,7 +53,7 @@ test('kill -9 during put and during a chunked upload leaves no partial blob', as
     assert.equal(stale.length, 2, 'the session and the orphaned put temp file');
 
     // The partial upload cannot pass for the whole blob...
-    await assert.rejects(store.uploads.commit(uploadId, claimed), isRegistryError('DIGEST_INVALID'));
+    await assert.rejects(store.uploads.commit(uploadId, claimed), isStorageError('digest-mismatch'));
     assert.equal(await store.stat(claimed), undefined);
     // ...the janitor's sweep removes the leftovers, and the blob can be written again.
     for (const id of await store.uploads.listStale(new Date(Date.now() + 60_000))) await store.uploads.abort(id);

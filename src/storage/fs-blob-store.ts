@@ -22,8 +22,8 @@
  * filesystem driver does not fsync at all.
  *
  * Decision (input checks): digests go through src/oci/digest.ts and upload ids through a
- * strict UUID regex BEFORE any path is built; a bad digest throws DIGEST_INVALID, a bad upload
- * id reads as an unknown upload (BLOB_UPLOAD_UNKNOWN, `size` → undefined, `abort` → no-op).
+ * strict UUID regex BEFORE any path is built; a bad digest throws StorageError invalid-argument, a
+ * bad upload id reads as an unknown upload (not-found, `size` → undefined, `abort` → no-op).
  */
 import { mkdir, open, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDigester, parseDigest, type Digest, type DigestAlgorithm, type ParsedDigest } from '../oci/digest.ts';
 import { hashFile, hashTap, isEnoent, READ_HIGH_WATER_MARK, removeQuietly, syncPath, writerTo } from './fs-io.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { storageErrors } from './errors.ts';
 import type { BlobInfo, BlobStore, ByteRange, UploadArea } from './blob-store.ts';
 
 export interface FsBlobStoreOptions {
@@ -60,7 +60,7 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
 
   function checkDigest(digest: string): ParsedDigest {
     const parsed = parseDigest(digest);
-    if (!parsed) throw registryError('DIGEST_INVALID', 'invalid or unsupported digest');
+    if (!parsed) throw storageErrors.invalidDigest();
     return parsed;
   }
   const blobDir = (p: ParsedDigest) => join(root, p.algorithm, p.hex.slice(0, 2));
@@ -120,25 +120,31 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
 
   const uploads: UploadArea = {
     async create(uploadId) {
-      if (!validUploadId(uploadId)) throw registryError('BLOB_UPLOAD_INVALID', 'invalid upload id');
+      if (!validUploadId(uploadId)) throw storageErrors.invalidUploadId();
       await ensureDir(uploadsDir);
-      const fh = await open(uploadPath(uploadId), 'wx');
+      let fh;
+      try {
+        fh = await open(uploadPath(uploadId), 'wx');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw storageErrors.uploadExists();
+        throw err;
+      }
       await fh.close();
       hashStates.set(uploadId, { hash: createDigester(INCREMENTAL_ALGORITHM), offset: 0 });
     },
 
     async append(uploadId, offset, data) {
-      if (!validUploadId(uploadId)) throw registryError('BLOB_UPLOAD_UNKNOWN');
+      if (!validUploadId(uploadId)) throw storageErrors.uploadNotFound();
       return withLock(uploadId, async () => {
         const path = uploadPath(uploadId);
         let size: number;
         try {
           size = (await stat(path)).size;
         } catch (err) {
-          if (isEnoent(err)) throw registryError('BLOB_UPLOAD_UNKNOWN');
+          if (isEnoent(err)) throw storageErrors.uploadNotFound();
           throw err;
         }
-        if (offset !== size) throw registryError('BLOB_UPLOAD_OUT_OF_ORDER', undefined, { offset: size });
+        if (offset !== size) throw storageErrors.outOfOrder(size);
         let state = hashStates.get(uploadId);
         if (state && state.offset !== size) state = undefined; // another process wrote: stale
         if (!state && size === 0) state = { hash: createDigester(INCREMENTAL_ALGORITHM), offset: 0 };
@@ -176,7 +182,7 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
 
     async commit(uploadId, expected) {
       const p = checkDigest(expected);
-      if (!validUploadId(uploadId)) throw registryError('BLOB_UPLOAD_UNKNOWN');
+      if (!validUploadId(uploadId)) throw storageErrors.uploadNotFound();
       return withLock(uploadId, async () => {
         // First move the data to a private name: from here on no other process can append to
         // it, so the size and digest checked below are those of the bytes that get committed.
@@ -185,7 +191,7 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
         try {
           await rename(uploadPath(uploadId), path);
         } catch (err) {
-          if (isEnoent(err)) throw registryError('BLOB_UPLOAD_UNKNOWN');
+          if (isEnoent(err)) throw storageErrors.uploadNotFound();
           throw err;
         }
         const size = (await stat(path)).size;
@@ -197,7 +203,7 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
             : await hashFile(path, p.algorithm);
         if (actual !== p.hex) {
           await removeQuietly(path);
-          throw registryError('DIGEST_INVALID');
+          throw storageErrors.digestMismatch();
         }
         await promote(path, p);
         return { digest: expected, size };
@@ -273,8 +279,8 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
       const hash = createDigester(p.algorithm);
       const counter = { bytes: 0 };
       const finish = () => {
-        if (hash.digest('hex') !== p.hex) throw registryError('DIGEST_INVALID');
-        if (expectedSize !== undefined && counter.bytes !== expectedSize) throw registryError('SIZE_INVALID');
+        if (hash.digest('hex') !== p.hex) throw storageErrors.digestMismatch();
+        if (expectedSize !== undefined && counter.bytes !== expectedSize) throw storageErrors.sizeMismatch();
       };
       if (await statBlob(expected)) {
         // Idempotent, but the caller's bytes are still checked: a wrong digest is an error
@@ -303,6 +309,15 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
         throw err;
       }
       return { digest: expected, size: counter.bytes };
+    },
+
+    async probe() {
+      try {
+        await mkdir(root, { recursive: true });
+        await stat(root);
+      } catch (err) {
+        throw storageErrors.unavailable(`the blob directory ${root} is not usable: ${(err as Error).message}`, err);
+      }
     },
 
     async delete(digest) {
