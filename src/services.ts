@@ -12,7 +12,7 @@ import type { Gate } from './quarantine/gate.ts';
 import type { ManifestLifecycle } from './events/manifest-lifecycle.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { openMetadataStore } from './persistence/index.ts';
-import { createFsBlobStore } from './storage/fs-blob-store.ts';
+import { openBlobStore } from './storage/open-blob-store.ts';
 import { combineLifecycles } from './events/manifest-lifecycle.ts';
 import { createPolicyCache, type PolicyCache } from './quarantine/policy.ts';
 import { createQuarantineGate } from './quarantine/quarantine-gate.ts';
@@ -83,7 +83,15 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   let scan: ScanServices | undefined;
   const scanCommits = wakeAfterCommit(commits.store, () => scan?.dispatcher.wake());
   const store = scanCommits.store;
-  const blobs = observability.observeBlobStore(createFsBlobStore(join(dataDir, 'blobs'), { fsync: config.storage.fsync === 'off' ? false : config.storage.fsync }), 'fs');
+  const blobs = observability.observeBlobStore(openBlobStore(config, dataDir, store.blobUploadStates), config.storage.driver === 's3' ? 's3' : 'fs');
+  // A node that cannot reach its blob store says so at start (the bucket's name and what is
+  // wrong) instead of failing its first push.
+  try {
+    await blobs.probe();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const stoppers: (() => Promise<void> | void)[] = [];
 
   const quarantinePolicy = createPolicyCache({ settings: store.settings });

@@ -23,13 +23,14 @@ import { registerScan } from './commands/scan.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerBackup } from './commands/backup.ts';
+import { registerStorage } from './commands/storage.ts';
 
 const program = new Command('lazaret')
   .description('Lazaret: an OCI registry with a quarantine gate')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan, registerStatus, registerMigrate, registerBackup]) register(program);
+for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan, registerStatus, registerMigrate, registerBackup, registerStorage]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,6 +11,9 @@ const listen = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]*):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:5000 or [::1]:5000');
 
+/** A boolean that also accepts the strings an environment variable carries. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+
 export const configSchema = z
   .object({
     /** Address to listen on. Port 0 picks a free port (tests). */
@@ -66,9 +69,11 @@ export const configSchema = z
         retentionDays: z.number().int().min(1).max(3650).default(30),
       })
       .prefault({}),
-    /** The filesystem blob store (src/storage/fs-blob-store.ts). */
+    /** Where blob bytes live (src/storage; docs/storage.md, docs/scale-out.md). */
     storage: z
       .object({
+        /** `filesystem` (<dataDir>/blobs, one machine) or `s3` (a bucket several nodes share). */
+        driver: z.enum(['filesystem', 's3']).default('filesystem'),
         /**
          * What is synced when a blob is committed: `data` (fdatasync the blob before its
          * rename: a committed blob is whole or absent after a power loss), `full` (also fsync
@@ -76,7 +81,38 @@ export const configSchema = z
          * Distribution; a power loss can leave a committed name with missing bytes).
          */
         fsync: z.enum(['data', 'full', 'off']).default('data'),
+        /** The S3 driver (src/storage/s3/); required when `driver` is `s3`. */
+        s3: z
+          .object({
+            /** Bucket name (S3 rules: 3-63 lowercase letters, digits, dots, hyphens). */
+            bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+            /** Key prefix inside the bucket (path segments of letters, digits, . _ -). */
+            prefix: z
+              .string()
+              .max(512)
+              .regex(/^\/?([A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]*$/, 'must be path segments of letters, digits, ".", "_" or "-"')
+              .refine((p) => !p.split('/').some((seg) => seg === '.' || seg === '..'), 'must not contain "." or ".." segments')
+              .default(''),
+            region: z.string().min(1).default('us-east-1'),
+            /** For S3-compatible servers (MinIO, Ceph RGW, R2, Garage): their URL. */
+            endpoint: z.url({ protocol: /^https?$/ }).optional(),
+            /** Path-style URLs (endpoint/bucket/key): MinIO and Ceph usually need it. */
+            forcePathStyle: flag.default(false),
+            /** Static keys; without them the SDK's default credential chain applies. */
+            accessKeyId: z.string().min(1).optional(),
+            secretAccessKey: z.string().min(1).optional(),
+            /** Blob GETs answer 307 to a presigned URL (after the gate allowed the read). */
+            redirect: flag.default(false),
+            /** How long a presigned URL is valid. */
+            redirectTtlSeconds: z.number().int().min(10).max(3600).default(300),
+          })
+          .strict()
+          .refine((s) => (s.accessKeyId === undefined) === (s.secretAccessKey === undefined), {
+            message: 'accessKeyId and secretAccessKey go together (or neither, for the default credential chain)',
+          })
+          .optional(),
       })
+      .refine((s) => s.driver !== 's3' || s.s3 !== undefined, { message: 'driver s3 needs storage.s3.bucket', path: ['s3', 'bucket'] })
       .prefault({}),
     /** The scan orchestrator and the built-in scanner (src/scan, docs/scanning.md; the built-in scanner: docs/scanner.md). */
     scanner: z

@@ -19,6 +19,9 @@ const URL = '/v2/:name/blobs/:digest';
 
 export function registerBlobs(app: FastifyInstance, services: Services) {
   const { registry } = services;
+  const s3 = services.config.storage.s3;
+  // storage.s3.redirect: GETs answer 307 to a presigned URL (docs/scale-out.md).
+  const redirect = services.config.storage.driver === 's3' && s3?.redirect ? { seconds: s3.redirectTtlSeconds } : undefined;
 
   async function read(request: FastifyRequest, reply: FastifyReply, method: ReadMethod) {
     const name = repositoryName(request);
@@ -40,6 +43,9 @@ export function registerBlobs(app: FastifyInstance, services: Services) {
       });
     }
     const span = range.kind === 'partial' ? { start: range.start, end: range.end } : undefined;
+    if (redirect && blob.presignedUrl && blob.size > 0) {
+      return reply.code(307).header('Location', await blob.presignedUrl(redirect.seconds)).header('Content-Length', 0).send();
+    }
     const stream = await blob.open(span);
     if (span) {
       reply.code(206);

@@ -14,6 +14,9 @@ export function observeBlobStore(store: BlobStore, around: Around): BlobStore {
     open: (digest, range) => around('open', () => store.open(digest, range)),
     put: (expected, data, expectedSize) => around('put', () => store.put(expected, data, expectedSize)),
     delete: (digest) => around('delete', () => store.delete(digest)),
+    probe: () => around('probe', () => store.probe()),
+    // The S3 driver's presigned URLs (storage.s3.redirect) pass through unobserved: no I/O.
+    ...('presignedUrl' in store ? { presignedUrl: (store as BlobStore & { presignedUrl: unknown }).presignedUrl } : {}),
     uploads: {
       create: (id) => around('upload_create', () => u.create(id)),
       append: (id, offset, data) => around('upload_append', () => u.append(id, offset, data)),

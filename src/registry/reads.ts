@@ -7,6 +7,7 @@ import { registryError } from '../errors/registry-error.ts';
 import type { BlobRead, ManifestRead, ManifestRecord, ManifestReference, ReadMethod } from './registry.ts';
 import { hiddenTag, missing, type Ctx } from './context.ts';
 import { requireAttribute } from './attributes.ts';
+import type { S3BlobStore } from '../storage/s3/s3-blob-store.ts';
 
 export async function readManifest(ctx: Ctx, name: string, ref: ManifestReference, method: ReadMethod): Promise<ManifestRead> {
   const { store } = ctx;
@@ -90,6 +91,9 @@ export async function readBlob(ctx: Ctx, name: string, digest: Digest, method: R
       // pipeline: an error on either side destroys both (and the response, mid-transfer).
       return pipeline(stream, verifyingStream(digest, (err) => void corrupt(err)), () => undefined);
     },
+    // Only handed out here, after the gate and the attributes allowed this caller to read this
+    // blob: the URL names one blob and expires, so it grants nothing else.
+    ...('presignedUrl' in blobs ? { presignedUrl: (seconds: number) => (blobs as S3BlobStore).presignedUrl(digest, seconds) } : {}),
   };
 }
 

@@ -66,6 +66,8 @@ export interface ManifestRead {
 export interface BlobRead {
   size: number;
   open(span?: { start: number; end: number }): Promise<Readable>;
+  /** A presigned URL of this blob valid for `seconds`, where the driver has them (S3). */
+  presignedUrl?(seconds: number): Promise<string>;
 }
 
 export interface RepositoryView {

@@ -10,7 +10,7 @@ export function registerConfig(program: Command) {
     .action((file: string, opts: { print?: boolean }) => {
       try {
         const effective = validateConfig(readConfigFile(file));
-        if (opts.print) console.log(JSON.stringify({ ...effective, auth: { ...effective.auth, adminPassword: effective.auth.adminPassword ? '***' : undefined } }, null, 2));
+        if (opts.print) console.log(JSON.stringify({ ...effective, auth: { ...effective.auth, adminPassword: effective.auth.adminPassword ? '***' : undefined }, storage: { ...effective.storage, ...(effective.storage.s3 ? { s3: { ...effective.storage.s3, secretAccessKey: effective.storage.s3.secretAccessKey ? '***' : undefined } } : {}) } }, null, 2));
         else console.log(`${file}: valid`);
       } catch (err) {
         if (err instanceof ConfigError) {

@@ -26,6 +26,10 @@ export interface S3Settings {
 }
 
 export function createS3Client(s: S3Settings): S3Client {
+  // The pinned SDK (package.json) supports Node 20; its notice that versions published after
+  // January 2027 will need Node 22 concerns upgrades of this pin, not operators: silenced
+  // unless the operator set the variable themselves (docs/scale-out.md).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     region: s.region ?? 'us-east-1',
     ...(s.endpoint ? { endpoint: s.endpoint } : {}),
