@@ -20,6 +20,8 @@ import { createQuarantineLifecycle, isHeld } from './quarantine/quarantine-lifec
 import { createEventsLifecycle } from './events/events-lifecycle.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from './events/webhook-dispatcher.ts';
 import { wakeAfterCommit } from './events/commit-wake.ts';
+import { openNotifications } from './notifications/open-notifications.ts';
+import type { Notifications } from './notifications/notifications.ts';
 import { noAuthentication } from './auth/authenticator.ts';
 import { createIdentityServices, type IdentityServices } from './auth/identity-services.ts';
 import { createTokenAuthenticator } from './auth/token-authenticator.ts';
@@ -45,6 +47,8 @@ export interface Services {
   lifecycle: ManifestLifecycle<StoreRoles>;
   /** Delivers webhook events; `wake()` after queueing outside the lifecycle (ping, redeliver). */
   webhookDispatcher: WebhookDispatcher;
+  /** "Look again" between nodes sharing the database (src/notifications/): publish after commit, subscribe to wake. */
+  notifications: Notifications;
   authenticator: Authenticator;
   /** Keys, tokens, federation, identity resolution, login throttling (src/auth/identity-services.ts). */
   identity: IdentityServices;
@@ -78,10 +82,25 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     logger,
     ...(metrics ? { onAttempt: (result: 'delivered' | 'retry' | 'failed') => metrics.webhookAttempts.inc({ result }) } : {}),
   });
-  const commits = wakeAfterCommit(rawStore, () => dispatcher.wake());
+  // Other nodes sharing the database hear of commits through notifications (LISTEN/NOTIFY on
+  // PostgreSQL): their dispatchers wake, their policy caches re-read (docs/scale-out.md).
+  let notifications: Notifications;
+  try {
+    notifications = await openNotifications(config, logger);
+  } catch (err) {
+    await rawStore.close();
+    throw err;
+  }
+  const commits = wakeAfterCommit(rawStore, () => {
+    dispatcher.wake();
+    notifications.publish('events-queued');
+  });
   // Scan jobs: the scan dispatcher is woken right after the transaction that queued a job.
   let scan: ScanServices | undefined;
-  const scanCommits = wakeAfterCommit(commits.store, () => scan?.dispatcher.wake());
+  const scanCommits = wakeAfterCommit(commits.store, () => {
+    scan?.dispatcher.wake();
+    notifications.publish('scans-queued');
+  });
   const store = scanCommits.store;
   const blobs = observability.observeBlobStore(openBlobStore(config, dataDir, store.blobUploadStates), config.storage.driver === 's3' ? 's3' : 'fs');
   // A node that cannot reach its blob store says so at start (the bucket's name and what is
@@ -89,12 +108,25 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   try {
     await blobs.probe();
   } catch (err) {
+    await notifications.close();
     await store.close();
     throw err;
   }
   const stoppers: (() => Promise<void> | void)[] = [];
 
-  const quarantinePolicy = createPolicyCache({ settings: store.settings });
+  const policyCache = createPolicyCache({ settings: store.settings });
+  // A local change invalidates this node's cache at once and tells the others; a notification
+  // from another node invalidates only (no echo).
+  const quarantinePolicy: PolicyCache = {
+    ...policyCache,
+    invalidate() {
+      policyCache.invalidate();
+      notifications.publish('quarantine-policy');
+    },
+  };
+  notifications.subscribe('quarantine-policy', () => policyCache.invalidate());
+  notifications.subscribe('events-queued', () => dispatcher.wake());
+  notifications.subscribe('scans-queued', () => scan?.dispatcher.wake());
 
   const identity = observability.observeIdentity(createIdentityServices({ config, logger, store, sources: [scanCredentialSource(() => store.scanJobs)] }));
 
@@ -128,6 +160,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     // Set below: the registry reads the gate and lifecycle from this object at each request.
     registry: undefined as unknown as Registry,
     quarantinePolicy,
+    notifications,
     lifecycle,
     webhookDispatcher: dispatcher,
     authenticator: config.auth.mode === 'token' ? createTokenAuthenticator(identity) : noAuthentication(),
@@ -151,6 +184,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     },
     async close() {
       for (const stop of stoppers.reverse()) await stop();
+      await notifications.close();
       await store.close();
     },
   };
