@@ -11,6 +11,7 @@ import { rewriteRepositoryPath } from './http/name-rewrite.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { installAuthHook } from './http/auth-hook.ts';
 import { registerHealthRoute } from './http/health.ts';
+import { requireJsonBodies } from './http/json-bodies.ts';
 import { registerDistributionRoutes } from './distribution/routes.ts';
 import { registerAcrRoutes } from './acr-api/routes.ts';
 import { registerManagementRoutes } from './management-api/routes.ts';
@@ -51,8 +52,15 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   // Each module in its own encapsulated scope: /v2 streams raw bodies, the APIs parse JSON.
   await app.register(async (scope) => registerDistributionRoutes(scope, services));
-  await app.register(async (scope) => registerAcrRoutes(scope, services));
-  await app.register(async (scope) => registerManagementRoutes(scope, services));
+  // The JSON APIs take only application/json bodies on state-changing calls (json-bodies.ts).
+  await app.register(async (scope) => {
+    requireJsonBodies(scope);
+    await registerAcrRoutes(scope, services);
+  });
+  await app.register(async (scope) => {
+    requireJsonBodies(scope);
+    await registerManagementRoutes(scope, services);
+  });
   await app.register(async (scope) => registerPortalRoutes(scope, services));
   await app.register(async (scope) => registerTokenRoutes(scope, services.identity));
   await app.register(async (scope) => registerHealthRoute(scope, services));

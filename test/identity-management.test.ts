@@ -16,7 +16,7 @@ type Json = any;
 async function api(method: string, path: string, body?: unknown, auth: string | null = adminAuth()) {
   const headers: Record<string, string> = {};
   if (auth) headers.authorization = auth;
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined || ['POST', 'PUT', 'PATCH'].includes(method)) headers['content-type'] = 'application/json';
   const res = await fetch(server.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as Json };

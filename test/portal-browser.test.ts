@@ -68,7 +68,7 @@ describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(server.url + path, {
       method,
-      headers: { authorization: adminAuth(), ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: adminAuth(), ...(body || method !== 'GET' ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();

@@ -60,7 +60,8 @@ export async function callApi<T = unknown>(
   if (conn.username !== undefined) {
     h.authorization = `Basic ${Buffer.from(`${conn.username}:${conn.password ?? ''}`).toString('base64')}`;
   }
-  if (body !== undefined) h['content-type'] ??= 'application/json';
+  // State-changing calls declare JSON even without a body: the API refuses anything else (src/http/json-bodies.ts).
+  if (body !== undefined || ['POST', 'PUT', 'PATCH'].includes(method.toUpperCase())) h['content-type'] ??= 'application/json';
   let res;
   try {
     res = await request(conn.registry + path, {

@@ -41,29 +41,10 @@ const auditView = (w: WebhookRecord) => ({
   customHeaderNames: Object.keys(w.customHeaders),
 });
 
-/**
- * ARM clients POST ping/getCallbackConfig/listEvents with `Content-Type: application/json` and
- * no body; Fastify's own parser refuses that, so these routes parse JSON themselves and read
- * an empty body as none (schemas still require a body where there must be one).
- */
-function acceptEmptyJson(scope: FastifyInstance) {
-  scope.removeContentTypeParser('application/json');
-  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = String(body);
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
-}
-
 export async function registerWebhookRoutes(app: FastifyInstance, services: Services) {
-  await app.register(async (scope) => {
-    acceptEmptyJson(scope);
-    registerInScope(scope, services);
-  });
+  // An empty application/json body (ARM clients POST ping/getCallbackConfig/listEvents so)
+  // reads as none: src/http/json-bodies.ts, installed on the whole API by src/app.ts.
+  await app.register(async (scope) => registerInScope(scope, services));
 }
 
 function registerInScope(app: FastifyInstance, services: Services) {

@@ -83,7 +83,8 @@ export async function pushIndex(url: string, repository: string, children: { dig
 export async function call(url: string, method: string, path: string, options: { headers?: Record<string, string>; body?: unknown } = {}) {
   const res = await request(url + path, {
     method: method as 'GET',
-    headers: { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+    // As the CLI and the portal: the JSON APIs' state-changing calls declare JSON even without a body.
+    headers: { ...(options.body !== undefined || (/^\/(api|acr)\//.test(path) && ['POST', 'PUT', 'PATCH'].includes(method)) ? { 'content-type': 'application/json' } : {}), ...options.headers },
     body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
   });
   const text = await res.body.text();

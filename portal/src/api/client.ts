@@ -183,6 +183,8 @@ export async function apiRaw<T>(path: string, options: RequestOptions = {}): Pro
     const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
     if (authorization) headers.Authorization = authorization;
     let body: string | undefined;
+    // State-changing calls declare JSON even without a body: the API refuses anything else.
+    if (['POST', 'PUT', 'PATCH'].includes(method.toUpperCase())) headers['Content-Type'] ??= 'application/json';
     if (options.body !== undefined) {
       headers['Content-Type'] ??= 'application/json';
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
