@@ -1,90 +1,172 @@
 /**
- * Slows down password guessing. Failed logins are counted per identity (user or token name)
- * and per client address within a sliding window. Past a free allowance, each further
- * attempt from that identity / address must wait an exponentially growing delay after the
- * last failure (1 s, 2 s, 4 s ... capped); meanwhile attempts are refused with 429
- * TOOMANYREQUESTS and `Retry-After` BEFORE the password is checked, so the guesser learns
- * nothing. Other identities and addresses are unaffected. A successful login clears the
- * identity's count (not the address's: one valid account must not reset a guesser's address).
+ * Slows down password guessing without handing an attacker a way to lock anyone out.
  *
- * In memory, per node: a cluster of N nodes allows N times the attempts; documented.
+ * Two rules, both per node-independent key in the database (every node on one database
+ * counts the same attempts; the table is auth's `login_throttle`):
+ * - per (identity, address): `perPair` free attempts in the window, then each further one must
+ *   wait an exponentially growing delay (1 s, 2 s, 4 s ... capped at `maxDelaySeconds`);
+ * - per address: `perAddress` free attempts (of any identity), then the same.
+ * There is deliberately NO per-identity rule across addresses: five guesses for `admin` from
+ * one address used to lock the real admin out everywhere. A guesser slows only itself.
+ *
+ * The attempt is RESERVED (counted) atomically before the password is checked, so a wave of
+ * concurrent guesses cannot all slip through before the first failure is recorded; a success
+ * then clears the pair and gives the address its attempt back. Each change is one conditional
+ * statement (compare-and-set), so two nodes racing on a key never both win.
+ *
+ * Separately, per node and in memory, `enter` bounds how many password checks one identity
+ * and one address may have queued or running at once (scrypt is slow and the pool is shared):
+ * the excess is refused at once with 429 and `Retry-After: 1`, so a flood from one place
+ * neither delays other users' logins nor grows memory.
+ *
+ * Refusals are 429 TOOMANYREQUESTS with `Retry-After`, given BEFORE the password is checked:
+ * the guesser learns nothing about the password.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { registryError } from '../errors/registry-error.ts';
+import type { LoginThrottleRow, LoginThrottleStore } from './store/identity-store.ts';
 
 export interface LoginLimiterOptions {
-  /** Free failures per identity in the window (default 5). */
-  perIdentity?: number;
-  /** Free failures per address in the window (default 30). */
+  /** Free attempts per (identity, address) in the window (default 5). */
+  perPair?: number;
+  /** Free attempts per address in the window, any identity (default 30). */
   perAddress?: number;
   windowSeconds?: number;
   maxDelaySeconds?: number;
+  /** Password checks one identity may have in flight on this node (default 8). */
+  inFlightPerIdentity?: number;
+  /** Password checks one address may have in flight on this node (default 8). */
+  inFlightPerAddress?: number;
   logger?: Logger;
+  now?: () => number;
 }
 
-interface Counter {
-  failures: number[];
+/** An attempt counted before the password check; tell it how the check went. */
+export interface LoginReservation {
+  succeeded(): Promise<void>;
+  failed(): Promise<void>;
+  /** The check could not run (e.g. refused for load): the attempt is given back. */
+  cancelled(): Promise<void>;
 }
 
 export interface LoginLimiter {
-  /** Throws TOO_MANY_REQUESTS (with Retry-After) when either key is blocked. `identity` may be undefined. */
-  check(identity: string | undefined, address: string): void;
-  fail(identity: string | undefined, address: string): void;
-  succeed(identity: string): void;
+  /**
+   * Takes an in-flight slot for `identity` (may be undefined) and `address`, or throws 429 at
+   * once. Call the returned function when the check is over.
+   */
+  enter(identity: string | undefined, address: string): () => void;
+  /** Counts the attempt, or throws 429 (with Retry-After) while the pair or address is slowed. */
+  reserve(identity: string | undefined, address: string): Promise<LoginReservation>;
 }
 
-export function createLoginLimiter(options: LoginLimiterOptions = {}): LoginLimiter {
-  const perIdentity = options.perIdentity ?? 5;
+// The identity is hashed: it comes from the request and may hold anything (PostgreSQL text
+// refuses NUL), and the key stays short.
+const pairKey = (identity: string, address: string) => `pair:${address}|${createHash('sha256').update(identity).digest('base64url')}`;
+const addressKey = (address: string) => `addr:${address}`;
+
+function tooMany(waitMs: number, why: string) {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return registryError('TOO_MANY_REQUESTS', `${why}; retry after ${seconds} s`, {}, { 'Retry-After': String(seconds) });
+}
+
+export function createLoginLimiter(store: LoginThrottleStore, options: LoginLimiterOptions = {}): LoginLimiter {
+  const perPair = options.perPair ?? 5;
   const perAddress = options.perAddress ?? 30;
   const windowMs = (options.windowSeconds ?? 900) * 1000;
   const maxDelayMs = (options.maxDelaySeconds ?? 300) * 1000;
-  const counters = new Map<string, Counter>();
+  const inFlightPerIdentity = options.inFlightPerIdentity ?? 8;
+  const inFlightPerAddress = options.inFlightPerAddress ?? 8;
+  const now = options.now ?? Date.now;
+  const inFlight = new Map<string, number>();
+  let lastPrune = 0;
 
-  const recent = (key: string, now: number) => {
-    const c = counters.get(key);
-    if (!c) return [];
-    c.failures = c.failures.filter((t) => now - t < windowMs);
-    if (c.failures.length === 0) counters.delete(key);
-    return c.failures;
-  };
+  /** Counts one attempt on `key`; throws 429 while the key is slowed down. */
+  async function count(key: string, allowance: number): Promise<void> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const t = now();
+      let row: LoginThrottleRow | undefined = await store.get(key);
+      if (!row) {
+        await store.ensure(key, t);
+        row = await store.get(key);
+        if (!row) continue;
+      }
+      if (row.blockedUntil > t) throw tooMany(row.blockedUntil - t, 'too many failed logins');
+      const failures = (t - row.updatedAt > windowMs ? 0 : row.failures) + 1;
+      const blockedUntil = failures >= allowance ? t + Math.min(1000 * 2 ** (failures - allowance), maxDelayMs) : 0;
+      // updatedAt must change for the compare-and-set to tell writers apart.
+      const updatedAt = Math.max(t, row.updatedAt + 1);
+      if (await store.compareAndSet(key, row, { failures, blockedUntil, updatedAt })) return;
+    }
+    // Lost every race: the key is being hammered right now.
+    throw tooMany(1000, 'too many concurrent logins');
+  }
 
-  /** Milliseconds until `key` may try again; 0 when free. */
-  const waitFor = (key: string, allowance: number, now: number) => {
-    const f = recent(key, now);
-    if (f.length < allowance) return 0;
-    const delay = Math.min(1000 * 2 ** (f.length - allowance), maxDelayMs);
-    return Math.max(0, f[f.length - 1]! + delay - now);
-  };
+  function prune() {
+    const t = now();
+    if (t - lastPrune < 60_000) return;
+    lastPrune = t;
+    store.prune(t - windowMs, t).catch((err) => options.logger?.warn({ err }, 'pruning the login throttle failed'));
+  }
 
-  // Bound memory: an attacker cycling addresses must not grow the map without limit.
-  const sweep = (now: number) => {
-    if (counters.size < 10_000) return;
-    for (const key of counters.keys()) recent(key, now);
-  };
+  function take(key: string, limit: number): boolean {
+    const n = inFlight.get(key) ?? 0;
+    if (n >= limit) return false;
+    inFlight.set(key, n + 1);
+    return true;
+  }
+  function give(key: string) {
+    const n = (inFlight.get(key) ?? 1) - 1;
+    if (n <= 0) inFlight.delete(key);
+    else inFlight.set(key, n);
+  }
 
   return {
-    check(identity, address) {
-      const now = Date.now();
-      const wait = Math.max(identity ? waitFor(`id:${identity}`, perIdentity, now) : 0, waitFor(`ip:${address}`, perAddress, now));
-      if (wait > 0) {
-        const seconds = Math.ceil(wait / 1000);
-        options.logger?.warn({ identity, address, retryAfter: seconds }, 'login throttled after repeated failures');
-        throw registryError('TOO_MANY_REQUESTS', `too many failed logins; retry after ${seconds} s`, {}, { 'Retry-After': String(seconds) });
+    enter(identity, address) {
+      const keys: string[] = [];
+      const release = () => keys.forEach(give);
+      const ok = take(`a:${address}`, inFlightPerAddress) && keys.push(`a:${address}`) && (!identity || (take(`i:${identity}`, inFlightPerIdentity) && keys.push(`i:${identity}`)));
+      if (!ok) {
+        release();
+        options.logger?.warn({ identity, address }, 'login refused: too many password checks in flight');
+        throw tooMany(1000, 'too many logins in progress');
       }
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        release();
+      };
     },
-    fail(identity, address) {
-      const now = Date.now();
-      sweep(now);
-      for (const key of [identity ? `id:${identity}` : undefined, `ip:${address}`]) {
-        if (!key) continue;
-        const c = counters.get(key) ?? { failures: [] };
-        c.failures.push(now);
-        counters.set(key, c);
+
+    async reserve(identity, address) {
+      prune();
+      const counted: string[] = [];
+      try {
+        if (identity) {
+          await count(pairKey(identity, address), perPair);
+          counted.push(pairKey(identity, address));
+        }
+        await count(addressKey(address), perAddress);
+        counted.push(addressKey(address));
+      } catch (err) {
+        // A refusal on the address must not cost the pair an attempt that never happened.
+        for (const key of counted) await store.refund(key);
+        options.logger?.warn({ identity, address, reason: (err as Error).message }, 'login throttled');
+        throw err;
       }
-      options.logger?.warn({ identity, address, failures: recent(`ip:${address}`, now).length }, 'failed login');
-    },
-    succeed(identity) {
-      counters.delete(`id:${identity}`);
+      return {
+        async succeeded() {
+          if (identity) await store.delete(pairKey(identity, address));
+          await store.refund(addressKey(address));
+        },
+        async failed() {
+          options.logger?.warn({ identity, address }, 'failed login');
+        },
+        async cancelled() {
+          for (const key of counted) await store.refund(key);
+        },
+      };
     },
   };
 }

@@ -36,8 +36,14 @@ export interface Identity {
 }
 
 export interface IdentityResolver {
-  /** undefined: the credentials are wrong (the caller counts a failed login). */
+  /**
+   * undefined: the credentials are wrong (the caller counts a failed login). Every check that
+   * is not a recent cache hit costs one scrypt, whether the name is a user, a repository-scoped
+   * token or unknown, so the answer's timing tells nothing about which names exist.
+   */
   byPassword(username: string, password: string, service: string): Promise<Identity | undefined>;
+  /** Whether these exact credentials verified within the last seconds (no scrypt needed now). */
+  recentlyVerified(username: string, password: string): boolean;
   /**
    * Re-resolves the subject of a verified token; undefined when it no longer exists, is
    * disabled, or (users and repository-scoped tokens) `cred` no longer names a current,
@@ -168,27 +174,41 @@ export function createIdentityResolver(options: { store: Pick<CoreRoles, 'settin
       }
       const source = sources.find((s) => s.ownsUsername(username));
       if (source) return source.byPassword(username, password);
+      const key = cacheKey(username, password);
+      const hit = verified.get(key);
+      const fresh = (fingerprint: string) => hit !== undefined && hit.hash === fingerprint && Date.now() - hit.at < CREDENTIAL_CACHE_MS;
+      const remember = (fingerprint: string) => {
+        if (fresh(fingerprint)) return;
+        if (verified.size > 1000) verified.clear();
+        verified.set(key, { hash: fingerprint, at: Date.now() });
+      };
       const user = await store.users.get(username);
       if (user) {
-        const key = cacheKey(username, password);
-        const hit = verified.get(key);
-        const ok = (hit && hit.hash === user.passwordHash && Date.now() - hit.at < CREDENTIAL_CACHE_MS) || (await verifyPassword(password, user.passwordHash));
+        const ok = fresh(user.passwordHash) || (await verifyPassword(password, user.passwordHash));
         if (!ok) return undefined;
-        if (!hit || Date.now() - hit.at >= CREDENTIAL_CACHE_MS) {
-          if (verified.size > 1000) verified.clear();
-          verified.set(key, { hash: user.passwordHash, at: Date.now() });
-        }
+        remember(user.passwordHash);
         return userIdentity(user);
       }
       const token = await store.registryTokens.get(username);
       if (token) {
         const now = Date.now();
         const match = token.passwords.find((p) => verifySecret(password, p.hash) && (!p.expiry || p.expiry.getTime() > now));
-        return match ? tokenIdentity(token, match) : undefined;
+        const fingerprint = match ? `token\0${match.name}\0${match.hash}` : '';
+        // Token passwords are random and checked with a fast hash; spend a user's scrypt anyway
+        // so a token name answers as slowly as a user name or an unknown one.
+        if (!match || !fresh(fingerprint)) await verifyPassword(password, await dummyPasswordHash());
+        if (!match) return undefined;
+        remember(fingerprint);
+        return tokenIdentity(token, match);
       }
       // Unknown name: spend the same time as a wrong password, so names cannot be probed.
       await verifyPassword(password, await dummyPasswordHash());
       return undefined;
+    },
+
+    recentlyVerified(username, password) {
+      const hit = verified.get(cacheKey(username, password));
+      return hit !== undefined && Date.now() - hit.at < CREDENTIAL_CACHE_MS;
     },
 
     async bySubject(sub, cred) {

@@ -37,7 +37,7 @@ export function createIdentityServices(options: { config: LazaretConfig; logger:
   const tokens = createTokenService({ keys, accessTtlSeconds: config.auth.accessTokenTtlSeconds, refreshTtlSeconds: config.auth.refreshTokenTtlSeconds });
   const federation = createFederation(store);
   const resolver = createIdentityResolver({ store, tokens, federation, ...(options.sources ? { sources: options.sources } : {}) });
-  const limiter = createLoginLimiter({ logger, ...options.limiter });
+  const limiter = createLoginLimiter(store.loginThrottle, { logger, ...options.limiter });
   return {
     config,
     logger,

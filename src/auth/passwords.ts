@@ -5,6 +5,7 @@
  * `sha256$<hex>`. Both compare in constant time.
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { registryError } from '../errors/registry-error.ts';
 
 /**
  * At most this many scrypt runs at once. Each takes 16 MiB and a thread-pool thread for tens
@@ -13,12 +14,23 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type Scry
  * 434 MiB RSS on the token endpoint with 16 threads). Queued checks wait their turn.
  */
 export const MAX_CONCURRENT_SCRYPT = 4;
+/**
+ * At most this many checks wait for a turn; past it a check is refused at once with 429 (a
+ * flood from many addresses, each under its own in-flight bound, must not queue without end
+ * and make every login wait seconds).
+ */
+export const MAX_QUEUED_SCRYPT = 64;
 let running = 0;
+let runs = 0;
 const waiting: (() => void)[] = [];
 
 async function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
-  if (running >= MAX_CONCURRENT_SCRYPT) await new Promise<void>((resolve) => waiting.push(resolve));
+  if (running >= MAX_CONCURRENT_SCRYPT) {
+    if (waiting.length >= MAX_QUEUED_SCRYPT) throw registryError('TOO_MANY_REQUESTS', 'too many logins in progress; retry after 1 s', {}, { 'Retry-After': '1' });
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  }
   running++;
+  runs++;
   try {
     return await new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
   } finally {
@@ -29,6 +41,8 @@ async function scrypt(password: string, salt: Buffer, keylen: number, options: S
 
 /** How many scrypt runs are in progress (for tests). */
 export const scryptInFlight = () => running;
+/** How many scrypt runs this process started (for tests: what a login costs, without timing it). */
+export const scryptRuns = () => runs;
 
 const N = 16384;
 const R = 8;

@@ -17,6 +17,7 @@
  * - Basic credentials lacking the permission: 403 DENIED (asking again with the same
  *   password cannot help, and a 401 would make clients loop or prompt).
  */
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { AccessContext, RouteAccess } from '../access/actions.ts';
 import { accessFromGrants, NO_GRANTS } from '../access/policy.ts';
@@ -44,10 +45,16 @@ export function parseAuthorization(header: string | undefined): Credentials {
 }
 
 /**
- * Checks a username/password (Basic, or the token endpoint's password grant), throttling
- * repeated failures. Throws UNAUTHORIZED (via `fail`) or TOO_MANY_REQUESTS.
+ * Checks a username/password (Basic, or the token endpoint's password grant). Throws
+ * UNAUTHORIZED (via `fail`) or TOO_MANY_REQUESTS (src/auth/brute-force.ts).
+ *
+ * Credentials that verified moments ago skip the throttle (no password is being guessed).
+ * Otherwise: an in-flight slot for the name and the address (excess refused at once), the
+ * attempt reserved in the shared throttle, THEN the password check. Identical concurrent
+ * logins (same name, password, address, service) share one check, so a client's parallel
+ * requests count once.
  */
-export async function loginWithPassword(
+export function loginWithPassword(
   identity: IdentityServices,
   request: FastifyRequest,
   username: string,
@@ -55,16 +62,46 @@ export async function loginWithPassword(
   service: string,
   fail: (message: string) => Error,
 ): Promise<Identity> {
-  // The null GUID is shared by every refresh-token login: throttle its failures per address only.
-  const limitKey = username === NULL_GUID ? undefined : username;
-  identity.limiter.check(limitKey, request.ip);
-  const found = await identity.resolver.byPassword(username, password, service);
-  if (!found) {
-    identity.limiter.fail(limitKey, request.ip);
-    throw fail(username === NULL_GUID ? 'invalid or expired refresh token' : 'invalid username or password');
+  const pending = pendingLogins.get(identity) ?? new Map<string, Promise<Identity>>();
+  pendingLogins.set(identity, pending);
+  const key = createHash('sha256').update(`${username}\0${password}\0${request.ip}\0${service}`).digest('base64');
+  const existing = pending.get(key);
+  if (existing) return existing;
+  const login = checkLogin(identity, request.ip, username, password, service, fail).finally(() => pending.delete(key));
+  pending.set(key, login);
+  return login;
+}
+
+const pendingLogins = new WeakMap<IdentityServices, Map<string, Promise<Identity>>>();
+
+async function checkLogin(identity: IdentityServices, address: string, username: string, password: string, service: string, fail: (message: string) => Error): Promise<Identity> {
+  const { resolver, limiter } = identity;
+  const wrong = () => fail(username === NULL_GUID ? 'invalid or expired refresh token' : 'invalid username or password');
+  if (resolver.recentlyVerified(username, password)) {
+    const found = await resolver.byPassword(username, password, service);
+    if (found) return found;
   }
-  if (limitKey) identity.limiter.succeed(limitKey);
-  return found;
+  // The null GUID is shared by every refresh-token login: throttle it per address only.
+  const limitKey = username === NULL_GUID ? undefined : username;
+  const leave = limiter.enter(limitKey, address);
+  try {
+    const attempt = await limiter.reserve(limitKey, address);
+    let found: Identity | undefined;
+    try {
+      found = await resolver.byPassword(username, password, service);
+    } catch (err) {
+      await attempt.cancelled();
+      throw err;
+    }
+    if (!found) {
+      await attempt.failed();
+      throw wrong();
+    }
+    await attempt.succeeded();
+    return found;
+  } finally {
+    leave();
+  }
 }
 
 export function createTokenAuthenticator(identity: IdentityServices): Authenticator {

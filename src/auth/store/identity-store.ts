@@ -139,6 +139,31 @@ export interface SigningKeyStore {
   purgeRetired(before: Date): Promise<number>;
 }
 
+/** One throttled key's state (src/auth/brute-force.ts decides what it means). */
+export interface LoginThrottleRow {
+  failures: number;
+  blockedUntil: number;
+  updatedAt: number;
+}
+
+/**
+ * The login throttle's shared state. Every change is a single conditional statement, so nodes
+ * racing on one key never both win: `compareAndSet` only writes when the row still holds what
+ * the caller read.
+ */
+export interface LoginThrottleStore {
+  get(key: string): Promise<LoginThrottleRow | undefined>;
+  /** Creates an empty row (failures 0) unless one exists. */
+  ensure(key: string, now: number): Promise<void>;
+  /** Writes `next` when the row still has `expected`'s failures and updatedAt; true when it did. */
+  compareAndSet(key: string, expected: LoginThrottleRow, next: LoginThrottleRow): Promise<boolean>;
+  /** Gives one counted attempt back (never below 0). */
+  refund(key: string): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Removes rows last touched before `before` and no longer blocking; returns how many. */
+  prune(before: number, now: number): Promise<number>;
+}
+
 export interface IdentityRoles {
   users: UserStore;
   roleAssignments: RoleAssignmentStore;
@@ -146,4 +171,5 @@ export interface IdentityRoles {
   scopeMaps: ScopeMapStore;
   trustedIssuers: TrustedIssuerStore;
   signingKeys: SigningKeyStore;
+  loginThrottle: LoginThrottleStore;
 }

@@ -1,20 +1,22 @@
 /**
  * The auth module's persistence: users, role assignments, repository-scoped tokens, scope
- * maps, trusted issuers, signing keys (contract: identity-store.ts; tables: tables.ts;
- * migration 002-identity; conformance section: suite.ts).
+ * maps, trusted issuers, signing keys, the login throttle (contract: identity-store.ts; tables:
+ * tables.ts; migrations 002-identity and 005-login-throttle; conformance section: suite.ts).
  */
 import type { ModuleStore } from '../../metadata/module-store.ts';
 import type { IdentityRoles } from './identity-store.ts';
 import * as identity002 from './migrations/002-identity.ts';
+import * as loginThrottle005 from './migrations/005-login-throttle.ts';
 import { createRoleAssignmentStore, createUserStore } from './sql/users.ts';
 import { createRegistryTokenStore } from './sql/registry-tokens.ts';
+import { createLoginThrottleStore } from './sql/login-throttle.ts';
 import { createScopeMapStore, createSigningKeyStore, createTrustedIssuerStore } from './sql/identity-config.ts';
 
 export type { IdentityRoles };
 
 export const authStore: ModuleStore<IdentityRoles> = {
   name: 'auth',
-  migrations: [['002-identity', identity002]],
+  migrations: [['002-identity', identity002], ['005-login-throttle', loginThrottle005]],
   createRoles: (db) => ({
     users: createUserStore(db),
     roleAssignments: createRoleAssignmentStore(db),
@@ -22,5 +24,6 @@ export const authStore: ModuleStore<IdentityRoles> = {
     scopeMaps: createScopeMapStore(db),
     trustedIssuers: createTrustedIssuerStore(db),
     signingKeys: createSigningKeyStore(db),
+    loginThrottle: createLoginThrottleStore(db),
   }),
 };

@@ -34,6 +34,34 @@ export function identitiesSection({ store, unique }: MetadataSuiteContext<Identi
       assert.equal(await store().users.delete(name), false);
     });
 
+    test('login throttle: ensure is idempotent; compare-and-set lets exactly one of two racers win; refund, prune, delete', async () => {
+      const key = unique('pair:10.0.0.1|who');
+      assert.equal(await store().loginThrottle.get(key), undefined);
+      await store().loginThrottle.ensure(key, 1000);
+      await store().loginThrottle.ensure(key, 2000);
+      const empty = await store().loginThrottle.get(key);
+      assert.deepEqual(empty, { failures: 0, blockedUntil: 0, updatedAt: 1000 });
+      const results = await Promise.all([
+        store().loginThrottle.compareAndSet(key, empty!, { failures: 1, blockedUntil: 0, updatedAt: 3000 }),
+        store().loginThrottle.compareAndSet(key, empty!, { failures: 1, blockedUntil: 0, updatedAt: 3001 }),
+      ]);
+      assert.deepEqual(results.filter(Boolean).length, 1, 'one racer wins');
+      const one = (await store().loginThrottle.get(key))!;
+      assert.equal(one.failures, 1);
+      assert.equal(await store().loginThrottle.compareAndSet(key, empty!, { failures: 9, blockedUntil: 9, updatedAt: 9 }), false, 'stale read loses');
+      assert.equal(await store().loginThrottle.compareAndSet(key, one, { failures: 2, blockedUntil: 5000, updatedAt: 4000 }), true);
+      await store().loginThrottle.refund(key);
+      await store().loginThrottle.refund(key);
+      await store().loginThrottle.refund(key);
+      assert.deepEqual(await store().loginThrottle.get(key), { failures: 0, blockedUntil: 5000, updatedAt: 4000 }, 'never below 0');
+      assert.equal(await store().loginThrottle.prune(4500, 4999), 0, 'still blocking: kept');
+      assert.ok((await store().loginThrottle.prune(4500, 5000)) >= 1);
+      assert.equal(await store().loginThrottle.get(key), undefined);
+      await store().loginThrottle.ensure(key, 1);
+      await store().loginThrottle.delete(key);
+      assert.equal(await store().loginThrottle.get(key), undefined);
+    });
+
     test('tokens: two passwords with expiry, status, scope map, delete', async () => {
       const name = unique('token');
       const t = await store().registryTokens.create(name, '_repositories_pull', 'enabled');

@@ -61,6 +61,20 @@ export interface SigningKeysTable {
   retired_at: number | null;
 }
 
+/**
+ * Login throttling (migration 005-login-throttle): one row per throttled key, shared by every
+ * node on the database. `key` is `pair:<address>|<sha256 of identity>` or `addr:<address>`.
+ */
+export interface LoginThrottleTable {
+  key: string;
+  /** Attempts counted in the current window (reserved before the password is checked). */
+  failures: number;
+  /** Until when (ms) further attempts are refused; 0 when free. */
+  blocked_until: number;
+  /** The last counted attempt (ms); a row older than the window counts as empty. */
+  updated_at: number;
+}
+
 export interface IdentityTables {
   users: UsersTable;
   role_assignments: RoleAssignmentsTable;
@@ -69,6 +83,7 @@ export interface IdentityTables {
   scope_maps: ScopeMapsTable;
   trusted_issuers: TrustedIssuersTable;
   signing_keys: SigningKeysTable;
+  login_throttle: LoginThrottleTable;
 }
 
 /** What the identity SQL sees. */
