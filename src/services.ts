@@ -176,7 +176,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
       if (config.auth.mode === 'token') await bootstrapAdmin({ store, logger, dataDir, adminPassword: config.auth.adminPassword });
       dispatcher.start();
       stoppers.push(() => dispatcher.stop());
-      const janitor = createUploadJanitor({ store, blobs, staleAfterSeconds: config.uploads.staleAfterSeconds, logger });
+      const janitor = createUploadJanitor({ store, blobs, staleAfterSeconds: config.uploads.staleAfterSeconds, untouchedStaleAfterSeconds: config.uploads.untouchedStaleAfterSeconds, logger });
       janitor.start();
       stoppers.push(() => janitor.stop());
       scan!.start();

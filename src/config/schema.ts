@@ -172,6 +172,12 @@ export const configSchema = z
       .object({
         /** Upload sessions idle for longer than this are removed with their temp data. */
         staleAfterSeconds: z.number().int().min(60).default(24 * 3600),
+        /** Sessions that never received a byte are removed after this (sooner than staleAfterSeconds). */
+        untouchedStaleAfterSeconds: z.number().int().min(60).default(15 * 60),
+        /** Open upload sessions one principal may hold at once (over: 429 TOOMANYREQUESTS). */
+        maxPerPrincipal: z.number().int().min(1).default(200),
+        /** Open upload sessions one repository may hold at once (over: 429 TOOMANYREQUESTS). */
+        maxPerRepository: z.number().int().min(1).default(500),
       })
       .prefault({}),
   })

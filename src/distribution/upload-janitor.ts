@@ -1,6 +1,7 @@
 /**
  * The upload janitor: removes upload sessions idle for longer than
- * `config.uploads.staleAfterSeconds`, metadata and temp bytes both, and temp data no session
+ * `config.uploads.staleAfterSeconds` (never-written ones after
+ * `uploads.untouchedStaleAfterSeconds`), metadata and temp bytes both, and temp data no session
  * owns any more (left by a crash or a killed client mid-`put`). It sweeps once at start (after a
  * crash, that is when the leftovers are) and then every half stale-period, at most every 10 min.
  */
@@ -12,6 +13,8 @@ export interface UploadJanitorOptions {
   store: MetadataStore;
   blobs: BlobStore;
   staleAfterSeconds: number;
+  /** Sessions that never received a byte go after this (default: staleAfterSeconds). */
+  untouchedStaleAfterSeconds?: number;
   logger: Logger;
   /** Sweep period; defaults to half the stale period, capped at 10 minutes. */
   intervalMs?: number;
@@ -28,7 +31,8 @@ export interface UploadJanitor {
 export function createUploadJanitor(options: UploadJanitorOptions): UploadJanitor {
   const { store, blobs, logger } = options;
   const staleMs = options.staleAfterSeconds * 1000;
-  const intervalMs = options.intervalMs ?? Math.min(staleMs / 2, 10 * 60 * 1000);
+  const untouchedMs = Math.min(staleMs, (options.untouchedStaleAfterSeconds ?? options.staleAfterSeconds) * 1000);
+  const intervalMs = options.intervalMs ?? Math.min(untouchedMs / 2, 10 * 60 * 1000);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
 
@@ -52,6 +56,17 @@ export function createUploadJanitor(options: UploadJanitorOptions): UploadJanito
       await blobs.uploads.abort(id);
       if (session) await store.uploads.delete(id);
       removed++;
+    }
+    // Sessions opened and never written to (a client that went away, or a flood of POSTs)
+    // go sooner: they hold a row and a temp file and stand for no work in progress.
+    if (untouchedMs < staleMs) {
+      for (const session of await store.uploads.listStale(new Date(now.getTime() - untouchedMs))) {
+        if (session.size > 0 || session.updatedAt.getTime() !== session.createdAt.getTime()) continue;
+        if (((await blobs.uploads.size(session.id)) ?? 0) > 0) continue;
+        await blobs.uploads.abort(session.id);
+        await store.uploads.delete(session.id);
+        removed++;
+      }
     }
     if (removed > 0) logger.info({ removed }, 'removed stale upload sessions');
     return removed;

@@ -17,6 +17,7 @@ import { isValidRepositoryName } from '../oci/name.ts';
 import { digestOrUndefined, locations, queryValue, repositoryName, requireDigest, type Params } from './params.ts';
 import { consumingBody, contentLength, hasBody, limitStream } from './body.ts';
 import { parseContentRange, uploadRangeHeader } from './byte-range.ts';
+import { openUploadSession } from './upload-limits.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PUSH = { kind: 'repository', action: 'push' } as const;
@@ -122,8 +123,7 @@ export function registerUploads(app: FastifyInstance, services: Services) {
       return created(reply, name, digest);
     }
     const id = randomUUID();
-    await blobs.uploads.create(id);
-    await store.uploads.create(id, name);
+    await openUploadSession(services, request, name, id);
     for (const [k, v] of Object.entries(progressHeaders(name, id, 0))) reply.header(k, v);
     return reply.code(202).header('Content-Length', 0).send();
   }

@@ -182,8 +182,22 @@ export interface UploadRecord {
   updatedAt: Date;
 }
 
+/** Bounds on open upload sessions checked when one is opened (UploadStore.open). */
+export interface UploadLimits {
+  /** The principal opening it (its id). */
+  openedBy: string;
+  maxPerPrincipal: number;
+  maxPerRepository: number;
+}
+
 export interface UploadStore {
   create(id: string, repository: string): Promise<UploadRecord>;
+  /**
+   * Opens a session unless `openedBy` already has `maxPerPrincipal` open, or the repository
+   * `maxPerRepository`: one conditional INSERT, so concurrent opens overshoot by at most the
+   * statements racing on PostgreSQL (none on SQLite). Returns the record, or which bound refused.
+   */
+  open(id: string, repository: string, limits: UploadLimits): Promise<UploadRecord | { refused: 'principal' | 'repository' }>;
   get(id: string): Promise<UploadRecord | undefined>;
   touch(id: string, size: number): Promise<void>;
   delete(id: string): Promise<boolean>;

@@ -58,6 +58,7 @@ test('core role objects never scan a whole table', async () => {
       'repositories.list': () => store.repositories.list({ last: 'a', n: 5 }),
       'repositories.counts': () => store.repositories.counts('a/b'),
       'uploads.create': () => store.uploads.create(randomUUID(), 'a/b'),
+      'uploads.open': () => store.uploads.open(randomUUID(), 'a/b', { openedBy: 'someone', maxPerPrincipal: 10, maxPerRepository: 10 }),
       'uploads.listStale': () => store.uploads.listStale(new Date()),
       'settings.set': () => store.settings.set('k', 1),
       'settings.get': () => store.settings.get('k'),

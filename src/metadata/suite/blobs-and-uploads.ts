@@ -74,6 +74,32 @@ export function uploadsSection({ store, repo }: MetadataSuiteContext): void {
       assert.equal(await store().uploads.get(id), undefined);
     });
 
+    test('open: bounded per principal and per repository, says which bound refused; concurrent opens do not overshoot much', async () => {
+      const [a, b] = [repo(), repo()];
+      const who = `principal-${randomUUID()}`;
+      const limits = { openedBy: who, maxPerPrincipal: 3, maxPerRepository: 4 };
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const id = randomUUID();
+        const r = await store().uploads.open(id, a, limits);
+        assert.ok(!('refused' in r), `open ${i}`);
+        assert.equal(r.repository, a);
+        ids.push(id);
+      }
+      assert.deepEqual(await store().uploads.open(randomUUID(), b, limits), { refused: 'principal' }, 'the principal is full, in any repository');
+      const other = { ...limits, openedBy: `other-${randomUUID()}` };
+      const fourth = randomUUID();
+      assert.ok(!('refused' in (await store().uploads.open(fourth, a, other))));
+      assert.deepEqual(await store().uploads.open(randomUUID(), a, other), { refused: 'repository' }, 'the repository is full');
+      assert.ok(!('refused' in (await store().uploads.open(randomUUID(), b, other))), 'another repository is not');
+      await store().uploads.delete(ids[0]!);
+      assert.ok(!('refused' in (await store().uploads.open(randomUUID(), b, limits))), 'a finished session frees its slot');
+      const race = { openedBy: `racer-${randomUUID()}`, maxPerPrincipal: 5, maxPerRepository: 1000 };
+      const results = await Promise.all(Array.from({ length: 20 }, () => store().uploads.open(randomUUID(), repo(), race)));
+      const opened = results.filter((r) => !('refused' in r)).length;
+      assert.ok(opened >= 5 && opened <= 10, `concurrent opens: ${opened} of at most 5 (+ racing statements)`);
+    });
+
     test('listStale: sessions not touched since the cut-off, oldest first', async () => {
       const [old1, old2, fresh] = [randomUUID(), randomUUID(), randomUUID()];
       const name = repo();

@@ -73,6 +73,8 @@ export interface UploadsTable {
   id: string;
   repository: string;
   size: number;
+  /** The principal id that opened the session ('' before migration 006). */
+  opened_by: string;
   created_at: number;
   updated_at: number;
 }
