@@ -22,6 +22,7 @@ import { createWebhookDispatcher, type WebhookDispatcher } from './events/webhoo
 import { wakeAfterCommit } from './events/commit-wake.ts';
 import { openNotifications } from './notifications/open-notifications.ts';
 import type { Notifications } from './notifications/notifications.ts';
+import { createDestinationPolicy, type DestinationPolicy } from './events/webhook-destinations.ts';
 import { noAuthentication } from './auth/authenticator.ts';
 import { createIdentityServices, type IdentityServices } from './auth/identity-services.ts';
 import { createTokenAuthenticator } from './auth/token-authenticator.ts';
@@ -49,6 +50,8 @@ export interface Services {
   webhookDispatcher: WebhookDispatcher;
   /** "Look again" between nodes sharing the database (src/notifications/): publish after commit, subscribe to wake. */
   notifications: Notifications;
+  /** Where webhooks may deliver (checked at create/update and on every delivery's connection). */
+  webhookDestinations: DestinationPolicy;
   authenticator: Authenticator;
   /** Keys, tokens, federation, identity resolution, login throttling (src/auth/identity-services.ts). */
   identity: IdentityServices;
@@ -76,10 +79,12 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   observability.attachStore(rawStore);
   const metrics = observability.metrics;
   // Webhooks: events commit with their change; the dispatcher is woken right after the commit.
+  const webhookDestinations = createDestinationPolicy({ allow: config.webhooks.allowDestinations, deny: config.webhooks.denyDestinations });
   const dispatcher = createWebhookDispatcher({
     store: rawStore,
     config: config.events,
     logger,
+    destinations: webhookDestinations,
     ...(metrics ? { onAttempt: (result: 'delivered' | 'retry' | 'failed') => metrics.webhookAttempts.inc({ result }) } : {}),
   });
   // Other nodes sharing the database hear of commits through notifications (LISTEN/NOTIFY on
@@ -163,6 +168,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     notifications,
     lifecycle,
     webhookDispatcher: dispatcher,
+    webhookDestinations,
     authenticator: config.auth.mode === 'token' ? createTokenAuthenticator(identity) : noAuthentication(),
     identity,
     scan,

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { startReceiver, type Receiver, type Received } from './helpers/webhook-receiver.ts';
+import { startReceiver, type Receiver, type Received, RECEIVER_CONFIG } from './helpers/webhook-receiver.ts';
 import { call, sha256, uploadBlob } from './helpers/quarantine-fixtures.ts';
 import { changeVerdict } from '../src/quarantine/verdict-change.ts';
 
@@ -21,7 +21,7 @@ let server: TestServer;
 let host: string;
 const receivers: Receiver[] = [];
 before(async () => {
-  server = await startTestServer({ 'auth.mode': 'none', 'events.pollIntervalMs': 100, 'events.backoffBaseMs': 50 });
+  server = await startTestServer({ 'auth.mode': 'none', 'events.pollIntervalMs': 100, 'events.backoffBaseMs': 50, ...RECEIVER_CONFIG });
   host = new URL(server.url).host;
 });
 after(async () => {

@@ -7,13 +7,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from './helpers/server.ts';
 import { adminAuth, basicAuth, bearer, createUser, startTokenServer } from './helpers/identities.ts';
-import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
+import { startReceiver, type Receiver, RECEIVER_CONFIG } from './helpers/webhook-receiver.ts';
 import { call, pushImage } from './helpers/quarantine-fixtures.ts';
 
 let server: TestServer;
 let receiver: Receiver;
 before(async () => {
-  server = await startTokenServer({ 'events.pollIntervalMs': 100, 'events.backoffBaseMs': 50 });
+  server = await startTokenServer({ 'events.pollIntervalMs': 100, 'events.backoffBaseMs': 50, ...RECEIVER_CONFIG });
   receiver = await startReceiver();
   await createUser(server, 'pusher', 'pusher-password', [{ role: 'AcrPush' }]);
   await createUser(server, 'reader', 'reader-password', [{ role: 'Reader' }]);

@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { ADMIN_PASSWORD, ADMIN_USER, adminAuth, createUser, startTokenServer } from './helpers/identities.ts';
 import { createRegistryClient, type RegistryClient } from './helpers/registry-client.ts';
 import { pushIndex } from './helpers/quarantine-fixtures.ts';
-import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
+import { startReceiver, type Receiver, RECEIVER_CONFIG } from './helpers/webhook-receiver.ts';
 import type { TestServer } from './helpers/server.ts';
 import { skipUnless } from './helpers/environment.ts';
 import {
@@ -84,7 +84,7 @@ describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
   };
 
   before(async () => {
-    server = await startTokenServer();
+    server = await startTokenServer({ ...RECEIVER_CONFIG });
     await createUser(server, WRITER.user, WRITER.password, [{ role: 'AcrQuarantineWriter' }, { role: 'Reader' }]);
     await createUser(server, PULLER.user, PULLER.password, [{ role: 'AcrPull' }]);
     admin = createRegistryClient(server.url, { authorization: adminAuth() });
@@ -355,7 +355,7 @@ describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
 describe('portal with auth.mode none', { skip, timeout: 60_000 }, () => {
   test('the sign-in page offers to continue without credentials, and the gate still hides nothing it should not', async () => {
     const { startTestServer } = await import('./helpers/server.ts');
-    const server = await startTestServer({ 'auth.mode': 'none' });
+    const server = await startTestServer({ 'auth.mode': 'none', ...RECEIVER_CONFIG });
     const browser = await launchBrowser();
     try {
       const client = createRegistryClient(server.url);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { TestServer } from './helpers/server.ts';
 import { adminAuth, basicAuth, createUser, startTokenServer } from './helpers/identities.ts';
 import { call, pushImage, pushIndex, type PushedImage } from './helpers/quarantine-fixtures.ts';
-import { startReceiver } from './helpers/webhook-receiver.ts';
+import { startReceiver, RECEIVER_CONFIG } from './helpers/webhook-receiver.ts';
 
 const PASSWORD = 'gate-security-password-1';
 
@@ -23,7 +23,7 @@ describe('security: the gate and access rules', () => {
   let heldIndex: string;
 
   before(async () => {
-    s = await startTokenServer();
+    s = await startTokenServer({ ...RECEIVER_CONFIG });
     u = s.url;
     const store = s.services.store;
     await createUser(s, 'puller', PASSWORD, [{ role: 'AcrPull' }]);

@@ -7,13 +7,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
+import { startReceiver, type Receiver, RECEIVER_CONFIG } from './helpers/webhook-receiver.ts';
 import { call, pushImage } from './helpers/quarantine-fixtures.ts';
 
 let server: TestServer;
 let receiver: Receiver;
 before(async () => {
-  server = await startTestServer({ 'auth.mode': 'none', 'events.pollIntervalMs': 100, 'events.backoffBaseMs': 50 });
+  server = await startTestServer({ 'auth.mode': 'none', 'events.pollIntervalMs': 100, 'events.backoffBaseMs': 50, ...RECEIVER_CONFIG });
   receiver = await startReceiver();
 });
 after(async () => {
@@ -168,7 +168,7 @@ test('the OpenAPI document describes the webhook operations', async () => {
 });
 
 test('with baseUrl set, events name the public host as request.host (not the Host header)', async () => {
-  const behindProxy = await startTestServer({ 'auth.mode': 'none', baseUrl: 'https://registry.example.com', 'events.pollIntervalMs': 100 });
+  const behindProxy = await startTestServer({ 'auth.mode': 'none', baseUrl: 'https://registry.example.com', 'events.pollIntervalMs': 100, ...RECEIVER_CONFIG });
   const r = await startReceiver();
   try {
     const res = await call(behindProxy.url, 'PUT', '/api/v1/webhooks/publichost1', { body: { properties: { serviceUri: r.url, actions: ['quarantine', 'push'] } } });

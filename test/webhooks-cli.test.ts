@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
+import { startReceiver, type Receiver, RECEIVER_CONFIG } from './helpers/webhook-receiver.ts';
 
 const BIN = fileURLToPath(new URL('../bin/lazaret.js', import.meta.url));
 let server: TestServer;
 let receiver: Receiver;
 
 before(async () => {
-  server = await startTestServer({ 'auth.mode': 'none', 'events.pollIntervalMs': 100 });
+  server = await startTestServer({ 'auth.mode': 'none', 'events.pollIntervalMs': 100, ...RECEIVER_CONFIG });
   receiver = await startReceiver();
 });
 after(async () => {

@@ -8,10 +8,11 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
+import { startReceiver, type Receiver, RECEIVER_CONFIG } from './helpers/webhook-receiver.ts';
 import { call, pushImage } from './helpers/quarantine-fixtures.ts';
 
 const FAST = {
+  ...RECEIVER_CONFIG,
   'auth.mode': 'none',
   'events.backoffBaseMs': 40,
   'events.backoffMaxMs': 200,

@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.ts';
-import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
+import { startReceiver, type Receiver, RECEIVER_ENV } from './helpers/webhook-receiver.ts';
 import { call, pushImage } from './helpers/quarantine-fixtures.ts';
 import { TEST_DATABASE_URL, skipUnless, postgresReachable } from './helpers/environment.ts';
 
 const EVENTS_ENV = {
+  ...RECEIVER_ENV,
   LAZARET_AUTH_MODE: 'none',
   LAZARET_EVENTS_BACKOFF_BASE_MS: '50',
   LAZARET_EVENTS_BACKOFF_MAX_MS: '300',

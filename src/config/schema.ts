@@ -6,6 +6,7 @@
  * LAZARET_CONFIG) < LAZARET_* environment variables (see ENV_OVERRIDES in load.ts).
  */
 import { z } from 'zod';
+import { parseCidr } from '../events/cidr.ts';
 
 const listen = z
   .string()
@@ -13,6 +14,10 @@ const listen = z
 
 /** A boolean that also accepts the strings an environment variable carries. */
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+/** A list of CIDRs (`10.0.0.0/8`, `::1/128`, a bare address); from the environment, comma-separated. */
+const cidrList = z
+  .preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v), z.array(z.string().refine((c) => parseCidr(c) !== undefined, { message: 'not a CIDR (e.g. 10.0.0.0/8 or fd00::/8)' })))
+  .default([]);
 
 export const configSchema = z
   .object({
@@ -67,6 +72,15 @@ export const configSchema = z
         perWebhookConcurrency: z.number().int().min(1).max(256).default(4),
         /** Delivered deliveries (and their log) older than this are pruned; failed ones are kept. */
         retentionDays: z.number().int().min(1).max(3650).default(30),
+      })
+      .prefault({}),
+    /** Where webhooks may deliver (src/events/webhook-destinations.ts, docs/webhooks.md). */
+    webhooks: z
+      .object({
+        /** CIDRs webhooks may deliver to although refused by default (loopback, link-local, own addresses): e.g. 127.0.0.0/8. */
+        allowDestinations: cidrList,
+        /** CIDRs webhooks never deliver to (wins over allowDestinations). */
+        denyDestinations: cidrList,
       })
       .prefault({}),
     /** Where blob bytes live (src/storage; docs/storage.md, docs/scale-out.md). */

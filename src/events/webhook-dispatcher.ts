@@ -21,6 +21,7 @@ import type { LazaretConfig } from '../config/schema.ts';
 import type { EventRoles } from './store/index.ts';
 import type { ClaimedDelivery } from './event-store.ts';
 import { attemptDelivery } from './webhook-delivery.ts';
+import { webhookConnector, type DestinationPolicy } from './webhook-destinations.ts';
 import { backoffDelay, retryAfterDelay } from './delivery-backoff.ts';
 
 export interface WebhookDispatcher {
@@ -37,6 +38,8 @@ export interface WebhookDispatcherOptions {
   logger: Logger;
   /** Told the outcome of every attempt whose bookkeeping this process owned (metrics). */
   onAttempt?: (outcome: 'delivered' | 'retry' | 'failed') => void;
+  /** Where deliveries may connect; checked on every connection's resolved addresses. */
+  destinations: DestinationPolicy;
 }
 
 const PRUNE_EVERY_MS = 3600_000;
@@ -46,7 +49,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   const log = logger.child({ module: 'webhooks' });
   // Covers the attempt (bounded by its timeout) and the bookkeeping write after it, with room.
   const leaseMs = 2 * config.attemptTimeoutMs + 1000;
-  const agent = new Agent({ connect: { timeout: config.attemptTimeoutMs }, keepAliveTimeout: 4000 });
+  const agent = new Agent({ connect: webhookConnector(options.destinations, config.attemptTimeoutMs), keepAliveTimeout: 4000 });
   const stopping = new AbortController();
   const inFlight = new Set<Promise<void>>();
   /** In-flight deliveries per webhook, for the per-webhook cap. */

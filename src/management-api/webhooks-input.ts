@@ -5,12 +5,24 @@
  */
 import { registryError } from '../errors/registry-error.ts';
 import { validateScope } from '../events/webhook-scope.ts';
+import type { DestinationPolicy } from '../events/webhook-destinations.ts';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Set by the HTTP client or the dispatcher; a custom value would break framing or signing. */
 const RESERVED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer']);
 
-export function checkServiceUri(uri: string): void {
+/**
+ * The URI's syntax, then its destination (src/events/webhook-destinations.ts): a host that is,
+ * or resolves to, a refused address is BAD_REQUEST now; deliveries check again on the address
+ * they connect to.
+ */
+export async function checkServiceUri(uri: string, destinations: DestinationPolicy): Promise<void> {
+  checkServiceUriSyntax(uri);
+  const why = await destinations.checkHost(new URL(uri).hostname);
+  if (why) throw registryError('BAD_REQUEST', `properties.serviceUri: webhooks may not deliver there: ${why}`);
+}
+
+function checkServiceUriSyntax(uri: string): void {
   let url: URL;
   try {
     url = new URL(uri);

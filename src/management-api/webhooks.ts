@@ -64,7 +64,7 @@ function registerInScope(app: FastifyInstance, services: Services) {
   api.put('/api/v1/webhooks/:name', { config, bodyLimit: BODY_LIMIT, schema: { tags: TAGS, summary: 'Create or replace a webhook (ACR Webhooks_Create)', params: S.NameParams, body: S.CreateBody, response: { 200: S.WebhookResource, 201: S.WebhookResource } } }, async (request, reply) => {
     const { name } = request.params;
     const p = request.body.properties;
-    checkServiceUri(p.serviceUri);
+    await checkServiceUri(p.serviceUri, services.webhookDestinations);
     checkCustomHeaders(p.customHeaders ?? {});
     checkScope(p.scope ?? '');
     const { created, record } = await store.transaction(async (tx) => {
@@ -101,7 +101,7 @@ function registerInScope(app: FastifyInstance, services: Services) {
   api.patch('/api/v1/webhooks/:name', { config, bodyLimit: BODY_LIMIT, schema: { tags: TAGS, summary: 'Update a webhook (ACR Webhooks_Update)', params: S.NameParams, body: S.UpdateBody, response: { 200: S.WebhookResource } } }, async (request) => {
     const { name } = request.params;
     const p = request.body.properties ?? {};
-    if (p.serviceUri !== undefined) checkServiceUri(p.serviceUri);
+    if (p.serviceUri !== undefined) await checkServiceUri(p.serviceUri, services.webhookDestinations);
     if (p.customHeaders !== undefined) checkCustomHeaders(p.customHeaders);
     if (p.scope !== undefined) checkScope(p.scope);
     const record = await store.transaction(async (tx) => {

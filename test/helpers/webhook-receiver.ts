@@ -5,6 +5,14 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * The documented way for a test to let webhooks deliver to a receiver on loopback, which the
+ * default destination policy refuses (src/events/webhook-destinations.ts): pass this to
+ * startTestServer / startTokenServer (or RECEIVER_ENV to spawnServer).
+ */
+export const RECEIVER_CONFIG = { 'webhooks.allowDestinations': ['127.0.0.0/8'] } as const;
+export const RECEIVER_ENV = { LAZARET_WEBHOOKS_ALLOW_DESTINATIONS: '127.0.0.0/8' } as const;
+
 export interface Received {
   method: string;
   path: string;
