@@ -54,7 +54,7 @@ export function parseAuthorization(header: string | undefined): Credentials {
  * logins (same name, password, address, service) share one check, so a client's parallel
  * requests count once.
  */
-export function loginWithPassword(
+export async function loginWithPassword(
   identity: IdentityServices,
   request: FastifyRequest,
   username: string,
@@ -62,21 +62,25 @@ export function loginWithPassword(
   service: string,
   fail: (message: string) => Error,
 ): Promise<Identity> {
-  const pending = pendingLogins.get(identity) ?? new Map<string, Promise<Identity>>();
+  const pending = pendingLogins.get(identity) ?? new Map<string, Promise<Identity | undefined>>();
   pendingLogins.set(identity, pending);
   const key = createHash('sha256').update(`${username}\0${password}\0${request.ip}\0${service}`).digest('base64');
-  const existing = pending.get(key);
-  if (existing) return existing;
-  const login = checkLogin(identity, request.ip, username, password, service, fail).finally(() => pending.delete(key));
-  pending.set(key, login);
-  return login;
+  let login = pending.get(key);
+  if (!login) {
+    login = checkLogin(identity, request.ip, username, password, service).finally(() => pending.delete(key));
+    pending.set(key, login);
+  }
+  // Each caller words its own refusal (a /v2 challenge, the token endpoint's Basic realm).
+  const found = await login;
+  if (!found) throw fail(username === NULL_GUID ? 'invalid or expired refresh token' : 'invalid username or password');
+  return found;
 }
 
-const pendingLogins = new WeakMap<IdentityServices, Map<string, Promise<Identity>>>();
+const pendingLogins = new WeakMap<IdentityServices, Map<string, Promise<Identity | undefined>>>();
 
-async function checkLogin(identity: IdentityServices, address: string, username: string, password: string, service: string, fail: (message: string) => Error): Promise<Identity> {
+/** undefined: wrong credentials (counted); throws 429 when throttled. */
+async function checkLogin(identity: IdentityServices, address: string, username: string, password: string, service: string): Promise<Identity | undefined> {
   const { resolver, limiter } = identity;
-  const wrong = () => fail(username === NULL_GUID ? 'invalid or expired refresh token' : 'invalid username or password');
   if (resolver.recentlyVerified(username, password)) {
     const found = await resolver.byPassword(username, password, service);
     if (found) return found;
@@ -95,7 +99,7 @@ async function checkLogin(identity: IdentityServices, address: string, username:
     }
     if (!found) {
       await attempt.failed();
-      throw wrong();
+      return undefined;
     }
     await attempt.succeeded();
     return found;
