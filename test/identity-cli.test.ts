@@ -49,6 +49,7 @@ test('login: wrong password fails clearly; --password-stdin stores the credentia
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const me = await cli(['whoami']);
   assert.match(me.stdout, /^admin\s+user\s+Owner\s+catalog,configure,admin,audit_read,metrics$/m, me.stdout + me.stderr);
+  assert.match(me.stdout, /^NAME\s+KIND\s+ROLES\s+REGISTRY-WIDE ACTIONS$/m, 'columns named for what they hold');
   const stored = JSON.parse(readFileSync(file, 'utf8'));
   assert.equal(stored.default, server.url);
   assert.equal(stored.registries[server.url].username, 'admin');

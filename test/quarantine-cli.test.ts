@@ -39,7 +39,13 @@ describe('lazaret quarantine / manifest / repository / audit (auth none)', () =>
     const pre = await lazaret(['quarantine', 'preflight'], env);
     assert.match(pre.stdout, /enabling would hold 1 manifest\(s\) \(no verdict 1/);
     assert.match(pre.stdout, new RegExp(`team/web\\s+${img.digest}\\s+1\\.0\\s+\\(none\\)`));
-    assert.match((await lazaret(['quarantine', 'enable'], env)).stdout, /quarantinePolicy\s+enabled/);
+    const unconfirmed = await lazaret(['quarantine', 'enable'], env);
+    assert.notEqual(unconfirmed.code, 0, 'without a terminal, enable needs --yes');
+    assert.match(unconfirmed.stderr, /this will hold 1 manifest\(s\) in 1 repositories, including for Owners.*pass --yes/);
+    assert.match((await lazaret(['quarantine', 'status'], env)).stdout, /quarantinePolicy\s+disabled/, 'nothing changed');
+    const enabled = await lazaret(['quarantine', 'enable', '--yes'], env);
+    assert.match(enabled.stdout, /quarantinePolicy\s+enabled/);
+    assert.match(enabled.stderr, /this will hold 1 manifest\(s\) in 1 repositories/);
     const list = await lazaret(['quarantine', 'list', '--state', 'absent', '--repository', 'team/web', '-o', 'json'], env);
     assert.equal(JSON.parse(list.stdout).manifests[0].digest, img.digest);
   });

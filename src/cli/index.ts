@@ -3,6 +3,7 @@
  * `register(program)`. Admin commands talk to a running registry through its public APIs
  * (src/cli/api-client.ts), never to its stores.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerServe } from './commands/serve.ts';
 import { registerConfig } from './commands/config.ts';
@@ -25,8 +26,11 @@ import { registerMigrate } from './commands/migrate.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerStorage } from './commands/storage.ts';
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('lazaret')
   .description('Lazaret: an OCI registry with a quarantine gate')
+  .version(version, '-V, --version', 'print the version')
   .showHelpAfterError()
   .enablePositionalOptions();
 

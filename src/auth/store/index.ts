@@ -1,12 +1,12 @@
 /**
  * The auth module's persistence: users, role assignments, repository-scoped tokens, scope
  * maps, trusted issuers, signing keys, the login throttle (contract: identity-store.ts; tables:
- * tables.ts; migrations 002-identity and 005-login-throttle; conformance section: suite.ts).
+ * tables.ts; migrations 002-identity and 007-login-throttle; conformance section: suite.ts).
  */
 import type { ModuleStore } from '../../metadata/module-store.ts';
 import type { IdentityRoles } from './identity-store.ts';
 import * as identity002 from './migrations/002-identity.ts';
-import * as loginThrottle005 from './migrations/005-login-throttle.ts';
+import * as loginThrottle007 from './migrations/007-login-throttle.ts';
 import { createRoleAssignmentStore, createUserStore } from './sql/users.ts';
 import { createRegistryTokenStore } from './sql/registry-tokens.ts';
 import { createLoginThrottleStore } from './sql/login-throttle.ts';
@@ -16,7 +16,7 @@ export type { IdentityRoles };
 
 export const authStore: ModuleStore<IdentityRoles> = {
   name: 'auth',
-  migrations: [['002-identity', identity002], ['005-login-throttle', loginThrottle005]],
+  migrations: [['002-identity', identity002], ['007-login-throttle', loginThrottle007]],
   createRoles: (db) => ({
     users: createUserStore(db),
     roleAssignments: createRoleAssignmentStore(db),

@@ -62,7 +62,7 @@ export interface SigningKeysTable {
 }
 
 /**
- * Login throttling (migration 005-login-throttle): one row per throttled key, shared by every
+ * Login throttling (migration 007-login-throttle): one row per throttled key, shared by every
  * node on the database. `key` is `pair:<address>|<sha256 of identity>` or `addr:<address>`.
  */
 export interface LoginThrottleTable {

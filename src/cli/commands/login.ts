@@ -105,7 +105,8 @@ export function registerLogin(program: Command) {
   withConnection(program.command('whoami').description('who the registry says you are, with your roles')).action(async (opts: { registry?: string; username?: string; password?: string; output?: string }) => {
     const res = await callApi<{ kind: string; name: string; roles: { role: string; repository?: string }[]; registry: string[] }>(resolveConnection(opts), 'GET', '/api/v1/whoami');
     const b = res.body;
-    printResult(opts.output, b, [{ name: b.name, kind: b.kind, roles: b.roles.map((r) => (r.repository ? `${r.role}@${r.repository}` : r.role)).join(', '), registry: b.registry.join(',') }]);
+    // Columns named for what they hold: `registry` listed registry-wide ACTIONS, not registries.
+    printResult(opts.output, b, [{ name: b.name, kind: b.kind, roles: b.roles.map((r) => (r.repository ? `${r.role}@${r.repository}` : r.role)).join(', '), 'registry-wide actions': b.registry.join(',') }]);
   });
 
   program

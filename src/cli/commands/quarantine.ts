@@ -36,8 +36,11 @@ export function registerQuarantine(program: Command) {
   const q = program.command('quarantine').description('the quarantine policy and its operations');
 
   for (const status of ['enable', 'disable'] as const) {
-    withConnection(q.command(status).description(`${status} the quarantine policy (Owner or Contributor)`)).action(async (opts: Opts) => {
+    const command = withConnection(q.command(status).description(`${status} the quarantine policy (Owner or Contributor)`));
+    if (status === 'enable') command.option('-y, --yes', 'do not ask for confirmation (needed when stdin is not a terminal)');
+    command.action(async (opts: Opts & { yes?: boolean }) => {
       const conn = resolveConnection(opts);
+      if (status === 'enable') await confirmEnable(conn, opts.yes === true);
       const res = await callApi<{ quarantinePolicy: { status: string } }>(conn, 'PATCH', '/api/v1/policies', { quarantinePolicy: { status: `${status}d` } });
       printResult(opts.output, res.body, [{ policy: 'quarantinePolicy', status: res.body.quarantinePolicy.status }]);
     });
@@ -89,4 +92,26 @@ export function registerQuarantine(program: Command) {
       const res = await callApi<{ manifests: Row[] }>(resolveConnection(opts), 'GET', `/api/v1/quarantine/queue${query({ state: opts.state, repository: opts.repository, n: opts.limit })}`);
       printResult(opts.output, res.body, rowsOf(res.body.manifests));
     });
+}
+
+/**
+ * Enabling holds every manifest without a verdict at once, for everyone without quarantine
+ * read, Owners included: say how much first (the preflight), then ask, or take --yes.
+ */
+async function confirmEnable(conn: ReturnType<typeof resolveConnection>, yes: boolean): Promise<void> {
+  const pre = await callApi<{ wouldHold: number; manifests: { repository: string }[] }>(conn, 'GET', '/api/v1/quarantine/preflight?n=1000');
+  if (pre.status !== 200) return; // the PATCH below reports the refusal in its own words
+  const repositories = new Set(pre.body.manifests.map((m) => m.repository)).size;
+  const more = pre.body.wouldHold > pre.body.manifests.length ? '+' : '';
+  const summary = `this will hold ${pre.body.wouldHold} manifest(s) in ${repositories}${more} repositories, including for Owners (only quarantine readers can pull them until a scanner passes them)`;
+  if (yes) {
+    console.error(summary);
+    return;
+  }
+  if (!process.stdin.isTTY) throw new CliError(`${summary}; pass --yes to confirm`);
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`${summary}. Enable? [y/N] `);
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('not enabled');
 }

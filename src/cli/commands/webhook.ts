@@ -71,7 +71,7 @@ export function registerWebhook(program: Command) {
       .requiredOption('--actions <list>', 'comma-separated: push,delete,quarantine,scan,chart_push,chart_delete')
       .option('--scope <scope>', 'repo:tag, repo:* or repo (= repo:latest); empty: everything', '')
       .option('--header <name=value>', 'custom header (repeatable)', collect)
-      .option('--secret <secret>', 'sign deliveries with HMAC-SHA256 (16+ characters)')
+      .option('--secret <secret>', 'sign deliveries with HMAC-SHA256 (16 to 256 characters)')
       .option('--status <status>', 'enabled or disabled', 'enabled'),
   ).action(async (name: string, opts: Opts & { uri: string; actions: string; scope: string; header?: string[]; secret?: string; status: string }) => {
     const properties = {
@@ -118,7 +118,7 @@ export function registerWebhook(program: Command) {
       .option('--scope <scope>', 'new scope ("" for everything)')
       .option('--header <name=value>', 'replace the custom headers (repeatable)', collect)
       .option('--clear-headers', 'remove every custom header')
-      .option('--secret <secret>', 'set the signing secret')
+      .option('--secret <secret>', 'set the signing secret (HMAC-SHA256, 16 to 256 characters)')
       .option('--remove-secret', 'stop signing deliveries')
       .option('--status <status>', 'enabled or disabled'),
   ).action(async (name: string, opts: Opts & { uri?: string; actions?: string; scope?: string; header?: string[]; clearHeaders?: boolean; secret?: string; removeSecret?: boolean; status?: string }) => {

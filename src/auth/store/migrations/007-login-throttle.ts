@@ -1,5 +1,5 @@
 /**
- * 005-login-throttle: the login throttle's shared state (src/auth/brute-force.ts), so every
+ * 007-login-throttle: the login throttle's shared state (src/auth/brute-force.ts), so every
  * node on one database counts the same failed logins. Schema builder only (both dialects).
  */
 import type { Kysely } from 'kysely';
