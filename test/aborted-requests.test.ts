@@ -14,7 +14,7 @@ import { spawnServer } from './helpers/spawn-server.ts';
 
 test('a manifest PUT cut off half-way is an info-level aborted request and leaves nothing', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'lazaret-abort-'));
-  const server = await spawnServer({ LAZARET_DATA_DIR: dataDir, LAZARET_AUTH_MODE: 'none' });
+  const server = await spawnServer({ LAZARET_DATA_DIR: dataDir, LAZARET_AUTH_MODE: 'none' }, 90_000);
   try {
     const { hostname, port } = new URL(server.url);
     const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 2 }, layers: [] });

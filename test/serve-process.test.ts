@@ -20,7 +20,7 @@ function baseEnv(dataDir: string): Record<string, string> {
 }
 
 /** Runs `lazaret serve` to its end (or kills it after `limitMs`, which fails the test). */
-function runToExit(env: Record<string, string>, limitMs = 20_000): Promise<{ code: number | null; signal: string | null; output: string }> {
+function runToExit(env: Record<string, string>, limitMs = 90_000): Promise<{ code: number | null; signal: string | null; output: string }> {
   const child = spawn(process.execPath, [BIN, 'serve'], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LAZARET_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -39,7 +39,7 @@ function runToExit(env: Record<string, string>, limitMs = 20_000): Promise<{ cod
 
 test('a busy port: the second `lazaret serve` exits non-zero by itself, having served and started nothing', async () => {
   const dirs = [mkdtempSync(join(tmpdir(), 'lazaret-serve-a-')), mkdtempSync(join(tmpdir(), 'lazaret-serve-b-'))];
-  const first = await spawnServer(baseEnv(dirs[0]!));
+  const first = await spawnServer(baseEnv(dirs[0]!), 90_000);
   try {
     const port = new URL(first.url).port;
     const second = await runToExit({ ...baseEnv(dirs[1]!), LAZARET_LISTEN: `127.0.0.1:${port}` });
@@ -58,7 +58,7 @@ test('a busy port: the second `lazaret serve` exits non-zero by itself, having s
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`${signal} stops \`lazaret serve\` cleanly (exit 0); the start printed no deprecation warning`, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lazaret-serve-sig-'));
-    const server = await spawnServer(baseEnv(dataDir));
+    const server = await spawnServer(baseEnv(dataDir), 90_000);
     try {
       assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
       const exited = new Promise<number | null>((resolve) => server.process.once('exit', (code) => resolve(code)));
