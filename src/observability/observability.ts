@@ -80,9 +80,17 @@ export async function createObservability(config: LazaretConfig, logger: Logger)
         ...identity,
         limiter: {
           ...limiter,
-          check(id, address) {
+          enter(id, address) {
             try {
-              limiter.check(id, address);
+              return limiter.enter(id, address);
+            } catch (err) {
+              metrics.loginThrottled.inc();
+              throw err;
+            }
+          },
+          async reserve(id, address) {
+            try {
+              return await limiter.reserve(id, address);
             } catch (err) {
               metrics.loginThrottled.inc();
               throw err;
