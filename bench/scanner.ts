@@ -35,9 +35,9 @@ const SBOM = 'application/vnd.security.sbom.report+json; version=1.0';
 function bigLayerTar(size: number): Readable {
   const p = pack();
   void (async () => {
-    p.entry({ name: 'var/lib/dpkg/status' }, dpkgStanza({ name: 'openssl', version: '3.0.11-1~deb12u1' }));
+    p.entry({ name: 'var/lib/dpkg/status', mtime: new Date(0) }, dpkgStanza({ name: 'openssl', version: '3.0.11-1~deb12u1' }));
     const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16, 0));
-    const entry = p.entry({ name: 'opt/big.bin', size }, (err) => (err ? p.destroy(err) : p.finalize()));
+    const entry = p.entry({ name: 'opt/big.bin', size, mtime: new Date(0) }, (err) => (err ? p.destroy(err) : p.finalize()));
     const zeros = Buffer.alloc(MiB);
     for (let left = size; left > 0; left -= MiB) {
       const chunk = cipher.update(zeros.subarray(0, Math.min(MiB, left)));
