@@ -26,7 +26,19 @@ import { registerMigrate } from './commands/migrate.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerStorage } from './commands/storage.ts';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+/** The package version, from src/cli/ (run from source) or dist/ (the compiled build); never throws. */
+function packageVersion(): string {
+  for (const relative of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'lazaret' && pkg.version) return pkg.version;
+    } catch {
+      /* not there: try the next */
+    }
+  }
+  return 'unknown';
+}
+const version = packageVersion();
 
 const program = new Command('lazaret')
   .description('Lazaret: an OCI registry with a quarantine gate')
