@@ -1,5 +1,5 @@
 /**
- * The Azure SDK's exact authentication flow (acr-reference.md section 7), played step by step
+ * The Azure SDK's exact authentication flow (ACR's API reference section 7), played step by step
  * over HTTPS with a certificate made by this test, against a federated issuer served by a tiny
  * local JWKS server:
  *   1. an unauthenticated request -> 401 with a challenge the SDK's regex can parse;

@@ -1,5 +1,5 @@
 /**
- * Event payloads in ACR's exact shapes (acr-reference.md 4.3, the seed's quarantine example),
+ * Event payloads in ACR's exact shapes (ACR's API reference 4.3, the seed's quarantine example),
  * raised by real pushes and deletes through /v2 and /acr/v1, received by a real receiver:
  * policy off (quarantine + push per push), policy on (quarantine only; push when Passed, one
  * per tag pushed while held; none for Failed; immediately for an already Passed digest), and

@@ -4,7 +4,7 @@
  * refused. Real server in token mode, real HTTP, real identities (users with ACR roles, a
  * repository-scoped token, anonymous pull switched on).
  *
- * Expectations come from decisions.md's table, written out in `expect()` below, independently
+ * Expectations come from docs/quarantine.md's table, written out in `expect()` below, independently
  * of the gate's code. Outcomes:
  *   served       2xx (lists: the names listed)
  *   auth         401/403 UNAUTHORIZED or DENIED: the principal lacks the action altogether
@@ -39,7 +39,7 @@ const CAN: Record<Kind, { metadata: boolean; catalog: boolean; push: boolean; qu
 type Need = 'pull' | 'metadata' | 'catalog' | 'push';
 type Via = 'tag' | 'digest' | 'blob' | 'list';
 
-/** decisions.md "The gate", row by row. */
+/** docs/quarantine.md "The gate", row by row. */
 function expect(kind: Kind, policy: boolean, item: Item, need: Need, via: Via, method: 'GET' | 'HEAD'): string {
   const can = CAN[kind];
   if (need === 'metadata' && !can.metadata) return 'auth';

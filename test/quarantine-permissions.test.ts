@@ -1,5 +1,5 @@
 /**
- * Who may set a verdict (decisions.md "Verdicts"), in token mode over real HTTP: quarantine
+ * Who may set a verdict (docs/quarantine.md "Verdicts"), in token mode over real HTTP: quarantine
  * write on THAT repository, through Basic credentials or a token asked for with push or
  * metadata_write; the other changeable attributes need metadata_write; Owner does not bypass.
  * Every refusal leaves the verdict and the audit log untouched.

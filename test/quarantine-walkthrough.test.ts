@@ -1,5 +1,5 @@
 /**
- * The seed's walkthrough (../shared/seed/acr-quarantine-pattern.md), end to end with skopeo
+ * The seed's walkthrough (ACR's Quarantine Pattern documentation), end to end with skopeo
  * and real HTTP in token mode: enable the policy; push helloworld:1; a pull-only user gets
  * "not found" by tag and "The operation is disallowed." by digest; a quarantine reader pulls
  * it by digest; the metadata GET shows Quarantined; a quarantine writer PATCHes Passed with

@@ -4,7 +4,7 @@
  * Repository actions are Docker token actions (pull, push, delete) plus ACR's metadata_read
  * and metadata_write, plus Lazaret's quarantine_read and quarantine_write, which the token
  * service writes into a repository's access entry for principals holding AcrQuarantineReader /
- * AcrQuarantineWriter (decisions.md "Verdicts"). `pull` NEVER includes held content.
+ * AcrQuarantineWriter (docs/quarantine.md "Verdicts"). `pull` NEVER includes held content.
  */
 export const REPOSITORY_ACTIONS = [
   'pull',
@@ -46,7 +46,7 @@ export type RouteAccess =
    * further actions that ALSO satisfy the route (any one suffices); challenges still name
    * `action`. Used where the body decides what is needed and the handler checks it: the
    * /acr/v1 manifest PATCH accepts `metadata_write` (changeable attributes) or
-   * `quarantine_write` (verdicts; a scanner's pull,push token carries it, decisions.md "Verdicts").
+   * `quarantine_write` (verdicts; a scanner's pull,push token carries it, docs/quarantine.md "Verdicts").
    */
   | { kind: 'repository'; action: RepositoryAction; anyOf?: readonly RepositoryAction[] }
   | { kind: 'registry'; action: RegistryAction };

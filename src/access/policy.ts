@@ -81,7 +81,7 @@ export function accessFromGrants(principal: Principal, grants: Grants): AccessCo
 
 /**
  * What a token request for `repository` with `requested` actions is granted: the requested
- * actions the identity holds, plus the quarantine extras (decisions.md "Verdicts"):
+ * actions the identity holds, plus the quarantine extras (docs/quarantine.md "Verdicts"):
  * `quarantine_read` rides along with ANY granted action when the identity holds it (so a
  * reader's ordinary pull token reads held content), `quarantine_write` only when `push`,
  * `metadata_write` or `quarantine_write` itself was asked for. Neither ever adds `push`.

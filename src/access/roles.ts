@@ -1,9 +1,9 @@
 /**
  * ACR's built-in roles, translated into Lazaret's action vocabulary (src/access/actions.ts).
- * acr-reference.md section 6 gives ACR's meaning; where ACR is vague the choice is written in
+ * ACR's API reference section 6 gives ACR's meaning; where ACR is vague the choice is written in
  * docs/auth.md ("Roles"). Two rules hold for every role:
  * - `pull` never includes held content: only AcrQuarantineReader / AcrQuarantineWriter carry
- *   `quarantine_read`, and Owner/Contributor do NOT (decisions.md "The gate" 6).
+ *   `quarantine_read`, and Owner/Contributor do NOT (docs/quarantine.md "The gate" 6).
  * - Registry actions (catalog, configure, admin, audit_read, metrics) come only from registry-wide
  *   assignments; an assignment limited to a repository pattern grants repository actions only.
  */

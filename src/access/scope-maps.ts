@@ -1,6 +1,6 @@
 /**
  * ACR scope maps: action strings `repositories/<pattern>/<content|metadata>/<verb>` and their
- * translation into token actions (acr-reference.md section 6). Scope maps grant repository
+ * translation into token actions (ACR's API reference section 6). Scope maps grant repository
  * actions only: a repository-scoped token never lists the global catalog, never administers,
  * and never reads or writes held content (ACR has no scope-map action for quarantine).
  */

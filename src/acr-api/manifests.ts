@@ -2,7 +2,7 @@
  * /acr/v1/{name}/_manifests: list manifest attributes, read one, PATCH its changeable
  * attributes and its verdict.
  *
- * PATCH permissions (decisions.md "Verdicts"): `quarantineState`/`quarantineDetails` need
+ * PATCH permissions (docs/quarantine.md "Verdicts"): `quarantineState`/`quarantineDetails` need
  * quarantine_write on the repository; deleteEnabled/writeEnabled/readEnabled/listEnabled need
  * metadata_write. The route lets either through (anyOf) and the handler checks what the body
  * asks for. A PATCH without quarantine fields (what the Azure SDK sends) leaves the verdict

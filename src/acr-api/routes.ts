@@ -1,6 +1,6 @@
 /**
  * /acr/v1: ACR's data-plane API (catalog, repository, tag and manifest attributes, verdicts).
- * Shapes follow ../shared/spec/acr-reference.md section 3; each resource registers from its own file.
+ * Shapes follow ACR's public API reference section 3; each resource registers from its own file.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';

@@ -1,5 +1,5 @@
 /**
- * ACR's /acr/v1 response shapes (acr-reference.md section 3), built from store records.
+ * ACR's /acr/v1 response shapes (ACR's API reference section 3), built from store records.
  * Timestamps are ACR's: ISO-8601 UTC with 7 fractional digits. Quarantine fields follow real
  * ACR traffic: `quarantineState`/`quarantineDetails` inside a manifest's
  * `changeableAttributes`, `quarantineState` at the top level of a tag object; both are left out

@@ -1,5 +1,5 @@
 /**
- * The Docker token challenge (acr-reference.md 2.1): realm and service of this registry, the
+ * The Docker token challenge (ACR's API reference 2.1): realm and service of this registry, the
  * `WWW-Authenticate` header and ACR's UNAUTHORIZED body. Only the auth hook and the token
  * service build these; handlers never do.
  */

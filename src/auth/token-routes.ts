@@ -1,5 +1,5 @@
 /**
- * The token service, as ACR's (acr-reference.md 2.2-2.5, 7):
+ * The token service, as ACR's (ACR's API reference 2.2-2.5, 7):
  *
  *   GET  /oauth2/token?service=&scope=...   Basic auth (or none, for anonymous pull)
  *   POST /oauth2/token     form: grant_type=password (username+password, or an EMPTY

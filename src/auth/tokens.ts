@@ -1,6 +1,6 @@
 /**
  * Lazaret's own JWTs: access tokens (the Docker `access` claim) and refresh tokens (ACR's
- * shape, acr-reference.md 2.4). Both are ES256-signed by the key ring and verified strictly:
+ * shape, ACR's API reference 2.4). Both are ES256-signed by the key ring and verified strictly:
  * alg ES256 only (so never `none`, never HS256 "signed" with a public key), a known `kid`,
  * issuer `lazaret`, audience = this registry's service, exp/nbf with 30 s leeway, and the
  * right `grant_type` (a refresh token is never accepted as an access token or vice versa).

@@ -1,5 +1,5 @@
 /**
- * The events Lazaret raises, in ACR's exact payload shapes (acr-reference.md 4.3 and, for
+ * The events Lazaret raises, in ACR's exact payload shapes (ACR's API reference 4.3 and, for
  * `quarantine`, the seed). Key order follows ACR's documented examples. A `tag` is omitted
  * (not null) when the manifest was pushed by digest. `ping` is Lazaret's: ACR does not
  * document its ping payload.

@@ -1,5 +1,5 @@
 /**
- * The events module's manifest lifecycle listener (decisions.md "Events"). Runs inside the
+ * The events module's manifest lifecycle listener (docs/webhooks.md). Runs inside the
  * transaction of the change, AFTER quarantine's listener (which assigns push-time verdicts),
  * and writes events to the outbox there, so an event exists if and only if its change
  * committed.

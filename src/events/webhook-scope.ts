@@ -1,5 +1,5 @@
 /**
- * Webhook `scope` filters, with ACR's semantics (acr-reference.md 4.1):
+ * Webhook `scope` filters, with ACR's semantics (ACR's API reference 4.1):
  * - empty: every event;
  * - `repo:*`: every event about repository `repo` (tagged or not);
  * - `repo:tag`: only events about that tag of `repo`;

@@ -1,5 +1,5 @@
 /**
- * /api/v1/quarantine: operating the gate (decisions.md "Turning the gate on safely").
+ * /api/v1/quarantine: operating the gate (docs/quarantine.md "Turning the gate on safely").
  *
  * - GET  /api/v1/quarantine/preflight  (configure) what enabling would hold: counts by verdict
  *   and the manifests that are not Passed, oldest first.

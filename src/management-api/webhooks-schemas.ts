@@ -1,5 +1,5 @@
 /**
- * TypeBox schemas of /api/v1/webhooks (ACR's ARM webhook shapes, acr-reference.md 4.1). The
+ * TypeBox schemas of /api/v1/webhooks (ACR's ARM webhook shapes, ACR's API reference 4.1). The
  * OpenAPI document is generated from these. Deeper checks TypeBox cannot express (URI scheme,
  * header names, scope grammar) are in webhooks-input.ts.
  */

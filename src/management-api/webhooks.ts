@@ -1,5 +1,5 @@
 /**
- * /api/v1/webhooks: ACR's webhook operations (acr-reference.md 4.1) plus Lazaret's delivery
+ * /api/v1/webhooks: ACR's webhook operations (ACR's API reference 4.1) plus Lazaret's delivery
  * log and redelivery. Owner/Contributor only (`configure`). Every change is audited without
  * the write-only values (the audit log is readable more widely than webhooks are).
  *

@@ -1,6 +1,6 @@
 /**
  * `quarantineDetails`: a STRING holding JSON that must match ACR's quarantine-details schema
- * (acr-reference.md 1.2, JSON Schema draft-04). Validated by hand because the schema is tiny
+ * (ACR's API reference 1.2, JSON Schema draft-04). Validated by hand because the schema is tiny
  * and a dependency for it would be larger than the check.
  *
  * Top level: object, additionalProperties false, nothing required:

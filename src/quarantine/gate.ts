@@ -4,7 +4,7 @@
  * catalog, referrers, /acr/v1 lists and attributes, and the portal through those APIs) asks
  * it. No handler decides visibility on its own.
  *
- * The rules are decisions.md "The gate". Refusals are RegistryErrors carrying a
+ * The rules are docs/quarantine.md "The gate". Refusals are RegistryErrors carrying a
  * `Warning: 299` header that names the verdict.
  */
 import type { AccessContext } from '../access/actions.ts';

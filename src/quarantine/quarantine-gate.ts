@@ -1,5 +1,5 @@
 /**
- * The policy-aware gate (contract: gate.ts; rules: decisions.md "The gate", as implemented in
+ * The policy-aware gate (contract: gate.ts; rules: docs/quarantine.md "The gate", as implemented in
  * docs/quarantine.md). One function per read path; each one answers in this order:
  *
  * 1. policy disabled                      -> allowed (one cached boolean, no query)

@@ -3,7 +3,7 @@
  * INSIDE the push's transaction (never the cache), so a push that commits after the policy was
  * enabled is always held, whichever process served it.
  *
- * Push-time rules (decisions.md "The gate" 2-3):
+ * Push-time rules (docs/quarantine.md "The gate" 2-3):
  * - policy enabled, no verdict for (repository, digest): record `Quarantined` (audited, actor
  *   the pusher, details saying the policy assigned it);
  * - a verdict exists (any state): keep it; verdicts are sticky across re-pushes, new tags and

@@ -1,7 +1,7 @@
 /**
- * /acr/v1 and /v2 reads and the verdict PATCH, typed after ../shared/spec/acr-reference.md
+ * /acr/v1 and /v2 reads and the verdict PATCH, typed after ACR's public API reference
  * section 3. Every call names the Docker scope it needs; the token service adds the caller's
- * quarantine actions to a repository token by itself (decisions.md "Verdicts").
+ * quarantine actions to a repository token by itself (docs/quarantine.md "Verdicts").
  */
 import { api, apiRaw, nextLink } from './client.ts';
 

@@ -41,7 +41,7 @@ export async function scanRegistry(options: { maxRepositories?: number; concurre
 
 /**
  * Waiting for a verdict: Quarantined, or (policy on) no verdict at all. With the policy off
- * nothing is gated (decisions.md "The gate" 1), but a Quarantined verdict still waits.
+ * nothing is gated (docs/quarantine.md "The gate" 1), but a Quarantined verdict still waits.
  */
 export function isWaiting(state: string, policyOn: boolean): boolean {
   return state === 'Quarantined' || (policyOn && state === 'none');

@@ -9,7 +9,7 @@ const LABELS: Record<string, string> = {
 
 export function VerdictBadge({ state, policyOn }: { state: string; policyOn?: boolean }) {
   const key = state in LABELS ? state : 'other';
-  // With the policy on, a manifest without a verdict is held as well (decisions.md "held").
+  // With the policy on, a manifest without a verdict is held as well (docs/quarantine.md "held").
   const label = state === 'none' && policyOn ? 'no verdict (held)' : (LABELS[state] ?? state);
   return (
     <span class={`badge badge-${key.toLowerCase()}`} title={`quarantineState: ${state === 'none' ? 'absent' : state}`}>
