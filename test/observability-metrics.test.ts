@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
+import { startReceiver, type Receiver, RECEIVER_CONFIG } from './helpers/webhook-receiver.ts';
 import { call, pushImage } from './helpers/quarantine-fixtures.ts';
 import { accessToken, adminAuth, basicAuth, createUser, startTokenServer } from './helpers/identities.ts';
 
@@ -48,7 +48,7 @@ const scrape = async () => {
 
 before(async () => {
   receiver = await startReceiver(() => 200);
-  server = await startTestServer({ 'auth.mode': 'none', 'metrics.listen': '127.0.0.1:0', 'events.pollIntervalMs': 100 });
+  server = await startTestServer({ 'auth.mode': 'none', 'metrics.listen': '127.0.0.1:0', 'events.pollIntervalMs': 100, ...RECEIVER_CONFIG });
   metricsUrl = server.services.observability.metricsUrl!;
 });
 after(async () => {
