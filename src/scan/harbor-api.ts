@@ -2,15 +2,10 @@
  * The Harbor Pluggable Scanner API's media types and shapes, as adapters really serve them
  * (docs/scanning.md "Talking to adapters"). MIME strings are exact: one space after `;`.
  */
-export const MIME = {
-  metadata: 'application/vnd.scanner.adapter.metadata+json; version=1.0',
-  scanRequest: 'application/vnd.scanner.adapter.scan.request+json; version=1.0',
-  scanResponse: 'application/vnd.scanner.adapter.scan.response+json; version=1.0',
-  vulnerabilityReport: 'application/vnd.security.vulnerability.report; version=1.1',
-  sbomReport: 'application/vnd.security.sbom.report+json; version=1.0',
-  /** The Trivy adapter's error type; the spec writes `...error+json; version=1.0`. Both accepted. */
-  error: 'application/vnd.scanner.adapter.error; version=1.0',
-} as const;
+import { SCANNER_MIME } from '../scanner/report/mime-types.ts';
+
+/** One definition of the protocol's MIME strings, shared with the built-in scanner's server. */
+export const MIME = SCANNER_MIME;
 
 export const IMAGE_MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'] as const;
 export const SBOM_MEDIA_TYPES = { cyclonedx: 'application/vnd.cyclonedx+json', spdx: 'application/spdx+json' } as const;
