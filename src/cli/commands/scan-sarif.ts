@@ -1,13 +1,5 @@
 /** A Harbor vulnerability report as SARIF 2.1.0 (what code-scanning dashboards read). */
-interface Vuln {
-  id: string;
-  package: string;
-  version: string;
-  fix_version?: string;
-  severity?: string;
-  description?: string;
-  links?: string[];
-}
+import type { HarborVulnerability as Vuln } from '../../scan/harbor-api.ts';
 
 const LEVEL: Record<string, string> = { Critical: 'error', High: 'error', Medium: 'warning', Low: 'note', Unknown: 'none' };
 
