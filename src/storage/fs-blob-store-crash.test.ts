@@ -40,6 +40,14 @@ test('kill -9 during put and during a chunked upload leaves no partial blob', as
         if (seen.append >= 6 && seen.put >= 6) resolve();
       });
     });
+    // A read of the stream is not a write to the disk: under load the writer can be several
+    // chunks behind its source. Kill only once 4 MiB are on disk, as the size check below needs.
+    const observer = createFsBlobStore(root);
+    const deadline = Date.now() + 30_000;
+    while (((await observer.uploads.size(uploadId)) ?? 0) < 4 * 1024 * 1024) {
+      assert.ok(Date.now() < deadline, 'the writer never got 4 MiB onto the disk');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     child.kill('SIGKILL');
     const [, signal] = await exited;
     assert.equal(signal, 'SIGKILL');
