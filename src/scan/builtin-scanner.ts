@@ -77,7 +77,12 @@ export async function startBuiltinScanner(options: { store: ScanStore; logger: L
         clearTimeout(timer);
         url = m[1]!.replace('://0.0.0.0:', '://127.0.0.1:');
         restarts = 0;
-        register(url).then(resolveStart, rejectStart);
+        const at = url;
+        // Its pid in the log: an operator (or a test) can tell which process is the scanner.
+        register(at).then(() => {
+          logger.info({ url: at, pid: c.pid }, 'built-in scanner started and registered as scanner builtin');
+          resolveStart();
+        }, rejectStart);
       });
       // Its log lines (pino JSON) go to our stderr unchanged.
       c.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
@@ -100,7 +105,6 @@ export async function startBuiltinScanner(options: { store: ScanStore; logger: L
   }
 
   await launch();
-  logger.info({ url }, 'built-in scanner started and registered as scanner builtin');
   return {
     url: () => url,
     async stop() {
