@@ -146,14 +146,17 @@ test('backup during pushes, restore elsewhere, pull back byte for byte; incremen
 
     const repaired = JSON.parse((await cli(['verify', '--repair', '--json'], env)).stdout);
     assert.deepEqual(repaired.repaired.sort(), [small, bigDigest].sort());
+    assert.deepEqual(repaired.unlinked, [small, bigDigest].sort());
     assert.equal((await get(`${u}/v2/bk/app1/blobs/${small}`)).status, 404, 'a removed blob reads as absent');
+    // A HEAD (answered from the links) says so too, so a client re-pushing does upload it.
+    assert.equal((await request(`${u}/v2/bk/big/blobs/${bigDigest}`, { method: 'HEAD' })).statusCode, 404);
     await pushImage(u, 'bk/app1', { seed: 'before-1', tag: 'v1' });
     const again = await get(`${u}/v2/bk/app1/blobs/${small}`);
     assert.equal(again.status, 200);
     assert.equal(`sha256:${sha(again.body)}`, small);
     const after = JSON.parse((await cli(['verify', '--json'], env)).stdout);
     assert.deepEqual(after.corrupt, []);
-    assert.deepEqual(after.missing, [bigDigest], 'the big blob stays missing until pushed again');
+    assert.deepEqual(after.missing, [], 'the unlinked big blob is no longer referenced');
   } finally {
     await target.close();
     rmSync(backupDir, { recursive: true, force: true });

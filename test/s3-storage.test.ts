@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import pg from 'pg';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { assertRegistryError, createRegistryClient, digestOf, type RegistryClient } from './helpers/registry-client.ts';
 import { createTestBucket, type TestBucket } from './helpers/s3-server.ts';
@@ -119,6 +120,38 @@ describe('S3 storage: redirects', () => {
   });
 });
 
+describe('S3 storage: an object gone from the bucket', () => {
+  let bucket: TestBucket;
+  let server: TestServer;
+  let client: RegistryClient;
+  before(async () => {
+    bucket = await createTestBucket();
+    server = await startTestServer(s3Overrides(bucket));
+    client = createRegistryClient(server.url);
+  });
+  after(async () => {
+    await client?.close();
+    await server?.close();
+    await bucket?.destroy();
+  });
+
+  test('HEAD answers from the database; GET says the bytes are missing (500), and 404 once unlinked', async () => {
+    const data = randomBytes(3000);
+    const digest = await client.pushBlob('s3/vanished', data);
+    await bucket.client.send(new DeleteObjectCommand({ Bucket: bucket.settings.bucket, Key: `blobs/sha256/${digest.slice(7, 9)}/${digest.slice(7)}` }));
+    const head = client.expectStatus(await client.req('HEAD', `/v2/s3/vanished/blobs/${digest}`), 200, 'head');
+    assert.equal(Number(head.headers['content-length']), data.length);
+    const get = await client.req('GET', `/v2/s3/vanished/blobs/${digest}`);
+    assertRegistryError(get, 500, 'UNKNOWN');
+    assert.match(get.body.toString('utf8'), /bytes are missing from storage/);
+    const ranged = await client.req('GET', `/v2/s3/vanished/blobs/${digest}`, { headers: { range: 'bytes=0-9' } });
+    assertRegistryError(ranged, 500, 'UNKNOWN');
+    // Pushed again (a monolithic upload): stored, readable whole.
+    await client.pushBlob('s3/vanished', data);
+    assert.ok(client.expectStatus(await client.req('GET', `/v2/s3/vanished/blobs/${digest}`), 200, 'get again').body.equals(data));
+  });
+});
+
 describe('S3 storage: bad configuration', () => {
   let bucket: TestBucket;
   before(async () => {
@@ -139,9 +172,11 @@ describe('S3 storage: bad configuration', () => {
     try {
       const digest = await client.pushBlob('s3/lost', randomBytes(100));
       await lost.destroy();
-      // (A blob GET stats first, and a HEAD of a key in a vanished bucket is a bare 404: it
-      // reads as a missing blob. Pushes and /healthz name the outage.)
-      assert.notEqual((await client.req('GET', `/v2/s3/lost/blobs/${digest}`)).status, 200);
+      // A HEAD is answered from the database and keeps working; a GET names the outage.
+      const head = await client.req('HEAD', `/v2/s3/lost/blobs/${digest}`);
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['content-length'], '100');
+      assertRegistryError(await client.req('GET', `/v2/s3/lost/blobs/${digest}`), 503, 'UNAVAILABLE');
       const push = await client.req('POST', `/v2/s3/lost/blobs/uploads/?digest=${digestOf('x')}`, { headers: { 'content-type': 'application/octet-stream' }, body: 'x' });
       assertRegistryError(push, 503, 'UNAVAILABLE');
       assert.equal((await client.req('GET', '/healthz')).status, 503);

@@ -1,10 +1,12 @@
 /**
  * `lazaret verify`: re-hashes every blob the metadata references against its digest and
  * reports the missing and the corrupt ones (wrong size or content). With `repair`, corrupt
- * blobs are unlinked from the store: the registry then answers BLOB_UNKNOWN for them instead
- * of refusing a damaged blob on every read, and a client pushing the image again restores
- * them (a push of an existing blob would otherwise be a no-op). Missing blobs cannot be
- * repaired here: restore them from a backup, or push the image again.
+ * blobs are removed from the store, and the repositories' links to them and to missing blobs
+ * are dropped: the registry then answers BLOB_UNKNOWN for them on HEAD and GET alike instead of
+ * refusing a damaged blob on every read, and a client pushing the image again restores them.
+ * (A blob HEAD is answered from the links, so without dropping them a client would be told the
+ * blob is there and skip uploading it.) Manifests whose bytes are missing are reported only:
+ * restore them from a backup, or push the image again.
  *
  * Reads the database without migrating it and the store through the BlobStore contract, so
  * it runs next to a serving registry.
@@ -24,6 +26,8 @@ export interface VerifyReport {
   corrupt: { digest: string; problem: string }[];
   /** Corrupt blobs removed from the store (with repair). */
   repaired: string[];
+  /** Digests, corrupt or missing, whose repository links were dropped (with repair). */
+  unlinked: string[];
 }
 
 async function check(store: BlobStore, entry: InventoryEntry): Promise<'ok' | 'missing' | string> {
@@ -43,7 +47,7 @@ async function check(store: BlobStore, entry: InventoryEntry): Promise<'ok' | 'm
 export async function verify(config: LazaretConfig, options: { repair?: boolean } = {}): Promise<VerifyReport> {
   const inventory = await withDatabase(config, (db) => blobInventory(db));
   const { store } = configuredBlobStore(config);
-  const report: VerifyReport = { checked: 0, bytes: 0, missing: [], corrupt: [], repaired: [] };
+  const report: VerifyReport = { checked: 0, bytes: 0, missing: [], corrupt: [], repaired: [], unlinked: [] };
   let next = 0;
   const worker = async () => {
     while (next < inventory.length) {
@@ -62,5 +66,17 @@ export async function verify(config: LazaretConfig, options: { repair?: boolean 
   report.missing.sort();
   report.corrupt.sort((a, b) => (a.digest < b.digest ? -1 : 1));
   report.repaired.sort();
+  if (options.repair) {
+    const broken = [...report.missing, ...report.corrupt.map((c) => c.digest)];
+    const dropped = await withDatabase(config, async (db) => {
+      const out = new Set<string>();
+      for (let i = 0; i < broken.length; i += 500) {
+        const rows = await db.deleteFrom('blob_links').where('digest', 'in', broken.slice(i, i + 500)).returning('digest').execute();
+        for (const r of rows) out.add(r.digest as string);
+      }
+      return out;
+    });
+    report.unlinked = [...dropped].sort();
+  }
   return report;
 }

@@ -2,7 +2,8 @@
  * What the registry checks before and while it sends a blob, so a blob damaged on disk (or in
  * a bucket) is never served as a complete, wrong response (docs/operations.md "Integrity"):
  *
- * 1. Always (GET and HEAD): the stored size equals the size recorded when the blob was linked.
+ * 1. Every GET: the stored size equals the size recorded when the blob was linked. (A HEAD is
+ *    answered from the metadata store alone, without touching the blob store.)
  * 2. A whole-blob GET of at most VERIFY_BEFORE_SENDING_BYTES (1 MiB: configs, manifests'
  *    neighbours, small layers): the bytes are read and hashed BEFORE the first byte is sent;
  *    a mismatch answers 500 and nothing of the blob leaves.

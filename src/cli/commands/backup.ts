@@ -51,17 +51,17 @@ export function registerBackup(program: Command) {
 
   program
     .command('verify')
-    .description('re-hash every referenced blob; report missing and corrupt ones (--repair unlinks corrupt blobs)')
+    .description('re-hash every referenced blob; report missing and corrupt ones (--repair removes corrupt blobs and unlinks broken ones)')
     .option('-c, --config <file>', 'YAML or JSON configuration file')
-    .option('--repair', 'remove corrupt blobs from the store so they read as absent and can be pushed again')
+    .option('--repair', 'remove corrupt blobs from the store and unlink corrupt and missing ones, so they read as absent and a push uploads them again')
     .option('--json', 'print JSON')
     .action(async (opts: { config?: string; repair?: boolean; json?: boolean }) => {
       const config = loadConfig({ file: opts.config });
       const r = await verify(config, { repair: opts.repair });
       out(opts.json, r, [
         `checked ${r.checked} blobs: ${r.missing.length} missing, ${r.corrupt.length} corrupt`,
-        ...r.missing.map((d) => `missing  ${d}`),
-        ...r.corrupt.map((c) => `corrupt  ${c.digest}  (${c.problem})${r.repaired.includes(c.digest) ? '  removed' : ''}`),
+        ...r.missing.map((d) => `missing  ${d}${r.unlinked.includes(d) ? '  unlinked' : ''}`),
+        ...r.corrupt.map((c) => `corrupt  ${c.digest}  (${c.problem})${r.repaired.includes(c.digest) ? '  removed' : ''}${r.unlinked.includes(c.digest) ? ', unlinked' : ''}`),
       ]);
       if (r.missing.length || r.corrupt.length) process.exitCode = 1;
     });
