@@ -75,6 +75,12 @@ test('users and roles through the stored login', async () => {
   const badRole = await cli(['role', 'assign', '--user', 'alice', '--role', 'Superuser']);
   assert.notEqual(badRole.code, 0);
   assert.match(badRole.stderr, /400 BAD_REQUEST/);
+  // A misspelled role names the valid roles, once (not one schema error per role).
+  assert.match(badRole.stderr, /role must be one of: Owner, Contributor, Reader, AcrPull, AcrPush, AcrDelete, AcrImageSigner, AcrQuarantineReader, AcrQuarantineWriter/);
+  assert.equal(badRole.stderr.match(/AcrPull/g)?.length, 1, badRole.stderr);
+  const typo = await cli(['user', 'create', 'bob', '--role', 'AcrPul']);
+  assert.notEqual(typo.code, 0);
+  assert.match(typo.stderr, /must be one of: .*AcrPull/);
 
   // alice is no Owner: explicit -u/-p beat the stored login, and she is refused.
   const denied = await cli(['user', 'list', '-u', 'alice', '-p', generated!], { env: { LAZARET_USERNAME: 'admin', LAZARET_PASSWORD: ADMIN_PASSWORD } });

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { RegistryError, errorBody, registryError } from '../errors/registry-error.ts';
 import { fromStorageError } from '../errors/from-storage-error.ts';
 import { StorageError } from '../storage/errors.ts';
+import { validationMessage, type ValidationIssue } from './validation-message.ts';
 
 export function sendError(reply: FastifyReply, err: RegistryError) {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
@@ -34,7 +35,7 @@ function translate(error: FastifyError | Error, request: FastifyRequest): Regist
     return registryError('BAD_REQUEST', 'the request was aborted by the client');
   }
   const e = error as FastifyError;
-  if (e.validation) return registryError('BAD_REQUEST', e.message);
+  if (e.validation) return registryError('BAD_REQUEST', validationMessage(e.validationContext, e.validation as ValidationIssue[]));
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return registryError('PAYLOAD_TOO_LARGE');
