@@ -20,8 +20,9 @@ export interface SpawnedServer {
 
 const BIN = fileURLToPath(new URL('../../bin/lazaret.js', import.meta.url));
 
-export async function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Promise<SpawnedServer> {
+export async function spawnServer(env: Record<string, string>, timeoutMs = 20_000, options: { cwd?: string } = {}): Promise<SpawnedServer> {
   const child = spawn(process.execPath, [BIN, 'serve'], {
+    cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LAZARET_LISTEN: '127.0.0.1:0', LAZARET_LOG_LEVEL: 'info', LAZARET_SCANNER_BUILTIN: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
