@@ -75,6 +75,18 @@ describe('login throttling', () => {
     assert.equal(results.filter((r) => r.status === 429).length, 240 - checked);
   });
 
+  test("a scan job's expired credentials are not counted as guesses against their address", async () => {
+    // The built-in scanner pulls from 127.0.0.1, like an admin on the same host. A scan that
+    // someone else's verdict cancelled leaves its scanner pulling with a dead credential; had
+    // those failures counted, 30 of them would slow every login from that address.
+    const stale = Array.from({ length: 40 }, (_, i) => login('127.0.0.6', `scan~${crypto.randomUUID()}`, `dead-secret-${i}`));
+    const statuses = (await Promise.all(stale)).map((r) => r.status);
+    assert.ok(statuses.every((s) => s === 401 || s === 429), statuses.join(','));
+    assert.ok(statuses.filter((s) => s === 401).length >= 8, `most were checked and refused as wrong: ${statuses.join(',')}`);
+    for (let i = 0; i < 40; i++) assert.equal((await login('127.0.0.6', `scan~${crypto.randomUUID()}`, 'dead')).status, 401, 'one at a time, none is throttled');
+    assert.equal((await login('127.0.0.6', 'bystander', 'bystander-password')).status, 200, 'a user on that address is not slowed');
+  });
+
   test('one scrypt per check for a user, a repository-scoped token and an unknown name', async () => {
     const t = await fetch(`${server.url}/api/v1/tokens`, { method: 'POST', headers: { authorization: adminAuth(), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ci-token', scopeMap: '_repositories_pull' }) });
     assert.equal(t.status, 201, await t.clone().text());

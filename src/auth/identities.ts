@@ -44,6 +44,8 @@ export interface IdentityResolver {
   byPassword(username: string, password: string, service: string): Promise<Identity | undefined>;
   /** Whether these exact credentials verified within the last seconds (no scrypt needed now). */
   recentlyVerified(username: string, password: string): boolean;
+  /** Whether `username` belongs to a credential source whose secrets cannot be guessed (CredentialSource.unguessable). */
+  isUnguessable(username: string): boolean;
   /**
    * Re-resolves the subject of a verified token; undefined when it no longer exists, is
    * disabled, or (users and repository-scoped tokens) `cred` no longer names a current,
@@ -112,6 +114,15 @@ export function identityOfFederated(f: FederatedIdentity): Identity {
  * user or token name can have.
  */
 export interface CredentialSource {
+  /**
+   * Its passwords are long random secrets the registry minted for a machine (a scan job's
+   * 32 bytes), checked with a fast hash. A wrong one is a credential that expired while its
+   * holder still used it (a scan cancelled by someone else's verdict), not a guess, so the
+   * login throttle does not count it: counted, a busy scanner's stale pulls would slow every
+   * login from the scanner's address (the built-in scanner shares 127.0.0.1 with local admins).
+   * The in-flight bound still applies.
+   */
+  unguessable?: boolean;
   ownsUsername(username: string): boolean;
   byPassword(username: string, password: string): Promise<Identity | undefined>;
   ownsSubject(sub: string): boolean;
@@ -204,6 +215,10 @@ export function createIdentityResolver(options: { store: Pick<CoreRoles, 'settin
       // Unknown name: spend the same time as a wrong password, so names cannot be probed.
       await verifyPassword(password, await dummyPasswordHash());
       return undefined;
+    },
+
+    isUnguessable(username) {
+      return sources.some((s) => s.unguessable === true && s.ownsUsername(username));
     },
 
     recentlyVerified(username, password) {

@@ -89,6 +89,7 @@ async function checkLogin(identity: IdentityServices, address: string, username:
   const limitKey = username === NULL_GUID ? undefined : username;
   const leave = limiter.enter(limitKey, address);
   try {
+    if (resolver.isUnguessable(username)) return await resolver.byPassword(username, password, service);
     const attempt = await limiter.reserve(limitKey, address);
     let found: Identity | undefined;
     try {

@@ -47,6 +47,7 @@ export function scanCredentialSource(jobs: () => ScanJobStore): CredentialSource
     };
   }
   return {
+    unguessable: true,
     ownsUsername: (u) => u.startsWith(SCAN_USER_PREFIX),
     async byPassword(username, password) {
       const found = await identityOf(username.slice(SCAN_USER_PREFIX.length));
