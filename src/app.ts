@@ -34,6 +34,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // Routes set their own tighter limits; blob bodies are streamed and never parsed.
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Only the configured proxies may name the client (X-Forwarded-For); anyone else could use
+    // the header to dodge the per-address login throttle.
+    ...(config.trustProxy.length > 0 ? { trustProxy: config.trustProxy } : {}),
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1024 },
     ...(config.tls
       ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } }

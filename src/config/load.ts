@@ -58,6 +58,7 @@ export const ENV_OVERRIDES: Record<string, string> = {
   LAZARET_SCANNER_DEFAULT_REFRESH_MS: 'scanner.defaultRefreshMs',
   LAZARET_SCANNER_HEALTH_INTERVAL: 'scanner.healthIntervalSeconds',
   LAZARET_SCANNER_POLL_INTERVAL_MS: 'scanner.pollIntervalMs',
+  LAZARET_TRUST_PROXY: 'trustProxy',
   LAZARET_WEBHOOKS_ALLOW_DESTINATIONS: 'webhooks.allowDestinations',
   LAZARET_WEBHOOKS_DENY_DESTINATIONS: 'webhooks.denyDestinations',
 };

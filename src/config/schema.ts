@@ -27,6 +27,13 @@ export const configSchema = z
     baseUrl: z.url().optional(),
     /** The `service` name in tokens and challenges; defaults to the host of baseUrl, else the Host header. */
     service: z.string().min(1).optional(),
+    /**
+     * Addresses or CIDRs of the load balancers / reverse proxies in front of the registry. A
+     * request from one of them is attributed to the client its X-Forwarded-For names (the login
+     * throttle, logs, audit) and its X-Forwarded-Proto/Host are believed; from anywhere else
+     * those headers are ignored. Empty: the connection's address is the client.
+     */
+    trustProxy: cidrList,
     dataDir: z.string().min(1).default('./data'),
     /** `postgres://...` for PostgreSQL; unset = SQLite at <dataDir>/lazaret.db. */
     databaseUrl: z.string().optional(),
