@@ -4,9 +4,10 @@ import { pullBig, blobHead } from './blob-pull.ts';
 import { manifestPut, manifestGetTag, manifestGetDigest } from './manifests.ts';
 import { tagsList, catalog } from './lists.ts';
 import { tokenEndpoint } from './token.ts';
+import { loginFlood } from './login-flood.ts';
 
 /** In the order they run within a round. */
 export const SCENARIOS: Scenario[] = [
   pushSmall, pushBig, pushChunked, pullBig, blobHead,
-  manifestPut, manifestGetTag, manifestGetDigest, tagsList, catalog, tokenEndpoint,
+  manifestPut, manifestGetTag, manifestGetDigest, tagsList, catalog, tokenEndpoint, loginFlood,
 ];
