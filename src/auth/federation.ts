@@ -18,7 +18,8 @@
  * required, 30 s clock leeway.
  */
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWK, type JWTVerifyGetKey } from 'jose';
-import { z } from 'zod';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
 import { BUILT_IN_ROLES } from '../access/roles.ts';
 import { isValidPattern } from '../access/patterns.ts';
 import { grantsFromRoles, mergeGrants, type Grants, type RoleAssignmentLike } from '../access/policy.ts';
@@ -28,37 +29,47 @@ import { CLOCK_LEEWAY_SECONDS } from './tokens.ts';
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
-const roleRef = z.object({
-  role: z.enum(BUILT_IN_ROLES),
-  repository: z.string().refine(isValidPattern, 'must be a repository name, `prefix/*` or `*`').optional(),
-});
+const roleRef = Type.Object(
+  {
+    role: Type.Enum([...BUILT_IN_ROLES]),
+    repository: Type.Optional(Type.Refine(Type.String(), isValidPattern, () => 'must be a repository name, `prefix/*` or `*`')),
+  },
+  { additionalProperties: false },
+);
 
-export const issuerConfigSchema = z
-  .object({
-    issuer: z.string().min(1),
-    audience: z.string().min(1),
-    jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
-    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
-    claim: z.string().min(1).default('sub'),
-    rules: z
-      .array(
-        z
-          .object({ match: z.string().min(1), user: z.string().min(1).optional(), roles: z.array(roleRef).optional() })
-          .strict()
-          .refine((r) => r.user !== undefined || (r.roles?.length ?? 0) > 0, 'a rule needs `user` or `roles`'),
-      )
-      .min(1),
-  })
-  .strict()
-  .refine((c) => (c.jwksUrl === undefined) !== (c.jwks === undefined), 'give exactly one of `jwksUrl` or `jwks`');
-export type IssuerConfig = z.infer<typeof issuerConfigSchema>;
+const rule = Type.Refine(
+  Type.Object(
+    { match: Type.String({ minLength: 1 }), user: Type.Optional(Type.String({ minLength: 1 })), roles: Type.Optional(Type.Array(roleRef)) },
+    { additionalProperties: false },
+  ),
+  (r) => r.user !== undefined || (r.roles?.length ?? 0) > 0,
+  () => 'a rule needs `user` or `roles`',
+);
+
+export const issuerConfigSchema = Type.Refine(
+  Type.Object(
+    {
+      issuer: Type.String({ minLength: 1 }),
+      audience: Type.String({ minLength: 1 }),
+      jwksUrl: Type.Optional(Type.String({ format: 'url', pattern: '^https?://' })),
+      jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1 }) })),
+      claim: Type.String({ minLength: 1, default: 'sub' }),
+      rules: Type.Array(rule, { minItems: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+  (c) => (c.jwksUrl === undefined) !== (c.jwks === undefined),
+  () => 'give exactly one of `jwksUrl` or `jwks`',
+);
+export type IssuerConfig = Static<typeof issuerConfigSchema>;
 
 /** Validates an issuer configuration; throws BAD_REQUEST naming the field. */
 export function parseIssuerConfig(raw: unknown): IssuerConfig {
-  const r = issuerConfigSchema.safeParse(raw);
-  if (r.success) return r.data;
-  const i = r.error.issues[0]!;
-  throw registryError('BAD_REQUEST', `${i.path.length ? i.path.join('.') : 'issuer'}: ${i.message}`);
+  const value = Value.Default(issuerConfigSchema, structuredClone(raw ?? {}));
+  const problem = Value.Errors(issuerConfigSchema, value).find((e) => e.keyword !== 'additionalProperties');
+  if (!problem) return value as IssuerConfig;
+  const path = problem.instancePath.split('/').slice(1).join('.');
+  throw registryError('BAD_REQUEST', `${path || 'issuer'}: ${problem.keyword === 'boolean' ? 'unknown key' : problem.message}`);
 }
 
 export function globMatch(pattern: string, value: string): boolean {

@@ -9,7 +9,7 @@ export function registerConfig(program: Command) {
     .option('--print', 'print the effective configuration (defaults applied) as JSON')
     .action((file: string, opts: { print?: boolean }) => {
       try {
-        const effective = validateConfig(readConfigFile(file));
+        const effective = validateConfig(readConfigFile(file), `file ${file}`);
         if (opts.print) console.log(JSON.stringify({ ...effective, auth: { ...effective.auth, adminPassword: effective.auth.adminPassword ? '***' : undefined }, storage: { ...effective.storage, ...(effective.storage.s3 ? { s3: { ...effective.storage.s3, secretAccessKey: effective.storage.s3.secretAccessKey ? '***' : undefined } } : {}) } }, null, 2));
         else console.log(`${file}: valid`);
       } catch (err) {
