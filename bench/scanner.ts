@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { createRegistryClient } from '../test/helpers/registry-client.ts';
@@ -28,7 +28,6 @@ const arg = (name: string, fallback: number) => {
 const LAYER_MIB = arg('layer-mib', 1024);
 const IMAGES = arg('images', 20);
 const MiB = 1024 * 1024;
-const VULN = 'application/vnd.security.vulnerability.report; version=1.1';
 const SBOM = 'application/vnd.security.sbom.report+json; version=1.0';
 
 /** A tar stream: a dpkg status, then one file of `size` pseudo-random bytes (AES-CTR of zeros). */

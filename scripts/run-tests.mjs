@@ -35,6 +35,15 @@ if (typecheck.status !== 0) {
   process.exit(typecheck.status ?? 1);
 }
 
+// The linter (Biome, rules in biome.json; no formatter) and the import boundaries
+// (scripts/check-boundaries.mjs): a breach fails the run like a failing test.
+const lint = spawnSync(join(root, 'node_modules/.bin/biome'), ['lint', '--max-diagnostics=50', '.'], { cwd: root, stdio: 'inherit' });
+const boundaries = spawnSync(process.execPath, [join(root, 'scripts/check-boundaries.mjs')], { cwd: root, stdio: 'inherit' });
+if (lint.status !== 0 || boundaries.status !== 0) {
+  console.error('run-tests: lint or import boundaries failed (npm run lint)');
+  process.exit(1);
+}
+
 // Tests that run the `lazaret` binary (bin/lazaret.js) run the compiled build, as production
 // does: rebuild it from the sources under test (well under a second on a quiet machine).
 const built = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--quiet'], { cwd: root, stdio: 'inherit' });

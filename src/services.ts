@@ -3,7 +3,7 @@
  * `lazaret serve` (src/main.ts) and by tests, so tests run exactly the production wiring.
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { LazaretConfig } from './config/schema.ts';
 import type { MetadataStore, StoreRoles } from './persistence/index.ts';

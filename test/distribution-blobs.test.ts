@@ -1,7 +1,7 @@
 /** /v2/ and blobs (GET with Range, HEAD, DELETE) over real HTTP against a real fx.server. */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRegistryClient, digestOf, type RegistryClient, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
+import { createRegistryClient, digestOf, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
 import { startTestServer } from './helpers/server.ts';
 
 const fx = useRegistryServer();

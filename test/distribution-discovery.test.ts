@@ -1,7 +1,7 @@
 /** Content discovery: tags list, catalog and referrers, with pagination and filters. */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OCI, buildImage, createRegistryClient, descriptor, digestOf, type RawResponse, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
+import { OCI, buildImage, descriptor, digestOf, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
 
 const fx = useRegistryServer();
 

@@ -1,7 +1,7 @@
 /** Manifests: push/pull/delete by tag and digest, every supported type, and the failure paths. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OCI, buildImage, createRegistryClient, descriptor, digestOf, type RawResponse, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
+import { OCI, buildImage, descriptor, digestOf, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
 import { combineLifecycles, type ManifestDeleted, type ManifestPushed } from '../src/events/manifest-lifecycle.ts';
 
 const fx = useRegistryServer();

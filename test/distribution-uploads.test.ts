@@ -1,8 +1,8 @@
 /** Blob uploads: monolithic, POST then PUT, chunked, status, cancel, mounts, janitor; failure paths included. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createRegistryClient, digestOf, type RawResponse, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
+import { digestOf, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
 
 const fx = useRegistryServer();
 

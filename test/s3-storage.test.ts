@@ -23,7 +23,7 @@ const s3Overrides = (bucket: TestBucket, extra: Record<string, unknown> = {}) =>
 describe('S3 storage: two nodes, one PostgreSQL, one bucket', { skip: skipUnless(await postgresReachable(), `PostgreSQL not reachable at ${TEST_DATABASE_URL}`) }, () => {
   const schema = `lazaret_s3_${randomBytes(5).toString('hex')}`;
   let bucket: TestBucket;
-  let nodes: TestServer[] = [];
+  const nodes: TestServer[] = [];
   let clients: RegistryClient[] = [];
   before(async () => {
     bucket = await createTestBucket();

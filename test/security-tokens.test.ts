@@ -34,7 +34,7 @@ describe('security: tokens', () => {
     for (const [k, v] of Object.entries(query)) for (const x of [v].flat()) q.append(k, x);
     return call(u, 'GET', `/oauth2/token?${q}`, { headers: { authorization: basicAuth(user, password) } });
   }
-  const form = (fields: Record<string, string>) => ({ 'content-type': 'application/x-www-form-urlencoded' });
+  const form = (_fields: Record<string, string>) => ({ 'content-type': 'application/x-www-form-urlencoded' });
   async function post(fields: Record<string, string>) {
     const res = await fetch(`${u}/oauth2/token`, { method: 'POST', headers: form(fields), body: new URLSearchParams(fields) });
     return { status: res.status, body: (await res.json()) as Record<string, string> };

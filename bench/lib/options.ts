@@ -57,7 +57,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       case '--duration': options.duration = positive(arg, value()); durationSet = true; break;
       case '--only': options.only = value().split(',').filter(Boolean); break;
       case '--admin-user': options.adminUser = value(); break;
-      case '-h': case '--help': console.log(USAGE); process.exit(0);
+      case '-h': case '--help': console.log(USAGE); return process.exit(0);
       default: throw new Error(`unknown option ${arg}\n${USAGE}`);
     }
   }

@@ -22,7 +22,7 @@ import Sqlite from 'better-sqlite3';
 import type { LazaretConfig } from '../config/schema.ts';
 import { openSqlite } from '../metadata/db.ts';
 import { LAZARET_VERSION } from '../package-info.ts';
-import { schemaStatus, schemaTargetOf, withDatabase } from '../persistence/schema-admin.ts';
+import { schemaStatus, schemaTargetOf, withDatabase } from '../persistence/index.ts';
 import { NewerSchemaError } from '../metadata/db.ts';
 import { blobInventory, type InventoryEntry } from './inventory.ts';
 import { backupBlobStore, configuredBlobStore } from './blob-source.ts';

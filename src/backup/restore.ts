@@ -14,8 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from '
 import { join, resolve } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import type { LazaretConfig } from '../config/schema.ts';
-import { KNOWN_MIGRATIONS } from '../persistence/index.ts';
-import { schemaTargetOf } from '../persistence/schema-admin.ts';
+import { KNOWN_MIGRATIONS, schemaTargetOf } from '../persistence/index.ts';
 import { backupBlobStore, configuredBlobStore } from './blob-source.ts';
 import { copyBlobs } from './copy-blobs.ts';
 import { BACKUP_DATABASE, BACKUP_MANIFEST, type BackupManifest } from './backup.ts';

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { LazaretConfig } from '../config/schema.ts';
 import { parseDigest } from '../oci/digest.ts';
-import { withDatabase } from '../persistence/schema-admin.ts';
+import { withDatabase } from '../persistence/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { configuredBlobStore } from './blob-source.ts';
 import { blobInventory, type InventoryEntry } from './inventory.ts';

@@ -12,10 +12,10 @@ const DOC = new URL('../../docs/errors.md', import.meta.url);
 const BEGIN = '<!-- errors:begin (generated from src/errors/registry.ts; src/errors/registry.test.ts checks it) -->';
 const END = '<!-- errors:end -->';
 
-const escape = (s: string) => s.replaceAll('|', '\\|');
+const escapeCell = (s: string) => s.replaceAll('|', '\\|');
 
 export function renderErrorTable(): string {
-  const rows = Object.entries(ERRORS).map(([name, d]) => `| \`${name}\` | \`${d.code}\` | ${d.status} | ${escape(d.message)} | ${escape(d.when)} |`);
+  const rows = Object.entries(ERRORS).map(([name, d]) => `| \`${name}\` | \`${d.code}\` | ${d.status} | ${escapeCell(d.message)} | ${escapeCell(d.when)} |`);
   return ['| Name | Wire code | HTTP status | Default message | When |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -12,7 +12,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Services } from '../services.ts';
-import type { TokenRecord } from '../auth/store/identity-store.ts';
+import type { TokenRecord } from '../auth/store/index.ts';
 import { SYSTEM_SCOPE_MAPS, isSystemScopeMap, parseScopeMapAction } from '../access/scope-maps.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { generateSecret, hashSecret } from '../auth/passwords.ts';

@@ -12,7 +12,7 @@
  * are this node's.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { OperationsSnapshot } from '../persistence/operations-store.ts';
+import type { OperationsSnapshot } from '../persistence/index.ts';
 
 /** Seconds: fast metadata calls sit in the first buckets, slow blob transfers in the last. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -53,7 +53,9 @@ export async function createObservability(config: LazaretConfig, logger: Logger)
     );
   }
   if (tracing) observers.push(tracing.queryObserver(dialect));
-  const observe: QueryObserver | undefined = observers.length === 0 ? undefined : observers.length === 1 ? observers[0] : (e) => observers.forEach((o) => o(e));
+  const observe: QueryObserver | undefined = observers.length === 0 ? undefined : observers.length === 1 ? observers[0] : (e) => {
+    for (const o of observers) o(e);
+  };
 
   return {
     metrics,

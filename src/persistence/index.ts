@@ -24,6 +24,8 @@ import type { StoreObservers } from '../metadata/open-metadata-store.ts';
 import { storageStore, type StorageRoles } from '../storage/store/index.ts';
 
 export { isPostgresUrl, postgresOptionsFromUrl } from '../metadata/open-metadata-store.ts';
+export { migrateSchema, schemaStatus, schemaTargetOf, withDatabase } from './schema-admin.ts';
+export type { OperationsSnapshot } from './operations-store.ts';
 
 /** Every role object of the application's store, and of each transaction's `tx`. */
 export interface StoreRoles extends CoreRoles, IdentityRoles, QuarantineRoles, EventRoles, ScanRoles, OperationsRoles, StorageRoles {}

@@ -6,8 +6,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { ModuleStore } from '../metadata/module-store.ts';
 import type { CoreTables } from '../metadata/tables/index.ts';
-import type { EventsTables } from '../events/store/tables.ts';
-import type { QuarantineTables } from '../quarantine/store/tables.ts';
+import type { EventsTables } from '../events/store/index.ts';
+import type { QuarantineTables } from '../quarantine/store/index.ts';
 import type { OperationsStore } from './operations-store.ts';
 
 type Db = Kysely<CoreTables & EventsTables & QuarantineTables>;

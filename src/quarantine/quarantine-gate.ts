@@ -18,7 +18,6 @@
  * passed, which the scanner sees anyway because each child push raises its own `quarantine`
  * event. A blob no manifest of the repository references is refused while the policy is on.
  */
-import type { AccessContext } from '../access/actions.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { ManifestStore } from '../metadata/metadata-store.ts';
 import { registryError, type RegistryError } from '../errors/registry-error.ts';

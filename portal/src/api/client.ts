@@ -127,7 +127,7 @@ export async function fetchToken(scope: string): Promise<string> {
 }
 
 export function rememberChallenge(challenge: Challenge | null) {
-  if (!challenge || challenge.scheme !== 'bearer') return;
+  if (challenge?.scheme !== 'bearer') return;
   if (challenge.params.service) serviceName = challenge.params.service;
   if (challenge.params.realm) {
     // Only the path is used: the portal talks to its own origin (CSP connect-src 'self'),

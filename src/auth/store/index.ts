@@ -13,6 +13,7 @@ import { createLoginThrottleStore } from './sql/login-throttle.ts';
 import { createScopeMapStore, createSigningKeyStore, createTrustedIssuerStore } from './sql/identity-config.ts';
 
 export type { IdentityRoles };
+export type { TokenRecord } from './identity-store.ts';
 
 export const authStore: ModuleStore<IdentityRoles> = {
   name: 'auth',

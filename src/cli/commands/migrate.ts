@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load.ts';
-import { migrateSchema, schemaStatus, schemaTargetOf } from '../../persistence/schema-admin.ts';
+import { migrateSchema, schemaStatus, schemaTargetOf } from '../../persistence/index.ts';
 import { NewerSchemaError } from '../../metadata/db.ts';
 import { LAZARET_VERSION } from '../../package-info.ts';
 

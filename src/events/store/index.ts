@@ -11,6 +11,7 @@ import { createOutboxStore } from './sql/outbox.ts';
 import { createWebhookStore } from './sql/webhooks.ts';
 
 export type { EventRoles };
+export type { EventsTables } from './tables.ts';
 
 export const eventsStore: ModuleStore<EventRoles> = {
   name: 'events',

@@ -7,6 +7,8 @@ import type { VerdictStore } from '../verdicts.ts';
 import * as quarantine003 from './migrations/003-quarantine.ts';
 import { createVerdictStore } from './sql/verdicts.ts';
 
+export type { QuarantineTables } from './tables.ts';
+
 export interface QuarantineRoles {
   verdicts: VerdictStore;
 }

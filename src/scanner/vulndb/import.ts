@@ -82,7 +82,7 @@ class Writer {
   private readonly clearAffected;
   advisories = 0;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     this.insertAdvisory = db.prepare(
       'INSERT OR REPLACE INTO advisories (source, id, aliases, title, description, severity, cvss_score, cvss_vector, links, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );

@@ -34,7 +34,7 @@ export function distroOf(ecosystem: Ecosystem, os: OsRelease | undefined): strin
     return major ? `${os.id}:${os.versionId}` : undefined;
   }
   if (ecosystem === 'apk') {
-    if (!os || os.id !== 'alpine' || !os.versionId) return undefined;
+    if (os?.id !== 'alpine' || !os.versionId) return undefined;
     const m = /^(\d+)\.(\d+)/.exec(os.versionId);
     if (!m || /_(alpha|beta|pre|rc|git)/.test(os.versionId)) return 'alpine:edge';
     return `alpine:v${m[1]}.${m[2]}`;

@@ -8,7 +8,7 @@
  *   <prefix>_uploads/<uuid>/data              the multipart object an upload completes into
  * Digests (src/oci/digest.ts) and upload ids (UUIDs) are validated before they become keys.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
