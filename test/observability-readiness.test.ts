@@ -8,11 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { rawSqlite } from './helpers/raw-db.ts';
 import { startTestServer } from './helpers/server.ts';
+import { startTcpProxy } from './helpers/tcp-proxy.ts';
 import { TEST_DATABASE_URL, postgresReachable, skipUnless } from './helpers/environment.ts';
 
 async function readyz(url: string): Promise<{ status: number; body: any }> {
@@ -77,48 +77,9 @@ test('503 naming the migrations when a newer version migrated the database; read
   }
 });
 
-/** A TCP proxy to PostgreSQL that the test can cut (close every connection, refuse new ones) and restore. */
-async function startProxy(target: { host: string; port: number }) {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server = net.createServer((client) => {
-        const upstream = net.connect(target.port, target.host);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => undefined);
-        }
-        client.pipe(upstream).pipe(client);
-        client.on('close', () => upstream.destroy());
-        upstream.on('close', () => client.destroy());
-      });
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        port = (server!.address() as net.AddressInfo).port;
-        resolve();
-      });
-    });
-  await listen();
-  return {
-    get port() {
-      return port;
-    },
-    async cut() {
-      await new Promise<void>((resolve) => {
-        server!.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
-    restore: listen,
-  };
-}
-
 test('PostgreSQL unreachable: 503 naming the database; ready again when it is back', { skip: skipUnless(await postgresReachable(), `PostgreSQL not reachable at ${TEST_DATABASE_URL}`) }, async () => {
   const target = new URL(TEST_DATABASE_URL);
-  const proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
   const viaProxy = new URL(TEST_DATABASE_URL);
   viaProxy.port = String(proxy.port);
   const schema = `readyz_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
@@ -137,10 +98,7 @@ test('PostgreSQL unreachable: 503 naming the database; ready again when it is ba
     if (back.status !== 200) back = await readyz(s.url);
     assert.equal(back.status, 200, JSON.stringify(back.body));
   } finally {
-    // Shutdown may run a last query on a pooled connection that died with the cut ("Connection
-    // terminated unexpectedly"); readiness is what this test checks, so a failed close is logged,
-    // not the test's failure (the shutdown defect is recorded in the issue notes).
-    await s.close().catch((err: unknown) => console.error('close after a database cut:', err));
+    await s.close();
     await proxy.cut();
     const pg = (await import('pg')).default;
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });

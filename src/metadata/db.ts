@@ -126,6 +126,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Kysely<Dat
   // pool; unhandled, that would crash the registry. The pool drops that client, and the next
   // query gets a fresh connection (or fails, and that request answers 500/503).
   pool.on('error', () => undefined);
+  // A client checked out when its connection drops emits 'error' too, and the pool listens only
+  // on idle clients: without this the registry crashed when PostgreSQL went away mid-query (an
+  // uncaught 'error' event). The query in flight rejects with the same error, so the request
+  // (or the background pass) that ran it reports it; the event itself needs no handling.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   options.onPool?.(pool);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...kyselyLog(options.observe) });
 }
