@@ -13,12 +13,22 @@ import { buildApp } from './app.ts';
 import { BUILTIN_SCANNER, startBuiltinScanner, type BuiltinScanner } from './scan/builtin-scanner.ts';
 import { parseListen } from './config/listen.ts';
 import { createLogger } from './observability/logger.ts';
+import cluster from 'node:cluster';
+import { hostname } from 'node:os';
+import { reportReady, runPrimary, workerCount, workerIndex } from './cluster/workers.ts';
 
 export { parseListen };
 
-export async function serve(options: { configFile?: string } = {}) {
+export async function serve(options: { configFile?: string; workers?: number } = {}) {
   const config = loadConfig({ file: options.configFile });
-  const logger = createLogger(config.log);
+  const workers = options.workers ?? workerCount(config);
+  // `--workers N` (N > 1): this process becomes the primary and forks N of these (src/cluster/).
+  if (workers > 1 && cluster.isPrimary) {
+    await runPrimary(workers, createLogger(config.log, { base: { pid: process.pid, hostname: hostname(), role: 'primary' } }));
+    return undefined;
+  }
+  const worker = workerIndex();
+  const logger = createLogger(config.log, worker ? { base: { pid: process.pid, hostname: hostname(), worker } } : {});
   const services = await createServices(config, logger);
   const app = await buildApp(services);
   let address: string;
@@ -33,10 +43,12 @@ export async function serve(options: { configFile?: string } = {}) {
   await services.start();
   services.scan.setListenUrl(address);
   logger.info({ address, dataDir: config.dataDir, database: services.store.dialect }, 'lazaret is listening');
+  reportReady(address);
   // The built-in scanner (scanner.builtin): started after listening, so the registry answers at
   // once; until it is up, jobs wait for it (fail closed).
   let builtin: BuiltinScanner | undefined;
-  if (config.scanner.builtin) {
+  // Under --workers only worker 1 runs it: one scanner per machine, like one per node.
+  if (config.scanner.builtin && (worker ?? 1) === 1) {
     startBuiltinScanner({ store: services.store, logger, dataDir: config.dataDir, onRegistered: () => services.scan.scannerChanged(BUILTIN_SCANNER) })
       .then((b) => {
         builtin = b;

@@ -134,6 +134,14 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   notifications.subscribe('scans-queued', () => scan?.dispatcher.wake());
 
   const identity = observability.observeIdentity(createIdentityServices({ config, logger, store, sources: [scanCredentialSource(() => store.scanJobs)] }));
+  // Same for auth settings (anonymous pull): a change on one node is in force on every node at
+  // once, not after the resolver's 5 s cache lifetime.
+  const forgetAuthSettings = identity.resolver.forgetSettings.bind(identity.resolver);
+  identity.resolver.forgetSettings = () => {
+    forgetAuthSettings();
+    notifications.publish('auth-settings');
+  };
+  notifications.subscribe('auth-settings', () => forgetAuthSettings());
 
   if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every caller may push, pull and delete');
 

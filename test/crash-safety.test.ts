@@ -47,6 +47,7 @@ async function startServer(): Promise<{ child: ChildProcess; url: string; output
       LAZARET_DATA_DIR: dataDir,
       LAZARET_AUTH_MODE: 'none',
       LAZARET_LOG_LEVEL: 'warn',
+      LAZARET_WORKERS: '1',
       LAZARET_DATABASE_URL: '',
       LAZARET_CONFIG: '',
     },

@@ -22,7 +22,7 @@ function baseEnv(dataDir: string): Record<string, string> {
 /** Runs `lazaret serve` to its end (or kills it after `limitMs`, which fails the test). */
 function runToExit(env: Record<string, string>, limitMs = 90_000): Promise<{ code: number | null; signal: string | null; output: string }> {
   const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LAZARET_LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LAZARET_LOG_LEVEL: 'info', LAZARET_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

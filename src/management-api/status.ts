@@ -10,9 +10,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { LAZARET_VERSION } from '../package-info.ts';
 import { KNOWN_MIGRATIONS } from '../persistence/index.ts';
+import { workerIndex } from '../cluster/workers.ts';
 
 export interface RegistryStatus {
   version: string;
+  /** The process that answered: its pid and, under `serve --workers`, its worker number (else null). */
+  process: { pid: number; worker: number | null };
   startedAt: string;
   uptimeSeconds: number;
   database: 'sqlite' | 'postgres';
@@ -40,6 +43,7 @@ export function registerStatusRoutes(app: FastifyInstance, services: Services) {
       const held = Object.entries(s.verdicts).reduce((n, [state, count]) => (state === 'Passed' ? n : n + count), 0);
       return {
         version: LAZARET_VERSION,
+        process: { pid: process.pid, worker: workerIndex() ?? null },
         startedAt: services.startedAt.toISOString(),
         uptimeSeconds: Math.round((Date.now() - services.startedAt.getTime()) / 1000),
         database: services.store.dialect,

@@ -62,7 +62,14 @@ function withStatementCache(database: Sqlite.Database): SqliteDatabase {
       }
       database.close();
     },
-    prepare(sql: string) {
+    prepare(query: string) {
+      // Kysely opens every transaction with a deferred `begin`. Another process on the same file
+      // (a `serve --workers` sibling, a CLI) may commit between this transaction's first read
+      // and its first write; SQLite then refuses the write with SQLITE_BUSY at once, without
+      // waiting (busy_timeout cannot help a stale snapshot). `begin immediate` takes the write
+      // lock first, waiting up to busy_timeout for it, so a transaction either starts or waits.
+      // In one process nothing changes: Kysely already runs one transaction at a time.
+      const sql = query === 'begin' ? 'begin immediate' : query;
       const cached = cache.get(sql);
       if (cached && !cached.busy) return cached;
       const stmt = database.prepare(sql);

@@ -8,17 +8,23 @@
  * subscriber of every channel is called once, as if each had been notified.
  *
  * Implementations: PostgreSQL LISTEN/NOTIFY (./postgres-notifications.ts) when the metadata
- * store is PostgreSQL; in-process (below) for SQLite, where one process is the whole registry
- * (processes sharing one SQLite file fall back to the subscribers' own polling).
+ * store is PostgreSQL; for SQLite, in-process (below) when one process is the whole registry,
+ * or relayed by the primary between the workers of `serve --workers` (./worker-notifications.ts).
+ * (Other processes sharing one SQLite file, e.g. a CLI, fall back to the subscribers' polling.)
  *
  * Channels (add one here when a module needs it):
  * - `quarantine-policy`: the quarantine policy changed (the gate's policy cache re-reads it).
+ * - `auth-settings`: an auth setting changed (anonymous pull: the identity resolver re-reads it).
  * - `events-queued`: the event outbox has new deliveries (webhook dispatchers wake).
  * - `scans-queued`: scan jobs were queued (scan dispatchers wake).
  */
-export type Channel = 'quarantine-policy' | 'events-queued' | 'scans-queued';
+export type Channel = 'quarantine-policy' | 'auth-settings' | 'events-queued' | 'scans-queued';
 
-export const CHANNELS: readonly Channel[] = ['quarantine-policy', 'events-queued', 'scans-queued'];
+export const CHANNELS: readonly Channel[] = ['quarantine-policy', 'auth-settings', 'events-queued', 'scans-queued'];
+
+export function isChannel(value: unknown): value is Channel {
+  return typeof value === 'string' && (CHANNELS as readonly string[]).includes(value);
+}
 
 export interface Notifications {
   /** Tells every node (this one included). Never throws: a lost notification is covered by polling. */

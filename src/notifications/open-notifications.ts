@@ -1,13 +1,18 @@
-/** The Notifications of the configured metadata store: PostgreSQL LISTEN/NOTIFY, else in-process. */
+/**
+ * The Notifications of the configured metadata store: PostgreSQL LISTEN/NOTIFY; on SQLite,
+ * relayed between the workers of `serve --workers` by the primary, else in-process.
+ */
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { LazaretConfig } from '../config/schema.ts';
 import { isPostgresUrl, postgresOptionsFromUrl } from '../persistence/index.ts';
 import { createLocalNotifications, type Notifications } from './notifications.ts';
 import { createPostgresNotifications } from './postgres-notifications.ts';
+import { createWorkerNotifications } from './worker-notifications.ts';
 
 export async function openNotifications(config: Pick<LazaretConfig, 'databaseUrl'>, logger: Logger): Promise<Notifications> {
   const url = config.databaseUrl;
-  if (!url || !isPostgresUrl(url)) return createLocalNotifications();
+  if (!url || !isPostgresUrl(url)) return cluster.isWorker ? createWorkerNotifications() : createLocalNotifications();
   const { connectionString, schema } = postgresOptionsFromUrl(url);
   return createPostgresNotifications({ connectionString, ...(schema ? { schema } : {}), logger });
 }

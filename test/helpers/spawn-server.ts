@@ -1,7 +1,8 @@
 /**
  * Runs the real `lazaret serve` (bin/lazaret.js) as a child process, configured through
  * LAZARET_* variables, for tests that kill or run several registry processes. The built-in
- * scanner child is off unless a test sets LAZARET_SCANNER_BUILTIN=true. Resolves once
+ * scanner child is off unless a test sets LAZARET_SCANNER_BUILTIN=true, and it is one process
+ * (not one worker per CPU) unless a test sets LAZARET_WORKERS. Resolves once
  * the server logs that it is listening, with its URL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,7 +24,7 @@ const BIN = fileURLToPath(new URL('../../bin/lazaret.js', import.meta.url));
 export async function spawnServer(env: Record<string, string>, timeoutMs = 20_000, options: { cwd?: string } = {}): Promise<SpawnedServer> {
   const child = spawn(process.execPath, [BIN, 'serve'], {
     cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LAZARET_LISTEN: '127.0.0.1:0', LAZARET_LOG_LEVEL: 'info', LAZARET_SCANNER_BUILTIN: 'false', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LAZARET_LISTEN: '127.0.0.1:0', LAZARET_LOG_LEVEL: 'info', LAZARET_SCANNER_BUILTIN: 'false', LAZARET_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
