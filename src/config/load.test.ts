@@ -16,6 +16,8 @@ test('defaults apply when nothing is configured', () => {
   assert.equal(c.databaseUrl, undefined);
   assert.equal(c.auth.mode, 'token');
   assert.equal(c.storage.fsync, 'data');
+  assert.equal(c.workers, 1, 'one process unless workers are asked for (docs/scale-out.md)');
+  assert.equal(loadConfig({ env: { LAZARET_WORKERS: '0' } }).workers, 0, '0 = one per CPU');
 });
 
 test('storage.fsync: data, full or off, from the file or LAZARET_STORAGE_FSYNC; anything else is refused', () => {

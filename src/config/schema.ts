@@ -55,7 +55,7 @@ export const configSchema = Type.Object(
     trustProxy: cidrList('Addresses or CIDRs of the load balancers / reverse proxies in front of the registry. A request from one of them is attributed to the client its X-Forwarded-For names (the login throttle, logs, audit) and its X-Forwarded-Proto/Host are believed; from anywhere else those headers are ignored. Empty: the connection\'s address is the client (docs/scale-out.md).'),
     dataDir: Type.String({ minLength: 1, default: './data', description: 'Directory for local state: the SQLite database (unless databaseUrl is set), the filesystem driver\'s blobs, upload data.' }),
     databaseUrl: Type.Optional(Type.String({ description: '`postgres://...` for PostgreSQL; unset = SQLite at `<dataDir>/lazaret.db`.' })),
-    workers: int(0, 64, 0, '`lazaret serve` processes sharing the port (node:cluster; docs/scale-out.md "Workers"): 0 = one per CPU, 1 = a single process. `serve --workers N` overrides it.'),
+    workers: int(0, 64, 1, '`lazaret serve` processes sharing the port (node:cluster; docs/scale-out.md "Workers"): 1 = a single process (the default), 0 = one per CPU. `serve --workers N` overrides it.'),
     tls: Type.Optional(
       Type.Object(
         {
