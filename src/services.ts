@@ -33,7 +33,7 @@ import { createScanServices, type ScanServices } from './scan/scan-services.ts';
 import { scanCredentialSource } from './scan/credentials.ts';
 import { createObservability, type Observability } from './observability/observability.ts';
 import { createReadiness, type Readiness } from './observability/readiness.ts';
-import type { Metrics } from './observability/metrics.ts';
+import type { Metrics, ScanResult } from './observability/metrics.ts';
 
 export interface Services {
   config: LazaretConfig;
@@ -154,6 +154,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     tokens: identity.tokens,
     onQueued: scanCommits.markQueued,
     wakeWebhooks: () => dispatcher.wake(),
+    ...(metrics ? { onFinished: (result: ScanResult) => metrics.scanJobsFinished.inc({ result }) } : {}),
   });
 
   const gate = observability.observeGate(createQuarantineGate({ policy: quarantinePolicy, store }));

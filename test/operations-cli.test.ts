@@ -129,7 +129,10 @@ test('lazaret status: a table and JSON with version, uptime, storage, counts, he
     assert.ok(image.digest);
     assert.equal(typeof st.uptimeSeconds, 'number');
     assert.deepEqual(st.outbox, { pending: 0, oldestPendingAt: null, deadLetters: 0 });
-    assert.equal(st.scanBacklog, null);
+    // No scanner is registered (the in-process server starts none): the image's scan job waits.
+    assert.equal(st.scanBacklog.queued, 1);
+    assert.equal(st.scanBacklog.running, 0);
+    assert.ok(Date.now() - Date.parse(st.scanBacklog.oldestSince) < 60_000, st.scanBacklog.oldestSince);
     assert.equal(st.lastGc, null);
 
     const table = await cli(['status'], env);
@@ -139,6 +142,7 @@ test('lazaret status: a table and JSON with version, uptime, storage, counts, he
     assert.match(table.stdout, /^held\s+1 \(Quarantined 1\)$/m);
     assert.match(table.stdout, /^storage used\s+\d+ B in 2 blobs$/m);
     assert.match(table.stdout, /^last GC\s+never$/m);
+    assert.match(table.stdout, /^scan backlog\s+1 queued, 0 running, oldest since \d{4}-\d\d-\d\dT/m);
 
     const anonymous = await cli(['status'], { LAZARET_REGISTRY: s.url });
     assert.notEqual(anonymous.code, 0);

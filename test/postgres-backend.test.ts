@@ -26,6 +26,12 @@ test('push, pull, restart and delete with PostgreSQL metadata', { skip: skipUnle
     let client = createRegistryClient(server.url);
     const image = await client.pushImage('team/app/web', 'v1', { layers: ['layer one', 'layer two'] });
     await client.pushManifest('team/app/web', 'v1-alias', image.manifestBytes, OCI.manifest);
+    // The operations snapshot (metrics, status) on PostgreSQL: the scan backlog's FILTER counts and min over bigint.
+    await server.services.store.scanJobs.enqueue({ repository: 'team/app/web', digest: image.digest, mediaType: OCI.manifest, kind: 'image', reason: 'manual' });
+    const { scans } = await server.services.store.operations.snapshot();
+    assert.equal(scans.queued, 1);
+    assert.equal(scans.running, 0);
+    assert.ok(scans.oldestActiveAt && Math.abs(Date.now() - scans.oldestActiveAt.getTime()) < 60_000, String(scans.oldestActiveAt));
     await client.close();
     await server.close();
 

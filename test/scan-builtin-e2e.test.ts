@@ -115,6 +115,12 @@ describe('the built-in scanner end to end: lazaret serve, skopeo, verdicts from 
   /** Verdict changes after the one assigned at push (Quarantined). */
   const scanVerdicts = async (name: string) =>
     (await call(server.url, 'GET', `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`${repoOf(name)}@${images[name]!.digest}`)}`, { headers: admin })).body.entries.filter((e: { after: { quarantineState: string } }) => e.after.quarantineState !== 'Quarantined');
+  /** `name{labels} value` lines of a /metrics scrape. */
+  const metric = async (line: string) => {
+    const text = await (await fetch(`http://${env.LAZARET_METRICS_LISTEN}/metrics`)).text();
+    const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+    return found === undefined ? undefined : Number(found.slice(line.length + 1));
+  };
   const start = async () => {
     server = await spawnServer(env, 90_000);
     await until('the built-in scanner', () => scannerPids(server).length > 0, 90_000);
@@ -142,6 +148,7 @@ describe('the built-in scanner end to end: lazaret serve, skopeo, verdicts from 
       LAZARET_LISTEN: `127.0.0.1:${await freePort()}`,
       LAZARET_ADMIN_PASSWORD: ADMIN_PASSWORD,
       LAZARET_SCANNER_BUILTIN: 'true',
+      LAZARET_METRICS_LISTEN: `127.0.0.1:${await freePort()}`,
       // A window between submission and the first poll, for the kills; short waits otherwise.
       LAZARET_SCANNER_FIRST_POLL_MS: '1500',
       LAZARET_SCANNER_DEFAULT_REFRESH_MS: '200',
@@ -202,6 +209,13 @@ describe('the built-in scanner end to end: lazaret serve, skopeo, verdicts from 
       assert.deepEqual(refs.body.manifests.map((m: { artifactType: string }) => m.artifactType).sort(), ['application/spdx+json', 'application/vnd.cyclonedx+json', VULN_TYPE]);
     }
 
+    // This node's scan metrics: 3 passed, 1 failed by its findings, nothing left.
+    assert.equal(await metric('lazaret_scan_jobs_finished_total{result="passed"}'), 3);
+    assert.equal(await metric('lazaret_scan_jobs_finished_total{result="failed"}'), 1);
+    assert.equal(await metric('lazaret_scan_jobs_queued'), 0);
+    assert.equal(await metric('lazaret_scan_jobs_running'), 0);
+    assert.equal(await metric('lazaret_scan_oldest_job_age_seconds'), 0);
+
     for (const name of ['debian', 'alpine', 'clean']) {
       const r = await pull(name);
       assert.ok(r.ok, `AcrPull pulls the released ${name}: ${r.out}`);
@@ -215,6 +229,8 @@ describe('the built-in scanner end to end: lazaret serve, skopeo, verdicts from 
     const [pid] = scannerPids(server);
     await push('debiancrash', join(work, 'src'));
     await until('the job submitted to the scanner', async () => (await jobOf('debiancrash'))?.state === 'submitted', 20_000);
+    assert.equal(await metric('lazaret_scan_jobs_running'), 1);
+    assert.ok((await metric('lazaret_scan_oldest_job_age_seconds'))! > 0);
     process.kill(pid!, 'SIGKILL');
     await until('a new scanner process', () => scannerPids(server).length === 2, 30_000);
     assert.equal(alive(pid!), false);

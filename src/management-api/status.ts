@@ -3,8 +3,9 @@
  * repository names or digests), behind the `metrics` permission (Owner): the held count is an
  * operator's number, the same one /metrics exports.
  *
- * `scanBacklog` and `lastGc` are null until scan jobs and garbage collection exist; the fields
- * are there so scripts can rely on the shape.
+ * `scanBacklog`: scan jobs not finished (queued: waiting to be sent to a scanner; running: sent,
+ * no report yet) and since when the oldest waits. `lastGc` is null until garbage collection
+ * exists; the field is there so scripts can rely on the shape.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
@@ -29,14 +30,14 @@ export interface RegistryStatus {
   verdicts: Record<string, number>;
   uploadsInProgress: number;
   outbox: { pending: number; oldestPendingAt: string | null; deadLetters: number };
-  scanBacklog: { queued: number; running: number } | null;
+  scanBacklog: { queued: number; running: number; oldestSince: string | null };
   lastGc: string | null;
 }
 
 export function registerStatusRoutes(app: FastifyInstance, services: Services) {
   app.get(
     '/api/v1/status',
-    { config: { access: { kind: 'registry', action: 'metrics' } }, schema: { tags: ['operations'], summary: 'Registry status: version, uptime, storage, counts, held, outbox' } },
+    { config: { access: { kind: 'registry', action: 'metrics' } }, schema: { tags: ['operations'], summary: 'Registry status: version, uptime, storage, counts, held, outbox, scan backlog' } },
     async (): Promise<RegistryStatus> => {
       const s = await services.store.operations.snapshot();
       const applied = await services.store.operations.appliedMigrations();
@@ -56,7 +57,7 @@ export function registerStatusRoutes(app: FastifyInstance, services: Services) {
         verdicts: s.verdicts,
         uploadsInProgress: s.uploads,
         outbox: { pending: s.outbox.pending, oldestPendingAt: s.outbox.oldestPendingAt?.toISOString() ?? null, deadLetters: s.outbox.failed },
-        scanBacklog: null,
+        scanBacklog: { queued: s.scans.queued, running: s.scans.running, oldestSince: s.scans.oldestActiveAt?.toISOString() ?? null },
         lastGc: null,
       };
     },

@@ -6,7 +6,7 @@
  * Labels are bounded by construction: route TEMPLATES (`/v2/:name/manifests/:reference`), never
  * a path, a repository name, a tag or a digest; methods, status codes, fixed outcome words.
  *
- * Registry-wide state (repositories, uploads in progress, verdicts, the webhook outbox) is read
+ * Registry-wide state (repositories, uploads in progress, verdicts, the webhook outbox, scan jobs) is read
  * when Prometheus scrapes, in one aggregate snapshot shared by every gauge of that scrape; it is
  * therefore the database's view, the same on every node of a cluster. Counters and histograms
  * are this node's.
@@ -20,6 +20,8 @@ const FAST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025
 
 export type GateTarget = 'manifest' | 'blob';
 export type GateDecision = 'allowed' | 'held_by_tag' | 'held_by_digest' | 'refused_blob';
+/** How a scan job ended: its findings passed or failed the image, the scan failed for good (`error`), or it was cancelled. */
+export type ScanResult = 'passed' | 'failed' | 'error' | 'cancelled';
 
 export interface PoolStats {
   total: number;
@@ -44,6 +46,7 @@ export interface Metrics {
   readonly loginThrottled: Counter;
   readonly tokensIssued: Counter<'type'>;
   readonly webhookAttempts: Counter<'result'>;
+  readonly scanJobsFinished: Counter<'result'>;
   readonly dbQueryDuration: Histogram<'dialect' | 'operation' | 'outcome'>;
   readonly blobStoreDuration: Histogram<'driver' | 'operation' | 'outcome'>;
   /** Attaches what the scrape-time gauges read (called once the stores are open). */
@@ -90,6 +93,11 @@ export function createMetrics(): Metrics {
     g.set(s.outbox.oldestPendingAt ? Math.max(0, (Date.now() - s.outbox.oldestPendingAt.getTime()) / 1000) : 0),
   );
   fromSnapshot('lazaret_webhook_dead_letters', 'Webhook deliveries that failed for good (kept for redelivery).', (s, g) => g.set(s.outbox.failed));
+  fromSnapshot('lazaret_scan_jobs_queued', 'Scan jobs waiting to be sent to a scanner (no scanner, scanner down, concurrency cap, retry backoff, index waiting for children).', (s, g) => g.set(s.scans.queued));
+  fromSnapshot('lazaret_scan_jobs_running', 'Scan jobs sent to a scanner and without a report yet.', (s, g) => g.set(s.scans.running));
+  fromSnapshot('lazaret_scan_oldest_job_age_seconds', 'Age of the oldest scan job not finished, queued or running (0 when none): how long an image has been held waiting for its scan.', (s, g) =>
+    g.set(s.scans.oldestActiveAt ? Math.max(0, (Date.now() - s.scans.oldestActiveAt.getTime()) / 1000) : 0),
+  );
   new Gauge({
     name: 'lazaret_db_pool_connections',
     help: 'PostgreSQL pool connections by state (total, idle, waiting clients); absent on SQLite.',
@@ -115,6 +123,7 @@ export function createMetrics(): Metrics {
     loginThrottled: new Counter({ name: 'lazaret_login_throttled_total', help: 'Logins refused by the failed-login throttle (429) before the password was checked.', registers: [registry] }),
     tokensIssued: new Counter({ name: 'lazaret_tokens_issued_total', help: 'Tokens issued by /oauth2 and the token endpoint, by type (access, refresh).', labelNames: ['type'], registers: [registry] }),
     webhookAttempts: new Counter({ name: 'lazaret_webhook_attempts_total', help: 'Webhook delivery attempts by result (delivered, retry, failed).', labelNames: ['result'], registers: [registry] }),
+    scanJobsFinished: new Counter({ name: 'lazaret_scan_jobs_finished_total', help: 'Scan jobs this node ended, by result (passed, failed: by the findings; error: the scan failed for good; cancelled).', labelNames: ['result'], registers: [registry] }),
     dbQueryDuration: new Histogram({ name: 'lazaret_db_query_duration_seconds', help: 'Metadata database query latency by dialect, statement kind and outcome.', labelNames: ['dialect', 'operation', 'outcome'], buckets: FAST_BUCKETS, registers: [registry] }),
     blobStoreDuration: new Histogram({ name: 'lazaret_blob_store_operation_duration_seconds', help: 'Blob store call latency by driver and operation (for open: until the stream is handed over).', labelNames: ['driver', 'operation', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] }),
     setSources(s) {

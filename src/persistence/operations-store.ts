@@ -15,6 +15,8 @@ export interface OperationsSnapshot {
   verdicts: Record<string, number>;
   /** Webhook deliveries: waiting or in flight, the oldest waiting one's creation, failed for good. */
   outbox: { pending: number; oldestPendingAt?: Date; failed: number };
+  /** Scan jobs not finished: waiting to be sent to a scanner (`queued`), sent and without a report yet (`running`), and the oldest one's creation. */
+  scans: { queued: number; running: number; oldestActiveAt?: Date };
 }
 
 export interface OperationsStore {

@@ -8,9 +8,10 @@ import type { ModuleStore } from '../metadata/module-store.ts';
 import type { CoreTables } from '../metadata/tables/index.ts';
 import type { EventsTables } from '../events/store/index.ts';
 import type { QuarantineTables } from '../quarantine/store/index.ts';
+import type { ScanTables } from '../scan/store/index.ts';
 import type { OperationsStore } from './operations-store.ts';
 
-type Db = Kysely<CoreTables & EventsTables & QuarantineTables>;
+type Db = Kysely<CoreTables & EventsTables & QuarantineTables & ScanTables>;
 
 export interface OperationsRoles {
   /** Registry-wide aggregates for metrics, readiness and `lazaret status`. */
@@ -28,7 +29,7 @@ const num = (v: unknown) => Number(v ?? 0);
 export function createOperationsStore(db: Db): OperationsStore {
   return {
     async snapshot() {
-      const [counts, blobs, verdicts, outbox] = await Promise.all([
+      const [counts, blobs, verdicts, outbox, scans] = await Promise.all([
         db
           .selectNoFrom((eb) => [
             eb.selectFrom('repositories').select(eb.fn.countAll().as('n')).as('repositories'),
@@ -51,7 +52,18 @@ export function createOperationsStore(db: Db): OperationsStore {
             eb.fn.countAll().filterWhere('state', '=', 'failed').as('failed'),
           ])
           .executeTakeFirstOrThrow(),
+        // Only active jobs (the due index's state prefix): finished ones are history.
+        db
+          .selectFrom('scan_jobs')
+          .where('state', 'in', ['pending', 'submitted'])
+          .select((eb) => [
+            eb.fn.countAll().filterWhere('state', '=', 'pending').as('queued'),
+            eb.fn.countAll().filterWhere('state', '=', 'submitted').as('running'),
+            eb.fn.min('created_at').as('oldest'),
+          ])
+          .executeTakeFirstOrThrow(),
       ]);
+      const oldestScan = scans.oldest === null || scans.oldest === undefined ? undefined : new Date(num(scans.oldest));
       const oldest = outbox.oldest === null || outbox.oldest === undefined ? undefined : new Date(num(outbox.oldest));
       return {
         repositories: num(counts.repositories),
@@ -61,6 +73,7 @@ export function createOperationsStore(db: Db): OperationsStore {
         blobs: { count: num(blobs.count), bytes: num(blobs.bytes) },
         verdicts: Object.fromEntries(verdicts.map((v) => [v.state, num(v.n)])),
         outbox: { pending: num(outbox.pending), failed: num(outbox.failed), ...(oldest ? { oldestPendingAt: oldest } : {}) },
+        scans: { queued: num(scans.queued), running: num(scans.running), ...(oldestScan ? { oldestActiveAt: oldestScan } : {}) },
       };
     },
 

@@ -56,6 +56,8 @@ export interface DispatcherDeps {
   wakeWebhooks: () => void;
   /** Marks a scanner unreachable now (the health monitor re-checks it). */
   markUnreachable: (scanner: string, message: string) => Promise<void>;
+  /** A job this node held the claim of ended (metrics): by its findings, failed for good, or cancelled. */
+  onFinished?: (result: 'passed' | 'failed' | 'error' | 'cancelled') => void;
 }
 
 /** Backoff before retry n (1-based): 2 s, 4 s, 8 s ... at most 60 s. */
@@ -75,7 +77,12 @@ export function createScanDispatcher(deps: DispatcherDeps): ScanDispatcher {
   const finishDeps = (): FinishDeps => ({ store, blobs: deps.blobs, lifecycle: deps.lifecycle(), failOn: sc.failOn, wakeWebhooks: deps.wakeWebhooks, registryUrl: deps.registryUrl });
 
   async function release(job: ClaimedJob, patch: JobPatch) {
-    if (!(await store.scanJobs.release(job, patch))) logger.warn({ job: job.id }, 'scan job claim lost (lease ran out); another node continues it');
+    if (!(await store.scanJobs.release(job, patch))) {
+      logger.warn({ job: job.id }, 'scan job claim lost (lease ran out); another node continues it');
+      return;
+    }
+    if (patch.state === 'failed') deps.onFinished?.('error');
+    else if (patch.state === 'cancelled') deps.onFinished?.('cancelled');
   }
 
   async function fail(job: ClaimedJob, message: string) {
@@ -182,7 +189,10 @@ export function createScanDispatcher(deps: DispatcherDeps): ScanDispatcher {
         return release(job, { state: 'pending', adapterJobId: null, submittedAt: null, statusMessage: `scan failed on scanner ${scanner.name}: ${answer.message}; retrying`, nextAttemptAt: new Date(now.getTime() + retryDelayMs(job.attempts)) });
       case 'ready': {
         const result = await finishScan(finishDeps(), job, scanner, client, answer.body);
-        if (result.kind === 'done') return;
+        if (result.kind === 'done') {
+          if (result.failed !== undefined) deps.onFinished?.(result.failed ? 'failed' : 'passed');
+          return;
+        }
         if (result.kind === 'wait') return release(job, { statusMessage: result.message, nextAttemptAt: new Date(now.getTime() + result.retryAfterMs) });
         if (job.attempts >= sc.maxAttempts) return fail(job, result.message);
         return release(job, { state: 'pending', adapterJobId: null, submittedAt: null, statusMessage: `${result.message}; retrying`, nextAttemptAt: new Date(now.getTime() + retryDelayMs(job.attempts)) });
@@ -204,6 +214,7 @@ export function createScanDispatcher(deps: DispatcherDeps): ScanDispatcher {
     if (job.kind === 'index') {
       const r = await stepIndexJob({ ...finishDeps() }, job, manifest);
       if (r.kind === 'wait') return release(job, { statusMessage: r.message, nextAttemptAt: new Date(now.getTime() + 2_000) });
+      deps.onFinished?.(r.failed ? 'failed' : 'passed');
       return;
     }
     if (job.state === 'pending') return submit(job, now);

@@ -38,7 +38,8 @@ export interface FinishDeps {
   registryUrl: () => string | undefined;
 }
 
-export type FinishResult = { kind: 'done' } | { kind: 'wait'; message: string; retryAfterMs: number } | { kind: 'error'; message: string };
+/** `done` with `failed` when this call ended the job (by its findings); without it when another node did (lost claim). */
+export type FinishResult = { kind: 'done'; failed?: boolean } | { kind: 'wait'; message: string; retryAfterMs: number } | { kind: 'error'; message: string };
 
 class ClaimLost extends Error {}
 
@@ -159,7 +160,7 @@ export async function finishScan(deps: FinishDeps, job: ClaimedJob, scanner: Sca
     throw err;
   }
   if (queued) deps.wakeWebhooks();
-  return { kind: 'done' };
+  return { kind: 'done', failed: summary.failed };
 }
 
 /** Sums children's summaries (an index's). */

@@ -13,7 +13,7 @@ import { mergeSummaries, verdictAfterScan, type FinishDeps } from './finish-scan
 import { queueScan } from './scan-lifecycle.ts';
 import { countsText } from './verdict-of-report.ts';
 
-export async function stepIndexJob(deps: FinishDeps, job: ClaimedJob, index: ManifestRecord): Promise<{ kind: 'done' } | { kind: 'wait'; message: string }> {
+export async function stepIndexJob(deps: FinishDeps, job: ClaimedJob, index: ManifestRecord): Promise<{ kind: 'done'; failed: boolean } | { kind: 'wait'; message: string }> {
   const { store } = deps;
   const children: { digest: string; state: string }[] = [];
   const summaries: ScanSummary[] = [];
@@ -47,5 +47,5 @@ export async function stepIndexJob(deps: FinishDeps, job: ClaimedJob, index: Man
     const ok = await tx.scanJobs.release(job, { state: 'succeeded', summary, finishedAt: new Date(), statusMessage: `${failed ? 'failed' : 'passed'}: ${countsText(summary.counts)}` });
     if (!ok) throw new Error('claim lost');
   });
-  return { kind: 'done' };
+  return { kind: 'done', failed };
 }

@@ -9,7 +9,7 @@ import type { ScanStore as MetadataStore, ScanTx as StoreRoles } from './store/i
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import { isHeld } from '../quarantine/quarantine-lifecycle.ts';
-import { createScanDispatcher, type ScanDispatcher } from './dispatcher.ts';
+import { createScanDispatcher, type DispatcherDeps, type ScanDispatcher } from './dispatcher.ts';
 import { createScannerHealthMonitor, type ScannerHealthMonitor } from './scanner-health.ts';
 import { createScanLifecycle } from './scan-lifecycle.ts';
 
@@ -35,6 +35,8 @@ export function createScanServices(options: {
   tokens: TokenService;
   onQueued: (tx: StoreRoles) => void;
   wakeWebhooks: () => void;
+  /** A job of this node ended (metrics). */
+  onFinished?: DispatcherDeps['onFinished'];
 }): ScanServices {
   const { config, logger } = options;
   let listenUrl: string | undefined;
@@ -59,6 +61,7 @@ export function createScanServices(options: {
     registryUrl,
     service,
     wakeWebhooks: options.wakeWebhooks,
+    ...(options.onFinished ? { onFinished: options.onFinished } : {}),
     markUnreachable: async (name, message) => {
       const s = await store.scanners.get(name);
       if (s && s.health !== 'unreachable') await store.scanners.setHealth(name, { health: 'unreachable', message, at: new Date() });

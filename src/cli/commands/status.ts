@@ -34,13 +34,13 @@ export function statusRows(s: RegistryStatus): [string, string][] {
     ['held', `${s.held}${Object.keys(s.verdicts).length ? ` (${Object.entries(s.verdicts).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`],
     ['uploads in progress', String(s.uploadsInProgress)],
     ['webhook outbox', `${s.outbox.pending} pending${s.outbox.oldestPendingAt ? `, oldest since ${s.outbox.oldestPendingAt}` : ''}, ${s.outbox.deadLetters} dead letters`],
-    ['scan backlog', s.scanBacklog ? `${s.scanBacklog.queued} queued, ${s.scanBacklog.running} running` : 'n/a (no scan jobs)'],
+    ['scan backlog', `${s.scanBacklog.queued} queued, ${s.scanBacklog.running} running${s.scanBacklog.oldestSince ? `, oldest since ${s.scanBacklog.oldestSince}` : ''}`],
     ['last GC', s.lastGc ?? 'never'],
   ];
 }
 
 export function registerStatus(program: Command) {
-  withConnection(program.command('status').description('the registry at a glance (Owner): version, uptime, storage, counts, held, outbox'))
+  withConnection(program.command('status').description('the registry at a glance (Owner): version, uptime, storage, counts, held, outbox, scan backlog'))
     .option('--json', 'print the status as JSON')
     .action(async (opts: ConnectionOptions & { output?: string; json?: boolean }) => {
       const { body } = await callApi<RegistryStatus>(resolveConnection(opts), 'GET', '/api/v1/status');

@@ -21,6 +21,7 @@ export interface ScanRoles {
 /** What the scan module's code works with: the core, verdicts, the outbox (scan events) and its own roles. */
 export type ScanTx = CoreRoles & QuarantineRoles & EventRoles & ScanRoles;
 export type ScanStore = TransactionalStore<ScanTx>;
+export type { ScanTables } from './tables.ts';
 
 export const scanStore: ModuleStore<ScanRoles> = {
   name: 'scan',
