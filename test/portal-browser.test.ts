@@ -2,8 +2,9 @@
  * The portal in real headless Chromium against a real registry in token mode: sign-in and
  * sign-out, the policy switch with its preflight count, a held push in the queue, a quarantine
  * writer passing it (badge and audit entry), a pull-only user who sees the held image nowhere,
- * a webhook created, pinged and its delivery shown, phone-width layout, and axe-core on the
- * main pages. Screenshots go to test-output/portal/.
+ * a webhook created, pinged and its delivery shown, phone-width layout, a scan's findings and
+ * report links on the manifest page and the Scanners page, and axe-core on the main pages.
+ * Screenshots go to test-output/portal/.
  *
  * One registry and one browser serve the whole story (the scenarios build on each other, in
  * order); every identity gets its own browser context, so nothing is shared between sign-ins.
@@ -15,6 +16,7 @@ import { ADMIN_PASSWORD, ADMIN_USER, adminAuth, createUser, startTokenServer } f
 import { createRegistryClient, type RegistryClient } from './helpers/registry-client.ts';
 import { pushIndex } from './helpers/quarantine-fixtures.ts';
 import { startReceiver, type Receiver, RECEIVER_CONFIG } from './helpers/webhook-receiver.ts';
+import { startTrivyLikeAdapter } from './helpers/trivy-like-adapter.ts';
 import type { TestServer } from './helpers/server.ts';
 import { skipUnless } from './helpers/environment.ts';
 import {
@@ -348,6 +350,55 @@ describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 1, `${link} is ${overflow}px wider than the screen`);
       await screenshot(page, name);
+    }
+  });
+
+  test('scans: the manifest page shows the scan, its findings (filtered) and report links; the Scanners page lists the scanner with its health', async () => {
+    const adapter = await startTrivyLikeAdapter();
+    try {
+      await api('POST', '/api/v1/scanners', { name: 'trivy', url: adapter.url, default: true });
+      const image = await admin.pushImage('team-b/api', 'v1');
+      adapter.findings.set(image.digest, [
+        { id: 'CVE-2021-44906', package: 'minimist', version: '1.2.5', fix_version: '1.2.6', severity: 'Critical' },
+        { id: 'CVE-2021-23337', package: 'lodash', version: '4.17.20', severity: 'High' },
+      ]);
+      for (let i = 0; i < 150 && (await api('GET', `/api/v1/scans?digest=${image.digest}`)).scans[0]?.state !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 100));
+
+      const { page } = await open(WRITER);
+      await go(page, `/portal/repositories/team-b/api/-/manifests/${image.digest}`);
+      await page.getByRole('heading', { name: 'Scan' }).waitFor();
+      await page.getByRole('table', { name: 'Findings' }).waitFor();
+      await noLoading(page);
+      assert.equal(await page.locator('.scan-summary').innerText(), '1 Critical, 1 High (fails the image)');
+      const findings = page.getByRole('table', { name: 'Findings' });
+      assert.equal(await findings.locator('tbody tr').count(), 2);
+      assert.match(await findings.locator('tbody tr').first().innerText(), /CVE-2021-44906\s+Critical\s+minimist/, 'most severe first');
+      await page.getByLabel('Severity').selectOption('High');
+      assert.equal(await findings.locator('tbody tr').count(), 1);
+      await page.getByLabel('Fix available').check();
+      assert.equal(await findings.locator('tbody tr').count(), 0, 'the High finding has no fix');
+      await page.getByText('No finding matches the filter.').waitFor();
+      await checkA11y(page, 'manifest with scan');
+      await screenshot(page, 'manifest-scan');
+      // The report and SBOMs are referrers; their links open the artifacts.
+      for (const label of ['Vulnerability report', 'SBOM (CycloneDX)', 'SBOM (SPDX)']) await page.getByRole('link', { name: label }).waitFor();
+      await page.getByRole('link', { name: 'Vulnerability report' }).click();
+      await page.getByText('Refers to').waitFor();
+
+      const owner = await open({ user: ADMIN_USER, password: ADMIN_PASSWORD });
+      await nav(owner.page, 'Scanners').click();
+      const row = owner.page.getByRole('table', { name: 'Registered scanners' }).getByRole('row').filter({ hasText: 'trivy' });
+      await row.waitFor();
+      assert.match(await row.innerText(), /default[\s\S]*healthy[\s\S]*Trivy 0\.72\.0/);
+      await checkA11y(owner.page, 'scanners');
+      await screenshot(owner.page, 'scanners');
+
+      const puller = await open(PULLER);
+      assert.equal(await nav(puller.page, 'Scanners').count(), 0);
+      await go(puller.page, '/portal/scanners');
+      await puller.page.getByText('managed by registry owners').waitFor();
+    } finally {
+      await adapter.close();
     }
   });
 });

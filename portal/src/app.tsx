@@ -15,6 +15,7 @@ import { Quarantine } from './pages/quarantine.tsx';
 import { Webhooks } from './pages/webhooks.tsx';
 import { Webhook } from './pages/webhook.tsx';
 import { Access } from './pages/access.tsx';
+import { Scanners } from './pages/scanners.tsx';
 import { whoami } from './api/access.ts';
 
 const NAV: { label: string; to: string; match: Route['page'][]; adminOnly?: boolean }[] = [
@@ -22,6 +23,7 @@ const NAV: { label: string; to: string; match: Route['page'][]; adminOnly?: bool
   { label: 'Repositories', to: href.repositories(), match: ['repositories', 'repository', 'manifest'] },
   { label: 'Quarantine', to: href.quarantine(), match: ['quarantine'] },
   { label: 'Webhooks', to: href.webhooks(), match: ['webhooks', 'webhook'] },
+  { label: 'Scanners', to: href.scanners(), match: ['scanners'], adminOnly: true },
   { label: 'Access', to: href.access(), match: ['access'], adminOnly: true },
 ];
 
@@ -34,6 +36,7 @@ const TITLES: Record<Route['page'], string> = {
   webhooks: 'Webhooks',
   webhook: 'Webhook',
   access: 'Access',
+  scanners: 'Scanners',
   'not-found': 'Not found',
 };
 
@@ -139,6 +142,8 @@ function Page({ route }: { route: Route }) {
       return <Webhook key={route.name} name={route.name} />;
     case 'access':
       return <Access />;
+    case 'scanners':
+      return <Scanners />;
     case 'not-found':
       return (
         <section>

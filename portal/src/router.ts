@@ -17,6 +17,7 @@ export type Route =
   | { page: 'webhooks' }
   | { page: 'webhook'; name: string }
   | { page: 'access' }
+  | { page: 'scanners' }
   | { page: 'not-found'; path: string };
 
 /** Repository names never contain a `-` path component, so `/-/` separates name from sub-page. */
@@ -50,6 +51,8 @@ export function parseRoute(pathname: string): Route {
       return { page: 'not-found', path };
     case 'access':
       return rest.length === 0 ? { page: 'access' } : { page: 'not-found', path };
+    case 'scanners':
+      return rest.length === 0 ? { page: 'scanners' } : { page: 'not-found', path };
   }
   return { page: 'not-found', path };
 }
@@ -65,6 +68,7 @@ export const href = {
   webhooks: () => `${BASE}/webhooks`,
   webhook: (name: string) => `${BASE}/webhooks/${encodeURIComponent(name)}`,
   access: () => `${BASE}/access`,
+  scanners: () => `${BASE}/scanners`,
 };
 
 const listeners = new Set<() => void>();

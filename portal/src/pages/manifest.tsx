@@ -1,5 +1,6 @@
 /**
- * A manifest: verdict with the scanner's details, pull commands, layers and config (images),
+ * A manifest: verdict with the scanner's details, pull commands, its scan (status, findings,
+ * report and SBOM links: components/scan-panel.tsx), layers and config (images),
  * child manifests (indexes), referrers, and the audit history of its verdict.
  */
 import { Fragment } from 'preact';
@@ -23,6 +24,7 @@ import { DetailsView, VerdictBadge } from '../components/verdict.tsx';
 import { VerdictActions } from '../components/verdict-actions.tsx';
 import { CopyField } from '../components/copy.tsx';
 import { AuditTable } from '../components/audit-table.tsx';
+import { ScanPanel } from '../components/scan-panel.tsx';
 import { ago, bytes, platformOf, registryHost, shortDigest, when } from '../format.ts';
 
 const CONFIG_LIMIT = 256 * 1024;
@@ -91,6 +93,8 @@ export function Manifest({ name, digest }: { name: string; digest: string }) {
           ))}
         </>
       )}
+
+      {!attrs.error && <ScanPanel name={name} digest={digest} />}
 
       {doc.error && !attrs.error && <ErrorBox error={doc.error} what="read the manifest content" retry={doc.reload} />}
       {doc.data && <Content name={name} doc={doc.data} />}
