@@ -6,10 +6,15 @@
  *      process that serves exactly that image, so nothing of 1 GiB is ever stored.
  *   2. Throughput: N small test images pushed to a real Lazaret registry, scanned cold, then
  *      scanned again (stored inventories: manifest checked, layers not read again).
- * Options: --layer-mib N (default 1024), --images N (default 20).
+ *   3. Push to verdict: the real `lazaret serve` with the quarantine policy on and its built-in
+ *      scanner (the fixture feeds imported), default scanner settings; images with one
+ *      incompressible layer of --push-mib MiB (default 50) pushed over HTTP; the time from the
+ *      manifest PUT (and from the first blob upload) until the verdict is set.
+ * Options: --layer-mib N (default 1024), --images N (default 20), --push-mib N (50), --rounds N (5),
+ * --only big|throughput|latency, --default-flags (the scanner without SCANNER_NODE_FLAGS).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createCipheriv, createHash } from 'node:crypto';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,8 +23,11 @@ import type { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { createRegistryClient } from '../test/helpers/registry-client.ts';
-import { debianImage, dpkgStanza, pushScanImage } from '../test/helpers/scan-images.ts';
+import { debianImage, dpkgStanza, imageOf, layerOf, pushScanImage } from '../test/helpers/scan-images.ts';
+import { writeFeeds } from '../test/helpers/scan-feeds.ts';
+import { spawnServer } from '../test/helpers/spawn-server.ts';
 import { startTestServer } from '../test/helpers/server.ts';
+import { SCANNER_NODE_FLAGS } from '../src/scan/builtin-scanner.ts';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -67,7 +75,9 @@ function vmHwmMiB(pid: number): number {
 }
 
 async function startScanner(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/lazaret.js', 'scanner', 'serve'], {
+  // As `lazaret serve` starts its built-in scanner (SCANNER_NODE_FLAGS), unless --default-flags.
+  const flags = process.argv.includes('--default-flags') ? [] : SCANNER_NODE_FLAGS;
+  const child = spawn(process.execPath, [...flags, 'bin/lazaret.js', 'scanner', 'serve'], {
     env: { ...process.env, LAZARET_SCANNER_LISTEN: '127.0.0.1:0', LAZARET_SCANNER_DATA_DIR: dataDir, LAZARET_LOG_LEVEL: 'warn', LAZARET_SCANNER_CONCURRENCY: '2' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -153,5 +163,57 @@ async function throughputRun(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-await throughputRun();
-await bigLayerRun();
+async function latencyRun(): Promise<void> {
+  const size = arg('push-mib', 50) * MiB;
+  const rounds = arg('rounds', 5);
+  const dir = mkdtempSync(join(tmpdir(), 'lazaret-scanner-latency-'));
+  const feeds = await writeFeeds(join(dir, 'feeds'));
+  const imported = spawnSync(process.execPath, ['bin/lazaret.js', 'scanner', 'db', 'import', '--data-dir', join(dir, 'data', 'scanner'), ...feeds.all], { encoding: 'utf8' });
+  if (imported.status !== 0) throw new Error(`db import failed: ${imported.stderr}`);
+  const password = 'bench-latency-admin';
+  const server = await spawnServer({ LAZARET_DATA_DIR: join(dir, 'data'), LAZARET_ADMIN_PASSWORD: password, LAZARET_SCANNER_BUILTIN: 'true' }, 90_000);
+  const authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+  const api = (method: string, path: string, body?: unknown) =>
+    fetch(`${server.url}${path}`, { method, headers: { authorization, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) }).then((r) => r.json() as Promise<any>);
+  try {
+    await api('PATCH', '/api/v1/policies', { quarantinePolicy: { status: 'enabled' } });
+    for (let i = 0; (await api('GET', '/api/v1/scanners')).scanners?.[0]?.health?.state !== 'healthy'; i++) {
+      if (i > 600) throw new Error('the built-in scanner did not become healthy');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const client = createRegistryClient(server.url, { authorization });
+    const fromPut: number[] = [];
+    const fromPush: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const random = createCipheriv('aes-128-ctr', randomBytes(16), Buffer.alloc(16, 0)).update(Buffer.alloc(size));
+      const image = imageOf([await layerOf([{ path: 'var/lib/dpkg/status', content: dpkgStanza({ name: 'base-files', version: '12.4+deb12u5' }) }, { path: 'opt/data.bin', content: random }])]);
+      const repository = `bench/latency-${round}`;
+      const pushStarted = performance.now();
+      await client.pushBlob(repository, image.config);
+      for (const l of image.layers) await client.pushBlob(repository, l.data);
+      const putStarted = performance.now();
+      await client.pushManifest(repository, '1', image.manifestBytes, image.mediaType);
+      for (;;) {
+        const row = (await api('GET', `/api/v1/quarantine/queue?state=Passed,Failed&repository=${repository}`)).manifests?.[0];
+        if (row) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const done = performance.now();
+      fromPut.push((done - putStarted) / 1000);
+      fromPush.push((done - pushStarted) / 1000);
+    }
+    await client.close();
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    console.log(`scanner bench: push to verdict, ${size / MiB} MiB image, built-in scanner, default settings (first poll after 2 s), ${rounds} rounds:`);
+    console.log(`scanner bench:   manifest PUT -> verdict: median ${median(fromPut).toFixed(2)} s (${fromPut.map((x) => x.toFixed(2)).join(', ')})`);
+    console.log(`scanner bench:   first blob upload -> verdict: median ${median(fromPush).toFixed(2)} s (${fromPush.map((x) => x.toFixed(2)).join(', ')}; target < 5 s)`);
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (!only || only === 'throughput') await throughputRun();
+if (!only || only === 'big') await bigLayerRun();
+if (!only || only === 'latency') await latencyRun();

@@ -13,7 +13,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,6 +177,8 @@ describe('the built-in scanner end to end: lazaret serve, skopeo, verdicts from 
   test('lazaret serve starts the scanner as its child and registers it as builtin, with its database', async () => {
     const [pid] = scannerPids(server);
     assert.ok(pid && alive(pid), 'the scanner process runs');
+    // With a small young generation (SCANNER_NODE_FLAGS: bounded memory while layers stream through).
+    assert.ok(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--max-semi-space-size=1'));
     const s = await until('a healthy builtin scanner', async () => { const r = await call(server.url, 'GET', '/api/v1/scanners/builtin', { headers: admin }); return r.body?.health?.state === 'healthy' ? r.body : undefined; });
     assert.equal(s.default, true);
     assert.deepEqual(s.patterns, ['*']);
