@@ -384,6 +384,12 @@ describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
       for (const label of ['Vulnerability report', 'SBOM (CycloneDX)', 'SBOM (SPDX)']) await page.getByRole('link', { name: label }).waitFor();
       await page.getByRole('link', { name: 'Vulnerability report' }).click();
       await page.getByText('Refers to').waitFor();
+      // The queue says per image what its scan said.
+      await nav(page, 'Quarantine').click();
+      await page.getByLabel('Show').selectOption('failed');
+      const queued = page.getByRole('row').filter({ hasText: 'team-b/api:v1' });
+      await queued.waitFor();
+      assert.equal(await queued.locator('.scan-status').innerText(), 'failed: 1 Critical, 1 High');
 
       const owner = await open({ user: ADMIN_USER, password: ADMIN_PASSWORD });
       await nav(owner.page, 'Scanners').click();

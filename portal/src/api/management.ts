@@ -51,6 +51,8 @@ export interface VerdictRow {
   verdictUpdatedAt?: string | null;
   verdictUpdatedBy?: string | null;
   tags?: string[];
+  /** The manifest's newest scan job (docs/scanning.md): its state and the status line the queue shows. */
+  scan?: { state: string; scanner: string | null; status: string | null } | null;
 }
 
 export interface PreflightResult {

@@ -15,6 +15,8 @@ export interface QueueRow {
   /** Push (or hold) time, ms since the epoch; 0 when unknown. */
   since: number;
   size?: number;
+  /** "scanning (scanner builtin, since 10:42 UTC)", "waiting for scanner trivy: unreachable since ...", "failed: 1 Critical". */
+  scanStatus?: string;
 }
 
 function toMs(v: string | number | undefined | null): number {
@@ -33,6 +35,7 @@ function fromVerdictRow(item: VerdictRow, policyOn: boolean): QueueRow {
     tags: item.tags ?? [],
     since: toMs(item.createdTime),
     ...(item.size !== undefined ? { size: item.size } : {}),
+    ...(item.scan?.status ? { scanStatus: item.scan.status } : {}),
   };
 }
 

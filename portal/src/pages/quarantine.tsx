@@ -107,6 +107,7 @@ export function Quarantine() {
                     </th>
                     <td>
                       <VerdictBadge state={r.state} policyOn={policyOn} />
+                      {r.scanStatus && <div class="muted small scan-status">{r.scanStatus}</div>}
                     </td>
                     <td title={`pushed ${when(r.since)}`}>{r.since ? duration(Date.now() - r.since) : ago(null)}</td>
                     <td>
