@@ -8,7 +8,7 @@
  * `127.0.0.1:5000` in the blocks is rewritten to it; `lazaret` on PATH runs this checkout's
  * bin/lazaret.js (what `npm link` does); HOME is a temporary directory (so `lazaret login`
  * writes nowhere real); ./image is a small OCI layout written by the test (the README makes
- * it from Docker Hub). A block preceded by `<!-- readme-test: skip (REASON) -->` is shown only;
+ * it from Docker Hub), ./vulnerable an image whose lockfile pins minimist 1.2.5. A block preceded by `<!-- readme-test: skip (REASON) -->` is shown only;
  * the reason is required. The blocks run with `set -eu` (no pipefail), so `cmd | grep X`
  * fails the run unless the output holds X: that is how the README's expectations are checked.
  */
@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { hasCommand, skipUnless } from './helpers/environment.ts';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.ts';
 import { writeOciLayout } from './helpers/quarantine-fixtures.ts';
+import { appImage, writeScanImageLayout } from './helpers/scan-images.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const missing = ['bash', 'skopeo', 'curl', 'jq', 'grep'].filter((c) => !hasCommand(c));
@@ -79,7 +80,7 @@ test('the README blocks are found, and every skipped one says why', () => {
   const run = blocks.filter((b) => b.skipReason === undefined);
   // The walkthrough's landmarks must be among the blocks that run, not only shown.
   const runText = run.map((b) => b.code).join('\n');
-  for (const landmark of ['data/initial-admin-password', 'skopeo copy', 'quarantine enable', 'set-verdict', '/acr/v1/', 'lazaret user create']) {
+  for (const landmark of ['data/initial-admin-password', 'skopeo copy', 'quarantine enable', 'set-verdict', '/acr/v1/', 'lazaret user create', 'scanner db import', 'lazaret scan ']) {
     assert.ok(runText.includes(landmark), `no block that runs contains ${landmark}`);
   }
   assert.ok(run.length > blocks.length / 2, `${blocks.length - run.length} of ${blocks.length} blocks are skipped`);
@@ -94,6 +95,7 @@ test('every sh block of README.md runs as written, top to bottom', { skip, timeo
   writeFileSync(join(bin, 'lazaret'), `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'bin/lazaret.js')}" "$@"\n`);
   chmodSync(join(bin, 'lazaret'), 0o755);
   await writeOciLayout(join(cwd, 'image'), '1', 'the README walkthrough');
+  await writeScanImageLayout(join(cwd, 'vulnerable'), { '1': await appImage() });
 
   // As `npm start` in the clone: the defaults, the built-in scanner included; only the port differs.
   server = await spawnServer({ LAZARET_SCANNER_BUILTIN: 'true', HOME: home }, 60_000, { cwd });
