@@ -27,10 +27,13 @@ test('docs/lazaret.service passes systemd-analyze verify', { skip: skipUnless(ha
   }
 });
 
-test('docs/production.example.yaml is a valid configuration with TLS, PostgreSQL, metrics and tracing', () => {
+test('docs/production.example.yaml is a valid configuration with TLS, PostgreSQL, S3, a trusted balancer, metrics and tracing', () => {
   const config = validateConfig(readConfigFile(join(ROOT, 'docs/production.example.yaml')));
   assert.ok(config.tls);
   assert.match(config.databaseUrl!, /^postgres:\/\//);
+  assert.equal(config.storage.driver, 's3');
+  assert.equal(config.storage.s3?.bucket, 'lazaret-blobs');
+  assert.ok(config.trustProxy.length > 0);
   assert.ok(config.metrics.listen);
   assert.ok(config.otel.endpoint);
   assert.equal(config.log.format, 'json');
