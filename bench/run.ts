@@ -16,9 +16,12 @@ import { MANIFEST_ACCEPT } from './lib/verify.ts';
 import { releaseManifests, setQuarantinePolicy } from './lib/gate.ts';
 import { measure, type RunRecord } from './lib/measure.ts';
 import { parseOptions } from './lib/options.ts';
-import { DISTRIBUTION, LAZARET, LAZARET_AUTH, LAZARET_AUTH_GATE, failuresText, mainTable, median, variantsTable } from './lib/report.ts';
+import { DISTRIBUTION, LAZARET, LAZARET_AUTH, LAZARET_AUTH_GATE, failuresText, lazaretWorkers, mainTable, median, variantsTable, workersTable } from './lib/report.ts';
 import type { BenchData, Scenario } from './lib/scenario.ts';
-import { startDistribution, startLazaret, stopInstance, type Instance, type Target } from './lib/targets.ts';
+import { startDistribution, startLazaret, startLazaretCluster, stopInstance, type BenchBucket, type Instance, type Target } from './lib/targets.ts';
+import { startS3, type BenchS3 } from './lib/s3.ts';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { SCENARIOS } from './scenarios/index.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -94,12 +97,43 @@ async function checkGateHolds(instance: Instance, benchData: BenchData): Promise
   }
 }
 
+/** --nodes: the schema the cluster's nodes share, dropped at the end. */
+let clusterSchema: string | undefined;
+
 async function main() {
+  let s3: BenchS3 | undefined;
+  const bucket = async (name: string): Promise<BenchBucket | undefined> => (s3 ? s3.bucket(`${name}-${randomBytes(4).toString('hex')}`) : undefined);
+  if (opts.storage === 's3') {
+    s3 = await startS3(repoRoot);
+    note(`storage s3: Lazaret keeps blobs in a local s3rver (${s3.endpoint}); s3rver (JavaScript, objects as files, not counted in the registry columns) bounds its pushes and pulls`);
+  }
+  // Distribution's s3 driver lists multipart uploads to resume an upload (ListMultipartUploads),
+  // which s3rver does not implement (501 on every blob PUT, measured 2026-12-02): against s3rver
+  // Distribution cannot store a blob, so it stays on its filesystem and the note says so.
   const distribution = await start(DISTRIBUTION, () => startDistribution(tools.distribution));
+  if (s3) note(`storage s3: ${DISTRIBUTION} runs on its filesystem: its s3 driver needs ListMultipartUploads, which s3rver lacks (every blob PUT answered 500 NotImplemented); L/D compares Lazaret on S3 with Distribution on disk`);
   if (distribution) targets.push({ label: DISTRIBUTION, instance: distribution, variant: false });
   const profile = opts.profile ? profileDir : undefined;
-  const lazaret = await start(LAZARET, () => startLazaret(repoRoot, { auth: false, profileDir: profile, adminUser: opts.adminUser, adminPassword: opts.adminPassword }));
+  const base = { auth: false, profileDir: profile, adminUser: opts.adminUser, adminPassword: opts.adminPassword };
+  let lazaret: Instance | undefined;
+  if (opts.nodes > 1) {
+    clusterSchema = `bench_${randomBytes(4).toString('hex')}`;
+    const databaseUrl = `${opts.databaseUrl}${opts.databaseUrl.includes('?') ? '&' : '?'}schema=${clusterSchema}`;
+    const shared = (await bucket('lazaret'))!;
+    lazaret = await start(LAZARET, () => startLazaretCluster(repoRoot, { ...base, nodes: opts.nodes, databaseUrl, s3: shared }));
+    note(`nodes ${opts.nodes}: the ${LAZARET} column is ${opts.nodes} nodes (one process each) on one PostgreSQL schema and one bucket behind HAProxy (docs/scale-out.md's example); its CPU and RSS count every node and HAProxy; ${DISTRIBUTION} is one process`);
+  } else {
+    const own = await bucket('lazaret');
+    lazaret = await start(LAZARET, () => startLazaret(repoRoot, { ...base, ...(own ? { s3: own } : {}) }));
+  }
   if (lazaret) targets.push({ label: LAZARET, instance: lazaret, variant: false });
+  if (opts.workers > 0 && opts.nodes === 1) {
+    const own = await bucket('lazaret-workers');
+    const label = lazaretWorkers(opts.workers);
+    const many = await start(label, () => startLazaret(repoRoot, { ...base, workers: opts.workers, ...(own ? { s3: own } : {}) }));
+    if (many) targets.push({ label, instance: many, variant: false });
+    note(`workers ${opts.workers}: ${label} is serve --workers ${opts.workers} on SQLite (its CPU and RSS count the primary and every worker); ${LAZARET} is one process`);
+  }
   if (opts.variants) {
     const withAuth = await start(LAZARET_AUTH, () => startLazaret(repoRoot, { auth: true, profileDir: profile, adminUser: opts.adminUser, adminPassword: opts.adminPassword }));
     if (withAuth) {
@@ -150,6 +184,10 @@ try {
   // Stop every registry first (in parallel), then remove their data dirs.
   await Promise.all(instances.map((instance) => stopInstance(instance, opts.keepWork)));
   await stopAll();
+  if (clusterSchema) {
+    const db = new pg.Client({ connectionString: opts.databaseUrl });
+    await db.connect().then(() => db.query(`drop schema if exists "${clusterSchema}" cascade`)).catch(() => undefined).finally(() => db.end());
+  }
 }
 
 const scenarios = SCENARIOS;
@@ -160,6 +198,8 @@ const tokenRows = records.filter((r) => r.scenario === 'token' && r.value !== un
 console.log(`\n## Lazaret vs CNCF Distribution (${started.toISOString()}, median of ${opts.rounds} round(s) of ${opts.duration} s)\n`);
 console.log(main1);
 if (variants) console.log(`\n## Token auth and the quarantine gate\n\n${variants}`);
+const workersSummary = opts.workers > 0 ? workersTable(records, scenarios, opts.workers) : undefined;
+if (workersSummary) console.log(`\n## ${lazaretWorkers(opts.workers)} vs one process\n\n${workersSummary}`);
 if (tokenRows.length) console.log(`\ntoken endpoint (Lazaret only): ${tokenRows.map((r) => r.value!.toFixed(0)).join(', ')} req/s`);
 const floodRows = records.filter((r) => r.scenario === 'login-flood' && r.value !== undefined);
 if (floodRows.length) {
@@ -173,14 +213,14 @@ if (loads.length) notes.push(`machine load (1-min load average, ${cpus().length}
 if (notes.length) console.log(`\nnotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
 
 mkdirSync(join(benchDir, 'results'), { recursive: true });
-const resultFile = join(benchDir, 'results', `${started.toISOString().replace(/[:.]/g, '-')}${opts.quick ? '-quick' : ''}.json`);
+const resultFile = join(benchDir, 'results', `${started.toISOString().replace(/[:.]/g, '-')}${opts.quick ? '-quick' : ''}${opts.storage === 's3' ? '-s3' : ''}${opts.nodes > 1 ? `-nodes${opts.nodes}` : ''}${opts.workers ? `-workers${opts.workers}` : ''}.json`);
 writeFileSync(resultFile, `${JSON.stringify({
   date: started.toISOString(),
   options: opts,
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, distribution: version(tools.distribution, ['--version']), wrk: version(tools.wrk, ['-v']) },
   notes,
   records,
-  tables: { main: main1, variants },
+  tables: { main: main1, variants, workers: workersSummary },
 }, null, 2)}\n`);
 console.log(`\nbench: results written to ${resultFile}`);
 

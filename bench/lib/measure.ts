@@ -45,7 +45,8 @@ export async function measure(scenario: Scenario, ctx: Context, round: number): 
   } catch (err) {
     return { ...base, ops: 0, seconds: 0, errors: 1, verified: 0, registryCores: 0, generatorCores: 0, generatorSaturated: false, peakRssMiB: 0, failure: `prepare: ${(err as Error).message}` };
   }
-  const pid = ctx.target.instance.pid;
+  // Every process of the target: a cluster's nodes and balancer, a node's workers (the tree).
+  const pid = ctx.target.instance.pids ?? ctx.target.instance.pid;
   try {
     const profiler = ctx.profileDir ? ctx.target.instance.profiler : undefined;
     await profiler?.start();

@@ -15,6 +15,14 @@ export interface BenchOptions {
   adminUser: string;
   adminPassword: string;
   keepWork: boolean;
+  /** Where both registries keep blobs: the filesystem, or a local S3 server (s3rver). */
+  storage: 'fs' | 's3';
+  /** Lazaret nodes behind HAProxy on one PostgreSQL and one bucket (1: a single node). */
+  nodes: number;
+  /** Adds a column: Lazaret with `serve --workers N` (0: none). */
+  workers: number;
+  /** PostgreSQL for --nodes (each run makes its own schema). */
+  databaseUrl: string;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--only a,b] [--no-variants] [--profile] [--keep]
@@ -25,7 +33,12 @@ export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration
   --no-variants    skip Lazaret with token auth / quarantine gate (scenarios 6 and 7)
   --profile        run Lazaret under node --cpu-prof; profiles go to bench/work/profiles
   --keep           keep the registries' temp data dirs
-  --admin-user U   admin user of Lazaret's token service (default admin)`;
+  --admin-user U   admin user of Lazaret's token service (default admin)
+  --storage s3     both registries store blobs in a local S3 server (s3rver): Lazaret's s3 driver
+                   against Distribution's
+  --nodes N        Lazaret is N nodes behind HAProxy on one PostgreSQL and one bucket (implies
+                   --storage s3 and --no-variants; PostgreSQL from LAZARET_BENCH_DATABASE_URL)
+  --workers N      also run Lazaret with serve --workers N (a column next to one process)`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const options: BenchOptions = {
@@ -38,6 +51,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     adminUser: 'admin',
     adminPassword: 'bench-admin-password',
     keepWork: false,
+    storage: 'fs',
+    nodes: 1,
+    workers: 0,
+    databaseUrl: process.env.LAZARET_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   };
   let roundsSet = false;
   let durationSet = false;
@@ -57,9 +74,21 @@ export function parseOptions(argv: string[]): BenchOptions {
       case '--duration': options.duration = positive(arg, value()); durationSet = true; break;
       case '--only': options.only = value().split(',').filter(Boolean); break;
       case '--admin-user': options.adminUser = value(); break;
+      case '--storage': {
+        const v = value();
+        if (v !== 'fs' && v !== 's3') throw new Error(`--storage is fs or s3, got ${v}\n${USAGE}`);
+        options.storage = v;
+        break;
+      }
+      case '--nodes': options.nodes = Math.floor(positive(arg, value())); break;
+      case '--workers': options.workers = Math.floor(positive(arg, value())); break;
       case '-h': case '--help': console.log(USAGE); return process.exit(0);
       default: throw new Error(`unknown option ${arg}\n${USAGE}`);
     }
+  }
+  if (options.nodes > 1) {
+    options.storage = 's3';
+    options.variants = false;
   }
   if (options.quick) {
     if (!roundsSet) options.rounds = 1;

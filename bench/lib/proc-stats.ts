@@ -21,8 +21,8 @@ function readStat(pid: number | 'self'): StatFields | undefined {
   return { ppid: n(4), utime: n(14), stime: n(15), cutime: n(16), cstime: n(17) };
 }
 
-/** The pid and all its live descendants. */
-export function processTree(root: number): number[] {
+/** The pid (or pids: a cluster of nodes and its balancer) and all their live descendants. */
+export function processTree(root: number | number[]): number[] {
   const parents = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -33,7 +33,7 @@ export function processTree(root: number): number[] {
     parents.set(stat.ppid, list);
   }
   const out: number[] = [];
-  const queue = [root];
+  const queue = Array.isArray(root) ? [...root] : [root];
   while (queue.length > 0) {
     const pid = queue.shift()!;
     out.push(pid);
@@ -43,7 +43,7 @@ export function processTree(root: number): number[] {
 }
 
 /** CPU seconds used by the tree so far (including reaped children). */
-export function treeCpuSeconds(root: number): number {
+export function treeCpuSeconds(root: number | number[]): number {
   let ticks = 0;
   for (const pid of processTree(root)) {
     const s = readStat(pid);
@@ -77,7 +77,7 @@ function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
  * Linux >= 4.0) at the start, samples VmRSS of the tree every 100 ms, and at the end reports
  * the larger of the sampled maximum and the sum of the kernel's VmHWM (exact for one process).
  */
-export function startMemoryWatch(root: number): { stop(): number } {
+export function startMemoryWatch(root: number | number[]): { stop(): number } {
   for (const pid of processTree(root)) {
     try {
       writeFileSync(`/proc/${pid}/clear_refs`, '5');

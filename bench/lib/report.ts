@@ -10,6 +10,10 @@ export const DISTRIBUTION = 'Distribution';
 export const LAZARET = 'Lazaret';
 export const LAZARET_AUTH = 'Lazaret+auth';
 export const LAZARET_AUTH_GATE = 'Lazaret+auth+gate';
+/** `--workers N`: the column of Lazaret with N workers. */
+export const lazaretWorkers = (n: number) => `Lazaret x${n} workers`;
+/** Issue 15's target for manifest GET with 2 workers against one process. */
+export const WORKERS_TARGET = 1.6;
 export const RSS_LIMIT_MIB = 256;
 export const GATE_COST_LIMIT = 0.10;
 
@@ -131,6 +135,23 @@ export function variantsTable(records: RunRecord[], scenarios: Scenario[]): stri
   }
   if (rows.length === 0) return undefined;
   return table(['#', 'scenario', 'unit', DISTRIBUTION, `${LAZARET} (auth off, gate off)`, LAZARET_AUTH, LAZARET_AUTH_GATE, 'cost of auth+gate (target <=10% on manifest GET)', '(auth+gate)/D (target >=1.5x on manifest GET)', 'peak RSS MiB auth / auth+gate'], rows);
+}
+
+/** `--workers N`: Lazaret with N workers against one process, same run, per scenario. */
+export function workersTable(records: RunRecord[], scenarios: Scenario[], workers: number): string | undefined {
+  const label = lazaretWorkers(workers);
+  const rows: string[][] = [];
+  for (const s of scenarios.filter((s) => !s.tokenOnly)) {
+    const one = summarize(records, s.id, LAZARET);
+    const many = summarize(records, s.id, label);
+    if (!one || !many) continue;
+    const r = headlineRatio(records, s.id, label, LAZARET);
+    const target = s.id.startsWith('manifest-get') && workers === 2 ? `>=${WORKERS_TARGET}x${(r ?? 0) >= WORKERS_TARGET ? ' met' : ' MISSED'}` : '';
+    rows.push([String(s.group), s.title, s.unit, cellText(one), cellText(many), x(r), roundRatios(records, s.id, label, LAZARET), target,
+      `${num(one.registryCores, 2)} / ${num(many.registryCores, 2)}`, `${num(one.generatorCores, 2)} / ${num(many.generatorCores, 2)}`, `${num(one.peakRssMiB)} / ${num(many.peakRssMiB)}`]);
+  }
+  if (rows.length === 0) return undefined;
+  return table(['#', 'scenario', 'unit', `${LAZARET} (1 process)`, label, 'ratio', 'per round', 'target', 'registry cores 1 / N', 'generator cores 1 / N', 'peak RSS MiB 1 / N (all processes)'], rows);
 }
 
 export function failuresText(records: RunRecord[]): string {
