@@ -19,7 +19,7 @@ import { registerPortalRoutes } from './portal/routes.ts';
 import { registerTokenRoutes } from './auth/token-routes.ts';
 import { registerObservabilityRoutes } from './observability/routes.ts';
 import { installHttpMetrics } from './observability/http-metrics.ts';
-import './http/request-context.ts';
+import type { RegisteredRoute } from './http/request-context.ts';
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config } = services;
@@ -52,6 +52,12 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   });
   installErrorHandling(app);
   installAuthHook(app, services.authenticator);
+  // Every route as Fastify registered it, for the route-table test (test/route-table.test.ts).
+  const registered: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', registered);
+  app.addHook('onRoute', (route) => {
+    registered.push({ method: route.method, url: route.url, access: route.config?.access, declared: route.config?.declared });
+  });
 
   // Each module in its own encapsulated scope: /v2 streams raw bodies, the APIs parse JSON.
   await app.register(async (scope) => registerDistributionRoutes(scope, services));

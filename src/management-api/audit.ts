@@ -7,9 +7,10 @@
  * held content; pages and `next` are made of shown entries only (src/registry/quarantine-views.ts).
  */
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import type { Services } from '../services.ts';
 import type { AuditEntry } from '../registry/index.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 const Query = Type.Object({
   action: Type.Optional(Type.String({ maxLength: 200 })),
@@ -31,12 +32,14 @@ export const auditJson = (e: AuditEntry) => ({
   requestId: e.requestId ?? null,
 });
 
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const auditRoutes = declareRoutes({
+  getAudit: { method: 'GET', url: '/api/v1/audit', api: 'api', access: { kind: 'registry', action: 'audit_read' }, tags: ['audit'], summary: 'List audit entries, newest first', schema: { querystring: Query } },
+});
+
 export function registerAuditRoutes(app: FastifyInstance, services: Services) {
-  app.get(
-    '/api/v1/audit',
-    { config: { access: { kind: 'registry', action: 'audit_read' } }, schema: { tags: ['audit'], summary: 'List audit entries, newest first', querystring: Query } },
-    async (request) => {
-      const q = request.query as Static<typeof Query>;
+  serve(app, auditRoutes.getAudit, async (request) => {
+      const q = request.query;
       // Which entries the caller may see, and a `next` taken only from those: the registry service.
       const { entries, next } = await services.registry.as(request.access).audit({
         n: q.n ?? 100,
@@ -46,6 +49,5 @@ export function registerAuditRoutes(app: FastifyInstance, services: Services) {
         ...(q.actor ? { actor: q.actor } : {}),
       });
       return { entries: entries.map(auditJson), ...(next ? { next } : {}) };
-    },
-  );
+    });
 }

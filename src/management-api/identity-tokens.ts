@@ -10,7 +10,7 @@
  * be changed or deleted; a scope map bound to tokens cannot be deleted (409).
  */
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import type { Services } from '../services.ts';
 import type { TokenRecord } from '../auth/store/index.ts';
 import { SYSTEM_SCOPE_MAPS, isSystemScopeMap, parseScopeMapAction } from '../access/scope-maps.ts';
@@ -19,6 +19,7 @@ import { generateSecret, hashSecret } from '../auth/passwords.ts';
 import { NULL_GUID } from '../auth/identities.ts';
 import { parseIssuerConfig } from '../auth/federation.ts';
 import { IDENTITY_NAME, audit } from './identity-users.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 const admin = { kind: 'registry', action: 'admin' } as const;
 const tags = ['tokens'];
@@ -58,6 +59,26 @@ function parseExpiry(value: string | undefined): Date | undefined {
   return d;
 }
 
+const itags = ['trusted issuers'];
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const tokenRoutes = declareRoutes({
+  getTokens: { method: 'GET', url: '/api/v1/tokens', api: 'api', access: admin, tags, summary: 'List repository-scoped tokens' },
+  getTokensByToken: { method: 'GET', url: '/api/v1/tokens/:token', api: 'api', access: admin, tags, summary: 'One token', schema: { params: TokenParam } },
+  postTokens: { method: 'POST', url: '/api/v1/tokens', api: 'api', access: admin, tags, summary: 'Create a token; generated passwords are returned once', bodyLimit: 16 * 1024, schema: { body: NewToken } },
+  patchTokensByToken: { method: 'PATCH', url: '/api/v1/tokens/:token', api: 'api', access: admin, tags, summary: 'Enable/disable a token or bind it to another scope map', bodyLimit: 16 * 1024, schema: { params: TokenParam, body: TokenPatch } },
+  postTokensByTokenPasswords: { method: 'POST', url: '/api/v1/tokens/:token/passwords', api: 'api', access: admin, tags, summary: 'Generate (or regenerate) password1 or password2; returned once', bodyLimit: 4096, schema: { params: TokenParam, body: NewPassword } },
+  deleteTokensByTokenPasswordsByPassword: { method: 'DELETE', url: '/api/v1/tokens/:token/passwords/:password', api: 'api', access: admin, tags, summary: 'Remove one of a token\'s passwords', schema: { params: Type.Object({ token: Type.String({ maxLength: 64 }), password: PasswordName }) } },
+  deleteTokensByToken: { method: 'DELETE', url: '/api/v1/tokens/:token', api: 'api', access: admin, tags, summary: 'Delete a token', schema: { params: TokenParam } },
+  getScopeMaps: { method: 'GET', url: '/api/v1/scope-maps', api: 'api', access: admin, tags, summary: 'List scope maps (system ones first)' },
+  getScopeMapsByName: { method: 'GET', url: '/api/v1/scope-maps/:name', api: 'api', access: admin, tags, summary: 'One scope map', schema: { params: ScopeMapParam } },
+  putScopeMapsByName: { method: 'PUT', url: '/api/v1/scope-maps/:name', api: 'api', access: admin, tags, summary: 'Create or replace a scope map', bodyLimit: 256 * 1024, schema: { params: ScopeMapParam, body: ScopeMapBody } },
+  deleteScopeMapsByName: { method: 'DELETE', url: '/api/v1/scope-maps/:name', api: 'api', access: admin, tags, summary: 'Delete a scope map not used by any token', schema: { params: ScopeMapParam } },
+  getTrustedIssuers: { method: 'GET', url: '/api/v1/trusted-issuers', api: 'api', access: admin, tags: itags, summary: 'List trusted OIDC issuers for /oauth2/exchange' },
+  getTrustedIssuersByName: { method: 'GET', url: '/api/v1/trusted-issuers/:name', api: 'api', access: admin, tags: itags, summary: 'One trusted issuer', schema: { params: IssuerParam } },
+  putTrustedIssuersByName: { method: 'PUT', url: '/api/v1/trusted-issuers/:name', api: 'api', access: admin, tags: itags, summary: 'Create or replace a trusted issuer: {issuer, audience, jwksUrl | jwks, claim, rules:[{match, user?, roles?}]}', bodyLimit: 256 * 1024, schema: { params: IssuerParam, body: Type.Object({}, { additionalProperties: true }) } },
+  deleteTrustedIssuersByName: { method: 'DELETE', url: '/api/v1/trusted-issuers/:name', api: 'api', access: admin, tags: itags, summary: 'Delete a trusted issuer (its refresh tokens stop working)', schema: { params: IssuerParam } },
+});
+
 export function registerIdentityTokenRoutes(app: FastifyInstance, services: Services) {
   const { store } = services;
 
@@ -65,16 +86,16 @@ export function registerIdentityTokenRoutes(app: FastifyInstance, services: Serv
     return isSystemScopeMap(name) || (await store.scopeMaps.get(name)) !== undefined;
   }
 
-  app.get('/api/v1/tokens', { config: { access: admin }, schema: { tags, summary: 'List repository-scoped tokens' } }, async () => (await store.registryTokens.list()).map(tokenJson));
+  serve(app, tokenRoutes.getTokens, async () => (await store.registryTokens.list()).map(tokenJson));
 
-  app.get('/api/v1/tokens/:token', { config: { access: admin }, schema: { tags, summary: 'One token', params: TokenParam } }, async (request) => {
-    const t = await store.registryTokens.get((request.params as Static<typeof TokenParam>).token);
+  serve(app, tokenRoutes.getTokensByToken, async (request) => {
+    const t = await store.registryTokens.get((request.params).token);
     if (!t) throw registryError('NOT_FOUND', 'token not found');
     return tokenJson(t);
   });
 
-  app.post('/api/v1/tokens', { config: { access: admin }, bodyLimit: 16 * 1024, schema: { tags, summary: 'Create a token; generated passwords are returned once', body: NewToken } }, async (request, reply) => {
-    const body = request.body as Static<typeof NewToken>;
+  serve(app, tokenRoutes.postTokens, async (request, reply) => {
+    const body = request.body;
     if (body.name === NULL_GUID) throw registryError('BAD_REQUEST', 'name: the null GUID is reserved');
     if (!(await scopeMapExists(body.scopeMap))) throw registryError('BAD_REQUEST', `scopeMap: no scope map named ${body.scopeMap}`);
     const wanted = body.passwords ?? [{ name: 'password1' as const }];
@@ -92,9 +113,9 @@ export function registerIdentityTokenRoutes(app: FastifyInstance, services: Serv
     return { ...tokenJson(token), credentials: { username: token.name, passwords: generated.map((p) => ({ name: p.name, value: p.value, expiry: p.expiry?.toISOString() ?? null })) } };
   });
 
-  app.patch('/api/v1/tokens/:token', { config: { access: admin }, bodyLimit: 16 * 1024, schema: { tags, summary: 'Enable/disable a token or bind it to another scope map', params: TokenParam, body: TokenPatch } }, async (request) => {
-    const { token } = request.params as Static<typeof TokenParam>;
-    const patch = request.body as Static<typeof TokenPatch>;
+  serve(app, tokenRoutes.patchTokensByToken, async (request) => {
+    const { token } = request.params;
+    const patch = request.body;
     if (patch.scopeMap && !(await scopeMapExists(patch.scopeMap))) throw registryError('BAD_REQUEST', `scopeMap: no scope map named ${patch.scopeMap}`);
     const updated = await store.transaction(async (tx) => {
       const before = await tx.registryTokens.get(token);
@@ -106,12 +127,9 @@ export function registerIdentityTokenRoutes(app: FastifyInstance, services: Serv
     return tokenJson(updated);
   });
 
-  app.post(
-    '/api/v1/tokens/:token/passwords',
-    { config: { access: admin }, bodyLimit: 4096, schema: { tags, summary: 'Generate (or regenerate) password1 or password2; returned once', params: TokenParam, body: NewPassword } },
-    async (request) => {
-      const { token } = request.params as Static<typeof TokenParam>;
-      const body = request.body as Static<typeof NewPassword>;
+  serve(app, tokenRoutes.postTokensByTokenPasswords, async (request) => {
+      const { token } = request.params;
+      const body = request.body;
       const expiry = parseExpiry(body.expiry);
       const value = generateSecret();
       await store.transaction(async (tx) => {
@@ -121,25 +139,20 @@ export function registerIdentityTokenRoutes(app: FastifyInstance, services: Serv
         await audit(tx, request, 'token.password', `token:${token}`, undefined, { name: body.name, expiry: expiry?.toISOString() ?? null });
       });
       return { username: token, name: body.name, value, expiry: expiry?.toISOString() ?? null };
-    },
-  );
+    });
 
-  app.delete(
-    '/api/v1/tokens/:token/passwords/:password',
-    { config: { access: admin }, schema: { tags, summary: 'Remove one of a token\'s passwords', params: Type.Object({ token: Type.String({ maxLength: 64 }), password: PasswordName }) } },
-    async (request, reply) => {
-      const { token, password } = request.params as { token: string; password: 'password1' | 'password2' };
+  serve(app, tokenRoutes.deleteTokensByTokenPasswordsByPassword, async (request, reply) => {
+      const { token, password } = request.params;
       await store.transaction(async (tx) => {
         const t = await tx.registryTokens.get(token);
         if (!t || !(await tx.registryTokens.removePassword(t.id, password))) throw registryError('NOT_FOUND', `token ${token} has no ${password}`);
         await audit(tx, request, 'token.password-remove', `token:${token}`, { name: password }, undefined);
       });
       reply.status(204);
-    },
-  );
+    });
 
-  app.delete('/api/v1/tokens/:token', { config: { access: admin }, schema: { tags, summary: 'Delete a token', params: TokenParam } }, async (request, reply) => {
-    const { token } = request.params as Static<typeof TokenParam>;
+  serve(app, tokenRoutes.deleteTokensByToken, async (request, reply) => {
+    const { token } = request.params;
     await store.transaction(async (tx) => {
       if (!(await tx.registryTokens.delete(token))) throw registryError('NOT_FOUND', `token ${token} not found`);
       await audit(tx, request, 'token.delete', `token:${token}`);
@@ -159,10 +172,10 @@ export function registerIdentityTokenRoutes(app: FastifyInstance, services: Serv
     updatedAt: m.updatedAt.toISOString(),
   });
 
-  app.get('/api/v1/scope-maps', { config: { access: admin }, schema: { tags, summary: 'List scope maps (system ones first)' } }, async () => [...systemMaps(), ...(await store.scopeMaps.list()).map(userMapJson)]);
+  serve(app, tokenRoutes.getScopeMaps, async () => [...systemMaps(), ...(await store.scopeMaps.list()).map(userMapJson)]);
 
-  app.get('/api/v1/scope-maps/:name', { config: { access: admin }, schema: { tags, summary: 'One scope map', params: ScopeMapParam } }, async (request) => {
-    const { name } = request.params as Static<typeof ScopeMapParam>;
+  serve(app, tokenRoutes.getScopeMapsByName, async (request) => {
+    const { name } = request.params;
     const system = systemMaps().find((m) => m.name === name);
     if (system) return system;
     const m = await store.scopeMaps.get(name);
@@ -170,9 +183,9 @@ export function registerIdentityTokenRoutes(app: FastifyInstance, services: Serv
     return userMapJson(m);
   });
 
-  app.put('/api/v1/scope-maps/:name', { config: { access: admin }, bodyLimit: 256 * 1024, schema: { tags, summary: 'Create or replace a scope map', params: ScopeMapParam, body: ScopeMapBody } }, async (request, reply) => {
-    const { name } = request.params as Static<typeof ScopeMapParam>;
-    const body = request.body as Static<typeof ScopeMapBody>;
+  serve(app, tokenRoutes.putScopeMapsByName, async (request, reply) => {
+    const { name } = request.params;
+    const body = request.body;
     if (isSystemScopeMap(name)) throw registryError('BAD_REQUEST', `${name} is a system scope map and cannot be changed`);
     if (!new RegExp(SCOPE_MAP_NAME).test(name)) throw registryError('BAD_REQUEST', 'name: 5-50 letters, digits, - or _');
     for (const a of body.actions) {
@@ -188,8 +201,8 @@ export function registerIdentityTokenRoutes(app: FastifyInstance, services: Serv
     return userMapJson(r.record);
   });
 
-  app.delete('/api/v1/scope-maps/:name', { config: { access: admin }, schema: { tags, summary: 'Delete a scope map not used by any token', params: ScopeMapParam } }, async (request, reply) => {
-    const { name } = request.params as Static<typeof ScopeMapParam>;
+  serve(app, tokenRoutes.deleteScopeMapsByName, async (request, reply) => {
+    const { name } = request.params;
     if (isSystemScopeMap(name)) throw registryError('BAD_REQUEST', `${name} is a system scope map and cannot be deleted`);
     await store.transaction(async (tx) => {
       const users = await tx.registryTokens.usingScopeMap(name);
@@ -207,30 +220,17 @@ export function registerIdentityTokenRoutes(app: FastifyInstance, services: Serv
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   });
-  const itags = ['trusted issuers'];
 
-  app.get('/api/v1/trusted-issuers', { config: { access: admin }, schema: { tags: itags, summary: 'List trusted OIDC issuers for /oauth2/exchange' } }, async () => (await store.trustedIssuers.list()).map(issuerJson));
+  serve(app, tokenRoutes.getTrustedIssuers, async () => (await store.trustedIssuers.list()).map(issuerJson));
 
-  app.get('/api/v1/trusted-issuers/:name', { config: { access: admin }, schema: { tags: itags, summary: 'One trusted issuer', params: IssuerParam } }, async (request) => {
-    const r = await store.trustedIssuers.get((request.params as Static<typeof IssuerParam>).name);
+  serve(app, tokenRoutes.getTrustedIssuersByName, async (request) => {
+    const r = await store.trustedIssuers.get((request.params).name);
     if (!r) throw registryError('NOT_FOUND', 'trusted issuer not found');
     return issuerJson(r);
   });
 
-  app.put(
-    '/api/v1/trusted-issuers/:name',
-    {
-      config: { access: admin },
-      bodyLimit: 256 * 1024,
-      schema: {
-        tags: itags,
-        summary: 'Create or replace a trusted issuer: {issuer, audience, jwksUrl | jwks, claim, rules:[{match, user?, roles?}]}',
-        params: IssuerParam,
-        body: Type.Object({}, { additionalProperties: true }),
-      },
-    },
-    async (request, reply) => {
-      const { name } = request.params as Static<typeof IssuerParam>;
+  serve(app, tokenRoutes.putTrustedIssuersByName, async (request, reply) => {
+      const { name } = request.params;
       const config = parseIssuerConfig(request.body);
       const r = await store.transaction(async (tx) => {
         const before = await tx.trustedIssuers.get(name);
@@ -243,11 +243,10 @@ export function registerIdentityTokenRoutes(app: FastifyInstance, services: Serv
       });
       reply.status(r.created ? 201 : 200);
       return issuerJson(r.record);
-    },
-  );
+    });
 
-  app.delete('/api/v1/trusted-issuers/:name', { config: { access: admin }, schema: { tags: itags, summary: 'Delete a trusted issuer (its refresh tokens stop working)', params: IssuerParam } }, async (request, reply) => {
-    const { name } = request.params as Static<typeof IssuerParam>;
+  serve(app, tokenRoutes.deleteTrustedIssuersByName, async (request, reply) => {
+    const { name } = request.params;
     await store.transaction(async (tx) => {
       if (!(await tx.trustedIssuers.delete(name))) throw registryError('NOT_FOUND', `trusted issuer ${name} not found`);
       await audit(tx, request, 'issuer.delete', `issuer:${name}`);

@@ -17,12 +17,13 @@ import { isValidPattern } from '../access/patterns.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { generateSecret, hashPassword } from '../auth/passwords.ts';
 import { ANONYMOUS_PULL_SETTING, NULL_GUID } from '../auth/identities.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 export const IDENTITY_NAME = '^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$';
 const admin = { kind: 'registry', action: 'admin' } as const;
 const tags = ['identities'];
 
-const Role = Type.Union(BUILT_IN_ROLES.map((r) => Type.Literal(r)));
+const Role = Type.Enum([...BUILT_IN_ROLES]);
 const Assignment = Type.Object({ user: Type.String(), role: Role, repository: Type.Optional(Type.String()), createdAt: Type.String() });
 const User = Type.Object({ name: Type.String(), createdAt: Type.String(), updatedAt: Type.String(), roles: Type.Array(Type.Object({ role: Role, repository: Type.Optional(Type.String()) })) });
 const NewUser = Type.Object({
@@ -48,6 +49,25 @@ async function registryWideOwners(tx: StoreRoles): Promise<string[]> {
   return (await tx.roleAssignments.list()).filter((a) => a.role === 'Owner' && a.repository === undefined).map((a) => a.userName);
 }
 
+const Anonymous = Type.Object({ enabled: Type.Boolean() });
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const userRoutes = declareRoutes({
+  getWhoami: { method: 'GET', url: '/api/v1/whoami', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'Who the caller is and what it may do registry-wide' },
+  getRoles: { method: 'GET', url: '/api/v1/roles', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'The built-in roles and what they allow' },
+  getUsers: { method: 'GET', url: '/api/v1/users', api: 'api', access: admin, tags, summary: 'List users with their role assignments', schema: { response: { 200: Type.Array(User) } } },
+  getUsersByUser: { method: 'GET', url: '/api/v1/users/:user', api: 'api', access: admin, tags, summary: 'One user', schema: { params: UserParam, response: { 200: User } } },
+  postUsers: { method: 'POST', url: '/api/v1/users', api: 'api', access: admin, tags, summary: 'Create a user (password generated and returned once when omitted)', bodyLimit: 64 * 1024, schema: { body: NewUser } },
+  deleteUsersByUser: { method: 'DELETE', url: '/api/v1/users/:user', api: 'api', access: admin, tags, summary: 'Delete a user and its role assignments', schema: { params: UserParam } },
+  putUsersByUserPassword: { method: 'PUT', url: '/api/v1/users/:user/password', api: 'api', access: admin, tags, summary: 'Set a user\'s password (generated and returned once when omitted)', bodyLimit: 16 * 1024, schema: { params: UserParam, body: PasswordBody } },
+  getRoleAssignments: { method: 'GET', url: '/api/v1/role-assignments', api: 'api', access: admin, tags, summary: 'List role assignments', schema: { querystring: Type.Object({ user: Type.Optional(Type.String({ maxLength: 64 })) }), response: { 200: Type.Array(Assignment) } } },
+  postRoleAssignments: { method: 'POST', url: '/api/v1/role-assignments', api: 'api', access: admin, tags, summary: 'Assign a role, registry-wide or on a repository pattern', bodyLimit: 16 * 1024, schema: { body: AssignmentBody, response: { 201: Assignment } } },
+  deleteRoleAssignments: { method: 'DELETE', url: '/api/v1/role-assignments', api: 'api', access: admin, tags, summary: 'Remove a role assignment', schema: { querystring: AssignmentBody } },
+  getAnonymousPull: { method: 'GET', url: '/api/v1/anonymous-pull', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'Whether anonymous pull is on', schema: { response: { 200: Anonymous } } },
+  putAnonymousPull: { method: 'PUT', url: '/api/v1/anonymous-pull', api: 'api', access: admin, tags, summary: 'Switch anonymous pull (never reaches held content)', bodyLimit: 1024, schema: { body: Anonymous, response: { 200: Anonymous } } },
+  getSigningKeys: { method: 'GET', url: '/api/v1/signing-keys', api: 'api', access: admin, tags, summary: 'Token signing keys (public parts)' },
+  postSigningKeysRotate: { method: 'POST', url: '/api/v1/signing-keys/rotate', api: 'api', access: admin, tags, summary: 'Start signing with a new key; old keys verify until their tokens expire' },
+});
+
 export function registerIdentityUserRoutes(app: FastifyInstance, services: Services) {
   const { store } = services;
 
@@ -58,18 +78,17 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
     return { name: u.name, createdAt: u.createdAt.toISOString(), updatedAt: u.updatedAt.toISOString(), roles };
   }
 
-  app.get('/api/v1/whoami', { config: { access: { kind: 'authenticated' } }, schema: { tags, summary: 'Who the caller is and what it may do registry-wide' } }, async (request) => {
+  serve(app, userRoutes.getWhoami, async (request) => {
     const a = request.access;
     const p = a.principal;
     const roles = p.kind === 'user' ? ((await store.users.getById(p.id)) ? (await store.roleAssignments.listForUser(p.id)).map((r) => ({ role: r.role, repository: r.repository })) : []) : [];
     return { kind: p.kind, name: p.name, roles, registry: REGISTRY_ACTIONS.filter((x) => a.canRegistry(x)) };
   });
 
-  app.get('/api/v1/roles', { config: { access: { kind: 'authenticated' } }, schema: { tags, summary: 'The built-in roles and what they allow' } }, async () =>
-    BUILT_IN_ROLES.map((name) => ({ name, id: ROLES[name].id, description: ROLES[name].description, repositoryActions: ROLES[name].repository, registryActions: ROLES[name].registry })),
-  );
+  serve(app, userRoutes.getRoles, async () =>
+    BUILT_IN_ROLES.map((name) => ({ name, id: ROLES[name].id, description: ROLES[name].description, repositoryActions: ROLES[name].repository, registryActions: ROLES[name].registry })));
 
-  app.get('/api/v1/users', { config: { access: admin }, schema: { tags, summary: 'List users with their role assignments', response: { 200: Type.Array(User) } } }, async () => {
+  serve(app, userRoutes.getUsers, async () => {
     const assignments = await store.roleAssignments.list();
     return (await store.users.list()).map((u) => ({
       name: u.name,
@@ -79,15 +98,11 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
     }));
   });
 
-  app.get('/api/v1/users/:user', { config: { access: admin }, schema: { tags, summary: 'One user', params: UserParam, response: { 200: User } } }, async (request) =>
-    userJson(store, (request.params as Static<typeof UserParam>).user),
-  );
+  serve(app, userRoutes.getUsersByUser, async (request) =>
+    userJson(store, (request.params).user));
 
-  app.post(
-    '/api/v1/users',
-    { config: { access: admin }, bodyLimit: 64 * 1024, schema: { tags, summary: 'Create a user (password generated and returned once when omitted)', body: NewUser } },
-    async (request, reply) => {
-      const body = request.body as Static<typeof NewUser>;
+  serve(app, userRoutes.postUsers, async (request, reply) => {
+      const body = request.body;
       if (body.name === NULL_GUID) throw registryError('BAD_REQUEST', 'name: the null GUID is reserved for refresh-token logins');
       for (const r of body.roles ?? []) checkPattern(r.repository);
       const password = body.password ?? generateSecret();
@@ -102,11 +117,10 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
       });
       reply.status(201);
       return { ...result, ...(body.password === undefined ? { password } : {}) };
-    },
-  );
+    });
 
-  app.delete('/api/v1/users/:user', { config: { access: admin }, schema: { tags, summary: 'Delete a user and its role assignments', params: UserParam } }, async (request, reply) => {
-    const { user } = request.params as Static<typeof UserParam>;
+  serve(app, userRoutes.deleteUsersByUser, async (request, reply) => {
+    const { user } = request.params;
     await store.transaction(async (tx) => {
       const owners = await registryWideOwners(tx);
       if (owners.length === 1 && owners[0] === user) throw registryError('CONFLICT', `${user} is the last registry-wide Owner and cannot be deleted`);
@@ -116,11 +130,8 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
     reply.status(204);
   });
 
-  app.put(
-    '/api/v1/users/:user/password',
-    { config: { access: admin }, bodyLimit: 16 * 1024, schema: { tags, summary: 'Set a user\'s password (generated and returned once when omitted)', params: UserParam, body: PasswordBody } },
-    async (request) => {
-      const { user } = request.params as Static<typeof UserParam>;
+  serve(app, userRoutes.putUsersByUserPassword, async (request) => {
+      const { user } = request.params;
       const body = (request.body ?? {}) as Static<typeof PasswordBody>;
       const password = body.password ?? generateSecret();
       const hash = await hashPassword(password);
@@ -129,8 +140,7 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
         await audit(tx, request, 'user.set-password', `user:${user}`);
       });
       return { name: user, ...(body.password === undefined ? { password } : {}) };
-    },
-  );
+    });
 
   const assignmentJson = (a: { userName: string; role: RoleName; repository?: string; createdAt: Date }) => ({
     user: a.userName,
@@ -139,20 +149,13 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
     createdAt: a.createdAt.toISOString(),
   });
 
-  app.get(
-    '/api/v1/role-assignments',
-    { config: { access: admin }, schema: { tags, summary: 'List role assignments', querystring: Type.Object({ user: Type.Optional(Type.String({ maxLength: 64 })) }), response: { 200: Type.Array(Assignment) } } },
-    async (request) => {
-      const { user } = request.query as { user?: string };
+  serve(app, userRoutes.getRoleAssignments, async (request) => {
+      const { user } = request.query;
       return (await store.roleAssignments.list()).filter((a) => !user || a.userName === user).map(assignmentJson);
-    },
-  );
+    });
 
-  app.post(
-    '/api/v1/role-assignments',
-    { config: { access: admin }, bodyLimit: 16 * 1024, schema: { tags, summary: 'Assign a role, registry-wide or on a repository pattern', body: AssignmentBody, response: { 201: Assignment } } },
-    async (request, reply) => {
-      const body = request.body as Static<typeof AssignmentBody>;
+  serve(app, userRoutes.postRoleAssignments, async (request, reply) => {
+      const body = request.body;
       checkPattern(body.repository);
       const a = await store.transaction(async (tx) => {
         const user = await tx.users.get(body.user);
@@ -163,14 +166,10 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
       });
       reply.status(201);
       return assignmentJson(a);
-    },
-  );
+    });
 
-  app.delete(
-    '/api/v1/role-assignments',
-    { config: { access: admin }, schema: { tags, summary: 'Remove a role assignment', querystring: AssignmentBody } },
-    async (request, reply) => {
-      const q = request.query as Static<typeof AssignmentBody>;
+  serve(app, userRoutes.deleteRoleAssignments, async (request, reply) => {
+      const q = request.query;
       await store.transaction(async (tx) => {
         const user = await tx.users.get(q.user);
         if (!user) throw registryError('NOT_FOUND', `user ${q.user} not found`);
@@ -184,15 +183,13 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
         await audit(tx, request, 'role.remove', `user:${q.user}`, { role: q.role, repository: q.repository ?? null }, undefined);
       });
       reply.status(204);
-    },
-  );
+    });
 
-  const Anonymous = Type.Object({ enabled: Type.Boolean() });
-  app.get('/api/v1/anonymous-pull', { config: { access: { kind: 'authenticated' } }, schema: { tags, summary: 'Whether anonymous pull is on', response: { 200: Anonymous } } }, async () => ({
+  serve(app, userRoutes.getAnonymousPull, async () => ({
     enabled: (await store.settings.get<boolean>(ANONYMOUS_PULL_SETTING)) === true,
   }));
-  app.put('/api/v1/anonymous-pull', { config: { access: admin }, bodyLimit: 1024, schema: { tags, summary: 'Switch anonymous pull (never reaches held content)', body: Anonymous, response: { 200: Anonymous } } }, async (request) => {
-    const { enabled } = request.body as Static<typeof Anonymous>;
+  serve(app, userRoutes.putAnonymousPull, async (request) => {
+    const { enabled } = request.body;
     await store.transaction(async (tx) => {
       const before = (await tx.settings.get<boolean>(ANONYMOUS_PULL_SETTING)) === true;
       await tx.settings.set(ANONYMOUS_PULL_SETTING, enabled);
@@ -202,10 +199,9 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
     return { enabled };
   });
 
-  app.get('/api/v1/signing-keys', { config: { access: admin }, schema: { tags, summary: 'Token signing keys (public parts)' } }, async () =>
-    (await store.signingKeys.list()).map((k) => ({ kid: k.kid, alg: k.alg, createdAt: k.createdAt.toISOString(), retiredAt: k.retiredAt?.toISOString() ?? null, publicJwk: k.publicJwk })),
-  );
-  app.post('/api/v1/signing-keys/rotate', { config: { access: admin }, schema: { tags, summary: 'Start signing with a new key; old keys verify until their tokens expire' } }, async (request) => {
+  serve(app, userRoutes.getSigningKeys, async () =>
+    (await store.signingKeys.list()).map((k) => ({ kid: k.kid, alg: k.alg, createdAt: k.createdAt.toISOString(), retiredAt: k.retiredAt?.toISOString() ?? null, publicJwk: k.publicJwk })));
+  serve(app, userRoutes.postSigningKeysRotate, async (request) => {
     const kid = await services.identity.keys.rotate();
     await audit(store, request, 'signing-key.rotate', `signing-key:${kid}`);
     return { kid };

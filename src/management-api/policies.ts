@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Services } from '../services.ts';
 import { changePolicy, readPolicy, type PolicyStatus } from '../quarantine/policy.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 const Status = Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]);
 const Policies = Type.Object(
@@ -27,6 +28,15 @@ type PoliciesBody = Static<typeof Policies>;
 
 const read = { kind: 'authenticated' } as const;
 const write = { kind: 'registry', action: 'configure' } as const;
+
+const tags = ['policies'];
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const policyRoutes = declareRoutes({
+  getPolicies: { method: 'GET', url: '/api/v1/policies', api: 'api', access: read, tags, summary: 'Read the registry policies', schema: { response: { 200: PoliciesResponse } } },
+  postPoliciesList: { method: 'POST', url: '/api/v1/policies/list', api: 'api', access: read, tags, summary: 'Read the registry policies (ACR listPolicies)', schema: { response: { 200: PoliciesResponse } } },
+  patchPolicies: { method: 'PATCH', url: '/api/v1/policies', api: 'api', access: write, tags, summary: 'Change the registry policies', bodyLimit: 16 * 1024, schema: { body: Policies, response: { 200: PoliciesResponse } } },
+  postPoliciesUpdate: { method: 'POST', url: '/api/v1/policies/update', api: 'api', access: write, tags, summary: 'Change the registry policies (ACR updatePolicies)', bodyLimit: 16 * 1024, schema: { body: Policies, response: { 200: PoliciesResponse } } },
+});
 
 export function registerPolicyRoutes(app: FastifyInstance, services: Services) {
   const current = async () => ({ quarantinePolicy: await readPolicy(services.store.settings) });
@@ -49,9 +59,8 @@ export function registerPolicyRoutes(app: FastifyInstance, services: Services) {
     return current();
   }
 
-  const tags = ['policies'];
-  app.get('/api/v1/policies', { config: { access: read }, schema: { tags, summary: 'Read the registry policies', response: { 200: PoliciesResponse } } }, current);
-  app.post('/api/v1/policies/list', { config: { access: read }, schema: { tags, summary: 'Read the registry policies (ACR listPolicies)', response: { 200: PoliciesResponse } } }, current);
-  app.patch('/api/v1/policies', { config: { access: write }, bodyLimit: 16 * 1024, schema: { tags, summary: 'Change the registry policies', body: Policies, response: { 200: PoliciesResponse } } }, update);
-  app.post('/api/v1/policies/update', { config: { access: write }, bodyLimit: 16 * 1024, schema: { tags, summary: 'Change the registry policies (ACR updatePolicies)', body: Policies, response: { 200: PoliciesResponse } } }, update);
+  serve(app, policyRoutes.getPolicies, current);
+  serve(app, policyRoutes.postPoliciesList, current);
+  serve(app, policyRoutes.patchPolicies, update);
+  serve(app, policyRoutes.postPoliciesUpdate, update);
 }

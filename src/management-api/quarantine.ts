@@ -25,6 +25,7 @@ import { readPolicy } from '../quarantine/policy.ts';
 import { isQuarantineState } from '../quarantine/verdicts.ts';
 import type { ManifestVerdictRow, StateFilter } from '../registry/index.ts';
 import { queueScanView } from '../scan/views.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 const HELD: StateFilter[] = ['absent', 'Quarantined', 'Failed'];
 
@@ -90,13 +91,21 @@ export function rowJson(r: ManifestVerdictRow, tags?: string[]) {
   };
 }
 
+const configure = { kind: 'registry', action: 'configure' } as const;
+const tags = ['quarantine'];
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const quarantineRoutes = declareRoutes({
+  getQuarantinePreflight: { method: 'GET', url: '/api/v1/quarantine/preflight', api: 'api', access: configure, tags, summary: 'What enabling the policy would hold', schema: { querystring: ListQuery } },
+  getQuarantineQueue: { method: 'GET', url: '/api/v1/quarantine/queue', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'Manifests by verdict, oldest first (default: held)', schema: { querystring: ListQuery } },
+  postQuarantineRescan: { method: 'POST', url: '/api/v1/quarantine/rescan', api: 'api', access: configure, tags, summary: 'Raise quarantine events for manifests without a verdict', bodyLimit: 4096 },
+  postQuarantineGrandfather: { method: 'POST', url: '/api/v1/quarantine/grandfather', api: 'api', access: configure, tags, summary: 'Mark every manifest without a verdict Passed', bodyLimit: 4096 },
+});
+
 export function registerQuarantineRoutes(app: FastifyInstance, services: Services) {
   const { registry } = services;
-  const configure = { kind: 'registry', action: 'configure' } as const;
-  const tags = ['quarantine'];
 
-  app.get('/api/v1/quarantine/preflight', { config: { access: configure }, schema: { tags, summary: 'What enabling the policy would hold', querystring: ListQuery } }, async (request) => {
-    const q = request.query as Static<typeof ListQuery>;
+  serve(app, quarantineRoutes.getQuarantinePreflight, async (request) => {
+    const q = request.query;
     const repository = parseRepository(q.repository);
     const { counts, rows, next } = await registry.as(request.access).preflight({ n: q.n ?? 100, ...(repository ? { repository } : {}), ...(q.last ? { last: q.last } : {}) });
     return {
@@ -108,8 +117,8 @@ export function registerQuarantineRoutes(app: FastifyInstance, services: Service
     };
   });
 
-  app.get('/api/v1/quarantine/queue', { config: { access: { kind: 'authenticated' } }, schema: { tags, summary: 'Manifests by verdict, oldest first (default: held)', querystring: ListQuery } }, async (request) => {
-    const q = request.query as Static<typeof ListQuery>;
+  serve(app, quarantineRoutes.getQuarantineQueue, async (request) => {
+    const q = request.query;
     const states = parseStates(q.state, HELD);
     const repository = parseRepository(q.repository);
     const { rows, next } = await registry.as(request.access).queue({ states, n: q.n ?? 100, ...(repository ? { repository } : {}), ...(q.last ? { last: q.last } : {}) });
@@ -119,14 +128,14 @@ export function registerQuarantineRoutes(app: FastifyInstance, services: Service
     return { manifests, ...(next ? { next } : {}) };
   });
 
-  app.post('/api/v1/quarantine/rescan', { config: { access: configure }, bodyLimit: 4096, schema: { tags, summary: 'Raise quarantine events for manifests without a verdict' } }, async (request: FastifyRequest) => {
+  serve(app, quarantineRoutes.postQuarantineRescan, async (request: FastifyRequest) => {
     const body = bulkBody(request.body);
     const states = parseStates(body.state, ['absent']);
     const repository = parseRepository(body.repository);
     return { requested: await registry.as(request.access).rescan(states, repository, requestFacts(request)) };
   });
 
-  app.post('/api/v1/quarantine/grandfather', { config: { access: configure }, bodyLimit: 4096, schema: { tags, summary: 'Mark every manifest without a verdict Passed' } }, async (request: FastifyRequest) => {
+  serve(app, quarantineRoutes.postQuarantineGrandfather, async (request: FastifyRequest) => {
     const body = bulkBody(request.body);
     if (body.state !== undefined) throw registryError('BAD_REQUEST', 'grandfather only applies to manifests without a verdict; state is not accepted', { field: 'state' });
     const repository = parseRepository(body.repository);

@@ -12,6 +12,7 @@ import type { Services } from '../services.ts';
 import { LAZARET_VERSION } from '../package-info.ts';
 import { KNOWN_MIGRATIONS } from '../persistence/index.ts';
 import { workerIndex } from '../cluster/workers.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 export interface RegistryStatus {
   version: string;
@@ -34,11 +35,13 @@ export interface RegistryStatus {
   lastGc: string | null;
 }
 
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const statusRoutes = declareRoutes({
+  getStatus: { method: 'GET', url: '/api/v1/status', api: 'api', access: { kind: 'registry', action: 'metrics' }, tags: ['operations'], summary: 'Registry status: version, uptime, storage, counts, held, outbox, scan backlog' },
+});
+
 export function registerStatusRoutes(app: FastifyInstance, services: Services) {
-  app.get(
-    '/api/v1/status',
-    { config: { access: { kind: 'registry', action: 'metrics' } }, schema: { tags: ['operations'], summary: 'Registry status: version, uptime, storage, counts, held, outbox, scan backlog' } },
-    async (): Promise<RegistryStatus> => {
+  serve(app, statusRoutes.getStatus, async (): Promise<RegistryStatus> => {
       const s = await services.store.operations.snapshot();
       const applied = await services.store.operations.appliedMigrations();
       const held = Object.entries(s.verdicts).reduce((n, [state, count]) => (state === 'Passed' ? n : n + count), 0);
@@ -60,6 +63,5 @@ export function registerStatusRoutes(app: FastifyInstance, services: Services) {
         scanBacklog: { queued: s.scans.queued, running: s.scans.running, oldestSince: s.scans.oldestActiveAt?.toISOString() ?? null },
         lastGc: null,
       };
-    },
-  );
+    });
 }

@@ -26,6 +26,7 @@ import { maskUri } from '../events/webhook-delivery.ts';
 import { checkCustomHeaders, checkScope, checkServiceUri } from './webhooks-input.ts';
 import { eventView, webhookResource } from './webhooks-views.ts';
 import * as S from './webhooks-schemas.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 const access: RouteAccess = { kind: 'registry', action: 'configure' };
 const config = { access };
@@ -39,6 +40,21 @@ const auditView = (w: WebhookRecord) => ({
   actions: w.actions,
   hasSecret: w.secret !== undefined,
   customHeaderNames: Object.keys(w.customHeaders),
+});
+
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const webhookRoutes = declareRoutes({
+  putWebhooksByName: { method: 'PUT', url: '/api/v1/webhooks/:name', api: 'api', access: config.access, tags: TAGS, summary: 'Create or replace a webhook (ACR Webhooks_Create)', bodyLimit: BODY_LIMIT, schema: { params: S.NameParams, body: S.CreateBody, response: { 200: S.WebhookResource, 201: S.WebhookResource } } },
+  getWebhooks: { method: 'GET', url: '/api/v1/webhooks', api: 'api', access: config.access, tags: TAGS, summary: 'List webhooks with delivery counts (ACR Webhooks_List)', schema: { querystring: S.PageQuery, response: { 200: S.WebhookList } } },
+  getWebhooksByName: { method: 'GET', url: '/api/v1/webhooks/:name', api: 'api', access: config.access, tags: TAGS, summary: 'Read a webhook (ACR Webhooks_Get)', schema: { params: S.NameParams, response: { 200: S.WebhookResource } } },
+  patchWebhooksByName: { method: 'PATCH', url: '/api/v1/webhooks/:name', api: 'api', access: config.access, tags: TAGS, summary: 'Update a webhook (ACR Webhooks_Update)', bodyLimit: BODY_LIMIT, schema: { params: S.NameParams, body: S.UpdateBody, response: { 200: S.WebhookResource } } },
+  deleteWebhooksByName: { method: 'DELETE', url: '/api/v1/webhooks/:name', api: 'api', access: config.access, tags: TAGS, summary: 'Delete a webhook and its queued deliveries (ACR Webhooks_Delete)', schema: { params: S.NameParams } },
+  postWebhooksByNamePing: { method: 'POST', url: '/api/v1/webhooks/:name/ping', api: 'api', access: config.access, tags: TAGS, summary: 'Queue a ping event (ACR Webhooks_Ping)', schema: { params: S.NameParams, response: { 200: S.EventInfo } } },
+  postWebhooksByNameGetCallbackConfig: { method: 'POST', url: '/api/v1/webhooks/:name/getCallbackConfig', api: 'api', access: config.access, tags: TAGS, summary: 'Read the write-only URI and headers (ACR Webhooks_GetCallbackConfig)', schema: { params: S.NameParams, response: { 200: S.CallbackConfig } } },
+  postWebhooksByNameListEvents: { method: 'POST', url: '/api/v1/webhooks/:name/listEvents', api: 'api', access: config.access, tags: TAGS, summary: 'The delivery log, newest first (ACR Webhooks_ListEvents)', schema: { params: S.NameParams, querystring: S.PageQuery, response: { 200: S.EventList } } },
+  getWebhooksByNameEvents: { method: 'GET', url: '/api/v1/webhooks/:name/events', api: 'api', access: config.access, tags: TAGS, summary: 'The delivery log, newest first', schema: { params: S.NameParams, querystring: S.PageQuery, response: { 200: S.EventList } } },
+  getWebhooksByNameEventsById: { method: 'GET', url: '/api/v1/webhooks/:name/events/:id', api: 'api', access: config.access, tags: TAGS, summary: 'One delivery with every attempt', schema: { params: S.EventParams, response: { 200: S.EventView } } },
+  postWebhooksByNameEventsByIdRedeliver: { method: 'POST', url: '/api/v1/webhooks/:name/events/:id/redeliver', api: 'api', access: config.access, tags: TAGS, summary: 'Deliver an event again with a fresh retry budget', schema: { params: S.EventParams, response: { 202: S.RedeliverResult } } },
 });
 
 export async function registerWebhookRoutes(app: FastifyInstance, services: Services) {
@@ -61,7 +77,7 @@ function registerInScope(app: FastifyInstance, services: Services) {
     tx.audit.append({ actor: request.access.principal.name, action, target: `webhook:${name}`, before, after, requestId: request.id });
   const withCounts = async (w: WebhookRecord) => webhookResource(w, (await store.webhooks.counts([w.name])).get(w.name));
 
-  api.put('/api/v1/webhooks/:name', { config, bodyLimit: BODY_LIMIT, schema: { tags: TAGS, summary: 'Create or replace a webhook (ACR Webhooks_Create)', params: S.NameParams, body: S.CreateBody, response: { 200: S.WebhookResource, 201: S.WebhookResource } } }, async (request, reply) => {
+  serve(api, webhookRoutes.putWebhooksByName, async (request, reply) => {
     const { name } = request.params;
     const p = request.body.properties;
     await checkServiceUri(p.serviceUri, services.webhookDestinations);
@@ -85,7 +101,7 @@ function registerInScope(app: FastifyInstance, services: Services) {
     return withCounts(record);
   });
 
-  api.get('/api/v1/webhooks', { config, schema: { tags: TAGS, summary: 'List webhooks with delivery counts (ACR Webhooks_List)', querystring: S.PageQuery, response: { 200: S.WebhookList } } }, async (request) => {
+  serve(api, webhookRoutes.getWebhooks, async (request) => {
     const n = request.query.n ?? 100;
     const hooks = await store.webhooks.list({ n: n + 1, ...(request.query.last !== undefined ? { last: request.query.last } : {}) });
     const page = hooks.slice(0, n);
@@ -94,11 +110,10 @@ function registerInScope(app: FastifyInstance, services: Services) {
     return hooks.length > n ? { value, nextLink: `/api/v1/webhooks?last=${page.at(-1)!.name}&n=${n}` } : { value };
   });
 
-  api.get('/api/v1/webhooks/:name', { config, schema: { tags: TAGS, summary: 'Read a webhook (ACR Webhooks_Get)', params: S.NameParams, response: { 200: S.WebhookResource } } }, async (request) =>
-    withCounts(await mustGet(request.params.name)),
-  );
+  serve(api, webhookRoutes.getWebhooksByName, async (request) =>
+    withCounts(await mustGet(request.params.name)));
 
-  api.patch('/api/v1/webhooks/:name', { config, bodyLimit: BODY_LIMIT, schema: { tags: TAGS, summary: 'Update a webhook (ACR Webhooks_Update)', params: S.NameParams, body: S.UpdateBody, response: { 200: S.WebhookResource } } }, async (request) => {
+  serve(api, webhookRoutes.patchWebhooksByName, async (request) => {
     const { name } = request.params;
     const p = request.body.properties ?? {};
     if (p.serviceUri !== undefined) await checkServiceUri(p.serviceUri, services.webhookDestinations);
@@ -115,7 +130,7 @@ function registerInScope(app: FastifyInstance, services: Services) {
     return withCounts(record);
   });
 
-  api.delete('/api/v1/webhooks/:name', { config, schema: { tags: TAGS, summary: 'Delete a webhook and its queued deliveries (ACR Webhooks_Delete)', params: S.NameParams } }, async (request, reply) => {
+  serve(api, webhookRoutes.deleteWebhooksByName, async (request, reply) => {
     const { name } = request.params;
     await store.transaction(async (tx) => {
       const before = await mustGet(name, tx);
@@ -125,7 +140,7 @@ function registerInScope(app: FastifyInstance, services: Services) {
     return reply.status(204).send();
   });
 
-  api.post('/api/v1/webhooks/:name/ping', { config, schema: { tags: TAGS, summary: 'Queue a ping event (ACR Webhooks_Ping)', params: S.NameParams, response: { 200: S.EventInfo } } }, async (request) => {
+  serve(api, webhookRoutes.postWebhooksByNamePing, async (request) => {
     const event = pingEvent();
     await store.transaction(async (tx) => {
       await mustGet(request.params.name, tx);
@@ -135,7 +150,7 @@ function registerInScope(app: FastifyInstance, services: Services) {
     return { id: event.id };
   });
 
-  api.post('/api/v1/webhooks/:name/getCallbackConfig', { config, schema: { tags: TAGS, summary: 'Read the write-only URI and headers (ACR Webhooks_GetCallbackConfig)', params: S.NameParams, response: { 200: S.CallbackConfig } } }, async (request) => {
+  serve(api, webhookRoutes.postWebhooksByNameGetCallbackConfig, async (request) => {
     const w = await mustGet(request.params.name);
     return { serviceUri: w.serviceUri, customHeaders: w.customHeaders };
   });
@@ -148,21 +163,19 @@ function registerInScope(app: FastifyInstance, services: Services) {
     return next ? { value, nextLink: `/api/v1/webhooks/${name}/events?last=${encodeURIComponent(next)}&n=${n}` } : { value };
   }
 
-  api.post('/api/v1/webhooks/:name/listEvents', { config, schema: { tags: TAGS, summary: 'The delivery log, newest first (ACR Webhooks_ListEvents)', params: S.NameParams, querystring: S.PageQuery, response: { 200: S.EventList } } }, async (request) =>
-    listEvents(request.params.name, request.query),
-  );
-  api.get('/api/v1/webhooks/:name/events', { config, schema: { tags: TAGS, summary: 'The delivery log, newest first', params: S.NameParams, querystring: S.PageQuery, response: { 200: S.EventList } } }, async (request) =>
-    listEvents(request.params.name, request.query),
-  );
+  serve(api, webhookRoutes.postWebhooksByNameListEvents, async (request) =>
+    listEvents(request.params.name, request.query));
+  serve(api, webhookRoutes.getWebhooksByNameEvents, async (request) =>
+    listEvents(request.params.name, request.query));
 
-  api.get('/api/v1/webhooks/:name/events/:id', { config, schema: { tags: TAGS, summary: 'One delivery with every attempt', params: S.EventParams, response: { 200: S.EventView } } }, async (request) => {
+  serve(api, webhookRoutes.getWebhooksByNameEventsById, async (request) => {
     const w = await mustGet(request.params.name);
     const d = await store.outbox.get(w.name, request.params.id);
     if (!d) throw registryError('NOT_FOUND', `event "${request.params.id}" not found for webhook "${w.name}"`);
     return eventView(d, { serviceUri: w.serviceUri, maskedUri: maskUri(w.serviceUri) });
   });
 
-  api.post('/api/v1/webhooks/:name/events/:id/redeliver', { config, schema: { tags: TAGS, summary: 'Deliver an event again with a fresh retry budget', params: S.EventParams, response: { 202: S.RedeliverResult } } }, async (request, reply) => {
+  serve(api, webhookRoutes.postWebhooksByNameEventsByIdRedeliver, async (request, reply) => {
     const { name, id } = request.params;
     await store.transaction(async (tx) => {
       await mustGet(name, tx);

@@ -11,7 +11,7 @@
  * of repositories where it has quarantine read, or all of them with `configure`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import type { Services } from '../services.ts';
 import type { Digest } from '../oci/digest.ts';
 import { parseDigest } from '../oci/digest.ts';
@@ -20,6 +20,7 @@ import { registryError } from '../errors/registry-error.ts';
 import type { ScanJob, ScanJobState } from './job-store.ts';
 import { queueScan } from './scan-lifecycle.ts';
 import { jobView, scannerView } from './views.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 const tags = ['scans'];
 const authenticated = { access: { kind: 'authenticated' } } as const;
@@ -36,6 +37,15 @@ const ListQuery = Type.Object({
 const StartBody = Type.Object({ repository: Type.String({ maxLength: 256 }), digest: Type.Optional(Type.String({ maxLength: 200 })), tag: Type.Optional(Type.String({ maxLength: 128 })) }, { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const scanRoutes = declareRoutes({
+  getScansOverview: { method: 'GET', url: '/api/v1/scans/overview', api: 'api', access: authenticated.access, tags, summary: "Scanners' health and scan counts" },
+  getScans: { method: 'GET', url: '/api/v1/scans', api: 'api', access: authenticated.access, tags, summary: 'Scan jobs, newest first', schema: { querystring: ListQuery } },
+  postScans: { method: 'POST', url: '/api/v1/scans', api: 'api', access: authenticated.access, tags, summary: 'Scan a manifest now', bodyLimit: 4096, schema: { body: StartBody } },
+  getScansById: { method: 'GET', url: '/api/v1/scans/:id', api: 'api', access: authenticated.access, tags, summary: 'One scan job', schema: { params: IdParams } },
+  getScansByIdReport: { method: 'GET', url: '/api/v1/scans/:id/report', api: 'api', access: authenticated.access, tags, summary: 'The vulnerability report of a finished scan', schema: { params: IdParams } },
+});
+
 export function registerScanRoutes(app: FastifyInstance, services: Services) {
   const { store } = services;
   // Who sees held metadata (configure, or quarantine read there): one rule, the registry service's.
@@ -47,14 +57,14 @@ export function registerScanRoutes(app: FastifyInstance, services: Services) {
     return job;
   };
 
-  app.get('/api/v1/scans/overview', { config: authenticated, schema: { tags, summary: "Scanners' health and scan counts" } }, async (request) => {
+  serve(app, scanRoutes.getScansOverview, async (request) => {
     const scanners = request.access.canRegistry('configure') ? (await store.scanners.list()).map((s) => ({ name: s.name, health: scannerView(s).health, default: s.isDefault, vulnerabilityDatabaseUpdatedAt: s.dbUpdatedAt?.toISOString() ?? null })) : [];
     const active = (await store.scanJobs.list({ states: ['pending', 'submitted'], n: 500 })).filter((j) => sees(request, j.repository));
     return { scanners, scanning: active.filter((j) => j.state === 'submitted').length, waiting: active.filter((j) => j.state === 'pending').length };
   });
 
-  app.get('/api/v1/scans', { config: authenticated, schema: { tags, summary: 'Scan jobs, newest first', querystring: ListQuery } }, async (request) => {
-    const q = request.query as Static<typeof ListQuery>;
+  serve(app, scanRoutes.getScans, async (request) => {
+    const q = request.query;
     if (q.repository !== undefined && !isValidRepositoryName(q.repository)) throw registryError('NAME_INVALID', `invalid repository name: ${JSON.stringify(q.repository)}`, { field: 'repository' });
     if (q.digest !== undefined && !parseDigest(q.digest)) throw registryError('DIGEST_INVALID', `invalid digest: ${JSON.stringify(q.digest)}`, { field: 'digest' });
     const states = q.state ? q.state.split(',').map((s) => s.trim()) : undefined;
@@ -83,8 +93,8 @@ export function registerScanRoutes(app: FastifyInstance, services: Services) {
     return { scans, ...(scans.length === n ? { next: scans.at(-1)!.id } : {}) };
   });
 
-  app.post('/api/v1/scans', { config: authenticated, bodyLimit: 4096, schema: { tags, summary: 'Scan a manifest now', body: StartBody } }, async (request, reply) => {
-    const body = request.body as Static<typeof StartBody>;
+  serve(app, scanRoutes.postScans, async (request, reply) => {
+    const body = request.body;
     if (!isValidRepositoryName(body.repository)) throw registryError('NAME_INVALID', `invalid repository name: ${JSON.stringify(body.repository)}`, { field: 'repository' });
     if (!request.access.canRegistry('configure') && !request.access.can(body.repository, 'quarantine_write')) throw registryError('DENIED', 'starting a scan needs configure, or quarantine write on the repository');
     let digest: Digest | undefined;
@@ -107,10 +117,10 @@ export function registerScanRoutes(app: FastifyInstance, services: Services) {
     return jobView(job!);
   });
 
-  app.get('/api/v1/scans/:id', { config: authenticated, schema: { tags, summary: 'One scan job', params: IdParams } }, async (request) => jobView(await visibleJob(request, (request.params as { id: string }).id)));
+  serve(app, scanRoutes.getScansById, async (request) => jobView(await visibleJob(request, request.params.id)));
 
-  app.get('/api/v1/scans/:id/report', { config: authenticated, schema: { tags, summary: 'The vulnerability report of a finished scan', params: IdParams } }, async (request, reply) => {
-    const job = await visibleJob(request, (request.params as { id: string }).id);
+  serve(app, scanRoutes.getScansByIdReport, async (request, reply) => {
+    const job = await visibleJob(request, request.params.id);
     const report = await store.scanJobs.report(job.id);
     if (!report) throw registryError('NOT_FOUND', `scan "${job.id}" has no report (${job.state})`);
     return reply.type('application/json').send(report);

@@ -18,6 +18,7 @@ import { registryError } from '../errors/registry-error.ts';
 import { isValidPattern } from '../access/patterns.ts';
 import type { ScannerAuthKind, ScannerInput, ScannerRecord } from './scanner-store.ts';
 import { scannerView } from './views.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 const configure = { access: { kind: 'registry', action: 'configure' } } as const;
 const tags = ['scanners'];
@@ -78,6 +79,16 @@ function checkPatterns(patterns: string[] | undefined) {
 /** What the audit log may hold: nothing write-only. */
 const auditView = (s: ScannerRecord) => ({ url: s.url, auth: s.authKind, patterns: s.patterns, default: s.isDefault, enabled: s.enabled });
 
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const scannerRoutes = declareRoutes({
+  postScanners: { method: 'POST', url: '/api/v1/scanners', api: 'api', access: configure.access, tags, summary: 'Register a Harbor Pluggable Scanner API adapter', bodyLimit: 64 * 1024, schema: { body: CreateBody } },
+  getScanners: { method: 'GET', url: '/api/v1/scanners', api: 'api', access: configure.access, tags, summary: 'Registered scanners with their health' },
+  getScannersByName: { method: 'GET', url: '/api/v1/scanners/:name', api: 'api', access: configure.access, tags, summary: 'One scanner', schema: { params: NameParams } },
+  patchScannersByName: { method: 'PATCH', url: '/api/v1/scanners/:name', api: 'api', access: configure.access, tags, summary: 'Change a scanner', bodyLimit: 64 * 1024, schema: { params: NameParams, body: UpdateBody } },
+  deleteScannersByName: { method: 'DELETE', url: '/api/v1/scanners/:name', api: 'api', access: configure.access, tags, summary: 'Unregister a scanner', schema: { params: NameParams } },
+  postScannersByNameCheck: { method: 'POST', url: '/api/v1/scanners/:name/check', api: 'api', access: configure.access, tags, summary: "Read a scanner's metadata now", schema: { params: NameParams } },
+});
+
 export function registerScannerRoutes(app: FastifyInstance, services: Services) {
   const { store } = services;
   const audit = (tx: StoreRoles, request: FastifyRequest, action: string, name: string, before?: unknown, after?: unknown) =>
@@ -88,8 +99,8 @@ export function registerScannerRoutes(app: FastifyInstance, services: Services) 
     return s;
   };
 
-  app.post('/api/v1/scanners', { config: configure, bodyLimit: 64 * 1024, schema: { tags, summary: 'Register a Harbor Pluggable Scanner API adapter', body: CreateBody } }, async (request, reply) => {
-    const body = request.body as Static<typeof CreateBody>;
+  serve(app, scannerRoutes.postScanners, async (request, reply) => {
+    const body = request.body;
     checkUrl(body.url);
     checkPatterns(body.patterns);
     const input: ScannerInput = { url: body.url, authKind: 'none', ...parseAuth(body.auth), patterns: body.patterns ?? ['*'], isDefault: body.default ?? false, enabled: body.enabled ?? true };
@@ -105,13 +116,13 @@ export function registerScannerRoutes(app: FastifyInstance, services: Services) 
     return scannerView(checked);
   });
 
-  app.get('/api/v1/scanners', { config: configure, schema: { tags, summary: 'Registered scanners with their health' } }, async () => ({ scanners: (await store.scanners.list()).map(scannerView) }));
+  serve(app, scannerRoutes.getScanners, async () => ({ scanners: (await store.scanners.list()).map(scannerView) }));
 
-  app.get('/api/v1/scanners/:name', { config: configure, schema: { tags, summary: 'One scanner', params: NameParams } }, async (request) => scannerView(await mustGet((request.params as { name: string }).name)));
+  serve(app, scannerRoutes.getScannersByName, async (request) => scannerView(await mustGet(request.params.name)));
 
-  app.patch('/api/v1/scanners/:name', { config: configure, bodyLimit: 64 * 1024, schema: { tags, summary: 'Change a scanner', params: NameParams, body: UpdateBody } }, async (request) => {
-    const { name } = request.params as { name: string };
-    const body = request.body as Static<typeof UpdateBody>;
+  serve(app, scannerRoutes.patchScannersByName, async (request) => {
+    const { name } = request.params;
+    const body = request.body;
     if (body.url !== undefined) checkUrl(body.url);
     checkPatterns(body.patterns);
     const patch: Partial<ScannerInput> = {
@@ -132,8 +143,8 @@ export function registerScannerRoutes(app: FastifyInstance, services: Services) 
     return scannerView(checked ?? (await mustGet(name)));
   });
 
-  app.delete('/api/v1/scanners/:name', { config: configure, schema: { tags, summary: 'Unregister a scanner', params: NameParams } }, async (request, reply) => {
-    const { name } = request.params as { name: string };
+  serve(app, scannerRoutes.deleteScannersByName, async (request, reply) => {
+    const { name } = request.params;
     await store.transaction(async (tx) => {
       const before = await tx.scanners.get(name);
       if (!before) throw registryError('NOT_FOUND', `scanner "${name}" not found`);
@@ -143,8 +154,8 @@ export function registerScannerRoutes(app: FastifyInstance, services: Services) 
     return reply.status(204).send();
   });
 
-  app.post('/api/v1/scanners/:name/check', { config: configure, schema: { tags, summary: "Read a scanner's metadata now", params: NameParams } }, async (request) => {
-    const { name } = request.params as { name: string };
+  serve(app, scannerRoutes.postScannersByNameCheck, async (request) => {
+    const { name } = request.params;
     await mustGet(name);
     const checked = await services.scan.health.check(name);
     await services.scan.dispatcher.wakeWaiting();

@@ -1,0 +1,47 @@
+/**
+ * The route table: every module's declared routes (src/http/route-table.ts), by id. The
+ * OpenAPI document is built from it and test/route-table.test.ts checks that Fastify serves
+ * nothing undeclared. A module with routes adds its `declareRoutes` object here (one line).
+ */
+import type { RouteDeclaration } from './route-table.ts';
+import { declareRoutes } from './route-table.ts';
+import { auditRoutes } from '../management-api/audit.ts';
+import { tokenRoutes } from '../management-api/identity-tokens.ts';
+import { userRoutes } from '../management-api/identity-users.ts';
+import { policyRoutes } from '../management-api/policies.ts';
+import { quarantineRoutes } from '../management-api/quarantine.ts';
+import { statusRoutes } from '../management-api/status.ts';
+import { webhookRoutes } from '../management-api/webhooks.ts';
+import { scanRoutes } from '../scan/scan-routes.ts';
+import { scannerRoutes } from '../scan/scanner-routes.ts';
+
+/** Routes of the HTTP layer itself. */
+export const documentRoutes = declareRoutes({
+  getOpenapiJson: { method: 'GET', url: '/api/v1/openapi.json', api: 'api', access: { kind: 'public' }, summary: 'This OpenAPI document', hidden: true },
+});
+
+const TABLES: Record<string, RouteDeclaration>[] = [
+  documentRoutes,
+  policyRoutes,
+  quarantineRoutes,
+  auditRoutes,
+  webhookRoutes,
+  userRoutes,
+  tokenRoutes,
+  scannerRoutes,
+  scanRoutes,
+  statusRoutes,
+];
+
+function join(tables: Record<string, RouteDeclaration>[]): Record<string, RouteDeclaration> {
+  const all: Record<string, RouteDeclaration> = {};
+  for (const table of tables) {
+    for (const [id, route] of Object.entries(table)) {
+      if (all[id]) throw new Error(`route id ${id} is declared twice (${all[id].url}, ${route.url})`);
+      all[id] = route;
+    }
+  }
+  return all;
+}
+
+export const ROUTE_TABLE: Readonly<Record<string, RouteDeclaration>> = join(TABLES);
