@@ -150,7 +150,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     logger,
     store,
     blobs,
-    lifecycle: () => services.lifecycle,
+    registry: () => services.registry,
     tokens: identity.tokens,
     onQueued: scanCommits.markQueued,
     wakeWebhooks: () => dispatcher.wake(),

@@ -11,7 +11,7 @@ import { createManifestBytesCache, type ManifestBytesCache } from './manifest-by
 import { checkUploadTarget, listReferrers, mountSource, readBlob, readManifest } from './reads.ts';
 import { listManifests, listRepositories, listTagNames, listTags } from './lists.ts';
 import { manifest, repository, tag, updateRepository, updateTag } from './items.ts';
-import { deleteBlob, deleteManifest, deleteRepository, deleteTag, patchManifest, pushManifest } from './writes.ts';
+import { changeVerdictIn, deleteBlob, deleteManifest, deleteRepository, deleteTag, patchManifest, pushManifest } from './writes.ts';
 import { audit, grandfather, preflight, queue, rescan, seesHeldMetadata } from './quarantine-views.ts';
 
 export type * from './registry.ts';
@@ -82,6 +82,9 @@ class View implements RegistryView {
   }
   patchManifest(...a: Parameters<RegistryView['patchManifest']>): ReturnType<RegistryView['patchManifest']> {
     return patchManifest(this.ctx, ...a);
+  }
+  changeVerdictIn(...a: Parameters<RegistryView['changeVerdictIn']>): ReturnType<RegistryView['changeVerdictIn']> {
+    return changeVerdictIn(this.ctx, ...a);
   }
   seesHeldMetadata(...a: Parameters<RegistryView['seesHeldMetadata']>): ReturnType<RegistryView['seesHeldMetadata']> {
     return seesHeldMetadata(this.ctx, ...a);

@@ -12,7 +12,7 @@ import type { RequestFacts } from '../events/manifest-lifecycle.ts';
 import type { StoreRoles } from '../persistence/index.ts';
 import type { ManifestVerdictRow } from '../quarantine/verdicts.ts';
 import { registryError } from '../errors/registry-error.ts';
-import { changeVerdict } from '../quarantine/verdict-change.ts';
+import { applyVerdict } from './writes.ts';
 import type { AuditQuery, QueueQuery, QueueRow, StateFilter } from './registry.ts';
 import type { Ctx } from './context.ts';
 import { collectPage } from './paging.ts';
@@ -126,7 +126,7 @@ export async function grandfather(ctx: Ctx, repository: string | undefined, fact
   return forEachRow(ctx, ['absent'], repository, async (tx, row) => {
     const manifest = await tx.manifests.get(row.repository, row.digest as Digest);
     if (!manifest) return;
-    await changeVerdict(tx, ctx.lifecycle, { manifest, state: 'Passed', note, request: facts });
+    await applyVerdict(ctx, tx, manifest, { state: 'Passed', note }, facts);
   });
 }
 

@@ -36,6 +36,8 @@ import type { ParsedManifest } from '../oci/manifest.ts';
 import type { RequestFacts } from '../events/manifest-lifecycle.ts';
 import type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestRecord, RepositoryRecord, TagRecord } from '../metadata/metadata-store.ts';
 import type { ManifestVerdictRow, QuarantineState, VerdictRecord } from '../quarantine/verdicts.ts';
+import type { CoreRoles } from '../metadata/metadata-store.ts';
+import type { QuarantineRoles } from '../quarantine/store/index.ts';
 
 export type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestRecord, RepositoryRecord, TagRecord, ManifestVerdictRow, QuarantineState, VerdictRecord };
 
@@ -114,6 +116,20 @@ export interface ManifestPatch {
   note?: string;
 }
 
+/**
+ * A transaction of the application's store, as a module types it (with the roles it knows):
+ * at least the content core and the verdicts. It must be a transaction of the store this
+ * service was built on.
+ */
+export type VerdictTx = CoreRoles & QuarantineRoles;
+
+/** A verdict change: a new state and/or details (undefined keeps the stored one), an audit note. */
+export interface VerdictPatch {
+  state?: QuarantineState;
+  details?: string;
+  note?: string;
+}
+
 export interface AuditQuery {
   n: number;
   last?: string;
@@ -169,6 +185,12 @@ export interface RegistryView {
    * metadata_write (DENIED otherwise).
    */
   patchManifest(repository: string, digest: Digest, patch: ManifestPatch, facts: RequestFacts): Promise<ManifestView>;
+  /**
+   * The verdict path for a caller that commits more in the same transaction `tx` (the scan
+   * orchestrator: report artifacts, the `scan` event, its job). Needs quarantine write on the
+   * manifest's repository; audits and calls the lifecycle exactly as patchManifest does.
+   */
+  changeVerdictIn(tx: VerdictTx, manifest: ManifestRecord, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord>;
 
   // /api/v1 (quarantine operations and the audit log).
   /** Whether the caller may see held metadata of `repository` (configure, or quarantine read). */

@@ -5,12 +5,14 @@
  */
 import { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.ts';
-import type { ChangeableAttributes, ManifestInput, TagRecord } from '../metadata/metadata-store.ts';
+import type { ChangeableAttributes, ManifestInput, ManifestRecord, TagRecord } from '../metadata/metadata-store.ts';
+import type { VerdictRecord } from '../quarantine/verdicts.ts';
 import type { RequestFacts } from '../events/manifest-lifecycle.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { changeVerdict } from '../quarantine/verdict-change.ts';
 import { IMAGE_CONFIG_MEDIA_TYPES, MAX_IMAGE_CONFIG_BYTES, readImagePlatform, type ParsedManifest } from '../oci/manifest.ts';
-import type { ManifestPatch, ManifestReference, ManifestView, PushInput } from './registry.ts';
+import type { StoreRoles } from '../persistence/index.ts';
+import type { ManifestPatch, ManifestReference, ManifestView, PushInput, VerdictPatch, VerdictTx } from './registry.ts';
 import { missing, visibleRepository, type Ctx } from './context.ts';
 import { requireAttribute } from './attributes.ts';
 import { tagNamesOf, withVerdict } from './lists.ts';
@@ -149,6 +151,24 @@ export async function deleteRepository(ctx: Ctx, name: string, facts: RequestFac
   return result;
 }
 
+/**
+ * THE verdict path: every verdict change (patchManifest, grandfather, the scan orchestrator
+ * through changeVerdictIn) is this call in the change's transaction: validated, stored,
+ * audited, and the lifecycle told (deferred `push` events on release). Access is the caller's
+ * to check first.
+ */
+export function applyVerdict(ctx: Ctx, tx: StoreRoles, manifest: ManifestRecord, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord> {
+  return changeVerdict(tx, ctx.lifecycle, { manifest, ...change, request: facts });
+}
+
+export function changeVerdictIn(ctx: Ctx, tx: VerdictTx, manifest: ManifestRecord, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord> {
+  if (!ctx.access.can(manifest.repository, 'quarantine_write')) {
+    throw registryError('DENIED', `changing a verdict needs quarantine write (AcrQuarantineWriter) on ${manifest.repository}`, { action: 'quarantine_write' });
+  }
+  // The caller's transaction is one of this store's (typed narrower by its module).
+  return applyVerdict(ctx, tx as StoreRoles, manifest, change, facts);
+}
+
 export async function patchManifest(ctx: Ctx, name: string, digest: Digest, patch: ManifestPatch, facts: RequestFacts): Promise<ManifestView> {
   const { store, access } = ctx;
   const { attributes, verdict, note } = patch;
@@ -165,7 +185,7 @@ export async function patchManifest(ctx: Ctx, name: string, digest: Digest, patc
   const { record, stored } = await store.transaction(async (tx) => {
     const record = Object.keys(attributes).length > 0 ? ((await tx.manifests.updateAttributes(name, digest, attributes)) ?? manifest) : manifest;
     const stored = wantsVerdict
-      ? await changeVerdict(tx, ctx.lifecycle, { manifest: record, ...verdict, ...(note ? { note } : {}), request: facts })
+      ? await applyVerdict(ctx, tx, record, { ...verdict, ...(note ? { note } : {}) }, facts)
       : await tx.verdicts.get(name, digest);
     return { record, stored };
   });

@@ -16,7 +16,7 @@
  */
 import type { Logger } from 'pino';
 import type { LazaretConfig } from '../config/schema.ts';
-import type { ManifestLifecycle } from '../events/manifest-lifecycle.ts';
+import type { Registry } from '../registry/index.ts';
 import type { ScanStore as MetadataStore } from './store/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { TokenService } from '../auth/tokens.ts';
@@ -46,7 +46,8 @@ export interface DispatcherDeps {
   blobs: BlobStore;
   config: LazaretConfig;
   logger: Logger;
-  lifecycle: () => ManifestLifecycle;
+  /** The registry service (read when a scan finishes: it is created after the scan services). */
+  registry: () => Registry;
   tokens: TokenService;
   /** The registry URL scanners pull from (`scanner.registryUrl`, `baseUrl`, else the listen address). */
   registryUrl: () => string | undefined;
@@ -74,7 +75,7 @@ export function createScanDispatcher(deps: DispatcherDeps): ScanDispatcher {
   let again = false;
   let stopped = true;
 
-  const finishDeps = (): FinishDeps => ({ store, blobs: deps.blobs, lifecycle: deps.lifecycle(), failOn: sc.failOn, wakeWebhooks: deps.wakeWebhooks, registryUrl: deps.registryUrl });
+  const finishDeps = (): FinishDeps => ({ store, blobs: deps.blobs, registry: deps.registry(), failOn: sc.failOn, wakeWebhooks: deps.wakeWebhooks, registryUrl: deps.registryUrl });
 
   async function release(job: ClaimedJob, patch: JobPatch) {
     if (!(await store.scanJobs.release(job, patch))) {

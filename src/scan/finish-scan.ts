@@ -1,7 +1,7 @@
 /**
  * A scan's report arrived: fetch its SBOMs, write the report artifacts' blobs, then in ONE
  * transaction record the referrers, set the verdict through the one verdict path
- * (changeVerdict: audited as `scanner:<name>`, lifecycle hooks, `push` events on release),
+ * (the registry service's changeVerdictIn: audited as `scanner:<name>`, lifecycle hooks, `push` events on release),
  * raise a `scan` event when the findings differ from the previous scan's, and end the job
  * under its claim (a lost claim rolls everything back: another node finishes it instead).
  *
@@ -11,14 +11,14 @@
  * changed by a scan (what a new finding does to a released image is the Release policy's
  * decision): its report and `scan` event still say what was found.
  */
-import type { ManifestLifecycle } from '../events/manifest-lifecycle.ts';
+import type { Registry } from '../registry/index.ts';
 import type { ManifestRecord } from '../metadata/metadata-store.ts';
 import type { ScanStore as MetadataStore } from './store/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { QuarantineState } from '../quarantine/verdicts.ts';
 import { readPolicy } from '../quarantine/policy.ts';
-import { changeVerdict } from '../quarantine/verdict-change.ts';
+import { scanVerdictAccess } from './verdict-access.ts';
 import { raiseEvent } from '../events/raise-event.ts';
 import { scanEvent } from '../events/event-payloads.ts';
 import type { AdapterClient } from './adapter-client.ts';
@@ -32,7 +32,8 @@ import type { ScannerRecord } from './scanner-store.ts';
 export interface FinishDeps {
   store: MetadataStore;
   blobs: BlobStore;
-  lifecycle: ManifestLifecycle;
+  /** The verdict goes through the registry service (changeVerdictIn), as the scanner's principal. */
+  registry: Registry;
   failOn: FailOn;
   wakeWebhooks: () => void;
   registryUrl: () => string | undefined;
@@ -114,7 +115,7 @@ export async function finishScan(deps: FinishDeps, job: ClaimedJob, scanner: Sca
       const next = verdictAfterScan(policyOn, current, job.reason, summary.failed);
       await recordArtifacts(tx, manifest, prepared, next ?? current, job.id);
       const request = { id: job.id, host: base ? new URL(base).host : '', method: 'PATCH', useragent: `lazaret-scan (scanner ${scanner.name})`, actor: `scanner:${scanner.name}` };
-      if (next) await changeVerdict(tx, deps.lifecycle, { manifest, state: next, details, request });
+      if (next) await deps.registry.as(scanVerdictAccess(request.actor, job.repository)).changeVerdictIn(tx, manifest, { state: next, details }, request);
       if (changed) {
         const state = next ?? current;
         const tag = (await tx.tags.list(job.repository, { digest: job.digest as Digest, n: 1 }))[0]?.name;

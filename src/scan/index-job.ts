@@ -2,12 +2,12 @@
  * An image index's scan: adapters consume image manifests only, so an index is judged by its
  * children (each scanned as its own job, queued when it was pushed or here when missing).
  * Any child Failed -> the index Failed; every child Passed -> Passed; otherwise it waits.
- * The verdict goes through changeVerdict like any other, audited as `scanner:index`.
+ * The verdict goes through the registry service (changeVerdictIn) like any other, audited as `scanner:index`.
  */
 import type { ManifestRecord } from '../metadata/metadata-store.ts';
 import type { Digest } from '../oci/digest.ts';
 import { readPolicy } from '../quarantine/policy.ts';
-import { changeVerdict } from '../quarantine/verdict-change.ts';
+import { scanVerdictAccess } from './verdict-access.ts';
 import type { ClaimedJob, ScanSummary } from './job-store.ts';
 import { mergeSummaries, verdictAfterScan, type FinishDeps } from './finish-scan.ts';
 import { queueScan } from './scan-lifecycle.ts';
@@ -43,7 +43,8 @@ export async function stepIndexJob(deps: FinishDeps, job: ClaimedJob, index: Man
     const current = (await tx.verdicts.get(index.repository, index.digest))?.state;
     const next = verdictAfterScan(policyOn, current, job.reason, failed);
     const base = deps.registryUrl();
-    if (next) await changeVerdict(tx, deps.lifecycle, { manifest: index, state: next, details, request: { id: job.id, host: base ? new URL(base).host : '', method: 'PATCH', useragent: 'lazaret-scan (index)', actor: 'scanner:index' } });
+    const request = { id: job.id, host: base ? new URL(base).host : '', method: 'PATCH', useragent: 'lazaret-scan (index)', actor: 'scanner:index' };
+    if (next) await deps.registry.as(scanVerdictAccess(request.actor, index.repository)).changeVerdictIn(tx, index, { state: next, details }, request);
     const ok = await tx.scanJobs.release(job, { state: 'succeeded', summary, finishedAt: new Date(), statusMessage: `${failed ? 'failed' : 'passed'}: ${countsText(summary.counts)}` });
     if (!ok) throw new Error('claim lost');
   });

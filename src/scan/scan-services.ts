@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { LazaretConfig } from '../config/schema.ts';
 import type { ManifestLifecycle } from '../events/manifest-lifecycle.ts';
+import type { Registry } from '../registry/index.ts';
 import type { ScanStore as MetadataStore, ScanTx as StoreRoles } from './store/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { TokenService } from '../auth/tokens.ts';
@@ -31,7 +32,7 @@ export function createScanServices(options: {
   logger: Logger;
   store: MetadataStore;
   blobs: BlobStore;
-  lifecycle: () => ManifestLifecycle;
+  registry: () => Registry;
   tokens: TokenService;
   onQueued: (tx: StoreRoles) => void;
   wakeWebhooks: () => void;
@@ -56,7 +57,7 @@ export function createScanServices(options: {
     blobs: options.blobs,
     config,
     logger,
-    lifecycle: options.lifecycle,
+    registry: options.registry,
     tokens: options.tokens,
     registryUrl,
     service,
