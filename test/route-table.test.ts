@@ -9,7 +9,7 @@ import { ROUTE_TABLE } from '../src/http/routes.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 /** Prefixes whose routes are not declared in the table yet (each module moves in its own change); this list only shrinks. */
-const NOT_YET_DECLARED = ['/v2', '/acr/v1', '/oauth2', '/portal', '/healthz', '/readyz', '/metrics', '/'];
+const NOT_YET_DECLARED = ['/acr/v1', '/oauth2', '/portal', '/healthz', '/readyz', '/metrics', '/'];
 
 let server: TestServer;
 before(async () => {

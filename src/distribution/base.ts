@@ -5,14 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
+import { serve } from '../http/route-table.ts';
+import { distributionRoutes } from './route-table.ts';
 
 export function registerBase(app: FastifyInstance, _services: Services) {
-  for (const url of ['/v2/', '/v2']) {
-    app.route({
-      method: ['GET', 'HEAD'],
-      url,
-      config: { access: { kind: 'credentials' } },
-      handler: async (_request, reply) => reply.type('application/json').send('{}'),
-    });
+  for (const route of [distributionRoutes.getV2, distributionRoutes.getV2NoSlash]) {
+    serve(app, route, async (_request, reply) => reply.type('application/json').send('{}'));
   }
 }

@@ -14,8 +14,9 @@ import { registryError } from '../errors/registry-error.ts';
 import { repositoryName, requireDigest, type Params } from './params.ts';
 import { decideRange } from './byte-range.ts';
 import { registerReadRoutes } from './read-routes.ts';
+import { serve } from '../http/route-table.ts';
+import { distributionRoutes } from './route-table.ts';
 
-const URL = '/v2/:name/blobs/:digest';
 
 export function registerBlobs(app: FastifyInstance, services: Services) {
   const { registry } = services;
@@ -58,14 +59,9 @@ export function registerBlobs(app: FastifyInstance, services: Services) {
     return reply.send(stream);
   }
 
-  registerReadRoutes(app, URL, read);
-  app.route({
-    method: 'DELETE',
-    url: URL,
-    config: { access: { kind: 'repository', action: 'delete' } },
-    handler: async (request, reply) => {
+  registerReadRoutes(app, distributionRoutes.getBlob, distributionRoutes.headBlob, read);
+  serve(app, distributionRoutes.deleteBlob, async (request, reply) => {
       await registry.as(request.access).deleteBlob(repositoryName(request), requireDigest((request.params as Params).digest));
       return reply.code(202).header('Content-Length', 0).send();
-    },
-  });
+    });
 }

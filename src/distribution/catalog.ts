@@ -6,17 +6,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { nextLink, pageRequest } from './pagination.ts';
+import { serve } from '../http/route-table.ts';
+import { distributionRoutes } from './route-table.ts';
 
 export function registerCatalog(app: FastifyInstance, services: Services) {
-  app.route({
-    method: 'GET',
-    url: '/v2/_catalog',
-    config: { access: { kind: 'registry', action: 'catalog' } },
-    handler: async (request, reply) => {
+  serve(app, distributionRoutes.getCatalog, async (request, reply) => {
       const page = pageRequest(request);
       const { items, more } = await services.registry.as(request.access).listRepositories(page);
       if (more) reply.header('Link', nextLink('/v2/_catalog', page.n, items.at(-1)!));
       return reply.type('application/json').send({ repositories: items });
-    },
-  });
+    });
 }

@@ -20,6 +20,8 @@ import { isValidTag } from '../oci/name.ts';
 import { parseManifest } from '../oci/manifest.ts';
 import { locations, manifestReference, queryValues, repositoryName } from './params.ts';
 import { contentLength, readBounded } from './body.ts';
+import { serve } from '../http/route-table.ts';
+import { distributionRoutes } from './route-table.ts';
 
 export function registerManifestPush(app: FastifyInstance, services: Services) {
   function tagsOf(request: FastifyRequest, ref: ReturnType<typeof manifestReference>): string[] {
@@ -28,11 +30,7 @@ export function registerManifestPush(app: FastifyInstance, services: Services) {
     return [...new Set([...(ref.kind === 'tag' ? [ref.tag] : []), ...extra])];
   }
 
-  app.route({
-    method: 'PUT',
-    url: '/v2/:name/manifests/:reference',
-    config: { access: { kind: 'repository', action: 'push' } },
-    handler: async (request, reply) => {
+  serve(app, distributionRoutes.putManifest, async (request, reply) => {
       const name = repositoryName(request);
       const ref = manifestReference(request);
       const tags = tagsOf(request, ref);
@@ -54,6 +52,5 @@ export function registerManifestPush(app: FastifyInstance, services: Services) {
       reply.code(201).header('Location', locations.manifest(name, digest)).header('Docker-Content-Digest', digest);
       if (manifest.subject) reply.header('OCI-Subject', manifest.subject.digest);
       return reply.header('Content-Length', 0).send();
-    },
-  });
+    });
 }

@@ -15,8 +15,9 @@ import type { ReadMethod } from '../registry/index.ts';
 import { requestFacts } from '../http/request-context.ts';
 import { manifestReference, repositoryName } from './params.ts';
 import { registerReadRoutes } from './read-routes.ts';
+import { serve } from '../http/route-table.ts';
+import { distributionRoutes } from './route-table.ts';
 
-const URL = '/v2/:name/manifests/:reference';
 
 export function registerManifests(app: FastifyInstance, services: Services) {
   const { registry } = services;
@@ -30,15 +31,10 @@ export function registerManifests(app: FastifyInstance, services: Services) {
     return reply.code(200).send(body);
   }
 
-  registerReadRoutes(app, URL, read);
+  registerReadRoutes(app, distributionRoutes.getManifest, distributionRoutes.headManifest, read);
 
-  app.route({
-    method: 'DELETE',
-    url: URL,
-    config: { access: { kind: 'repository', action: 'delete' } },
-    handler: async (request, reply) => {
+  serve(app, distributionRoutes.deleteManifest, async (request, reply) => {
       await registry.as(request.access).deleteManifest(repositoryName(request), manifestReference(request), requestFacts(request));
       return reply.code(202).header('Content-Length', 0).send();
-    },
-  });
+    });
 }

@@ -5,11 +5,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ReadMethod } from '../registry/index.ts';
+import { serve, type RouteDeclaration } from '../http/route-table.ts';
 
 export type ReadHandler = (request: FastifyRequest, reply: FastifyReply, method: ReadMethod) => Promise<unknown>;
 
-export function registerReadRoutes(app: FastifyInstance, url: string, read: ReadHandler) {
-  const config = { access: { kind: 'repository', action: 'pull' } } as const;
-  app.route({ method: 'GET', url, exposeHeadRoute: false, config, handler: (request, reply) => read(request, reply, 'GET') });
-  app.route({ method: 'HEAD', url, config, handler: (request, reply) => read(request, reply, 'HEAD') });
+/** Registers the declared GET and HEAD of one path with one handler told which it serves. */
+export function registerReadRoutes(app: FastifyInstance, get: RouteDeclaration, head: RouteDeclaration, read: ReadHandler) {
+  serve(app, get, (request, reply) => read(request, reply, 'GET'));
+  serve(app, head, (request, reply) => read(request, reply, 'HEAD'));
 }

@@ -12,13 +12,11 @@ import type { Services } from '../services.ts';
 import { MEDIA_TYPES } from '../oci/media-types.ts';
 import { effectiveArtifactType } from '../oci/manifest.ts';
 import { queryValue, repositoryName, requireDigest, type Params } from './params.ts';
+import { serve } from '../http/route-table.ts';
+import { distributionRoutes } from './route-table.ts';
 
 export function registerReferrers(app: FastifyInstance, services: Services) {
-  app.route({
-    method: 'GET',
-    url: '/v2/:name/referrers/:digest',
-    config: { access: { kind: 'repository', action: 'pull' } },
-    handler: async (request, reply) => {
+  serve(app, distributionRoutes.getReferrers, async (request, reply) => {
       const name = repositoryName(request);
       const subject = requireDigest((request.params as Params).digest);
       const filter = queryValue(request, 'artifactType');
@@ -40,6 +38,5 @@ export function registerReferrers(app: FastifyInstance, services: Services) {
       return reply
         .type(MEDIA_TYPES.ociIndex)
         .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests })));
-    },
-  });
+    });
 }

@@ -18,9 +18,10 @@ import { digestOrUndefined, locations, queryValue, repositoryName, requireDigest
 import { consumingBody, contentLength, hasBody, limitStream } from './body.ts';
 import { parseContentRange, uploadRangeHeader } from './byte-range.ts';
 import { openUploadSession } from './upload-limits.ts';
+import { serve } from '../http/route-table.ts';
+import { distributionRoutes } from './route-table.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const PUSH = { kind: 'repository', action: 'push' } as const;
 
 function progressHeaders(name: string, id: string, size: number): Record<string, string> {
   return {
@@ -128,30 +129,18 @@ export function registerUploads(app: FastifyInstance, services: Services) {
     return reply.code(202).header('Content-Length', 0).send();
   }
 
-  for (const url of ['/v2/:name/blobs/uploads/', '/v2/:name/blobs/uploads']) {
-    app.route({ method: 'POST', url, config: { access: PUSH }, handler: start });
-  }
+  for (const route of [distributionRoutes.postUpload, distributionRoutes.postUploadNoSlash]) serve(app, route, start);
 
-  const UPLOAD = '/v2/:name/blobs/uploads/:id';
 
-  app.route({
-    method: 'PATCH',
-    url: UPLOAD,
-    config: { access: PUSH },
-    handler: async (request, reply) => {
+  serve(app, distributionRoutes.patchUpload, async (request, reply) => {
       const name = repositoryName(request);
       const { id, size } = await session(request, name);
       const newSize = await appendBody(request, name, id, size);
       for (const [k, v] of Object.entries(progressHeaders(name, id, newSize))) reply.header(k, v);
       return reply.code(202).header('Content-Length', 0).send();
-    },
-  });
+    });
 
-  app.route({
-    method: 'PUT',
-    url: UPLOAD,
-    config: { access: PUSH },
-    handler: async (request, reply) => {
+  serve(app, distributionRoutes.putUpload, async (request, reply) => {
       const name = repositoryName(request);
       const { id, size } = await session(request, name);
       const digest = requireDigest(queryValue(request, 'digest'), 'digest query parameter');
@@ -167,33 +156,21 @@ export function registerUploads(app: FastifyInstance, services: Services) {
       await store.blobs.link(name, digest, info.size);
       await store.uploads.delete(id);
       return created(reply, name, digest);
-    },
-  });
+    });
 
-  app.route({
-    method: 'GET',
-    url: UPLOAD,
-    exposeHeadRoute: false,
-    config: { access: PUSH },
-    handler: async (request, reply) => {
+  serve(app, distributionRoutes.getUpload, async (request, reply) => {
       const name = repositoryName(request);
       const { id, size } = await session(request, name);
       for (const [k, v] of Object.entries(progressHeaders(name, id, size))) reply.header(k, v);
       return reply.code(204).send();
-    },
-  });
+    });
 
   // Decision: cancelling an upload needs `push` (it is part of pushing), not `delete`.
-  app.route({
-    method: 'DELETE',
-    url: UPLOAD,
-    config: { access: PUSH },
-    handler: async (request, reply) => {
+  serve(app, distributionRoutes.deleteUpload, async (request, reply) => {
       const name = repositoryName(request);
       const { id } = await session(request, name);
       await blobs.uploads.abort(id);
       await store.uploads.delete(id);
       return reply.code(204).send();
-    },
-  });
+    });
 }

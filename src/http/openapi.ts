@@ -32,6 +32,11 @@ function parameters(where: 'path' | 'query', schema: TSchema | undefined) {
   }));
 }
 
+/** Path parameters of a route without a params schema (/v2 checks its own): strings named by the path. */
+function pathParameters(url: string) {
+  return [...url.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+}
+
 function operation(id: string, route: RouteDeclaration) {
   const schema = route.schema ?? {};
   const responses: Record<string, unknown> = {};
@@ -46,7 +51,7 @@ function operation(id: string, route: RouteDeclaration) {
     ...(route.access.kind === 'public' ? { security: [] } : {}),
     'x-lazaret-access': route.access,
     ...(route.oci ? { 'x-oci': true } : {}),
-    parameters: [...parameters('path', schema.params), ...parameters('query', schema.querystring)],
+    parameters: [...(schema.params ? parameters('path', schema.params) : pathParameters(route.url)), ...parameters('query', schema.querystring)],
     ...(schema.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(schema.body) } } } } : {}),
     responses,
   };

@@ -14,6 +14,7 @@ import { statusRoutes } from '../management-api/status.ts';
 import { webhookRoutes } from '../management-api/webhooks.ts';
 import { scanRoutes } from '../scan/scan-routes.ts';
 import { scannerRoutes } from '../scan/scanner-routes.ts';
+import { distributionRoutes } from '../distribution/route-table.ts';
 
 /** Routes of the HTTP layer itself. */
 export const documentRoutes = declareRoutes({
@@ -21,6 +22,7 @@ export const documentRoutes = declareRoutes({
 });
 
 const TABLES: Record<string, RouteDeclaration>[] = [
+  distributionRoutes,
   documentRoutes,
   policyRoutes,
   quarantineRoutes,
