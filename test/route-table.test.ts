@@ -9,7 +9,7 @@ import { ROUTE_TABLE } from '../src/http/routes.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 /** Prefixes whose routes are not declared in the table yet (each module moves in its own change); this list only shrinks. */
-const NOT_YET_DECLARED = ['/acr/v1', '/oauth2', '/portal', '/healthz', '/readyz', '/metrics', '/'];
+const NOT_YET_DECLARED = ['/acr/v1'];
 
 let server: TestServer;
 before(async () => {
@@ -40,7 +40,7 @@ test('every route Fastify serves is declared in the route table, with its access
 
 test('every declared route is served', () => {
   const served = new Set(server.app.registeredRoutes.map((r) => r.declared).filter(Boolean));
-  for (const [id, route] of Object.entries(ROUTE_TABLE)) assert.ok(served.has(route), `${id} (${route.url}) is declared but not served`);
+  for (const [id, route] of Object.entries(ROUTE_TABLE)) assert.ok(served.has(route) || route.servedWhen, `${id} (${route.url}) is declared but not served`);
 });
 
 test('the OpenAPI document is generated from the table: every visible declaration, its access, public ones without security', async () => {

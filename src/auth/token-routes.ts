@@ -22,11 +22,21 @@ import { identityOfFederated, type Identity } from './identities.ts';
 import { parseScopes, type Scope } from './scope.ts';
 import { loginWithPassword, parseAuthorization } from './token-authenticator.ts';
 import type { AccessEntry } from './tokens.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 type Params = Record<string, string | string[] | undefined>;
 
 const FORM_LIMIT = 64 * 1024;
-const PUBLIC = { access: { kind: 'public' as const } };
+const PUBLIC = { kind: 'public' } as const;
+const tags = ['oauth2 (token endpoints)'];
+
+/** The token endpoints (Docker token auth and ACR's /oauth2), declared once (src/http/route-table.ts). */
+export const tokenEndpointRoutes = declareRoutes({
+  getToken: { method: 'GET', url: '/oauth2/token', api: 'oauth2', tags, access: PUBLIC, summary: 'An access token for ?service=&scope= with Basic credentials or none (anonymous); the Docker token flow, offline_token=true adds a refresh token' },
+  postToken: { method: 'POST', url: '/oauth2/token', api: 'oauth2', tags, access: PUBLIC, bodyLimit: FORM_LIMIT, summary: 'An access token from a form: grant_type refresh_token or password (ACR)' },
+  postExchange: { method: 'POST', url: '/oauth2/exchange', api: 'oauth2', tags, access: PUBLIC, bodyLimit: FORM_LIMIT, summary: 'A refresh token for a trusted issuer\'s JWT (grant_type access_token; federation)' },
+  getJwks: { method: 'GET', url: '/oauth2/jwks', api: 'oauth2', tags, access: PUBLIC, summary: 'The public keys access tokens are signed with' },
+});
 
 /** application/x-www-form-urlencoded -> object; repeated keys become arrays. */
 export function parseForm(body: string): Params {
@@ -105,7 +115,7 @@ export async function registerTokenRoutes(app: FastifyInstance, identity: Identi
     return body;
   }
 
-  app.get('/oauth2/token', { config: PUBLIC }, async (request) => {
+  serve(app, tokenEndpointRoutes.getToken, async (request) => {
     const q = request.query as Params;
     const service = checkService(request, single(q, 'service'));
     const creds = parseAuthorization(request.headers.authorization);
@@ -120,7 +130,7 @@ export async function registerTokenRoutes(app: FastifyInstance, identity: Identi
     return respond(who, service, parseScopes(q.scope), single(q, 'offline_token') === 'true');
   });
 
-  app.post('/oauth2/token', { config: PUBLIC, bodyLimit: FORM_LIMIT }, async (request) => {
+  serve(app, tokenEndpointRoutes.postToken, async (request) => {
     const form = formOf(request);
     const service = checkService(request, single(form, 'service'));
     const grant = single(form, 'grant_type');
@@ -155,7 +165,7 @@ export async function registerTokenRoutes(app: FastifyInstance, identity: Identi
     return respond(who, service, parseScopes(form.scope), single(form, 'access_type') === 'offline');
   });
 
-  app.post('/oauth2/exchange', { config: PUBLIC, bodyLimit: FORM_LIMIT }, async (request) => {
+  serve(app, tokenEndpointRoutes.postExchange, async (request) => {
     const form = formOf(request);
     const service = checkService(request, single(form, 'service'));
     const grant = single(form, 'grant_type');
@@ -176,7 +186,7 @@ export async function registerTokenRoutes(app: FastifyInstance, identity: Identi
     return { refresh_token: (await tokens.issueRefreshToken(who.subject, service)).token };
   });
 
-  app.get('/oauth2/jwks', { config: PUBLIC }, async () => identity.keys.jwks());
+  serve(app, tokenEndpointRoutes.getJwks, async () => identity.keys.jwks());
 }
 
 function formOf(request: FastifyRequest): Params {

@@ -6,9 +6,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { registryError } from '../errors/registry-error.ts';
+import { declareRoutes, serve } from './route-table.ts';
+
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const healthRoutes = declareRoutes({
+  getHealthz: { method: 'GET', url: '/healthz', api: 'operations', access: { kind: 'public' }, summary: 'Liveness: the database and the blob store answer (200, else 503 UNAVAILABLE)' },
+});
 
 export function registerHealthRoute(app: FastifyInstance, services: Services) {
-  app.get('/healthz', { config: { access: { kind: 'public' } } }, async (request) => {
+  serve(app, healthRoutes.getHealthz, async (request) => {
     try {
       await services.store.settings.get('health-probe');
       await services.blobs.probe();

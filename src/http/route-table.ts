@@ -56,6 +56,8 @@ export interface RouteDeclaration<S extends RouteSchemas = RouteSchemas> {
   oci?: boolean;
   /** Left out of the OpenAPI document (the document itself, assets). */
   hidden?: boolean;
+  /** Served only under a configuration (e.g. `metrics.mainPort is on`); otherwise always. */
+  servedWhen?: string;
 }
 
 /** Declares a module's routes by id; the ids are the OpenAPI operationIds. */

@@ -15,6 +15,10 @@ import { webhookRoutes } from '../management-api/webhooks.ts';
 import { scanRoutes } from '../scan/scan-routes.ts';
 import { scannerRoutes } from '../scan/scanner-routes.ts';
 import { distributionRoutes } from '../distribution/route-table.ts';
+import { tokenEndpointRoutes } from '../auth/token-routes.ts';
+import { healthRoutes } from './health.ts';
+import { readinessRoutes } from '../observability/routes.ts';
+import { portalRoutes } from '../portal/routes.ts';
 
 /** Routes of the HTTP layer itself. */
 export const documentRoutes = declareRoutes({
@@ -23,6 +27,10 @@ export const documentRoutes = declareRoutes({
 
 const TABLES: Record<string, RouteDeclaration>[] = [
   distributionRoutes,
+  tokenEndpointRoutes,
+  healthRoutes,
+  readinessRoutes,
+  portalRoutes,
   documentRoutes,
   policyRoutes,
   quarantineRoutes,

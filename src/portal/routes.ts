@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { DEFAULT_PORTAL_DIST, cacheControlOf, contentTypeOf, resolveStaticFile } from './static-files.ts';
+import { declareRoutes, serve as serveRoute } from '../http/route-table.ts';
 
 export const PORTAL_PREFIX = '/portal';
 
@@ -34,7 +35,15 @@ export interface PortalOptions {
   distDir?: string;
 }
 
-const PUBLIC = { access: { kind: 'public' as const } };
+const PUBLIC = { kind: 'public' } as const;
+
+/** The portal's routes (the single-page app and its assets), declared once (src/http/route-table.ts). */
+export const portalRoutes = declareRoutes({
+  getPortalRedirect: { method: 'GET', url: '/portal', api: 'portal', access: PUBLIC, hidden: true, summary: 'Redirects to /portal/' },
+  getPortal: { method: 'GET', url: '/portal/', api: 'portal', access: PUBLIC, summary: 'The portal (a single-page app; its API is /api/v1 and /acr/v1 with the signed-in token)' },
+  getPortalFile: { method: 'GET', url: '/portal/*', api: 'portal', access: PUBLIC, hidden: true, summary: 'The portal\'s assets; client-side routes answer index.html' },
+  getRoot: { method: 'GET', url: '/', api: 'portal', access: PUBLIC, hidden: true, summary: 'Browsers are sent to /portal/; API clients get the registry\'s 404' },
+});
 
 function securityHeaders(reply: FastifyReply) {
   reply.header('Content-Security-Policy', PORTAL_CSP);
@@ -80,12 +89,12 @@ export function registerPortalRoutes(app: FastifyInstance, _services?: Services,
     return send(reply, 'index.html');
   };
 
-  app.get(PORTAL_PREFIX, { config: PUBLIC }, async (_request, reply) => reply.redirect(`${PORTAL_PREFIX}/`, 302));
-  app.get(`${PORTAL_PREFIX}/`, { config: PUBLIC }, serve);
-  app.get(`${PORTAL_PREFIX}/*`, { config: PUBLIC }, serve);
+  serveRoute(app, portalRoutes.getPortalRedirect, async (_request, reply) => reply.redirect(`${PORTAL_PREFIX}/`, 302));
+  serveRoute(app, portalRoutes.getPortal, serve);
+  serveRoute(app, portalRoutes.getPortalFile, serve);
 
   // `/` sends browsers to the portal; API clients keep the registry's 404 for an unknown path.
-  app.get('/', { config: PUBLIC }, async (request, reply) => {
+  serveRoute(app, portalRoutes.getRoot, async (request, reply) => {
     if (wantsHtml(request)) return reply.redirect(`${PORTAL_PREFIX}/`, 302);
     throw registryError('NOT_FOUND', 'no route for GET /');
   });
