@@ -7,9 +7,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { acrNextLink, acrPageRequest } from './listing.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
+
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const acrCatalogRoutes = declareRoutes({
+  acrListRepositories: { method: 'GET', url: '/acr/v1/_catalog', api: 'acr', tags: ['acr/v1'], access: { kind: 'registry', action: 'catalog' }, summary: 'The repositories (ACR GetRepositories; paged: n, last, Link)' },
+});
 
 export function registerCatalogResource(app: FastifyInstance, services: Services) {
-  app.get('/acr/v1/_catalog', { config: { access: { kind: 'registry', action: 'catalog' } } }, async (request, reply) => {
+  serve(app, acrCatalogRoutes.acrListRepositories, async (request, reply) => {
     const page = acrPageRequest(request, false);
     const { items, more } = await services.registry.as(request.access).listRepositories(page);
     if (more) reply.header('Link', acrNextLink('/acr/v1/_catalog', page, items.at(-1)!));

@@ -20,6 +20,7 @@ import { acrNextLink, acrPageRequest, nameSegment } from './listing.ts';
 import { manifestAttributes, registryName } from './shapes.ts';
 import { pathDigest } from './params.ts';
 import { parseAttributePatch } from './attribute-patch.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 function attributesResponse(services: Services, request: FastifyRequest, view: ManifestView) {
   return {
@@ -29,10 +30,17 @@ function attributesResponse(services: Services, request: FastifyRequest, view: M
   };
 }
 
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const acrManifestRoutes = declareRoutes({
+  acrListManifests: { method: 'GET', url: '/acr/v1/:name/_manifests', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "The repository's manifests with attributes (ACR GetManifests; orderby, paged)" },
+  acrGetManifestAttributes: { method: 'GET', url: '/acr/v1/:name/_manifests/:digest', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read', anyOf: ['pull'] }, summary: "A manifest's attributes, tags and verdict (ACR GetManifestProperties)" },
+  acrUpdateManifestAttributes: { method: 'PATCH', url: '/acr/v1/:name/_manifests/:digest', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_write', anyOf: ['quarantine_write'] }, summary: "Change a manifest's attributes (metadata_write) or its verdict (quarantine_write)", bodyLimit: MAX_DETAILS_LENGTH * 2 + 4096 },
+});
+
 export function registerManifestResources(app: FastifyInstance, services: Services) {
   const { registry } = services;
 
-  app.get('/acr/v1/:name/_manifests', { config: { access: { kind: 'repository', action: 'metadata_read' } } }, async (request, reply) => {
+  serve(app, acrManifestRoutes.acrListManifests, async (request, reply) => {
     const name = repositoryName(request);
     const page = acrPageRequest(request, true);
     const { items, more } = await registry.as(request.access).listManifests(name, page);
@@ -43,17 +51,11 @@ export function registerManifestResources(app: FastifyInstance, services: Servic
   // Decision: one manifest's attributes also take a `pull` token, because the seed's scanner
   // reads them with `scope=repository:<image>:pull`; they reveal nothing a pull of that digest
   // would not, and the gate applies the same. Lists need metadata_read, as on ACR (#600, #690).
-  app.get('/acr/v1/:name/_manifests/:digest', { config: { access: { kind: 'repository', action: 'metadata_read', anyOf: ['pull'] } } }, async (request) => {
+  serve(app, acrManifestRoutes.acrGetManifestAttributes, async (request) => {
     return attributesResponse(services, request, await registry.as(request.access).manifest(repositoryName(request), pathDigest(request)));
   });
 
-  app.patch(
-    '/acr/v1/:name/_manifests/:digest',
-    {
-      config: { access: { kind: 'repository', action: 'metadata_write', anyOf: ['quarantine_write'] } },
-      bodyLimit: MAX_DETAILS_LENGTH * 2 + 4096,
-    },
-    async (request) => {
+  serve(app, acrManifestRoutes.acrUpdateManifestAttributes, async (request) => {
       const name = repositoryName(request);
       const digest = pathDigest(request);
       const body = (request.body ?? {}) as Record<string, unknown>;
@@ -64,8 +66,7 @@ export function registerManifestResources(app: FastifyInstance, services: Servic
       // Visibility, existence, who may change what, the gate, one transaction: the registry service.
       const view = await registry.as(request.access).patchManifest(name, digest, { attributes, verdict, ...(note ? { note } : {}) }, requestFacts(request));
       return attributesResponse(services, request, view);
-    },
-  );
+    });
 }
 
 /**

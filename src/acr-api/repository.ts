@@ -19,18 +19,26 @@ import { repositoryName } from '../distribution/params.ts';
 import { requestFacts } from '../http/request-context.ts';
 import { registryName, repositoryAttributes } from './shapes.ts';
 import { parseAttributePatch } from './attribute-patch.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 const attributesResponse = (services: Services, request: FastifyRequest, view: RepositoryView) =>
   repositoryAttributes(registryName(services.config, request), view.record, { manifestCount: view.manifestCount, tagCount: view.tagCount });
 
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const acrRepositoryRoutes = declareRoutes({
+  acrGetRepository: { method: 'GET', url: '/acr/v1/:name', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "A repository's attributes and counts (ACR GetProperties)" },
+  acrUpdateRepository: { method: 'PATCH', url: '/acr/v1/:name', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_write' }, summary: "Change a repository's attributes (ACR UpdateProperties)", bodyLimit: 4096 },
+  acrDeleteRepository: { method: 'DELETE', url: '/acr/v1/:name', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'delete' }, summary: 'Delete a repository with its manifests and tags (ACR Delete)' },
+});
+
 export function registerRepositoryResource(app: FastifyInstance, services: Services) {
   const { registry } = services;
 
-  app.get('/acr/v1/:name', { config: { access: { kind: 'repository', action: 'metadata_read' } } }, async (request) => {
+  serve(app, acrRepositoryRoutes.acrGetRepository, async (request) => {
     return attributesResponse(services, request, await registry.as(request.access).repository(repositoryName(request)));
   });
 
-  app.patch('/acr/v1/:name', { config: { access: { kind: 'repository', action: 'metadata_write' } }, bodyLimit: 4096 }, async (request) => {
+  serve(app, acrRepositoryRoutes.acrUpdateRepository, async (request) => {
     const name = repositoryName(request);
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw registryError('BAD_REQUEST', 'the body must be a JSON object');
@@ -38,7 +46,7 @@ export function registerRepositoryResource(app: FastifyInstance, services: Servi
     return attributesResponse(services, request, await registry.as(request.access).updateRepository(name, patch));
   });
 
-  app.delete('/acr/v1/:name', { config: { access: { kind: 'repository', action: 'delete' } } }, async (request, reply) => {
+  serve(app, acrRepositoryRoutes.acrDeleteRepository, async (request, reply) => {
     const result = await registry.as(request.access).deleteRepository(repositoryName(request), requestFacts(request));
     return reply.status(202).send({ manifestsDeleted: result.manifests, tagsDeleted: result.tags });
   });

@@ -14,6 +14,7 @@ import { acrNextLink, acrPageRequest, nameSegment } from './listing.ts';
 import { registryName, tagAttributes } from './shapes.ts';
 import { pathTag } from './params.ts';
 import { parseAttributePatch } from './attribute-patch.ts';
+import { declareRoutes, serve } from '../http/route-table.ts';
 
 function tagResponse(services: Services, request: FastifyRequest, view: TagView) {
   return {
@@ -23,10 +24,18 @@ function tagResponse(services: Services, request: FastifyRequest, view: TagView)
   };
 }
 
+/** The routes of this file (the route table: src/http/route-table.ts). */
+export const acrTagRoutes = declareRoutes({
+  acrListTags: { method: 'GET', url: '/acr/v1/:name/_tags', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "The repository's tags with attributes (ACR GetTags; orderby, digest, paged)" },
+  acrGetTag: { method: 'GET', url: '/acr/v1/:name/_tags/:reference', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "A tag's attributes (ACR GetTagProperties)" },
+  acrUpdateTag: { method: 'PATCH', url: '/acr/v1/:name/_tags/:reference', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_write' }, summary: "Change a tag's attributes (ACR UpdateTagAttributes)", bodyLimit: 4096 },
+  acrDeleteTag: { method: 'DELETE', url: '/acr/v1/:name/_tags/:reference', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'delete' }, summary: 'Delete a tag (ACR DeleteTag)' },
+});
+
 export function registerTagResources(app: FastifyInstance, services: Services) {
   const { registry } = services;
 
-  app.get('/acr/v1/:name/_tags', { config: { access: { kind: 'repository', action: 'metadata_read' } } }, async (request, reply) => {
+  serve(app, acrTagRoutes.acrListTags, async (request, reply) => {
     const name = repositoryName(request);
     const page = acrPageRequest(request, true);
     const rawDigest = queryValue(request, 'digest');
@@ -40,11 +49,11 @@ export function registerTagResources(app: FastifyInstance, services: Services) {
     };
   });
 
-  app.get('/acr/v1/:name/_tags/:reference', { config: { access: { kind: 'repository', action: 'metadata_read' } } }, async (request) => {
+  serve(app, acrTagRoutes.acrGetTag, async (request) => {
     return tagResponse(services, request, await registry.as(request.access).tag(repositoryName(request), pathTag(request)));
   });
 
-  app.patch('/acr/v1/:name/_tags/:reference', { config: { access: { kind: 'repository', action: 'metadata_write' } }, bodyLimit: 4096 }, async (request) => {
+  serve(app, acrTagRoutes.acrUpdateTag, async (request) => {
     const name = repositoryName(request);
     const tagName = pathTag(request);
     const body = request.body;
@@ -53,7 +62,7 @@ export function registerTagResources(app: FastifyInstance, services: Services) {
     return tagResponse(services, request, await registry.as(request.access).updateTag(name, tagName, patch));
   });
 
-  app.delete('/acr/v1/:name/_tags/:reference', { config: { access: { kind: 'repository', action: 'delete' } } }, async (request, reply) => {
+  serve(app, acrTagRoutes.acrDeleteTag, async (request, reply) => {
     await registry.as(request.access).deleteTag(repositoryName(request), pathTag(request));
     return reply.status(202).send();
   });

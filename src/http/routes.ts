@@ -19,6 +19,10 @@ import { tokenEndpointRoutes } from '../auth/token-routes.ts';
 import { healthRoutes } from './health.ts';
 import { readinessRoutes } from '../observability/routes.ts';
 import { portalRoutes } from '../portal/routes.ts';
+import { acrCatalogRoutes } from '../acr-api/catalog.ts';
+import { acrRepositoryRoutes } from '../acr-api/repository.ts';
+import { acrTagRoutes } from '../acr-api/tags.ts';
+import { acrManifestRoutes } from '../acr-api/manifests.ts';
 
 /** Routes of the HTTP layer itself. */
 export const documentRoutes = declareRoutes({
@@ -31,6 +35,10 @@ const TABLES: Record<string, RouteDeclaration>[] = [
   healthRoutes,
   readinessRoutes,
   portalRoutes,
+  acrCatalogRoutes,
+  acrRepositoryRoutes,
+  acrTagRoutes,
+  acrManifestRoutes,
   documentRoutes,
   policyRoutes,
   quarantineRoutes,
