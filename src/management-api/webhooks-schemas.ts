@@ -3,7 +3,7 @@
  * OpenAPI document is generated from these. Deeper checks TypeBox cannot express (URI scheme,
  * header names, scope grammar) are in webhooks-input.ts.
  */
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 
 export const WebhookName = Type.String({ pattern: '^[a-zA-Z0-9]{5,50}$', description: '5-50 letters and digits' });
 /** WEBHOOK_ACTIONS of src/events/event-payloads.ts, spelled out so TypeBox infers the literals. */

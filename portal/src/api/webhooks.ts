@@ -3,54 +3,26 @@
  * delivery log. serviceUri, customHeaders and secret are write-only: only getCallbackConfig
  * returns the first two, the secret never comes back.
  */
+import type { Static } from 'typebox';
+import type { AttemptView, CallbackConfig, EventInfo, EventList, EventView, RedeliverResult, UpdateBody, WebhookList, WebhookResource } from '../../../src/management-api/webhooks-schemas.ts';
 import { api } from './client.ts';
 
-export const WEBHOOK_ACTIONS = ['push', 'delete', 'quarantine', 'chart_push', 'chart_delete'] as const;
+/**
+ * The wire types are the server's own schemas (src/management-api/webhooks-schemas.ts), imported
+ * as types only: nothing of the server reaches the bundle, and a change of shape there fails
+ * the portal's type check here.
+ */
+export type Webhook = Static<typeof WebhookResource>;
+export type Delivery = Static<typeof EventView>;
+export type Attempt = Static<typeof AttemptView>;
+/** A request or a response of a delivery, as the log view reads either. */
+export type HttpMessage = Partial<Delivery['eventRequestMessage'] & NonNullable<Delivery['eventResponseMessage']>>;
+/** What a PATCH may change (a PUT needs serviceUri and actions too). */
+export type WebhookProperties = NonNullable<Static<typeof UpdateBody>['properties']>;
+export type WebhookAction = Webhook['properties']['actions'][number];
 
-export interface Webhook {
-  id: string;
-  name: string;
-  properties: {
-    status: 'enabled' | 'disabled';
-    scope: string;
-    actions: string[];
-    hasSecret: boolean;
-    createdTime: string;
-    lastUpdateTime: string;
-    deliveries: { pending: number; delivered: number; failed: number };
-  };
-}
-
-export interface HttpMessage {
-  content?: unknown;
-  headers: Record<string, string>;
-  method?: string;
-  requestUri?: string;
-  statusCode?: string;
-  reasonPhrase?: string;
-}
-
-export interface Attempt {
-  attempt: number;
-  timestamp: string;
-  duration: number;
-  eventRequestMessage: HttpMessage;
-  eventResponseMessage?: HttpMessage;
-  error?: string;
-}
-
-export interface Delivery {
-  id: string;
-  action: string;
-  status: 'pending' | 'delivering' | 'delivered' | 'failed' | string;
-  attempts: number;
-  duration?: number;
-  createdTime: string;
-  nextAttemptTime?: string;
-  eventRequestMessage: HttpMessage;
-  eventResponseMessage?: HttpMessage;
-  attemptLog: Attempt[];
-}
+/** The actions the form offers (each one the server accepts). */
+export const WEBHOOK_ACTIONS = ['push', 'delete', 'quarantine', 'chart_push', 'chart_delete'] as const satisfies readonly WebhookAction[];
 
 const path = (name: string) => `/api/v1/webhooks/${encodeURIComponent(name)}`;
 
@@ -58,7 +30,7 @@ export async function listWebhooks(): Promise<Webhook[]> {
   const out: Webhook[] = [];
   let url: string | undefined = '/api/v1/webhooks?n=100';
   while (url && out.length < 1000) {
-    const body: { value: Webhook[]; nextLink?: string } = await api(url);
+    const body: Static<typeof WebhookList> = await api(url);
     out.push(...(body?.value ?? []));
     url = body?.nextLink;
   }
@@ -70,19 +42,10 @@ export function getWebhook(name: string) {
 }
 
 export function getCallbackConfig(name: string) {
-  return api<{ serviceUri: string; customHeaders: Record<string, string> }>(`${path(name)}/getCallbackConfig`, { method: 'POST', body: {} });
+  return api<Static<typeof CallbackConfig>>(`${path(name)}/getCallbackConfig`, { method: 'POST', body: {} });
 }
 
-export interface WebhookProperties {
-  serviceUri?: string;
-  customHeaders?: Record<string, string>;
-  status?: 'enabled' | 'disabled';
-  scope?: string;
-  actions?: string[];
-  secret?: string | null;
-}
-
-export function createWebhook(name: string, properties: WebhookProperties & { serviceUri: string; actions: string[] }) {
+export function createWebhook(name: string, properties: WebhookProperties & { serviceUri: string; actions: WebhookAction[] }) {
   return api<Webhook>(path(name), { method: 'PUT', body: { properties } });
 }
 
@@ -95,16 +58,16 @@ export function deleteWebhook(name: string) {
 }
 
 export function pingWebhook(name: string) {
-  return api<{ id: string }>(`${path(name)}/ping`, { method: 'POST', body: {} });
+  return api<Static<typeof EventInfo>>(`${path(name)}/ping`, { method: 'POST', body: {} });
 }
 
 export async function listDeliveries(name: string, n = 20): Promise<Delivery[]> {
-  const body = await api<{ value: Delivery[]; nextLink?: string }>(`${path(name)}/events?n=${n}`);
+  const body = await api<Static<typeof EventList>>(`${path(name)}/events?n=${n}`);
   return body?.value ?? [];
 }
 
 export function redeliver(name: string, id: string) {
-  return api<{ id: string; status: string }>(`${path(name)}/events/${encodeURIComponent(id)}/redeliver`, { method: 'POST', body: {} });
+  return api<Static<typeof RedeliverResult>>(`${path(name)}/events/${encodeURIComponent(id)}/redeliver`, { method: 'POST', body: {} });
 }
 
 export interface WebhookHealth {

@@ -4,13 +4,13 @@
  * an empty secret field keeps the stored secret.
  */
 import { useState } from 'preact/hooks';
-import { WEBHOOK_ACTIONS, formatHeaderLines, parseHeaderLines, type WebhookProperties } from '../api/webhooks.ts';
+import { WEBHOOK_ACTIONS, formatHeaderLines, parseHeaderLines, type WebhookAction, type WebhookProperties } from '../api/webhooks.ts';
 import { ErrorBox } from './status.tsx';
 
 export interface WebhookFormValues {
   name: string;
   serviceUri: string;
-  actions: string[];
+  actions: WebhookAction[];
   scope: string;
   status: 'enabled' | 'disabled';
   headers: Record<string, string>;
@@ -25,12 +25,12 @@ export function WebhookForm({
 }: {
   initial: WebhookFormValues;
   editing: boolean;
-  onSubmit: (name: string, properties: WebhookProperties & { serviceUri: string; actions: string[] }) => Promise<void>;
+  onSubmit: (name: string, properties: WebhookProperties & { serviceUri: string; actions: WebhookAction[] }) => Promise<void>;
   onCancel: () => void;
 }) {
   const [name, setName] = useState(initial.name);
   const [serviceUri, setServiceUri] = useState(initial.serviceUri);
-  const [actions, setActions] = useState<string[]>(initial.actions);
+  const [actions, setActions] = useState<WebhookAction[]>(initial.actions);
   const [scope, setScope] = useState(initial.scope);
   const [status, setStatus] = useState(initial.status);
   const [headers, setHeaders] = useState(formatHeaderLines(initial.headers));
@@ -48,7 +48,7 @@ export function WebhookForm({
     }
     setBusy(true);
     try {
-      const properties: WebhookProperties & { serviceUri: string; actions: string[] } = {
+      const properties: WebhookProperties & { serviceUri: string; actions: WebhookAction[] } = {
         serviceUri,
         actions,
         scope,

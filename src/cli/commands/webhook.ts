@@ -4,26 +4,16 @@
  * HMAC key (docs/webhooks.md); `config` is the only way to read back the URI and headers.
  */
 import type { Command } from 'commander';
+import type { Static } from 'typebox';
+import type * as S from '../../management-api/webhooks-schemas.ts';
 import { CliError, callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 
 type Opts = ConnectionOptions & { output?: string };
 
-interface WebhookResource {
-  name: string;
-  properties: { status: string; scope: string; actions: string[]; hasSecret: boolean; lastUpdateTime: string; deliveries: { pending: number; delivered: number; failed: number } };
-}
-
-interface EventView {
-  id: string;
-  action: string;
-  status: string;
-  attempts: number;
-  duration?: number;
-  createdTime: string;
-  nextAttemptTime?: string;
-  eventResponseMessage?: { statusCode: string };
-  attemptLog: { error?: string }[];
-}
+// The wire types are the server's schemas (one declaration for the API, the CLI and the portal).
+type WebhookResource = Static<typeof S.WebhookResource>;
+type WebhookList = Static<typeof S.WebhookList>;
+type EventList = Static<typeof S.EventList>;
 
 const path = (name: string) => `/api/v1/webhooks/${encodeURIComponent(name)}`;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -92,7 +82,7 @@ export function registerWebhook(program: Command) {
     let next: string | undefined = '/api/v1/webhooks?n=100';
     const conn = resolveConnection(opts);
     while (next) {
-      const page: { value: WebhookResource[]; nextLink?: string } = (await callApi<{ value: WebhookResource[]; nextLink?: string }>(conn, 'GET', next)).body;
+      const page: WebhookList = (await callApi<WebhookList>(conn, 'GET', next)).body;
       all.push(...page.value);
       next = page.nextLink;
     }
@@ -155,7 +145,7 @@ export function registerWebhook(program: Command) {
       .option('--last <cursor>', 'continue after this cursor (printed after a full page)'),
   ).action(async (name: string, opts: Opts & { limit: string; last?: string }) => {
     const q = new URLSearchParams({ n: opts.limit, ...(opts.last ? { last: opts.last } : {}) });
-    const res = await callApi<{ value: EventView[]; nextLink?: string }>(resolveConnection(opts), 'GET', `${path(name)}/events?${q}`);
+    const res = await callApi<EventList>(resolveConnection(opts), 'GET', `${path(name)}/events?${q}`);
     printResult(
       opts.output,
       res.body,
