@@ -8,7 +8,7 @@
  * Decision: a generated password is returned once in the response and never stored in clear.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import type { Services } from '../services.ts';
 import type { StoreRoles } from '../persistence/index.ts';
 import { BUILT_IN_ROLES, ROLES, type RoleName } from '../access/roles.ts';
@@ -132,7 +132,8 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
 
   serve(app, userRoutes.putUsersByUserPassword, async (request) => {
       const { user } = request.params;
-      const body = (request.body ?? {}) as Static<typeof PasswordBody>;
+      // An empty body is allowed (a generated password): Fastify reads it as none.
+      const body: { password?: string } = request.body ?? {};
       const password = body.password ?? generateSecret();
       const hash = await hashPassword(password);
       await store.transaction(async (tx) => {
