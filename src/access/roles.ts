@@ -88,7 +88,3 @@ export const ROLES: Record<RoleName, RoleDefinition> = {
     registry: ['catalog'],
   },
 };
-
-export function isRoleName(value: string): value is RoleName {
-  return (BUILT_IN_ROLES as readonly string[]).includes(value);
-}

@@ -94,12 +94,3 @@ export function combineLifecycles<Tx extends CoreRoles>(...listeners: ManifestLi
     async verdictChanged(tx, e) { for (const l of listeners) await l.verdictChanged(tx, e); },
   };
 }
-
-export const noLifecycle: ManifestLifecycle = {
-  pushed: async () => {},
-  deleted: async () => {},
-  repositoryDeleted: async () => {},
-  released: async () => {},
-  rescanRequested: async () => {},
-  verdictChanged: async () => {},
-};

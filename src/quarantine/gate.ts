@@ -55,17 +55,3 @@ export interface Gate {
 export function canReadHeld(access: AccessContext, repository: string): boolean {
   return access.can(repository, 'quarantine_read') || access.can(repository, 'quarantine_write');
 }
-
-/** The gate with the quarantine policy off: everything is visible. Replaced by the policy-aware gate. */
-export function openGate(): Gate {
-  return {
-    checkManifestRead: async () => {},
-    checkBlobRead: async () => {},
-    canMount: async () => true,
-    visibleTags: async (_a, _r, tags) => tags,
-    visibleManifests: async (_a, _r, manifests) => manifests,
-    visibleRepositories: async (_a, names) => names,
-    readsHeld: canReadHeld,
-    hidesHeld: async () => false,
-  };
-}
