@@ -1,0 +1,36 @@
+/**
+ * AsyncView: the loading / error / empty / data states of one useAsync load, in the order every
+ * page shows them (a refresh keeps the data on screen under a progress bar). Pages pass what
+ * to render with the data; the boilerplate around it lives here once.
+ */
+import type { ComponentChildren } from 'preact';
+import type { AsyncState } from '../use-async.ts';
+import { Empty, ErrorBox, Loading, Refreshing } from './status.tsx';
+
+export function AsyncView<T>({
+  state,
+  what,
+  loading,
+  empty,
+  isEmpty = (data) => Array.isArray(data) && data.length === 0,
+  children,
+}: {
+  state: AsyncState<T>;
+  /** "list webhooks": the error box says "Could not list webhooks." */
+  what: string;
+  /** The loading label ("Loading webhooks…"). */
+  loading?: string;
+  /** Shown instead of `children` when the data is empty. */
+  empty?: ComponentChildren;
+  isEmpty?: (data: T) => boolean;
+  children: (data: T) => ComponentChildren;
+}) {
+  return (
+    <>
+      <Refreshing active={state.loading && state.data !== undefined} />
+      {state.loading && state.data === undefined && <Loading label={loading} />}
+      {state.error && <ErrorBox error={state.error} what={what} retry={state.reload} />}
+      {state.data !== undefined && (empty !== undefined && isEmpty(state.data) ? <Empty>{empty}</Empty> : children(state.data))}
+    </>
+  );
+}
