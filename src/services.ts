@@ -34,6 +34,8 @@ import { scanCredentialSource } from './scan/credentials.ts';
 import { createObservability, type Observability } from './observability/observability.ts';
 import { createReadiness, type Readiness } from './observability/readiness.ts';
 import type { Metrics, ScanResult } from './observability/metrics.ts';
+import { createReleasePolicyServices, type ReleasePolicyServices } from './release-policy/release-services.ts';
+import { createReleasePolicyLifecycle } from './release-policy/release-lifecycle.ts';
 
 export interface Services {
   config: LazaretConfig;
@@ -57,6 +59,8 @@ export interface Services {
   identity: IdentityServices;
   /** The scan orchestrator: jobs, dispatcher, scanner health (src/scan, docs/scanner.md). */
   scan: ScanServices;
+  /** Release policies' evaluation, re-evaluation and requarantine sweep (src/release-policy, docs/release-policy.md). */
+  releasePolicy: ReleasePolicyServices;
   /** Prometheus metrics when `metrics.listen` or `metrics.mainPort` is set (src/observability). */
   metrics?: Metrics;
   /** Metrics and tracing hooks; `observability.metricsUrl` is the separate metrics listener. */
@@ -119,7 +123,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   }
   const stoppers: (() => Promise<void> | void)[] = [];
 
-  const policyCache = createPolicyCache({ settings: store.settings });
+  const policyCache = createPolicyCache({ settings: store.settings, releasePolicies: store.releasePolicies });
   // A local change invalidates this node's cache at once and tells the others; a notification
   // from another node invalidates only (no echo).
   const quarantinePolicy: PolicyCache = {
@@ -145,6 +149,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
 
   if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every caller may push, pull and delete');
 
+  const releasePolicy = createReleasePolicyServices({ store, blobs, logger, lifecycle: () => services.lifecycle, onQueued: commits.markQueued, onScanQueued: scanCommits.markQueued });
   scan = createScanServices({
     config,
     logger,
@@ -155,6 +160,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     onQueued: scanCommits.markQueued,
     wakeWebhooks: () => dispatcher.wake(),
     ...(metrics ? { onFinished: (result: ScanResult) => metrics.scanJobsFinished.inc({ result }) } : {}),
+    decider: () => releasePolicy.scanDecider,
   });
 
   const gate = observability.observeGate(createQuarantineGate({ policy: quarantinePolicy, store }));
@@ -163,6 +169,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     createQuarantineLifecycle(),
     createEventsLifecycle<StoreRoles>({ isHeld, onQueued: commits.markQueued, ...(config.baseUrl ? { publicHost: new URL(config.baseUrl).host } : {}) }),
     scan.lifecycle,
+    createReleasePolicyLifecycle((repository, digest) => releasePolicy.subjectChanged(repository, digest)),
   );
 
   const services: Services = {
@@ -181,6 +188,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     authenticator: config.auth.mode === 'token' ? createTokenAuthenticator(identity) : noAuthentication(),
     identity,
     scan,
+    releasePolicy,
     ...(metrics ? { metrics } : {}),
     observability,
     readiness: createReadiness({ store, blobs, blobProbeCacheSeconds: config.readiness.blobProbeCacheSeconds }),
@@ -196,6 +204,8 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
       stoppers.push(() => janitor.stop());
       scan!.start();
       stoppers.push(() => scan!.stop());
+      releasePolicy.start();
+      stoppers.push(() => releasePolicy.stop());
     },
     async close() {
       for (const stop of stoppers.reverse()) await stop();

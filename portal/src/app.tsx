@@ -16,12 +16,14 @@ import { Webhooks } from './pages/webhooks.tsx';
 import { Webhook } from './pages/webhook.tsx';
 import { Access } from './pages/access.tsx';
 import { Scanners } from './pages/scanners.tsx';
+import { Policies } from './pages/policies.tsx';
 import { whoami } from './api/access.ts';
 
 const NAV: { label: string; to: string; match: Route['page'][]; adminOnly?: boolean }[] = [
   { label: 'Overview', to: href.overview(), match: ['overview'] },
   { label: 'Repositories', to: href.repositories(), match: ['repositories', 'repository', 'manifest'] },
   { label: 'Quarantine', to: href.quarantine(), match: ['quarantine'] },
+  { label: 'Policies', to: href.policies(), match: ['policies'] },
   { label: 'Webhooks', to: href.webhooks(), match: ['webhooks', 'webhook'] },
   { label: 'Scanners', to: href.scanners(), match: ['scanners'], adminOnly: true },
   { label: 'Access', to: href.access(), match: ['access'], adminOnly: true },
@@ -37,6 +39,7 @@ const TITLES: Record<Route['page'], string> = {
   webhook: 'Webhook',
   access: 'Access',
   scanners: 'Scanners',
+  policies: 'Release policies',
   'not-found': 'Not found',
 };
 
@@ -144,6 +147,8 @@ function Page({ route }: { route: Route }) {
       return <Access />;
     case 'scanners':
       return <Scanners />;
+    case 'policies':
+      return <Policies />;
     case 'not-found':
       return (
         <section>

@@ -18,6 +18,7 @@ export type Route =
   | { page: 'webhook'; name: string }
   | { page: 'access' }
   | { page: 'scanners' }
+  | { page: 'policies' }
   | { page: 'not-found'; path: string };
 
 /** Repository names never contain a `-` path component, so `/-/` separates name from sub-page. */
@@ -53,6 +54,8 @@ export function parseRoute(pathname: string): Route {
       return rest.length === 0 ? { page: 'access' } : { page: 'not-found', path };
     case 'scanners':
       return rest.length === 0 ? { page: 'scanners' } : { page: 'not-found', path };
+    case 'policies':
+      return rest.length === 0 ? { page: 'policies' } : { page: 'not-found', path };
   }
   return { page: 'not-found', path };
 }
@@ -69,6 +72,7 @@ export const href = {
   webhook: (name: string) => `${BASE}/webhooks/${encodeURIComponent(name)}`,
   access: () => `${BASE}/access`,
   scanners: () => `${BASE}/scanners`,
+  policies: () => `${BASE}/policies`,
 };
 
 const listeners = new Set<() => void>();

@@ -42,6 +42,8 @@ export interface QuarantineEvent {
   action: 'quarantine';
   target: { size: number; digest: string; length: number; repository: string; tag?: string };
   request: { id: string; host: string; method: string };
+  /** Lazaret's addition when a release policy raised it: a released image violates its policy (docs/release-policy.md "Drift"). */
+  policy?: { name: string; version: number; violation: boolean; onViolation: string; quarantineState: string; requarantineAt?: string; failed: { rule: string; reason: string }[]; previouslyFailed?: string[] };
 }
 
 /** ACR-style target and request, plus what the scan found. */

@@ -23,6 +23,9 @@ import { acrCatalogRoutes } from '../acr-api/catalog.ts';
 import { acrRepositoryRoutes } from '../acr-api/repository.ts';
 import { acrTagRoutes } from '../acr-api/tags.ts';
 import { acrManifestRoutes } from '../acr-api/manifests.ts';
+import { releasePolicyRoutes } from '../release-policy/routes.ts';
+import { releaseEvaluationRoutes } from '../release-policy/evaluation-routes.ts';
+import { policyExceptionRoutes } from '../release-policy/exception-routes.ts';
 
 /** Routes of the HTTP layer itself. */
 export const documentRoutes = declareRoutes({
@@ -49,6 +52,9 @@ const TABLES: Record<string, RouteDeclaration>[] = [
   scannerRoutes,
   scanRoutes,
   statusRoutes,
+  releasePolicyRoutes,
+  releaseEvaluationRoutes,
+  policyExceptionRoutes,
 ];
 
 function join(tables: Record<string, RouteDeclaration>[]): Record<string, RouteDeclaration> {

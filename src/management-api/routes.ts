@@ -21,10 +21,13 @@ import { serve } from '../http/route-table.ts';
 import { documentRoutes, ROUTE_TABLE } from '../http/routes.ts';
 import { openApiDocument } from '../http/openapi.ts';
 import { LAZARET_VERSION } from '../package-info.ts';
+import { registerReleasePolicyRoutes } from '../release-policy/routes.ts';
+import { registerEvaluationRoutes } from '../release-policy/evaluation-routes.ts';
+import { registerExceptionRoutes } from '../release-policy/exception-routes.ts';
 
 type AreaRegistration = (scope: FastifyInstance, services: Services) => Promise<void> | void;
 
-const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes, registerScannerRoutes, registerScanRoutes, registerStatusRoutes];
+const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes, registerScannerRoutes, registerScanRoutes, registerStatusRoutes, registerReleasePolicyRoutes, registerEvaluationRoutes, registerExceptionRoutes];
 
 export async function registerManagementRoutes(app: FastifyInstance, services: Services) {
   for (const register of AREAS) await register(app, services);

@@ -10,6 +10,7 @@ import { verdictsSection } from '../quarantine/store/suite.ts';
 import { eventsSection } from '../events/store/suite.ts';
 import { scanSection } from '../scan/store/suite.ts';
 import { uploadStatesSection } from '../storage/store/suite.ts';
+import { releasePolicySection } from '../release-policy/store/suite.ts';
 import type { StoreRoles } from './index.ts';
 
 export const storeSuiteSections: MetadataSuiteSection<StoreRoles>[] = [
@@ -19,4 +20,5 @@ export const storeSuiteSections: MetadataSuiteSection<StoreRoles>[] = [
   identitiesSection,
   scanSection,
   uploadStatesSection,
+  releasePolicySection,
 ];

@@ -10,9 +10,16 @@
  *   re-reads the settings row when its copy is older than that. One primary-key read per
  *   process per second is the whole cost of a disabled policy.
  * Writes that must not race (push-time verdicts, the hold query for events) never use the
- * cache: they read the setting inside their own transaction (`readPolicy(tx.settings)`).
+ * cache: they read the setting inside their own transaction (`gatedIn(tx, repository)`).
+ *
+ * Which repositories are gated (docs/release-policy.md): a repository is gated when an enabled
+ * release policy governs it (src/release-policy/patterns.ts), or else when the registry-wide
+ * switch is on: the switch is the default policy for `**`. The cache holds both the switch and
+ * the release policies' patterns, with the same ttl and invalidation.
  */
 import type { CoreRoles, SettingsStore } from '../metadata/metadata-store.ts';
+import type { ReleasePolicyStore } from '../release-policy/policy-store.ts';
+import { governingPolicy, type Bound } from '../release-policy/patterns.ts';
 
 export const POLICY_KEY = 'quarantinePolicy';
 export type PolicyStatus = 'enabled' | 'disabled';
@@ -27,16 +34,43 @@ export async function readPolicy(settings: SettingsStore): Promise<QuarantinePol
 }
 
 export interface PolicyCache {
-  /** Whether the policy is enabled, at most `ttlMs` old (fresh after a local change). */
+  /** Whether anything is gated (the switch, or any enabled release policy), at most `ttlMs` old (fresh after a local change). */
   enabled(): Promise<boolean>;
+  /** Whether `repository` is gated. Without release policies: the switch. */
+  gates(repository: string): Promise<boolean>;
   /** Drops the cached copy (called after a local change). */
   invalidate(): void;
 }
 
 export interface PolicyCacheOptions {
   settings: SettingsStore;
+  /** The release policies (absent: the switch alone decides, as before release policies). */
+  releasePolicies?: Pick<ReleasePolicyStore, 'list'>;
   ttlMs?: number;
   now?: () => number;
+}
+
+type ReleaseSource = { releasePolicies?: Pick<ReleasePolicyStore, 'list'> };
+
+async function boundsOf(source: ReleaseSource): Promise<Bound[]> {
+  if (!source.releasePolicies) return [];
+  return (await source.releasePolicies.list()).filter((p) => p.document.enabled).map((p) => ({ name: p.name, repositories: p.document.repositories, enabled: true }));
+}
+
+/**
+ * Whether `repository` is gated, read inside `tx` (push-time verdicts, the hold query, the
+ * scan's verdict): an enabled release policy governs it, or the registry-wide switch is on.
+ */
+export async function gatedIn(tx: Pick<CoreRoles, 'settings'> & ReleaseSource, repository: string): Promise<boolean> {
+  if (governingPolicy(await boundsOf(tx), repository)) return true;
+  return (await readPolicy(tx.settings)).status === 'enabled';
+}
+
+interface Cached {
+  switchOn: boolean;
+  bounds: Bound[];
+  perRepository: Map<string, boolean>;
+  at: number;
 }
 
 export const POLICY_CACHE_TTL_MS = 1000;
@@ -44,19 +78,19 @@ export const POLICY_CACHE_TTL_MS = 1000;
 export function createPolicyCache(options: PolicyCacheOptions): PolicyCache {
   const ttl = options.ttlMs ?? POLICY_CACHE_TTL_MS;
   const now = options.now ?? Date.now;
-  let cached: { enabled: boolean; at: number } | undefined;
-  let loading: Promise<boolean> | undefined;
+  let cached: Cached | undefined;
+  let loading: Promise<Cached> | undefined;
   let generation = 0;
 
   const load = () => {
     const gen = generation;
-    const p = readPolicy(options.settings).then(
-      (policy) => {
-        const enabled = policy.status === 'enabled';
+    const p = Promise.all([readPolicy(options.settings), boundsOf(options)]).then(
+      ([policy, bounds]) => {
+        const value: Cached = { switchOn: policy.status === 'enabled', bounds, perRepository: new Map(), at: now() };
         // A change invalidated the cache while we were reading: do not store a stale value.
-        if (gen === generation) cached = { enabled, at: now() };
+        if (gen === generation) cached = value;
         if (loading === p) loading = undefined;
-        return enabled;
+        return value;
       },
       (err) => {
         if (loading === p) loading = undefined;
@@ -66,11 +100,23 @@ export function createPolicyCache(options: PolicyCacheOptions): PolicyCache {
     loading = p;
     return p;
   };
+  const current = async () => (cached && now() - cached.at < ttl ? cached : (loading ?? load()));
 
   return {
     async enabled() {
-      if (cached && now() - cached.at < ttl) return cached.enabled;
-      return loading ?? load();
+      const c = await current();
+      return c.switchOn || c.bounds.length > 0;
+    },
+    async gates(repository) {
+      const c = await current();
+      if (c.bounds.length === 0) return c.switchOn;
+      let gated = c.perRepository.get(repository);
+      if (gated === undefined) {
+        gated = c.switchOn || governingPolicy(c.bounds, repository) !== undefined;
+        if (c.perRepository.size > 100_000) c.perRepository.clear();
+        c.perRepository.set(repository, gated);
+      }
+      return gated;
     },
     invalidate() {
       generation++;

@@ -2,7 +2,7 @@
  * The policy-aware gate (contract: gate.ts; rules: docs/quarantine.md "The gate", as implemented in
  * docs/quarantine.md). One function per read path; each one answers in this order:
  *
- * 1. policy disabled                      -> allowed (one cached boolean, no query)
+ * 1. repository not gated                 -> allowed (cached: the switch and the release policies' patterns, no query)
  * 2. quarantine_read or quarantine_write  -> allowed (no query)
  * 3. HEAD by a principal with push        -> allowed (so pushing never breaks; no bytes leave)
  * 4. released (verdict Passed)            -> allowed
@@ -73,7 +73,7 @@ export function createQuarantineGate(options: QuarantineGateOptions): Gate {
 
   return {
     async checkManifestRead(access, manifest, via, method) {
-      if (!(await policy.enabled())) return;
+      if (!(await policy.gates(manifest.repository))) return;
       if (canReadHeld(access, manifest.repository)) return;
       if (method === 'HEAD' && access.can(manifest.repository, 'push')) return;
       const verdict = await store.verdicts.get(manifest.repository, manifest.digest);
@@ -82,7 +82,7 @@ export function createQuarantineGate(options: QuarantineGateOptions): Gate {
     },
 
     async checkBlobRead(access, repository, digest, method) {
-      if (!(await policy.enabled())) return;
+      if (!(await policy.gates(repository))) return;
       if (canReadHeld(access, repository)) return;
       if (method === 'HEAD' && access.can(repository, 'push')) return;
       if (await store.verdicts.blobReleased(repository, digest)) return;
@@ -98,18 +98,18 @@ export function createQuarantineGate(options: QuarantineGateOptions): Gate {
     async canMount(access, repository, digest) {
       const reader = canReadHeld(access, repository);
       if (!reader && !access.can(repository, 'pull')) return false;
-      if (!(await policy.enabled()) || reader) return true;
+      if (reader || !(await policy.gates(repository))) return true;
       return store.verdicts.blobReleased(repository, digest);
     },
 
     async visibleTags(access, repository, tags) {
-      if (tags.length === 0 || !(await policy.enabled()) || canReadHeld(access, repository)) return tags;
+      if (tags.length === 0 || canReadHeld(access, repository) || !(await policy.gates(repository))) return tags;
       const released = await releasedSet(repository, tags.map((t) => t.digest));
       return tags.filter((t) => released.has(t.digest));
     },
 
     async visibleManifests(access, repository, manifests) {
-      if (manifests.length === 0 || !(await policy.enabled()) || canReadHeld(access, repository)) return manifests;
+      if (manifests.length === 0 || canReadHeld(access, repository) || !(await policy.gates(repository))) return manifests;
       const released = await releasedSet(repository, manifests.map((m) => m.digest));
       return manifests.filter((m) => released.has(m.digest));
     },
@@ -117,15 +117,17 @@ export function createQuarantineGate(options: QuarantineGateOptions): Gate {
     readsHeld: canReadHeld,
 
     async hidesHeld(access, repository) {
-      return (await policy.enabled()) && !canReadHeld(access, repository);
+      return !canReadHeld(access, repository) && (await policy.gates(repository));
     },
 
     async visibleRepositories(access, names) {
       if (names.length === 0 || !(await policy.enabled())) return names;
-      const unsure = names.filter((n) => !canReadHeld(access, n));
+      const unsure: string[] = [];
+      for (const n of names) if (!canReadHeld(access, n) && (await policy.gates(n))) unsure.push(n);
       if (unsure.length === 0) return names;
       const withReleased = await store.verdicts.repositoriesWithReleased(unsure);
-      return names.filter((n) => canReadHeld(access, n) || withReleased.has(n));
+      const hidden = new Set(unsure.filter((n) => !withReleased.has(n)));
+      return names.filter((n) => !hidden.has(n));
     },
   };
 }

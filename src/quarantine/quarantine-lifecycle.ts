@@ -15,13 +15,13 @@
 import type { HoldQuery, ManifestLifecycle } from '../events/manifest-lifecycle.ts';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
 import type { QuarantineRoles } from './store/index.ts';
-import { readPolicy } from './policy.ts';
+import { gatedIn } from './policy.ts';
 
 type QuarantineTx = CoreRoles & QuarantineRoles;
 
 /** Is (repository, digest) held right now? Policy enabled and verdict not Passed. For events (C). */
 export const isHeld: HoldQuery<QuarantineTx> = async (tx, repository, digest) => {
-  if ((await readPolicy(tx.settings)).status !== 'enabled') return false;
+  if (!(await gatedIn(tx, repository))) return false;
   return (await tx.verdicts.get(repository, digest))?.state !== 'Passed';
 };
 
@@ -30,7 +30,7 @@ export const PUSH_ASSIGNED_DETAILS = 'assigned at push: the quarantine policy is
 export function createQuarantineLifecycle(): ManifestLifecycle<QuarantineTx> {
   return {
     async pushed(tx, e) {
-      if ((await readPolicy(tx.settings)).status !== 'enabled') return;
+      if (!(await gatedIn(tx, e.repository))) return;
       if (await tx.verdicts.get(e.repository, e.digest)) return;
       const { record } = await tx.verdicts.set({ repository: e.repository, digest: e.digest, state: 'Quarantined', updatedBy: 'system' });
       await tx.audit.append({

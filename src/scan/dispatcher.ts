@@ -59,6 +59,8 @@ export interface DispatcherDeps {
   markUnreachable: (scanner: string, message: string) => Promise<void>;
   /** A job this node held the claim of ended (metrics): by its findings, failed for good, or cancelled. */
   onFinished?: (result: 'passed' | 'failed' | 'error' | 'cancelled') => void;
+  /** Release policies' say over scan verdicts (FinishDeps.decider). */
+  decider?: () => FinishDeps['decider'];
 }
 
 /** Backoff before retry n (1-based): 2 s, 4 s, 8 s ... at most 60 s. */
@@ -75,7 +77,10 @@ export function createScanDispatcher(deps: DispatcherDeps): ScanDispatcher {
   let again = false;
   let stopped = true;
 
-  const finishDeps = (): FinishDeps => ({ store, blobs: deps.blobs, registry: deps.registry(), failOn: sc.failOn, wakeWebhooks: deps.wakeWebhooks, registryUrl: deps.registryUrl });
+  const finishDeps = (): FinishDeps => {
+    const decider = deps.decider?.();
+    return { store, blobs: deps.blobs, registry: deps.registry(), failOn: sc.failOn, wakeWebhooks: deps.wakeWebhooks, registryUrl: deps.registryUrl, ...(decider ? { decider } : {}) };
+  };
 
   async function release(job: ClaimedJob, patch: JobPatch) {
     if (!(await store.scanJobs.release(job, patch))) {

@@ -17,8 +17,10 @@ import type { ScanStore as MetadataStore } from './store/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { QuarantineState } from '../quarantine/verdicts.ts';
-import { readPolicy } from '../quarantine/policy.ts';
+import { gatedIn } from '../quarantine/policy.ts';
 import { scanVerdictAccess } from './verdict-access.ts';
+import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { HarborVulnerabilityReport } from './harbor-api.ts';
 import { raiseEvent } from '../events/raise-event.ts';
 import { scanEvent } from '../events/event-payloads.ts';
 import type { AdapterClient } from './adapter-client.ts';
@@ -29,8 +31,20 @@ import { countsText, parseVulnerabilityReport, quarantineDetailsOf, summarize, t
 import { latestArtifacts, prepareArtifacts, recordArtifacts, VULNERABILITY_REPORT_TYPE, type ReportDocument } from './report-artifacts.ts';
 import type { ScannerRecord } from './scanner-store.ts';
 
+/**
+ * A release policy's say over a scan's verdict (src/release-policy/release-services.ts): for an
+ * image a release policy governs, `prepare` evaluates it on this very report and SBOMs before
+ * the transaction, `decide` applies the evaluation inside it (true: decided, the threshold below
+ * does not apply). Repositories no release policy governs keep `failOn`.
+ */
+export interface ScanVerdictDecider {
+  prepare(manifest: ManifestRecord, scan: { report: HarborVulnerabilityReport; createdAt: Date; scanner: string; sboms: ReportDocument[] }): Promise<unknown>;
+  decide(tx: Parameters<Parameters<MetadataStore['transaction']>[0]>[0], manifest: ManifestRecord, prepared: never, request: RequestFacts): Promise<boolean>;
+}
+
 export interface FinishDeps {
   store: MetadataStore;
+  decider?: ScanVerdictDecider;
   blobs: BlobStore;
   /** The verdict goes through the registry service (changeVerdictIn), as the scanner's principal. */
   registry: Registry;
@@ -107,17 +121,25 @@ export async function finishScan(deps: FinishDeps, job: ClaimedJob, scanner: Sca
   const scannerVersion = report.scanner ? `${report.scanner.name} ${report.scanner.version}` : scanner.name;
   const details = quarantineDetailsOf(summary, { scanner: scanner.name, scannerVersion, link: reportDigest ? `${base}/v2/${job.repository}/manifests/${reportDigest}` : `${base}/api/v1/scans/${job.id}`, failOn: deps.failOn });
 
+  const decision = deps.decider ? await deps.decider.prepare(manifest, { report, createdAt: new Date(), scanner: scanner.name, sboms }) : undefined;
   let queued = false;
   try {
     await store.transaction(async (tx) => {
-      const policyOn = (await readPolicy(tx.settings)).status === 'enabled';
+      const policyOn = await gatedIn(tx, job.repository);
       const current = (await tx.verdicts.get(job.repository, job.digest as Digest))?.state;
-      const next = verdictAfterScan(policyOn, current, job.reason, summary.failed);
-      await recordArtifacts(tx, manifest, prepared, next ?? current, job.id);
       const request = { id: job.id, host: base ? new URL(base).host : '', method: 'PATCH', useragent: `lazaret-scan (scanner ${scanner.name})`, actor: `scanner:${scanner.name}` };
-      if (next) await deps.registry.as(scanVerdictAccess(request.actor, job.repository)).changeVerdictIn(tx, manifest, { state: next, details }, request);
+      let next: QuarantineState | undefined;
+      if (decision !== undefined && (await deps.decider!.decide(tx, manifest, decision as never, request))) {
+        // The release policy decided (its changeVerdict already copied the verdict to the report artifacts' subject).
+        await recordArtifacts(tx, manifest, prepared, (await tx.verdicts.get(job.repository, job.digest as Digest))?.state, job.id);
+        next = undefined;
+      } else {
+        next = verdictAfterScan(policyOn, current, job.reason, summary.failed);
+        await recordArtifacts(tx, manifest, prepared, next ?? current, job.id);
+        if (next) await deps.registry.as(scanVerdictAccess(request.actor, job.repository)).changeVerdictIn(tx, manifest, { state: next, details }, request);
+      }
       if (changed) {
-        const state = next ?? current;
+        const state = next ?? (await tx.verdicts.get(job.repository, job.digest as Digest))?.state ?? current;
         const tag = (await tx.tags.list(job.repository, { digest: job.digest as Digest, n: 1 }))[0]?.name;
         const names = await raiseEvent(
           tx,

@@ -6,7 +6,7 @@
  */
 import type { ManifestRecord } from '../metadata/metadata-store.ts';
 import type { Digest } from '../oci/digest.ts';
-import { readPolicy } from '../quarantine/policy.ts';
+import { gatedIn } from '../quarantine/policy.ts';
 import { scanVerdictAccess } from './verdict-access.ts';
 import type { ClaimedJob, ScanSummary } from './job-store.ts';
 import { mergeSummaries, verdictAfterScan, type FinishDeps } from './finish-scan.ts';
@@ -39,7 +39,7 @@ export async function stepIndexJob(deps: FinishDeps, job: ClaimedJob, index: Man
     result: { version: 'index', summary: [{ severity: 'Critical', count: summary.counts.Critical ?? 0 }, { severity: 'High', count: summary.counts.High ?? 0 }, { severity: 'Medium', count: summary.counts.Medium ?? 0 }, { severity: 'Low', count: summary.counts.Low ?? 0 }, { severity: 'None', count: summary.counts.Unknown ?? 0 }] },
   });
   await store.transaction(async (tx) => {
-    const policyOn = (await readPolicy(tx.settings)).status === 'enabled';
+    const policyOn = await gatedIn(tx, index.repository);
     const current = (await tx.verdicts.get(index.repository, index.digest))?.state;
     const next = verdictAfterScan(policyOn, current, job.reason, failed);
     const base = deps.registryUrl();

@@ -13,6 +13,7 @@ import { isHeld } from '../quarantine/quarantine-lifecycle.ts';
 import { createScanDispatcher, type DispatcherDeps, type ScanDispatcher } from './dispatcher.ts';
 import { createScannerHealthMonitor, type ScannerHealthMonitor } from './scanner-health.ts';
 import { createScanLifecycle } from './scan-lifecycle.ts';
+import type { ScanVerdictDecider } from './finish-scan.ts';
 
 export interface ScanServices {
   lifecycle: ManifestLifecycle<StoreRoles>;
@@ -38,6 +39,8 @@ export function createScanServices(options: {
   wakeWebhooks: () => void;
   /** A job of this node ended (metrics). */
   onFinished?: DispatcherDeps['onFinished'];
+  /** Release policies' say over scan verdicts (src/scan/finish-scan.ts ScanVerdictDecider). */
+  decider?: () => ScanVerdictDecider | undefined;
 }): ScanServices {
   const { config, logger } = options;
   let listenUrl: string | undefined;
@@ -63,6 +66,7 @@ export function createScanServices(options: {
     service,
     wakeWebhooks: options.wakeWebhooks,
     ...(options.onFinished ? { onFinished: options.onFinished } : {}),
+    ...(options.decider ? { decider: options.decider } : {}),
     markUnreachable: async (name, message) => {
       const s = await store.scanners.get(name);
       if (s && s.health !== 'unreachable') await store.scanners.setHealth(name, { health: 'unreachable', message, at: new Date() });

@@ -25,6 +25,7 @@ import { VerdictActions } from '../components/verdict-actions.tsx';
 import { CopyField } from '../components/copy.tsx';
 import { AuditTable } from '../components/audit-table.tsx';
 import { ScanPanel } from '../components/scan-panel.tsx';
+import { WhyHeld } from '../components/why-held.tsx';
 import { ago, bytes, platformOf, registryHost, shortDigest, when } from '../format.ts';
 
 const CONFIG_LIMIT = 256 * 1024;
@@ -56,6 +57,7 @@ export function Manifest({ name, digest }: { name: string; digest: string }) {
       </div>
       {attrs.loading && !attrs.data && <Loading />}
       {attrs.error && <ErrorBox error={attrs.error} what="open this manifest" retry={attrs.reload} />}
+      <WhyHeld name={name} digest={digest} />
       {attrs.data && (
         <>
           <dl class="kv summary">

@@ -1,0 +1,231 @@
+/**
+ * A release policy document: what it may say, and how it is read and checked.
+ *
+ * Written in YAML or JSON (YAML is a superset, so one parser reads both), validated by the
+ * schema below, then every CEL rule is compiled. A document that fails any of it is refused
+ * with ONE problem naming the field (`rules[1].signatures.min must be ...`) or, for CEL, the
+ * rule and the position in its expression; the stored policy stays as it was.
+ *
+ * The shape (docs/release-policy.md has the reference):
+ *   name, description?, repositories[], enabled (default true),
+ *   onViolation: notify | requarantine (default notify), gracePeriod (with requarantine: 72h),
+ *   exceptions: { requireApproval } (the two-person rule for exceptions this policy honours),
+ *   rules[]: each { name, and exactly one of vulnerabilities | signatures | sbom | cel }.
+ */
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { parse as parseCel } from '@bufbuild/cel';
+import { isValidPolicyPattern } from './patterns.ts';
+
+export const SEVERITIES = ['None', 'Low', 'Medium', 'High', 'Critical'] as const;
+export type PolicySeverity = (typeof SEVERITIES)[number];
+
+/** `90s`, `30m`, `72h`, `7d`: a duration in the document, in milliseconds once parsed. */
+const DURATION = /^(\d{1,6})(s|m|h|d)$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+export function durationMs(text: string): number {
+  const m = DURATION.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+// `errorMessage` is what a problem says about a value that breaks a pattern (see problemOf).
+const Duration = Type.String({ pattern: DURATION.source, errorMessage: 'must be a duration such as 90s, 30m, 72h or 7d' });
+const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', errorMessage: 'must be 1 to 63 lowercase letters, digits or dashes, starting with a letter or digit' });
+const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
+const Count = Type.Integer({ minimum: 0 });
+const strict = { additionalProperties: false } as const;
+
+const Vulnerabilities = Type.Object(
+  {
+    /** The highest severity allowed: a finding above it fails (High: Critical fails). */
+    maxSeverity: Type.Optional(Severity),
+    /** Only findings with a fix version count against maxSeverity and maxCount. */
+    fixableOnly: Type.Optional(Type.Boolean()),
+    /** At most this many findings per severity. */
+    maxCount: Type.Optional(Type.Object({ Critical: Type.Optional(Count), High: Type.Optional(Count), Medium: Type.Optional(Count), Low: Type.Optional(Count), Unknown: Type.Optional(Count) }, strict)),
+    /** Findings in packages matching these names (`*` globs) never count. */
+    ignorePackages: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 200 })),
+    /** A report older than this fails the rule (rescan it). */
+    maxReportAge: Type.Optional(Duration),
+  },
+  strict,
+);
+
+// Only the PEM header is required here: a key that does not parse is reported as a warning at
+// apply (keyWarnings) and counts as no key at evaluation (fail closed), so a document with a
+// placeholder key (the issue's own example) is accepted and simply cannot pass the rule.
+const PemKey = Type.String({ pattern: '^-----BEGIN PUBLIC KEY-----', errorMessage: 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)' });
+const Signatures = Type.Object(
+  {
+    /** How many valid signatures are required (from distinct keys). */
+    min: Type.Integer({ minimum: 1, maximum: 20, default: 1 }),
+    cosign: Type.Object({ keys: Type.Array(PemKey, { minItems: 1, maxItems: 50 }) }, strict),
+  },
+  strict,
+);
+
+const Sbom = Type.Object(
+  {
+    /** An SBOM must be attached (as a referrer of one of these artifact types). */
+    required: Type.Boolean({ default: true }),
+    artifactTypes: Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { minItems: 1, maxItems: 10, default: ['application/vnd.cyclonedx+json', 'application/spdx+json'] }),
+  },
+  strict,
+);
+
+const Rule = Type.Object(
+  {
+    name: Name,
+    vulnerabilities: Type.Optional(Vulnerabilities),
+    signatures: Type.Optional(Signatures),
+    sbom: Type.Optional(Sbom),
+    cel: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  },
+  strict,
+);
+
+export const RULE_KINDS = ['vulnerabilities', 'signatures', 'sbom', 'cel'] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+
+const DocumentSchema = Type.Object(
+  {
+    name: Name,
+    description: Type.Optional(Type.String({ maxLength: 1024 })),
+    repositories: Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { minItems: 1, maxItems: 50 }),
+    enabled: Type.Boolean({ default: true }),
+    onViolation: Type.Union([Type.Literal('notify'), Type.Literal('requarantine')], { default: 'notify' }),
+    gracePeriod: Type.Optional(Duration),
+    exceptions: Type.Object({ requireApproval: Type.Boolean({ default: false }) }, { ...strict, default: { requireApproval: false } }),
+    rules: Type.Array(Rule, { minItems: 1, maxItems: 50 }),
+  },
+  strict,
+);
+
+export type PolicyDocument = Static<typeof DocumentSchema>;
+export type PolicyRule = PolicyDocument['rules'][number];
+
+export class PolicyDocumentError extends Error {
+  constructor(
+    /** `rules[1].signatures.min`; `document` when the text itself does not parse. */
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field} ${problem}`);
+  }
+}
+
+function fieldOf(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || 'document';
+}
+
+/** Default grace period of `onViolation: requarantine` when the document names none. */
+export const DEFAULT_GRACE = '72h';
+
+export const MAX_DOCUMENT_BYTES = 256 * 1024;
+
+/**
+ * Reads and checks a policy document (YAML or JSON text, or an already parsed object).
+ * Throws PolicyDocumentError naming the first problem.
+ */
+export function parsePolicyDocument(input: string | unknown): PolicyDocument {
+  let value: unknown = input;
+  if (typeof input === 'string') {
+    if (Buffer.byteLength(input) > MAX_DOCUMENT_BYTES) throw new PolicyDocumentError('document', `is larger than ${MAX_DOCUMENT_BYTES / 1024} KiB`);
+    try {
+      value = parseYaml(input, { maxAliasCount: 100 });
+    } catch (err) {
+      const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+      throw new PolicyDocumentError('document', `is not valid YAML or JSON${where}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new PolicyDocumentError('document', 'must be an object (name, repositories, rules, ...)');
+  const withDefaults = Value.Default(DocumentSchema, structuredClone(value)) as Record<string, unknown>;
+  // TypeBox reports an unknown key twice (the object, then the key's `false` schema): name the key.
+  const errors = Value.Errors(DocumentSchema, withDefaults);
+  const error = errors.find((e) => e.keyword === 'boolean') ?? errors[0];
+  if (error) {
+    const keys = error.instancePath.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const missing = error.keyword === 'required' ? ((error.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? '') : '';
+    const field = fieldOf([...keys, ...(missing ? [missing] : [])].map((k) => (/^\d+$/.test(k) ? Number(k) : k)));
+    throw new PolicyDocumentError(field, missing ? 'is required' : problemOf(error, schemaAt(keys)));
+  }
+  const doc = withDefaults as PolicyDocument;
+  doc.repositories.forEach((p, i) => {
+    if (!isValidPolicyPattern(p)) throw new PolicyDocumentError(`repositories[${i}]`, 'must be a repository name with optional * (one segment) or ** (any depth) globs');
+  });
+  const seen = new Set<string>();
+  doc.rules.forEach((rule, i) => {
+    const kinds = RULE_KINDS.filter((k) => rule[k] !== undefined);
+    if (kinds.length !== 1) throw new PolicyDocumentError(`rules[${i}]`, `must have exactly one of ${RULE_KINDS.join(', ')} (has ${kinds.length ? kinds.join(', ') : 'none'})`);
+    if (seen.has(rule.name)) throw new PolicyDocumentError(`rules[${i}].name`, `must be unique (${rule.name} is used twice)`);
+    seen.add(rule.name);
+  });
+  if (doc.gracePeriod !== undefined && doc.onViolation !== 'requarantine') throw new PolicyDocumentError('gracePeriod', 'only applies with onViolation: requarantine');
+  doc.rules.forEach((rule, i) => {
+    if (rule.cel === undefined) return;
+    try {
+      parseCel(rule.cel);
+    } catch (err) {
+      // The parser says `<input>:LINE:COL: message`; name the rule instead of <input>.
+      const text = (err as Error).message.replace(/^<input>:(\d+):(\d+):\s*/, 'at line $1, column $2: ');
+      throw new PolicyDocumentError(`rules[${i}].cel`, `(rule ${rule.name}) does not compile ${text}`);
+    }
+  });
+  return doc;
+}
+
+/** The schema node at a document path (for its errorMessage and type). */
+function schemaAt(keys: string[]): Record<string, unknown> | undefined {
+  let node: Record<string, unknown> | undefined = DocumentSchema as unknown as Record<string, unknown>;
+  for (const key of keys) {
+    if (!node) return undefined;
+    if (node.type === 'array') node = node.items as Record<string, unknown>;
+    else node = (node.properties as Record<string, Record<string, unknown>> | undefined)?.[key];
+  }
+  return node;
+}
+
+type SchemaError = ReturnType<typeof Value.Errors>[number];
+
+function problemOf(error: SchemaError, schema: Record<string, unknown> | undefined): string {
+  const params = (error.params ?? {}) as Record<string, unknown>;
+  const items = schema?.type === 'array' ? 'item(s)' : 'character(s)';
+  switch (error.keyword) {
+    case 'additionalProperties':
+    case 'boolean':
+      return 'is not a known field';
+    case 'required':
+      return `misses ${(params.requiredProperties as string[]).join(', ')}`;
+    case 'type':
+      return `must be ${schema?.type === 'integer' ? 'an integer' : `a${/^[aeiou]/.test(String(schema?.type)) ? 'n' : ''} ${String(schema?.type)}`}`;
+    case 'anyOf':
+    case 'const':
+    case 'enum': {
+      const values = (schema?.anyOf as { const?: unknown }[] | undefined)?.map((v) => v.const).filter((v) => v !== undefined);
+      return values?.length ? `must be one of ${values.join(', ')}` : error.message;
+    }
+    case 'pattern':
+      return (schema?.errorMessage as string | undefined) ?? error.message;
+    case 'minItems':
+    case 'minLength':
+      return `must have at least ${String(params.limit)} ${items}`;
+    case 'maxItems':
+    case 'maxLength':
+      return `must have at most ${String(params.limit)} ${items}`;
+    case 'minimum':
+      return `must be at least ${String(params.limit)}`;
+    case 'maximum':
+      return `must be at most ${String(params.limit)}`;
+    default:
+      return error.message;
+  }
+}
+
+/** The canonical JSON of a document (what is stored, compared and diffed). */
+export function canonicalJson(doc: PolicyDocument): string {
+  return JSON.stringify(doc, null, 2);
+}

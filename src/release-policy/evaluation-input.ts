@@ -1,0 +1,165 @@
+/**
+ * Gathers what a policy is evaluated on, for one image: its manifest and config labels, the
+ * newest finished scan's report, the newest attached SBOM, the cosign signatures (both
+ * schemes) and the active exceptions. Reads the stores and blob store directly: this is the
+ * registry deciding about content (no principal's read; nothing read here is shown to anyone
+ * except through "why held", which has its own visibility rule). Every read is bounded; a
+ * document that cannot be read becomes an `error` the rule reports (fail closed).
+ *
+ * `known` lets the scan's own finish pass the report and SBOMs it just received, so the verdict
+ * of a scan is decided on exactly that scan.
+ */
+import type { Readable } from 'node:stream';
+import type { CoreRoles, ManifestHead } from '../metadata/metadata-store.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { ScanRoles } from '../scan/store/index.ts';
+import type { ReleasePolicyRoles } from './store/index.ts';
+import type { Digest } from '../oci/digest.ts';
+import { parseVulnerabilityReport, normalizeSeverity } from '../scan/verdict-of-report.ts';
+import { COSIGN_PAYLOAD_TYPE, COSIGN_REFERRER_TYPE, COSIGN_SIGNATURE_ANNOTATION, signatureTag, type CosignSignature } from './cosign.ts';
+import type { EvaluationInput, Finding, SbomPackage } from './evaluate.ts';
+import type { HarborVulnerabilityReport } from '../scan/harbor-api.ts';
+
+type Reader = Pick<CoreRoles, 'manifests' | 'tags'> & Pick<ScanRoles, 'scanJobs'> & Pick<ReleasePolicyRoles, 'policyExceptions'>;
+
+export const SBOM_TYPES = ['application/vnd.cyclonedx+json', 'application/spdx+json'];
+const MAX_SIGNATURE_MANIFESTS = 20;
+const MAX_LAYERS = 20;
+const MAX_SMALL_DOCUMENT = 1024 * 1024;
+const MAX_SBOM = 32 * 1024 * 1024;
+
+async function readAtMost(stream: Readable | undefined, limit: number): Promise<Buffer> {
+  if (!stream) throw new Error('missing from the blob store');
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += (chunk as Buffer).length;
+    if (total > limit) {
+      stream.destroy();
+      throw new Error(`larger than ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const readJson = async (blobs: BlobStore, digest: string, limit = MAX_SMALL_DOCUMENT) => JSON.parse((await readAtMost(await blobs.open(digest as Digest), limit)).toString('utf8'));
+
+export function findingsOf(report: HarborVulnerabilityReport): Finding[] {
+  return (report.vulnerabilities ?? []).map((f) => ({ id: f.id, package: f.package, version: String(f.version ?? ''), severity: normalizeSeverity(f.severity), ...(f.fix_version ? { fixVersion: f.fix_version } : {}) }));
+}
+
+/** Packages of a CycloneDX or SPDX JSON document. */
+export function sbomPackages(doc: unknown): SbomPackage[] {
+  const d = doc as { components?: { name?: unknown; version?: unknown; purl?: unknown; type?: unknown }[]; packages?: { name?: unknown; versionInfo?: unknown; externalRefs?: { referenceType?: unknown; referenceLocator?: unknown }[] }[] };
+  if (Array.isArray(d?.components)) {
+    return d.components.filter((c) => typeof c?.name === 'string').map((c) => ({ name: c.name as string, version: typeof c.version === 'string' ? c.version : '', ...(typeof c.purl === 'string' ? { purl: c.purl } : {}), ...(typeof c.type === 'string' ? { type: c.type } : {}) }));
+  }
+  if (Array.isArray(d?.packages)) {
+    return d.packages.filter((p) => typeof p?.name === 'string').map((p) => {
+      const purl = p.externalRefs?.find((r) => r?.referenceType === 'purl')?.referenceLocator;
+      return { name: p.name as string, version: typeof p.versionInfo === 'string' ? p.versionInfo : '', ...(typeof purl === 'string' ? { purl } : {}) };
+    });
+  }
+  throw new Error('neither CycloneDX (components) nor SPDX (packages)');
+}
+
+async function signaturesOf(tx: Reader, blobs: BlobStore, repository: string, digest: string): Promise<{ signatures: CosignSignature[]; errors: string[] }> {
+  const sources: { manifest: string; scheme: 'tag' | 'referrer' }[] = [];
+  const tagged = await tx.tags.get(repository, signatureTag(digest));
+  if (tagged) sources.push({ manifest: tagged.digest, scheme: 'tag' });
+  for (const r of await tx.manifests.referrers(repository, digest as Digest, COSIGN_REFERRER_TYPE)) sources.push({ manifest: r.digest, scheme: 'referrer' });
+  const signatures: CosignSignature[] = [];
+  const errors: string[] = [];
+  for (const source of sources.slice(0, MAX_SIGNATURE_MANIFESTS)) {
+    try {
+      const manifest = (await readJson(blobs, source.manifest)) as { layers?: { mediaType?: string; digest?: string; annotations?: Record<string, string> }[] };
+      for (const layer of (manifest.layers ?? []).slice(0, MAX_LAYERS)) {
+        const signature = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
+        if (layer.mediaType !== COSIGN_PAYLOAD_TYPE || typeof signature !== 'string' || typeof layer.digest !== 'string') continue;
+        signatures.push({ payload: await readAtMost(await blobs.open(layer.digest as Digest), 64 * 1024), signature, source });
+      }
+    } catch (err) {
+      errors.push(`signature artifact ${source.manifest.slice(0, 19)} cannot be read: ${(err as Error).message}`);
+    }
+  }
+  return { signatures, errors };
+}
+
+async function sbomOf(tx: Reader, blobs: BlobStore, repository: string, digest: string): Promise<EvaluationInput['sbom']> {
+  const candidates = [];
+  for (const type of SBOM_TYPES) candidates.push(...(await tx.manifests.referrers(repository, digest as Digest, type)));
+  const newest = candidates.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+  if (!newest) return undefined;
+  const artifactType = newest.artifactType!;
+  try {
+    const manifest = (await readJson(blobs, newest.digest)) as { layers?: { digest?: string }[] };
+    const layer = manifest.layers?.[0]?.digest;
+    if (!layer) throw new Error('the SBOM artifact has no layer');
+    return { artifactType, packages: sbomPackages(await readJson(blobs, layer, MAX_SBOM)) };
+  } catch (err) {
+    return { artifactType, error: (err as Error).message };
+  }
+}
+
+async function configOf(blobs: BlobStore, manifest: ManifestHead): Promise<EvaluationInput['config']> {
+  if (!manifest.configDigest || !manifest.configMediaType?.includes('config')) return undefined;
+  try {
+    const c = (await readJson(blobs, manifest.configDigest)) as { architecture?: string; os?: string; config?: { Labels?: Record<string, string> } };
+    const labels = Object.fromEntries(Object.entries(c.config?.Labels ?? {}).filter(([, v]) => typeof v === 'string'));
+    return { labels, ...(typeof c.architecture === 'string' ? { architecture: c.architecture } : {}), ...(typeof c.os === 'string' ? { os: c.os } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface KnownScan {
+  report: HarborVulnerabilityReport;
+  createdAt: Date;
+  scanner: string;
+  sboms: { artifactType: string; bytes: Buffer }[];
+}
+
+export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: ManifestHead, options: { now?: Date; known?: KnownScan } = {}): Promise<EvaluationInput> {
+  const { repository, digest } = manifest;
+  const now = options.now ?? new Date();
+  let report: EvaluationInput['report'];
+  if (options.known) report = { findings: findingsOf(options.known.report), createdAt: options.known.createdAt, scanner: options.known.scanner };
+  else {
+    const job = await tx.scanJobs.latest(repository, digest, ['succeeded']);
+    if (job) {
+      const text = await tx.scanJobs.report(job.id);
+      try {
+        if (text === undefined) throw new Error('the report is gone');
+        report = { findings: findingsOf(parseVulnerabilityReport(text)), createdAt: job.finishedAt ?? job.createdAt, ...(job.scanner ? { scanner: job.scanner } : {}) };
+      } catch (err) {
+        report = { error: (err as Error).message };
+      }
+    }
+  }
+  let sbom: EvaluationInput['sbom'];
+  const knownSbom = options.known?.sboms.find((s) => SBOM_TYPES.includes(s.artifactType));
+  if (knownSbom) {
+    try {
+      sbom = { artifactType: knownSbom.artifactType, packages: sbomPackages(JSON.parse(knownSbom.bytes.toString('utf8'))) };
+    } catch (err) {
+      sbom = { artifactType: knownSbom.artifactType, error: (err as Error).message };
+    }
+  } else sbom = await sbomOf(tx, blobs, repository, digest);
+  const { signatures, errors } = await signaturesOf(tx, blobs, repository, digest);
+  const config = await configOf(blobs, manifest);
+  return {
+    repository,
+    digest,
+    mediaType: manifest.mediaType,
+    ...(manifest.artifactType ? { artifactType: manifest.artifactType } : {}),
+    annotations: manifest.annotations ?? {},
+    ...(config ? { config } : {}),
+    ...(report ? { report } : {}),
+    ...(sbom ? { sbom } : {}),
+    signatures,
+    signatureErrors: errors,
+    exceptions: await tx.policyExceptions.active(now),
+    now,
+  };
+}

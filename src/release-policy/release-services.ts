@@ -1,0 +1,238 @@
+/**
+ * The release policy engine of one node (built by src/services.ts):
+ *
+ * - `scanDecider`: the scan orchestrator's finish asks it, before and inside the scan's
+ *   transaction, for the verdict of an image a release policy governs (src/scan/finish-scan.ts);
+ * - re-evaluation (`policiesChanged`, `exceptionsChanged`, `subjectChanged`): after a policy or
+ *   exception change, a signature pushed for an image, an exception expiring. Runs in the
+ *   background, one task at a time, in pages; `idle()` resolves when nothing is queued (tests,
+ *   the dry run's caller). Not durable: a node that dies mid-run leaves the remaining images
+ *   with their previous verdicts (never released by it), and the next change or
+ *   `POST /api/v1/release-policies/{name}/evaluate` runs it again;
+ * - the sweep (every 30 s): released images whose requarantine time has come go back to
+ *   Quarantined; exceptions that expired since the last sweep re-evaluate what they covered.
+ */
+import type { Logger } from 'pino';
+import type { ManifestLifecycle, RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { ManifestHead, TransactionalStore } from '../metadata/metadata-store.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { ScanRoles } from '../scan/store/index.ts';
+import type { Digest } from '../oci/digest.ts';
+import { INDEX_MEDIA_TYPES } from '../oci/media-types.ts';
+import { IMAGE_CONFIG_MEDIA_TYPES } from '../oci/manifest.ts';
+import { queueScan } from '../scan/scan-lifecycle.ts';
+import { changeVerdict } from '../quarantine/verdict-change.ts';
+import { raiseEvent } from '../events/raise-event.ts';
+import { quarantineEvent } from '../events/event-payloads.ts';
+import { evaluatePolicy, type EvaluationResult } from './evaluate.ts';
+import { gatherInput, type KnownScan } from './evaluation-input.ts';
+import { applyEvaluation, governingIn, governingOf, type DecideTx } from './decide.ts';
+import { matchesPolicyPattern } from './patterns.ts';
+import type { ReleasePolicyRecord } from './policy-store.ts';
+import { COSIGN_REFERRER_TYPE } from './cosign.ts';
+
+type Tx = DecideTx & ScanRoles;
+type Store = TransactionalStore<Tx>;
+
+export interface PreparedDecision {
+  policy: ReleasePolicyRecord;
+  result: EvaluationResult;
+}
+
+export interface ScanDecider {
+  /** Before the scan's transaction: the evaluation of an image a release policy governs (undefined: none does). */
+  prepare(manifest: ManifestHead, known: KnownScan): Promise<PreparedDecision | undefined>;
+  /** In the scan's transaction: applies it when the same policy version still governs. True when it decided. */
+  decide(tx: Tx, manifest: ManifestHead, prepared: PreparedDecision, request: RequestFacts): Promise<boolean>;
+}
+
+export interface ReleasePolicyServices {
+  scanDecider: ScanDecider;
+  policiesChanged(patterns: string[]): void;
+  exceptionsChanged(patterns: string[]): void;
+  /** A manifest with a subject (a signature, an attestation, an SBOM) or a cosign `.sig` tag was pushed. */
+  subjectChanged(repository: string, digest: string): void;
+  /** Evaluates one image now and applies the result (why-held's refresh, tests). */
+  evaluateOne(repository: string, digest: string, why: string): Promise<void>;
+  /** Requarantines due images and re-evaluates after expired exceptions; `now` for tests. */
+  sweep(now?: Date): Promise<{ requarantined: number; expired: number }>;
+  idle(): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const PAGE = 200;
+/** cosign's tags for an image's signatures, attestations and SBOMs: artifacts, not images to judge. */
+const COSIGN_ARTIFACT_TAG = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
+
+async function isCosignArtifact(store: Pick<Store, 'tags'>, repository: string, digest: string): Promise<boolean> {
+  return (await store.tags.list(repository, { digest: digest as Digest, n: 20 })).some((t) => COSIGN_ARTIFACT_TAG.test(t.name));
+}
+const systemRequest = (id: string, why: string): RequestFacts => ({ id, host: '', method: 'POST', useragent: `lazaret-release-policy (${why})`, actor: 'system' });
+
+/** Image manifests are evaluated; indexes are judged by their children, artifacts follow or wait. */
+export function isEvaluated(m: Pick<ManifestHead, 'mediaType' | 'configMediaType' | 'subject'>): boolean {
+  return !INDEX_MEDIA_TYPES.has(m.mediaType) && !!m.configMediaType && IMAGE_CONFIG_MEDIA_TYPES.has(m.configMediaType) && !m.subject;
+}
+
+export function createReleasePolicyServices(options: { store: Store; blobs: BlobStore; logger: Logger; lifecycle: () => ManifestLifecycle<Tx>; onQueued: (tx: object) => void; onScanQueued: (tx: object) => void; sweepIntervalMs?: number }): ReleasePolicyServices {
+  const { store, blobs, logger } = options;
+  let chain: Promise<void> = Promise.resolve();
+  let pending = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let lastSweep = new Date();
+
+  const enqueue = (label: string, task: () => Promise<void>) => {
+    pending++;
+    chain = chain
+      .then(task)
+      .catch((err) => logger.error({ err: (err as Error).message, task: label }, 'release policy re-evaluation failed'))
+      .finally(() => pending--);
+  };
+
+  async function evaluateIn(manifest: ManifestHead, policy: ReleasePolicyRecord, why: string, now = new Date()) {
+    const input = await gatherInput(store, blobs, manifest, { now });
+    const result = evaluatePolicy(policy.document, input);
+    await store.transaction(async (tx) => {
+      // Decide on what governs at commit time: a policy changed meanwhile re-runs anyway.
+      const g = await governingIn(tx, manifest.repository);
+      if (g?.kind !== 'release' || g.policy.name !== policy.name || g.policy.version !== policy.version) return;
+      if (!(await tx.manifests.getHead(manifest.repository, manifest.digest))) return;
+      await applyEvaluation(tx, options.lifecycle(), manifest, g.policy, result, { request: systemRequest(`policy-${policy.name}-${policy.version}`, why), now, why, onQueued: options.onQueued });
+      // Held for want of a report: make sure a scan is coming.
+      if (!input.report && !(await tx.scanJobs.latest(manifest.repository, manifest.digest, ['pending', 'submitted'])) && policy.document.rules.some((r) => r.vulnerabilities)) {
+        await queueScan(tx, manifest.repository, manifest.digest as Digest, 'backlog', options.onScanQueued as never);
+      }
+    });
+  }
+
+  async function evaluateRepository(repository: string, why: string) {
+    const policies = await store.releasePolicies.list();
+    const g = governingOf(policies, repository);
+    if (!g) return;
+    let last: string | undefined;
+    for (;;) {
+      const page = await store.manifests.list(repository, { n: PAGE, ...(last ? { last } : {}) });
+      for (const m of page) if (isEvaluated(m) && !(await isCosignArtifact(store, repository, m.digest))) await evaluateIn(m, g.policy, why);
+      if (page.length < PAGE) break;
+      last = page.at(-1)!.digest;
+    }
+  }
+
+  async function repositoriesMatching(patterns: string[]): Promise<string[]> {
+    const out: string[] = [];
+    let last: string | undefined;
+    for (;;) {
+      const names = await store.repositories.list({ n: 1000, ...(last ? { last } : {}) });
+      for (const n of names) if (patterns.some((p) => p === '**' || matchesPolicyPattern(p, n))) out.push(n);
+      if (names.length < 1000) break;
+      last = names.at(-1);
+    }
+    return out;
+  }
+
+  const reevaluatePatterns = (patterns: string[], why: string) =>
+    enqueue(why, async () => {
+      for (const r of await repositoriesMatching(patterns)) await evaluateRepository(r, why);
+    });
+
+  const services: ReleasePolicyServices = {
+    scanDecider: {
+      async prepare(manifest, known) {
+        const g = governingOf(await store.releasePolicies.list(), manifest.repository);
+        // cosign's tag-scheme artifacts look like images: the scanner's threshold judges them, not the policy.
+        if (!g || !isEvaluated(manifest) || (await isCosignArtifact(store, manifest.repository, manifest.digest))) return undefined;
+        const input = await gatherInput(store, blobs, manifest, { known });
+        return { policy: g.policy, result: evaluatePolicy(g.policy.document, input) };
+      },
+      async decide(tx, manifest, prepared, request) {
+        const g = await governingIn(tx, manifest.repository);
+        if (g?.kind !== 'release') return false;
+        if (g.policy.name !== prepared.policy.name || g.policy.version !== prepared.policy.version) {
+          // The policy changed while the scan finished: its re-evaluation decides; hold meanwhile.
+          enqueue('scan after policy change', () => evaluateRepository(manifest.repository, 'policy changed during the scan'));
+          return true;
+        }
+        await applyEvaluation(tx, options.lifecycle(), manifest, g.policy, prepared.result, { request, now: new Date(), why: 'scan finished', onQueued: options.onQueued });
+        return true;
+      },
+    },
+    policiesChanged: (patterns) => reevaluatePatterns(patterns, 'policy changed'),
+    exceptionsChanged: (patterns) => reevaluatePatterns(patterns, 'exception changed'),
+    subjectChanged(repository, digest) {
+      enqueue('subject changed', async () => {
+        // The push's transaction may not have committed yet when this runs: wait for it briefly.
+        let m: ManifestHead | undefined;
+        for (let i = 0; i < 40 && !(m = await store.manifests.getHead(repository, digest as Digest)); i++) await new Promise((r) => setTimeout(r, 25));
+        if (!m) return;
+        const subjects = new Set<string>();
+        if (m.subject) subjects.add(m.subject);
+        const sigTag = (await store.tags.list(repository, { digest: digest as Digest, n: 20 })).map((t) => /^sha256-([0-9a-f]{64})\.sig$/.exec(t.name)?.[1]).find(Boolean);
+        if (sigTag) subjects.add(`sha256:${sigTag}`);
+        const g = governingOf(await store.releasePolicies.list(), repository);
+        if (!g) return;
+        for (const s of subjects) {
+          const subject = await store.manifests.getHead(repository, s as Digest);
+          if (subject && isEvaluated(subject)) await evaluateIn(subject, g.policy, m.artifactType === COSIGN_REFERRER_TYPE || sigTag ? 'signature attached' : 'artifact attached');
+        }
+      });
+    },
+    async evaluateOne(repository, digest, why) {
+      const m = await store.manifests.getHead(repository, digest as Digest);
+      const g = governingOf(await store.releasePolicies.list(), repository);
+      if (m && g && isEvaluated(m)) await evaluateIn(m, g.policy, why);
+    },
+    async sweep(now = new Date()) {
+      let requarantined = 0;
+      for (const e of await store.releaseEvaluations.dueForRequarantine(now, 500)) {
+        const done = await store.transaction(async (tx) => {
+          const verdict = await tx.verdicts.get(e.repository, e.digest as Digest);
+          const current = await tx.releaseEvaluations.get(e.repository, e.digest);
+          if (verdict?.state !== 'Passed' || !current?.requarantineAt || current.requarantineAt > now) {
+            if (current && verdict?.state !== 'Passed') await tx.releaseEvaluations.put({ ...current, requarantineAt: undefined } as never);
+            return false;
+          }
+          const manifest = await tx.manifests.getHead(e.repository, e.digest as Digest);
+          if (!manifest) return false;
+          const failed = current.rules.filter((r) => !r.passed);
+          const request = { ...systemRequest(`requarantine-${e.policy}`, 'requarantine'), actor: `policy:${e.policy}` };
+          await changeVerdict(tx, options.lifecycle(), {
+            manifest: manifest as never,
+            state: 'Quarantined',
+            details: JSON.stringify({ scanner: `policy:${e.policy}`, state: `release policy ${e.policy} v${current.version}: requarantined after the grace period: ${failed.map((r) => r.rule).join(', ')}`.slice(0, 500), result: { version: `${e.policy} v${current.version}`, summary: [], description: failed.map((r) => `${r.rule}: ${r.reason}`).join('; ').slice(0, 1000) } }),
+            note: `requarantined by release policy ${e.policy} v${current.version}: violating since ${current.violatingSince?.toISOString()}`,
+            request,
+          });
+          const { requarantineAt: _r, violatingSince: _v, ...rest } = current;
+          await tx.releaseEvaluations.put({ ...rest, evaluatedAt: now });
+          const names = await raiseEvent(tx, quarantineEvent({ repository: e.repository, digest: e.digest, size: manifest.size }, request));
+          if (names.length) options.onQueued(tx);
+          return true;
+        });
+        if (done) requarantined++;
+      }
+      const expired = (await store.policyExceptions.list({ status: ['active'], n: 5000 })).filter((x) => x.expiresAt > lastSweep && x.expiresAt <= now);
+      lastSweep = now;
+      if (expired.length) {
+        const patterns = expired.some((x) => x.scope === 'all') ? ['**'] : expired.map((x) => x.repository ?? '**');
+        reevaluatePatterns(patterns, 'exception expired');
+      }
+      return { requarantined, expired: expired.length };
+    },
+    idle: async () => {
+      while (pending > 0) await chain;
+    },
+    start() {
+      const tick = () => {
+        services.sweep().catch((err) => logger.error({ err: (err as Error).message }, 'release policy sweep failed'));
+      };
+      timer = setInterval(tick, options.sweepIntervalMs ?? 30_000);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await services.idle();
+    },
+  };
+  return services;
+}

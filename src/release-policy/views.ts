@@ -1,0 +1,50 @@
+/**
+ * How policies are shown (API, CLI, portal): each rule rendered as one sentence, so a reader
+ * sees what a policy requires without reading its YAML.
+ */
+import type { PolicyDocument, PolicyRule } from './document.ts';
+import { DEFAULT_GRACE } from './document.ts';
+import type { ReleasePolicyRecord } from './policy-store.ts';
+
+export function ruleKind(rule: PolicyRule): string {
+  return rule.vulnerabilities ? 'vulnerabilities' : rule.signatures ? 'signatures' : rule.sbom ? 'sbom' : 'cel';
+}
+
+/** One sentence per rule. */
+export function renderRule(rule: PolicyRule): string {
+  if (rule.vulnerabilities) {
+    const v = rule.vulnerabilities;
+    const parts = ['a scan report is required'];
+    if (v.maxSeverity) parts.push(v.maxSeverity === 'Critical' ? 'findings of any severity allowed' : `no finding above ${v.maxSeverity}${v.fixableOnly ? ' that has a fix' : ''}`);
+    if (v.maxCount) parts.push(`at most ${Object.entries(v.maxCount).map(([s, n]) => `${n} ${s}`).join(', ')}`);
+    if (v.ignorePackages?.length) parts.push(`ignoring packages ${v.ignorePackages.join(', ')}`);
+    if (v.maxReportAge) parts.push(`report at most ${v.maxReportAge} old`);
+    return parts.join('; ');
+  }
+  if (rule.signatures) return `at least ${rule.signatures.min} valid cosign signature(s) by ${rule.signatures.cosign.keys.length} trusted key(s)`;
+  if (rule.sbom) return rule.sbom.required ? `an SBOM (${rule.sbom.artifactTypes.join(' or ')}) is attached` : 'no SBOM required';
+  return `CEL: ${rule.cel}`;
+}
+
+export function policySummary(doc: PolicyDocument) {
+  return {
+    repositories: doc.repositories,
+    enabled: doc.enabled,
+    onViolation: doc.onViolation,
+    ...(doc.onViolation === 'requarantine' ? { gracePeriod: doc.gracePeriod ?? DEFAULT_GRACE } : {}),
+    exceptions: doc.exceptions,
+    rules: doc.rules.map((r) => ({ name: r.name, kind: ruleKind(r), text: renderRule(r) })),
+  };
+}
+
+export function policyView(p: ReleasePolicyRecord, options: { source?: boolean } = {}) {
+  return {
+    name: p.name,
+    version: p.version,
+    ...(p.document.description ? { description: p.document.description } : {}),
+    ...policySummary(p.document),
+    updatedAt: p.updatedAt.toISOString(),
+    updatedBy: p.updatedBy,
+    ...(options.source ? { document: p.document, source: p.source } : {}),
+  };
+}
