@@ -8,6 +8,7 @@
  * - A chunked upload whose PATCHes reach different nodes commits.
  * - The gate through the balancer: a held image is missing for a puller on every node; a release
  *   through one node is in force on the others at once, and so is a re-quarantine.
+ * - The login throttle counts the attempts that reached different nodes together.
  * - kill -9 of a node: HAProxy's /readyz check takes it out, and the balancer keeps answering.
  */
 import { after, before, describe, test } from 'node:test';
@@ -237,6 +238,23 @@ describe('three nodes behind HAProxy on one PostgreSQL and one bucket', { skip }
     await verdict(nodes[2]!, 'Quarantined');
     assert.equal((await pullOn(nodes[0]!)).status, 404, 're-quarantined on node 3, hidden on node 1 at once');
     assert.equal((await pullOn(nodes[1]!)).status, 404);
+  });
+
+  test('the login throttle counts attempts on every node together', async () => {
+    const ghost = basicAuth('ghost-of-the-cluster', 'wrong-password');
+    const tried = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const r = await call('GET', `/oauth2/token?service=${encodeURIComponent(host)}&scope=registry:catalog:*`, { auth: ghost });
+      assert.equal(r.status, 401, `attempt ${i + 1}`);
+      tried.add(r.node!);
+    }
+    assert.equal(tried.size, 3, `the five attempts reached ${[...tried]}`);
+    // The sixth, on whichever node: refused before any password check, as on one node.
+    for (const node of nodes) {
+      const r = await call('GET', `/oauth2/token?service=${encodeURIComponent(host)}&scope=registry:catalog:*`, { auth: ghost, base: node.url });
+      assert.equal(r.status, 429, node.url);
+      assert.ok(r.headers['retry-after']);
+    }
   });
 
   test('kill -9 of a node: the /readyz check takes it out and the balancer keeps answering', async () => {
