@@ -8,6 +8,7 @@
  * - A chunked upload whose PATCHes reach different nodes commits.
  * - The gate through the balancer: a held image is missing for a puller on every node; a release
  *   through one node is in force on the others at once, and so is a re-quarantine.
+ * - A webhook is delivered exactly once although three dispatchers share the outbox.
  * - The login throttle counts the attempts that reached different nodes together.
  * - kill -9 of a node: HAProxy's /readyz check takes it out, and the balancer keeps answering.
  */
@@ -27,6 +28,7 @@ import { createTestBucket, type TestBucket } from './helpers/s3-server.ts';
 import { basicAuth } from './helpers/identities.ts';
 import { writeOciLayout } from './helpers/quarantine-fixtures.ts';
 import { digestOf } from './helpers/registry-client.ts';
+import { RECEIVER_ENV, startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
 
 const DOCS = new URL('../docs/scale-out.md', import.meta.url);
 const ADMIN = { user: 'admin', password: 'cluster-admin-password' };
@@ -75,6 +77,7 @@ describe('three nodes behind HAProxy on one PostgreSQL and one bucket', { skip }
   let haproxyLog = '';
   let lb: string;
   let host: string;
+  let receiver: Receiver;
 
   /** A request through the balancer (or to `base`), with the node that answered. */
   async function call(method: string, path: string, options: { auth?: string; body?: Buffer | string; headers?: Record<string, string>; base?: string } = {}) {
@@ -95,6 +98,7 @@ describe('three nodes behind HAProxy on one PostgreSQL and one bucket', { skip }
 
   before(async () => {
     bucket = await createTestBucket();
+    receiver = await startReceiver();
     const ports = [await freePort(), await freePort(), await freePort()];
     const lbPort = await freePort();
     lb = `http://127.0.0.1:${lbPort}`;
@@ -112,6 +116,7 @@ describe('three nodes behind HAProxy on one PostgreSQL and one bucket', { skip }
       LAZARET_STORAGE_S3_FORCE_PATH_STYLE: 'true',
       LAZARET_STORAGE_S3_ACCESS_KEY_ID: bucket.settings.accessKeyId,
       LAZARET_STORAGE_S3_SECRET_ACCESS_KEY: bucket.settings.secretAccessKey,
+      ...RECEIVER_ENV,
     });
     // The first migrates the schema and creates the admin; the other two start together.
     // (warn level hides the "listening" line spawnServer waits for: it is logged at info.)
@@ -147,6 +152,7 @@ describe('three nodes behind HAProxy on one PostgreSQL and one bucket', { skip }
     haproxy?.kill('SIGKILL');
     await Promise.all(nodes.map((n) => n.kill()));
     await bucket?.destroy();
+    await receiver?.close();
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();
     await client.query(`drop schema if exists "${schema}" cascade`).finally(() => client.end());
@@ -204,6 +210,25 @@ describe('three nodes behind HAProxy on one PostgreSQL and one bucket', { skip }
       assert.equal(got.status, 200);
       assert.ok(got.body.equals(data), `${node.url} serves the whole blob`);
     }
+  });
+
+  test('a webhook is delivered exactly once, whichever node took the push', async () => {
+    const admin = basicAuth(ADMIN.user, ADMIN.password);
+    const hook = await call('PUT', '/api/v1/webhooks/clusterhook', {
+      auth: admin,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ properties: { serviceUri: `${receiver.url}/hook`, actions: ['push'], scope: 'cluster/hooked:*' } }),
+    });
+    assert.ok(hook.status === 200 || hook.status === 201, hook.body.toString());
+    const layout = join(work, 'hooked');
+    const { digest } = await writeOciLayout(layout, 'v1', 'hooked');
+    const push = await skopeo(work, ['copy', '--dest-tls-verify=false', '--dest-creds', `${ADMIN.user}:${ADMIN.password}`, `oci:${layout}:v1`, `docker://${host}/cluster/hooked:v1`]);
+    assert.equal(push.code, 0, push.stderr);
+    const pushes = (all: typeof receiver.received) => all.filter((r) => r.json?.action === 'push' && r.json?.target?.digest === digest);
+    await receiver.waitFor((all) => pushes(all).length >= 1, 20_000, 'the push event');
+    // Three dispatchers poll and wake on every commit; give a duplicate time to show up.
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(pushes(receiver.received).length, 1, 'delivered once');
   });
 
   test('the gate through the balancer: held is missing on every node; a release or re-quarantine on one node is in force on the others at once', async () => {
