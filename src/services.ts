@@ -3,6 +3,7 @@
  * `lazaret serve` (src/main.ts) and by tests, so tests run exactly the production wiring.
  */
 import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { LazaretConfig } from './config/schema.ts';
@@ -36,6 +37,10 @@ import { createReadiness, type Readiness } from './observability/readiness.ts';
 import type { Metrics, ScanResult } from './observability/metrics.ts';
 import { createReleasePolicyServices, type ReleasePolicyServices } from './release-policy/release-services.ts';
 import { createReleasePolicyLifecycle } from './release-policy/release-lifecycle.ts';
+import { createCollector, type Collector } from './lifecycle/gc/collector.ts';
+import { createGcSchedule } from './lifecycle/gc/schedule.ts';
+import { runUntaggedRetention } from './lifecycle/retention/untagged.ts';
+import { unrestrictedAccess } from './access/actions.ts';
 
 export interface Services {
   config: LazaretConfig;
@@ -65,6 +70,8 @@ export interface Services {
   metrics?: Metrics;
   /** Metrics and tracing hooks; `observability.metricsUrl` is the separate metrics listener. */
   observability: Observability;
+  /** Garbage collection of blobs (src/lifecycle/gc, docs/storage-lifecycle.md). */
+  gc: Collector;
   /** /readyz: database, blob store and migrations. */
   readiness: Readiness;
   /** When this node started (status). */
@@ -191,6 +198,13 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     releasePolicy,
     ...(metrics ? { metrics } : {}),
     observability,
+    gc: createCollector({
+      store,
+      blobs,
+      logger,
+      settings: { gracePeriodMs: config.gc.gracePeriodSeconds * 1000, inFlightMs: config.gc.inFlightSeconds * 1000 },
+      retention: async () => (await runUntaggedRetention({ store, registry: services.registry.as(unrestrictedAccess()) }, { requestId: `retention-${randomUUID()}` })).result?.deleted.length ?? 0,
+    }),
     readiness: createReadiness({ store, blobs, blobProbeCacheSeconds: config.readiness.blobProbeCacheSeconds }),
     startedAt,
     async start() {
@@ -206,6 +220,9 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
       stoppers.push(() => scan!.stop());
       releasePolicy.start();
       stoppers.push(() => releasePolicy.stop());
+      const gcSchedule = createGcSchedule({ collector: services.gc, intervalSeconds: config.gc.intervalSeconds, logger });
+      gcSchedule.start();
+      stoppers.push(() => gcSchedule.stop());
     },
     async close() {
       for (const stop of stoppers.reverse()) await stop();

@@ -26,6 +26,8 @@ import { registerMigrate } from './commands/migrate.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerStorage } from './commands/storage.ts';
 import { registerPolicy } from './commands/policy.ts';
+import { registerGc } from './commands/gc.ts';
+import { registerRetention } from './commands/retention.ts';
 
 /** The package version, from src/cli/ (run from source) or dist/ (the compiled build); never throws. */
 function packageVersion(): string {
@@ -47,7 +49,7 @@ const program = new Command('lazaret')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan, registerStatus, registerMigrate, registerBackup, registerStorage, registerPolicy]) register(program);
+for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan, registerStatus, registerMigrate, registerBackup, registerStorage, registerPolicy, registerGc, registerRetention]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -120,6 +120,11 @@ export const configSchema = Type.Object(
       serviceName: Type.String({ minLength: 1, default: 'lazaret', description: 'The `service.name` resource attribute.' }),
       sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'Fraction of requests traced (parent-based: a traced caller\'s decision wins).' }),
     }),
+    gc: section('Garbage collection of blobs no image references (src/lifecycle/gc, docs/storage-lifecycle.md).', {
+      gracePeriodSeconds: int(0, undefined, 24 * 3600, 'Unreferenced blobs (a deleted image\'s) are kept at least this long before a run deletes them.'),
+      inFlightSeconds: int(0, undefined, 3600, 'Blobs uploaded but not yet referenced by any manifest count as a push in progress at least this long, whatever the grace period.'),
+      intervalSeconds: int(0, undefined, 24 * 3600, 'A run starts this often on some node (0: only on demand, `lazaret gc run`).'),
+    }),
     uploads: section('Blob upload sessions.', {
       staleAfterSeconds: int(60, undefined, 24 * 3600, 'Upload sessions idle for longer than this are removed with their temp data.', { envAliases: ['LAZARET_UPLOAD_STALE_AFTER'] }),
       untouchedStaleAfterSeconds: int(60, undefined, 15 * 60, 'Sessions that never received a byte are removed after this (sooner than staleAfterSeconds).', { envAliases: ['LAZARET_UPLOAD_UNTOUCHED_STALE_AFTER'] }),

@@ -20,6 +20,7 @@ import { parseContentRange, uploadRangeHeader } from './byte-range.ts';
 import { openUploadSession } from './upload-limits.ts';
 import { serve } from '../http/route-table.ts';
 import { distributionRoutes } from './route-table.ts';
+import { linkClaimed, linkUploadedBlob } from '../lifecycle/gc/claims.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -106,8 +107,9 @@ export function registerUploads(app: FastifyInstance, services: Services) {
     // Pull on `from`, linked there, bytes present, the gate, readEnabled: the registry service's.
     const size = await services.registry.as(request.access).mountSource(from, digest);
     if (size === undefined) return undefined;
-    await store.blobs.link(name, digest, size);
-    return digest;
+    // Claimed against the garbage collector: if it deleted the bytes since the check above,
+    // nothing is linked and the client gets an upload session instead.
+    return (await store.transaction((tx) => linkClaimed(tx, blobs, name, digest, size))) ? digest : undefined;
   }
 
   async function start(request: FastifyRequest, reply: FastifyReply) {
@@ -120,7 +122,7 @@ export function registerUploads(app: FastifyInstance, services: Services) {
       // Monolithic upload in one POST: stream, verify, commit, link.
       const digest = requireDigest(queryValue(request, 'digest'), 'digest query parameter');
       const info = await consumingBody(request, () => blobs.put(digest, request.raw, contentLength(request)));
-      await store.blobs.link(name, digest, info.size);
+      await linkUploadedBlob(store, blobs, name, digest, info.size);
       return created(reply, name, digest);
     }
     const id = randomUUID();
@@ -153,7 +155,7 @@ export function registerUploads(app: FastifyInstance, services: Services) {
         if (isStorageError(err, 'digest-mismatch')) await store.uploads.delete(id);
         throw err;
       }
-      await store.blobs.link(name, digest, info.size);
+      await linkUploadedBlob(store, blobs, name, digest, info.size);
       await store.uploads.delete(id);
       return created(reply, name, digest);
     });

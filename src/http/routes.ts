@@ -11,6 +11,8 @@ import { userRoutes } from '../management-api/identity-users.ts';
 import { policyRoutes } from '../management-api/policies.ts';
 import { quarantineRoutes } from '../management-api/quarantine.ts';
 import { statusRoutes } from '../management-api/status.ts';
+import { gcRoutes } from '../management-api/gc.ts';
+import { retentionRoutes } from '../management-api/retention.ts';
 import { webhookRoutes } from '../management-api/webhooks.ts';
 import { scanRoutes } from '../scan/scan-routes.ts';
 import { scannerRoutes } from '../scan/scanner-routes.ts';
@@ -55,6 +57,8 @@ const TABLES: Record<string, RouteDeclaration>[] = [
   releasePolicyRoutes,
   releaseEvaluationRoutes,
   policyExceptionRoutes,
+  gcRoutes,
+  retentionRoutes,
 ];
 
 function join(tables: Record<string, RouteDeclaration>[]): Record<string, RouteDeclaration> {

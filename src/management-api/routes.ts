@@ -17,6 +17,8 @@ import { registerIdentityTokenRoutes } from './identity-tokens.ts';
 import { registerScannerRoutes } from '../scan/scanner-routes.ts';
 import { registerScanRoutes } from '../scan/scan-routes.ts';
 import { registerStatusRoutes } from './status.ts';
+import { registerGcRoutes } from './gc.ts';
+import { registerRetentionRoutes } from './retention.ts';
 import { serve } from '../http/route-table.ts';
 import { documentRoutes, ROUTE_TABLE } from '../http/routes.ts';
 import { openApiDocument } from '../http/openapi.ts';
@@ -27,7 +29,7 @@ import { registerExceptionRoutes } from '../release-policy/exception-routes.ts';
 
 type AreaRegistration = (scope: FastifyInstance, services: Services) => Promise<void> | void;
 
-const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes, registerScannerRoutes, registerScanRoutes, registerStatusRoutes, registerReleasePolicyRoutes, registerEvaluationRoutes, registerExceptionRoutes];
+const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes, registerScannerRoutes, registerScanRoutes, registerStatusRoutes, registerReleasePolicyRoutes, registerEvaluationRoutes, registerExceptionRoutes, registerGcRoutes, registerRetentionRoutes];
 
 export async function registerManagementRoutes(app: FastifyInstance, services: Services) {
   for (const register of AREAS) await register(app, services);

@@ -4,8 +4,8 @@
  * operator's number, the same one /metrics exports.
  *
  * `scanBacklog`: scan jobs not finished (queued: waiting to be sent to a scanner; running: sent,
- * no report yet) and since when the oldest waits. `lastGc` is null until garbage collection
- * exists; the field is there so scripts can rely on the shape.
+ * no report yet) and since when the oldest waits. `lastGc` is when the last garbage collection
+ * that deleted (not a dry run) finished, null before the first.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
@@ -61,7 +61,7 @@ export function registerStatusRoutes(app: FastifyInstance, services: Services) {
         uploadsInProgress: s.uploads,
         outbox: { pending: s.outbox.pending, oldestPendingAt: s.outbox.oldestPendingAt?.toISOString() ?? null, deadLetters: s.outbox.failed },
         scanBacklog: { queued: s.scans.queued, running: s.scans.running, oldestSince: s.scans.oldestActiveAt?.toISOString() ?? null },
-        lastGc: null,
+        lastGc: (await services.gc.runs(50)).find((r) => r.status === 'done' && !r.dryRun)?.finishedAt?.toISOString() ?? null,
       };
     });
 }

@@ -15,6 +15,8 @@ export function observeBlobStore(store: BlobStore, around: Around): BlobStore {
     put: (expected, data, expectedSize) => around('put', () => store.put(expected, data, expectedSize)),
     delete: (digest) => around('delete', () => store.delete(digest)),
     probe: () => around('probe', () => store.probe()),
+    // A walk of the whole store (garbage collection): one long iteration, not one call to time.
+    list: () => store.list(),
     // The S3 driver's presigned URLs (storage.s3.redirect) pass through unobserved: no I/O.
     ...('presignedUrl' in store ? { presignedUrl: (store as BlobStore & { presignedUrl: unknown }).presignedUrl } : {}),
     uploads: {

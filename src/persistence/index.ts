@@ -23,18 +23,19 @@ import { operationsStore, type OperationsRoles } from './operations.ts';
 import type { StoreObservers } from '../metadata/open-metadata-store.ts';
 import { storageStore, type StorageRoles } from '../storage/store/index.ts';
 import { releasePolicyStore, type ReleasePolicyRoles } from '../release-policy/store/index.ts';
+import { lifecycleStore, type LifecycleRoles } from '../lifecycle/store/index.ts';
 
 export { isPostgresUrl, postgresOptionsFromUrl } from '../metadata/open-metadata-store.ts';
 export { migrateSchema, schemaStatus, schemaTargetOf, withDatabase } from './schema-admin.ts';
 export type { OperationsSnapshot } from './operations-store.ts';
 
 /** Every role object of the application's store, and of each transaction's `tx`. */
-export interface StoreRoles extends CoreRoles, IdentityRoles, QuarantineRoles, EventRoles, ScanRoles, OperationsRoles, StorageRoles, ReleasePolicyRoles {}
+export interface StoreRoles extends CoreRoles, IdentityRoles, QuarantineRoles, EventRoles, ScanRoles, OperationsRoles, StorageRoles, ReleasePolicyRoles, LifecycleRoles {}
 
 export type MetadataStore = TransactionalStore<StoreRoles>;
 
 // operationsStore reads every module's tables (registry-wide aggregates) and owns none.
-const modules: ModuleStore<object>[] = [authStore, quarantineStore, eventsStore, scanStore, operationsStore, storageStore, releasePolicyStore];
+const modules: ModuleStore<object>[] = [authStore, quarantineStore, eventsStore, scanStore, operationsStore, storageStore, releasePolicyStore, lifecycleStore];
 
 /** Every migration in the order Kysely runs them (one NNN sequence across modules). */
 export function allMigrations(): NamedMigration[] {

@@ -11,6 +11,7 @@ import { eventsSection } from '../events/store/suite.ts';
 import { scanSection } from '../scan/store/suite.ts';
 import { uploadStatesSection } from '../storage/store/suite.ts';
 import { releasePolicySection } from '../release-policy/store/suite.ts';
+import { gcSection } from '../lifecycle/store/suite.ts';
 import type { StoreRoles } from './index.ts';
 
 export const storeSuiteSections: MetadataSuiteSection<StoreRoles>[] = [
@@ -21,4 +22,5 @@ export const storeSuiteSections: MetadataSuiteSection<StoreRoles>[] = [
   scanSection,
   uploadStatesSection,
   releasePolicySection,
+  gcSection,
 ];

@@ -10,7 +10,7 @@ import type { VerdictRecord } from '../quarantine/verdicts.ts';
 import type { RequestFacts } from '../events/manifest-lifecycle.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { changeVerdict } from '../quarantine/verdict-change.ts';
-import { IMAGE_CONFIG_MEDIA_TYPES, MAX_IMAGE_CONFIG_BYTES, readImagePlatform, type ParsedManifest } from '../oci/manifest.ts';
+import { IMAGE_CONFIG_MEDIA_TYPES, MAX_IMAGE_CONFIG_BYTES, readImagePlatform, requiredBlobs, type ParsedManifest } from '../oci/manifest.ts';
 import type { StoreRoles } from '../persistence/index.ts';
 import type { ManifestPatch, ManifestReference, ManifestView, PushInput, VerdictPatch, VerdictTx } from './registry.ts';
 import { missing, visibleRepository, type Ctx } from './context.ts';
@@ -19,6 +19,7 @@ import { tagNamesOf, withVerdict } from './lists.ts';
 import { existingManifest } from './items.ts';
 import { verifiedReferences } from './verified-references.ts';
 import { readAtMost } from './read-at-most.ts';
+import { claimReferences } from '../lifecycle/gc/claims.ts';
 
 async function imagePlatform(ctx: Ctx, m: ParsedManifest): Promise<{ architecture?: string; os?: string }> {
   if (!m.config || !IMAGE_CONFIG_MEDIA_TYPES.has(m.config.mediaType) || m.config.size > MAX_IMAGE_CONFIG_BYTES) return {};
@@ -73,6 +74,21 @@ export async function pushManifest(ctx: Ctx, name: string, input: PushInput, fac
       if (current && current.digest !== digest) holders.push([`manifest ${current.digest}`, await tx.manifests.get(name, current.digest)]);
     }
     requireAttribute('writeEnabled', holders);
+    // Claimed against the garbage collector (src/lifecycle/gc/claims.ts): what this manifest
+    // references cannot be deleted under it. Bytes collected since verifiedReferences looked
+    // are refused as unknown; the manifest's own bytes are in hand, so they are written again.
+    const children = m.manifests.map((c) => c.digest);
+    const gone = await claimReferences(tx, ctx.blobs, [digest, ...references.blobs, ...children]);
+    if (gone.includes(digest)) {
+      await ctx.blobs.put(digest, Readable.from([bytes]), bytes.length);
+      await tx.gc.forgetTombstone(digest);
+    }
+    // Under the locks, what verifiedReferences found is looked at again: the collector may have
+    // removed a link no manifest referenced yet, or deleted the bytes, since.
+    const lost = gone.filter((d) => d !== digest);
+    for (const d of requiredBlobs(m)) if (!lost.includes(d) && !(await tx.blobs.get(name, d))) lost.push(d);
+    for (const c of children) if (!(await tx.manifests.getHead(name, c))) lost.push(c);
+    if (lost.length > 0) throw registryError('MANIFEST_BLOB_UNKNOWN', `manifest references blobs garbage-collected while it was pushed: ${lost.slice(0, 5).join(', ')}; push them again`, { digest: lost[0], missing: lost });
     await tx.repositories.ensure(name);
     const { created } = await tx.manifests.put(name, record);
     for (const t of tags) await tx.tags.put(name, t, digest);
@@ -105,13 +121,20 @@ export async function deleteManifest(ctx: Ctx, name: string, ref: ManifestRefere
       ...tags.map((t) => [`tag ${t.name}`, t] as [string, TagRecord]),
     ]);
     await tx.manifests.delete(name, ref.digest);
+    // What the manifest referenced may now be garbage (collected after the grace period).
+    await tx.gc.released(name, [ref.digest, ...record.blobs]);
     await ctx.lifecycle.deleted(tx, { repository: name, digest: ref.digest, mediaType: record.mediaType, request: facts });
   });
 }
 
 export async function deleteBlob(ctx: Ctx, name: string, digest: Digest): Promise<void> {
   requireAttribute('deleteEnabled', [[`repository ${name}`, await ctx.store.repositories.get(name)]]);
-  if (!(await ctx.store.blobs.unlink(name, digest))) throw registryError('BLOB_UNKNOWN', undefined, { digest });
+  const unlinked = await ctx.store.transaction(async (tx) => {
+    if (!(await tx.blobs.unlink(name, digest))) return false;
+    await tx.gc.released(name, [digest]);
+    return true;
+  });
+  if (!unlinked) throw registryError('BLOB_UNKNOWN', undefined, { digest });
 }
 
 /** /acr/v1 DELETE of a tag: visibility, existence and the gate first (a hidden tag is a missing one). */
@@ -138,6 +161,7 @@ export async function deleteRepository(ctx: Ctx, name: string, facts: RequestFac
     const tags = await tx.tags.list(name, {});
     for (const t of tags) requireAttribute('deleteEnabled', [[`tag ${t.name}`, t]]);
     const shownTags = new Set(tags.filter((t) => shown.has(t.digest)).map((t) => t.name));
+    await tx.gc.releaseRepository(name);
     const removed = await tx.repositories.delete(name);
     if (!removed) return undefined;
     await ctx.lifecycle.repositoryDeleted(tx, {

@@ -30,6 +30,8 @@ import type { ClaimedJob, ScanJob, ScanSummary } from './job-store.ts';
 import { countsText, parseVulnerabilityReport, quarantineDetailsOf, summarize, type FailOn } from './verdict-of-report.ts';
 import { latestArtifacts, prepareArtifacts, recordArtifacts, VULNERABILITY_REPORT_TYPE, type ReportDocument } from './report-artifacts.ts';
 import type { ScannerRecord } from './scanner-store.ts';
+import { claimReferences } from '../lifecycle/gc/claims.ts';
+import type { LifecycleRoles } from '../lifecycle/store/index.ts';
 
 /**
  * A release policy's say over a scan's verdict (src/release-policy/release-services.ts): for an
@@ -127,6 +129,10 @@ export async function finishScan(deps: FinishDeps, job: ClaimedJob, scanner: Sca
     await store.transaction(async (tx) => {
       const policyOn = await gatedIn(tx, job.repository);
       const current = (await tx.verdicts.get(job.repository, job.digest as Digest))?.state;
+      // The report's blobs, claimed against the garbage collector (src/lifecycle/gc/claims.ts).
+      // Every transaction of the application store carries the lifecycle roles (src/persistence/).
+      const gone = await claimReferences(tx as unknown as LifecycleRoles, deps.blobs, prepared.flatMap((p) => [p.input.digest, p.input.configDigest!, p.layer.digest]));
+      if (gone.length > 0) throw new Error(`report blobs were garbage-collected while the report was written: ${gone.join(', ')}`);
       const request = { id: job.id, host: base ? new URL(base).host : '', method: 'PATCH', useragent: `lazaret-scan (scanner ${scanner.name})`, actor: `scanner:${scanner.name}` };
       let next: QuarantineState | undefined;
       if (decision !== undefined && (await deps.decider!.decide(tx, manifest, decision as never, request))) {

@@ -151,6 +151,27 @@ export function runBlobStoreSuite(options: BlobStoreSuiteOptions): void {
           assert.deepEqual(await store.stat(other), { digest: other, size: 7 });
         }));
 
+      test('list walks every committed blob once with its size and write time, never upload data', () =>
+        withStore(async ({ store }, keep) => {
+          const before = Date.now() - 60_000;
+          const a = digestOf('listed a');
+          const b = digestOf('listed b, longer', 'sha512');
+          const gone = digestOf('listed then deleted');
+          for (const [d, text] of [[a, 'listed a'], [b, 'listed b, longer'], [gone, 'listed then deleted']] as const) await store.put(d, streamOf(text));
+          await store.delete(gone);
+          const open = '0b7d3f1e-0000-4000-8000-000000000001';
+          await store.uploads.create(open);
+          await store.uploads.append(open, 0, streamOf('not a blob yet'));
+          keep.add(open);
+          const listed = [];
+          for await (const blob of store.list()) listed.push(blob);
+          const mine = listed.filter((x) => x.digest === a || x.digest === b || x.digest === gone);
+          assert.deepEqual(mine.map((x) => [x.digest, x.size]).sort(), [[a, 8], [b, 16]].sort());
+          for (const x of mine) assert.ok(x.modifiedAt.getTime() >= before && x.modifiedAt.getTime() <= Date.now() + 60_000, `write time of ${x.digest}`);
+          assert.equal(new Set(listed.map((x) => x.digest)).size, listed.length, 'each blob once');
+          assert.ok(listed.every((x) => x.digest !== digestOf('not a blob yet')));
+        }));
+
       test('invalid digests are rejected before touching storage', () =>
         withStore(async ({ store }) => {
           for (const bad of BAD_DIGESTS) {

@@ -27,6 +27,12 @@ export interface BlobInfo {
   size: number;
 }
 
+/** A committed blob as the store lists it (garbage collection's input). */
+export interface StoredBlob extends BlobInfo {
+  /** When the bytes were last written (file mtime; S3 LastModified). */
+  modifiedAt: Date;
+}
+
 export interface ByteRange {
   /** Inclusive start offset. */
   start: number;
@@ -55,6 +61,13 @@ export interface BlobStore {
 
   /** Removes a committed blob. Returns false when it was absent. Callers decide reachability. */
   delete(digest: Digest): Promise<boolean>;
+
+  /**
+   * Every committed blob, in no particular order, without holding the whole list in memory
+   * (garbage collection walks the store with it). Never lists upload temp data. A blob written
+   * or deleted while the walk runs may or may not be listed.
+   */
+  list(): AsyncIterable<StoredBlob>;
 
   /**
    * A cheap check that the backing storage answers (health and readiness probes): resolves, or

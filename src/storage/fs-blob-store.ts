@@ -50,6 +50,15 @@ interface HashState {
   offset: number;
 }
 
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (isEnoent(err)) return [];
+    throw err;
+  }
+}
+
 export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}): BlobStore {
   const syncData = (options.fsync ?? 'data') !== false;
   const syncDir = options.fsync === 'full';
@@ -328,6 +337,27 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
       } catch (err) {
         if (isEnoent(err)) return false;
         throw err;
+      }
+    },
+
+    async *list() {
+      // One fan-out directory at a time: memory stays at one directory listing. Only names
+      // that form a valid digest are blobs (anything else is not ours to report).
+      for (const algorithm of ['sha256', 'sha512'] as const) {
+        for (const fan of await readdirOrEmpty(join(root, algorithm))) {
+          if (!/^[0-9a-f]{2}$/.test(fan)) continue;
+          for (const hex of await readdirOrEmpty(join(root, algorithm, fan))) {
+            const digest = `${algorithm}:${hex}` as Digest;
+            const p = parseDigest(digest);
+            if (!p || p.hex.slice(0, 2) !== fan) continue;
+            try {
+              const s = await stat(blobPath(p));
+              yield { digest, size: s.size, modifiedAt: s.mtime };
+            } catch (err) {
+              if (!isEnoent(err)) throw err; // deleted while we walked
+            }
+          }
+        }
       }
     },
 

@@ -23,10 +23,12 @@ interface MemoryUpload {
 
 export interface MemoryBacking {
   blobs: Map<string, Buffer>;
+  /** When each blob was written (ms), for `list`. */
+  writtenAt: Map<string, number>;
   uploads: Map<string, MemoryUpload>;
 }
 
-export const createMemoryBacking = (): MemoryBacking => ({ blobs: new Map(), uploads: new Map() });
+export const createMemoryBacking = (): MemoryBacking => ({ blobs: new Map(), writtenAt: new Map(), uploads: new Map() });
 
 async function drain(data: Readable, onChunk: (chunk: Buffer) => void): Promise<void> {
   for await (const chunk of data) onChunk(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
@@ -77,6 +79,7 @@ export function createMemoryBlobStore(backing: MemoryBacking = createMemoryBacki
       const bytes = Buffer.concat(u.chunks);
       if (createDigester(p.algorithm).update(bytes).digest('hex') !== p.hex) throw storageErrors.digestMismatch();
       backing.blobs.set(key(p), bytes);
+      backing.writtenAt.set(key(p), Date.now());
       return { digest: expected, size: bytes.length };
     },
     async abort(id) {
@@ -108,11 +111,20 @@ export function createMemoryBlobStore(backing: MemoryBacking = createMemoryBacki
       const bytes = Buffer.concat(chunks);
       if (hash.digest('hex') !== p.hex) throw storageErrors.digestMismatch();
       if (expectedSize !== undefined && bytes.length !== expectedSize) throw storageErrors.sizeMismatch();
-      if (!backing.blobs.has(key(p))) backing.blobs.set(key(p), bytes);
+      if (!backing.blobs.has(key(p))) {
+        backing.blobs.set(key(p), bytes);
+        backing.writtenAt.set(key(p), Date.now());
+      }
       return { digest: expected, size: bytes.length };
     },
     async delete(digest) {
+      backing.writtenAt.delete(key(checkDigest(digest)));
       return backing.blobs.delete(key(checkDigest(digest)));
+    },
+    async *list() {
+      for (const [k, bytes] of [...backing.blobs]) {
+        yield { digest: k as Digest, size: bytes.length, modifiedAt: new Date(backing.writtenAt.get(k) ?? 0) };
+      }
     },
     async probe() {},
     uploads,

@@ -14,9 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createDigester, type Digest } from '../../oci/digest.ts';
+import { createDigester, parseDigest, type Digest } from '../../oci/digest.ts';
 import { storageErrors } from '../errors.ts';
 import type { BlobStore } from '../blob-store.ts';
 import type { UploadStateStore } from '../upload-states.ts';
@@ -153,6 +153,24 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       if (!(await stat(digest))) return false;
       await ctx.call(() => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
       return true;
+    },
+
+    async *list() {
+      // ListObjectsV2 pages of up to 1000 keys: memory stays at one page. Only keys of the
+      // committed layout whose name forms a valid digest are blobs.
+      const root = ctx.blobRoot;
+      let token: string | undefined;
+      do {
+        const page = await ctx.call(() => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: root, ...(token ? { ContinuationToken: token } : {}) })));
+        for (const o of page.Contents ?? []) {
+          const m = /^(sha256|sha512)\/([0-9a-f]{2})\/([0-9a-f]+)$/.exec((o.Key ?? '').slice(root.length));
+          if (!m || !m[3]!.startsWith(m[2]!)) continue;
+          const digest = `${m[1]}:${m[3]}` as Digest;
+          if (!parseDigest(digest)) continue;
+          yield { digest, size: o.Size ?? 0, modifiedAt: o.LastModified ?? new Date(0) };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
     },
 
     async probe() {

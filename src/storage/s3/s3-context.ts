@@ -31,6 +31,8 @@ export interface S3Context {
   states: UploadStateStore;
   partSize: number;
   blobKey(p: ParsedDigest): string;
+  /** The key prefix every committed blob's key starts with (`<prefix>blobs/`). */
+  blobRoot: string;
   tailKey(uploadId: string, token: string): string;
   dataKey(uploadId: string): string;
   /** Runs one SDK call, translating failures (missing keys excepted: `missing` decides). */
@@ -77,6 +79,7 @@ export function createS3Context(options: { client: S3Client; bucket: string; pre
     states,
     partSize,
     blobKey: (p) => `${prefix}blobs/${p.algorithm}/${p.hex.slice(0, 2)}/${p.hex}`,
+    blobRoot: `${prefix}blobs/`,
     tailKey: (id, token) => `${prefix}_uploads/${id}/tail-${token}`,
     dataKey: (id) => `${prefix}_uploads/${id}/data`,
     call,

@@ -1,0 +1,303 @@
+/**
+ * The online garbage collector: deletes blobs nothing references, while pushes and pulls go on
+ * (design and safety argument: docs/storage-lifecycle.md). One run, in four phases:
+ *
+ * 1. links: blob links no manifest of their repository references, old enough by the rules in
+ *    GcCutoffs, are removed (batch by batch, each re-checked under the digests' locks); a digest
+ *    left with no reference at all is tombstoned in the same transaction.
+ * 2. blobs: the store is walked; bytes nothing references (a deleted repository's, an orphan of
+ *    a crash) and old enough are tombstoned, again re-checked under lock.
+ * 3. delete: every tombstone not yet carried out (this run's, and a crashed run's) is carried out
+ *    in a transaction that holds the digest's lock, re-checks, deletes the bytes, marks it done.
+ *    The decision was committed before (phases 1-2), so a crash here leaves tombstoned bytes
+ *    that the next run deletes; never a reference to missing bytes.
+ * 4. prune: tombstones of bytes deleted over a week ago are dropped.
+ *
+ * A dry run walks phases 1-2 without writing and reports what a run would free.
+ * One collector at a time registry-wide (GcStore.exclusive); safety never depends on it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Digest } from '../../oci/digest.ts';
+import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
+import type { CoreRoles, TransactionalStore } from '../../metadata/metadata-store.ts';
+import type { LifecycleRoles } from '../store/index.ts';
+import type { GcCutoffs, GcRunRecord } from './gc-store.ts';
+
+export interface GcSettings {
+  /** Unreferenced content is kept at least this long (released links and bytes). */
+  gracePeriodMs: number;
+  /** A link no manifest ever referenced, or bytes with no row, count as a push in progress this long at least. */
+  inFlightMs: number;
+}
+
+export interface GcSummary {
+  dryRun: boolean;
+  gracePeriodSeconds: number;
+  phase: 'retention' | 'links' | 'blobs' | 'delete' | 'prune' | 'done';
+  /** Manifests untagged-manifest retention deleted first (scheduled runs only). */
+  manifestsDeleted: number;
+  /** Dangling blob links removed (dry run: that would be). */
+  linksRemoved: number;
+  /** Committed blobs the walk of the store looked at. */
+  blobsScanned: number;
+  /** Blobs whose bytes were deleted (dry run: would be), and their bytes. */
+  blobsDeleted: number;
+  bytesFreed: number;
+  /** Tombstones waiting for deletion when the delete phase began (the progress bar's total). */
+  toDelete: number;
+  durationMs: number;
+}
+
+export type GcStartResult = { started: true; run: GcRunRecord; done: Promise<GcRunRecord> } | { started: false; running?: GcRunRecord };
+
+export interface Collector {
+  /**
+   * Starts a run unless one is running (here or on another node). Resolves as soon as the run
+   * holds the collector lock; `done` resolves with the finished run (a failed one too).
+   */
+  start(options?: { dryRun?: boolean; gracePeriodMs?: number; retention?: boolean }): Promise<GcStartResult>;
+  /** Newest runs first (any node's). */
+  runs(n?: number): Promise<GcRunRecord[]>;
+  /** Waits for this node's running run, if any. */
+  idle(): Promise<void>;
+}
+
+type GcTarget = TransactionalStore<CoreRoles & LifecycleRoles>;
+
+const LINK_PAGE = 200;
+const BLOB_BATCH = 500;
+const PRUNE_AFTER_MS = 7 * 24 * 3600 * 1000;
+
+export interface CollectorOptions {
+  store: GcTarget;
+  blobs: BlobStore;
+  settings: GcSettings;
+  logger: Logger;
+  /** The clock (tests); milliseconds since the epoch. */
+  now?: () => number;
+  /** Untagged-manifest retention, run first by runs started with `retention: true` (the schedule's); returns how many manifests it deleted. */
+  retention?: () => Promise<number>;
+  /** Called with each finished run's summary (metrics). */
+  onFinished?: (run: GcRunRecord) => void;
+}
+
+export function createCollector(options: CollectorOptions): Collector {
+  const { store, blobs, logger } = options;
+  const now = options.now ?? Date.now;
+  let running: Promise<unknown> | undefined;
+
+  async function collect(id: string, dryRun: boolean, gracePeriodMs: number, retention: boolean): Promise<GcSummary> {
+    const started = now();
+    const cutoffs: GcCutoffs = { released: started - gracePeriodMs, unreferenced: started - Math.max(gracePeriodMs, options.settings.inFlightMs) };
+    const s: GcSummary = { dryRun, gracePeriodSeconds: gracePeriodMs / 1000, phase: 'links', manifestsDeleted: 0, linksRemoved: 0, blobsScanned: 0, blobsDeleted: 0, bytesFreed: 0, toDelete: 0, durationMs: 0 };
+    let lastReport = 0;
+    const report = async (force = false) => {
+      s.durationMs = now() - started;
+      if (!force && now() - lastReport < 1000) return;
+      lastReport = now();
+      await store.gc.progressRun(id, s);
+    };
+
+    // 0. Retention first (under the collector lock, so one node applies it).
+    if (retention && !dryRun && options.retention) {
+      s.phase = 'retention';
+      s.manifestsDeleted = await options.retention();
+      s.phase = 'links';
+    }
+
+    // 1. Dangling links. A dry run remembers them to tell which digests removing them would free.
+    const wouldUnlink = new Map<Digest, { size: number; links: number }>();
+    let after: readonly [string, string] | undefined;
+    for (;;) {
+      const page = await store.gc.danglingLinks({ cutoffs, limit: LINK_PAGE, ...(after ? { after } : {}) });
+      if (page.length === 0) break;
+      after = [page.at(-1)!.repository, page.at(-1)!.digest];
+      if (dryRun) {
+        for (const l of page) {
+          const w = wouldUnlink.get(l.digest) ?? { size: l.size, links: 0 };
+          w.links++;
+          wouldUnlink.set(l.digest, w);
+        }
+        s.linksRemoved += page.length;
+      } else {
+        s.linksRemoved += await store.transaction(async (tx) => {
+          await tx.gc.lock(page.map((l) => l.digest));
+          let removed = 0;
+          const freed = new Map<Digest, number>();
+          for (const l of page) {
+            // Re-checked under the lock: a manifest pushed meanwhile references it now.
+            if ((await tx.gc.danglingLinks({ cutoffs, limit: 1, only: l })).length === 0) continue;
+            await tx.gc.removeLink(l.repository, l.digest);
+            freed.set(l.digest, l.size);
+            removed++;
+          }
+          const nothingLeft = await tx.gc.unreferenced([...freed.keys()]);
+          await tx.gc.tombstone([...nothingLeft].map((digest) => ({ digest, size: freed.get(digest)! })));
+          return removed;
+        });
+      }
+      await report();
+    }
+    if (dryRun) {
+      const digests = [...wouldUnlink.keys()];
+      for (let i = 0; i < digests.length; i += BLOB_BATCH) {
+        const batch = digests.slice(i, i + BLOB_BATCH);
+        const [noOther, counts] = await Promise.all([store.gc.unreferenced(batch, { ignoreLinks: true }), store.gc.linkCounts(batch)]);
+        for (const d of batch) {
+          const w = wouldUnlink.get(d)!;
+          if (noOther.has(d) && counts.get(d) === w.links) {
+            s.blobsDeleted++;
+            s.bytesFreed += w.size;
+          }
+        }
+      }
+    }
+
+    // 2. The store's bytes that nothing references.
+    s.phase = 'blobs';
+    const seen = new Set<Digest>(dryRun ? [...wouldUnlink.keys()] : []);
+    let batch: StoredBlob[] = [];
+    const flush = async () => {
+      const listed = batch;
+      batch = [];
+      const digests = listed.map((b) => b.digest);
+      const [unreferenced, tombstoned] = await Promise.all([store.gc.unreferenced(digests), store.gc.tombstoned(digests)]);
+      const marked = new Set(tombstoned);
+      const released = await store.gc.releasedAt([...unreferenced]);
+      const collectable = listed.filter((b) => {
+        if (!unreferenced.has(b.digest) || marked.has(b.digest)) return false;
+        const r = released.get(b.digest);
+        // Released bytes go after the grace period, unless written again since the release
+        // (that is a push in progress, like bytes with no row at all).
+        if (r !== undefined && r <= cutoffs.released && r >= b.modifiedAt.getTime()) return true;
+        return b.modifiedAt.getTime() <= cutoffs.unreferenced;
+      });
+      if (dryRun) {
+        for (const b of collectable) {
+          if (seen.has(b.digest)) continue;
+          s.blobsDeleted++;
+          s.bytesFreed += b.size;
+        }
+        for (const b of listed) if (marked.has(b.digest) && !seen.has(b.digest)) (s.blobsDeleted++, (s.bytesFreed += b.size));
+        return;
+      }
+      const referenced = digests.filter((d) => !unreferenced.has(d));
+      await store.transaction(async (tx) => {
+        if (collectable.length > 0) {
+          await tx.gc.lock(collectable.map((b) => b.digest));
+          const still = await tx.gc.unreferenced(collectable.map((b) => b.digest));
+          const doomed = collectable.filter((b) => still.has(b.digest));
+          await tx.gc.tombstone(doomed.map((b) => ({ digest: b.digest, size: b.size })));
+          await tx.gc.forgetReleases(doomed.map((b) => b.digest));
+        }
+        // Release rows of digests referenced again serve nothing (no link needs them).
+        await tx.gc.forgetReleases(referenced);
+      });
+    };
+    for await (const blob of blobs.list()) {
+      s.blobsScanned++;
+      batch.push(blob);
+      if (batch.length >= BLOB_BATCH) {
+        await flush();
+        await report();
+      }
+    }
+    if (batch.length > 0) await flush();
+    if (dryRun) {
+      s.phase = 'done';
+      s.durationMs = now() - started;
+      return s;
+    }
+
+    // 3. Carry out every tombstone, each under its lock, re-checked.
+    s.phase = 'delete';
+    s.toDelete = await store.gc.countPendingTombstones();
+    await report(true);
+    let cursor: Digest | undefined;
+    for (;;) {
+      const pending = await store.gc.pendingTombstones(100, cursor);
+      if (pending.length === 0) break;
+      cursor = pending.at(-1)!.digest;
+      for (const t of pending) {
+        const freed = await store.transaction(async (tx) => {
+          await tx.gc.lock([t.digest]);
+          const current = await tx.gc.getTombstone(t.digest);
+          if (!current || current.deletedAt) return undefined; // a claim saved it, or done
+          if (!(await tx.gc.unreferenced([t.digest])).has(t.digest)) {
+            await tx.gc.forgetTombstone(t.digest);
+            return undefined;
+          }
+          const deleted = await blobs.delete(t.digest);
+          await tx.gc.markDeleted(t.digest);
+          return deleted ? t.size : 0;
+        });
+        if (freed !== undefined) {
+          s.blobsDeleted++;
+          s.bytesFreed += freed;
+        }
+        await report();
+      }
+    }
+
+    // 4. Tombstones kept a week after the deletion (a claim in flight that long is impossible).
+    s.phase = 'prune';
+    await store.gc.pruneTombstones(new Date(now() - PRUNE_AFTER_MS));
+    s.phase = 'done';
+    s.durationMs = now() - started;
+    return s;
+  }
+
+  return {
+    async start(opts = {}) {
+      const dryRun = opts.dryRun ?? false;
+      const gracePeriodMs = opts.gracePeriodMs ?? options.settings.gracePeriodMs;
+      if (running) return { started: false, ...(await runningRun()) };
+      let announce!: (r: GcStartResult) => void;
+      const announced = new Promise<GcStartResult>((resolve) => (announce = resolve));
+      const id = randomUUID();
+      let finish!: (run: GcRunRecord) => void;
+      const done = new Promise<GcRunRecord>((resolve) => (finish = resolve));
+      const work = store.gc
+        .exclusive(async () => {
+          await store.gc.startRun({ id, dryRun, gracePeriodMs });
+          announce({ started: true, run: (await store.gc.runs(1))[0]!, done });
+          let outcome: { status: 'done' | 'failed'; summary?: unknown; error?: string };
+          try {
+            outcome = { status: 'done', summary: await collect(id, dryRun, gracePeriodMs, opts.retention ?? false) };
+          } catch (err) {
+            logger.error({ err, run: id }, 'garbage collection failed');
+            outcome = { status: 'failed', error: (err as Error).message };
+          }
+          await store.gc.finishRun(id, outcome);
+        })
+        .then(async (r) => {
+          if (!r.ran) return announce({ started: false, ...(await runningRun()) });
+          const run = (await store.gc.runs(5)).find((x) => x.id === id)!;
+          if (run.status === 'done') logger.info({ run: id, summary: run.summary }, 'garbage collection finished');
+          options.onFinished?.(run);
+          // Idle before anyone hears of the end: a caller may start the next run at once.
+          if (running === work) running = undefined;
+          finish(run);
+        })
+        .catch((err) => {
+          logger.error({ err }, 'garbage collection could not run');
+          announce({ started: false });
+        })
+        .finally(() => {
+          if (running === work) running = undefined;
+        });
+      running = work;
+      return announced;
+    },
+    runs: (n = 20) => store.gc.runs(n),
+    async idle() {
+      await running;
+    },
+  };
+
+  async function runningRun(): Promise<{ running?: GcRunRecord }> {
+    const r = (await store.gc.runs(5)).find((x) => x.status === 'running');
+    return r ? { running: r } : {};
+  }
+}

@@ -1,0 +1,48 @@
+import type { CoreTables } from '../../metadata/tables/index.ts';
+
+/**
+ * The storage-lifecycle module's tables (migration: migrations/009-lifecycle.ts; why each
+ * exists: docs/storage-lifecycle.md).
+ */
+
+/** A blob the collector decided to delete; kept after the deletion as "these bytes may be gone". */
+export interface GcTombstonesTable {
+  digest: string;
+  size: number;
+  marked_at: number;
+  /** Set when the collector deleted the bytes (the row stays a while: see the claim protocol). */
+  deleted_at: number | null;
+}
+
+/**
+ * What happened to a blob link that no manifest references (rows only for links that need
+ * one): `released` (its last manifest in the repository was deleted, or the repository or
+ * link went) at `at`; `pending` (linked again after a release) since `at`.
+ */
+export interface GcLinkStatesTable {
+  repository: string;
+  digest: string;
+  state: 'released' | 'pending';
+  at: number;
+}
+
+/** One collector run (what /api/v1/gc and /api/v1/status report). */
+export interface GcRunsTable {
+  id: string;
+  started_at: number;
+  finished_at: number | null;
+  status: 'running' | 'done' | 'failed';
+  dry_run: number;
+  grace_ms: number;
+  /** JSON of the run's GcSummary. */
+  summary: string | null;
+  error: string | null;
+}
+
+export interface LifecycleTables {
+  gc_tombstones: GcTombstonesTable;
+  gc_link_states: GcLinkStatesTable;
+  gc_runs: GcRunsTable;
+}
+
+export interface LifecycleDatabase extends CoreTables, LifecycleTables {}
