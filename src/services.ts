@@ -118,7 +118,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     notifications.publish('scans-queued');
   });
   const store = scanCommits.store;
-  const blobs = observability.observeBlobStore(openBlobStore(config, dataDir, store.blobUploadStates), config.storage.driver === 's3' ? 's3' : 'fs');
+  const blobs = observability.observeBlobStore(await openBlobStore(config, dataDir, store.blobUploadStates), config.storage.driver === 's3' ? 's3' : 'fs');
   // A node that cannot reach its blob store says so at start (the bucket's name and what is
   // wrong) instead of failing its first push.
   try {

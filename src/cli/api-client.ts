@@ -4,7 +4,6 @@
  * falling back to what `lazaret login` stored. Errors from the registry are turned into one
  * readable line (the registry's error code and message) and a non-zero exit.
  */
-import { request } from 'undici';
 
 export interface Connection {
   registry: string;
@@ -64,6 +63,9 @@ export async function callApi<T = unknown>(
   if (body !== undefined || ['POST', 'PUT', 'PATCH'].includes(method.toUpperCase())) h['content-type'] ??= 'application/json';
   let res;
   try {
+    // Imported here, not at the top: every command module imports this file, `lazaret serve`
+    // included, and the server itself needs no HTTP client.
+    const { request } = await import('../http/http-client.ts');
     res = await request(conn.registry + path, {
       method: method as 'GET',
       headers: h,

@@ -13,13 +13,12 @@
  * IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) are judged as the IPv4 address they carry.
  *
  * Checked when a webhook is created or updated (the URI's host, resolved) AND at delivery, on
- * the very addresses the connection goes to (webhookConnector), so a name that resolves
+ * the very addresses the connection goes to (webhookConnector in ./webhook-agent.ts), so a name that resolves
  * elsewhere later (DNS rebinding) is still refused.
  */
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { buildConnector } from 'undici';
 import { parseCidr } from './cidr.ts';
 
 export { parseCidr };
@@ -98,29 +97,4 @@ export function createDestinationPolicy(options: { allow?: readonly string[]; de
 
 function machineAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address.replace(/%.*$/, '')));
-}
-
-/**
- * An undici `connect` that resolves the host itself, refuses the connection when any address
- * it resolves to is refused, and connects to the checked address (TLS still verifies the
- * certificate against the name).
- */
-export function webhookConnector(policy: DestinationPolicy, timeoutMs: number): buildConnector.connector {
-  const connect = buildConnector({ timeout: timeoutMs });
-  return (options, callback) => {
-    const host = options.hostname.replace(/^\[|\]$/g, '');
-    const literal = isIP(host) !== 0;
-    const resolved = literal ? Promise.resolve([{ address: host }]) : lookup(host, { all: true, verbatim: true });
-    resolved.then(
-      (addresses) => {
-        for (const { address } of addresses) {
-          const why = policy.refusal(address);
-          if (why) return callback(Object.assign(new Error(`destination refused: ${literal ? why : `${host} resolves to ${why}`}`), { code: 'DESTINATION_REFUSED' }), null);
-        }
-        const target = addresses[0]!.address;
-        connect({ ...options, hostname: target, ...(literal ? {} : { servername: options.servername ?? host }) } as typeof options, callback);
-      },
-      (err: Error) => callback(err, null),
-    );
-  };
 }

@@ -16,12 +16,12 @@
  *   retry, and otherwise polls every pollIntervalMs (events committed by other processes).
  */
 import type { Logger } from 'pino';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { LazaretConfig } from '../config/schema.ts';
 import type { EventRoles } from './store/index.ts';
 import type { ClaimedDelivery } from './event-store.ts';
 import { attemptDelivery } from './webhook-delivery.ts';
-import { webhookConnector, type DestinationPolicy } from './webhook-destinations.ts';
+import type { DestinationPolicy } from './webhook-destinations.ts';
 import { backoffDelay, retryAfterDelay } from './delivery-backoff.ts';
 
 export interface WebhookDispatcher {
@@ -49,7 +49,10 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   const log = logger.child({ module: 'webhooks' });
   // Covers the attempt (bounded by its timeout) and the bookkeeping write after it, with room.
   const leaseMs = 2 * config.attemptTimeoutMs + 1000;
-  const agent = new Agent({ connect: webhookConnector(options.destinations, config.attemptTimeoutMs), keepAliveTimeout: 4000 });
+  // Made at the first delivery (./webhook-agent.ts loads the HTTP client): most registries
+  // have no webhooks and never pay for it.
+  let agent: Promise<Agent> | undefined;
+  const agentForDelivery = () => (agent ??= import('./webhook-agent.ts').then((m) => m.createWebhookAgent(options.destinations, config.attemptTimeoutMs)));
   const stopping = new AbortController();
   const inFlight = new Set<Promise<void>>();
   /** In-flight deliveries per webhook, for the per-webhook cap. */
@@ -70,7 +73,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     retryAfterDelay(backoffDelay(failedAttempts, { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs }), retryAfter, { maxMs: config.backoffMaxMs });
 
   async function deliver(claim: ClaimedDelivery) {
-    const attempt = await attemptDelivery(claim, { dispatcher: agent, timeoutMs: config.attemptTimeoutMs, signal: stopping.signal });
+    const attempt = await attemptDelivery(claim, { dispatcher: await agentForDelivery(), timeoutMs: config.attemptTimeoutMs, signal: stopping.signal });
     const { ok, ...record } = attempt;
     const outcome = ok
       ? ({ state: 'delivered' } as const)
@@ -157,7 +160,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       stopping.abort();
       while (passing) await new Promise((r) => setTimeout(r, 5));
       await Promise.allSettled([...inFlight]);
-      await agent.destroy();
+      await (await agent)?.destroy();
     },
   };
 }

@@ -1,17 +1,15 @@
 /**
- * Kysely factories for the two dialects, and the migration runner.
+ * Kysely factories for the two dialects, and the migration runner. PostgreSQL's factory is in
+ * ./postgres-db.ts, loaded on first use.
  *
  * SQLite (better-sqlite3): WAL so readers never block the one writer; busy_timeout so a second
  * process (a CLI next to the server) waits instead of failing with SQLITE_BUSY;
  * synchronous=NORMAL, which in WAL mode is durable against process crashes and loses at most
  * the last transactions on power loss (never corrupts); foreign_keys=ON for the cascades.
- *
- * PostgreSQL (pg Pool): int8 parsed to JS number (times are ms since the epoch, sizes are
- * below 2^53), and an optional schema (search_path) so each test suite gets a fresh one.
  */
 import Sqlite from 'better-sqlite3';
-import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type LogEvent, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
+import type pg from 'pg';
+import { Kysely, Migrator, SqliteDialect, sql, type LogEvent, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import type { Database } from './tables/index.ts';
 import type { NamedMigration } from './migrations/index.ts';
 import { isPostgres } from './migrations/helpers.ts';
@@ -24,7 +22,8 @@ export type Dialect = 'sqlite' | 'postgres';
  */
 export type QueryObserver = (event: { sql: string; durationMs: number; error?: unknown }) => void;
 
-function kyselyLog(observe: QueryObserver | undefined) {
+/** Kysely's `log` option for an observer (or nothing: then Kysely has no log hook at all). */
+export function kyselyLog(observe: QueryObserver | undefined): { log?: (event: LogEvent) => void } {
   if (!observe) return {};
   return {
     log(event: LogEvent) {
@@ -93,53 +92,12 @@ export interface PostgresOptions {
   onPool?: (pool: pg.Pool) => void;
 }
 
-const INT8_OID = 20;
-const NUMERIC_OID = 1700;
-/** Per-pool type parsers (not pg's global registry, which every pg user shares). */
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-} as pg.CustomTypesConfig;
-
-const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
-
+/**
+ * Opens a PostgreSQL pool as a Kysely instance. The pg driver lives in ./postgres-db.ts and is
+ * imported on the first call: a registry on SQLite never loads it.
+ */
 export async function openPostgres(options: PostgresOptions): Promise<Kysely<Database>> {
-  const { schema } = options;
-  if (schema !== undefined && !SCHEMA_RE.test(schema)) throw new Error(`invalid PostgreSQL schema name: ${schema}`);
-  if (schema) {
-    // Created with a throwaway client: the pool's connections then start with it on their path.
-    const client = new pg.Client({ connectionString: options.connectionString });
-    await client.connect();
-    try {
-      await client.query(`create schema if not exists "${schema}"`);
-    } catch (err) {
-      // Two servers starting at once both pass the "if not exists" check; the loser of the
-      // race sees a unique violation, and the schema it wanted exists.
-      if ((err as { code?: string }).code !== '23505' && (err as { code?: string }).code !== '42P06') throw err;
-    } finally {
-      await client.end();
-    }
-  }
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: options.max ?? 10,
-    application_name: options.applicationName ?? 'lazaret',
-    types: pgTypes,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
-  // An idle client losing its connection (server restart, network blip) emits 'error' on the
-  // pool; unhandled, that would crash the registry. The pool drops that client, and the next
-  // query gets a fresh connection (or fails, and that request answers 500/503).
-  pool.on('error', () => undefined);
-  // A client checked out when its connection drops emits 'error' too, and the pool listens only
-  // on idle clients: without this the registry crashed when PostgreSQL went away mid-query (an
-  // uncaught 'error' event). The query in flight rejects with the same error, so the request
-  // (or the background pass) that ran it reports it; the event itself needs no handling.
-  pool.on('connect', (client) => client.on('error', () => undefined));
-  options.onPool?.(pool);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...kyselyLog(options.observe) });
+  return (await import('./postgres-db.ts')).openPostgresPool(options, kyselyLog(options.observe));
 }
 
 export interface MigrationStatus {

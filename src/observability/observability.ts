@@ -12,7 +12,7 @@ import type { IdentityServices } from '../auth/identity-services.ts';
 import type { MetadataStore } from '../persistence/index.ts';
 import type { QueryObserver } from '../metadata/db.ts';
 import type { StoreObservers } from '../metadata/open-metadata-store.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import type { Metrics } from './metrics.ts';
 import { composeAround, timing } from './around.ts';
 import { observeBlobStore } from './observed-blob-store.ts';
 import { observeGate } from './observed-gate.ts';
@@ -39,8 +39,9 @@ export interface Observability {
 
 export async function createObservability(config: LazaretConfig, logger: Logger): Promise<Observability> {
   const metricsOn = config.metrics.listen !== undefined || config.metrics.mainPort;
-  const metrics = metricsOn ? createMetrics() : undefined;
-  // Loaded only when on: with tracing off not one OpenTelemetry module is read.
+  // Both loaded only when on: with metrics off prom-client (and the OpenTelemetry API it
+  // pulls in) is never read, with tracing off not one OpenTelemetry module.
+  const metrics = metricsOn ? (await import('./metrics.ts')).createMetrics() : undefined;
   const tracing = config.otel.endpoint ? (await import('./tracing.ts')).createTracing(config.otel, logger) : undefined;
   const dialect = config.databaseUrl ? 'postgres' : 'sqlite';
   let pool: pg.Pool | undefined;

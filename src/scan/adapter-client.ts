@@ -3,9 +3,9 @@
  * submits scans and polls reports. Accepts both what the spec says and what the Trivy
  * adapter does (302 with or without Refresh-After, 415 or 501 for an Accept it does not
  * serve, both error media types, omitted fields for a clean image). Never follows redirects
- * (a 302 means "not ready"); every call has a timeout; bodies are bounded.
+ * (a 302 means "not ready"); every call has a timeout; bodies are bounded. The HTTP client
+ * (undici) is imported at the first call: a node with no scanner to talk to never loads it.
  */
-import { request } from 'undici';
 import { MIME, metadataProblem, type AdapterMetadata, type ScanRequest } from './harbor-api.ts';
 
 /** Reports larger than this are refused (a flood from a broken adapter stays bounded). */
@@ -92,6 +92,7 @@ export function createAdapterClient(options: { url: string; auth: AdapterAuth; t
   async function call(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string, limit = MAX_SMALL_BYTES) {
     let res;
     try {
+      const { request } = await import('../http/http-client.ts');
       res = await request(base + path, {
         method,
         headers: { ...common, ...headers },

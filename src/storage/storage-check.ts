@@ -27,7 +27,7 @@ async function readAll(stream: Readable | undefined): Promise<Buffer> {
 }
 
 export async function checkStorage(config: LazaretConfig, report: (s: CheckStep) => void = () => undefined): Promise<boolean> {
-  const blobs = openBlobStore(config, config.dataDir, createMemoryUploadStates());
+  const blobs = await openBlobStore(config, config.dataDir, createMemoryUploadStates());
   const target = config.storage.driver === 's3' ? `s3 bucket ${config.storage.s3?.bucket}${config.storage.s3?.prefix ? ` (prefix ${config.storage.s3.prefix})` : ''}` : `filesystem ${join(config.dataDir, 'blobs')}`;
   const run = async (step: string, fn: () => Promise<string>) => {
     try {
