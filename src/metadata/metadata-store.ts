@@ -46,6 +46,8 @@ export interface RepositoryStore {
   get(name: string): Promise<RepositoryRecord | undefined>;
   /** Names in lexical order. */
   list(page?: Page): Promise<string[]>;
+  /** Names of repositories with listEnabled, in lexical order (the catalog's one statement per page; the gate filters after). */
+  listListable(page?: Page): Promise<string[]>;
   /** Counts for /acr/v1 repository attributes. */
   counts(name: string): Promise<{ manifestCount: number; tagCount: number }>;
   updateAttributes(name: string, patch: Partial<ChangeableAttributes>): Promise<RepositoryRecord | undefined>;

@@ -54,8 +54,11 @@ test('core role objects never scan a whole table', async () => {
       'tags.list': () => store.tags.list('a/b', { last: 'a', n: 10 }),
       'tags.list timeasc': () => store.tags.list('a/b', { orderBy: 'timeasc', last: 'v1' }),
       'tags.list digest': () => store.tags.list('a/b', { digest: dg('m') }),
+      'tags.listListable': () => store.tags.listListable('a/b', { n: 10 }),
+      'tags.listListable after': () => store.tags.listListable('a/b', { last: 'a', n: 10 }),
       'tags.updateAttributes': () => store.tags.updateAttributes('a/b', 'v1', { writeEnabled: false }),
       'repositories.list': () => store.repositories.list({ last: 'a', n: 5 }),
+      'repositories.listListable': () => store.repositories.listListable({ last: 'a', n: 5 }),
       'repositories.counts': () => store.repositories.counts('a/b'),
       'uploads.create': () => store.uploads.create(randomUUID(), 'a/b'),
       'uploads.open': () => store.uploads.open(randomUUID(), 'a/b', { openedBy: 'someone', maxPerPrincipal: 10, maxPerRepository: 10 }),
@@ -97,6 +100,10 @@ test('core role objects never scan a whole table', async () => {
       'tags.list timeasc': /tags_updated \(repository=\? AND \(updated_at,name\)>\(\?,\?\)\)/,
       'manifests.list timedesc': /manifests_updated \(repository=\? AND \(updated_at,digest\)<\(\?,\?\)\)/,
       'tags.get': /\(repository=\? AND name=\?\)/,
+      // The tags list walks the tags' key from the cursor (no sort of the repository's tags)
+      // and finds each manifest by its key.
+      'tags.listListable after': /^SEARCH t USING INDEX sqlite_autoindex_tags_1 \(repository=\? AND name>\?\)$/,
+      'tags.listListable': /^SEARCH m USING (COVERING )?INDEX sqlite_autoindex_manifests_1 \(repository=\? AND digest=\?\)$/,
       'blobs.isLinkedAnywhere': /blob_links_digest \(digest=\?\)/,
     };
     for (const [name, re] of Object.entries(expected)) {

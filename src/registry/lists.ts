@@ -32,12 +32,10 @@ export async function listRepositories(ctx: Ctx, page: ListPage): Promise<Page<s
   const { store, gate, access } = ctx;
   return collectPage<string>(
     page,
-    (after, limit) => store.repositories.list({ ...(after ? { last: after } : {}), n: limit }),
-    async (batch) => {
-      const kept: string[] = [];
-      for (const name of batch) if ((await store.repositories.get(name))?.listEnabled !== false) kept.push(name);
-      return gate.visibleRepositories(access, kept);
-    },
+    // listEnabled is checked in SQL (one statement per page, not one lookup per name); then the
+    // gate once for the whole batch.
+    (after, limit) => store.repositories.listListable({ ...(after ? { last: after } : {}), n: limit }),
+    (batch) => gate.visibleRepositories(access, batch),
     (name) => name,
   );
 }

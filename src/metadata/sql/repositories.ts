@@ -1,4 +1,5 @@
 /** RepositoryStore on SQL (contract: ../metadata-store.ts). */
+import { sql } from 'kysely';
 import type { Digest } from '../../oci/digest.ts';
 import type { RepositoryRecord, RepositoryStore } from '../metadata-store.ts';
 import type { RepositoriesTable } from '../tables/index.ts';
@@ -12,6 +13,10 @@ const toRecord = (row: RepositoriesTable): RepositoryRecord => ({
 });
 
 const selectRepository = precompiled((d) => d.selectFrom('repositories').selectAll().where('name', '=', '?'));
+// The catalog (listListable): names only, listEnabled checked in SQL, one statement per page.
+const listableFrom = (d: Db) => d.selectFrom('repositories').select('name').where('list_enabled', '=', sql.lit(1));
+const selectListable = precompiled((d) => listableFrom(d).orderBy('name').limit(0));
+const selectListableAfter = precompiled((d) => listableFrom(d).where('name', '>', '?').orderBy('name').limit(0));
 
 export function createRepositoryStore(db: Db): RepositoryStore {
   const get = async (name: string) => {
@@ -33,6 +38,13 @@ export function createRepositoryStore(db: Db): RepositoryStore {
       let q = db.selectFrom('repositories').select('name').orderBy('name').limit(n);
       if (page?.last !== undefined) q = q.where('name', '>', page.last);
       return (await q.execute()).map((r) => r.name);
+    },
+
+    async listListable(page) {
+      const n = pageSize(page);
+      if (n === 0) return [];
+      const rows = page?.last === undefined ? await selectListable(db, n) : await selectListableAfter(db, page.last, n);
+      return rows.map((r) => r.name);
     },
 
     async counts(name) {

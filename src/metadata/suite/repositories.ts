@@ -37,6 +37,23 @@ export function repositoriesSection({ store, repo, unique }: MetadataSuiteContex
       assert.deepEqual(all, [...all].sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1)));
     });
 
+    test('listListable leaves out listEnabled=false, is byte-wise lexical and pages with last/n', async () => {
+      const prefix = unique('ll');
+      const names = ['a_b', 'a/b', 'a.b', 'a-b', 'hidden', 'B'].map((s) => `${prefix}${s}`);
+      for (const name of names) await store().repositories.ensure(name);
+      await store().repositories.updateAttributes(`${prefix}hidden`, { listEnabled: false });
+      const expected = names.filter((n) => !n.endsWith('hidden')).sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1));
+      const page1 = await store().repositories.listListable({ last: prefix, n: 3 });
+      assert.deepEqual(page1, expected.slice(0, 3));
+      const page2 = await store().repositories.listListable({ last: page1[2], n: 10 });
+      assert.deepEqual(page2.filter((n) => n.startsWith(prefix)), expected.slice(3));
+      assert.deepEqual(await store().repositories.listListable({ last: prefix, n: 0 }), []);
+      const all = await store().repositories.listListable();
+      assert.deepEqual(all.filter((n) => n.startsWith(prefix)), expected);
+      await store().repositories.updateAttributes(`${prefix}hidden`, { listEnabled: true });
+      assert.ok((await store().repositories.listListable()).includes(`${prefix}hidden`), 'listEnabled back on lists it again');
+    });
+
     test('counts manifests and tags', async () => {
       const name = repo();
       await store().repositories.ensure(name);
