@@ -31,6 +31,12 @@ const profileDir = join(workDir, 'profiles');
 
 const opts = parseOptions(process.argv.slice(2));
 installCleanup();
+// As README "Operations" recommends (with MALLOC_ARENA_MAX, set in lib/targets.ts): a fixed
+// mmap threshold, so glibc returns big freed blocks (scrypt's 16 MiB, 1 MiB read buffers) to the
+// kernel instead of keeping them in its heap; measured -15 to -40 MiB of Lazaret RSS after logins,
+// pushes and pulls (bench/README.md, "Memory"). Set here, before any child starts, so every
+// child inherits it; an operator's own setting wins.
+process.env.MALLOC_MMAP_THRESHOLD_ ??= '131072';
 const tools = ensureTools();
 const notes: string[] = [
   `${LAZARET_AUTH} and ${LAZARET_AUTH_GATE} are compared with ${DISTRIBUTION} WITHOUT auth: Distribution's token auth needs an external token server, which the bench does not run.`,
