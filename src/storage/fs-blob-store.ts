@@ -265,7 +265,7 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
       }
       let span = range;
       if (!span) {
-        // Without an end, Node sizes every read buffer at highWaterMark: 1 MiB allocated (and
+        // Without an end, Node sizes every read buffer at highWaterMark: 256 KiB allocated (and
         // copied out of) for a 4 KiB blob. Bounding the stream by the size keeps small pulls cheap.
         let size: number;
         try {
