@@ -11,18 +11,10 @@ import { adminAuth, basicAuth, bearer, createUser, startTokenServer } from './he
 import { call, pushImage, type PushedImage } from './helpers/quarantine-fixtures.ts';
 import { startTrivyLikeAdapter, type TrivyLikeAdapter } from './helpers/trivy-like-adapter.ts';
 import { lazaret } from './helpers/release-policy.ts';
+import { until } from './helpers/until.ts';
 
 const FAST = { 'scanner.firstPollMs': 50, 'scanner.defaultRefreshMs': 100, 'scanner.pollIntervalMs': 50, 'scanner.healthIntervalSeconds': 1, 'scanner.requestTimeoutSeconds': 2 };
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('release policy exceptions', () => {
   let s: TestServer;

@@ -26,6 +26,7 @@ import { KNOWN_VULNERABLE, writeFeeds } from './helpers/scan-feeds.ts';
 import { alpineImage, appImage, cleanImage, debianImage, writeScanImageLayout, type ScanImage } from './helpers/scan-images.ts';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.ts';
 import { RECEIVER_ENV, startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
+import { until as waitUntil } from './helpers/until.ts';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/lazaret.js', import.meta.url));
@@ -42,20 +43,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000) => waitUntil(what, fn, ms, 100);
 
 const alive = (pid: number) => {
   try {

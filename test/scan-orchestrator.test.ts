@@ -13,6 +13,7 @@ import { call, pushImage, pushIndex, type PushedImage } from './helpers/quaranti
 import { startTrivyLikeAdapter, type TrivyLikeAdapter } from './helpers/trivy-like-adapter.ts';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { until } from './helpers/until.ts';
 
 const BIN = fileURLToPath(new URL('../bin/lazaret.js', import.meta.url));
 const lazaret = (args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> =>
@@ -23,20 +24,6 @@ const lazaret = (args: string[], env: Record<string, string>): Promise<{ code: n
 const FAST = { 'scanner.firstPollMs': 50, 'scanner.defaultRefreshMs': 100, 'scanner.pollIntervalMs': 50, 'scanner.healthIntervalSeconds': 1, 'scanner.requestTimeoutSeconds': 2 };
 const VULN_TYPE = 'application/vnd.lazaret.vulnerability-report.v1+json';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 describe('scan orchestrator with a Trivy-like adapter', () => {
   let s: TestServer;
