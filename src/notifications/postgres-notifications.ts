@@ -44,6 +44,12 @@ export async function createPostgresNotifications(options: PostgresNotifications
     c.on('end', () => lost(c));
     await c.connect();
     for (const channel of CHANNELS) await c.query(`LISTEN ${pgChannel(channel)}`);
+    // close() may have run while this reconnect was under way: the new connection would then
+    // outlive it and keep the process alive (seen as a test file that never exited).
+    if (closed) {
+      await c.end().catch(() => undefined);
+      return;
+    }
     client = c;
     delay = 500;
     if (!first) subs.notifyAll();
@@ -60,6 +66,7 @@ export async function createPostgresNotifications(options: PostgresNotifications
     if (closed || timer) return;
     timer = setTimeout(() => {
       timer = undefined;
+      if (closed) return;
       connect(false).catch(() => {
         delay = Math.min(delay * 2, 30_000);
         schedule();
