@@ -6,9 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { decodeProtectedHeader } from 'jose';
-import { TEST_DATABASE_URL, skipUnless, postgresReachable } from './helpers/environment.ts';
+import { TEST_DATABASE_URL, skipUnless, postgresReachable, dropTestSchema } from './helpers/environment.ts';
 import { ADMIN_PASSWORD, accessToken, adminAuth, startTokenServer } from './helpers/identities.ts';
 import type { TestServer } from './helpers/server.ts';
 
@@ -28,10 +27,7 @@ describe('identity across two nodes sharing PostgreSQL', { skip: skipUnless(awai
   after(async () => {
     await a?.close();
     await b?.close();
-    const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await c.connect();
-    await c.query(`drop schema if exists "${schema}" cascade`);
-    await c.end();
+    await dropTestSchema(schema);
   });
 
   test('one admin, whichever node started first', async () => {

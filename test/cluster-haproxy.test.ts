@@ -20,9 +20,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { request } from 'undici';
-import { hasCommand, postgresReachable, skipUnless, TEST_DATABASE_URL } from './helpers/environment.ts';
+import { hasCommand, postgresReachable, skipUnless, TEST_DATABASE_URL, dropTestSchema } from './helpers/environment.ts';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.ts';
 import { createTestBucket, type TestBucket } from './helpers/s3-server.ts';
 import { basicAuth } from './helpers/identities.ts';
@@ -153,9 +152,7 @@ describe('three nodes behind HAProxy on one PostgreSQL and one bucket', { skip }
     await Promise.all(nodes.map((n) => n.kill()));
     await bucket?.destroy();
     await receiver?.close();
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`drop schema if exists "${schema}" cascade`).finally(() => client.end());
+    await dropTestSchema(schema);
     rmSync(work, { recursive: true, force: true });
   });
 

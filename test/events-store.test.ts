@@ -9,12 +9,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { MetadataStore } from '../src/persistence/index.ts';
 import { openPostgresStore, openSqliteStore } from '../src/persistence/index.ts';
 import { pushEvent } from '../src/events/event-payloads.ts';
 import type { AttemptRecord } from '../src/events/event-store.ts';
-import { TEST_DATABASE_URL, skipUnless, postgresReachable } from './helpers/environment.ts';
+import { TEST_DATABASE_URL, skipUnless, postgresReachable, dropTestSchema } from './helpers/environment.ts';
 
 const request = { id: 'r1', host: 'reg.example', method: 'PUT', useragent: 'test', actor: 'alice' };
 const hook = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -131,10 +130,7 @@ suite(
       async cleanup() {
         await a.close();
         await b.close();
-        const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await c.connect();
-        await c.query(`drop schema if exists "${schema}" cascade`);
-        await c.end();
+        await dropTestSchema(schema);
       },
     };
   },

@@ -8,11 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import pg from 'pg';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { createRegistryClient, digestOf, type RegistryClient } from './helpers/registry-client.ts';
 import { createTestBucket, type TestBucket } from './helpers/s3-server.ts';
-import { postgresReachable, skipUnless, TEST_DATABASE_URL } from './helpers/environment.ts';
+import { postgresReachable, skipUnless, TEST_DATABASE_URL, dropTestSchema } from './helpers/environment.ts';
 import { createCollector } from '../src/lifecycle/gc/collector.ts';
 import { race } from './helpers/gc-race.ts';
 
@@ -33,9 +32,7 @@ describe('garbage collection: two nodes, PostgreSQL, S3', { skip: skipUnless(awa
     for (const c of clients) await c.close();
     for (const n of nodes) await n.close();
     await bucket?.destroy();
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`drop schema if exists "${schema}" cascade`).finally(() => client.end());
+    await dropTestSchema(schema);
   });
 
   test('one collector at a time across nodes; a deleted image leaves the bucket, a shared layer stays', async () => {

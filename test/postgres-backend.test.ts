@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startTestServer } from './helpers/server.ts';
 import { createRegistryClient, OCI } from './helpers/registry-client.ts';
-import { skipUnless, TEST_DATABASE_URL, postgresReachable } from './helpers/environment.ts';
+import { skipUnless, TEST_DATABASE_URL, postgresReachable, dropTestSchema } from './helpers/environment.ts';
 
 
 test('push, pull, restart and delete with PostgreSQL metadata', { skip: skipUnless(await postgresReachable(), `PostgreSQL not reachable at ${TEST_DATABASE_URL}`) }, async () => {
@@ -66,9 +66,6 @@ test('push, pull, restart and delete with PostgreSQL metadata', { skip: skipUnle
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`drop schema if exists "${schema}" cascade`);
-    await admin.end();
+    await dropTestSchema(schema);
   }
 });

@@ -10,9 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { adminAuth, basicAuth, createUser, startTokenServer, ADMIN_PASSWORD } from './helpers/identities.ts';
-import { postgresReachable, skipUnless, TEST_DATABASE_URL } from './helpers/environment.ts';
+import { postgresReachable, skipUnless, TEST_DATABASE_URL, dropTestSchema } from './helpers/environment.ts';
 import type { TestServer } from './helpers/server.ts';
 import { EXAMPLE, lazaret } from './helpers/release-policy.ts';
 
@@ -38,10 +37,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await s?.close();
       rmSync(dir, { recursive: true, force: true });
       if (backend === 'postgres') {
-        const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await admin.connect();
-        await admin.query(`drop schema if exists "${schema}" cascade`);
-        await admin.end();
+        await dropTestSchema(schema);
       }
     });
 

@@ -9,7 +9,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { TestServer } from './helpers/server.ts';
 import { adminAuth, basicAuth, bearer, createUser, startTokenServer, ADMIN_PASSWORD } from './helpers/identities.ts';
 import { call, pushImage, type PushedImage } from './helpers/quarantine-fixtures.ts';
@@ -19,7 +18,7 @@ import { cosignKey, lazaret, pushCosignSignature } from './helpers/release-polic
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postgresReachable, skipUnless, TEST_DATABASE_URL } from './helpers/environment.ts';
+import { postgresReachable, skipUnless, TEST_DATABASE_URL, dropTestSchema } from './helpers/environment.ts';
 import { until } from './helpers/until.ts';
 
 const FAST = { 'scanner.firstPollMs': 50, 'scanner.defaultRefreshMs': 100, 'scanner.pollIntervalMs': 50, 'scanner.healthIntervalSeconds': 1, 'scanner.requestTimeoutSeconds': 2, ...RECEIVER_CONFIG };
@@ -88,10 +87,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await adapter?.close();
       await receiver?.close();
       if (backend === 'postgres') {
-        const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await c.connect();
-        await c.query(`drop schema if exists "${schema}" cascade`);
-        await c.end();
+        await dropTestSchema(schema);
       }
     });
 

@@ -7,12 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
-import pg from 'pg';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { assertRegistryError, createRegistryClient, digestOf, type RegistryClient } from './helpers/registry-client.ts';
 import { createTestBucket, type TestBucket } from './helpers/s3-server.ts';
-import { postgresReachable, skipUnless, TEST_DATABASE_URL } from './helpers/environment.ts';
+import { postgresReachable, skipUnless, TEST_DATABASE_URL, dropTestSchema } from './helpers/environment.ts';
 
 const s3Overrides = (bucket: TestBucket, extra: Record<string, unknown> = {}) => ({
   'auth.mode': 'none',
@@ -36,9 +35,7 @@ describe('S3 storage: two nodes, one PostgreSQL, one bucket', { skip: skipUnless
     for (const c of clients) await c.close();
     for (const n of nodes) await n.close();
     await bucket?.destroy();
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`drop schema if exists "${schema}" cascade`).finally(() => client.end());
+    await dropTestSchema(schema);
   });
 
   test('a chunked upload whose PATCHes alternate between nodes commits, and either node serves it', async () => {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openMetadataStore, openPostgresStore, postgresOptionsFromUrl } from './index.ts';
 import { imageManifest, dg } from '../metadata/suite/context.ts';
-import { skipUnless, TEST_DATABASE_URL, postgresReachable } from '../../test/helpers/environment.ts';
+import { skipUnless, TEST_DATABASE_URL, postgresReachable, dropTestSchema } from '../../test/helpers/environment.ts';
 
 
 test('without databaseUrl: SQLite at <dataDir>/lazaret.db, migrated, data survives a reopen', async () => {
@@ -63,10 +63,7 @@ test('postgres:// URL: PostgreSQL in the given schema, migrated, reopened with i
     assert.ok(await c.manifests.get('app/web', dg('pg')));
     await c.close();
   } finally {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await client.connect();
-    await client.query(`drop schema if exists "${schema}" cascade`);
-    await client.end();
+    await dropTestSchema(schema);
   }
 });
 

@@ -36,3 +36,14 @@ export async function postgresReachable(): Promise<boolean> {
     await client.end().catch(() => undefined);
   }
 }
+
+/** Drops a suite's schema (and everything in it) from the test PostgreSQL: a suite's clean-up. */
+export async function dropTestSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
