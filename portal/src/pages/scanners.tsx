@@ -8,7 +8,8 @@
 import { isForbidden } from '../api/management.ts';
 import { listScanners, type Scanner } from '../api/scanning.ts';
 import { useAsync } from '../use-async.ts';
-import { Empty, ErrorBox, Loading, Refreshing } from '../components/status.tsx';
+import { AsyncView } from '../components/async-view.tsx';
+import { DataTable, type Column } from '../components/data-table.tsx';
 import { ago, when } from '../format.ts';
 
 function Health({ s }: { s: Scanner }) {
@@ -23,6 +24,27 @@ function Health({ s }: { s: Scanner }) {
     </>
   );
 }
+
+const COLUMNS: Column<Scanner>[] = [
+  {
+    header: 'Name',
+    cell: (s) => (
+      <>
+        {s.name}
+        {s.default && <span class="badge badge-on scanner-default">default</span>}
+        {!s.enabled && <span class="badge badge-off">disabled</span>}
+      </>
+    ),
+  },
+  { header: 'Health', cell: (s) => <Health s={s} /> },
+  { header: 'Scanner', cell: (s) => (s.scanner ? `${s.scanner.name} ${s.scanner.version}` : '—') },
+  { header: 'Covers', cell: (s) => <span class="mono">{s.default ? 'every repository no other scanner covers' : s.patterns.join(', ')}</span> },
+  {
+    header: 'Database',
+    cell: (s) => <span title={when(s.vulnerabilityDatabaseUpdatedAt)}>{s.vulnerabilityDatabaseUpdatedAt ? `updated ${ago(s.vulnerabilityDatabaseUpdatedAt)}` : 'none reported'}</span>,
+  },
+  { header: 'URL', cell: (s) => <span class="mono break">{s.url}</span> },
+];
 
 export function Scanners() {
   const scanners = useAsync(() => listScanners(), []);
@@ -44,51 +66,18 @@ export function Scanners() {
           </button>
         </div>
       </div>
-      <Refreshing active={scanners.loading && Boolean(scanners.data)} />
       <p class="muted">
         With the quarantine policy on, every held image is sent to the scanner that covers its repository; its report decides the verdict. Add one with{' '}
         <code>lazaret scanner add NAME --url URL</code>.
       </p>
-      {scanners.loading && !scanners.data && <Loading label="Loading scanners…" />}
-      {scanners.error && <ErrorBox error={scanners.error} what="list the scanners" retry={scanners.reload} />}
-      {scanners.data &&
-        (scanners.data.length === 0 ? (
-          <Empty>No scanner is registered: held images wait. `lazaret serve` registers its built-in scanner unless scanner.builtin is off.</Empty>
-        ) : (
-          <div class="table-wrap">
-            <table>
-              <caption class="sr-only">Registered scanners</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Health</th>
-                  <th scope="col">Scanner</th>
-                  <th scope="col">Covers</th>
-                  <th scope="col">Database</th>
-                  <th scope="col">URL</th>
-                </tr>
-              </thead>
-              <tbody>
-                {scanners.data.map((s) => (
-                  <tr key={s.name}>
-                    <th scope="row">
-                      {s.name}
-                      {s.default && <span class="badge badge-on scanner-default">default</span>}
-                      {!s.enabled && <span class="badge badge-off">disabled</span>}
-                    </th>
-                    <td>
-                      <Health s={s} />
-                    </td>
-                    <td>{s.scanner ? `${s.scanner.name} ${s.scanner.version}` : '—'}</td>
-                    <td class="mono">{s.default ? 'every repository no other scanner covers' : s.patterns.join(', ')}</td>
-                    <td title={when(s.vulnerabilityDatabaseUpdatedAt)}>{s.vulnerabilityDatabaseUpdatedAt ? `updated ${ago(s.vulnerabilityDatabaseUpdatedAt)}` : 'none reported'}</td>
-                    <td class="mono break">{s.url}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ))}
+      <AsyncView
+        state={scanners}
+        what="list the scanners"
+        loading="Loading scanners…"
+        empty="No scanner is registered: held images wait. `lazaret serve` registers its built-in scanner unless scanner.builtin is off."
+      >
+        {(rows) => <DataTable caption="Registered scanners" columns={COLUMNS} rows={rows} rowKey={(s) => s.name} />}
+      </AsyncView>
     </section>
   );
 }
