@@ -109,7 +109,7 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
     };
     const to = q.to !== undefined ? find(q.to, 'to') : versions[0]!;
     const from = q.from !== undefined ? (q.from === 0 ? undefined : find(q.from, 'from')) : versions.find((v) => v.version < to.version);
-    const side = (v: typeof to | undefined) => (v && v.document ? { version: v.version, document: v.document } : undefined);
+    const side = (v: typeof to | undefined) => (v?.document ? { version: v.version, document: v.document } : undefined);
     return { name, from: from?.version ?? 0, to: to.version, diff: diffOf(name, side(from), side(to)) };
   });
 

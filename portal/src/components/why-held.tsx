@@ -10,7 +10,7 @@ import { ago, when } from '../format.ts';
 export function WhyHeld({ name, digest }: { name: string; digest: string }) {
   const why = useAsync(() => whyHeld(name, digest), [name, digest]);
   const w = why.data;
-  if (!w || !w.governedBy) return null;
+  if (!w?.governedBy) return null;
   if (w.governedBy.kind === 'registry-wide') return null;
   const e = w.evaluation;
   return (
