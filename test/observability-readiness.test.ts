@@ -13,7 +13,7 @@ import { request } from 'undici';
 import { rawSqlite } from './helpers/raw-db.ts';
 import { startTestServer } from './helpers/server.ts';
 import { startTcpProxy } from './helpers/tcp-proxy.ts';
-import { TEST_DATABASE_URL, postgresReachable, skipUnless } from './helpers/environment.ts';
+import { TEST_DATABASE_URL, dropTestSchema, postgresReachable, skipUnless } from './helpers/environment.ts';
 
 async function readyz(url: string): Promise<{ status: number; body: any }> {
   const res = await request(`${url}/readyz`);
@@ -100,10 +100,6 @@ test('PostgreSQL unreachable: 503 naming the database; ready again when it is ba
   } finally {
     await s.close();
     await proxy.cut();
-    const pg = (await import('pg')).default;
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`drop schema if exists "${schema}" cascade`);
-    await admin.end();
+    await dropTestSchema(schema);
   }
 });

@@ -1,8 +1,8 @@
-import pg from 'pg';
+
 import { randomBytes } from 'node:crypto';
 import { runMetadataStoreSuite } from '../metadata/metadata-store-suite.ts';
 import { openPostgresStore } from './index.ts';
-import { skipUnless, TEST_DATABASE_URL, postgresReachable } from '../../test/helpers/environment.ts';
+import { skipUnless, TEST_DATABASE_URL, postgresReachable, dropTestSchema } from '../../test/helpers/environment.ts';
 
 
 import { storeSuiteSections } from './store-suite.ts';
@@ -18,13 +18,7 @@ runMetadataStoreSuite({
       store,
       async destroy() {
         await store.close();
-        const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await client.connect();
-        try {
-          await client.query(`drop schema if exists "${schema}" cascade`);
-        } finally {
-          await client.end();
-        }
+        await dropTestSchema(schema);
       },
     };
   },
