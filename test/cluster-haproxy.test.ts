@@ -17,7 +17,6 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -28,6 +27,7 @@ import { basicAuth } from './helpers/identities.ts';
 import { writeOciLayout } from './helpers/quarantine-fixtures.ts';
 import { digestOf } from './helpers/registry-client.ts';
 import { RECEIVER_ENV, startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
+import { freePort } from './helpers/free-port.ts';
 
 const DOCS = new URL('../docs/scale-out.md', import.meta.url);
 const ADMIN = { user: 'admin', password: 'cluster-admin-password' };
@@ -37,15 +37,6 @@ const SCANNER = { user: 'scanner', password: 'scanner-password' };
 const missing = [!hasCommand('haproxy') && 'haproxy', !hasCommand('skopeo') && 'skopeo', !(await postgresReachable()) && 'PostgreSQL'].filter(Boolean);
 const skip = skipUnless(missing.length === 0, `not available: ${missing.join(', ')}`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.once('error', reject);
-  });
-}
 
 /** The HAProxy example of docs/scale-out.md with local addresses. */
 export function haproxyConfigFromDocs(bind: string, servers: string[]): string {

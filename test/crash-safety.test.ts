@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRegistryClient, digestOf, type RegistryClient } from './helpers/registry-client.ts';
+import { freePort } from './helpers/free-port.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const MiB = 1024 * 1024;
@@ -25,16 +25,6 @@ after(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startServer(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const port = await freePort();

@@ -14,7 +14,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +26,7 @@ import { alpineImage, appImage, cleanImage, debianImage, writeScanImageLayout, t
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.ts';
 import { RECEIVER_ENV, startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
 import { until as waitUntil } from './helpers/until.ts';
+import { freePort } from './helpers/free-port.ts';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/lazaret.js', import.meta.url));
@@ -35,13 +35,6 @@ const admin = { authorization: basicAuth('admin', ADMIN_PASSWORD) };
 const VULN_TYPE = 'application/vnd.lazaret.vulnerability-report.v1+json';
 const STARTED = 'built-in scanner started and registered as scanner builtin';
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 const until = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000) => waitUntil(what, fn, ms, 100);
 
