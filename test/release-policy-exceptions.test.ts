@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from './helpers/server.ts';
+import type { RoleName } from '../src/access/roles.ts';
 import { adminAuth, basicAuth, bearer, createUser, startTokenServer } from './helpers/identities.ts';
 import { call, pushImage, type PushedImage } from './helpers/quarantine-fixtures.ts';
 import { startTrivyLikeAdapter, type TrivyLikeAdapter } from './helpers/trivy-like-adapter.ts';
@@ -61,8 +62,39 @@ describe('release policy exceptions', () => {
       assert.equal(r.body.errors[0].detail.field, field, r.text);
     }
     assert.equal((await add('puller', { digest: `team-x/app@${img.digest}` })).status, 403);
-    assert.equal((await add('alice', { repository: 'team-x/*' })).status, 403, 'a glob reaches repositories nobody listed: Owner only');
+    const glob = await add('alice', { repository: 'team-x/*' });
+    assert.equal(glob.status, 403, 'alice holds exception write on team-x/app only; a glob reaches repositories nobody listed');
+    assert.match(glob.body.errors[0].message, /needs quarantine\/exception-write \(AcrQuarantineWriter or Owner\) on every repository under team-x\//);
     assert.equal((await add('alice', { all: true })).status, 403);
+  });
+
+  test('quarantine/exception-write, role by role: only AcrQuarantineWriter and Owner; on what their assignment covers', async () => {
+    const roles: RoleName[] = ['Owner', 'Contributor', 'Reader', 'AcrPull', 'AcrPush', 'AcrDelete', 'AcrImageSigner', 'AcrQuarantineReader', 'AcrQuarantineWriter'];
+    const holders = ['Owner', 'AcrQuarantineWriter'];
+    for (const role of roles) {
+      const wide = `wide-${role.toLowerCase()}`;
+      const scoped = `scoped-${role.toLowerCase()}`;
+      await createUser(s, wide, `${wide}-password`, [{ role }]);
+      await createUser(s, scoped, `${scoped}-password`, [{ role, repository: 'roles/*' }]);
+      const expectWide = holders.includes(role) ? 201 : 403;
+      assert.equal((await add(wide, { repository: 'roles/app' })).status, expectWide, `${role} registry-wide, a repository`);
+      assert.equal((await add(wide, { repository: 'roles/*' })).status, expectWide, `${role} registry-wide, a glob`);
+      assert.equal((await add(wide, { all: true })).status, expectWide, `${role} registry-wide, all`);
+      assert.equal((await add(scoped, { digest: `roles/app@${img.digest}` })).status, expectWide, `${role} on roles/*, a digest there`);
+      assert.equal((await add(scoped, { repository: 'roles/*/x' })).status, expectWide, `${role} on roles/*, a glob inside it`);
+      assert.equal((await add(scoped, { repository: 'other/app' })).status, 403, `${role} on roles/*, elsewhere`);
+      assert.equal((await add(scoped, { repository: 'rol*' })).status, 403, `${role} on roles/*, a glob reaching beyond it`);
+      assert.equal((await add(scoped, { all: true })).status, 403, `${role} on roles/*, all`);
+    }
+    // The scope-map verb: a repository-scoped token may file exceptions where its map says, and reads nothing held.
+    const map = await call(s.url, 'PUT', '/api/v1/scope-maps/ci-exceptions', { headers: admin, body: { actions: ['repositories/ci/*/quarantine/exception-write', 'repositories/ci/*/content/read'] } });
+    assert.equal(map.status, 201, map.text);
+    const token = await call(s.url, 'POST', '/api/v1/tokens', { headers: admin, body: { name: 'ci-exceptions', scopeMap: 'ci-exceptions' } });
+    const password = token.body.credentials.passwords[0].value;
+    const tokenAdd = (body: Record<string, unknown>) => call(s.url, 'POST', '/api/v1/policy-exceptions', { headers: { authorization: basicAuth('ci-exceptions', password) }, body: { vulnerability: 'CVE-2021-44906', reason: 'filed by CI', expires: inAnHour(), ...body } });
+    assert.equal((await tokenAdd({ repository: 'ci/*' })).status, 201);
+    assert.equal((await tokenAdd({ repository: 'team-x/app' })).status, 403);
+    assert.equal((await tokenAdd({ all: true })).status, 403);
   });
 
   test('two-person rule: pending until someone else approves; then the failed image is released by re-evaluation', async () => {

@@ -5,6 +5,9 @@
  * and metadata_write, plus Lazaret's quarantine_read and quarantine_write, which the token
  * service writes into a repository's access entry for principals holding AcrQuarantineReader /
  * AcrQuarantineWriter (docs/quarantine.md "Verdicts"). `pull` NEVER includes held content.
+ * `quarantine_exception_write` (the scope-map verb `quarantine/exception-write`) creates,
+ * approves and revokes exceptions to findings (docs/release-policy.md "Exceptions"):
+ * AcrQuarantineWriter and Owner. It reads no held content by itself.
  */
 export const REPOSITORY_ACTIONS = [
   'pull',
@@ -14,6 +17,7 @@ export const REPOSITORY_ACTIONS = [
   'metadata_write',
   'quarantine_read',
   'quarantine_write',
+  'quarantine_exception_write',
 ] as const;
 export type RepositoryAction = (typeof REPOSITORY_ACTIONS)[number];
 
@@ -69,14 +73,31 @@ export interface AccessContext {
   readonly principal: Principal;
   can(repository: string, action: RepositoryAction): boolean;
   canRegistry(action: RegistryAction): boolean;
+  /**
+   * Whether the principal holds `action` on EVERY repository whose name starts with `prefix`
+   * (`''`: every repository), including ones that do not exist yet. For rights over a pattern
+   * rather than a name: an exception for `team-a/*` needs exception write on all of `team-a/`.
+   */
+  canEveryUnder(prefix: string, action: RepositoryAction): boolean;
 }
 
-/** The principal of `auth.mode: none`: everything except quarantine read/write. */
+const QUARANTINE_ACTIONS: readonly RepositoryAction[] = ['quarantine_read', 'quarantine_write', 'quarantine_exception_write'];
+
+/**
+ * The principal of `auth.mode: none`: everything except the quarantine actions (held content
+ * and its governance need someone to hold them responsible).
+ */
 export function unrestrictedAccess(): AccessContext {
   const principal: Principal = { kind: 'anonymous', id: 'anonymous', name: 'anonymous' };
   return {
     principal,
-    can: (_repository, action) => action !== 'quarantine_read' && action !== 'quarantine_write',
+    can: (_repository, action) => !QUARANTINE_ACTIONS.includes(action),
     canRegistry: () => true,
+    canEveryUnder: (_prefix, action) => !QUARANTINE_ACTIONS.includes(action),
   };
+}
+
+/** Grants nothing at all (unmatched routes). */
+export function noAccess(): AccessContext {
+  return { ...unrestrictedAccess(), can: () => false, canRegistry: () => false, canEveryUnder: () => false };
 }

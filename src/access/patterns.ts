@@ -19,3 +19,14 @@ export function matchesPattern(pattern: string, repository: string): boolean {
   if (pattern.endsWith('/*')) return repository.startsWith(pattern.slice(0, -1)) && repository.length > pattern.length - 1;
   return pattern === repository;
 }
+
+/**
+ * Whether a grant on `pattern` covers every repository whose name starts with `prefix`,
+ * including names nobody has pushed yet: `*` covers every prefix, `team-a/*` covers `team-a/`
+ * and anything longer under it, an exact name covers no prefix (a prefix has longer names).
+ */
+export function coversPrefix(pattern: string, prefix: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('/*')) return prefix.startsWith(pattern.slice(0, -1));
+  return false;
+}

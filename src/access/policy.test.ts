@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { REGISTRY_ACTIONS, REPOSITORY_ACTIONS } from './actions.ts';
+import { REGISTRY_ACTIONS, REPOSITORY_ACTIONS, noAccess, unrestrictedAccess } from './actions.ts';
 import { BUILT_IN_ROLES, type RoleName } from './roles.ts';
 import { accessFromGrants, anonymousGrants, grantRegistryAction, grantRepositoryActions, grantsFromRoles, grantsFromScopeMap, repositoryActions } from './policy.ts';
 import { isValidPattern, matchesPattern } from './patterns.ts';
@@ -15,8 +15,9 @@ import { SYSTEM_SCOPE_MAPS, parseScopeMapAction } from './scope-maps.ts';
 const P = { kind: 'user' as const, id: 'u1', name: 'alice' };
 
 // p=pull s=push d=delete r=metadata_read w=metadata_write Q=quarantine_read W=quarantine_write
+// X=quarantine_exception_write
 const REPO_TABLE: Record<RoleName, string> = {
-  Owner: 'psdrw',
+  Owner: 'psdrwX',
   Contributor: 'psdrw',
   Reader: 'pr',
   AcrPull: 'pr',
@@ -24,9 +25,9 @@ const REPO_TABLE: Record<RoleName, string> = {
   AcrDelete: 'd',
   AcrImageSigner: '',
   AcrQuarantineReader: 'prQ',
-  AcrQuarantineWriter: 'prQW',
+  AcrQuarantineWriter: 'prQWX',
 };
-const LETTER = { pull: 'p', push: 's', delete: 'd', metadata_read: 'r', metadata_write: 'w', quarantine_read: 'Q', quarantine_write: 'W' } as const;
+const LETTER = { pull: 'p', push: 's', delete: 'd', metadata_read: 'r', metadata_write: 'w', quarantine_read: 'Q', quarantine_write: 'W', quarantine_exception_write: 'X' } as const;
 
 // c=catalog g=configure a=admin l=audit_read
 const REGISTRY_TABLE: Record<RoleName, string> = {
@@ -66,6 +67,9 @@ for (const role of BUILT_IN_ROLES) {
       for (const action of REPOSITORY_ACTIONS) {
         const expected = c.inScope && REPO_TABLE[role].includes(LETTER[action]);
         assert.equal(access.can(c.repository, action), expected, `${role} ${action} on ${c.repository}`);
+        // Rights over every repository (exceptions for `all`): only a registry-wide or `*` assignment.
+        const everywhere = (c.assignment === undefined || c.assignment === '*') && REPO_TABLE[role].includes(LETTER[action]);
+        assert.equal(access.canEveryUnder('', action), everywhere, `${role} ${action} on every repository`);
       }
       for (const action of REGISTRY_ACTIONS) {
         // Registry actions only from registry-wide assignments.
@@ -101,7 +105,8 @@ test('scope maps: every verb, patterns, invalid strings', () => {
   assert.deepEqual(parseScopeMapAction('repositories/*/content/delete'), { pattern: '*', action: 'delete' });
   assert.deepEqual(parseScopeMapAction('repositories/a/b/metadata/read'), { pattern: 'a/b', action: 'metadata_read' });
   assert.deepEqual(parseScopeMapAction('repositories/a/metadata/write'), { pattern: 'a', action: 'metadata_write' });
-  for (const bad of ['repositories/a/content/sign', 'repository/a/content/read', 'repositories//content/read', 'repositories/A/content/read', 'repositories/a/quarantine/read']) {
+  assert.deepEqual(parseScopeMapAction('repositories/team-a/*/quarantine/exception-write'), { pattern: 'team-a/*', action: 'quarantine_exception_write' });
+  for (const bad of ['repositories/a/content/sign', 'repositories/a/quarantine/write', 'repositories/a/quarantine/exception_write', 'repository/a/content/read', 'repositories//content/read', 'repositories/A/content/read', 'repositories/a/quarantine/read']) {
     assert.equal(parseScopeMapAction(bad), undefined, bad);
   }
 });
@@ -130,7 +135,9 @@ test('token grants: requested ∩ held, asking for more is not an error', () => 
   assert.deepEqual(grantRepositoryActions(pullOnly, 'x', ['quarantine_read', 'quarantine_write']), []);
   assert.deepEqual(grantRepositoryActions(pullOnly, 'x', ['bogus']), []);
   const owner = grantsFromRoles([{ role: 'Owner' }]);
-  assert.deepEqual(grantRepositoryActions(owner, 'x', ['*']), ['pull', 'push', 'delete', 'metadata_read', 'metadata_write']);
+  assert.deepEqual(grantRepositoryActions(owner, 'x', ['*']), ['pull', 'push', 'delete', 'metadata_read', 'metadata_write', 'quarantine_exception_write']);
+  assert.deepEqual(grantRepositoryActions(owner, 'x', ['pull']), ['pull', 'push'], 'exception write is not carried by an ordinary token');
+  assert.deepEqual(grantRepositoryActions(owner, 'x', ['quarantine_exception_write']), ['quarantine_exception_write']);
   assert.deepEqual(grantRepositoryActions(owner, 'x', ['quarantine_read']), [], 'Owner cannot ask for held content');
 });
 
@@ -174,4 +181,25 @@ test('registry scopes and anonymous', () => {
   for (const a of REGISTRY_ACTIONS) assert.equal(anon.canRegistry(a), false, a);
   const off = accessFromGrants({ kind: 'anonymous', id: 'anonymous', name: 'anonymous' }, anonymousGrants(false));
   for (const a of REPOSITORY_ACTIONS) assert.equal(off.can('x', a), false, a);
+});
+
+test('rights over a prefix (exceptions for patterns): covered only by an assignment on all of it', () => {
+  const onTeamA = accessFromGrants(P, grantsFromRoles([{ role: 'AcrQuarantineWriter', repository: 'team-a/*' }]));
+  assert.equal(onTeamA.canEveryUnder('team-a/', 'quarantine_exception_write'), true);
+  assert.equal(onTeamA.canEveryUnder('team-a/api/', 'quarantine_exception_write'), true);
+  assert.equal(onTeamA.canEveryUnder('team-a', 'quarantine_exception_write'), false, 'team-a* reaches team-ab');
+  assert.equal(onTeamA.canEveryUnder('team-b/', 'quarantine_exception_write'), false);
+  assert.equal(onTeamA.canEveryUnder('', 'quarantine_exception_write'), false);
+  const onApp = accessFromGrants(P, grantsFromRoles([{ role: 'AcrQuarantineWriter', repository: 'team-a/app' }]));
+  assert.equal(onApp.can('team-a/app', 'quarantine_exception_write'), true);
+  assert.equal(onApp.canEveryUnder('team-a/app', 'quarantine_exception_write'), false, 'a name covers no prefix');
+  const token = accessFromGrants(P, grantsFromScopeMap(['repositories/ci/*/quarantine/exception-write']));
+  assert.equal(token.canEveryUnder('ci/', 'quarantine_exception_write'), true);
+  assert.equal(token.can('ci/x', 'quarantine_read'), false, 'the verb reads nothing held');
+  assert.equal(token.can('ci/x', 'quarantine_write'), false);
+  for (const a of ['quarantine_read', 'quarantine_write', 'quarantine_exception_write'] as const) {
+    assert.equal(unrestrictedAccess().can('x', a), false, `auth mode none: no ${a}`);
+    assert.equal(unrestrictedAccess().canEveryUnder('', a), false);
+  }
+  assert.equal(noAccess().canEveryUnder('', 'pull'), false);
 });

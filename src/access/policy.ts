@@ -4,7 +4,7 @@
  * identity's Grants once per request (or once per token issuance) and asks only this module.
  */
 import { REGISTRY_ACTIONS, REPOSITORY_ACTIONS, type AccessContext, type Principal, type RegistryAction, type RepositoryAction } from './actions.ts';
-import { matchesPattern } from './patterns.ts';
+import { coversPrefix, matchesPattern } from './patterns.ts';
 import { ROLES, type RoleName } from './roles.ts';
 import { parseScopeMapAction } from './scope-maps.ts';
 
@@ -76,6 +76,7 @@ export function accessFromGrants(principal: Principal, grants: Grants): AccessCo
     principal,
     can: (repository, action) => grants.repository.some((g) => g.actions.includes(action) && matchesPattern(g.pattern, repository)),
     canRegistry: (action) => registry.has(action),
+    canEveryUnder: (prefix, action) => grants.repository.some((g) => g.actions.includes(action) && coversPrefix(g.pattern, prefix)),
   };
 }
 
@@ -95,6 +96,7 @@ export function grantRepositoryActions(grants: Grants, repository: string, reque
   const asked = new Set<string>(requested.includes('*') ? REPOSITORY_ACTIONS : requested);
   const held = repositoryActions(grants, repository);
   const granted = new Set(held.filter((a) => asked.has(a) && a !== 'quarantine_read' && a !== 'quarantine_write'));
+  // quarantine_exception_write is granted only when asked for by name (or `*`), like pull.
   if (held.includes('quarantine_write') && ['push', 'metadata_write', 'quarantine_write'].some((a) => asked.has(a))) {
     granted.add('quarantine_write');
   }

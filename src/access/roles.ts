@@ -4,6 +4,8 @@
  * docs/auth.md ("Roles"). Two rules hold for every role:
  * - `pull` never includes held content: only AcrQuarantineReader / AcrQuarantineWriter carry
  *   `quarantine_read`, and Owner/Contributor do NOT (docs/quarantine.md "The gate" 6).
+ * - `quarantine_exception_write` (exceptions to findings, docs/release-policy.md) is on
+ *   AcrQuarantineWriter and Owner: the two who already decide what leaves quarantine.
  * - Registry actions (catalog, configure, admin, audit_read, metrics) come only from registry-wide
  *   assignments; an assignment limited to a repository pattern grants repository actions only.
  */
@@ -35,8 +37,8 @@ const CONTENT: RepositoryAction[] = ['pull', 'push', 'delete', 'metadata_read', 
 export const ROLES: Record<RoleName, RoleDefinition> = {
   Owner: {
     id: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
-    description: 'everything, including identities, roles and tokens; not held content',
-    repository: CONTENT,
+    description: 'everything, including identities, roles, tokens and exceptions to findings; not held content',
+    repository: [...CONTENT, 'quarantine_exception_write'],
     registry: ['catalog', 'configure', 'admin', 'audit_read', 'metrics'],
   },
   Contributor: {
@@ -83,8 +85,8 @@ export const ROLES: Record<RoleName, RoleDefinition> = {
   },
   AcrQuarantineWriter: {
     id: 'c8d4ff99-41c3-41a8-9f60-21dfdad59608',
-    description: 'as AcrQuarantineReader, and set verdicts (quarantineState / quarantineDetails)',
-    repository: ['pull', 'metadata_read', 'quarantine_read', 'quarantine_write'],
+    description: 'as AcrQuarantineReader, and set verdicts (quarantineState / quarantineDetails) and exceptions to findings',
+    repository: ['pull', 'metadata_read', 'quarantine_read', 'quarantine_write', 'quarantine_exception_write'],
     registry: ['catalog'],
   },
 };

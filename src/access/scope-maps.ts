@@ -2,7 +2,10 @@
  * ACR scope maps: action strings `repositories/<pattern>/<content|metadata>/<verb>` and their
  * translation into token actions (ACR's API reference section 6). Scope maps grant repository
  * actions only: a repository-scoped token never lists the global catalog, never administers,
- * and never reads or writes held content (ACR has no scope-map action for quarantine).
+ * and never reads held content nor sets verdicts (ACR has no scope-map action for quarantine).
+ * Lazaret adds one verb of its own, `quarantine/exception-write` (exceptions to findings,
+ * docs/release-policy.md): a CI bot may file exceptions for its repositories without reading
+ * anything held. No system scope map includes it.
  */
 import type { RepositoryAction } from './actions.ts';
 import { isValidPattern } from './patterns.ts';
@@ -13,6 +16,7 @@ export const SCOPE_MAP_VERBS = {
   'content/delete': 'delete',
   'metadata/read': 'metadata_read',
   'metadata/write': 'metadata_write',
+  'quarantine/exception-write': 'quarantine_exception_write',
 } as const satisfies Record<string, RepositoryAction>;
 export type ScopeMapVerb = keyof typeof SCOPE_MAP_VERBS;
 
@@ -21,7 +25,7 @@ export interface ScopeMapEntry {
   action: RepositoryAction;
 }
 
-const ACTION_RE = /^repositories\/(.+)\/(content\/read|content\/write|content\/delete|metadata\/read|metadata\/write)$/;
+const ACTION_RE = /^repositories\/(.+)\/(content\/read|content\/write|content\/delete|metadata\/read|metadata\/write|quarantine\/exception-write)$/;
 
 /** Parses one scope-map action string; undefined when it is not valid. */
 export function parseScopeMapAction(value: string): ScopeMapEntry | undefined {

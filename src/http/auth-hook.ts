@@ -1,11 +1,11 @@
 /** The one authorization hook: every route's declared access is enforced here, before its handler. */
 import type { FastifyInstance } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.ts';
-import { unrestrictedAccess } from '../access/actions.ts';
+import { noAccess } from '../access/actions.ts';
 import { registryError } from '../errors/registry-error.ts';
 
 export function installAuthHook(app: FastifyInstance, authenticator: Authenticator) {
-  const nobody = { ...unrestrictedAccess(), can: () => false, canRegistry: () => false };
+  const nobody = noAccess();
   app.decorateRequest('access', null as never);
   app.addHook('onRequest', async (request) => {
     // Unmatched routes reach the not-found handler without any access: nothing to protect.

@@ -24,6 +24,7 @@ function access(kind: string, actions: RepositoryAction[]): AccessContext {
     principal: { kind: kind === 'anonymous' ? 'anonymous' : 'user', id: kind, name: kind },
     can: (repository, action) => repository === REPO && actions.includes(action),
     canRegistry: () => false,
+    canEveryUnder: () => false,
   };
 }
 

@@ -16,7 +16,7 @@ import type { Services } from '../services.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
 import { registryError } from '../errors/registry-error.ts';
 import type { ExceptionStatus } from './policy-store.ts';
-import { approveException, checkException, createException, exceptionView, mayWriteException, revokeException, type ExceptionInput } from './exceptions.ts';
+import { approveException, checkException, createException, exceptionView, exceptionWriteNeeded, mayWriteException, revokeException, type ExceptionInput } from './exceptions.ts';
 
 const tags = ['release-policies'];
 const authenticated = { access: { kind: 'authenticated' } } as const;
@@ -40,7 +40,7 @@ export function registerExceptionRoutes(app: FastifyInstance, services: Services
     const e = await store.policyExceptions.get(id);
     const visible = e && (e.scope !== 'digest' || services.registry.as(request.access).seesHeldMetadata(e.repository!));
     if (!e || !visible) throw registryError('NOT_FOUND', `exception ${id} not found`);
-    if (!mayWriteException(request.access, e)) throw registryError('DENIED', 'changing this exception needs exception write: quarantine write on its repository, or Owner for patterns and all');
+    if (!mayWriteException(request.access, e)) throw registryError('DENIED', `changing exception ${id} ${exceptionWriteNeeded(e)}`, { action: 'quarantine_exception_write' });
     return e;
   };
 
@@ -56,7 +56,7 @@ export function registerExceptionRoutes(app: FastifyInstance, services: Services
 
   serve(app, policyExceptionRoutes.postPolicyExceptions, async (request, reply) => {
     const checked = checkException((request.body ?? {}) as ExceptionInput, new Date());
-    if (!mayWriteException(request.access, checked)) throw registryError('DENIED', 'creating this exception needs exception write: quarantine write on its repository, or Owner for patterns and all');
+    if (!mayWriteException(request.access, checked)) throw registryError('DENIED', `creating this exception ${exceptionWriteNeeded(checked)}`, { action: 'quarantine_exception_write' });
     const record = await store.transaction((tx) => createException(tx, checked, { actor: actor(request), requestId: request.id }));
     if (record.status === 'active') changed(record);
     reply.status(201);

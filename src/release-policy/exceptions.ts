@@ -3,10 +3,11 @@
  * one image (REPO@DIGEST), a repository pattern, or everything; each with a reason, an owner
  * (its creator), an expiry and an optional ticket link.
  *
- * Who may create, approve and revoke ("exception write"): the Owner (registry `admin`), or a
- * principal with quarantine write (AcrQuarantineWriter) on the repository the exception names —
- * for a digest its repository, for a pattern without globs that repository. A glob pattern or
- * `all` reaches repositories nobody listed: the Owner only.
+ * Who may create, approve and revoke: a principal holding `quarantine_exception_write`
+ * (AcrQuarantineWriter, Owner, a scope map's `quarantine/exception-write`) on what the exception
+ * reaches: for a digest its repository, for a name that repository, for a glob pattern EVERY
+ * repository under its literal prefix (`team-a/*` needs it on all of `team-a/`, which an
+ * assignment on `team-a/*` gives and one on `team-a/app` does not), for `all` every repository.
  *
  * The two-person rule: when a policy that would use the exception says
  * `exceptions.requireApproval`, the exception is created `pending` and counts only once someone
@@ -23,7 +24,7 @@ import { isValidRepositoryName } from '../oci/name.ts';
 import type { ExceptionRecord, ExceptionScope } from './policy-store.ts';
 import type { ReleasePolicyRoles } from './store/index.ts';
 import { governingOf } from './decide.ts';
-import { isValidPolicyPattern } from './patterns.ts';
+import { isValidPolicyPattern, literalPrefix } from './patterns.ts';
 
 type Tx = Pick<CoreRoles, 'audit'> & ReleasePolicyRoles;
 
@@ -91,11 +92,17 @@ export function checkException(body: ExceptionInput, now: Date): CheckedExceptio
   return { vulnerability: body.vulnerability, scope, ...(repository ? { repository } : {}), ...(digest ? { digest } : {}), reason: body.reason.trim(), expiresAt, ...(ticket ? { ticket } : {}) };
 }
 
-/** Whether the caller holds exception write for this exception's scope. */
+/** Whether the caller holds exception write on everything this exception reaches. */
 export function mayWriteException(access: AccessContext, e: Pick<ExceptionRecord, 'scope' | 'repository'>): boolean {
-  if (access.canRegistry('admin')) return true;
-  if (e.scope === 'all' || !e.repository || e.repository.includes('*')) return false;
-  return access.can(e.repository, 'quarantine_write');
+  if (e.scope === 'all' || !e.repository) return access.canEveryUnder('', 'quarantine_exception_write');
+  if (e.repository.includes('*')) return access.canEveryUnder(literalPrefix(e.repository), 'quarantine_exception_write');
+  return access.can(e.repository, 'quarantine_exception_write');
+}
+
+/** The refusal's words, naming the action and what it must cover. */
+export function exceptionWriteNeeded(e: Pick<ExceptionRecord, 'scope' | 'repository'>): string {
+  const where = e.scope === 'all' || !e.repository ? 'every repository' : e.repository.includes('*') ? `every repository under ${literalPrefix(e.repository) || '/'}` : e.repository;
+  return `needs quarantine/exception-write (AcrQuarantineWriter or Owner) on ${where}`;
 }
 
 /** Whether a policy that could use the exception asks for a second person's approval. */

@@ -48,6 +48,12 @@ export function matchesPolicyPattern(pattern: string, repository: string): boole
   return pattern === repository || (pattern.includes('*') && regexOf(pattern).test(repository));
 }
 
+/** The characters before the first `*`: every repository the pattern matches starts with them. */
+export function literalPrefix(pattern: string): string {
+  const star = pattern.indexOf('*');
+  return star < 0 ? pattern : pattern.slice(0, star);
+}
+
 /** Comparable specificity of a pattern: larger is more specific. */
 export function specificity(pattern: string): [number, number, number, number] {
   const star = pattern.indexOf('*');

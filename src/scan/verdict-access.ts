@@ -11,5 +11,6 @@ export function scanVerdictAccess(actor: string, repository: string): AccessCont
     principal: { kind: 'token', id: actor, name: actor },
     can: (r, action) => r === repository && action === 'quarantine_write',
     canRegistry: () => false,
+    canEveryUnder: () => false,
   };
 }

@@ -27,7 +27,7 @@ export function registerScopeMap(program: Command) {
 
   for (const verb of ['create', 'update'] as const) {
     withConnection(sm.command(`${verb} <name>`).description(`${verb} a scope map (replaces its actions)`))
-      .requiredOption('--action <action...>', 'repositories/<name|prefix/*|*>/<content/read|content/write|content/delete|metadata/read|metadata/write>')
+      .requiredOption('--action <action...>', 'repositories/<name|prefix/*|*>/<content/read|content/write|content/delete|metadata/read|metadata/write|quarantine/exception-write>')
       .option('--description <text>', 'what it is for')
       .action(async (name: string, opts: Opts & { action: string[]; description?: string }) => {
         const res = await callApi<ScopeMapJson>(resolveConnection(opts), 'PUT', path(name), { actions: opts.action, ...(opts.description ? { description: opts.description } : {}) });
