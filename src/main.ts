@@ -24,7 +24,8 @@ export async function serve(options: { configFile?: string; workers?: number } =
   const workers = options.workers ?? workerCount(config);
   // `--workers N` (N > 1): this process becomes the primary and forks N of these (src/cluster/).
   if (workers > 1 && cluster.isPrimary) {
-    await runPrimary(workers, createLogger(config.log, { base: { pid: process.pid, hostname: hostname(), role: 'primary' } }));
+    const metricsOn = config.metrics.listen !== undefined || config.metrics.mainPort;
+    await runPrimary(workers, createLogger(config.log, { base: { pid: process.pid, hostname: hostname(), role: 'primary' } }), metricsOn ? { metrics: config.metrics } : {});
     return undefined;
   }
   const worker = workerIndex();

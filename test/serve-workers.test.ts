@@ -4,8 +4,11 @@
  * GET /api/v1/status says which worker answered. Checked: both workers serve; pushes through
  * both at once all commit (SQLite write transactions across processes wait instead of failing);
  * a policy change on one worker is in force on the other at once (the primary relays the
- * notification); a killed worker is replaced; SIGTERM stops every worker and the primary exits 0;
- * a busy port ends the start with exit 1.
+ * notification); one scrape of /metrics (the metrics listener or the main port, through either
+ * worker) shows the whole node: counters of both workers add up, the database's gauges count once,
+ * and `lazaret status` names the node's uptime and the worker that answered; a killed worker is
+ * replaced; SIGTERM stops every worker and the primary exits 0; a busy port ends the start with
+ * exit 1.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { Client } from 'undici';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.ts';
 import { buildImage, digestOf } from './helpers/registry-client.ts';
+import { freePort } from './helpers/free-port.ts';
+import { parse, value } from './helpers/prometheus.ts';
 
 const BIN = fileURLToPath(new URL('../bin/lazaret.js', import.meta.url));
 
@@ -57,9 +62,11 @@ describe('lazaret serve --workers 2 (SQLite)', () => {
   const clients: Pinned[] = [];
   /** One pinned client per worker: [on worker 1, on worker 2]. */
   let byWorker: Pinned[] = [];
+  let metricsUrl: string;
 
   before(async () => {
-    server = await spawnServer({ LAZARET_DATA_DIR: dataDir, LAZARET_AUTH_MODE: 'none', LAZARET_WORKERS: '2' }, 90_000);
+    metricsUrl = `http://127.0.0.1:${await freePort()}`;
+    server = await spawnServer({ LAZARET_DATA_DIR: dataDir, LAZARET_AUTH_MODE: 'none', LAZARET_WORKERS: '2', LAZARET_METRICS_LISTEN: new URL(metricsUrl).host, LAZARET_METRICS_MAIN_PORT: 'true' }, 90_000);
     // Wait until both workers listen (the first logs "listening" before the second starts).
     const deadline = Date.now() + 60_000;
     while (!server.output.some((l) => l.includes('serves with 2 workers'))) {
@@ -126,6 +133,55 @@ describe('lazaret serve --workers 2 (SQLite)', () => {
     assert.equal((await policy(two, 'disabled')).status, 200);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal((await get(one)).status, 200);
+  });
+
+  test('one scrape shows the whole node: both workers\' counters add up, the database\'s gauges count once', async () => {
+    const [one, two] = byWorker as [Pinned, Pinned];
+    const scrape = async () => {
+      const res = await fetch(`${metricsUrl}/metrics`);
+      assert.equal(res.status, 200);
+      return parse(await res.text());
+    };
+    const v2 = (m: Map<string, number>) => value(m, 'lazaret_http_requests_total', { route: '/v2/', method: 'GET', status: '200' });
+    const before = await scrape();
+    for (let i = 0; i < 3; i++) assert.equal((await one.req('GET', '/v2/')).status, 200);
+    for (let i = 0; i < 5; i++) assert.equal((await two.req('GET', '/v2/')).status, 200);
+    const after = await scrape();
+    // A scrape of one worker would have moved by 3 or by 5.
+    assert.equal(v2(after) - v2(before), 8, 'the requests of both workers');
+    assert.equal(value(after, 'lazaret_workers', { state: 'configured' }), 2);
+    assert.equal(value(after, 'lazaret_workers', { state: 'scraped' }), 2);
+    const status = JSON.parse((await one.req('GET', '/api/v1/status')).body.toString());
+    assert.equal(value(after, 'lazaret_repositories'), status.repositories, 'the database\'s count, not once per worker');
+    assert.ok(status.repositories > 0);
+    assert.ok(value(after, 'process_resident_memory_bytes') > 0);
+    // /metrics on the main port answers the same merged view, whichever worker took it.
+    for (const c of [one, two]) {
+      const res = await c.req('GET', '/metrics');
+      assert.equal(res.status, 200);
+      const m = parse(res.body.toString());
+      assert.ok(v2(m) >= v2(after), 'the main port counts every worker too');
+      assert.equal(value(m, 'lazaret_workers', { state: 'scraped' }), 2);
+    }
+  });
+
+  test('lazaret status with workers: the node\'s uptime, the worker that answered and how many there are', async () => {
+    const [one, two] = byWorker as [Pinned, Pinned];
+    const a = JSON.parse((await one.req('GET', '/api/v1/status')).body.toString());
+    const b = JSON.parse((await two.req('GET', '/api/v1/status')).body.toString());
+    assert.deepEqual([a.process.worker, a.process.workers, b.process.worker, b.process.workers], [1, 2, 2, 2]);
+    assert.equal(a.startedAt, b.startedAt, 'one node, one start');
+    // Worker 2 starts after worker 1, both after the primary.
+    assert.ok(Date.parse(a.startedAt) <= Date.parse(a.process.startedAt) && Date.parse(a.process.startedAt) <= Date.parse(b.process.startedAt));
+    const table = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, 'status'], { env: { PATH: process.env.PATH ?? '', HOME: dataDir, LAZARET_REGISTRY: server.url } });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c));
+      child.stderr.on('data', (c: Buffer) => (out += c));
+      child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(out))));
+    });
+    assert.match(table, /^answered by\s+worker [12] of 2 \(pid \d+, since \d{4}-/m);
+    assert.match(table, new RegExp(`^uptime\\s+.*\\(since ${a.startedAt.replaceAll('.', '\\.')}\\)$`, 'm'));
   });
 
   test('a killed worker is replaced and the port keeps answering', async () => {

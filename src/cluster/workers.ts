@@ -18,9 +18,13 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { LazaretConfig } from '../config/schema.ts';
 import { isChannel, type Channel } from '../notifications/notifications.ts';
+import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.ts';
+import { createNodeMetrics, type NodeMetrics } from './node-metrics.ts';
 
-/** The environment variable that tells a worker its number (1..N). */
+/** The environment variables that tell a worker its number (1..N), how many there are and when the node started. */
 export const WORKER_INDEX_ENV = 'LAZARET_WORKER_INDEX';
+const WORKER_COUNT_ENV = 'LAZARET_WORKER_COUNT';
+const NODE_STARTED_ENV = 'LAZARET_NODE_STARTED_AT';
 
 /** Messages between the primary and the workers (IPC). */
 export type WorkerMessage = { lazaret: 'ready'; address: string } | { lazaret: 'notify'; channel: Channel };
@@ -34,6 +38,19 @@ export function workerIndex(): number | undefined {
   if (!cluster.isWorker) return undefined;
   const n = Number(process.env[WORKER_INDEX_ENV]);
   return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * This process's place in the node: under `--workers`, its number, the number of workers and
+ * when the primary started (the node's uptime: a restarted worker is younger than its node);
+ * undefined for a single process.
+ */
+export function workerPlace(): { worker: number; workers: number; nodeStartedAt: Date } | undefined {
+  const worker = workerIndex();
+  if (worker === undefined) return undefined;
+  const workers = Number(process.env[WORKER_COUNT_ENV]);
+  const started = new Date(process.env[NODE_STARTED_ENV] ?? '');
+  return { worker, workers: Number.isInteger(workers) && workers > 0 ? workers : worker, nodeStartedAt: Number.isNaN(started.getTime()) ? new Date() : started };
 }
 
 /** Tells the primary this worker listens (a no-op outside a cluster). */
@@ -52,27 +69,40 @@ const RESTART_DELAY_MS = 1_000;
 /** A worker's own shutdown gives in-flight requests 30 s; the primary waits a little longer. */
 const STOP_GRACE_MS = 35_000;
 
-export async function runPrimary(count: number, logger: Logger): Promise<void> {
+export interface PrimaryOptions {
+  /** `metrics.listen`/`metrics.mainPort` on: the primary merges the workers' metrics (node-metrics.ts). */
+  metrics?: Pick<LazaretConfig['metrics'], 'listen'>;
+}
+
+export async function runPrimary(count: number, logger: Logger, options: PrimaryOptions = {}): Promise<void> {
+  const startedAt = new Date().toISOString();
   const workers = new Map<number, Worker>();
+  /** Workers that said they listen (a scrape asks only these). */
+  const listening = new Set<Worker>();
+  let nodeMetrics: NodeMetrics | undefined;
+  let metricsServer: MetricsServer | undefined;
+  if (options.metrics) nodeMetrics = await createNodeMetrics({ configured: count, listening: () => [...listening], logger });
   const restarts: number[] = [];
   let stopping = false;
   let started = false;
 
   // A notification published by one worker reaches the others (it already ran in its own).
   const relay = (from: Worker, message: unknown) => {
+    if (nodeMetrics?.onMessage(from, message)) return;
     if (!isWorkerMessage(message) || message.lazaret !== 'notify' || !isChannel(message.channel)) return;
     for (const w of workers.values()) if (w !== from && w.isConnected()) w.send(message);
   };
 
   /** Forks worker `index`; resolves with its address once it listens, rejects if it exits first. */
   function fork(index: number): Promise<string> {
-    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index) });
+    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [WORKER_COUNT_ENV]: String(count), [NODE_STARTED_ENV]: startedAt });
     workers.set(index, worker);
     worker.on('message', (m: unknown) => relay(worker, m));
     const ready = new Promise<string>((resolve, reject) => {
       const onMessage = (m: unknown) => {
         if (isWorkerMessage(m) && m.lazaret === 'ready') {
           worker.off('message', onMessage);
+          listening.add(worker);
           resolve(m.address);
         }
       };
@@ -80,6 +110,7 @@ export async function runPrimary(count: number, logger: Logger): Promise<void> {
       worker.once('exit', (code, signal) => reject(new Error(`worker ${index} exited (${signal ?? code}) before listening`)));
     });
     worker.once('exit', (code, signal) => {
+      listening.delete(worker);
       if (workers.get(index) === worker) workers.delete(index);
       if (stopping || !started) return;
       logger.error({ worker: index, pid: worker.process.pid, code, signal }, `worker ${index} exited; starting a new one`);
@@ -118,6 +149,7 @@ export async function runPrimary(count: number, logger: Logger): Promise<void> {
       ),
     );
     clearTimeout(force);
+    await metricsServer?.close();
     const failed = codes.some((c) => c !== 0);
     logger.info({ codes }, 'all workers stopped');
     process.exit(exitCode || (failed ? 1 : 0));
@@ -131,6 +163,10 @@ export async function runPrimary(count: number, logger: Logger): Promise<void> {
     const rest = Array.from({ length: count - 1 }, (_, i) => fork(i + 2));
     await Promise.all(rest);
     started = true;
+    if (nodeMetrics && options.metrics?.listen) {
+      metricsServer = await startMetricsServer(options.metrics.listen, nodeMetrics, logger);
+      logger.info({ address: metricsServer.url }, 'metrics listener started (the whole node: every worker\'s metrics merged)');
+    }
     logger.info({ address, workers: count, pid: process.pid }, `lazaret serves with ${count} workers`);
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'the workers did not start');

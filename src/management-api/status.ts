@@ -11,13 +11,17 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { LAZARET_VERSION } from '../package-info.ts';
 import { KNOWN_MIGRATIONS } from '../persistence/index.ts';
-import { workerIndex } from '../cluster/workers.ts';
+import { workerPlace } from '../cluster/workers.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
 
 export interface RegistryStatus {
   version: string;
-  /** The process that answered: its pid and, under `serve --workers`, its worker number (else null). */
-  process: { pid: number; worker: number | null };
+  /**
+   * The process that answered: its pid and, under `serve --workers`, its worker number, the
+   * number of workers and when this worker started (else null, null and startedAt).
+   */
+  process: { pid: number; worker: number | null; workers: number | null; startedAt: string };
+  /** When the node started: under `serve --workers` the primary's start (a restarted worker does not reset it). */
   startedAt: string;
   uptimeSeconds: number;
   database: 'sqlite' | 'postgres';
@@ -44,12 +48,14 @@ export function registerStatusRoutes(app: FastifyInstance, services: Services) {
   serve(app, statusRoutes.getStatus, async (): Promise<RegistryStatus> => {
       const s = await services.store.operations.snapshot();
       const applied = await services.store.operations.appliedMigrations();
+      const place = workerPlace();
+      const nodeStartedAt = place?.nodeStartedAt ?? services.startedAt;
       const held = Object.entries(s.verdicts).reduce((n, [state, count]) => (state === 'Passed' ? n : n + count), 0);
       return {
         version: LAZARET_VERSION,
-        process: { pid: process.pid, worker: workerIndex() ?? null },
-        startedAt: services.startedAt.toISOString(),
-        uptimeSeconds: Math.round((Date.now() - services.startedAt.getTime()) / 1000),
+        process: { pid: process.pid, worker: place?.worker ?? null, workers: place?.workers ?? null, startedAt: services.startedAt.toISOString() },
+        startedAt: nodeStartedAt.toISOString(),
+        uptimeSeconds: Math.round((Date.now() - nodeStartedAt.getTime()) / 1000),
         database: services.store.dialect,
         schema: applied.filter((m) => KNOWN_MIGRATIONS.includes(m)).at(-1) ?? null,
         storage: { blobs: s.blobs.count, bytes: s.blobs.bytes },

@@ -5,7 +5,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
-import type { Metrics } from './metrics.ts';
 import { parseListen } from '../config/listen.ts';
 
 export interface MetricsServer {
@@ -14,7 +13,8 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(listen: string, metrics: Metrics, logger: Logger): Promise<MetricsServer> {
+/** `metrics` renders the exposition: one process's registry, or under `--workers` the node's merged one. */
+export async function startMetricsServer(listen: string, metrics: { render(): Promise<{ contentType: string; body: string }> }, logger: Logger): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {

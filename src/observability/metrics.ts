@@ -11,7 +11,7 @@
  * therefore the database's view, the same on every node of a cluster. Counters and histograms
  * are this node's.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { OperationsSnapshot } from '../persistence/index.ts';
 
 /** Seconds: fast metadata calls sit in the first buckets, slow blob transfers in the last. */
@@ -74,6 +74,8 @@ export function createMetrics(): Metrics {
       help,
       labelNames,
       registers: [registry],
+      // The database's view, the same in every worker: a node's merged scrape takes it once.
+      aggregator: 'first',
       async collect() {
         const s = await snapshot();
         this.reset();
@@ -133,4 +135,17 @@ export function createMetrics(): Metrics {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
+}
+
+/**
+ * The node's exposition under `serve --workers` (src/cluster/node-metrics.ts): the workers'
+ * registries merged by each metric's aggregator (sum unless set: counters and histograms add
+ * up, the snapshot gauges above are taken once), plus how many workers this scrape includes.
+ */
+export async function mergeMetrics(answers: MetricObjectWithValues<MetricValue<string>>[][], configured: number): Promise<{ contentType: string; body: string }> {
+  const merged = AggregatorRegistry.aggregate(answers);
+  const workers = new Gauge({ name: 'lazaret_workers', help: 'Worker processes of this node (serve --workers): configured, and those whose metrics this scrape includes.', labelNames: ['state'], registers: [merged] });
+  workers.set({ state: 'configured' }, configured);
+  workers.set({ state: 'scraped' }, answers.length);
+  return { contentType: merged.contentType, body: await merged.metrics() };
 }

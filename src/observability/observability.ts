@@ -19,6 +19,8 @@ import { observeGate } from './observed-gate.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 import type { Tracing } from './tracing.ts';
 import { statementKind } from './statement-kind.ts';
+import { workerIndex } from '../cluster/workers.ts';
+import { workerMetrics } from '../cluster/node-metrics.ts';
 
 export interface Observability {
   metrics?: Metrics;
@@ -41,7 +43,11 @@ export async function createObservability(config: LazaretConfig, logger: Logger)
   const metricsOn = config.metrics.listen !== undefined || config.metrics.mainPort;
   // Both loaded only when on: with metrics off prom-client (and the OpenTelemetry API it
   // pulls in) is never read, with tracing off not one OpenTelemetry module.
-  const metrics = metricsOn ? (await import('./metrics.ts')).createMetrics() : undefined;
+  const own = metricsOn ? (await import('./metrics.ts')).createMetrics() : undefined;
+  // Under `serve --workers` a scrape shows the whole node: the primary merges every worker's
+  // registry and serves `metrics.listen` itself (src/cluster/node-metrics.ts).
+  const inWorker = workerIndex() !== undefined;
+  const metrics = own && inWorker ? { ...own, render: workerMetrics(own.registry) } : own;
   const tracing = config.otel.endpoint ? (await import('./tracing.ts')).createTracing(config.otel, logger) : undefined;
   const dialect = config.databaseUrl ? 'postgres' : 'sqlite';
   let pool: pg.Pool | undefined;
@@ -122,7 +128,7 @@ export async function createObservability(config: LazaretConfig, logger: Logger)
       });
     },
     async start() {
-      if (metrics && config.metrics.listen) {
+      if (metrics && config.metrics.listen && !inWorker) {
         server = await startMetricsServer(config.metrics.listen, metrics, logger);
         logger.info({ address: server.url }, 'metrics listener started');
       }

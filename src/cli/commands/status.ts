@@ -27,6 +27,7 @@ export function statusRows(s: RegistryStatus): [string, string][] {
   return [
     ['version', s.version],
     ['uptime', `${formatDuration(s.uptimeSeconds)} (since ${s.startedAt})`],
+    ...(s.process.worker !== null ? ([['answered by', `worker ${s.process.worker} of ${s.process.workers} (pid ${s.process.pid}, since ${s.process.startedAt})`]] as [string, string][]) : []),
     ['database', `${s.database}, schema ${s.schema ?? 'none'}`],
     ['storage used', `${formatBytes(s.storage.bytes)} in ${s.storage.blobs} blobs`],
     ['repositories', String(s.repositories)],
