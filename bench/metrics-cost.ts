@@ -3,7 +3,9 @@
  * (and of the tracing hooks when off) on manifest GET throughput. Two compiled Lazaret
  * processes side by side, one with metrics off and one with `metrics.listen` on, the same
  * image pushed to both; rounds alternate between them so a busy machine hurts both alike.
- * Prints requests/s per round and the median ratio (on / off). Build first: npm run build.
+ * Prints requests/s and the registry's CPU time per request for each round, and the median
+ * ratios (on / off). On a shared, loaded machine the CPU per request is the steadier figure:
+ * throughput there measures the neighbours as much as the registry. Build first: npm run build.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
+import { treeCpuSeconds } from './lib/proc-stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name: string, fallback: number) => {
@@ -29,7 +32,7 @@ const sha = (b: string) => `sha256:${createHash('sha256').update(b).digest('hex'
 async function start(metrics: boolean): Promise<{ url: string; child: ChildProcess; dir: string }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'lazaret-mcost-'));
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, LAZARET_DATA_DIR: dir, LAZARET_LISTEN: `127.0.0.1:${port}`, LAZARET_AUTH_MODE: 'none', LAZARET_LOG_LEVEL: 'warn', MALLOC_ARENA_MAX: '2' };
+  const env: NodeJS.ProcessEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('X_'))), PATH: process.env.PATH, LAZARET_DATA_DIR: dir, LAZARET_LISTEN: `127.0.0.1:${port}`, LAZARET_AUTH_MODE: 'none', LAZARET_LOG_LEVEL: 'warn', MALLOC_ARENA_MAX: '2' };
   if (metrics) env.LAZARET_METRICS_LISTEN = `127.0.0.1:${await freePort()}`;
   const child = spawn(process.execPath, [join(root, 'bin/lazaret.js'), 'serve'], { env, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
@@ -51,7 +54,10 @@ async function start(metrics: boolean): Promise<{ url: string; child: ChildProce
   return { url, child, dir };
 }
 
-async function load(url: string): Promise<number> {
+/** Requests/s and the registry's CPU microseconds per request (robust on a loaded machine). */
+async function load(target: { url: string; child: ChildProcess }): Promise<{ rate: number; cpuUs: number }> {
+  const { url } = target;
+  const cpu0 = treeCpuSeconds(target.child.pid!);
   const pool = new Pool(url, { connections: inFlight, pipelining: 1 });
   let done = 0;
   const until = performance.now() + duration * 1000;
@@ -66,25 +72,31 @@ async function load(url: string): Promise<number> {
   const t0 = performance.now();
   await Promise.all(Array.from({ length: inFlight }, worker));
   const rate = done / ((performance.now() - t0) / 1000);
+  const cpuUs = ((treeCpuSeconds(target.child.pid!) - cpu0) * 1e6) / Math.max(1, done);
   await pool.close();
-  return rate;
+  return { rate, cpuUs };
 }
 
 const off = await start(false);
 const on = await start(true);
 try {
-  await load(off.url);
-  await load(on.url); // warm-up
-  const rows: { off: number; on: number }[] = [];
+  await load(off);
+  await load(on); // warm-up
+  type Run = { rate: number; cpuUs: number };
+  const rows: { off: Run; on: Run }[] = [];
   for (let i = 0; i < rounds; i++) {
-    const a = i % 2 === 0 ? await load(off.url) : 0;
-    const b = await load(on.url);
-    const c = i % 2 === 1 ? await load(off.url) : a;
+    // Who goes first alternates, so a machine that gets busier hurts both alike.
+    const first = i % 2 === 0 ? await load(off) : undefined;
+    const b = await load(on);
+    const c = first ?? (await load(off));
     rows.push({ off: c, on: b });
-    console.log(`round ${i + 1}: metrics off ${c.toFixed(0)} req/s, on ${b.toFixed(0)} req/s, on/off ${(b / c).toFixed(3)}`);
+    console.log(`round ${i + 1}: metrics off ${c.rate.toFixed(0)} req/s ${c.cpuUs.toFixed(1)} us CPU/req, on ${b.rate.toFixed(0)} req/s ${b.cpuUs.toFixed(1)} us CPU/req; throughput on/off ${(b.rate / c.rate).toFixed(3)}, CPU on/off ${(b.cpuUs / c.cpuUs).toFixed(3)}`);
   }
-  const ratios = rows.map((r) => r.on / r.off).sort((x, y) => x - y);
-  console.log(`median on/off: ${ratios[Math.floor(ratios.length / 2)]!.toFixed(3)} (manifest GET, ${inFlight} in flight, ${duration} s per run, ${rounds} rounds)`);
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  console.log(`median throughput on/off: ${median(rows.map((r) => r.on.rate / r.off.rate)).toFixed(3)}; median registry CPU per request on/off: ${median(rows.map((r) => r.on.cpuUs / r.off.cpuUs)).toFixed(3)} (manifest GET, ${inFlight} in flight, ${duration} s per run, ${rounds} rounds)`);
+  // Contention only ever adds CPU per request, so the least of the rounds is the least noisy figure.
+  const least = (pick: (r: { off: Run; on: Run }) => Run) => Math.min(...rows.map((r) => pick(r).cpuUs));
+  console.log(`least registry CPU per request: off ${least((r) => r.off).toFixed(1)} us, on ${least((r) => r.on).toFixed(1)} us, on/off ${(least((r) => r.on) / least((r) => r.off)).toFixed(3)}`);
 } finally {
   for (const s of [off, on]) {
     s.child.kill('SIGTERM');

@@ -9,10 +9,12 @@
  * Registry-wide state (repositories, uploads in progress, verdicts, the webhook outbox, scan jobs) is read
  * when Prometheus scrapes, in one aggregate snapshot shared by every gauge of that scrape; it is
  * therefore the database's view, the same on every node of a cluster. Counters and histograms
- * are this node's.
+ * are this node's. The ones recorded on every request are keyed-metrics.ts' (same exposition,
+ * a fraction of the cost); the rest are prom-client's own.
  */
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { OperationsSnapshot } from '../persistence/index.ts';
+import { KeyedCounter, KeyedHistogram } from './keyed-metrics.ts';
 
 /** Seconds: fast metadata calls sit in the first buckets, slow blob transfers in the last. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -38,17 +40,17 @@ export interface MetricsSources {
 
 export interface Metrics {
   readonly registry: Registry;
-  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
-  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
-  readonly httpBytesIn: Counter<'route'>;
-  readonly httpBytesOut: Counter<'route'>;
-  readonly gateDecisions: Counter<'target' | 'decision'>;
+  readonly httpRequests: KeyedCounter<'route' | 'method' | 'status'>;
+  readonly httpDuration: KeyedHistogram<'route' | 'method' | 'status'>;
+  readonly httpBytesIn: KeyedCounter<'route'>;
+  readonly httpBytesOut: KeyedCounter<'route'>;
+  readonly gateDecisions: KeyedCounter<'target' | 'decision'>;
   readonly loginThrottled: Counter;
   readonly tokensIssued: Counter<'type'>;
   readonly webhookAttempts: Counter<'result'>;
   readonly scanJobsFinished: Counter<'result'>;
-  readonly dbQueryDuration: Histogram<'dialect' | 'operation' | 'outcome'>;
-  readonly blobStoreDuration: Histogram<'driver' | 'operation' | 'outcome'>;
+  readonly dbQueryDuration: KeyedHistogram<'dialect' | 'operation' | 'outcome'>;
+  readonly blobStoreDuration: KeyedHistogram<'driver' | 'operation' | 'outcome'>;
   /** Attaches what the scrape-time gauges read (called once the stores are open). */
   setSources(sources: MetricsSources): void;
   /** The exposition text and its content type. */
@@ -117,17 +119,17 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
-    httpRequests: new Counter({ name: 'lazaret_http_requests_total', help: 'HTTP requests answered, by route template, method and status.', labelNames: ['route', 'method', 'status'], registers: [registry] }),
-    httpDuration: new Histogram({ name: 'lazaret_http_request_duration_seconds', help: 'Time from request to the last byte of the response.', labelNames: ['route', 'method', 'status'], buckets: LATENCY_BUCKETS, registers: [registry] }),
-    httpBytesIn: new Counter({ name: 'lazaret_http_request_bytes_total', help: 'Bytes received on the wire (headers and body), by route template.', labelNames: ['route'], registers: [registry] }),
-    httpBytesOut: new Counter({ name: 'lazaret_http_response_bytes_total', help: 'Bytes sent on the wire (headers and body), by route template.', labelNames: ['route'], registers: [registry] }),
-    gateDecisions: new Counter({ name: 'lazaret_gate_decisions_total', help: 'Quarantine gate checks of manifest and blob reads, by decision.', labelNames: ['target', 'decision'], registers: [registry] }),
+    httpRequests: new KeyedCounter({ name: 'lazaret_http_requests_total', help: 'HTTP requests answered, by route template, method and status.', labelNames: ['route', 'method', 'status'], registers: [registry] }),
+    httpDuration: new KeyedHistogram({ name: 'lazaret_http_request_duration_seconds', help: 'Time from request to the last byte of the response.', labelNames: ['route', 'method', 'status'], buckets: LATENCY_BUCKETS, registers: [registry] }),
+    httpBytesIn: new KeyedCounter({ name: 'lazaret_http_request_bytes_total', help: 'Bytes received on the wire (headers and body), by route template.', labelNames: ['route'], registers: [registry] }),
+    httpBytesOut: new KeyedCounter({ name: 'lazaret_http_response_bytes_total', help: 'Bytes sent on the wire (headers and body), by route template.', labelNames: ['route'], registers: [registry] }),
+    gateDecisions: new KeyedCounter({ name: 'lazaret_gate_decisions_total', help: 'Quarantine gate checks of manifest and blob reads, by decision.', labelNames: ['target', 'decision'], registers: [registry] }),
     loginThrottled: new Counter({ name: 'lazaret_login_throttled_total', help: 'Logins refused by the failed-login throttle (429) before the password was checked.', registers: [registry] }),
     tokensIssued: new Counter({ name: 'lazaret_tokens_issued_total', help: 'Tokens issued by /oauth2 and the token endpoint, by type (access, refresh).', labelNames: ['type'], registers: [registry] }),
     webhookAttempts: new Counter({ name: 'lazaret_webhook_attempts_total', help: 'Webhook delivery attempts by result (delivered, retry, failed).', labelNames: ['result'], registers: [registry] }),
     scanJobsFinished: new Counter({ name: 'lazaret_scan_jobs_finished_total', help: 'Scan jobs this node ended, by result (passed, failed: by the findings; error: the scan failed for good; cancelled).', labelNames: ['result'], registers: [registry] }),
-    dbQueryDuration: new Histogram({ name: 'lazaret_db_query_duration_seconds', help: 'Metadata database query latency by dialect, statement kind and outcome.', labelNames: ['dialect', 'operation', 'outcome'], buckets: FAST_BUCKETS, registers: [registry] }),
-    blobStoreDuration: new Histogram({ name: 'lazaret_blob_store_operation_duration_seconds', help: 'Blob store call latency by driver and operation (for open: until the stream is handed over).', labelNames: ['driver', 'operation', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] }),
+    dbQueryDuration: new KeyedHistogram({ name: 'lazaret_db_query_duration_seconds', help: 'Metadata database query latency by dialect, statement kind and outcome.', labelNames: ['dialect', 'operation', 'outcome'], buckets: FAST_BUCKETS, registers: [registry] }),
+    blobStoreDuration: new KeyedHistogram({ name: 'lazaret_blob_store_operation_duration_seconds', help: 'Blob store call latency by driver and operation (for open: until the stream is handed over).', labelNames: ['driver', 'operation', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] }),
     setSources(s) {
       sources = s;
     },
