@@ -196,8 +196,9 @@ export interface UploadStore {
   create(id: string, repository: string): Promise<UploadRecord>;
   /**
    * Opens a session unless `openedBy` already has `maxPerPrincipal` open, or the repository
-   * `maxPerRepository`: one conditional INSERT, so concurrent opens overshoot by at most the
-   * statements racing on PostgreSQL (none on SQLite). Returns the record, or which bound refused.
+   * `maxPerRepository`. Exact under concurrency, across nodes too: concurrent opens never
+   * overshoot a bound (PostgreSQL serialises them per principal and per repository).
+   * Returns the record, or which bound refused.
    */
   open(id: string, repository: string, limits: UploadLimits): Promise<UploadRecord | { refused: 'principal' | 'repository' }>;
   get(id: string): Promise<UploadRecord | undefined>;
