@@ -398,6 +398,11 @@ describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
       assert.match(await row.innerText(), /default[\s\S]*healthy[\s\S]*Trivy 0\.72\.0/);
       await checkA11y(owner.page, 'scanners');
       await screenshot(owner.page, 'scanners');
+      // The overview's scanner card, from GET /api/v1/summary.
+      await nav(owner.page, 'Overview').click();
+      const card = owner.page.getByTestId('scanner-health');
+      await card.filter({ hasText: 'trivy' }).waitFor();
+      assert.match(await card.innerText(), /trivy\s+healthy[\s\S]*Trivy 0\.72\.0[\s\S]*Scan backlog: \d+ running, \d+ queued/);
 
       const puller = await open(PULLER);
       assert.equal(await nav(puller.page, 'Scanners').count(), 0);

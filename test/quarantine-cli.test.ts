@@ -86,4 +86,18 @@ describe('lazaret quarantine / manifest / repository / audit (auth none)', () =>
     assert.match((await lazaret(['repository', 'delete', 'team/web', '--yes'], env)).stdout, /team\/web\s+1\s+1/);
     assert.match((await lazaret(['repository', 'show', 'team/web'], env)).stderr, /404 NAME_UNKNOWN/);
   });
+
+  test('quarantine queue: the endpoint of the portal queue page, a name filter, pages with --after', async () => {
+    const other = await pushImage(s.url, 'team/api', { seed: 'cli-api', tag: '1' });
+    await pushImage(s.url, 'team/api', { seed: 'cli-api-2', tag: '2' });
+    const page1 = await lazaret(['quarantine', 'queue', '--contains', 'API', '-n', '1'], env);
+    assert.equal(page1.code, 0, page1.stderr);
+    assert.match(page1.stdout, new RegExp(`team/api\\s+${other.digest}\\s+1\\s+Quarantined`));
+    assert.doesNotMatch(page1.stdout, /team\/web/);
+    const cursor = /more: --after (\S+)/.exec(page1.stderr)?.[1];
+    assert.ok(cursor, page1.stderr);
+    const page2 = JSON.parse((await lazaret(['quarantine', 'queue', '--contains', 'api', '-n', '1', '--after', cursor, '-o', 'json'], env)).stdout);
+    assert.deepEqual(page2.manifests.map((m: { tags: string[]; waiting: boolean }) => [m.tags, m.waiting]), [[['2'], true]]);
+    assert.equal(page2.next, undefined);
+  });
 });

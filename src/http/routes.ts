@@ -11,6 +11,7 @@ import { userRoutes } from '../management-api/identity-users.ts';
 import { policyRoutes } from '../management-api/policies.ts';
 import { quarantineRoutes } from '../management-api/quarantine.ts';
 import { statusRoutes } from '../management-api/status.ts';
+import { summaryRoutes } from '../management-api/summary.ts';
 import { gcRoutes } from '../management-api/gc.ts';
 import { retentionRoutes } from '../management-api/retention.ts';
 import { webhookRoutes } from '../management-api/webhooks.ts';
@@ -54,6 +55,7 @@ const TABLES: Record<string, RouteDeclaration>[] = [
   scannerRoutes,
   scanRoutes,
   statusRoutes,
+  summaryRoutes,
   releasePolicyRoutes,
   releaseEvaluationRoutes,
   policyExceptionRoutes,

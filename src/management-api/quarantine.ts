@@ -7,8 +7,9 @@
  *   rescanRequested) for every manifest without a verdict (or with the given states).
  * - POST /api/v1/quarantine/grandfather (configure) marks every manifest without a verdict
  *   `Passed`, each audited as a verdict change whose details say it was a bulk grandfather.
- * - GET  /api/v1/quarantine/queue      (authenticated) manifests by verdict, oldest first;
- *   default: the held ones (no verdict, Quarantined, Failed). Rows are limited to repositories
+ * - GET  /api/v1/quarantine/queue      (authenticated) manifests by verdict, oldest first, each
+ *   with `waiting` and its newest scan job; default: the held ones (no verdict, Quarantined,
+ *   Failed); `repository` (exact) or `q` (name contains) filter; keyset cursor `next`. Rows are limited to repositories
  *   where the caller has quarantine read, unless it holds `configure` (an admin needs the list
  *   to decide; names and digests are not content). For such callers the `next` cursor points
  *   at the last row returned, never at a row they may not see.
@@ -16,7 +17,7 @@
  * registry service's (src/registry/quarantine-views.ts); this file parses and renders.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
 import type { Services } from '../services.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { requestFacts } from '../http/request-context.ts';
@@ -26,22 +27,9 @@ import { isQuarantineState } from '../quarantine/verdicts.ts';
 import type { ManifestVerdictRow, StateFilter } from '../registry/index.ts';
 import { queueScanView } from '../scan/views.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { type BulkBody, GrandfatherResult, Preflight, QueuePage, QueueQuery, RescanResult } from './quarantine-schemas.ts';
 
 const HELD: StateFilter[] = ['absent', 'Quarantined', 'Failed'];
-
-const ListQuery = Type.Object({
-  state: Type.Optional(Type.String({ maxLength: 100, description: 'comma-separated: absent, Quarantined, Failed, Passed' })),
-  repository: Type.Optional(Type.String({ maxLength: 255 })),
-  last: Type.Optional(Type.String({ maxLength: 2000 })),
-  n: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-});
-const BulkBody = Type.Object(
-  {
-    repository: Type.Optional(Type.String({ maxLength: 255 })),
-    state: Type.Optional(Type.String({ maxLength: 100, description: 'rescan only; default absent' })),
-  },
-  { additionalProperties: false },
-);
 
 /**
  * The optional body of rescan/grandfather (`BulkBody`), checked by hand because a POST without
@@ -76,7 +64,7 @@ function parseRepository(raw: string | undefined): string | undefined {
   return raw;
 }
 
-export function rowJson(r: ManifestVerdictRow, tags?: string[]) {
+export function rowJson(r: ManifestVerdictRow, tags?: string[]): Static<typeof Preflight>['manifests'][number] {
   return {
     repository: r.repository,
     digest: r.digest,
@@ -95,10 +83,18 @@ const configure = { kind: 'registry', action: 'configure' } as const;
 const tags = ['quarantine'];
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const quarantineRoutes = declareRoutes({
-  getQuarantinePreflight: { method: 'GET', url: '/api/v1/quarantine/preflight', api: 'api', access: configure, tags, summary: 'What enabling the policy would hold', schema: { querystring: ListQuery } },
-  getQuarantineQueue: { method: 'GET', url: '/api/v1/quarantine/queue', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'Manifests by verdict, oldest first (default: held)', schema: { querystring: ListQuery } },
-  postQuarantineRescan: { method: 'POST', url: '/api/v1/quarantine/rescan', api: 'api', access: configure, tags, summary: 'Raise quarantine events for manifests without a verdict', bodyLimit: 4096 },
-  postQuarantineGrandfather: { method: 'POST', url: '/api/v1/quarantine/grandfather', api: 'api', access: configure, tags, summary: 'Mark every manifest without a verdict Passed', bodyLimit: 4096 },
+  getQuarantinePreflight: { method: 'GET', url: '/api/v1/quarantine/preflight', api: 'api', access: configure, tags, summary: 'What enabling the policy would hold', schema: { querystring: QueueQuery, response: { 200: Preflight } } },
+  getQuarantineQueue: {
+    method: 'GET',
+    url: '/api/v1/quarantine/queue',
+    api: 'api',
+    access: { kind: 'authenticated' },
+    tags,
+    summary: 'Manifests by verdict with their scan state, oldest first (default: held); keyset cursor `next`',
+    schema: { querystring: QueueQuery, response: { 200: QueuePage } },
+  },
+  postQuarantineRescan: { method: 'POST', url: '/api/v1/quarantine/rescan', api: 'api', access: configure, tags, summary: 'Raise quarantine events for manifests without a verdict', bodyLimit: 4096, schema: { response: { 200: RescanResult } } },
+  postQuarantineGrandfather: { method: 'POST', url: '/api/v1/quarantine/grandfather', api: 'api', access: configure, tags, summary: 'Mark every manifest without a verdict Passed', bodyLimit: 4096, schema: { response: { 200: GrandfatherResult } } },
 });
 
 export function registerQuarantineRoutes(app: FastifyInstance, services: Services) {
@@ -121,10 +117,13 @@ export function registerQuarantineRoutes(app: FastifyInstance, services: Service
     const q = request.query;
     const states = parseStates(q.state, HELD);
     const repository = parseRepository(q.repository);
-    const { rows, next } = await registry.as(request.access).queue({ states, n: q.n ?? 100, ...(repository ? { repository } : {}), ...(q.last ? { last: q.last } : {}) });
+    const contains = q.q?.trim().toLowerCase();
+    const { rows, next } = await registry
+      .as(request.access)
+      .queue({ states, n: q.n ?? 100, ...(repository ? { repository } : {}), ...(contains ? { repositoryContains: contains } : {}), ...(q.last ? { last: q.last } : {}) });
     // Each row says what the scan orchestrator is doing about it ("scanning", "waiting for scanner X: ...", "failed: ...").
-    const manifests = [];
-    for (const r of rows) manifests.push({ ...rowJson(r, r.tags), scan: queueScanView(await services.store.scanJobs.latest(r.repository, r.digest)) });
+    const manifests: Static<typeof QueuePage>['manifests'] = [];
+    for (const r of rows) manifests.push({ ...rowJson(r, r.tags), waiting: r.waiting, scan: queueScanView(await services.store.scanJobs.latest(r.repository, r.digest)) });
     return { manifests, ...(next ? { next } : {}) };
   });
 

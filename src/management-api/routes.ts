@@ -17,6 +17,7 @@ import { registerIdentityTokenRoutes } from './identity-tokens.ts';
 import { registerScannerRoutes } from '../scan/scanner-routes.ts';
 import { registerScanRoutes } from '../scan/scan-routes.ts';
 import { registerStatusRoutes } from './status.ts';
+import { registerSummaryRoutes } from './summary.ts';
 import { registerGcRoutes } from './gc.ts';
 import { registerRetentionRoutes } from './retention.ts';
 import { serve } from '../http/route-table.ts';
@@ -29,7 +30,7 @@ import { registerExceptionRoutes } from '../release-policy/exception-routes.ts';
 
 type AreaRegistration = (scope: FastifyInstance, services: Services) => Promise<void> | void;
 
-const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes, registerScannerRoutes, registerScanRoutes, registerStatusRoutes, registerReleasePolicyRoutes, registerEvaluationRoutes, registerExceptionRoutes, registerGcRoutes, registerRetentionRoutes];
+const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes, registerScannerRoutes, registerScanRoutes, registerStatusRoutes, registerSummaryRoutes, registerReleasePolicyRoutes, registerEvaluationRoutes, registerExceptionRoutes, registerGcRoutes, registerRetentionRoutes];
 
 export async function registerManagementRoutes(app: FastifyInstance, services: Services) {
   for (const register of AREAS) await register(app, services);

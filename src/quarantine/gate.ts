@@ -49,6 +49,12 @@ export interface Gate {
    * content only.
    */
   hidesHeld(access: AccessContext, repository: string): Promise<boolean>;
+
+  /**
+   * Whether the gate withholds unreleased content of `repository` right now (the switch, or a
+   * release policy governing it), whoever asks: a manifest without a verdict waits there.
+   */
+  gates(repository: string): Promise<boolean>;
 }
 
 /** True when the principal may see held content of `repository`. */

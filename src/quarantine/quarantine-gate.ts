@@ -120,6 +120,8 @@ export function createQuarantineGate(options: QuarantineGateOptions): Gate {
       return !canReadHeld(access, repository) && (await policy.gates(repository));
     },
 
+    gates: (repository) => policy.gates(repository),
+
     async visibleRepositories(access, names) {
       if (names.length === 0 || !(await policy.enabled())) return names;
       const unsure: string[] = [];

@@ -54,6 +54,8 @@ export interface ManifestVerdictRow {
 
 export interface VerdictListOptions {
   repository?: string;
+  /** Only repositories whose name contains this (names are lower case; LIKE wildcards are escaped). */
+  repositoryContains?: string;
   /** `absent` selects manifests without a verdict. */
   states?: (QuarantineState | 'absent')[];
   /** Oldest manifest first (createdAt, then repository, then digest). Cursor: an opaque string from `next`. */
@@ -83,4 +85,9 @@ export interface VerdictStore {
   releasedCounts(repository: string): Promise<{ manifestCount: number; tagCount: number }>;
   /** Counts of existing manifests by verdict (absent included), registry-wide. */
   counts(): Promise<Record<QuarantineState | 'absent', number>>;
+  /**
+   * Counts of existing manifests by repository and verdict (absent included), one row per pair
+   * that occurs: the summary endpoint filters them by what its caller may see.
+   */
+  countsByRepository(): Promise<{ repository: string; state: QuarantineState | 'absent'; count: number }[]>;
 }

@@ -13,6 +13,7 @@ import { listManifests, listRepositories, listTagNames, listTags } from './lists
 import { manifest, repository, tag, updateRepository, updateTag } from './items.ts';
 import { changeVerdictIn, deleteBlob, deleteManifest, deleteRepository, deleteTag, patchManifest, pushManifest } from './writes.ts';
 import { audit, grandfather, preflight, queue, rescan, seesHeldMetadata } from './quarantine-views.ts';
+import { summary } from './summary.ts';
 
 export type * from './registry.ts';
 export type { RegistryDeps } from './context.ts';
@@ -103,6 +104,9 @@ class View implements RegistryView {
   }
   audit(...a: Parameters<RegistryView['audit']>): ReturnType<RegistryView['audit']> {
     return audit(this.ctx, ...a);
+  }
+  summary(): ReturnType<RegistryView['summary']> {
+    return summary(this.ctx);
   }
 }
 

@@ -31,12 +31,15 @@ export function seesHeldMetadata(ctx: Ctx, repository: string): boolean {
 
 const withTags = async (ctx: Ctx, rows: ManifestVerdictRow[]): Promise<QueueRow[]> => {
   const out: QueueRow[] = [];
-  for (const r of rows) out.push({ ...r, tags: (await ctx.store.tags.list(r.repository, { digest: r.digest as Digest })).map((t) => t.name) });
+  for (const r of rows) {
+    const waiting = r.state === 'Quarantined' || (r.state === undefined && (await ctx.gate.gates(r.repository)));
+    out.push({ ...r, tags: (await ctx.store.tags.list(r.repository, { digest: r.digest as Digest })).map((t) => t.name), waiting });
+  }
   return out;
 };
 
 export async function queue(ctx: Ctx, query: QueueQuery): Promise<{ rows: QueueRow[]; next?: string }> {
-  const base = { states: query.states, ...(query.repository ? { repository: query.repository } : {}) };
+  const base = { states: query.states, ...(query.repository ? { repository: query.repository } : {}), ...(query.repositoryContains ? { repositoryContains: query.repositoryContains } : {}) };
   const { rows, next } = ctx.access.canRegistry('configure')
     ? await ctx.store.verdicts.listManifests({ ...base, n: query.n, ...(query.last ? { last: query.last } : {}) })
     : await readablePage(ctx, base, query.n, query.last);
@@ -50,7 +53,7 @@ export async function queue(ctx: Ctx, query: QueueQuery): Promise<{ rows: QueueR
  * whose last row was filtered out would reveal a held manifest the caller may not see. Pages
  * are filled from as many store pages as it takes, up to QUEUE_SCAN_LIMIT rows per request.
  */
-async function readablePage(ctx: Ctx, base: { states: StateFilter[]; repository?: string }, n: number, last: string | undefined) {
+async function readablePage(ctx: Ctx, base: { states: StateFilter[]; repository?: string; repositoryContains?: string }, n: number, last: string | undefined) {
   const rows: ManifestVerdictRow[] = [];
   // Where the last returned row sits: the cursor its store page started at, and its index there.
   let lastAt: { cursor: string | undefined; index: number } | undefined;
@@ -74,7 +77,7 @@ async function readablePage(ctx: Ctx, base: { states: StateFilter[]; repository?
 }
 
 /** The store cursor just after row `index` of the page that starts at `at.cursor`. */
-async function cursorAt(ctx: Ctx, base: { states: StateFilter[]; repository?: string }, at: { cursor: string | undefined; index: number }) {
+async function cursorAt(ctx: Ctx, base: { states: StateFilter[]; repository?: string; repositoryContains?: string }, at: { cursor: string | undefined; index: number }) {
   const page = await ctx.store.verdicts.listManifests({ ...base, n: at.index + 1, ...(at.cursor ? { last: at.cursor } : {}) });
   return page.next;
 }

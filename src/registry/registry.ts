@@ -38,7 +38,9 @@ import type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestRecord, Re
 import type { ManifestVerdictRow, QuarantineState, VerdictRecord } from '../quarantine/verdicts.ts';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
 import type { QuarantineRoles } from '../quarantine/store/index.ts';
+import type { ContentSummary } from './summary.ts';
 
+export type { ContentSummary, HeldSummary } from './summary.ts';
 export type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestRecord, RepositoryRecord, TagRecord, ManifestVerdictRow, QuarantineState, VerdictRecord };
 
 export type ReadMethod = 'GET' | 'HEAD';
@@ -95,12 +97,16 @@ export type StateFilter = QuarantineState | 'absent';
 export interface QueueQuery {
   states: StateFilter[];
   repository?: string;
+  /** Only repositories whose name contains this. */
+  repositoryContains?: string;
   n: number;
   last?: string;
 }
 
 export interface QueueRow extends ManifestVerdictRow {
   tags: string[];
+  /** Waits for a verdict: Quarantined, or none where the gate governs the repository now. */
+  waiting: boolean;
 }
 
 export interface PushInput {
@@ -203,6 +209,8 @@ export interface RegistryView {
   grandfather(repository: string | undefined, facts: RequestFacts): Promise<number>;
   /** Audit entries, newest first; verdict entries only where the caller may see held metadata. */
   audit(query: AuditQuery): Promise<{ entries: AuditEntry[]; next?: string }>;
+  /** Counts of what the caller may see (summary.ts): repositories, manifests, held by state. */
+  summary(): Promise<ContentSummary>;
 }
 
 export interface Registry {

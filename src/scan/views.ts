@@ -2,8 +2,10 @@
 import type { ScanJob } from './job-store.ts';
 import type { ScannerRecord } from './scanner-store.ts';
 import type { AdapterMetadata } from './harbor-api.ts';
+import type { Static } from 'typebox';
+import type { QueueScanView, ScanJobView, ScannerHealthSummary, ScannerView } from './scan-schemas.ts';
 
-export function scannerView(s: ScannerRecord) {
+export function scannerView(s: ScannerRecord): Static<typeof ScannerView> {
   const m = s.metadata as AdapterMetadata | undefined;
   return {
     name: s.name,
@@ -26,7 +28,7 @@ export function scannerView(s: ScannerRecord) {
   };
 }
 
-export function jobView(j: ScanJob) {
+export function jobView(j: ScanJob): Static<typeof ScanJobView> {
   return {
     id: j.id,
     repository: j.repository,
@@ -48,7 +50,13 @@ export function jobView(j: ScanJob) {
 }
 
 /** What the quarantine queue shows per held manifest: "scanning", "waiting for scanner X: ...", "failed: 2 Critical, 5 High". */
-export function queueScanView(j: ScanJob | undefined) {
+export function queueScanView(j: ScanJob | undefined): Static<typeof QueueScanView> | null {
   if (!j) return null;
   return { job: j.id, state: j.state, scanner: j.scanner ?? null, status: j.statusMessage ?? null, ...(j.summary ? { counts: j.summary.counts, topFindings: j.summary.topFindings.slice(0, 5) } : {}) };
+}
+
+/** A scanner on the overview (GET /api/v1/summary): health and database time only. */
+export function scannerHealthSummary(s: ScannerRecord): Static<typeof ScannerHealthSummary> {
+  const { scanner, health } = scannerView(s);
+  return { name: s.name, enabled: s.enabled, default: s.isDefault, health, ...(scanner ? { scanner } : {}), vulnerabilityDatabaseUpdatedAt: s.dbUpdatedAt?.toISOString() ?? null };
 }

@@ -3,6 +3,9 @@
  * identities. Shapes follow the route files under src/management-api/ (see docs/portal.md).
  */
 import { useEffect, useState } from 'preact/hooks';
+import type { Static } from 'typebox';
+import type { Preflight, VerdictRow as VerdictRowSchema } from '../../../src/management-api/quarantine-schemas.ts';
+import type { QueuePage, QueueRow } from './queue.ts';
 import { api, ApiError, StaleSessionError } from './client.ts';
 
 export type PolicyStatus = 'enabled' | 'disabled';
@@ -39,30 +42,9 @@ export function usePolicyStatus(version = 0): PolicyStatus | 'unknown' | null {
   return status;
 }
 
-/** A manifest row of the quarantine API (src/management-api/quarantine.ts rowJson). */
-export interface VerdictRow {
-  repository: string;
-  digest: string;
-  mediaType?: string;
-  size?: number;
-  createdTime: string;
-  quarantineState: string | null;
-  quarantineDetails?: string | null;
-  verdictUpdatedAt?: string | null;
-  verdictUpdatedBy?: string | null;
-  tags?: string[];
-  /** The manifest's newest scan job (docs/scanning.md): its state and the status line the queue shows. */
-  scan?: { state: string; scanner: string | null; status: string | null } | null;
-}
-
-export interface PreflightResult {
-  policy: PolicyStatus;
-  /** Manifests that would be held: no verdict, Quarantined or Failed. */
-  wouldHold: number;
-  counts: Record<string, number>;
-  manifests: VerdictRow[];
-  next?: string;
-}
+/** A manifest row of the quarantine API (src/management-api/quarantine-schemas.ts). */
+export type VerdictRow = Static<typeof VerdictRowSchema>;
+export type PreflightResult = Static<typeof Preflight>;
 
 export function preflight(n = 20) {
   return api<PreflightResult>(`/api/v1/quarantine/preflight?n=${n}`);
@@ -83,20 +65,21 @@ export function grandfather(body: { repository?: string } = {}) {
 }
 
 /**
- * Held manifests, oldest first: no verdict, Quarantined or Failed. The registry limits rows
- * to repositories where the caller has quarantine read (or to everything for `configure`).
+ * Held manifests, oldest first: no verdict, Quarantined or Failed (pages of the server's queue,
+ * up to `max` rows). The registry limits rows to repositories where the caller has quarantine
+ * read (or to everything for `configure`).
  */
-export async function queue(options: { states?: string; max?: number } = {}): Promise<VerdictRow[]> {
-  const out: VerdictRow[] = [];
+export async function queue(options: { states?: string; max?: number } = {}): Promise<QueueRow[]> {
+  const out: QueueRow[] = [];
   let last: string | undefined;
   const max = options.max ?? 2000;
   do {
     const q = new URLSearchParams({ n: String(Math.min(500, max)) });
     if (options.states) q.set('state', options.states);
     if (last) q.set('last', last);
-    const body = await api<{ manifests: VerdictRow[]; next?: string }>(`/api/v1/quarantine/queue?${q}`);
-    out.push(...(body?.manifests ?? []));
-    last = body?.next;
+    const body = await api<QueuePage>(`/api/v1/quarantine/queue?${q}`);
+    out.push(...body.manifests);
+    last = body.next;
   } while (last && out.length < max);
   return out;
 }

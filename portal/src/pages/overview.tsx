@@ -1,14 +1,14 @@
 /**
- * Overview: counts of repositories and verdicts, the oldest held image and its wait, recent
- * verdicts from the audit log, webhook delivery health and a time-to-verdict chart. Each
- * block loads on its own, so a block the identity may not read shows a note and the rest
- * works. Counts come from the registry-wide preflight for owners and contributors, else from
- * what this identity can list through /acr/v1.
+ * Overview: counts of repositories and verdicts, scanner health and the scan backlog, the
+ * oldest held image and its wait, recent verdicts from the audit log, webhook delivery health
+ * and a time-to-verdict chart. Each block loads on its own, so a block the identity may not
+ * read shows a note and the rest works. The counts are the server's (GET /api/v1/summary: what
+ * this identity may see; no held counts for one without quarantine read); the browser walks
+ * no repositories.
  */
-import { audit, isForbidden, preflight, queue, usePolicyStatus, type AuditEntry } from '../api/management.ts';
-import { allRepositories } from '../api/acr.ts';
+import { audit, isForbidden, queue, usePolicyStatus, type AuditEntry } from '../api/management.ts';
 import { listWebhookHealth } from '../api/webhooks.ts';
-import { scanRegistry } from '../api/scan.ts';
+import { getSummary, type Summary } from '../api/summary.ts';
 import { href } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { Empty, ErrorBox, Loading } from '../components/status.tsx';
@@ -16,7 +16,9 @@ import { VerdictBadge } from '../components/verdict.tsx';
 import { AuditTable } from '../components/audit-table.tsx';
 import { DeliveryStatus } from '../components/delivery-status.tsx';
 import { TimeToVerdictChart, type VerdictTiming } from '../components/chart.tsx';
-import { ago, duration, shortDigest } from '../format.ts';
+import { ScannerHealth } from '../components/scanner-health.tsx';
+import { AsyncView } from '../components/async-view.tsx';
+import { ago, duration, shortDigest, when } from '../format.ts';
 
 function stateIn(v: unknown): string | null {
   return v && typeof v === 'object' && 'quarantineState' in v ? String((v as { quarantineState: unknown }).quarantineState) : null;
@@ -37,51 +39,17 @@ export function timings(entries: AuditEntry[], pushed: Map<string, number>): Ver
   return out.slice(0, 24).reverse();
 }
 
-interface Counts {
-  repositories: number;
-  waiting: number;
-  passed: number;
-  failed: number;
-  partial: boolean;
-  pushed: Map<string, number>;
-}
-
-async function loadCounts(policyOn: boolean): Promise<Counts> {
-  const repos = await allRepositories();
-  try {
-    const p = await preflight(1);
-    const verdicted = await queue({ states: 'Passed,Failed', max: 500 }).catch(() => []);
-    return {
-      repositories: repos.names.length,
-      waiting: (p.counts.Quarantined ?? 0) + (policyOn ? (p.counts.absent ?? 0) : 0),
-      passed: p.counts.Passed ?? 0,
-      failed: p.counts.Failed ?? 0,
-      partial: false,
-      pushed: new Map(verdicted.map((r) => [`${r.repository}@${r.digest}`, Date.parse(r.createdTime)])),
-    };
-  } catch (e) {
-    if (!isForbidden(e)) throw e;
-  }
-  const scan = await scanRegistry();
-  const states = scan.manifests.map((m) => m.state);
-  return {
-    repositories: repos.names.length,
-    waiting: states.filter((s) => s === 'Quarantined' || (policyOn && s === 'none')).length,
-    passed: states.filter((s) => s === 'Passed').length,
-    failed: states.filter((s) => s === 'Failed').length,
-    partial: scan.unreadable > 0 || scan.truncated,
-    pushed: new Map(scan.manifests.map((m) => [`${m.repository}@${m.digest}`, Date.parse(m.createdTime)])),
-  };
-}
-
 const pending = <T,>() => new Promise<T>(() => undefined);
 
 export function Overview() {
   const policy = usePolicyStatus();
   const policyOn = policy === 'enabled';
-  // Both depend on the policy (no verdict counts as held only while it is on): wait for it.
+  // The oldest held image depends on the policy (no verdict is held only while it is on): wait for it.
   const known = policy !== null;
-  const counts = useAsync(() => (known ? loadCounts(policyOn) : pending<Counts>()), [known, policyOn]);
+  // The server decides what is waiting (per repository, release policies included).
+  const counts = useAsync(() => getSummary(), []);
+  // Push times of decided manifests, for the chart: one server page of the queue.
+  const pushed = useAsync(async () => new Map((await queue({ states: 'Passed,Failed', max: 500 }).catch(() => [])).map((r) => [`${r.repository}@${r.digest}`, Date.parse(r.createdTime)])), []);
   const oldest = useAsync(
     async () => (known ? ((await queue({ states: policyOn ? 'absent,Quarantined' : 'Quarantined', max: 1 }))[0] ?? null) : pending<null>()),
     [known, policyOn],
@@ -101,19 +69,9 @@ export function Overview() {
         )}{' '}
         <span class="muted">{policyOn ? 'New pushes are held until they pass.' : 'Pushes can be pulled at once.'}</span>
       </p>
-      {counts.loading && !counts.data && <Loading label="Counting repositories and verdicts…" />}
-      {counts.error && <ErrorBox error={counts.error} what="read the registry" retry={counts.reload} />}
-      {counts.data && (
-        <>
-          <div class="cards">
-            <Stat label="Repositories" value={counts.data.repositories} to={href.repositories()} />
-            <Stat label="Held, waiting for a verdict" value={counts.data.waiting} to={href.quarantine()} />
-            <Stat label="Passed" value={counts.data.passed} />
-            <Stat label="Failed" value={counts.data.failed} />
-          </div>
-          {counts.data.partial && <p class="muted small">Counts cover only what you may read.</p>}
-        </>
-      )}
+      <AsyncView state={counts} what="read the registry" loading="Counting repositories and verdicts…">
+        {(c) => <Counts summary={c} />}
+      </AsyncView>
       <div class="card spaced">
         <h2>Oldest held image</h2>
         {oldest.loading && !oldest.data && <Loading />}
@@ -134,12 +92,12 @@ export function Overview() {
       <div class="grid-2">
         <div>
           <h2>Time to verdict</h2>
-          {(verdicts.loading || counts.loading) && !verdicts.data && <Loading />}
+          {(verdicts.loading || pushed.loading) && !verdicts.data && <Loading />}
           {verdicts.error && (isForbidden(verdicts.error) ? <p class="muted">The audit log is visible to owners, contributors and readers.</p> : <ErrorBox error={verdicts.error} what="read the audit log" />)}
           {verdicts.data &&
-            counts.data &&
+            pushed.data &&
             (() => {
-              const t = timings(verdicts.data, counts.data.pushed);
+              const t = timings(verdicts.data, pushed.data);
               return t.length === 0 ? <Empty>No scanner verdicts yet.</Empty> : <TimeToVerdictChart data={t} />;
             })()}
         </div>
@@ -174,6 +132,69 @@ export function Overview() {
       {verdicts.error && <p class="muted">Not available to you.</p>}
       {verdicts.data && (verdicts.data.length === 0 ? <Empty>No verdicts recorded yet.</Empty> : <AuditTable entries={verdicts.data.slice(0, 10)} showTarget />)}
     </section>
+  );
+}
+
+function Counts({ summary: c }: { summary: Summary }) {
+  return (
+    <>
+      <div class="cards">
+        {c.repositories !== null && <Stat label="Repositories" value={c.repositories} to={href.repositories()} />}
+        {c.held ? (
+          <>
+            <Stat label="Held, waiting for a verdict" value={c.held.waiting} to={href.quarantine()} />
+            <Stat label="Passed" value={c.held.byState.Passed} />
+            <Stat label="Failed" value={c.held.byState.Failed} />
+          </>
+        ) : (
+          <Stat label="Manifests" value={c.manifests} />
+        )}
+      </div>
+      {c.held?.scope === 'repositories' && <p class="muted small">Verdict counts cover the repositories where you may read held content.</p>}
+      {!c.held && <p class="muted small">Counts cover what you may read; held images are counted for quarantine readers.</p>}
+      {c.operations && <Operations operations={c.operations} />}
+    </>
+  );
+}
+
+/** Scanner health, the scan backlog, the outbox and the last garbage collection (configure only). */
+function Operations({ operations: o }: { operations: NonNullable<Summary['operations']> }) {
+  const backlog = o.scanBacklog;
+  return (
+    <div class="grid-2 spaced">
+      <div class="card" data-testid="scanner-health">
+        <h2>Scanners</h2>
+        {o.scanners.length === 0 ? (
+          <Empty>
+            No scanner is registered: held images wait. <a href={href.scanners()}>Scanners</a>
+          </Empty>
+        ) : (
+          <ul class="health">
+            {o.scanners.map((s) => (
+              <li key={s.name}>
+                <a href={href.scanners()}>{s.name}</a> <ScannerHealth health={s.health} />
+                <span class="muted small">
+                  {s.scanner ? `${s.scanner.name} ${s.scanner.version} · ` : ''}
+                  {s.vulnerabilityDatabaseUpdatedAt ? <span title={when(s.vulnerabilityDatabaseUpdatedAt)}>database updated {ago(s.vulnerabilityDatabaseUpdatedAt)}</span> : 'no database reported'}
+                  {s.enabled ? '' : ' · disabled'}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+        <p class="muted small">
+          Scan backlog: {backlog.running} running, {backlog.queued} queued
+          {backlog.oldestSince ? <span title={when(backlog.oldestSince)}>, oldest since {ago(backlog.oldestSince)}</span> : ''}
+        </p>
+      </div>
+      <div class="card">
+        <h2>Operations</h2>
+        <p class="small">
+          Webhook outbox: {o.outbox.pending} pending{o.outbox.oldestPendingAt ? ` (oldest ${ago(o.outbox.oldestPendingAt)})` : ''}, {o.outbox.deadLetters} failed
+        </p>
+        <p class="small">Last garbage collection: {o.lastGc ? <span title={when(o.lastGc)}>{ago(o.lastGc)}</span> : 'never'}</p>
+      </div>
+    </div>
   );
 }
 

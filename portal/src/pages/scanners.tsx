@@ -10,20 +10,8 @@ import { listScanners, type Scanner } from '../api/scanning.ts';
 import { useAsync } from '../use-async.ts';
 import { AsyncView } from '../components/async-view.tsx';
 import { DataTable, type Column } from '../components/data-table.tsx';
+import { ScannerHealth } from '../components/scanner-health.tsx';
 import { ago, when } from '../format.ts';
-
-function Health({ s }: { s: Scanner }) {
-  const { state, message, unreachableSince, checkedAt } = s.health;
-  const cls = state === 'healthy' ? 'badge-passed' : state === 'unknown' ? 'badge-none' : 'badge-failed';
-  return (
-    <>
-      <span class={`badge ${cls}`}>{state}</span>
-      {state === 'unreachable' && unreachableSince && <span title={when(unreachableSince)}> since {ago(unreachableSince)}</span>}
-      {message && state !== 'healthy' && <div class="muted break">{message}</div>}
-      {checkedAt && <div class="muted" title={when(checkedAt)}>checked {ago(checkedAt)}</div>}
-    </>
-  );
-}
 
 const COLUMNS: Column<Scanner>[] = [
   {
@@ -36,7 +24,7 @@ const COLUMNS: Column<Scanner>[] = [
       </>
     ),
   },
-  { header: 'Health', cell: (s) => <Health s={s} /> },
+  { header: 'Health', cell: (s) => <ScannerHealth health={s.health} /> },
   { header: 'Scanner', cell: (s) => (s.scanner ? `${s.scanner.name} ${s.scanner.version}` : '—') },
   { header: 'Covers', cell: (s) => <span class="mono">{s.default ? 'every repository no other scanner covers' : s.patterns.join(', ')}</span> },
   {

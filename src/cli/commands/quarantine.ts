@@ -3,27 +3,22 @@
  * the operations of docs/quarantine.md "Turning it on safely", through /api/v1.
  */
 import type { Command } from 'commander';
+import type { Static } from 'typebox';
+import type { GrandfatherResult, Preflight, QueuePage, RescanResult, VerdictRow } from '../../management-api/quarantine-schemas.ts';
 import { callApi, CliError, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 
 type Opts = ConnectionOptions & { output?: string };
 
-interface Row {
-  repository: string;
-  digest: string;
-  createdTime: string;
-  quarantineState: string | null;
-  tags?: string[];
-  verdictUpdatedBy?: string | null;
-}
+type Row = Static<typeof VerdictRow>;
 
-const rowsOf = (manifests: Row[]) =>
-  manifests.map((m) => ({
-    repository: m.repository,
-    digest: m.digest,
-    tags: (m.tags ?? []).join(','),
-    state: m.quarantineState ?? '(none)',
-    created: m.createdTime,
-  }));
+const rowOf = (m: Row) => ({
+  repository: m.repository,
+  digest: m.digest,
+  tags: (m.tags ?? []).join(','),
+  state: m.quarantineState ?? '(none)',
+  created: m.createdTime,
+});
+const rowsOf = (manifests: Row[]) => manifests.map(rowOf);
 
 const query = (params: Record<string, string | undefined>) => {
   const q = new URLSearchParams();
@@ -55,7 +50,7 @@ export function registerQuarantine(program: Command) {
     .option('--repository <name>', 'only this repository')
     .option('-n, --limit <n>', 'at most this many manifests', '100')
     .action(async (opts: Opts & { repository?: string; limit: string }) => {
-      const res = await callApi<{ policy: string; wouldHold: number; counts: Record<string, number>; manifests: Row[] }>(
+      const res = await callApi<Static<typeof Preflight>>(
         resolveConnection(opts), 'GET', `/api/v1/quarantine/preflight${query({ repository: opts.repository, n: opts.limit })}`,
       );
       if (opts.output === 'json') return printResult('json', res.body);
@@ -68,7 +63,7 @@ export function registerQuarantine(program: Command) {
     .option('--repository <name>', 'only this repository')
     .option('--state <states>', 'verdicts to rescan instead (comma-separated: absent,Quarantined,Failed,Passed)')
     .action(async (opts: Opts & { repository?: string; state?: string }) => {
-      const res = await callApi<{ requested: number }>(resolveConnection(opts), 'POST', '/api/v1/quarantine/rescan', {
+      const res = await callApi<Static<typeof RescanResult>>(resolveConnection(opts), 'POST', '/api/v1/quarantine/rescan', {
         ...(opts.repository ? { repository: opts.repository } : {}),
         ...(opts.state ? { state: opts.state } : {}),
       });
@@ -80,17 +75,25 @@ export function registerQuarantine(program: Command) {
     .option('--yes', 'really do it')
     .action(async (opts: Opts & { repository?: string; yes?: boolean }) => {
       if (!opts.yes) throw new CliError('grandfather passes unscanned images without a scan; run `lazaret quarantine preflight` first, then repeat with --yes');
-      const res = await callApi<{ passed: number }>(resolveConnection(opts), 'POST', '/api/v1/quarantine/grandfather', opts.repository ? { repository: opts.repository } : {});
+      const res = await callApi<Static<typeof GrandfatherResult>>(resolveConnection(opts), 'POST', '/api/v1/quarantine/grandfather', opts.repository ? { repository: opts.repository } : {});
       printResult(opts.output, res.body, [{ passed: res.body.passed }]);
     });
 
-  withConnection(q.command('list').description('list manifests by verdict, oldest first (default: held ones)'))
+  // The portal's queue page reads the same endpoint (one server page, keyset cursor `next`).
+  withConnection(q.command('list').alias('queue').description('list manifests by verdict with their scan state, oldest first (default: held ones)'))
     .option('--state <states>', 'comma-separated: absent,Quarantined,Failed,Passed')
     .option('--repository <name>', 'only this repository')
+    .option('--contains <text>', 'only repositories whose name contains this')
     .option('-n, --limit <n>', 'at most this many', '100')
-    .action(async (opts: Opts & { state?: string; repository?: string; limit: string }) => {
-      const res = await callApi<{ manifests: Row[] }>(resolveConnection(opts), 'GET', `/api/v1/quarantine/queue${query({ state: opts.state, repository: opts.repository, n: opts.limit })}`);
-      printResult(opts.output, res.body, rowsOf(res.body.manifests));
+    .option('--after <cursor>', "continue after the previous page (its JSON's `next`)")
+    .action(async (opts: Opts & { state?: string; repository?: string; contains?: string; limit: string; after?: string }) => {
+      const res = await callApi<Static<typeof QueuePage>>(
+        resolveConnection(opts),
+        'GET',
+        `/api/v1/quarantine/queue${query({ state: opts.state, repository: opts.repository, q: opts.contains, n: opts.limit, last: opts.after })}`,
+      );
+      printResult(opts.output, res.body, res.body.manifests.map((m) => ({ ...rowOf(m), scan: m.scan?.status ?? m.scan?.state ?? '' })));
+      if (res.body.next && opts.output !== 'json') console.error(`more: --after ${res.body.next}`);
     });
 }
 
@@ -99,7 +102,7 @@ export function registerQuarantine(program: Command) {
  * read, Owners included: say how much first (the preflight), then ask, or take --yes.
  */
 async function confirmEnable(conn: ReturnType<typeof resolveConnection>, yes: boolean): Promise<void> {
-  const pre = await callApi<{ wouldHold: number; manifests: { repository: string }[] }>(conn, 'GET', '/api/v1/quarantine/preflight?n=1000');
+  const pre = await callApi<Static<typeof Preflight>>(conn, 'GET', '/api/v1/quarantine/preflight?n=1000');
   if (pre.status !== 200) return; // the PATCH below reports the refusal in its own words
   const repositories = new Set(pre.body.manifests.map((m) => m.repository)).size;
   const more = pre.body.wouldHold > pre.body.manifests.length ? '+' : '';

@@ -61,6 +61,13 @@ export function verdictsSection({ store, repo }: MetadataSuiteContext<Quarantine
       const p2 = await store().verdicts.listManifests({ repository: name, states: ['absent', 'Quarantined'], n: 2, last: p1.next });
       assert.deepEqual(p2.rows.map((r) => r.digest), [d('m4')]);
       assert.equal(p2.next, undefined);
+      // A substring of the name (any case), with LIKE's wildcards taken literally.
+      await store().manifests.put(`${name}/a_b`, imageManifest(`${name}-under`));
+      await store().manifests.put(`${name}/axb`, imageManifest(`${name}-x`));
+      const digestsOf = async (repositoryContains: string) => (await store().verdicts.listManifests({ repositoryContains })).rows.map((r) => r.digest);
+      assert.deepEqual(await digestsOf(`${name}/A_B`), [d('under')], '_ is not a wildcard, and case does not matter');
+      assert.deepEqual(await digestsOf(`${name}/a%`), []);
+      assert.deepEqual((await digestsOf(`${name}/a`)).sort(), [d('under'), d('x')].sort());
     });
 
     test('repositoriesWithReleased, releasedCounts and counts', async () => {
@@ -84,6 +91,13 @@ export function verdictsSection({ store, repo }: MetadataSuiteContext<Quarantine
         { Passed: after.Passed - before.Passed, Failed: after.Failed - before.Failed, absent: after.absent - before.absent, Quarantined: after.Quarantined - before.Quarantined },
         { Passed: 1, Failed: 1, absent: 1, Quarantined: 0 },
       );
+      const key = (r: { repository: string; state: string }) => `${r.repository} ${r.state}`;
+      const mine = (await store().verdicts.countsByRepository()).filter((r) => [a, b, c].includes(r.repository)).sort((x, y) => key(x).localeCompare(key(y)));
+      assert.deepEqual(mine, [
+        { repository: a, state: 'Passed', count: 1 },
+        { repository: a, state: 'absent', count: 1 },
+        { repository: b, state: 'Failed', count: 1 },
+      ].sort((x, y) => key(x).localeCompare(key(y))), 'a ghost verdict (c) counts nothing');
     });
 
     test('blobReleased: only through a Passed manifest of the same repository that references the blob', async () => {

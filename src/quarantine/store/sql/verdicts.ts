@@ -1,5 +1,5 @@
 /** The verdict role object (contract: src/quarantine/verdicts.ts) on Kysely, for both dialects. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Digest } from '../../../oci/digest.ts';
 import type { QuarantineDatabase as Database } from '../tables.ts';
 import { atomically, MAX_PAGE } from '../../../metadata/sql/common.ts';
@@ -87,6 +87,10 @@ export function createVerdictStore(db: Kysely<Database>): VerdictStore {
           'v.state', 'v.details', 'v.updated_at', 'v.updated_by',
         ]);
       if (options.repository !== undefined) q = q.where('m.repository', '=', options.repository);
+      if (options.repositoryContains) {
+        const pattern = `%${options.repositoryContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        q = q.where(sql<boolean>`m.repository like ${pattern} escape '\\'`);
+      }
       if (options.states && options.states.length > 0) {
         const named = options.states.filter((s): s is QuarantineState => s !== 'absent');
         const absent = options.states.includes('absent');
@@ -173,6 +177,17 @@ export function createVerdictStore(db: Kysely<Database>): VerdictStore {
       const out: Record<QuarantineState | 'absent', number> = { Quarantined: 0, Passed: 0, Failed: 0, absent: 0 };
       for (const r of rows) out[(r.state ?? 'absent') as QuarantineState | 'absent'] += Number(r.count);
       return out;
+    },
+
+    async countsByRepository() {
+      const rows = await db
+        .selectFrom('manifests as m')
+        .leftJoin('verdicts as v', (j) => j.onRef('v.repository', '=', 'm.repository').onRef('v.digest', '=', 'm.digest'))
+        .select((eb) => ['m.repository', 'v.state', eb.fn.countAll<number | string>().as('count')])
+        .groupBy(['m.repository', 'v.state'])
+        .orderBy('m.repository')
+        .execute();
+      return rows.map((r) => ({ repository: r.repository, state: (r.state ?? 'absent') as QuarantineState | 'absent', count: Number(r.count) }));
     },
   };
 }

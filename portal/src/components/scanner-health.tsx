@@ -1,0 +1,22 @@
+/** A scanner's health: the state as a badge, since when it is unreachable, why, when it was checked. */
+import { ago, when } from '../format.ts';
+
+export interface HealthFields {
+  state: string;
+  message?: string;
+  checkedAt?: string;
+  unreachableSince?: string;
+}
+
+export function ScannerHealth({ health }: { health: HealthFields }) {
+  const { state, message, unreachableSince, checkedAt } = health;
+  const cls = state === 'healthy' ? 'badge-passed' : state === 'unknown' ? 'badge-none' : 'badge-failed';
+  return (
+    <>
+      <span class={`badge ${cls}`}>{state}</span>
+      {state === 'unreachable' && unreachableSince && <span title={when(unreachableSince)}> since {ago(unreachableSince)}</span>}
+      {message && state !== 'healthy' && <div class="muted break">{message}</div>}
+      {checkedAt && <div class="muted" title={when(checkedAt)}>checked {ago(checkedAt)}</div>}
+    </>
+  );
+}
