@@ -29,10 +29,20 @@ export function seesHeldMetadata(ctx: Ctx, repository: string): boolean {
   return ctx.access.canRegistry('configure') || ctx.gate.readsHeld(ctx.access, repository);
 }
 
+/**
+ * Whether a manifest in this state waits for a verdict: Quarantined always, no verdict only
+ * where the gate governs the repository now. The queue's rows and the summary's counts both
+ * ask this, so the portal and the CLI never decide it themselves.
+ */
+export function waitsForVerdict(state: StateFilter, gated: boolean): boolean {
+  return state === 'Quarantined' || (state === 'absent' && gated);
+}
+
 const withTags = async (ctx: Ctx, rows: ManifestVerdictRow[]): Promise<QueueRow[]> => {
   const out: QueueRow[] = [];
   for (const r of rows) {
-    const waiting = r.state === 'Quarantined' || (r.state === undefined && (await ctx.gate.gates(r.repository)));
+    const state = r.state ?? 'absent';
+    const waiting = waitsForVerdict(state, state === 'absent' && (await ctx.gate.gates(r.repository)));
     out.push({ ...r, tags: (await ctx.store.tags.list(r.repository, { digest: r.digest as Digest })).map((t) => t.name), waiting });
   }
   return out;

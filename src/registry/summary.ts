@@ -13,7 +13,7 @@
 import type { Ctx } from './context.ts';
 import type { StateFilter } from './registry.ts';
 import { listRepositories } from './lists.ts';
-import { seesHeldMetadata } from './quarantine-views.ts';
+import { seesHeldMetadata, waitsForVerdict } from './quarantine-views.ts';
 
 export interface HeldSummary {
   /** `registry`: every repository (the caller holds configure); else only those where it has quarantine read. */
@@ -64,8 +64,10 @@ export async function summary(ctx: Ctx): Promise<ContentSummary> {
     if (seesHeldMetadata(ctx, repository)) {
       manifests += all;
       heldRepositories += 1;
-      for (const s of Object.keys(byState) as StateFilter[]) byState[s] += counts[s];
-      waiting += counts.Quarantined + (gated ? counts.absent : 0);
+      for (const s of Object.keys(byState) as StateFilter[]) {
+        byState[s] += counts[s];
+        if (waitsForVerdict(s, gated)) waiting += counts[s];
+      }
     } else if (access.can(repository, 'metadata_read') || access.can(repository, 'pull')) {
       manifests += gated ? counts.Passed : all;
     }
