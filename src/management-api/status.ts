@@ -13,8 +13,9 @@ import { LAZARET_VERSION } from '../package-info.ts';
 import { KNOWN_MIGRATIONS } from '../persistence/index.ts';
 import { workerPlace } from '../cluster/workers.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { operatorFigures, type OperatorFigures } from './operator-figures.ts';
 
-export interface RegistryStatus {
+export interface RegistryStatus extends OperatorFigures {
   version: string;
   /**
    * The process that answered: its pid and, under `serve --workers`, its worker number, the
@@ -34,9 +35,6 @@ export interface RegistryStatus {
   held: number;
   verdicts: Record<string, number>;
   uploadsInProgress: number;
-  outbox: { pending: number; oldestPendingAt: string | null; deadLetters: number };
-  scanBacklog: { queued: number; running: number; oldestSince: string | null };
-  lastGc: string | null;
 }
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
@@ -65,9 +63,7 @@ export function registerStatusRoutes(app: FastifyInstance, services: Services) {
         held,
         verdicts: s.verdicts,
         uploadsInProgress: s.uploads,
-        outbox: { pending: s.outbox.pending, oldestPendingAt: s.outbox.oldestPendingAt?.toISOString() ?? null, deadLetters: s.outbox.failed },
-        scanBacklog: { queued: s.scans.queued, running: s.scans.running, oldestSince: s.scans.oldestActiveAt?.toISOString() ?? null },
-        lastGc: (await services.gc.runs(50)).find((r) => r.status === 'done' && !r.dryRun)?.finishedAt?.toISOString() ?? null,
+        ...(await operatorFigures(services, s)),
       };
     });
 }

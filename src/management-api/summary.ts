@@ -12,6 +12,7 @@ import { readPolicy } from '../quarantine/policy.ts';
 import { scannerHealthSummary } from '../scan/views.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
 import { type OperationsSummary, Summary } from './summary-schemas.ts';
+import { operatorFigures } from './operator-figures.ts';
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const summaryRoutes = declareRoutes({
@@ -19,13 +20,8 @@ export const summaryRoutes = declareRoutes({
 });
 
 async function operations(services: Services): Promise<Static<typeof OperationsSummary>> {
-  const [s, scanners, runs] = await Promise.all([services.store.operations.snapshot(), services.store.scanners.list(), services.gc.runs(50)]);
-  return {
-    scanBacklog: { queued: s.scans.queued, running: s.scans.running, oldestSince: s.scans.oldestActiveAt?.toISOString() ?? null },
-    scanners: scanners.map(scannerHealthSummary),
-    outbox: { pending: s.outbox.pending, oldestPendingAt: s.outbox.oldestPendingAt?.toISOString() ?? null, deadLetters: s.outbox.failed },
-    lastGc: runs.find((r) => r.status === 'done' && !r.dryRun)?.finishedAt?.toISOString() ?? null,
-  };
+  const [s, scanners] = await Promise.all([services.store.operations.snapshot(), services.store.scanners.list()]);
+  return { ...(await operatorFigures(services, s)), scanners: scanners.map(scannerHealthSummary) };
 }
 
 export function registerSummaryRoutes(app: FastifyInstance, services: Services) {
