@@ -13,6 +13,7 @@ import { buildApp } from './app.ts';
 import { BUILTIN_SCANNER, startBuiltinScanner, type BuiltinScanner } from './scan/builtin-scanner.ts';
 import { parseListen } from './config/listen.ts';
 import { createLogger } from './observability/logger.ts';
+import { metricsEnabled } from './observability/observability.ts';
 import cluster from 'node:cluster';
 import { hostname } from 'node:os';
 import { reportReady, runPrimary, workerCount, workerIndex } from './cluster/workers.ts';
@@ -24,8 +25,7 @@ export async function serve(options: { configFile?: string; workers?: number } =
   const workers = options.workers ?? workerCount(config);
   // `--workers N` (N > 1): this process becomes the primary and forks N of these (src/cluster/).
   if (workers > 1 && cluster.isPrimary) {
-    const metricsOn = config.metrics.listen !== undefined || config.metrics.mainPort;
-    await runPrimary(workers, createLogger(config.log, { base: { pid: process.pid, hostname: hostname(), role: 'primary' } }), metricsOn ? { metrics: config.metrics } : {});
+    await runPrimary(workers, createLogger(config.log, { base: { pid: process.pid, hostname: hostname(), role: 'primary' } }), metricsEnabled(config) ? { metrics: config.metrics } : {});
     return undefined;
   }
   const worker = workerIndex();

@@ -22,7 +22,6 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 
-
 export interface RenderedMetrics {
   contentType: string;
   body: string;

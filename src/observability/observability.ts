@@ -39,8 +39,13 @@ export interface Observability {
   close(): Promise<void>;
 }
 
+/** Whether this configuration collects metrics (a separate listener, or /metrics on the main port). */
+export function metricsEnabled(config: LazaretConfig): boolean {
+  return config.metrics.listen !== undefined || config.metrics.mainPort;
+}
+
 export async function createObservability(config: LazaretConfig, logger: Logger): Promise<Observability> {
-  const metricsOn = config.metrics.listen !== undefined || config.metrics.mainPort;
+  const metricsOn = metricsEnabled(config);
   // Both loaded only when on: with metrics off prom-client (and the OpenTelemetry API it
   // pulls in) is never read, with tracing off not one OpenTelemetry module.
   const own = metricsOn ? (await import('./metrics.ts')).createMetrics() : undefined;
