@@ -103,17 +103,6 @@ export async function listManifests(name: string, pageUrl: string | null = null)
   return { items: data?.manifests ?? [], next: nextLink(response) };
 }
 
-export async function allManifests(name: string, cap = 1000): Promise<ManifestAttributes[]> {
-  const out: ManifestAttributes[] = [];
-  let next: string | null = null;
-  do {
-    const page = await listManifests(name, next);
-    out.push(...page.items);
-    next = page.next;
-  } while (next && out.length < cap);
-  return out;
-}
-
 export async function getManifestAttributes(name: string, digest: string): Promise<ManifestAttributes> {
   const body = await api<{ manifest: ManifestAttributes }>(`/acr/v1/${enc(name)}/_manifests/${encodeURIComponent(digest)}`, {
     scope: readScope(name),

@@ -9,6 +9,7 @@
 import { audit, isForbidden, queue, usePolicyStatus, type AuditEntry } from '../api/management.ts';
 import { listWebhookHealth } from '../api/webhooks.ts';
 import { getSummary, type Summary } from '../api/summary.ts';
+import { statesOf } from '../api/queue.ts';
 import { href } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { Empty, ErrorBox, Loading } from '../components/status.tsx';
@@ -51,7 +52,7 @@ export function Overview() {
   // Push times of decided manifests, for the chart: one server page of the queue.
   const pushed = useAsync(async () => new Map((await queue({ states: 'Passed,Failed', max: 500 }).catch(() => [])).map((r) => [`${r.repository}@${r.digest}`, Date.parse(r.createdTime)])), []);
   const oldest = useAsync(
-    async () => (known ? ((await queue({ states: policyOn ? 'absent,Quarantined' : 'Quarantined', max: 1 }))[0] ?? null) : pending<null>()),
+    async () => (known ? ((await queue({ states: statesOf('waiting', policyOn), max: 1 }))[0] ?? null) : pending<null>()),
     [known, policyOn],
   );
   const verdicts = useAsync(() => audit({ action: 'verdict.change', n: 100 }), []);
