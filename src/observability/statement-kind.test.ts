@@ -3,12 +3,15 @@ import assert from 'node:assert/strict';
 import { statementKind } from './statement-kind.ts';
 
 test('the first word of a statement, after blanks and one parenthesis, is its kind', () => {
-  assert.equal(statementKind('select 1'), 'select');
-  assert.equal(statementKind('  \n\tINSERT into t values (?)'), 'insert');
-  assert.equal(statementKind('(select 1) union (select 2)'), 'select');
-  assert.equal(statementKind(' ( with x as (select 1) select * from x)'), 'with');
-  assert.equal(statementKind('savepoint "sp1"'), 'savepoint');
-  assert.equal(statementKind('Rollback'), 'rollback');
+  const cases: [string, string][] = [
+    ['select 1', 'select'],
+    ['  \n\tINSERT into t values (?)', 'insert'],
+    ['(select 1) union (select 2)', 'select'],
+    [' ( with x as (select 1) select * from x)', 'with'],
+    ['savepoint "sp1"', 'savepoint'],
+    ['Rollback', 'rollback'],
+  ];
+  for (const [sql, kind] of cases) assert.equal(statementKind(sql), kind, sql);
 });
 
 test('anything else is `other`, so the label stays bounded', () => {
