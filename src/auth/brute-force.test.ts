@@ -86,6 +86,34 @@ test('two nodes on one database share the counts', async () => {
   clock += 16 * 60_000;
 });
 
+test('a slowed key is refused from memory until the re-check, then the row decides again', async () => {
+  const nodeA = createLoginLimiter(store.loginThrottle, { perPair: 2, perAddress: 1000, maxDelaySeconds: 60, recheckMs: 500, now });
+  assert.equal(await tryLogin(nodeA, 'memo', '10.0.5.1'), 0);
+  assert.equal(await tryLogin(nodeA, 'memo', '10.0.5.1'), 0);
+  assert.equal(await tryLogin(nodeA, 'memo', '10.0.5.1'), 1, 'slowed: remembered by node A');
+  // The pair's row goes as another node's success (or the pruner) would remove it.
+  const key = await pairRowKey('memo', '10.0.5.1');
+  assert.ok((await store.loginThrottle.get(key))?.blockedUntil, 'the row says slowed');
+  await store.loginThrottle.delete(key);
+  clock += 200;
+  assert.ok((await tryLogin(nodeA, 'memo', '10.0.5.1')) > 0, 'node A still refuses from memory, without reading the row');
+  clock += 300;
+  assert.equal(await tryLogin(nodeA, 'memo', '10.0.5.1'), 0, 'past the re-check node A reads the row again and counts');
+  // The memory never refuses longer than the row said: a 1 s delay ends after 1 s even with a long re-check.
+  const patient = createLoginLimiter(store.loginThrottle, { perPair: 1, perAddress: 1000, recheckMs: 60_000, now });
+  assert.equal(await tryLogin(patient, 'memo2', '10.0.5.2'), 0);
+  assert.equal(await tryLogin(patient, 'memo2', '10.0.5.2'), 1);
+  clock += 1000;
+  assert.equal(await tryLogin(patient, 'memo2', '10.0.5.2'), 0, 'the delay is over on time');
+  clock += 16 * 60_000;
+});
+
+/** The throttle's row key of a pair, as brute-force.ts derives it. */
+async function pairRowKey(identity: string, address: string): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  return `pair:${address}|${createHash('sha256').update(identity).digest('base64url')}`;
+}
+
 test('in flight: excess checks per identity and per address are refused at once; slots come back', () => {
   const limiter = createLoginLimiter(store.loginThrottle, { inFlightPerIdentity: 2, inFlightPerAddress: 3, now });
   const a = limiter.enter('x', '10.0.4.1');

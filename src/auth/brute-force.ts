@@ -21,6 +21,12 @@
  *
  * Refusals are 429 TOOMANYREQUESTS with `Retry-After`, given BEFORE the password is checked:
  * the guesser learns nothing about the password.
+ *
+ * A flood is refused from memory: once a key is seen slowed, this node remembers its
+ * `blockedUntil` for at most `recheckMs` (2 s) and refuses without reading the row, so the
+ * refusals of a flood cost no database work and a good login is not queued behind them. The
+ * copy never refuses longer than the row said; its only staleness is a success on ANOTHER node
+ * clearing the pair, which this node honours at the next re-check, within `recheckMs`.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -38,6 +44,8 @@ export interface LoginLimiterOptions {
   inFlightPerIdentity?: number;
   /** Password checks one address may have in flight on this node (default 8). */
   inFlightPerAddress?: number;
+  /** How long this node refuses a slowed key from memory before reading its row again (default 2000). */
+  recheckMs?: number;
   logger?: Logger;
   now?: () => number;
 }
@@ -78,7 +86,9 @@ export function createLoginLimiter(store: LoginThrottleStore, options: LoginLimi
   const inFlightPerIdentity = options.inFlightPerIdentity ?? 8;
   const inFlightPerAddress = options.inFlightPerAddress ?? 8;
   const now = options.now ?? Date.now;
+  const recheckMs = options.recheckMs ?? 2000;
   const inFlight = new Map<string, number>();
+  const slowed = new SlowedKeys();
   let lastPrune = 0;
 
   /** Counts one attempt on `key`; throws 429 while the key is slowed down. */
@@ -91,12 +101,18 @@ export function createLoginLimiter(store: LoginThrottleStore, options: LoginLimi
         row = await store.get(key);
         if (!row) continue;
       }
-      if (row.blockedUntil > t) throw tooMany(row.blockedUntil - t, 'too many failed logins');
+      if (row.blockedUntil > t) {
+        slowed.remember(key, row.blockedUntil, t + recheckMs);
+        throw tooMany(row.blockedUntil - t, 'too many failed logins');
+      }
       const failures = (t - row.updatedAt > windowMs ? 0 : row.failures) + 1;
       const blockedUntil = failures >= allowance ? t + Math.min(1000 * 2 ** (failures - allowance), maxDelayMs) : 0;
       // updatedAt must change for the compare-and-set to tell writers apart.
       const updatedAt = Math.max(t, row.updatedAt + 1);
-      if (await store.compareAndSet(key, row, { failures, blockedUntil, updatedAt })) return;
+      if (await store.compareAndSet(key, row, { failures, blockedUntil, updatedAt })) {
+        if (blockedUntil > t) slowed.remember(key, blockedUntil, t + recheckMs);
+        return;
+      }
     }
     // Lost every race: the key is being hammered right now.
     throw tooMany(1000, 'too many concurrent logins');
@@ -141,14 +157,21 @@ export function createLoginLimiter(store: LoginThrottleStore, options: LoginLimi
 
     async reserve(identity, address) {
       prune();
+      const pair = identity ? pairKey(identity, address) : undefined;
+      const addr = addressKey(address);
+      // Refused from memory before anything is counted or logged: the refusal that put the key
+      // there was logged, so a flood writes one line per key and re-check period, not per request.
+      const t = now();
+      const remembered = (pair && slowed.until(pair, t)) || slowed.until(addr, t);
+      if (remembered) throw tooMany(remembered - t, 'too many failed logins');
       const counted: string[] = [];
       try {
-        if (identity) {
-          await count(pairKey(identity, address), perPair);
-          counted.push(pairKey(identity, address));
+        if (pair) {
+          await count(pair, perPair);
+          counted.push(pair);
         }
-        await count(addressKey(address), perAddress);
-        counted.push(addressKey(address));
+        await count(addr, perAddress);
+        counted.push(addr);
       } catch (err) {
         // A refusal on the address must not cost the pair an attempt that never happened.
         for (const key of counted) await store.refund(key);
@@ -157,8 +180,11 @@ export function createLoginLimiter(store: LoginThrottleStore, options: LoginLimi
       }
       return {
         async succeeded() {
-          if (identity) await store.delete(pairKey(identity, address));
-          await store.refund(addressKey(address));
+          if (pair) {
+            slowed.forget(pair);
+            await store.delete(pair);
+          }
+          await store.refund(addr);
         },
         async failed() {
           options.logger?.warn({ identity, address }, 'failed login');
@@ -169,4 +195,33 @@ export function createLoginLimiter(store: LoginThrottleStore, options: LoginLimi
       };
     },
   };
+}
+
+/**
+ * This node's memory of slowed keys: each entry is the row's `blockedUntil` and the moment to
+ * read the row again. Bounded: past `limit` keys the oldest remembered are dropped (a dropped
+ * key only costs its next refusal a database read).
+ */
+class SlowedKeys {
+  private readonly entries = new Map<string, { blockedUntil: number; recheckAt: number }>();
+  constructor(private readonly limit = 10_000) {}
+
+  /** The remembered `blockedUntil` while it and the re-check time are both ahead, else 0. */
+  until(key: string, t: number): number {
+    const entry = this.entries.get(key);
+    if (!entry) return 0;
+    if (entry.blockedUntil > t && entry.recheckAt > t) return entry.blockedUntil;
+    this.entries.delete(key);
+    return 0;
+  }
+
+  remember(key: string, blockedUntil: number, recheckAt: number) {
+    this.entries.delete(key);
+    this.entries.set(key, { blockedUntil, recheckAt: Math.min(recheckAt, blockedUntil) });
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  forget(key: string) {
+    this.entries.delete(key);
+  }
 }
