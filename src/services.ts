@@ -156,12 +156,11 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
 
   if (config.auth.mode === 'none') logger.warn('auth.mode is "none": every caller may push, pull and delete');
 
-  const releasePolicy = createReleasePolicyServices({ store, blobs, logger, lifecycle: () => services.lifecycle, onQueued: commits.markQueued, onScanQueued: scanCommits.markQueued });
+  const releasePolicy = createReleasePolicyServices({ store, blobs, logger, registry: () => services.registry, onQueued: commits.markQueued, onScanQueued: scanCommits.markQueued });
   scan = createScanServices({
     config,
     logger,
     store,
-    blobs,
     registry: () => services.registry,
     tokens: identity.tokens,
     onQueued: scanCommits.markQueued,

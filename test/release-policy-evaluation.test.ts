@@ -133,6 +133,30 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.equal((await pullAs('puller', images.a, 'v1')).status, 404);
     });
 
+    const signaturesOf = async (img: PushedImage) => {
+      const tagged = await s.services.store.tags.get(img.repository, `${img.digest.replace(':', '-')}.sig`);
+      const referrers = (await s.services.store.manifests.referrers(img.repository, img.digest as never)).filter((m) => m.artifactType === 'application/vnd.dev.cosign.artifact.sig.v1+json');
+      assert.ok(tagged && referrers.length > 0, 'both schemes were pushed');
+      return [tagged.digest as string, ...referrers.map((m) => m.digest as string)];
+    };
+    const pullSignature = async (img: PushedImage, digest: string) => {
+      const authorization = await bearer(s, 'puller', 'puller-password', `repository:${img.repository}:pull`);
+      const byTag = await call(s.url, 'GET', `/v2/${img.repository}/manifests/${img.digest.replace(':', '-')}.sig`, { headers: { authorization, accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      const byDigest = await call(s.url, 'GET', `/v2/${img.repository}/manifests/${digest}`, { headers: { authorization, accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      return [byTag.status, byDigest.status];
+    };
+
+    test('a held image\'s signatures follow it: held from pull-only principals, and never sent to a scanner', async () => {
+      for (const d of await signaturesOf(images.a)) {
+        assert.equal(await verdict('team-a/app', d), 'Quarantined', `signature ${d} is held as its subject is`);
+        const scans = await call(s.url, 'GET', `/api/v1/scans?digest=${d}`, { headers: admin });
+        assert.equal(scans.status, 200, scans.text);
+        assert.deepEqual(scans.body.scans, [], `no scan job for signature ${d}`);
+      }
+      const [sig] = await signaturesOf(images.a);
+      assert.deepEqual(await pullSignature(images.a, sig!), [404, 403], 'the .sig tag looks absent, its digest is held');
+    });
+
     test('a valid cosign signature releases it; the audit names the policy version that decided', async () => {
       await sign(images.a, ci);
       await until('Passed', async () => (await verdict('team-a/app', images.a.digest)) === 'Passed');
@@ -144,6 +168,16 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const released = audit.body.entries.find((e: any) => e.after.quarantineState === 'Passed');
       assert.equal(released.actor, 'policy:team-a');
       assert.match(released.details, /decided by release policy team-a v1 \(signature attached\)/);
+    });
+
+    test('its signatures are released with it (the same transaction), audited as following their subject', async () => {
+      const signatures = await signaturesOf(images.a);
+      for (const d of signatures) assert.equal(await verdict('team-a/app', d), 'Passed', `signature ${d} follows its subject`);
+      assert.deepEqual(await pullSignature(images.a, signatures[0]!), [200, 200]);
+      const audit = await call(s.url, 'GET', `/api/v1/audit?action=verdict.change&target=team-a/app@${signatures.at(-1)}`, { headers: admin });
+      const followed = audit.body.entries.find((e: any) => e.after.quarantineState === 'Passed');
+      assert.equal(followed.actor, 'system');
+      assert.match(followed.details, new RegExp(`follows its subject ${images.a.digest}`));
     });
 
     test('a Critical finding fails the image; an old log4j in the SBOM fails the CEL rule', async () => {

@@ -101,3 +101,18 @@ export function unrestrictedAccess(): AccessContext {
 export function noAccess(): AccessContext {
   return { ...unrestrictedAccess(), can: () => false, canRegistry: () => false, canEveryUnder: () => false };
 }
+
+/**
+ * A non-person deciding verdicts (the scan orchestrator as `scanner:<name>`, a release policy as
+ * `policy:<name>`): quarantine write on `repository` and nothing else, so its verdicts go
+ * through the registry service's verdict path like an AcrQuarantineWriter's PATCH (access
+ * check, audit, lifecycle) and it can change nothing beyond that repository.
+ */
+export function verdictWriterAccess(actor: string, repository: string): AccessContext {
+  return {
+    principal: { kind: 'token', id: actor, name: actor },
+    can: (r, action) => r === repository && action === 'quarantine_write',
+    canRegistry: () => false,
+    canEveryUnder: () => false,
+  };
+}

@@ -26,6 +26,11 @@ export interface ManifestPushed {
   tag?: string;
   /** True when the digest was not in the repository before. */
   created: boolean;
+  /**
+   * The subject whose verdict this manifest's follows (a signature or attestation where a
+   * release policy governs, src/registry/follow.ts): it is not scanned nor judged on its own.
+   */
+  follows?: Digest;
   request: RequestFacts;
 }
 

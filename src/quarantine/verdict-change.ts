@@ -5,7 +5,7 @@
  * tells the lifecycle (events raises the deferred `push` events) in the same transaction.
  */
 import type { ManifestLifecycle, RequestFacts } from '../events/manifest-lifecycle.ts';
-import type { CoreRoles, ManifestRecord } from '../metadata/metadata-store.ts';
+import type { CoreRoles, ManifestHead } from '../metadata/metadata-store.ts';
 import type { QuarantineRoles } from './store/index.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { checkQuarantineDetails } from './details-schema.ts';
@@ -35,7 +35,8 @@ export function parseVerdictFields(body: { quarantineState?: unknown; quarantine
 }
 
 export interface VerdictChange {
-  manifest: ManifestRecord;
+  /** The manifest whose verdict changes (its head is enough: repository, digest, media type, size). */
+  manifest: ManifestHead;
   /** New state; undefined keeps the current one (details-only change). */
   state?: QuarantineState;
   /** New details; undefined keeps the stored ones. */

@@ -14,6 +14,7 @@ import { manifest, repository, tag, updateRepository, updateTag } from './items.
 import { changeVerdictIn, deleteBlob, deleteManifest, deleteRepository, deleteTag, patchManifest, pushManifest } from './writes.ts';
 import { audit, grandfather, preflight, queue, rescan, seesHeldMetadata } from './quarantine-views.ts';
 import { summary } from './summary.ts';
+import { prepareReferrers, recordReferrersIn } from './follow.ts';
 
 export type * from './registry.ts';
 export type { RegistryDeps } from './context.ts';
@@ -86,6 +87,12 @@ class View implements RegistryView {
   }
   changeVerdictIn(...a: Parameters<RegistryView['changeVerdictIn']>): ReturnType<RegistryView['changeVerdictIn']> {
     return changeVerdictIn(this.ctx, ...a);
+  }
+  prepareReferrers(...a: Parameters<RegistryView['prepareReferrers']>): ReturnType<RegistryView['prepareReferrers']> {
+    return prepareReferrers(this.ctx, ...a);
+  }
+  recordReferrersIn(...a: Parameters<RegistryView['recordReferrersIn']>): ReturnType<RegistryView['recordReferrersIn']> {
+    return recordReferrersIn(this.ctx, ...a);
   }
   seesHeldMetadata(...a: Parameters<RegistryView['seesHeldMetadata']>): ReturnType<RegistryView['seesHeldMetadata']> {
     return seesHeldMetadata(this.ctx, ...a);

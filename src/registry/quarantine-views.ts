@@ -13,6 +13,7 @@ import type { StoreRoles } from '../persistence/index.ts';
 import type { ManifestVerdictRow } from '../quarantine/verdicts.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { applyVerdict } from './writes.ts';
+import { followedSubjectIn } from './follow.ts';
 import type { AuditQuery, QueueQuery, QueueRow, StateFilter } from './registry.ts';
 import type { Ctx } from './context.ts';
 import { collectPage } from './paging.ts';
@@ -120,6 +121,7 @@ async function forEachRow(ctx: Ctx, states: StateFilter[], repository: string | 
 export async function rescan(ctx: Ctx, states: StateFilter[], repository: string | undefined, facts: RequestFacts): Promise<number> {
   const requested = await forEachRow(ctx, states, repository, async (tx, row) => {
     const tag = (await tx.tags.list(row.repository, { digest: row.digest as Digest, n: 1 }))[0]?.name;
+    const follows = await followedSubjectIn(tx, row.repository, row.digest as Digest);
     await ctx.lifecycle.rescanRequested(tx, {
       repository: row.repository,
       digest: row.digest as Digest,
@@ -127,6 +129,7 @@ export async function rescan(ctx: Ctx, states: StateFilter[], repository: string
       size: row.size,
       ...(tag !== undefined ? { tag } : {}),
       created: false,
+      ...(follows ? { follows } : {}),
       request: facts,
     });
   });

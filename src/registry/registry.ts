@@ -34,7 +34,7 @@ import type { AccessContext } from '../access/actions.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { ParsedManifest } from '../oci/manifest.ts';
 import type { RequestFacts } from '../events/manifest-lifecycle.ts';
-import type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestRecord, RepositoryRecord, TagRecord } from '../metadata/metadata-store.ts';
+import type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestInput, ManifestRecord, RepositoryRecord, TagRecord } from '../metadata/metadata-store.ts';
 import type { ManifestVerdictRow, QuarantineState, VerdictRecord } from '../quarantine/verdicts.ts';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
 import type { QuarantineRoles } from '../quarantine/store/index.ts';
@@ -136,6 +136,31 @@ export interface VerdictPatch {
   note?: string;
 }
 
+/** A document to attach to a subject as an OCI referrer (an artifact manifest with one layer). */
+export interface ReferrerDocument {
+  artifactType: string;
+  bytes: Buffer;
+  annotations: Record<string, string>;
+}
+
+/** A referrer whose bytes are in the blob store and that nothing links to yet (prepareReferrers). */
+export interface PreparedReferrer {
+  artifactType: string;
+  input: ManifestInput;
+  /** The config and layer, linked in the repository when recorded. */
+  blobs: { digest: Digest; size: number }[];
+}
+
+/** What recordReferrersIn records: the scan orchestrator's report and SBOM referrers of `subject`. */
+export interface ReferrersRecord {
+  subject: ManifestRecord;
+  referrers: PreparedReferrer[];
+  /** The subject's verdict once the caller's transaction commits (undefined: none, the policy is off). */
+  state: QuarantineState | undefined;
+  /** The scan job they come from (scan_artifacts). */
+  jobId: string;
+}
+
 export interface AuditQuery {
   n: number;
   last?: string;
@@ -196,7 +221,19 @@ export interface RegistryView {
    * orchestrator: report artifacts, the `scan` event, its job). Needs quarantine write on the
    * manifest's repository; audits and calls the lifecycle exactly as patchManifest does.
    */
-  changeVerdictIn(tx: VerdictTx, manifest: ManifestRecord, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord>;
+  changeVerdictIn(tx: VerdictTx, manifest: ManifestHead, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord>;
+  /**
+   * Writes the bytes of report referrers of `subject` to the blob store, invisible until
+   * recorded (follow.ts). Needs quarantine write on the subject's repository.
+   */
+  prepareReferrers(subject: ManifestRecord, docs: ReferrerDocument[]): Promise<PreparedReferrer[]>;
+  /**
+   * Records prepared referrers of a subject in the caller's transaction `tx`, with a verdict
+   * that follows the subject's from then on (follow.ts), their digests claimed against the
+   * garbage collector. MANIFEST_UNKNOWN (nothing written) when the subject is gone. Needs
+   * quarantine write on the subject's repository.
+   */
+  recordReferrersIn(tx: VerdictTx, record: ReferrersRecord): Promise<void>;
 
   // /api/v1 (quarantine operations and the audit log).
   /** Whether the caller may see held metadata of `repository` (configure, or quarantine read). */

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.ts';
-import type { ChangeableAttributes, ManifestInput, ManifestRecord, TagRecord } from '../metadata/metadata-store.ts';
+import type { ChangeableAttributes, ManifestHead, ManifestInput, TagRecord } from '../metadata/metadata-store.ts';
 import type { VerdictRecord } from '../quarantine/verdicts.ts';
 import type { RequestFacts } from '../events/manifest-lifecycle.ts';
 import { registryError } from '../errors/registry-error.ts';
@@ -20,6 +20,7 @@ import { existingManifest } from './items.ts';
 import { verifiedReferences } from './verified-references.ts';
 import { readAtMost } from './read-at-most.ts';
 import { claimReferences } from '../lifecycle/gc/claims.ts';
+import { followAtPush, followSubjectIn } from './follow.ts';
 
 async function imagePlatform(ctx: Ctx, m: ParsedManifest): Promise<{ architecture?: string; os?: string }> {
   if (!m.config || !IMAGE_CONFIG_MEDIA_TYPES.has(m.config.mediaType) || m.config.size > MAX_IMAGE_CONFIG_BYTES) return {};
@@ -92,7 +93,9 @@ export async function pushManifest(ctx: Ctx, name: string, input: PushInput, fac
     await tx.repositories.ensure(name);
     const { created } = await tx.manifests.put(name, record);
     for (const t of tags) await tx.tags.put(name, t, digest);
-    const event = { repository: name, digest, mediaType: m.mediaType, size: bytes.length, created, request: facts };
+    // A signature or attestation takes its subject's verdict before the push-time rule runs.
+    const follows = await followAtPush(tx, name, { digest, manifest: m, tags }, facts);
+    const event = { repository: name, digest, mediaType: m.mediaType, size: bytes.length, created, ...(follows ? { follows } : {}), request: facts };
     if (tags.length === 0) await ctx.lifecycle.pushed(tx, event);
     for (const t of tags) await ctx.lifecycle.pushed(tx, { ...event, tag: t });
   });
@@ -176,16 +179,20 @@ export async function deleteRepository(ctx: Ctx, name: string, facts: RequestFac
 }
 
 /**
- * THE verdict path: every verdict change (patchManifest, grandfather, the scan orchestrator
- * through changeVerdictIn) is this call in the change's transaction: validated, stored,
- * audited, and the lifecycle told (deferred `push` events on release). Access is the caller's
- * to check first.
+ * THE verdict path: every verdict change (patchManifest, grandfather, the scan orchestrator and
+ * the release policies through changeVerdictIn) is this call in the change's transaction:
+ * validated, stored, audited, the lifecycle told (deferred `push` events on release), and the
+ * subject's followers (its report, signature and attestation referrers, follow.ts) given the
+ * new state. Access is the caller's to check first.
  */
-export function applyVerdict(ctx: Ctx, tx: StoreRoles, manifest: ManifestRecord, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord> {
-  return changeVerdict(tx, ctx.lifecycle, { manifest, ...change, request: facts });
+export async function applyVerdict(ctx: Ctx, tx: StoreRoles, manifest: ManifestHead, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord> {
+  const before = change.state === undefined ? undefined : (await tx.verdicts.get(manifest.repository, manifest.digest))?.state;
+  const record = await changeVerdict(tx, ctx.lifecycle, { manifest, ...change, request: facts });
+  if (change.state !== undefined && record.state !== before) await followSubjectIn(ctx, tx, manifest.repository, manifest.digest, record.state, facts);
+  return record;
 }
 
-export function changeVerdictIn(ctx: Ctx, tx: VerdictTx, manifest: ManifestRecord, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord> {
+export function changeVerdictIn(ctx: Ctx, tx: VerdictTx, manifest: ManifestHead, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord> {
   if (!ctx.access.can(manifest.repository, 'quarantine_write')) {
     throw registryError('DENIED', `changing a verdict needs quarantine write (AcrQuarantineWriter) on ${manifest.repository}`, { action: 'quarantine_write' });
   }

@@ -1,6 +1,7 @@
 /**
- * From an evaluation to the verdict, through the one verdict path (changeVerdict), in the
- * caller's transaction, and the record of the evaluation ("why held").
+ * From an evaluation to the verdict, through the one verdict path (the registry service's
+ * changeVerdictIn, acting as `policy:<name>` with quarantine write on the image's repository
+ * only), in the caller's transaction, and the record of the evaluation ("why held").
  *
  * Which verdicts an evaluation changes:
  * - no verdict, Quarantined: -> Passed, Failed or Quarantined as evaluated;
@@ -10,19 +11,20 @@
  *   `onViolation`: `notify` records it (the evaluation's `violatingSince`, an audit entry
  *   `release-policy.violation` and a `quarantine` webhook event naming the failed rules), the
  *   image stays released; `requarantine` does the same and sets `requarantineAt` = now + grace
- *   period, when the sweep (./requarantine.ts) puts it back to Quarantined through
- *   changeVerdict — the image is never without a verdict in between. An evaluation that passes
+ *   period, when the sweep (release-services.ts) puts it back to Quarantined through
+ *   the same verdict path — the image is never without a verdict in between. An evaluation that passes
  *   again clears the drift.
  * The audit entry of every verdict change names the policy and version that decided.
  */
-import type { ManifestLifecycle, RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { RequestFacts } from '../events/manifest-lifecycle.ts';
 import type { CoreRoles, ManifestHead } from '../metadata/metadata-store.ts';
 import type { QuarantineRoles } from '../quarantine/store/index.ts';
 import type { EventRoles } from '../events/store/index.ts';
 import type { ReleasePolicyRoles } from './store/index.ts';
 import type { ReleasePolicyRecord, RuleResult } from './policy-store.ts';
 import type { EvaluationResult } from './evaluate.ts';
-import { changeVerdict } from '../quarantine/verdict-change.ts';
+import type { Registry } from '../registry/index.ts';
+import { verdictWriterAccess } from '../access/actions.ts';
 import { readPolicy } from '../quarantine/policy.ts';
 import { raiseEvent } from '../events/raise-event.ts';
 import { quarantineEvent } from '../events/event-payloads.ts';
@@ -62,6 +64,11 @@ export function detailsOf(policy: ReleasePolicyRecord, result: EvaluationResult)
   return JSON.stringify({ scanner: `policy:${policy.name}`, state: state.slice(0, 500), result: { version: `${policy.name} v${policy.version}`, summary: [], description } });
 }
 
+/** A release policy's principal: it changes verdicts of `repository` and nothing else. */
+export function policyVerdictWriter(registry: Registry, policy: string, repository: string) {
+  return registry.as(verdictWriterAccess(`policy:${policy}`, repository));
+}
+
 export interface Decision {
   /** The verdict after the decision (unchanged when the evaluation may not change it). */
   state: string | undefined;
@@ -71,7 +78,7 @@ export interface Decision {
 
 export async function applyEvaluation(
   tx: DecideTx,
-  lifecycle: ManifestLifecycle<DecideTx>,
+  registry: Registry,
   manifest: ManifestHead & { blobs?: unknown },
   policy: ReleasePolicyRecord,
   result: EvaluationResult,
@@ -123,6 +130,6 @@ export async function applyEvaluation(
   if (current?.state === 'Failed' && !DECIDERS.test(current.updatedBy)) return { state: 'Failed', changed: false };
   const details = detailsOf(policy, result);
   const before = current?.state;
-  const after = await changeVerdict(tx, lifecycle, { manifest: manifest as never, state: result.state, details, note: `decided by release policy ${policy.name} v${policy.version} (${ctx.why})`, request: { ...ctx.request, actor: `policy:${policy.name}` } });
+  const after = await policyVerdictWriter(registry, policy.name, manifest.repository).changeVerdictIn(tx, manifest, { state: result.state, details, note: `decided by release policy ${policy.name} v${policy.version} (${ctx.why})` }, { ...ctx.request, actor: `policy:${policy.name}` });
   return { state: after.state, changed: after.state !== before };
 }

@@ -13,20 +13,20 @@
  *   Quarantined; exceptions that expired since the last sweep re-evaluate what they covered.
  */
 import type { Logger } from 'pino';
-import type { ManifestLifecycle, RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { RequestFacts } from '../events/manifest-lifecycle.ts';
 import type { ManifestHead, TransactionalStore } from '../metadata/metadata-store.ts';
+import type { Registry } from '../registry/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { ScanRoles } from '../scan/store/index.ts';
 import type { Digest } from '../oci/digest.ts';
 import { INDEX_MEDIA_TYPES } from '../oci/media-types.ts';
 import { IMAGE_CONFIG_MEDIA_TYPES } from '../oci/manifest.ts';
 import { queueScan } from '../scan/scan-lifecycle.ts';
-import { changeVerdict } from '../quarantine/verdict-change.ts';
 import { raiseEvent } from '../events/raise-event.ts';
 import { quarantineEvent } from '../events/event-payloads.ts';
 import { evaluatePolicy, type EvaluationResult } from './evaluate.ts';
 import { gatherInput, type KnownScan } from './evaluation-input.ts';
-import { applyEvaluation, governingIn, governingOf, type DecideTx } from './decide.ts';
+import { applyEvaluation, governingIn, governingOf, policyVerdictWriter, type DecideTx } from './decide.ts';
 import { matchesPolicyPattern } from './patterns.ts';
 import type { ReleasePolicyRecord } from './policy-store.ts';
 import { COSIGN_REFERRER_TYPE } from './cosign.ts';
@@ -75,7 +75,7 @@ export function isEvaluated(m: Pick<ManifestHead, 'mediaType' | 'configMediaType
   return !INDEX_MEDIA_TYPES.has(m.mediaType) && !!m.configMediaType && IMAGE_CONFIG_MEDIA_TYPES.has(m.configMediaType) && !m.subject;
 }
 
-export function createReleasePolicyServices(options: { store: Store; blobs: BlobStore; logger: Logger; lifecycle: () => ManifestLifecycle<Tx>; onQueued: (tx: object) => void; onScanQueued: (tx: object) => void; sweepIntervalMs?: number }): ReleasePolicyServices {
+export function createReleasePolicyServices(options: { store: Store; blobs: BlobStore; logger: Logger; registry: () => Registry; onQueued: (tx: object) => void; onScanQueued: (tx: object) => void; sweepIntervalMs?: number }): ReleasePolicyServices {
   const { store, blobs, logger } = options;
   let chain: Promise<void> = Promise.resolve();
   let pending = 0;
@@ -98,7 +98,7 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
       const g = await governingIn(tx, manifest.repository);
       if (g?.kind !== 'release' || g.policy.name !== policy.name || g.policy.version !== policy.version) return;
       if (!(await tx.manifests.getHead(manifest.repository, manifest.digest))) return;
-      await applyEvaluation(tx, options.lifecycle(), manifest, g.policy, result, { request: systemRequest(`policy-${policy.name}-${policy.version}`, why), now, why, onQueued: options.onQueued });
+      await applyEvaluation(tx, options.registry(), manifest, g.policy, result, { request: systemRequest(`policy-${policy.name}-${policy.version}`, why), now, why, onQueued: options.onQueued });
       // Held for want of a report: make sure a scan is coming.
       if (!input.report && !(await tx.scanJobs.latest(manifest.repository, manifest.digest, ['pending', 'submitted'])) && policy.document.rules.some((r) => r.vulnerabilities)) {
         await queueScan(tx, manifest.repository, manifest.digest as Digest, 'backlog', options.onScanQueued as never);
@@ -153,7 +153,7 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
           enqueue('scan after policy change', () => evaluateRepository(manifest.repository, 'policy changed during the scan'));
           return true;
         }
-        await applyEvaluation(tx, options.lifecycle(), manifest, g.policy, prepared.result, { request, now: new Date(), why: 'scan finished', onQueued: options.onQueued });
+        await applyEvaluation(tx, options.registry(), manifest, g.policy, prepared.result, { request, now: new Date(), why: 'scan finished', onQueued: options.onQueued });
         return true;
       },
     },
@@ -196,13 +196,16 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
           if (!manifest) return false;
           const failed = current.rules.filter((r) => !r.passed);
           const request = { ...systemRequest(`requarantine-${e.policy}`, 'requarantine'), actor: `policy:${e.policy}` };
-          await changeVerdict(tx, options.lifecycle(), {
-            manifest: manifest as never,
-            state: 'Quarantined',
-            details: JSON.stringify({ scanner: `policy:${e.policy}`, state: `release policy ${e.policy} v${current.version}: requarantined after the grace period: ${failed.map((r) => r.rule).join(', ')}`.slice(0, 500), result: { version: `${e.policy} v${current.version}`, summary: [], description: failed.map((r) => `${r.rule}: ${r.reason}`).join('; ').slice(0, 1000) } }),
-            note: `requarantined by release policy ${e.policy} v${current.version}: violating since ${current.violatingSince?.toISOString()}`,
+          await policyVerdictWriter(options.registry(), e.policy, e.repository).changeVerdictIn(
+            tx,
+            manifest,
+            {
+              state: 'Quarantined',
+              details: JSON.stringify({ scanner: `policy:${e.policy}`, state: `release policy ${e.policy} v${current.version}: requarantined after the grace period: ${failed.map((r) => r.rule).join(', ')}`.slice(0, 500), result: { version: `${e.policy} v${current.version}`, summary: [], description: failed.map((r) => `${r.rule}: ${r.reason}`).join('; ').slice(0, 1000) } }),
+              note: `requarantined by release policy ${e.policy} v${current.version}: violating since ${current.violatingSince?.toISOString()}`,
+            },
             request,
-          });
+          );
           const { requarantineAt: _r, violatingSince: _v, ...rest } = current;
           await tx.releaseEvaluations.put({ ...rest, evaluatedAt: now });
           const names = await raiseEvent(tx, quarantineEvent({ repository: e.repository, digest: e.digest, size: manifest.size }, request));

@@ -18,7 +18,6 @@ import type { Logger } from 'pino';
 import type { LazaretConfig } from '../config/schema.ts';
 import type { Registry } from '../registry/index.ts';
 import type { ScanStore as MetadataStore } from './store/index.ts';
-import type { BlobStore } from '../storage/blob-store.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { Digest } from '../oci/digest.ts';
 import { AdapterError } from './adapter-client.ts';
@@ -43,7 +42,6 @@ export interface ScanDispatcher {
 
 export interface DispatcherDeps {
   store: MetadataStore;
-  blobs: BlobStore;
   config: LazaretConfig;
   logger: Logger;
   /** The registry service (read when a scan finishes: it is created after the scan services). */
@@ -79,7 +77,7 @@ export function createScanDispatcher(deps: DispatcherDeps): ScanDispatcher {
 
   const finishDeps = (): FinishDeps => {
     const decider = deps.decider?.();
-    return { store, blobs: deps.blobs, registry: deps.registry(), failOn: sc.failOn, wakeWebhooks: deps.wakeWebhooks, registryUrl: deps.registryUrl, ...(decider ? { decider } : {}) };
+    return { store, registry: deps.registry(), failOn: sc.failOn, wakeWebhooks: deps.wakeWebhooks, registryUrl: deps.registryUrl, ...(decider ? { decider } : {}) };
   };
 
   async function release(job: ClaimedJob, patch: JobPatch) {

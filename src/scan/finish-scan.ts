@@ -1,7 +1,9 @@
 /**
- * A scan's report arrived: fetch its SBOMs, write the report artifacts' blobs, then in ONE
- * transaction record the referrers, set the verdict through the one verdict path
- * (the registry service's changeVerdictIn: audited as `scanner:<name>`, lifecycle hooks, `push` events on release),
+ * A scan's report arrived: fetch its SBOMs, have the registry service write the report
+ * artifacts' bytes, then in ONE transaction record the referrers and set the verdict through
+ * the registry service as `scanner:<name>` (recordReferrersIn: their verdict follows the
+ * subject's, their digests claimed against the garbage collector; changeVerdictIn: audited,
+ * lifecycle hooks, `push` events on release),
  * raise a `scan` event when the findings differ from the previous scan's, and end the job
  * under its claim (a lost claim rolls everything back: another node finishes it instead).
  *
@@ -14,7 +16,6 @@
 import type { Registry } from '../registry/index.ts';
 import type { ManifestRecord } from '../metadata/metadata-store.ts';
 import type { ScanStore as MetadataStore } from './store/index.ts';
-import type { BlobStore } from '../storage/blob-store.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { QuarantineState } from '../quarantine/verdicts.ts';
 import { gatedIn } from '../quarantine/policy.ts';
@@ -28,10 +29,9 @@ import { AdapterError } from './adapter-client.ts';
 import { MIME, sbomTypesOf, type AdapterMetadata } from './harbor-api.ts';
 import type { ClaimedJob, ScanJob, ScanSummary } from './job-store.ts';
 import { countsText, parseVulnerabilityReport, quarantineDetailsOf, summarize, type FailOn } from './verdict-of-report.ts';
-import { latestArtifacts, prepareArtifacts, recordArtifacts, VULNERABILITY_REPORT_TYPE, type ReportDocument } from './report-artifacts.ts';
+import { annotatedReports, latestArtifacts, VULNERABILITY_REPORT_TYPE, type ReportDocument } from './report-artifacts.ts';
 import type { ScannerRecord } from './scanner-store.ts';
-import { claimReferences } from '../lifecycle/gc/claims.ts';
-import type { LifecycleRoles } from '../lifecycle/store/index.ts';
+import { RegistryError } from '../errors/registry-error.ts';
 
 /**
  * A release policy's say over a scan's verdict (src/release-policy/release-services.ts): for an
@@ -47,7 +47,6 @@ export interface ScanVerdictDecider {
 export interface FinishDeps {
   store: MetadataStore;
   decider?: ScanVerdictDecider;
-  blobs: BlobStore;
   /** The verdict goes through the registry service (changeVerdictIn), as the scanner's principal. */
   registry: Registry;
   failOn: FailOn;
@@ -117,7 +116,10 @@ export async function finishScan(deps: FinishDeps, job: ClaimedJob, scanner: Sca
   // A database-update rescan that found the same gets no new report (nothing changed).
   const writeReport = changed || !known.has(VULNERABILITY_REPORT_TYPE) || job.reason !== 'db-update';
   const docs: ReportDocument[] = writeReport ? [{ artifactType: VULNERABILITY_REPORT_TYPE, bytes: Buffer.from(body) }, ...sboms] : [];
-  const prepared = await prepareArtifacts(deps.blobs, manifest, docs, { jobId: job.id, scanner: scanner.name, created: new Date(), supersedes: known });
+  const actor = `scanner:${scanner.name}`;
+  // The report referrers and the verdict go through the registry service as the scanner's principal.
+  const registry = deps.registry.as(scanVerdictAccess(actor, job.repository));
+  const prepared = await registry.prepareReferrers(manifest, annotatedReports(docs, { jobId: job.id, scanner: scanner.name, created: new Date(), supersedes: known }));
   const reportDigest = prepared.find((p) => p.artifactType === VULNERABILITY_REPORT_TYPE)?.input.digest ?? known.get(VULNERABILITY_REPORT_TYPE);
   const base = deps.registryUrl() ?? '';
   const scannerVersion = report.scanner ? `${report.scanner.name} ${report.scanner.version}` : scanner.name;
@@ -129,20 +131,16 @@ export async function finishScan(deps: FinishDeps, job: ClaimedJob, scanner: Sca
     await store.transaction(async (tx) => {
       const policyOn = await gatedIn(tx, job.repository);
       const current = (await tx.verdicts.get(job.repository, job.digest as Digest))?.state;
-      // The report's blobs, claimed against the garbage collector (src/lifecycle/gc/claims.ts).
-      // Every transaction of the application store carries the lifecycle roles (src/persistence/).
-      const gone = await claimReferences(tx as unknown as LifecycleRoles, deps.blobs, prepared.flatMap((p) => [p.input.digest, p.input.configDigest!, p.layer.digest]));
-      if (gone.length > 0) throw new Error(`report blobs were garbage-collected while the report was written: ${gone.join(', ')}`);
-      const request = { id: job.id, host: base ? new URL(base).host : '', method: 'PATCH', useragent: `lazaret-scan (scanner ${scanner.name})`, actor: `scanner:${scanner.name}` };
+      const request = { id: job.id, host: base ? new URL(base).host : '', method: 'PATCH', useragent: `lazaret-scan (scanner ${scanner.name})`, actor };
       let next: QuarantineState | undefined;
       if (decision !== undefined && (await deps.decider!.decide(tx, manifest, decision as never, request))) {
-        // The release policy decided (its changeVerdict already copied the verdict to the report artifacts' subject).
-        await recordArtifacts(tx, manifest, prepared, (await tx.verdicts.get(job.repository, job.digest as Digest))?.state, job.id);
+        // The release policy decided: the referrers take the verdict it left.
+        await registry.recordReferrersIn(tx, { subject: manifest, referrers: prepared, state: (await tx.verdicts.get(job.repository, job.digest as Digest))?.state, jobId: job.id });
         next = undefined;
       } else {
         next = verdictAfterScan(policyOn, current, job.reason, summary.failed);
-        await recordArtifacts(tx, manifest, prepared, next ?? current, job.id);
-        if (next) await deps.registry.as(scanVerdictAccess(request.actor, job.repository)).changeVerdictIn(tx, manifest, { state: next, details }, request);
+        await registry.recordReferrersIn(tx, { subject: manifest, referrers: prepared, state: next ?? current, jobId: job.id });
+        if (next) await registry.changeVerdictIn(tx, manifest, { state: next, details }, request);
       }
       if (changed) {
         const state = next ?? (await tx.verdicts.get(job.repository, job.digest as Digest))?.state ?? current;
@@ -186,6 +184,8 @@ export async function finishScan(deps: FinishDeps, job: ClaimedJob, scanner: Sca
     });
   } catch (err) {
     if (err instanceof ClaimLost) return { kind: 'done' };
+    // Deleted between the read above and the transaction: nothing was written.
+    if (err instanceof RegistryError && err.code === 'MANIFEST_UNKNOWN') return { kind: 'error', message: 'the manifest was deleted' };
     throw err;
   }
   if (queued) deps.wakeWebhooks();

@@ -9,16 +9,16 @@
  *   manifest pushed again is not rescanned (verdicts are sticky; ask for a rescan).
  * - rescanRequested (`POST /api/v1/quarantine/rescan`, the backlog before enabling the
  *   policy): a job (`backlog` when the manifest has no verdict, else `rescan`).
- * - verdictChanged: the orchestrator's report referrers follow their subject (report-artifacts.ts).
+ * - Followers are not scanned: a signature or attestation whose verdict follows its subject's
+ *   (`follows`, src/registry/follow.ts), like the orchestrator's own report referrers, which
+ *   the registry service keeps in step with their subject.
  */
 import type { HoldQuery, ManifestLifecycle } from '../events/manifest-lifecycle.ts';
 import type { ScanTx as StoreRoles } from './store/index.ts';
 import type { Digest } from '../oci/digest.ts';
 import { INDEX_MEDIA_TYPES } from '../oci/media-types.ts';
 import { IMAGE_CONFIG_MEDIA_TYPES } from '../oci/manifest.ts';
-import type { QuarantineState } from '../quarantine/verdicts.ts';
 import type { ScanJobKind, ScanReason } from './job-store.ts';
-import { followSubject } from './report-artifacts.ts';
 
 /** What a manifest's scan is: an image to send to a scanner, an index to derive, or nothing to scan. */
 export async function scanKindOf(tx: StoreRoles, repository: string, digest: Digest): Promise<{ kind: ScanJobKind; mediaType: string } | undefined> {
@@ -41,17 +41,16 @@ export async function queueScan(tx: StoreRoles, repository: string, digest: Dige
 export function createScanLifecycle(options: { isHeld: HoldQuery<StoreRoles>; onQueued?: (tx: StoreRoles) => void }): ManifestLifecycle<StoreRoles> {
   return {
     async pushed(tx, e) {
-      if (!(await options.isHeld(tx, e.repository, e.digest))) return;
+      if (e.follows || !(await options.isHeld(tx, e.repository, e.digest))) return;
       if ((await tx.verdicts.get(e.repository, e.digest))?.state === 'Failed') return;
       await queueScan(tx, e.repository, e.digest, 'push', options.onQueued);
     },
     async rescanRequested(tx, e) {
+      if (e.follows) return;
       const verdict = await tx.verdicts.get(e.repository, e.digest);
       await queueScan(tx, e.repository, e.digest, verdict ? 'rescan' : 'backlog', options.onQueued);
     },
-    async verdictChanged(tx, e) {
-      await followSubject(tx, e.repository, e.digest, e.state as QuarantineState, e.request.id);
-    },
+    verdictChanged: async () => {},
     deleted: async () => {},
     repositoryDeleted: async () => {},
     released: async () => {},

@@ -7,7 +7,6 @@ import type { LazaretConfig } from '../config/schema.ts';
 import type { ManifestLifecycle } from '../events/manifest-lifecycle.ts';
 import type { Registry } from '../registry/index.ts';
 import type { ScanStore as MetadataStore, ScanTx as StoreRoles } from './store/index.ts';
-import type { BlobStore } from '../storage/blob-store.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import { isHeld } from '../quarantine/quarantine-lifecycle.ts';
 import { createScanDispatcher, type DispatcherDeps, type ScanDispatcher } from './dispatcher.ts';
@@ -32,7 +31,6 @@ export function createScanServices(options: {
   config: LazaretConfig;
   logger: Logger;
   store: MetadataStore;
-  blobs: BlobStore;
   registry: () => Registry;
   tokens: TokenService;
   onQueued: (tx: StoreRoles) => void;
@@ -57,7 +55,6 @@ export function createScanServices(options: {
   });
   dispatcher = createScanDispatcher({
     store,
-    blobs: options.blobs,
     config,
     logger,
     registry: options.registry,

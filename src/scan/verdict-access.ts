@@ -1,16 +1,8 @@
 /**
- * The principal the scan orchestrator records a verdict as: `scanner:<name>` (or
- * `scanner:index` for an index judged by its children), holding quarantine write on the job's
- * repository and nothing else. Its verdicts go through the registry service like an
- * AcrQuarantineWriter's PATCH (one verdict path: access check, audit, lifecycle).
+ * The principal the scan orchestrator records a verdict (and its report referrers) as:
+ * `scanner:<name>` (or `scanner:index` for an index judged by its children), holding quarantine
+ * write on the job's repository and nothing else (src/access/actions.ts verdictWriterAccess).
  */
-import type { AccessContext } from '../access/actions.ts';
+import { verdictWriterAccess } from '../access/actions.ts';
 
-export function scanVerdictAccess(actor: string, repository: string): AccessContext {
-  return {
-    principal: { kind: 'token', id: actor, name: actor },
-    can: (r, action) => r === repository && action === 'quarantine_write',
-    canRegistry: () => false,
-    canEveryUnder: () => false,
-  };
-}
+export const scanVerdictAccess = verdictWriterAccess;
