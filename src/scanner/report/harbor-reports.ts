@@ -72,7 +72,7 @@ export function vulnerabilityReport(
     const diffId = diffIds.get(f.layerDigest);
     v.layer = diffId ? { digest: f.layerDigest, diff_id: diffId } : { digest: f.layerDigest };
     const attrs: Record<string, unknown> = {};
-    if (f.cvssScore !== undefined || f.cvssVector) attrs.CVSS = { nvd: { ...(f.cvssVector ? { V3Vector: f.cvssVector } : {}), ...(f.cvssScore !== undefined ? { V3Score: f.cvssScore } : {}) } };
+    if (f.cvssScore !== undefined || f.cvssVector) attrs.CVSS = { nvd: cvssAttributes(f.cvssVector, f.cvssScore) };
     if (f.aliases?.length) attrs.aliases = f.aliases;
     attrs.ecosystem = f.ecosystem;
     v.vendor_attributes = attrs;
@@ -83,4 +83,14 @@ export function vulnerabilityReport(
 
 export function sbomReport(sbom: unknown, mediaType: string, context: { artifact: ReportArtifact; scanner: ScannerIdentity; now?: Date }): HarborSbomReport {
   return { generated_at: (context.now ?? new Date()).toISOString(), artifact: context.artifact, scanner: context.scanner, media_type: mediaType, sbom };
+}
+
+/**
+ * The CVSS entry under Trivy's key names, which Harbor shows and its adapters' clients read:
+ * `V2Vector`/`V2Score`, `V3Vector`/`V3Score` (3.0 and 3.1), `V40Vector`/`V40Score`. The version
+ * comes from the vector; a score without a vector is a v3 one (what the feeds' bare scores are).
+ */
+export function cvssAttributes(vector: string | undefined, score: number | undefined): Record<string, string | number> {
+  const version = !vector || vector.startsWith('CVSS:3.') ? 'V3' : vector.startsWith('CVSS:4.0/') ? 'V40' : 'V2';
+  return { ...(vector ? { [`${version}Vector`]: vector } : {}), ...(score !== undefined ? { [`${version}Score`]: score } : {}) };
 }

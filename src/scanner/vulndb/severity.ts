@@ -6,10 +6,11 @@
  * - Debian urgency: unimportant and low -> Low, medium -> Medium, high -> High;
  *   "not yet assigned", end-of-life and anything else -> Unknown;
  * - nothing -> Unknown (and the matcher may borrow the severity another source gives the same CVE).
- * Scores are computed by `vuln-vects` (CVSS v2, v3.0, v3.1); a CVSS v4 vector is kept as is but
- * not scored.
+ * Scores are computed by `vuln-vects` (CVSS v2, v3.0, v3.1) and `ae-cvss-calculator` (CVSS v4.0,
+ * whose scores come from FIRST's lookup table, not a formula: not something to write by hand).
  */
 import { parseCvss2Vector, parseCvss3Vector, validateCvss2Vector, validateCvss3Vector } from 'vuln-vects';
+import cvssCalculator from 'ae-cvss-calculator';
 import { SEVERITIES, type Severity } from '../types.ts';
 
 export function ratingOf(score: number): Severity {
@@ -20,9 +21,10 @@ export function ratingOf(score: number): Severity {
   return 'Unknown';
 }
 
-/** Base score of a CVSS v3.x or v2 vector, or undefined when it is not one we can score. */
+/** Base score of a CVSS v4.0, v3.x or v2 vector, or undefined when it is not one we can score. */
 export function cvssBaseScore(vector: string): number | undefined {
   try {
+    if (vector.startsWith('CVSS:4.0/')) return cvss4Score(vector);
     if (vector.startsWith('CVSS:3.')) return validateCvss3Vector(vector) ? round1(parseCvss3Vector(vector).baseScore) : undefined;
     if (!vector.startsWith('CVSS:') && validateCvss2Vector(vector)) return round1(parseCvss2Vector(vector).baseScore);
   } catch {
@@ -32,6 +34,20 @@ export function cvssBaseScore(vector: string): number | undefined {
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * The score of the vector as published (CVSS-B, or CVSS-BT etc. when the advisory gives threat
+ * or environmental metrics: FIRST names the score after the groups used). The calculator
+ * accepts partial vectors (a missing base metric is simply absent, `AV:X` scores 0), so only a
+ * vector whose every part it applied and whose base metrics are all given is scored.
+ */
+function cvss4Score(vector: string): number | undefined {
+  const parsed = new cvssCalculator.Cvss4P0();
+  const parts = vector.split('/').length - 1;
+  if (parsed.applyVectorCount(vector) !== parts || !parsed.isBaseFullyDefined()) return undefined;
+  const score = parsed.calculateScores().overall;
+  return typeof score === 'number' && Number.isFinite(score) ? round1(score) : undefined;
+}
 
 const LABELS: Record<string, Severity> = {
   unknown: 'Unknown',

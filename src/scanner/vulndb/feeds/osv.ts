@@ -32,19 +32,20 @@ interface SeverityInfo {
   cvssVector?: string;
 }
 
-/** The best CVSS vector of an OSV `severity` array: v3 first, then v2, then v4 (kept, unscored). */
+/**
+ * The CVSS vector of an OSV `severity` array that rates the finding: v3 first (what NVD and
+ * most tools rate by, so the same finding gets the same severity here as there), then v4, then
+ * v2. A vector that cannot be scored is still reported when no other can.
+ */
 function cvssOf(list: unknown): { vector?: string; score?: number } {
   if (!Array.isArray(list)) return {};
   const byType = (t: string) => list.find((s) => isObject(s) && s.type === t && typeof s.score === 'string')?.score as string | undefined;
-  for (const t of ['CVSS_V3', 'CVSS_V2']) {
-    const vector = byType(t);
-    if (vector) {
-      const score = cvssBaseScore(vector);
-      if (score !== undefined) return { vector, score };
-    }
+  const vectors = ['CVSS_V3', 'CVSS_V4', 'CVSS_V2'].map(byType).filter((v): v is string => v !== undefined);
+  for (const vector of vectors) {
+    const score = cvssBaseScore(vector);
+    if (score !== undefined) return { vector, score };
   }
-  const v4 = byType('CVSS_V4');
-  return v4 ? { vector: v4 } : {};
+  return vectors[0] ? { vector: vectors[0] } : {};
 }
 
 function severityOf(label: unknown, cvssList: unknown): SeverityInfo {
