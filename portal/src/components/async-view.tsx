@@ -13,6 +13,7 @@ export function AsyncView<T>({
   loading,
   empty,
   isEmpty = (data) => Array.isArray(data) && data.length === 0,
+  onError,
   children,
 }: {
   state: AsyncState<T>;
@@ -23,14 +24,26 @@ export function AsyncView<T>({
   /** Shown instead of `children` when the data is empty. */
   empty?: ComponentChildren;
   isEmpty?: (data: T) => boolean;
+  /**
+   * Renders the error instead of the standard box (with its "Try again"): a note for a
+   * forbidden block, or null where another block already explains the failure. Returning
+   * undefined keeps the standard box.
+   */
+  onError?: (error: Error) => ComponentChildren;
   children: (data: T) => ComponentChildren;
 }) {
+  const custom = state.error && onError ? onError(state.error) : undefined;
   return (
     <>
       <Refreshing active={state.loading && state.data !== undefined} />
       {state.loading && state.data === undefined && <Loading label={loading} />}
-      {state.error && <ErrorBox error={state.error} what={what} retry={state.reload} />}
+      {state.error && (custom !== undefined ? custom : <ErrorBox error={state.error} what={what} retry={state.reload} />)}
       {state.data !== undefined && (empty !== undefined && isEmpty(state.data) ? <Empty>{empty}</Empty> : children(state.data))}
     </>
   );
+}
+
+/** An `onError` for a block not every identity may read: a note when `hides(error)`, else the standard box. */
+export function noteWhen(hides: (error: Error) => boolean, note: ComponentChildren) {
+  return (error: Error) => (hides(error) ? <p class="muted">{note}</p> : undefined);
 }

@@ -6,10 +6,30 @@ import { useMemo, useState } from 'preact/hooks';
 import { allRepositories, getRepository, type RepositoryAttributes } from '../api/acr.ts';
 import { href, navigate } from '../router.ts';
 import { useAsync } from '../use-async.ts';
-import { Empty, ErrorBox, Loading, Refreshing } from '../components/status.tsx';
+import { Empty } from '../components/status.tsx';
+import { AsyncView } from '../components/async-view.tsx';
+import { DataTable, type Column } from '../components/data-table.tsx';
 import { ago } from '../format.ts';
 
 const PAGE = 25;
+
+/** A row's counts while its details load ("…"), once they failed ("—"), and once they came. */
+function columns(details: Map<string, RepositoryAttributes | Error> | undefined): Column<string>[] {
+  const attrs = (n: string) => {
+    const d = details?.get(n);
+    return { d, a: d && !(d instanceof Error) ? d : null };
+  };
+  const shown = (n: string, value: (a: RepositoryAttributes) => string | number) => {
+    const { d, a } = attrs(n);
+    return a ? value(a) : d ? '—' : '…';
+  };
+  return [
+    { header: 'Name', cell: (n) => <a href={href.repository(n)}>{n}</a> },
+    { header: 'Tags', class: 'num', cell: (n) => shown(n, (a) => a.tagCount) },
+    { header: 'Manifests', class: 'num', cell: (n) => shown(n, (a) => a.manifestCount) },
+    { header: 'Last update', cell: (n) => shown(n, (a) => ago(a.lastUpdateTime)) },
+  ];
+}
 
 export function Repositories() {
   const initial = new URLSearchParams(location.search);
@@ -54,60 +74,31 @@ export function Repositories() {
           Refresh
         </button>
       </form>
-      <Refreshing active={catalog.loading && !!catalog.data} />
-      {catalog.loading && !catalog.data && <Loading label="Loading repositories…" />}
-      {catalog.error && <ErrorBox error={catalog.error} what="list repositories" retry={catalog.reload} />}
-      {catalog.data && (
-        <>
-          {catalog.data.truncated && <p class="muted">Showing the first {catalog.data.names.length} repositories.</p>}
-          {filtered.length === 0 ? (
-            <Empty>{query ? `No repository matches “${query}”.` : 'No repositories yet, or none you may see. Push an image to get started.'}</Empty>
-          ) : (
-            <div class="table-wrap">
-              <table>
-                <caption class="sr-only">Repositories</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col" class="num">Tags</th>
-                    <th scope="col" class="num">Manifests</th>
-                    <th scope="col">Last update</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {visible.map((n) => {
-                    const d = details.data?.get(n);
-                    const attrs = d && !(d instanceof Error) ? d : null;
-                    return (
-                      <tr key={n}>
-                        <th scope="row">
-                          <a href={href.repository(n)}>{n}</a>
-                        </th>
-                        <td class="num">{attrs ? attrs.tagCount : d ? '—' : '…'}</td>
-                        <td class="num">{attrs ? attrs.manifestCount : d ? '—' : '…'}</td>
-                        <td>{attrs ? ago(attrs.lastUpdateTime) : d ? '—' : '…'}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-          )}
-          {pages > 1 && (
-            <nav class="pager" aria-label="Pages">
-              <button type="button" disabled={current === 0} onClick={() => update(query, current - 1)}>
-                Previous
-              </button>
-              <span>
-                Page {current + 1} of {pages} ({filtered.length} repositories)
-              </span>
-              <button type="button" disabled={current >= pages - 1} onClick={() => update(query, current + 1)}>
-                Next
-              </button>
-            </nav>
-          )}
-        </>
-      )}
+      <AsyncView state={catalog} what="list repositories" loading="Loading repositories…">
+        {(data) => (
+          <>
+            {data.truncated && <p class="muted">Showing the first {data.names.length} repositories.</p>}
+            {filtered.length === 0 ? (
+              <Empty>{query ? `No repository matches “${query}”.` : 'No repositories yet, or none you may see. Push an image to get started.'}</Empty>
+            ) : (
+              <DataTable caption="Repositories" columns={columns(details.data)} rows={visible} rowKey={(n) => n} />
+            )}
+            {pages > 1 && (
+              <nav class="pager" aria-label="Pages">
+                <button type="button" disabled={current === 0} onClick={() => update(query, current - 1)}>
+                  Previous
+                </button>
+                <span>
+                  Page {current + 1} of {pages} ({filtered.length} repositories)
+                </span>
+                <button type="button" disabled={current >= pages - 1} onClick={() => update(query, current + 1)}>
+                  Next
+                </button>
+              </nav>
+            )}
+          </>
+        )}
+      </AsyncView>
     </section>
   );
 }

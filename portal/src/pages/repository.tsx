@@ -3,11 +3,13 @@ import { getRepository, listManifests, listTags, verdictOf, type ManifestAttribu
 import { usePolicyStatus } from '../api/management.ts';
 import { href } from '../router.ts';
 import { useAsync } from '../use-async.ts';
-import { Empty, ErrorBox, Loading, Refreshing } from '../components/status.tsx';
+import { AsyncView } from '../components/async-view.tsx';
+import { DataTable, type Column } from '../components/data-table.tsx';
 import { VerdictBadge } from '../components/verdict.tsx';
 import { CopyField } from '../components/copy.tsx';
 import { ago, bytes, platformOf, registryHost, shortDigest, when } from '../format.ts';
 import { useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
 
 export function platformsOf(m: ManifestAttributes): string {
   if (m.references && m.references.length > 0) {
@@ -42,27 +44,29 @@ export function Repository({ name }: { name: string }) {
           Refresh
         </button>
       </div>
-      {repo.loading && !repo.data && <Loading />}
-      {repo.error && <ErrorBox error={repo.error} what={`open ${name}`} retry={repo.reload} />}
-      {repo.data && (
-        <dl class="kv summary">
-          <dt>Tags</dt>
-          <dd>{repo.data.tagCount}</dd>
-          <dt>Manifests</dt>
-          <dd>{repo.data.manifestCount}</dd>
-          <dt>Created</dt>
-          <dd>{when(repo.data.createdTime)}</dd>
-          <dt>Last update</dt>
-          <dd>{ago(repo.data.lastUpdateTime)}</dd>
-        </dl>
-      )}
-      {repo.data && <CopyField label="Pull the latest tag" value={`docker pull ${registryHost()}/${name}:latest`} />}
+      <AsyncView state={repo} what={`open ${name}`}>
+        {(r) => (
+          <>
+            <dl class="kv summary">
+              <dt>Tags</dt>
+              <dd>{r.tagCount}</dd>
+              <dt>Manifests</dt>
+              <dd>{r.manifestCount}</dd>
+              <dt>Created</dt>
+              <dd>{when(r.createdTime)}</dd>
+              <dt>Last update</dt>
+              <dd>{ago(r.lastUpdateTime)}</dd>
+            </dl>
+            <CopyField label="Pull the latest tag" value={`docker pull ${registryHost()}/${name}:latest`} />
+          </>
+        )}
+      </AsyncView>
 
       <h2>Tags</h2>
-      <Refreshing active={tags.loading && !!tags.data} />
-      {tags.loading && !tags.data && <Loading label="Loading tags…" />}
-      {tags.error && !repo.error && <ErrorBox error={tags.error} what="list tags" retry={tags.reload} />}
-      {tags.data && (tags.data.items.length === 0 ? <Empty>No tags you may see.</Empty> : <TagTable name={name} tags={tags.data.items} policyOn={policyOn} />)}
+      {/* The repository's own error already says why; its lists add nothing to it. */}
+      <AsyncView state={tags} what="list tags" loading="Loading tags…" empty="No tags you may see." isEmpty={(t) => t.items.length === 0} onError={hiddenBy(repo.error)}>
+        {(t) => <DataTable caption={`Tags of ${name}`} columns={tagColumns(name, policyOn)} rows={t.items} rowKey={(x) => x.name} />}
+      </AsyncView>
       {tags.data?.next && (
         <button type="button" onClick={() => setTagPage(tags.data!.next)}>
           More tags
@@ -70,15 +74,16 @@ export function Repository({ name }: { name: string }) {
       )}
 
       <h2>Manifests</h2>
-      <Refreshing active={manifests.loading && !!manifests.data} />
-      {manifests.loading && !manifests.data && <Loading label="Loading manifests…" />}
-      {manifests.error && !repo.error && <ErrorBox error={manifests.error} what="list manifests" retry={manifests.reload} />}
-      {manifests.data &&
-        (manifests.data.items.length === 0 ? (
-          <Empty>No manifests you may see.</Empty>
-        ) : (
-          <ManifestTable name={name} manifests={manifests.data.items} policyOn={policyOn} />
-        ))}
+      <AsyncView
+        state={manifests}
+        what="list manifests"
+        loading="Loading manifests…"
+        empty="No manifests you may see."
+        isEmpty={(m) => m.items.length === 0}
+        onError={hiddenBy(repo.error)}
+      >
+        {(m) => <ManifestTable name={name} manifests={m.items} policyOn={policyOn} />}
+      </AsyncView>
       {manifests.data?.next && (
         <button type="button" onClick={() => setManifestPage(manifests.data!.next)}>
           More manifests
@@ -88,74 +93,45 @@ export function Repository({ name }: { name: string }) {
   );
 }
 
-function TagTable({ name, tags, policyOn }: { name: string; tags: TagAttributes[]; policyOn: boolean }) {
-  return (
-    <div class="table-wrap">
-      <table>
-        <caption class="sr-only">Tags of {name}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Tag</th>
-            <th scope="col">Verdict</th>
-            <th scope="col">Digest</th>
-            <th scope="col">Updated</th>
-          </tr>
-        </thead>
-        <tbody>
-          {tags.map((t) => (
-            <tr key={t.name}>
-              <th scope="row">{t.name}</th>
-              <td>
-                <VerdictBadge state={verdictOf(t)} policyOn={policyOn} />
-              </td>
-              <td>
-                <a href={href.manifest(name, t.digest)} class="mono">
-                  {shortDigest(t.digest)}
-                </a>
-              </td>
-              <td title={when(t.lastUpdateTime)}>{ago(t.lastUpdateTime)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+/** With `cause` set, a list's error is not shown (the box for `cause` explains it). */
+function hiddenBy(cause: Error | null): ((error: Error) => ComponentChildren) | undefined {
+  return cause ? () => null : undefined;
+}
+
+function tagColumns(name: string, policyOn: boolean): Column<TagAttributes>[] {
+  return [
+    { header: 'Tag', cell: (t) => t.name },
+    { header: 'Verdict', cell: (t) => <VerdictBadge state={verdictOf(t)} policyOn={policyOn} /> },
+    {
+      header: 'Digest',
+      cell: (t) => (
+        <a href={href.manifest(name, t.digest)} class="mono">
+          {shortDigest(t.digest)}
+        </a>
+      ),
+    },
+    { header: 'Updated', title: (t) => when(t.lastUpdateTime), cell: (t) => ago(t.lastUpdateTime) },
+  ];
+}
+
+function manifestColumns(name: string, policyOn: boolean): Column<ManifestAttributes>[] {
+  return [
+    {
+      header: 'Digest',
+      cell: (m) => (
+        <a href={href.manifest(name, m.digest)} class="mono">
+          {shortDigest(m.digest)}
+        </a>
+      ),
+    },
+    { header: 'Verdict', cell: (m) => <VerdictBadge state={verdictOf(m)} policyOn={policyOn} /> },
+    { header: 'Tags', cell: (m) => (m.tags?.length ? m.tags.join(', ') : <span class="muted">untagged</span>) },
+    { header: 'Size', class: 'num', cell: (m) => bytes(m.imageSize) },
+    { header: 'Platforms', cell: (m) => platformsOf(m) },
+    { header: 'Pushed', title: (m) => when(m.createdTime), cell: (m) => ago(m.createdTime) },
+  ];
 }
 
 export function ManifestTable({ name, manifests, policyOn }: { name: string; manifests: ManifestAttributes[]; policyOn: boolean }) {
-  return (
-    <div class="table-wrap">
-      <table>
-        <caption class="sr-only">Manifests of {name}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Digest</th>
-            <th scope="col">Verdict</th>
-            <th scope="col">Tags</th>
-            <th scope="col" class="num">Size</th>
-            <th scope="col">Platforms</th>
-            <th scope="col">Pushed</th>
-          </tr>
-        </thead>
-        <tbody>
-          {manifests.map((m) => (
-            <tr key={m.digest}>
-              <th scope="row">
-                <a href={href.manifest(name, m.digest)} class="mono">
-                  {shortDigest(m.digest)}
-                </a>
-              </th>
-              <td>
-                <VerdictBadge state={verdictOf(m)} policyOn={policyOn} />
-              </td>
-              <td>{m.tags?.length ? m.tags.join(', ') : <span class="muted">untagged</span>}</td>
-              <td class="num">{bytes(m.imageSize)}</td>
-              <td>{platformsOf(m)}</td>
-              <td title={when(m.createdTime)}>{ago(m.createdTime)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+  return <DataTable caption={`Manifests of ${name}`} columns={manifestColumns(name, policyOn)} rows={manifests} rowKey={(m) => m.digest} />;
 }
