@@ -1,9 +1,11 @@
 /** Repository-scoped tokens and scope maps (Owner only). */
 import { useState } from 'preact/hooks';
-import { createToken, deleteScopeMap, deleteToken, listScopeMaps, listTokens, putScopeMap, updateToken } from '../api/access.ts';
+import { createToken, deleteScopeMap, deleteToken, listScopeMaps, listTokens, putScopeMap, updateToken, type RegistryToken, type ScopeMap } from '../api/access.ts';
 import { useAsync } from '../use-async.ts';
 import { ConfirmDialog } from './confirm.tsx';
-import { Empty, ErrorBox, Loading } from './status.tsx';
+import { ErrorBox } from './status.tsx';
+import { AsyncView } from './async-view.tsx';
+import { DataTable, type Column } from './data-table.tsx';
 import { OneTimeSecret } from './one-time-secret.tsx';
 import { when } from '../format.ts';
 
@@ -25,6 +27,30 @@ export function TokensSection({ version, onChanged }: { version: number; onChang
       setError(e as Error);
     }
   };
+
+  const tokenColumns: Column<RegistryToken>[] = [
+    { header: 'Token', cell: (t) => t.name },
+    { header: 'Scope map', cell: (t) => t.scopeMap },
+    { header: 'Status', cell: (t) => <span class={`badge ${t.status === 'enabled' ? 'badge-on' : 'badge-off'}`}>{t.status}</span> },
+    { header: 'Passwords', narrow: true, cell: (t) => t.passwords.map((p) => `${p.name}${p.expiry ? ` (expires ${when(p.expiry)})` : ''}`).join(', ') || 'none' },
+    {
+      header: 'Actions',
+      cell: (t) => (
+        <div class="verdict-actions">
+          <button
+            type="button"
+            onClick={() => run(() => updateToken(t.name, { status: t.status === 'enabled' ? 'disabled' : 'enabled' }))}
+            aria-label={`${t.status === 'enabled' ? 'Disable' : 'Enable'} token ${t.name}`}
+          >
+            {t.status === 'enabled' ? 'Disable' : 'Enable'}
+          </button>
+          <button type="button" class="danger" onClick={() => setConfirm(t.name)} aria-label={`Delete token ${t.name}`}>
+            Delete
+          </button>
+        </div>
+      ),
+    },
+  ];
 
   return (
     <>
@@ -63,55 +89,9 @@ export function TokensSection({ version, onChanged }: { version: number; onChang
           Create token
         </button>
       </form>
-      {tokens.loading && !tokens.data && <Loading label="Loading tokens…" />}
-      {tokens.error && <ErrorBox error={tokens.error} what="list tokens" retry={tokens.reload} />}
-      {tokens.data &&
-        (tokens.data.length === 0 ? (
-          <Empty>No tokens.</Empty>
-        ) : (
-          <div class="table-wrap">
-            <table>
-              <caption class="sr-only">Tokens</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Token</th>
-                  <th scope="col">Scope map</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="hide-narrow">Passwords</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.data.map((t) => (
-                  <tr key={t.name}>
-                    <th scope="row">{t.name}</th>
-                    <td>{t.scopeMap}</td>
-                    <td>
-                      <span class={`badge ${t.status === 'enabled' ? 'badge-on' : 'badge-off'}`}>{t.status}</span>
-                    </td>
-                    <td class="hide-narrow">
-                      {t.passwords.map((p) => `${p.name}${p.expiry ? ` (expires ${when(p.expiry)})` : ''}`).join(', ') || 'none'}
-                    </td>
-                    <td>
-                      <div class="verdict-actions">
-                        <button
-                          type="button"
-                          onClick={() => run(() => updateToken(t.name, { status: t.status === 'enabled' ? 'disabled' : 'enabled' }))}
-                          aria-label={`${t.status === 'enabled' ? 'Disable' : 'Enable'} token ${t.name}`}
-                        >
-                          {t.status === 'enabled' ? 'Disable' : 'Enable'}
-                        </button>
-                        <button type="button" class="danger" onClick={() => setConfirm(t.name)} aria-label={`Delete token ${t.name}`}>
-                          Delete
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ))}
+      <AsyncView state={tokens} what="list tokens" loading="Loading tokens…" empty="No tokens.">
+        {(rows) => <DataTable caption="Tokens" columns={tokenColumns} rows={rows} rowKey={(t) => t.name} />}
+      </AsyncView>
       {confirm && (
         <ConfirmDialog
           title={`Delete token ${confirm}?`}
@@ -137,6 +117,30 @@ export function ScopeMapsSection({ version, onChanged }: { version: number; onCh
   const [actions, setActions] = useState('');
   const [error, setError] = useState<Error | null>(null);
   const [confirm, setConfirm] = useState<string | null>(null);
+  const scopeMapColumns: Column<ScopeMap>[] = [
+    {
+      header: 'Name',
+      cell: (m) => (
+        <>
+          {m.name}
+          {m.type === 'SystemDefined' && <div class="muted small">system</div>}
+        </>
+      ),
+    },
+    { header: 'Actions', cellClass: 'mono small break', cell: (m) => m.actions.join('\n') },
+    { header: 'Description', narrow: true, cell: (m) => m.description },
+    {
+      header: 'Delete',
+      hideHeader: true,
+      cell: (m) =>
+        m.type === 'UserDefined' && (
+          <button type="button" class="danger" onClick={() => setConfirm(m.name)} aria-label={`Delete scope map ${m.name}`}>
+            Delete
+          </button>
+        ),
+    },
+  ];
+
   return (
     <>
       <h2>Scope maps</h2>
@@ -183,47 +187,9 @@ export function ScopeMapsSection({ version, onChanged }: { version: number; onCh
           </button>
         </div>
       </form>
-      {maps.loading && !maps.data && <Loading label="Loading scope maps…" />}
-      {maps.error && <ErrorBox error={maps.error} what="list scope maps" retry={maps.reload} />}
-      {maps.data &&
-        (maps.data.length === 0 ? (
-          <Empty>No scope maps.</Empty>
-        ) : (
-          <div class="table-wrap">
-            <table>
-              <caption class="sr-only">Scope maps</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Actions</th>
-                  <th scope="col" class="hide-narrow">Description</th>
-                  <th scope="col">
-                    <span class="sr-only">Delete</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {maps.data.map((m) => (
-                  <tr key={m.name}>
-                    <th scope="row">
-                      {m.name}
-                      {m.type === 'SystemDefined' && <div class="muted small">system</div>}
-                    </th>
-                    <td class="mono small break">{m.actions.join('\n')}</td>
-                    <td class="hide-narrow">{m.description}</td>
-                    <td>
-                      {m.type === 'UserDefined' && (
-                        <button type="button" class="danger" onClick={() => setConfirm(m.name)} aria-label={`Delete scope map ${m.name}`}>
-                          Delete
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ))}
+      <AsyncView state={maps} what="list scope maps" loading="Loading scope maps…" empty="No scope maps.">
+        {(rows) => <DataTable caption="Scope maps" columns={scopeMapColumns} rows={rows} rowKey={(m) => m.name} />}
+      </AsyncView>
       {confirm && (
         <ConfirmDialog
           title={`Delete scope map ${confirm}?`}

@@ -3,7 +3,9 @@ import { useState } from 'preact/hooks';
 import { assignRole, createUser, deleteUser, listRoles, listUsers, removeRole, resetPassword, type User } from '../api/access.ts';
 import { useAsync } from '../use-async.ts';
 import { ConfirmDialog } from './confirm.tsx';
-import { Empty, ErrorBox, Loading } from './status.tsx';
+import { ErrorBox } from './status.tsx';
+import { AsyncView } from './async-view.tsx';
+import { DataTable, type Column } from './data-table.tsx';
 import { OneTimeSecret } from './one-time-secret.tsx';
 import { ago } from '../format.ts';
 
@@ -25,6 +27,51 @@ export function UsersSection({ version, onChanged }: { version: number; onChange
       setError(e as Error);
     }
   };
+
+  const columns: Column<User>[] = [
+    { header: 'User', cell: (u) => u.name },
+    {
+      header: 'Roles',
+      cell: (u) => (
+        <RolesCell
+          user={u}
+          roles={roleNames}
+          onAssign={(role, repository) => run(() => assignRole(u.name, role, repository))}
+          onRemove={(role, repository) =>
+            setConfirm({ title: `Remove ${role}${repository ? ` on ${repository}` : ''} from ${u.name}?`, body: 'The change applies to new tokens at once.', run: () => removeRole(u.name, role, repository) })
+          }
+        />
+      ),
+    },
+    { header: 'Created', narrow: true, cell: (u) => ago(u.createdAt) },
+    {
+      header: 'Actions',
+      cell: (u) => (
+        <div class="verdict-actions">
+          <button
+            type="button"
+            onClick={() =>
+              run(async () => {
+                const r = await resetPassword(u.name);
+                if (r.password) setSecret({ label: `New password of ${u.name}`, value: r.password });
+              })
+            }
+            aria-label={`Reset password of ${u.name}`}
+          >
+            Reset password
+          </button>
+          <button
+            type="button"
+            class="danger"
+            onClick={() => setConfirm({ title: `Delete user ${u.name}?`, body: 'Their role assignments go too. This cannot be undone.', run: () => deleteUser(u.name) })}
+            aria-label={`Delete ${u.name}`}
+          >
+            Delete
+          </button>
+        </div>
+      ),
+    },
+  ];
 
   return (
     <>
@@ -49,46 +96,9 @@ export function UsersSection({ version, onChanged }: { version: number; onChange
           }}
         />
       )}
-      {users.loading && !users.data && <Loading label="Loading users…" />}
-      {users.error && <ErrorBox error={users.error} what="list users" retry={users.reload} />}
-      {users.data &&
-        (users.data.length === 0 ? (
-          <Empty>No users.</Empty>
-        ) : (
-          <div class="table-wrap">
-            <table>
-              <caption class="sr-only">Users</caption>
-              <thead>
-                <tr>
-                  <th scope="col">User</th>
-                  <th scope="col">Roles</th>
-                  <th scope="col" class="hide-narrow">Created</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.map((u) => (
-                  <UserRow
-                    key={u.name}
-                    user={u}
-                    roles={roleNames}
-                    onAssign={(role, repository) => run(() => assignRole(u.name, role, repository))}
-                    onRemove={(role, repository) =>
-                      setConfirm({ title: `Remove ${role}${repository ? ` on ${repository}` : ''} from ${u.name}?`, body: 'The change applies to new tokens at once.', run: () => removeRole(u.name, role, repository) })
-                    }
-                    onReset={() =>
-                      run(async () => {
-                        const r = await resetPassword(u.name);
-                        if (r.password) setSecret({ label: `New password of ${u.name}`, value: r.password });
-                      })
-                    }
-                    onDelete={() => setConfirm({ title: `Delete user ${u.name}?`, body: 'Their role assignments go too. This cannot be undone.', run: () => deleteUser(u.name) })}
-                  />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ))}
+      <AsyncView state={users} what="list users" loading="Loading users…" empty="No users.">
+        {(rows) => <DataTable caption="Users" columns={columns} rows={rows} rowKey={(u) => u.name} />}
+      </AsyncView>
       {confirm && (
         <ConfirmDialog
           title={confirm.title}
@@ -107,81 +117,64 @@ export function UsersSection({ version, onChanged }: { version: number; onChange
   );
 }
 
-function UserRow({
+/** A user's role assignments, each removable, and the form that adds one (its own state per row). */
+function RolesCell({
   user: u,
   roles,
   onAssign,
   onRemove,
-  onReset,
-  onDelete,
 }: {
   user: User;
   roles: string[];
   onAssign: (role: string, repository?: string) => void;
   onRemove: (role: string, repository?: string) => void;
-  onReset: () => void;
-  onDelete: () => void;
 }) {
   const [role, setRole] = useState('');
   const [repository, setRepository] = useState('');
   return (
-    <tr>
-      <th scope="row">{u.name}</th>
-      <td>
-        <ul class="chips">
-          {u.roles.map((r) => (
-            <li key={`${r.role}@${r.repository ?? ''}`}>
-              <span class="badge badge-none">
-                {r.role}
-                {r.repository ? ` on ${r.repository}` : ''}
-              </span>{' '}
-              <button type="button" class="link" aria-label={`Remove ${r.role}${r.repository ? ` on ${r.repository}` : ''} from ${u.name}`} onClick={() => onRemove(r.role, r.repository)}>
-                remove
-              </button>
-            </li>
+    <>
+      <ul class="chips">
+        {u.roles.map((r) => (
+          <li key={`${r.role}@${r.repository ?? ''}`}>
+            <span class="badge badge-none">
+              {r.role}
+              {r.repository ? ` on ${r.repository}` : ''}
+            </span>{' '}
+            <button type="button" class="link" aria-label={`Remove ${r.role}${r.repository ? ` on ${r.repository}` : ''} from ${u.name}`} onClick={() => onRemove(r.role, r.repository)}>
+              remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form
+        class="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (role) onAssign(role, repository.trim() || undefined);
+          setRole('');
+          setRepository('');
+        }}
+      >
+        <label class="sr-only" for={`role-${u.name}`}>
+          Role for {u.name}
+        </label>
+        <select id={`role-${u.name}`} value={role} onChange={(e) => setRole((e.currentTarget as HTMLSelectElement).value)}>
+          <option value="">Add a role…</option>
+          {roles.map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
           ))}
-        </ul>
-        <form
-          class="inline-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (role) onAssign(role, repository.trim() || undefined);
-            setRole('');
-            setRepository('');
-          }}
-        >
-          <label class="sr-only" for={`role-${u.name}`}>
-            Role for {u.name}
-          </label>
-          <select id={`role-${u.name}`} value={role} onChange={(e) => setRole((e.currentTarget as HTMLSelectElement).value)}>
-            <option value="">Add a role…</option>
-            {roles.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
-          <label class="sr-only" for={`repo-${u.name}`}>
-            Repository pattern for {u.name} (empty: registry-wide)
-          </label>
-          <input id={`repo-${u.name}`} value={repository} placeholder="all, or team-a/*" onInput={(e) => setRepository((e.currentTarget as HTMLInputElement).value)} />
-          <button type="submit" disabled={!role}>
-            Add
-          </button>
-        </form>
-      </td>
-      <td class="hide-narrow">{ago(u.createdAt)}</td>
-      <td>
-        <div class="verdict-actions">
-          <button type="button" onClick={onReset} aria-label={`Reset password of ${u.name}`}>
-            Reset password
-          </button>
-          <button type="button" class="danger" onClick={onDelete} aria-label={`Delete ${u.name}`}>
-            Delete
-          </button>
-        </div>
-      </td>
-    </tr>
+        </select>
+        <label class="sr-only" for={`repo-${u.name}`}>
+          Repository pattern for {u.name} (empty: registry-wide)
+        </label>
+        <input id={`repo-${u.name}`} value={repository} placeholder="all, or team-a/*" onInput={(e) => setRepository((e.currentTarget as HTMLInputElement).value)} />
+        <button type="submit" disabled={!role}>
+          Add
+        </button>
+      </form>
+    </>
   );
 }
 
