@@ -9,11 +9,13 @@
 import { useMemo, useState } from 'preact/hooks';
 import { getReferrers } from '../api/acr.ts';
 import { ApiError } from '../api/client.ts';
-import { countsText, REPORT_TYPES, scanReport, scansOf, SEVERITIES, type ScanJob } from '../api/scanning.ts';
+import { countsText, REPORT_TYPES, scanReport, scansOf, SEVERITIES, type ReportFinding, type ScanJob } from '../api/scanning.ts';
 import { href } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { ago, when } from '../format.ts';
-import { Empty, ErrorBox, Loading } from './status.tsx';
+import { Empty } from './status.tsx';
+import { AsyncView, noteWhen } from './async-view.tsx';
+import { DataTable, type Column } from './data-table.tsx';
 
 const STATE_WORDS: Record<ScanJob['state'], string> = {
   pending: 'waiting',
@@ -31,16 +33,30 @@ export function ScanPanel({ name, digest }: { name: string; digest: string }) {
   const jobs = useAsync(() => scansOf(name, digest), [name, digest]);
   // The report and SBOMs as referrers (visible when the subject is, as for any referrer).
   const referrers = useAsync(() => getReferrers(name, digest).then((d) => d.manifests ?? []).catch(() => []), [name, digest]).data;
-  const hidden = jobs.error instanceof ApiError && (jobs.error.status === 403 || jobs.error.status === 404);
-  const latest = jobs.data?.[0];
   const reportLinks = (referrers ?? []).filter((r) => Object.values(REPORT_TYPES).includes(r.artifactType as never));
   return (
     <>
       <h2>Scan</h2>
-      {jobs.loading && !jobs.data && <Loading label="Loading scans…" />}
-      {jobs.error && !hidden && <ErrorBox error={jobs.error} what="read this manifest's scans" retry={jobs.reload} />}
-      {hidden && <p class="muted">Scan jobs are visible to quarantine readers, owners and contributors.</p>}
-      {jobs.data && !latest && <Empty>No scan has been requested for this manifest.</Empty>}
+      <AsyncView
+        state={jobs}
+        what="read this manifest's scans"
+        loading="Loading scans…"
+        empty="No scan has been requested for this manifest."
+        onError={noteWhen(isHidden, 'Scan jobs are visible to quarantine readers, owners and contributors.')}
+      >
+        {(all) => <Scans name={name} jobs={all} reportLinks={reportLinks} />}
+      </AsyncView>
+    </>
+  );
+}
+
+/** The registry answers 403/404 to one who may not see scan jobs: a note, not an error. */
+const isHidden = (e: Error) => e instanceof ApiError && (e.status === 403 || e.status === 404);
+
+function Scans({ name, jobs, reportLinks }: { name: string; jobs: ScanJob[]; reportLinks: { digest: string; artifactType?: string }[] }) {
+  const latest = jobs[0];
+  return (
+    <>
       {latest && (
         <div class="card scan-panel">
           <dl class="kv">
@@ -82,11 +98,11 @@ export function ScanPanel({ name, digest }: { name: string; digest: string }) {
           {latest.state === 'succeeded' && latest.kind === 'image' && <Findings jobId={latest.id} />}
         </div>
       )}
-      {jobs.data && jobs.data.length > 1 && (
+      {jobs.length > 1 && (
         <details class="scan-history">
-          <summary>Earlier scans ({jobs.data.length - 1})</summary>
+          <summary>Earlier scans ({jobs.length - 1})</summary>
           <ul>
-            {jobs.data.slice(1).map((j) => (
+            {jobs.slice(1).map((j) => (
               <li key={j.id}>
                 <span title={when(j.createdAt)}>{ago(j.createdAt)}</span>: {j.reason}, {STATE_WORDS[j.state]}
                 {j.summary ? `, ${countsText(j.summary.counts)}` : ''}
@@ -107,20 +123,39 @@ function labelOf(artifactType: string | undefined): string {
   return artifactType ?? 'artifact';
 }
 
+const FINDING_COLUMNS: Column<ReportFinding>[] = [
+  { header: 'Advisory', cell: (v) => (v.links?.[0] ? <a href={v.links[0]} rel="noreferrer noopener" target="_blank">{v.id}</a> : v.id) },
+  { header: 'Severity', cell: (v) => <span class={`sev sev-${v.severity.toLowerCase()}`}>{v.severity}</span> },
+  { header: 'Package', cellClass: 'break', cell: (v) => v.package },
+  { header: 'Installed', cellClass: 'mono break', cell: (v) => v.version },
+  { header: 'Fixed in', cellClass: 'mono break', cell: (v) => v.fix_version ?? '—' },
+];
+
 function Findings({ jobId }: { jobId: string }) {
   const report = useAsync(() => scanReport(jobId), [jobId]);
+  return (
+    <AsyncView
+      state={report}
+      what="read the vulnerability report"
+      loading="Loading findings…"
+      empty="The scanner found no known vulnerabilities."
+      isEmpty={(r) => (r.vulnerabilities?.length ?? 0) === 0}
+    >
+      {(r) => <FilteredFindings all={r.vulnerabilities ?? []} />}
+    </AsyncView>
+  );
+}
+
+function FilteredFindings({ all }: { all: ReportFinding[] }) {
   const [severity, setSeverity] = useState('all');
   const [fixable, setFixable] = useState(false);
-  const rows = useMemo(() => {
-    const all = report.data?.vulnerabilities ?? [];
-    return all
-      .filter((v) => (severity === 'all' || v.severity === severity) && (!fixable || Boolean(v.fix_version)))
-      .sort((a, b) => rank(a.severity) - rank(b.severity) || a.package.localeCompare(b.package) || a.id.localeCompare(b.id));
-  }, [report.data, severity, fixable]);
-  if (report.loading && !report.data) return <Loading label="Loading findings…" />;
-  if (report.error) return <ErrorBox error={report.error} what="read the vulnerability report" retry={report.reload} />;
-  const total = report.data?.vulnerabilities?.length ?? 0;
-  if (total === 0) return <Empty>The scanner found no known vulnerabilities.</Empty>;
+  const rows = useMemo(
+    () =>
+      all
+        .filter((v) => (severity === 'all' || v.severity === severity) && (!fixable || Boolean(v.fix_version)))
+        .sort((a, b) => rank(a.severity) - rank(b.severity) || a.package.localeCompare(b.package) || a.id.localeCompare(b.id)),
+    [all, severity, fixable],
+  );
   return (
     <>
       <div class="filters">
@@ -139,37 +174,14 @@ function Findings({ jobId }: { jobId: string }) {
           <input type="checkbox" checked={fixable} onChange={(e) => setFixable((e.target as HTMLInputElement).checked)} /> Fix available
         </label>
         <span class="muted">
-          {rows.length} of {total}
+          {rows.length} of {all.length}
         </span>
       </div>
-      {rows.length === 0 && <Empty>No finding matches the filter.</Empty>}
-      <div class="table-wrap" hidden={rows.length === 0}>
-        <table class="findings">
-          <caption class="sr-only">Findings</caption>
-          <thead>
-            <tr>
-              <th scope="col">Advisory</th>
-              <th scope="col">Severity</th>
-              <th scope="col">Package</th>
-              <th scope="col">Installed</th>
-              <th scope="col">Fixed in</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((v, i) => (
-              <tr key={`${v.id}-${v.package}-${i}`}>
-                <th scope="row">{v.links?.[0] ? <a href={v.links[0]} rel="noreferrer noopener" target="_blank">{v.id}</a> : v.id}</th>
-                <td>
-                  <span class={`sev sev-${v.severity.toLowerCase()}`}>{v.severity}</span>
-                </td>
-                <td class="break">{v.package}</td>
-                <td class="mono break">{v.version}</td>
-                <td class="mono break">{v.fix_version ?? '—'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      {rows.length === 0 ? (
+        <Empty>No finding matches the filter.</Empty>
+      ) : (
+        <DataTable caption="Findings" tableClass="findings" columns={FINDING_COLUMNS} rows={rows} rowKey={(v, i) => `${v.id}-${v.package}-${i}`} />
+      )}
     </>
   );
 }

@@ -18,7 +18,8 @@ import {
 import { href, navigate } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { ConfirmDialog } from '../components/confirm.tsx';
-import { Empty, ErrorBox, Loading, Refreshing } from '../components/status.tsx';
+import { ErrorBox } from '../components/status.tsx';
+import { AsyncView } from '../components/async-view.tsx';
 import { DeliveryStatus } from '../components/delivery-status.tsx';
 import { WebhookForm } from '../components/webhook-form.tsx';
 import { ago, when } from '../format.ts';
@@ -101,54 +102,58 @@ export function Webhook({ name }: { name: string }) {
         </p>
       )}
       {error && <ErrorBox error={error} what="do that" />}
-      {hook.loading && !h && <Loading />}
-      {hook.error && <ErrorBox error={hook.error} what={`open webhook ${name}`} retry={hook.reload} />}
-      {h && !editing && (
-        <dl class="kv summary">
-          <dt>Status</dt>
-          <dd>
-            <span class={`badge ${h.properties.status === 'enabled' ? 'badge-on' : 'badge-off'}`} data-testid="webhook-status">
-              {h.properties.status}
-            </span>
-          </dd>
-          <dt>Service URI</dt>
-          <dd class="break mono">{callback.data?.serviceUri ?? '…'}</dd>
-          <dt>Actions</dt>
-          <dd>{h.properties.actions.join(', ')}</dd>
-          <dt>Scope</dt>
-          <dd>{h.properties.scope || 'all repositories'}</dd>
-          <dt>Custom headers</dt>
-          <dd>{callback.data ? Object.keys(callback.data.customHeaders).join(', ') || 'none' : '…'}</dd>
-          <dt>Signing secret</dt>
-          <dd>{h.properties.hasSecret ? 'set (HMAC-SHA256 signature on every delivery)' : 'none'}</dd>
-          <dt>Deliveries</dt>
-          <dd>
-            {h.properties.deliveries.delivered} delivered, {h.properties.deliveries.pending} pending, {h.properties.deliveries.failed} failed
-          </dd>
-        </dl>
-      )}
-      {h && editing && callback.data && (
-        <WebhookForm
-          editing
-          initial={{
-            name,
-            serviceUri: callback.data.serviceUri,
-            actions: h.properties.actions,
-            scope: h.properties.scope,
-            status: h.properties.status,
-            headers: callback.data.customHeaders,
-            hasSecret: h.properties.hasSecret,
-          }}
-          onCancel={() => setEditing(false)}
-          onSubmit={async (_n, properties) => {
-            await updateWebhook(name, properties);
-            setEditing(false);
-            setMessage('Webhook saved.');
-            hook.reload();
-            callback.reload();
-          }}
-        />
-      )}
+      <AsyncView state={hook} what={`open webhook ${name}`}>
+        {(h) => (
+          <>
+            {!editing && (
+              <dl class="kv summary">
+                <dt>Status</dt>
+                <dd>
+                  <span class={`badge ${h.properties.status === 'enabled' ? 'badge-on' : 'badge-off'}`} data-testid="webhook-status">
+                    {h.properties.status}
+                  </span>
+                </dd>
+                <dt>Service URI</dt>
+                <dd class="break mono">{callback.data?.serviceUri ?? '…'}</dd>
+                <dt>Actions</dt>
+                <dd>{h.properties.actions.join(', ')}</dd>
+                <dt>Scope</dt>
+                <dd>{h.properties.scope || 'all repositories'}</dd>
+                <dt>Custom headers</dt>
+                <dd>{callback.data ? Object.keys(callback.data.customHeaders).join(', ') || 'none' : '…'}</dd>
+                <dt>Signing secret</dt>
+                <dd>{h.properties.hasSecret ? 'set (HMAC-SHA256 signature on every delivery)' : 'none'}</dd>
+                <dt>Deliveries</dt>
+                <dd>
+                  {h.properties.deliveries.delivered} delivered, {h.properties.deliveries.pending} pending, {h.properties.deliveries.failed} failed
+                </dd>
+              </dl>
+            )}
+            {editing && callback.data && (
+              <WebhookForm
+                editing
+                initial={{
+                  name,
+                  serviceUri: callback.data.serviceUri,
+                  actions: h.properties.actions,
+                  scope: h.properties.scope,
+                  status: h.properties.status,
+                  headers: callback.data.customHeaders,
+                  hasSecret: h.properties.hasSecret,
+                }}
+                onCancel={() => setEditing(false)}
+                onSubmit={async (_n, properties) => {
+                  await updateWebhook(name, properties);
+                  setEditing(false);
+                  setMessage('Webhook saved.');
+                  hook.reload();
+                  callback.reload();
+                }}
+              />
+            )}
+          </>
+        )}
+      </AsyncView>
       {confirmDelete && (
         <ConfirmDialog
           title={`Delete webhook ${name}?`}
@@ -170,15 +175,15 @@ export function Webhook({ name }: { name: string }) {
           Refresh log
         </button>
       </div>
-      <Refreshing active={deliveries.loading && !!deliveries.data} />
-      {deliveries.loading && !deliveries.data && <Loading label="Loading deliveries…" />}
-      {deliveries.error && <ErrorBox error={deliveries.error} what="read the delivery log" retry={deliveries.reload} />}
-      {deliveries.data &&
-        (deliveries.data.length === 0 ? (
-          <Empty>No deliveries yet. Ping the webhook to send a test event.</Empty>
-        ) : (
+      <AsyncView
+        state={deliveries}
+        what="read the delivery log"
+        loading="Loading deliveries…"
+        empty="No deliveries yet. Ping the webhook to send a test event."
+      >
+        {(rows) => (
           <ul class="deliveries">
-            {deliveries.data.map((d) => (
+            {rows.map((d) => (
               <DeliveryItem
                 key={d.id}
                 delivery={d}
@@ -192,7 +197,8 @@ export function Webhook({ name }: { name: string }) {
               />
             ))}
           </ul>
-        ))}
+        )}
+      </AsyncView>
     </section>
   );
 }
