@@ -20,6 +20,8 @@ import { audit, isForbidden, usePolicyStatus } from '../api/management.ts';
 import { href } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { Empty, ErrorBox, Loading } from '../components/status.tsx';
+import { AsyncView, noteWhen } from '../components/async-view.tsx';
+import { DataTable, type Column } from '../components/data-table.tsx';
 import { DetailsView, VerdictBadge } from '../components/verdict.tsx';
 import { VerdictActions } from '../components/verdict-actions.tsx';
 import { CopyField } from '../components/copy.tsx';
@@ -55,95 +57,83 @@ export function Manifest({ name, digest }: { name: string; digest: string }) {
         </h1>
         {attrs.data && <VerdictBadge state={state} policyOn={policy === 'enabled'} />}
       </div>
-      {attrs.loading && !attrs.data && <Loading />}
-      {attrs.error && <ErrorBox error={attrs.error} what="open this manifest" retry={attrs.reload} />}
+      {/* Loads on its own (the registry decides who may see it), whatever the attributes' answer. */}
       <WhyHeld name={name} digest={digest} />
-      {attrs.data && (
-        <>
-          <dl class="kv summary">
-            <dt>Digest</dt>
-            <dd class="mono break">{attrs.data.digest}</dd>
-            <dt>Media type</dt>
-            <dd>{attrs.data.mediaType ?? '—'}</dd>
-            <dt>Size</dt>
-            <dd>{bytes(attrs.data.imageSize)}</dd>
-            <dt>Platform</dt>
-            <dd>{platformOf(attrs.data)}</dd>
-            <dt>Tags</dt>
-            <dd>{attrs.data.tags?.length ? attrs.data.tags.join(', ') : 'untagged'}</dd>
-            <dt>Pushed</dt>
-            <dd title={when(attrs.data.createdTime)}>{ago(attrs.data.createdTime)}</dd>
-          </dl>
+      <AsyncView state={attrs} what="open this manifest">
+        {(a) => (
+          <>
+            <dl class="kv summary">
+              <dt>Digest</dt>
+              <dd class="mono break">{a.digest}</dd>
+              <dt>Media type</dt>
+              <dd>{a.mediaType ?? '—'}</dd>
+              <dt>Size</dt>
+              <dd>{bytes(a.imageSize)}</dd>
+              <dt>Platform</dt>
+              <dd>{platformOf(a)}</dd>
+              <dt>Tags</dt>
+              <dd>{a.tags?.length ? a.tags.join(', ') : 'untagged'}</dd>
+              <dt>Pushed</dt>
+              <dd title={when(a.createdTime)}>{ago(a.createdTime)}</dd>
+            </dl>
 
-          <h2>Verdict</h2>
-          <div class="card">
-            <p>
-              <VerdictBadge state={state} policyOn={policy === 'enabled'} />{' '}
-              {state === 'none' && (policy === 'enabled' ? 'Held: no scanner has passed it yet.' : 'No scanner has looked at it.')}
-              {state === 'Quarantined' && 'Held until a quarantine writer passes it.'}
-              {state === 'Passed' && 'Released: it can be pulled.'}
-              {state === 'Failed' && 'Failed: it stays held.'}
-            </p>
-            <DetailsView raw={attrs.data.changeableAttributes?.quarantineDetails} />
-            {canWrite && <VerdictActions name={name} digest={digest} current={state} onChanged={reload} />}
-          </div>
+            <h2>Verdict</h2>
+            <div class="card">
+              <p>
+                <VerdictBadge state={state} policyOn={policy === 'enabled'} />{' '}
+                {state === 'none' && (policy === 'enabled' ? 'Held: no scanner has passed it yet.' : 'No scanner has looked at it.')}
+                {state === 'Quarantined' && 'Held until a quarantine writer passes it.'}
+                {state === 'Passed' && 'Released: it can be pulled.'}
+                {state === 'Failed' && 'Failed: it stays held.'}
+              </p>
+              <DetailsView raw={a.changeableAttributes?.quarantineDetails} />
+              {canWrite && <VerdictActions name={name} digest={digest} current={state} onChanged={reload} />}
+            </div>
 
-          <h2>Pull</h2>
-          <CopyField label="By digest" value={`docker pull ${registryHost()}/${name}@${digest}`} />
-          {(attrs.data.tags ?? []).map((t) => (
-            <CopyField key={t} label={`By tag ${t}`} value={`docker pull ${registryHost()}/${name}:${t}`} />
-          ))}
-        </>
-      )}
+            <h2>Pull</h2>
+            <CopyField label="By digest" value={`docker pull ${registryHost()}/${name}@${digest}`} />
+            {(a.tags ?? []).map((t) => (
+              <CopyField key={t} label={`By tag ${t}`} value={`docker pull ${registryHost()}/${name}:${t}`} />
+            ))}
+          </>
+        )}
+      </AsyncView>
 
       {!attrs.error && <ScanPanel name={name} digest={digest} />}
 
-      {doc.error && !attrs.error && <ErrorBox error={doc.error} what="read the manifest content" retry={doc.reload} />}
-      {doc.data && <Content name={name} doc={doc.data} />}
+      {/* Once the manifest itself failed, its box explains why its content is missing too. */}
+      <AsyncView state={doc} what="read the manifest content" onError={attrs.error ? () => null : undefined}>
+        {(d) => <Content name={name} doc={d} />}
+      </AsyncView>
 
       {!attrs.error && <Referrers name={name} digest={digest} />}
 
       <h2>History</h2>
-      {history.loading && !history.data && <Loading label="Loading audit history…" />}
-      {history.error &&
-        (isForbidden(history.error) ? (
-          <p class="muted">The audit history is visible to owners, contributors and readers.</p>
-        ) : (
-          <ErrorBox error={history.error} what="read the audit log" />
-        ))}
-      {history.data && (history.data.length === 0 ? <Empty>No recorded verdict changes.</Empty> : <AuditTable entries={history.data} />)}
+      <AsyncView
+        state={history}
+        what="read the audit log"
+        loading="Loading audit history…"
+        empty="No recorded verdict changes."
+        onError={noteWhen(isForbidden, 'The audit history is visible to owners, contributors and readers.')}
+      >
+        {(entries) => <AuditTable entries={entries} />}
+      </AsyncView>
     </section>
   );
 }
 
-function DescriptorTable({ caption, rows, name, link }: { caption: string; rows: Descriptor[]; name: string; link?: boolean }) {
-  return (
-    <div class="table-wrap">
-      <table>
-        <caption class="sr-only">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Digest</th>
-            <th scope="col">Media type</th>
-            {link && <th scope="col">Platform</th>}
-            <th scope="col" class="num">Size</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((d, i) => (
-            <tr key={`${d.digest}-${i}`}>
-              <th scope="row" class="mono">
-                {link ? <a href={href.manifest(name, d.digest)}>{shortDigest(d.digest)}</a> : shortDigest(d.digest)}
-              </th>
-              <td class="break">{d.artifactType ?? d.mediaType}</td>
-              {link && <td>{platformOf(d.platform)}</td>}
-              <td class="num">{bytes(d.size)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+/** Child manifests and referrers link to their own page (and show a platform); layers do not. */
+function descriptorColumns(name: string, link: boolean): Column<Descriptor>[] {
+  return [
+    { header: 'Digest', cellClass: 'mono', cell: (d) => (link ? <a href={href.manifest(name, d.digest)}>{shortDigest(d.digest)}</a> : shortDigest(d.digest)) },
+    { header: 'Media type', cellClass: 'break', cell: (d) => d.artifactType ?? d.mediaType },
+    ...(link ? [{ header: 'Platform', cell: (d: Descriptor) => platformOf(d.platform) }] : []),
+    { header: 'Size', class: 'num', cell: (d) => bytes(d.size) },
+  ];
+}
+
+function DescriptorTable({ caption, rows, name, link = false }: { caption: string; rows: Descriptor[]; name: string; link?: boolean }) {
+  return <DataTable caption={caption} columns={descriptorColumns(name, link)} rows={rows} rowKey={(d, i) => `${d.digest}-${i}`} />;
 }
 
 function Content({ name, doc }: { name: string; doc: ManifestDocument }) {
@@ -242,14 +232,15 @@ function Referrers({ name, digest }: { name: string; digest: string }) {
   return (
     <>
       <h2>Referrers</h2>
-      {refs.loading && !refs.data && <Loading label="Loading referrers…" />}
-      {refs.error && <ErrorBox error={refs.error} what="list referrers" />}
-      {refs.data &&
-        ((refs.data.manifests ?? []).length === 0 ? (
-          <Empty>No signatures, SBOMs or other artifacts refer to this manifest.</Empty>
-        ) : (
-          <DescriptorTable caption="Referrers" rows={refs.data.manifests ?? []} name={name} link />
-        ))}
+      <AsyncView
+        state={refs}
+        what="list referrers"
+        loading="Loading referrers…"
+        empty="No signatures, SBOMs or other artifacts refer to this manifest."
+        isEmpty={(r) => (r.manifests ?? []).length === 0}
+      >
+        {(r) => <DescriptorTable caption="Referrers" rows={r.manifests ?? []} name={name} link />}
+      </AsyncView>
     </>
   );
 }

@@ -12,13 +12,13 @@ import { getSummary, type Summary } from '../api/summary.ts';
 import { statesOf } from '../api/queue.ts';
 import { href } from '../router.ts';
 import { useAsync } from '../use-async.ts';
-import { Empty, ErrorBox, Loading } from '../components/status.tsx';
+import { Empty, Loading } from '../components/status.tsx';
 import { VerdictBadge } from '../components/verdict.tsx';
 import { AuditTable } from '../components/audit-table.tsx';
 import { DeliveryStatus } from '../components/delivery-status.tsx';
 import { TimeToVerdictChart, type VerdictTiming } from '../components/chart.tsx';
 import { ScannerHealth } from '../components/scanner-health.tsx';
-import { AsyncView } from '../components/async-view.tsx';
+import { AsyncView, noteWhen } from '../components/async-view.tsx';
 import { ago, duration, shortDigest, when } from '../format.ts';
 
 function stateIn(v: unknown): string | null {
@@ -75,45 +75,50 @@ export function Overview() {
       </AsyncView>
       <div class="card spaced">
         <h2>Oldest held image</h2>
-        {oldest.loading && !oldest.data && <Loading />}
-        {oldest.error && <ErrorBox error={oldest.error} what="read the queue" />}
-        {oldest.data === null && <p class="muted">Nothing is waiting for a verdict{policy === 'disabled' ? '' : ' that you may see'}.</p>}
-        {oldest.data && (
-          <p>
-            <a href={href.manifest(oldest.data.repository, oldest.data.digest)}>
-              {oldest.data.repository}
-              {oldest.data.tags?.length ? `:${oldest.data.tags[0]}` : `@${shortDigest(oldest.data.digest)}`}
-            </a>{' '}
-            <VerdictBadge state={oldest.data.quarantineState ?? 'none'} policyOn={policyOn} /> has waited{' '}
-            <strong>{duration(Date.now() - Date.parse(oldest.data.createdTime))}</strong> since it was pushed.
-          </p>
-        )}
+        <AsyncView state={oldest} what="read the queue">
+          {(o) =>
+            o === null ? (
+              <p class="muted">Nothing is waiting for a verdict{policy === 'disabled' ? '' : ' that you may see'}.</p>
+            ) : (
+              <p>
+                <a href={href.manifest(o.repository, o.digest)}>
+                  {o.repository}
+                  {o.tags?.length ? `:${o.tags[0]}` : `@${shortDigest(o.digest)}`}
+                </a>{' '}
+                <VerdictBadge state={o.quarantineState ?? 'none'} policyOn={policyOn} /> has waited <strong>{duration(Date.now() - Date.parse(o.createdTime))}</strong> since it
+                was pushed.
+              </p>
+            )
+          }
+        </AsyncView>
       </div>
 
       <div class="grid-2">
         <div>
           <h2>Time to verdict</h2>
-          {(verdicts.loading || pushed.loading) && !verdicts.data && <Loading />}
-          {verdicts.error && (isForbidden(verdicts.error) ? <p class="muted">The audit log is visible to owners, contributors and readers.</p> : <ErrorBox error={verdicts.error} what="read the audit log" />)}
-          {verdicts.data &&
-            pushed.data &&
-            (() => {
-              const t = timings(verdicts.data, pushed.data);
+          <AsyncView state={verdicts} what="read the audit log" onError={noteWhen(isForbidden, 'The audit log is visible to owners, contributors and readers.')}>
+            {(v) => {
+              if (!pushed.data) return <Loading />;
+              const t = timings(v, pushed.data);
               return t.length === 0 ? <Empty>No scanner verdicts yet.</Empty> : <TimeToVerdictChart data={t} />;
-            })()}
+            }}
+          </AsyncView>
         </div>
         <div>
           <h2>Webhook delivery</h2>
-          {hooks.loading && !hooks.data && <Loading />}
-          {hooks.error && (isForbidden(hooks.error) ? <p class="muted">Webhooks are visible to owners and contributors.</p> : <ErrorBox error={hooks.error} what="read webhooks" />)}
-          {hooks.data &&
-            (hooks.data.length === 0 ? (
-              <Empty>
+          <AsyncView
+            state={hooks}
+            what="read webhooks"
+            onError={noteWhen(isForbidden, 'Webhooks are visible to owners and contributors.')}
+            empty={
+              <>
                 No webhooks. <a href={href.webhooks()}>Add one</a> to tell a scanner about pushes.
-              </Empty>
-            ) : (
+              </>
+            }
+          >
+            {(rows) => (
               <ul class="health">
-                {hooks.data.map((h) => (
+                {rows.map((h) => (
                   <li key={h.name}>
                     <a href={href.webhook(h.name)}>{h.name}</a> <DeliveryStatus status={h.last?.status ?? null} />{' '}
                     {h.last && <span class="muted small">{ago(h.last.createdTime)}</span>}
@@ -124,14 +129,15 @@ export function Overview() {
                   </li>
                 ))}
               </ul>
-            ))}
+            )}
+          </AsyncView>
         </div>
       </div>
 
       <h2>Recent verdicts</h2>
-      {verdicts.loading && !verdicts.data && <Loading />}
-      {verdicts.error && <p class="muted">Not available to you.</p>}
-      {verdicts.data && (verdicts.data.length === 0 ? <Empty>No verdicts recorded yet.</Empty> : <AuditTable entries={verdicts.data.slice(0, 10)} showTarget />)}
+      <AsyncView state={verdicts} what="read the audit log" onError={() => <p class="muted">Not available to you.</p>} empty="No verdicts recorded yet.">
+        {(v) => <AuditTable entries={v.slice(0, 10)} showTarget />}
+      </AsyncView>
     </section>
   );
 }
