@@ -19,6 +19,9 @@
  *   invariants and storage failures.
  */
 import type { Digest } from '../oci/digest.ts';
+import type { ChainedRow } from './audit-chain.ts';
+
+export type { ChainedRow } from './audit-chain.ts';
 
 export interface Page {
   /** Exclusive lower bound (the last item of the previous page). */
@@ -230,7 +233,15 @@ export interface AuditEntry {
   after?: unknown;
   details?: unknown;
   requestId?: string;
+  /** The entry's place in the hash chain (src/metadata/audit-chain.ts): 1, 2, ... */
+  seq: number;
+  /** The previous entry's hash (GENESIS_HASH for the first). */
+  prevHash: string;
+  hash: string;
 }
+
+/** What a caller gives to append: the chain fields are the store's to assign. */
+export type AuditInput = Omit<AuditEntry, 'id' | 'at' | 'seq' | 'prevHash' | 'hash'> & { at?: Date };
 
 export interface AuditListOptions extends Page {
   /** `last` is an entry id; entries come newest first. */
@@ -240,10 +251,22 @@ export interface AuditListOptions extends Page {
   actor?: string;
 }
 
-/** Append-only log of security-relevant changes. Entries are never updated or deleted. */
+/**
+ * Append-only log of security-relevant changes. Entries are never updated or deleted, and
+ * each carries the hash of the one before (src/metadata/audit-chain.ts). Appends are
+ * serialized so the chain never forks: SQLite's write lock (every transaction begins
+ * immediate), and on PostgreSQL a transaction-scoped advisory lock per schema, held from the
+ * append to the commit of the transaction it is part of.
+ */
 export interface AuditStore {
-  append(entry: Omit<AuditEntry, 'id' | 'at'> & { at?: Date }): Promise<AuditEntry>;
+  append(entry: AuditInput): Promise<AuditEntry>;
   list(options?: AuditListOptions): Promise<AuditEntry[]>;
+  /** Chained entries with `seq` > `afterSeq`, in seq order, as they are hashed (at most `n`, <= 1000). */
+  chain(options: { afterSeq: number; n?: number }): Promise<ChainedRow[]>;
+  /** The seq of the first entry (in seq order) written at or after `at`; undefined if none. */
+  firstSeqSince(at: Date): Promise<number | undefined>;
+  /** The id of an entry outside the chain (no seq: written around the store), if any. */
+  firstUnchained(): Promise<string | undefined>;
 }
 
 /**

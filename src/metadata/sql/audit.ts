@@ -1,15 +1,26 @@
 /**
  * AuditStore on SQL (contract: ../metadata-store.ts). Append-only: there is no update or
- * delete here, on purpose.
+ * delete here, on purpose. Each append reads the chain's head and writes the next link in one
+ * transaction (the caller's, or its own), holding the lock that serializes appends (below).
  *
  * Entries list newest first by (at, id). Ids are UUIDv7-shaped (48-bit millisecond time, then
  * a per-process counter and random bits), so entries appended in one millisecond still list in
  * reverse insertion order, and `last` (an id) is a stable cursor.
  */
 import { randomBytes } from 'node:crypto';
-import type { AuditEntry, AuditStore } from '../metadata-store.ts';
+import { sql } from 'kysely';
+import type { AuditEntry, AuditStore, ChainedRow } from '../metadata-store.ts';
 import type { AuditTable } from '../tables/index.ts';
-import { pageSize, parseJson, toJson, type Db } from './common.ts';
+import { entryHash, GENESIS_HASH } from '../audit-chain.ts';
+import { isPostgres } from '../migrations/helpers.ts';
+import { atomically, pageSize, parseJson, toJson, type Db } from './common.ts';
+
+/**
+ * First key of the PostgreSQL advisory lock serializing audit appends (the second is the
+ * schema's name hashed, so deployments or test suites sharing a database in separate schemas
+ * keep separate chains and do not wait for each other). Arbitrary; only has to be constant.
+ */
+const AUDIT_LOCK_CLASS = 0x1a2a_0010;
 
 let lastMs = 0;
 let counter = 0;
@@ -36,8 +47,32 @@ export function uuidV7(ms = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+const toChained = (row: AuditTable): ChainedRow => ({
+  seq: row.seq!,
+  id: row.id,
+  at: row.at,
+  actor: row.actor,
+  action: row.action,
+  target: row.target,
+  beforeJson: row.before_json,
+  afterJson: row.after_json,
+  detailsJson: row.details_json,
+  requestId: row.request_id,
+  prevHash: row.prev_hash!,
+  hash: row.hash!,
+});
+
+/**
+ * Waits for the right to append: on PostgreSQL a transaction-scoped advisory lock (released
+ * by the commit or rollback, never forgotten); on SQLite the transaction already holds the
+ * database's write lock (db.ts begins every transaction immediate), across processes too.
+ */
+async function lockChain(tx: Db): Promise<void> {
+  if (isPostgres(tx)) await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_CLASS}, hashtext(current_schema()))`.execute(tx);
+}
+
 const toEntry = (row: AuditTable): AuditEntry => {
-  const entry: AuditEntry = { id: row.id, at: new Date(row.at), actor: row.actor, action: row.action, target: row.target };
+  const entry: AuditEntry = { id: row.id, at: new Date(row.at), actor: row.actor, action: row.action, target: row.target, seq: row.seq ?? 0, prevHash: row.prev_hash ?? '', hash: row.hash ?? '' };
   if (row.before_json !== null) entry.before = parseJson(row.before_json);
   if (row.after_json !== null) entry.after = parseJson(row.after_json);
   if (row.details_json !== null) entry.details = parseJson(row.details_json);
@@ -47,21 +82,56 @@ const toEntry = (row: AuditTable): AuditEntry => {
 
 export function createAuditStore(db: Db): AuditStore {
   return {
-    async append(input) {
-      const at = input.at?.getTime() ?? Date.now();
-      const row: AuditTable = {
-        id: uuidV7(),
-        at,
-        actor: input.actor,
-        action: input.action,
-        target: input.target,
-        before_json: toJson(input.before),
-        after_json: toJson(input.after),
-        details_json: toJson(input.details),
-        request_id: input.requestId ?? null,
-      };
-      await db.insertInto('audit').values(row).execute();
-      return toEntry(row);
+    append(input) {
+      return atomically(db, async (tx) => {
+        await lockChain(tx);
+        const head = await tx.selectFrom('audit').select(['seq', 'hash']).where('seq', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+        const fields = {
+          seq: (head?.seq ?? 0) + 1,
+          id: uuidV7(),
+          at: input.at?.getTime() ?? Date.now(),
+          actor: input.actor,
+          action: input.action,
+          target: input.target,
+          beforeJson: toJson(input.before),
+          afterJson: toJson(input.after),
+          detailsJson: toJson(input.details),
+          requestId: input.requestId ?? null,
+          prevHash: head?.hash ?? GENESIS_HASH,
+        };
+        const row: AuditTable = {
+          id: fields.id,
+          at: fields.at,
+          actor: fields.actor,
+          action: fields.action,
+          target: fields.target,
+          before_json: fields.beforeJson,
+          after_json: fields.afterJson,
+          details_json: fields.detailsJson,
+          request_id: fields.requestId,
+          seq: fields.seq,
+          prev_hash: fields.prevHash,
+          hash: entryHash(fields),
+        };
+        await tx.insertInto('audit').values(row).execute();
+        return toEntry(row);
+      });
+    },
+
+    async chain({ afterSeq, n }) {
+      const limit = pageSize({ n: n ?? 1000 });
+      if (limit === 0) return [];
+      const rows = await db.selectFrom('audit').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
+      return rows.map(toChained);
+    },
+
+    async firstSeqSince(at) {
+      const row = await db.selectFrom('audit').select((eb) => eb.fn.min('seq').as('seq')).where('at', '>=', at.getTime()).executeTakeFirst();
+      return row?.seq ?? undefined;
+    },
+
+    async firstUnchained() {
+      return (await db.selectFrom('audit').select('id').where('seq', 'is', null).limit(1).executeTakeFirst())?.id;
     },
 
     async list(options = {}) {

@@ -1,6 +1,19 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tick, type MetadataSuiteContext } from './context.ts';
+import type { CoreRoles, TransactionalStore } from '../metadata-store.ts';
+import { entryHash, verifyChain, type ChainedRow } from '../audit-chain.ts';
+
+/** Every chained entry of the store, in seq order (page by page, as `audit verify` reads them). */
+async function* wholeChain(store: TransactionalStore<CoreRoles>): AsyncGenerator<ChainedRow> {
+  let afterSeq = 0;
+  for (;;) {
+    const page = await store.audit.chain({ afterSeq, n: 1000 });
+    yield* page;
+    if (page.length < 1000) return;
+    afterSeq = page.at(-1)!.seq;
+  }
+}
 
 export function settingsSection({ store, unique }: MetadataSuiteContext): void {
   describe('settings', () => {
@@ -90,6 +103,53 @@ export function auditSection({ store, unique }: MetadataSuiteContext): void {
       assert.deepEqual(p2, [e2, e1]);
       assert.deepEqual(await store().audit.list({ actor, last: e1.id }), []);
       assert.deepEqual(await store().audit.list({ actor, n: 0 }), []);
+    });
+
+    test('each entry links to the one before: seq, prevHash and hash as the chain defines them', async () => {
+      const actor = unique('actor');
+      const a = await store().audit.append({ actor, action: 'x.y', target: 't', before: null, after: { n: 1 }, details: 'why' });
+      const b = await store().audit.append({ actor, action: 'x.y', target: 't' });
+      assert.equal(b.seq, a.seq + 1);
+      assert.equal(b.prevHash, a.hash);
+      const [row] = await store().audit.chain({ afterSeq: a.seq - 1, n: 1 });
+      assert.deepEqual(row, { seq: a.seq, id: a.id, at: a.at.getTime(), actor, action: 'x.y', target: 't', beforeJson: 'null', afterJson: '{"n":1}', detailsJson: '"why"', requestId: null, prevHash: a.prevHash, hash: a.hash });
+      assert.equal(entryHash(row!), a.hash);
+      assert.equal(await store().audit.firstUnchained(), undefined);
+      const since = await store().audit.firstSeqSince(a.at);
+      assert.ok(since !== undefined && since <= a.seq, 'the first entry at or after a.at is a or one of its millisecond');
+      assert.equal(await store().audit.firstSeqSince(new Date(Date.now() + 60_000)), undefined);
+    });
+
+    test('concurrent appends, alone and inside transactions, never fork the chain', async () => {
+      const actor = unique('actor');
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          i % 2 === 0
+            ? store().audit.append({ actor, action: 'x.concurrent', target: `t${i}` })
+            : store().transaction(async (tx) => {
+                await tx.settings.set(`${actor}-${i}`, i);
+                await tx.audit.append({ actor, action: 'x.concurrent', target: `t${i}` });
+              }),
+        ),
+      );
+      const report = await verifyChain(wholeChain(store()));
+      assert.equal(report.ok, true, report.broken?.message);
+      assert.equal((await store().audit.list({ actor })).length, 40);
+    });
+
+    test('an append in a transaction that rolls back leaves no link behind', async () => {
+      const actor = unique('actor');
+      await assert.rejects(
+        store().transaction(async (tx) => {
+          await tx.audit.append({ actor, action: 'x.rollback', target: 't' });
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      const after = await store().audit.append({ actor, action: 'x.after', target: 't' });
+      const report = await verifyChain(wholeChain(store()));
+      assert.equal(report.ok, true, report.broken?.message);
+      assert.equal(report.head?.id, after.id);
     });
 
     test('the newest entries of the whole log come first', async () => {

@@ -97,6 +97,14 @@ export interface AuditTable {
   after_json: string | null;
   details_json: string | null;
   request_id: string | null;
+  /**
+   * The hash chain (src/metadata/audit-chain.ts, since 010-audit-chain): position 1, 2, ...
+   * (unique), the previous entry's hash and this entry's. Null only for a row written around
+   * the store, which `audit verify` reports as unchained.
+   */
+  seq: number | null;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 export interface CoreTables {
