@@ -88,6 +88,34 @@ export async function callApi<T = unknown>(
   return { status: res.statusCode, body: parsed as T, headers: res.headers };
 }
 
+/**
+ * GET `path` and copy the response body to `out` as it arrives (an export of any size, never
+ * held whole in memory). A refusal reads like callApi's: one line with the registry's code.
+ */
+export async function streamApi(conn: Connection, path: string, out: NodeJS.WritableStream): Promise<void> {
+  const h: Record<string, string> = {};
+  if (conn.username !== undefined) h.authorization = `Basic ${Buffer.from(`${conn.username}:${conn.password ?? ''}`).toString('base64')}`;
+  let res;
+  try {
+    const { request } = await import('../http/http-client.ts');
+    res = await request(conn.registry + path, { method: 'GET', headers: h });
+  } catch (err) {
+    throw new CliError(`cannot reach ${conn.registry}: ${(err as Error).message}`);
+  }
+  if (res.statusCode >= 400) {
+    const text = await res.body.text();
+    let first: { code: string; message: string } | undefined;
+    try {
+      first = (JSON.parse(text) as { errors?: { code: string; message: string }[] }).errors?.[0];
+    } catch {
+      /* not JSON */
+    }
+    throw new CliError(first ? `${res.statusCode} ${first.code}: ${first.message}` : `${res.statusCode}: ${text.slice(0, 200)}`);
+  }
+  const { pipeline } = await import('node:stream/promises');
+  await pipeline(res.body, out, { end: false });
+}
+
 /** Prints rows as an aligned table, or JSON with `--output json`. */
 export function printResult(output: string | undefined, value: unknown, rows?: Record<string, unknown>[]) {
   if (output === 'json' || !rows) {

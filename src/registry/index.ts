@@ -15,6 +15,7 @@ import { changeVerdictIn, deleteBlob, deleteManifest, deleteRepository, deleteTa
 import { audit, grandfather, preflight, queue, rescan, seesHeldMetadata } from './quarantine-views.ts';
 import { summary } from './summary.ts';
 import { prepareReferrers, recordReferrersIn } from './follow.ts';
+import { exportAudit, verifyAudit } from './audit-chain.ts';
 
 export type * from './registry.ts';
 export type { RegistryDeps } from './context.ts';
@@ -111,6 +112,12 @@ class View implements RegistryView {
   }
   audit(...a: Parameters<RegistryView['audit']>): ReturnType<RegistryView['audit']> {
     return audit(this.ctx, ...a);
+  }
+  verifyAudit(): ReturnType<RegistryView['verifyAudit']> {
+    return verifyAudit(this.ctx);
+  }
+  exportAudit(...a: Parameters<RegistryView['exportAudit']>): ReturnType<RegistryView['exportAudit']> {
+    return exportAudit(this.ctx, ...a);
   }
   summary(): ReturnType<RegistryView['summary']> {
     return summary(this.ctx);

@@ -34,6 +34,7 @@ import type { AccessContext } from '../access/actions.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { ParsedManifest } from '../oci/manifest.ts';
 import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { ChainReport, ExportLine } from '../metadata/audit-chain.ts';
 import type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestInput, ManifestRecord, RepositoryRecord, TagRecord } from '../metadata/metadata-store.ts';
 import type { ManifestVerdictRow, QuarantineState, VerdictRecord } from '../quarantine/verdicts.ts';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
@@ -41,6 +42,7 @@ import type { QuarantineRoles } from '../quarantine/store/index.ts';
 import type { ContentSummary } from './summary.ts';
 
 export type { ContentSummary, HeldSummary } from './summary.ts';
+export type { ChainBreak, ChainReport, ExportLine } from '../metadata/audit-chain.ts';
 export type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestRecord, RepositoryRecord, TagRecord, ManifestVerdictRow, QuarantineState, VerdictRecord };
 
 export type ReadMethod = 'GET' | 'HEAD';
@@ -246,6 +248,10 @@ export interface RegistryView {
   grandfather(repository: string | undefined, facts: RequestFacts): Promise<number>;
   /** Audit entries, newest first; verdict entries only where the caller may see held metadata. */
   audit(query: AuditQuery): Promise<{ entries: AuditEntry[]; next?: string }>;
+  /** Checks the audit log's hash chain from its first entry (Owner: `admin`; DENIED otherwise). */
+  verifyAudit(): Promise<ChainReport>;
+  /** The audit log from the first entry at or after `since` (all without it), in chain order, as export lines (Owner). */
+  exportAudit(since: Date | undefined): Promise<AsyncIterable<ExportLine>>;
   /** Counts of what the caller may see (summary.ts): repositories, manifests, held by state. */
   summary(): Promise<ContentSummary>;
 }
