@@ -24,6 +24,13 @@ const UNREACHABLE_RECHECK_MS = 5_000;
 export interface ScannerHealthMonitor {
   /** Reads one scanner's metadata now and records the result (registration, `scanner check`). */
   check(name: string): Promise<ScannerRecord | undefined>;
+  /**
+   * Re-reads the metadata of enabled scanners last checked (by any node) more than
+   * `olderThanMs` ago, waiting at most `waitMs` for the answers; a slower check goes on and is
+   * recorded when it ends. For listings: a database time or health seen by a person should be
+   * seconds old, not up to the 60 s interval.
+   */
+  refreshStale(olderThanMs: number, waitMs: number): Promise<void>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -106,6 +113,15 @@ export function createScannerHealthMonitor(options: {
 
   return {
     check,
+    async refreshStale(olderThanMs, waitMs) {
+      const now = Date.now();
+      const stale = (await store.scanners.list()).filter((s) => s.enabled && now - (s.checkedAt?.getTime() ?? 0) > olderThanMs);
+      if (stale.length === 0) return;
+      const checks = Promise.all(stale.map((s) => check(s.name).catch((err) => logger.warn({ err, scanner: s.name }, 'scanner check failed'))));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([checks, new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
+      clearTimeout(timer);
+    },
     start() {
       stopped = false;
       schedule();

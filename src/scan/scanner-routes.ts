@@ -23,6 +23,9 @@ import { declareRoutes, serve } from '../http/route-table.ts';
 const configure = { access: { kind: 'registry', action: 'configure' } } as const;
 const tags = ['scanners'];
 export const SCANNER_NAME = '^[a-z0-9][a-z0-9-]{0,62}$';
+/** A listing re-reads scanners last checked longer ago than this, waiting at most LISTING_WAIT_MS. */
+const LISTING_FRESH_MS = 5_000;
+const LISTING_WAIT_MS = 2_000;
 
 const Auth = Type.Object(
   {
@@ -116,9 +119,19 @@ export function registerScannerRoutes(app: FastifyInstance, services: Services) 
     return scannerView(checked);
   });
 
-  serve(app, scannerRoutes.getScanners, async () => ({ scanners: (await store.scanners.list()).map(scannerView) }));
+  // A listing shows health and database times at most a few seconds old (not up to the
+  // monitor's interval), without letting a slow adapter hold the answer for long.
+  const fresh = () => services.scan.health.refreshStale(LISTING_FRESH_MS, LISTING_WAIT_MS);
 
-  serve(app, scannerRoutes.getScannersByName, async (request) => scannerView(await mustGet(request.params.name)));
+  serve(app, scannerRoutes.getScanners, async () => {
+    await fresh();
+    return { scanners: (await store.scanners.list()).map(scannerView) };
+  });
+
+  serve(app, scannerRoutes.getScannersByName, async (request) => {
+    await fresh();
+    return scannerView(await mustGet(request.params.name));
+  });
 
   serve(app, scannerRoutes.patchScannersByName, async (request) => {
     const { name } = request.params;

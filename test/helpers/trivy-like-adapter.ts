@@ -60,6 +60,8 @@ export interface TrivyLikeAdapter {
   forgetNext: number;
   /** When set, the API key the adapter requires (X-ScannerAdapter-API-Key). */
   apiKey?: string;
+  /** When true, metadata requests are accepted and never answered (a hung adapter). */
+  hangMetadata: boolean;
   /** Stop listening (connections refused) / listen again on the same port. */
   down(): Promise<void>;
   up(): Promise<void>;
@@ -98,6 +100,7 @@ export async function startTrivyLikeAdapter(options: { dbUpdatedAt?: string; sca
     dbUpdatedAt: options.dbUpdatedAt ?? '2026-11-30T06:12:00Z',
     scanMs: options.scanMs ?? 0,
     forgetNext: 0,
+    hangMetadata: false,
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     down: async () => {
       server.closeAllConnections();
@@ -151,6 +154,7 @@ export async function startTrivyLikeAdapter(options: { dbUpdatedAt?: string; sca
       if (state.apiKey && req.headers['x-scanneradapter-api-key'] !== state.apiKey) return send(res, 401, { error: { message: 'unauthorized' } }, ERROR);
       const url = new URL(req.url ?? '/', 'http://x');
       if (req.method === 'GET' && url.pathname === '/api/v1/metadata') {
+        if (state.hangMetadata) return;
         return send(res, 200, {
           scanner: { name: 'Trivy', vendor: 'Aqua Security', version: '0.72.0' },
           capabilities: [
