@@ -5,6 +5,8 @@
  * read there); for anyone else, and for a manifest that does not exist, it throws the same
  * NOT_FOUND. The dry run is for `configure` holders (the route says so) and writes nothing.
  */
+import type { Static } from 'typebox';
+import type { WhyHeldView } from './policy-schemas.ts';
 import type { AccessContext } from '../access/actions.ts';
 import type { Services } from '../services.ts';
 import type { Digest } from '../oci/digest.ts';
@@ -18,7 +20,7 @@ import { isEvaluated } from './release-services.ts';
 import { matchesPolicyPattern } from './patterns.ts';
 import type { ReleasePolicyRecord } from './policy-store.ts';
 
-export async function whyHeld(services: Services, access: AccessContext, q: { repository: string; digest?: string; tag?: string }) {
+export async function whyHeld(services: Services, access: AccessContext, q: { repository: string; digest?: string; tag?: string }): Promise<Static<typeof WhyHeldView>> {
   const { store } = services;
     const reference = q.digest ?? q.tag!;
     // One answer for "missing" and "not yours to see": nothing below runs for such a caller.

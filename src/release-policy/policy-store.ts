@@ -10,6 +10,8 @@
  *   that violates its policy since when (drift) and when it is due to be put back on hold.
  * - ExceptionStore: exceptions to findings (docs/release-policy.md "Exceptions").
  */
+import type { Static } from 'typebox';
+import type { RuleResult as RuleResultSchema } from './policy-schemas.ts';
 import type { PolicyDocument } from './document.ts';
 
 export interface ReleasePolicyRecord {
@@ -47,17 +49,8 @@ export interface ReleasePolicyStore {
   versions(name: string, n?: number): Promise<PolicyVersionRecord[]>;
 }
 
-export interface RuleResult {
-  rule: string;
-  kind: string;
-  passed: boolean;
-  /** Not passed, but not decided either (no report yet, no signature yet): holds, does not fail. */
-  pending?: boolean;
-  /** One sentence: why it passed or failed ("1 Critical finding above High: CVE-2021-44906 in minimist 1.2.5"). */
-  reason: string;
-  /** What the decision rested on (finding ids, key fingerprints, exceptions used), bounded. */
-  evidence?: Record<string, unknown>;
-}
+/** One rule's outcome (its wire shape, policy-schemas.ts, is the stored one). */
+export type RuleResult = Static<typeof RuleResultSchema>;
 
 export interface EvaluationRecord {
   repository: string;

@@ -23,6 +23,7 @@ import { declareRoutes, serve } from '../http/route-table.ts';
 import { registryError } from '../errors/registry-error.ts';
 import { applyPolicy, deletePolicy, diffOf, documentOf, warningsOf } from './policy-changes.ts';
 import { policyView } from './views.ts';
+import { ReleasePolicyList } from './policy-schemas.ts';
 
 const tags = ['release-policies'];
 const read = { access: { kind: 'authenticated' } } as const;
@@ -34,7 +35,7 @@ const BODY_LIMIT = 512 * 1024;
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const releasePolicyRoutes = declareRoutes({
-  getReleasePolicies: { method: 'GET', url: '/api/v1/release-policies', api: 'api', access: read.access, tags: tags, summary: 'Release policies with their rendered rules' },
+  getReleasePolicies: { method: 'GET', url: '/api/v1/release-policies', api: 'api', access: read.access, tags: tags, summary: 'Release policies with their rendered rules', schema: { response: { 200: ReleasePolicyList } } },
   getReleasePoliciesName: { method: 'GET', url: '/api/v1/release-policies/:name', api: 'api', access: read.access, tags: tags, summary: 'One release policy', schema: { params: NameParams } },
   postReleasePolicies: { method: 'POST', url: '/api/v1/release-policies', api: 'api', access: write.access, tags: tags, summary: 'Apply a release policy (create or replace)', bodyLimit: BODY_LIMIT, schema: { body: ApplyBody } },
   putReleasePoliciesName: { method: 'PUT', url: '/api/v1/release-policies/:name', api: 'api', access: write.access, tags: tags, summary: 'Apply a release policy under its name', bodyLimit: BODY_LIMIT, schema: { params: NameParams, body: ApplyBody } },

@@ -2,47 +2,20 @@
  * Release policies and "why held" (src/release-policy/routes.ts, evaluation-routes.ts;
  * docs/release-policy.md). Read-only: policies are applied with `lazaret policy apply`.
  */
+import type { Static } from 'typebox';
+import type { ReleasePolicyList, ReleasePolicyView as ReleasePolicySchema, WhyHeldView } from '../../../src/release-policy/policy-schemas.ts';
 import { api, ApiError } from './client.ts';
 
-export interface RuleView {
-  name: string;
-  kind: string;
-  text: string;
-}
-
-export interface ReleasePolicyView {
-  name: string;
-  version: number;
-  description?: string;
-  repositories: string[];
-  enabled: boolean;
-  onViolation: string;
-  gracePeriod?: string;
-  exceptions: { requireApproval: boolean };
-  rules: RuleView[];
-  updatedAt: string;
-  updatedBy: string;
-}
-
-export interface RuleResult {
-  rule: string;
-  kind: string;
-  passed: boolean;
-  pending?: boolean;
-  reason: string;
-}
-
-export interface WhyHeld {
-  repository: string;
-  digest: string;
-  quarantineState: string | null;
-  held: boolean;
-  governedBy: { kind: 'release-policy'; name: string; version: number; pattern: string } | { kind: 'registry-wide' } | null;
-  evaluation?: { policy: string; version: number; passed: boolean; evaluatedAt: string; violatingSince?: string; requarantineAt?: string; rules: RuleResult[] };
-}
+/**
+ * The wire types are the server's own schemas (src/release-policy/policy-schemas.ts), imported
+ * as types only: nothing of the server reaches the bundle, and a change of shape there fails
+ * the portal's type check here.
+ */
+export type ReleasePolicyView = Static<typeof ReleasePolicySchema>;
+export type WhyHeld = Static<typeof WhyHeldView>;
 
 export async function listReleasePolicies(): Promise<ReleasePolicyView[]> {
-  return (await api<{ policies: ReleasePolicyView[] }>('/api/v1/release-policies')).policies;
+  return (await api<Static<typeof ReleasePolicyList>>('/api/v1/release-policies')).policies;
 }
 
 /** Why an image is held; null when the registry answers 404 (missing, or not for this identity to see). */
