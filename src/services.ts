@@ -39,8 +39,8 @@ import { createReleasePolicyServices, type ReleasePolicyServices } from './relea
 import { createReleasePolicyLifecycle } from './release-policy/release-lifecycle.ts';
 import { createCollector, type Collector } from './lifecycle/gc/collector.ts';
 import { createGcSchedule } from './lifecycle/gc/schedule.ts';
-import { runUntaggedRetention } from './lifecycle/retention/untagged.ts';
-import { unrestrictedAccess } from './access/actions.ts';
+import { retentionDeps, runRetention } from './lifecycle/retention/run.ts';
+import { createPullTimeRecorder, type PullTimeRecorder } from './lifecycle/retention/pull-times.ts';
 
 export interface Services {
   config: LazaretConfig;
@@ -72,6 +72,8 @@ export interface Services {
   observability: Observability;
   /** Garbage collection of blobs (src/lifecycle/gc, docs/storage-lifecycle.md). */
   gc: Collector;
+  /** Manifest pulls noted in memory and written in batches (tag retention's "pulled recently"). */
+  pullTimes: PullTimeRecorder;
   /** /readyz: database, blob store and migrations. */
   readiness: Readiness;
   /** When this node started (status). */
@@ -202,13 +204,17 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
       blobs,
       logger,
       settings: { gracePeriodMs: config.gc.gracePeriodSeconds * 1000, inFlightMs: config.gc.inFlightSeconds * 1000 },
-      retention: async () => (await runUntaggedRetention({ store, registry: services.registry.as(unrestrictedAccess()) }, { requestId: `retention-${randomUUID()}` })).result?.deleted.length ?? 0,
+      retention: async () => (await runRetention(retentionDeps(services), { requestId: `retention-${randomUUID()}` })).result?.deleted.length ?? 0,
     }),
+    pullTimes: createPullTimeRecorder({ store: () => store.pullTimes, logger }),
     readiness: createReadiness({ store, blobs, blobProbeCacheSeconds: config.readiness.blobProbeCacheSeconds }),
     startedAt,
     async start() {
       await observability.start();
       stoppers.push(() => observability.close());
+      // Stopped after everything that serves pulls (stoppers run in reverse): its last flush writes the last pulls.
+      services.pullTimes.start();
+      stoppers.push(() => services.pullTimes.stop());
       if (config.auth.mode === 'token') await bootstrapAdmin({ store, logger, dataDir, adminPassword: config.auth.adminPassword });
       dispatcher.start();
       stoppers.push(() => dispatcher.stop());
@@ -232,3 +238,4 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   services.registry = createRegistry(services);
   return services;
 }
+

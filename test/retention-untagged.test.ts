@@ -9,8 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { buildImage, digestOf, OCI, useRegistryServer } from './helpers/registry-client.ts';
-import { runUntaggedRetention } from '../src/lifecycle/retention/untagged.ts';
-import { unrestrictedAccess } from '../src/access/actions.ts';
+import { retentionDeps, runRetention } from '../src/lifecycle/retention/run.ts';
 import { createGcSchedule } from '../src/lifecycle/gc/schedule.ts';
 import pino from 'pino';
 
@@ -48,19 +47,19 @@ describe('untagged-manifest retention', () => {
     const elsewhere = await push('other/app', undefined);
 
     assert.equal((await client.req('PUT', '/api/v1/retention', json({ untagged: [{ repositories: 'ret/*', days: 7 }] }))).status, 200);
-    const deps = { store: server.services.store, registry: server.services.registry.as(unrestrictedAccess()) };
+    const deps = retentionDeps(server.services);
 
     // Today nothing is seven days old; eight days on, a dry run tells, deleting nothing.
-    assert.deepEqual((await runUntaggedRetention(deps, { dryRun: true, requestId: 'r0' })).planned, []);
+    assert.deepEqual((await runRetention(deps, { dryRun: true, requestId: 'r0' })).planned, []);
     const later = Date.now() + 8 * DAY;
-    const dry = await runUntaggedRetention(deps, { dryRun: true, now: later, requestId: 'r1' });
+    const dry = await runRetention(deps, { dryRun: true, now: later, requestId: 'r1' });
     const planned: string[] = dry.planned.map((d) => d.digest);
     assert.deepEqual([...planned].sort(), [untagged.digest, subject.digest, report.digest].sort());
     assert.ok(planned.indexOf(subject.digest) < planned.indexOf(report.digest), 'the subject before its report');
     assert.equal(dry.planned.find((d) => d.digest === report.digest)!.reason, 'referrer');
     assert.ok(await exists(repo, untagged.digest), 'a dry run deletes nothing');
 
-    const run = await runUntaggedRetention(deps, { now: later, requestId: 'r2' });
+    const run = await runRetention(deps, { now: later, requestId: 'r2' });
     assert.deepEqual(run.result!.deleted.map((d) => d.digest), planned);
     for (const d of [untagged, subject, report]) assert.equal(await exists(repo, d.digest), false, `${d.digest} deleted`);
     for (const d of [tagged, locked, child, signature, keptSubject, wantedReferrer]) assert.ok(await exists(repo, d.digest), `${d.digest} kept`);
@@ -75,7 +74,7 @@ describe('untagged-manifest retention', () => {
     const { client } = fixture;
     const fresh = await push('ret0/app', undefined);
     assert.equal((await client.req('PUT', '/api/v1/retention', json({ untagged: [{ repositories: 'ret0/app', days: 0 }] }))).status, 200);
-    assert.deepEqual((await client.req('GET', '/api/v1/retention')).json(), { untagged: [{ repositories: 'ret0/app', days: 0 }] });
+    assert.deepEqual((await client.req('GET', '/api/v1/retention')).json(), { untagged: [{ repositories: 'ret0/app', days: 0 }], tags: [] });
     const dry = (await client.req('POST', '/api/v1/retention/run', json({ dryRun: true }))).json();
     assert.deepEqual(dry.deletions.map((d: { digest: string }) => d.digest), [fresh.digest]);
     assert.ok(await exists('ret0/app', fresh.digest));

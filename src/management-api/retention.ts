@@ -1,45 +1,62 @@
 /**
- * /api/v1/retention: untagged-manifest retention (docs/storage-lifecycle.md "Untagged manifests").
+ * /api/v1/retention: retention rules for tags and untagged manifests (docs/storage-lifecycle.md
+ * "Retention").
  *
  * - GET /api/v1/retention: the policy (registry `configure`: Owner, Contributor).
- * - PUT /api/v1/retention `{ untagged: [{ repositories, days }] }`: replaces it (audited `retention.change`).
+ * - PUT /api/v1/retention `{ untagged: [...], tags: [...] }`: replaces it (audited `retention.change`).
  * - POST /api/v1/retention/run `{ dryRun? }`: evaluates it now; a dry run only lists what would go.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Services } from '../services.ts';
 import { registryError } from '../errors/registry-error.ts';
-import { unrestrictedAccess } from '../access/actions.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
-import { RETENTION_SETTING, readRetentionPolicy, retentionPolicyProblem, runUntaggedRetention, type PlannedDeletion } from '../lifecycle/retention/untagged.ts';
+import { RETENTION_SETTING, readRetentionPolicy, retentionPolicyProblem } from '../lifecycle/retention/policy.ts';
+import type { PlannedDeletion } from '../lifecycle/retention/plan.ts';
+import { retentionDeps, runRetention } from '../lifecycle/retention/run.ts';
 
-const Rule = Type.Object({ repositories: Type.String({ minLength: 1, maxLength: 300 }), days: Type.Integer({ minimum: 0, maximum: 3650 }) }, { additionalProperties: false });
-const Policy = Type.Object({ untagged: Type.Array(Rule, { maxItems: 100 }) }, { additionalProperties: false });
+const Days = Type.Integer({ minimum: 0, maximum: 3650 });
+const Pattern = Type.String({ minLength: 1, maxLength: 300 });
+const UntaggedRule = Type.Object({ repositories: Pattern, days: Days }, { additionalProperties: false });
+const TagRule = Type.Object(
+  {
+    repositories: Pattern,
+    keepLast: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
+    keepTags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 50 })),
+    olderThanDays: Type.Optional(Days),
+    keepPulledWithinDays: Type.Optional(Days),
+  },
+  { additionalProperties: false },
+);
+const Policy = Type.Object({ untagged: Type.Array(UntaggedRule, { maxItems: 100 }), tags: Type.Optional(Type.Array(TagRule, { maxItems: 100 })) }, { additionalProperties: false });
 const RunBody = Type.Object({ dryRun: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
-const deletionJson = (d: PlannedDeletion) => ({
+export const deletionJson = (d: PlannedDeletion) => ({
+  kind: d.kind,
   repository: d.repository,
+  tag: d.tag ?? null,
   digest: d.digest,
   reason: d.reason,
   rule: d.rule,
   subject: d.subject ?? null,
   updatedAt: d.updatedAt.toISOString(),
+  lastPulledAt: d.lastPulledAt?.toISOString() ?? null,
 });
 
 const access = { kind: 'registry', action: 'configure' } as const;
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const retentionRoutes = declareRoutes({
-  getRetention: { method: 'GET', url: '/api/v1/retention', api: 'api', access, tags: ['operations'], summary: 'The untagged-manifest retention policy' },
-  putRetention: { method: 'PUT', url: '/api/v1/retention', api: 'api', access, tags: ['operations'], bodyLimit: 64 * 1024, summary: 'Replace the untagged-manifest retention policy', schema: { body: Policy } },
-  runRetention: { method: 'POST', url: '/api/v1/retention/run', api: 'api', access, tags: ['operations'], bodyLimit: 4096, summary: 'Apply the retention policy now (or a dry run of it)', schema: { body: Type.Optional(RunBody) } },
+  getRetention: { method: 'GET', url: '/api/v1/retention', api: 'api', access, tags: ['operations'], summary: 'The retention rules (tags and untagged manifests)' },
+  putRetention: { method: 'PUT', url: '/api/v1/retention', api: 'api', access, tags: ['operations'], bodyLimit: 64 * 1024, summary: 'Replace the retention rules', schema: { body: Policy } },
+  runRetention: { method: 'POST', url: '/api/v1/retention/run', api: 'api', access, tags: ['operations'], bodyLimit: 4096, summary: 'Apply the retention rules now (or a dry run of them)', schema: { body: Type.Optional(RunBody) } },
 });
 
 export function registerRetentionRoutes(app: FastifyInstance, services: Services) {
   serve(app, retentionRoutes.getRetention, async () => readRetentionPolicy(services.store.settings));
 
   serve(app, retentionRoutes.putRetention, async (request) => {
-    const policy = request.body;
+    const policy = { untagged: request.body.untagged, tags: request.body.tags ?? [] };
     const problem = retentionPolicyProblem(policy);
     if (problem) throw registryError('BAD_REQUEST', problem);
     await services.store.transaction(async (tx) => {
@@ -52,7 +69,7 @@ export function registerRetentionRoutes(app: FastifyInstance, services: Services
 
   serve(app, retentionRoutes.runRetention, async (request) => {
     const body = request.body ?? {};
-    const run = await runUntaggedRetention({ store: services.store, registry: services.registry.as(unrestrictedAccess()) }, { dryRun: body.dryRun ?? false, requestId: request.id });
+    const run = await runRetention(retentionDeps(services), { dryRun: body.dryRun ?? false, requestId: request.id });
     return {
       dryRun: run.dryRun,
       deletions: (run.result ? run.result.deleted : run.planned).map(deletionJson),

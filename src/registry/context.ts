@@ -4,6 +4,7 @@
  * must be indistinguishable from).
  */
 import type { Logger } from 'pino';
+import type { Digest } from '../oci/digest.ts';
 import type { AccessContext } from '../access/actions.ts';
 import type { MetadataStore, StoreRoles } from '../persistence/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
@@ -19,6 +20,8 @@ export interface RegistryDeps {
   gate: Gate;
   lifecycle: ManifestLifecycle<StoreRoles>;
   logger: Logger;
+  /** Notes served manifest GETs (tag retention's "pulled recently"; batched, never a write per pull). */
+  pullTimes?: { pulled(repository: string, digest: Digest): void };
 }
 
 export interface Ctx extends RegistryDeps {

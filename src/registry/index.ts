@@ -24,7 +24,7 @@ class View implements RegistryView {
   private readonly ctx: Ctx;
   constructor(deps: RegistryDeps, cache: ManifestBytesCache, readonly access: AccessContext) {
     // Read at each request: the composition root (and tests) may swap the gate or lifecycle.
-    this.ctx = { store: deps.store, blobs: deps.blobs, gate: deps.gate, lifecycle: deps.lifecycle, logger: deps.logger, cache, access };
+    this.ctx = { store: deps.store, blobs: deps.blobs, gate: deps.gate, lifecycle: deps.lifecycle, logger: deps.logger, ...(deps.pullTimes ? { pullTimes: deps.pullTimes } : {}), cache, access };
   }
   readManifest(...a: Parameters<RegistryView['readManifest']>): ReturnType<RegistryView['readManifest']> {
     return readManifest(this.ctx, ...a);

@@ -31,7 +31,10 @@ export async function readManifest(ctx: Ctx, name: string, ref: ManifestReferenc
     ...(tag ? ([[`tag ${tag.name}`, tag]] as [string, TagRecord][]) : []),
   ]);
   if (method === 'HEAD') return { record };
-  return { record, body: await manifestBody(ctx, record) };
+  const body = await manifestBody(ctx, record);
+  // A served GET is a pull (a HEAD only asks): retention keeps what was pulled recently.
+  ctx.pullTimes?.pulled(name, digest);
+  return { record, body };
 }
 
 /** The stored bytes (from the cache of verified manifest bytes when hot). */

@@ -1,21 +1,39 @@
 /**
- * `lazaret retention`: the untagged-manifest retention policy (docs/storage-lifecycle.md).
- *   show                                   the rules
- *   set --untagged PATTERN=DAYS ...        replaces them (first matching rule wins; none: remove all)
- *   test                                   what the rules would delete now (a dry run)
- *   run                                    delete it now
+ * `lazaret retention`: retention rules for tags and untagged manifests (docs/storage-lifecycle.md).
+ *   show                                            the rules
+ *   set --tags RULE ... --untagged PATTERN=DAYS ... replaces them (per list, the first matching rule wins)
+ *   set --file policy.json                          replaces them with a JSON document
+ *   test                                            what the rules would delete now (a dry run)
+ *   run                                             delete it now
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 
 interface Deletion {
+  kind: 'tag' | 'manifest';
   repository: string;
+  tag: string | null;
   digest: string;
   reason: string;
   rule: string;
   subject: string | null;
   updatedAt: string;
+  lastPulledAt: string | null;
   why?: string;
+}
+
+interface TagRule {
+  repositories: string;
+  keepLast?: number;
+  keepTags?: string[];
+  olderThanDays?: number;
+  keepPulledWithinDays?: number;
+}
+
+interface Policy {
+  untagged: { repositories: string; days: number }[];
+  tags: TagRule[];
 }
 
 /** `team/*=7` → `{ repositories: 'team/*', days: 7 }`. */
@@ -25,33 +43,77 @@ export function parseUntaggedRule(text: string): { repositories: string; days: n
   return { repositories: m[1]!, days: Number(m[2]) };
 }
 
-const rows = (list: Deletion[]) => list.map((d) => ({ repository: d.repository, digest: d.digest, reason: d.reason === 'referrer' ? `referrer of ${d.subject?.slice(0, 19)}` : 'untagged', rule: d.rule, updated: d.updatedAt, ...(d.why ? { kept: d.why } : {}) }));
+const TAG_RULE_KEYS = { 'keep-last': 'keepLast', 'older-than': 'olderThanDays', 'pulled-within': 'keepPulledWithinDays' } as const;
+
+/** `ci/*:keep-last=10,older-than=30,pulled-within=14,keep=v*|release-*` → a tag rule. */
+export function parseTagRule(text: string): TagRule {
+  const colon = text.indexOf(':');
+  if (colon <= 0) throw new CliError(`--tags ${text}: expected PATTERN:key=value,... e.g. 'ci/*:keep-last=10,older-than=30'`);
+  const rule: TagRule = { repositories: text.slice(0, colon) };
+  for (const part of text.slice(colon + 1).split(',')) {
+    const [key, value] = part.split('=', 2) as [string, string | undefined];
+    if (key === 'keep' && value) rule.keepTags = value.split('|');
+    else if (key in TAG_RULE_KEYS && value !== undefined && /^\d+d?$/.test(value)) rule[TAG_RULE_KEYS[key as keyof typeof TAG_RULE_KEYS]] = Number.parseInt(value, 10);
+    else throw new CliError(`--tags ${text}: "${part}" is not one of keep-last=N, older-than=DAYS, pulled-within=DAYS, keep=PATTERN|PATTERN`);
+  }
+  return rule;
+}
+
+const describeTagRule = (r: TagRule) =>
+  [
+    r.keepLast !== undefined ? `keep last ${r.keepLast}` : '',
+    r.keepTags?.length ? `keep ${r.keepTags.join(' ')}` : '',
+    r.keepPulledWithinDays !== undefined ? `keep pulled within ${r.keepPulledWithinDays}d` : '',
+    r.olderThanDays !== undefined ? `delete older than ${r.olderThanDays}d` : 'delete the rest',
+  ]
+    .filter(Boolean)
+    .join('; ');
+
+const policyRows = (p: Policy) => [
+  ...p.tags.map((r) => ({ kind: 'tags', repositories: r.repositories, rule: describeTagRule(r) })),
+  ...p.untagged.map((r) => ({ kind: 'untagged', repositories: r.repositories, rule: `delete untagged manifests after ${r.days}d` })),
+];
+
+const deletionRows = (list: Deletion[]) =>
+  list.map((d) => ({
+    what: d.kind === 'tag' ? `${d.repository}:${d.tag}` : `${d.repository}@${d.digest.slice(0, 19)}`,
+    reason: d.reason === 'referrer' ? `referrer of ${d.subject?.slice(0, 19)}` : d.reason,
+    rule: d.rule,
+    updated: d.updatedAt,
+    pulled: d.lastPulledAt ?? 'never',
+    ...(d.why ? { kept: d.why } : {}),
+  }));
 
 export function registerRetention(program: Command) {
-  const retention = program.command('retention').description('untagged-manifest retention per repository pattern (Owner, Contributor)');
+  const retention = program.command('retention').description('retention rules for tags and untagged manifests per repository pattern (Owner, Contributor)');
 
   withConnection(retention.command('show').description('the retention rules')).action(async (opts: ConnectionOptions & { output?: string }) => {
-    const { body } = await callApi<{ untagged: { repositories: string; days: number }[] }>(resolveConnection(opts), 'GET', '/api/v1/retention');
-    printResult(opts.output, body, body.untagged.map((r) => ({ repositories: r.repositories, untaggedDays: r.days })));
+    const { body } = await callApi<Policy>(resolveConnection(opts), 'GET', '/api/v1/retention');
+    printResult(opts.output, body, policyRows(body));
   });
 
-  withConnection(retention.command('set').description('replace the rules (the first rule matching a repository applies)'))
+  withConnection(retention.command('set').description('replace the rules (per list, the first rule matching a repository applies); `retention test` shows their effect'))
+    .option('--tags <rule>', "a tag rule, repeatable: PATTERN:keep-last=N,older-than=DAYS,pulled-within=DAYS,keep=PATTERN|PATTERN (e.g. 'ci/*:keep-last=10,older-than=30,keep=v*|release-*')", (v: string, all: string[] = []) => [...all, v])
     .option('--untagged <pattern=days>', "delete untagged manifests of matching repositories after DAYS (repeatable; e.g. 'team/*=7')", (v: string, all: string[] = []) => [...all, v])
-    .action(async (opts: ConnectionOptions & { output?: string; untagged?: string[] }) => {
-      const policy = { untagged: (opts.untagged ?? []).map(parseUntaggedRule) };
-      const { body } = await callApi<typeof policy>(resolveConnection(opts), 'PUT', '/api/v1/retention', policy);
-      printResult(opts.output, body, body.untagged.map((r) => ({ repositories: r.repositories, untaggedDays: r.days })));
+    .option('--file <path>', 'the whole policy as JSON ({ "tags": [...], "untagged": [...] }), instead of --tags/--untagged')
+    .action(async (opts: ConnectionOptions & { output?: string; tags?: string[]; untagged?: string[]; file?: string }) => {
+      if (opts.file && (opts.tags || opts.untagged)) throw new CliError('--file replaces --tags and --untagged: give one or the other');
+      const policy: Policy = opts.file ? JSON.parse(readFileSync(opts.file, 'utf8')) : { tags: (opts.tags ?? []).map(parseTagRule), untagged: (opts.untagged ?? []).map(parseUntaggedRule) };
+      const { body } = await callApi<Policy>(resolveConnection(opts), 'PUT', '/api/v1/retention', policy);
+      printResult(opts.output, body, policyRows(body));
     });
 
   for (const [name, dryRun, what] of [
     ['test', true, 'show what the rules would delete now, deleting nothing'],
-    ['run', false, 'delete now what the rules say (audited; delete webhooks as for manual deletes)'],
+    ['run', false, 'delete now what the rules say (audited retention.delete; delete webhooks as for manual deletes)'],
   ] as const) {
     withConnection(retention.command(name).description(what)).action(async (opts: ConnectionOptions & { output?: string }) => {
       const { body } = await callApi<{ dryRun: boolean; deletions: Deletion[]; skipped: Deletion[] }>(resolveConnection(opts), 'POST', '/api/v1/retention/run', { dryRun });
       if (opts.output === 'json') return printResult('json', body);
-      console.log(`${body.dryRun ? 'would delete' : 'deleted'} ${body.deletions.length} manifest${body.deletions.length === 1 ? '' : 's'}${body.skipped.length ? `, kept ${body.skipped.length} that changed meanwhile` : ''}`);
-      if (body.deletions.length + body.skipped.length > 0) printResult('table', body, rows([...body.deletions, ...body.skipped]));
+      const count = (kind: Deletion['kind']) => body.deletions.filter((d) => d.kind === kind).length;
+      const [tags, manifests] = [count('tag'), count('manifest')];
+      console.log(`${body.dryRun ? 'would delete' : 'deleted'} ${tags} tag${tags === 1 ? '' : 's'} and ${manifests} manifest${manifests === 1 ? '' : 's'}${body.skipped.length ? `, kept ${body.skipped.length} that changed meanwhile` : ''}`);
+      if (body.deletions.length + body.skipped.length > 0) printResult('table', body, deletionRows([...body.deletions, ...body.skipped]));
     });
   }
 }

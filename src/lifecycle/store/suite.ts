@@ -1,7 +1,8 @@
 /**
  * The GcStore conformance tests (contract: ../gc/gc-store.ts), a MetadataStore suite section run
  * on SQLite and PostgreSQL: tombstones, link states and the dangling-link rules, the
- * "referenced anywhere" questions, digest locks, runs and the collector lock.
+ * "referenced anywhere" questions, digest locks, runs and the collector lock; and the pull times
+ * retention reads (../retention/pull-time-store.ts).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -128,6 +129,31 @@ export function gcSection({ store, repo, unique }: MetadataSuiteContext<Lifecycl
       // connection, as another node would be) is refused. SQLite: one process, nothing to take.
       assert.deepEqual(outer.ran && outer.value, store().dialect === 'postgres' ? { ran: false } : { ran: true, value: 'inner' });
       assert.deepEqual(await gc().exclusive(async () => 1), { ran: true, value: 1 }, 'released after the run');
+    });
+  });
+
+  describe('pull times', () => {
+    test('record keeps the latest time per (repository, digest), in one batch and across batches; lastPulled; prune drops rows without a manifest', async () => {
+      const pulls = () => store().pullTimes;
+      const [r1, r2] = [repo(), repo()];
+      const image = imageManifest(unique('pulled'));
+      await store().manifests.put(r1, image);
+      const gone = dg(unique('gone'));
+      await pulls().record([
+        { repository: r1, digest: image.digest, pulledAt: 2000 },
+        { repository: r1, digest: image.digest, pulledAt: 1000 },
+        { repository: r1, digest: gone, pulledAt: 5000 },
+        { repository: r2, digest: image.digest, pulledAt: 7000 },
+      ]);
+      assert.deepEqual([...(await pulls().lastPulled(r1, [image.digest, gone, dg(unique('never'))]))].sort(), [[gone, 5000], [image.digest, 2000]].sort());
+      await pulls().record([{ repository: r1, digest: image.digest, pulledAt: 1500 }]);
+      assert.equal((await pulls().lastPulled(r1, [image.digest])).get(image.digest), 2000, 'an older flush never moves the time back');
+      await pulls().record([{ repository: r1, digest: image.digest, pulledAt: 3000 }]);
+      assert.equal((await pulls().lastPulled(r1, [image.digest])).get(image.digest), 3000);
+      assert.equal((await pulls().lastPulled(r2, [image.digest])).get(image.digest), 7000, 'per repository');
+      assert.ok((await pulls().prune()) >= 2);
+      assert.deepEqual([...(await pulls().lastPulled(r1, [image.digest, gone]))], [[image.digest, 3000]], 'the manifest still there keeps its row');
+      await assert.rejects(pulls().record(Array.from({ length: 501 }, (_, i) => ({ repository: r1, digest: dg(`x${i}`), pulledAt: 1 }))), /at most 500/);
     });
   });
 }

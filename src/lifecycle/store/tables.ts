@@ -1,7 +1,8 @@
 import type { CoreTables } from '../../metadata/tables/index.ts';
 
 /**
- * The storage-lifecycle module's tables (migration: migrations/009-lifecycle.ts; why each
+ * The storage-lifecycle module's tables (migrations: migrations/009-lifecycle.ts and
+ * 011-pull-times.ts; why each
  * exists: docs/storage-lifecycle.md).
  */
 
@@ -39,7 +40,15 @@ export interface GcRunsTable {
   error: string | null;
 }
 
+/** When a manifest was last pulled (migration 011-pull-times; written in batches, not per pull). */
+export interface PullTimesTable {
+  repository: string;
+  digest: string;
+  pulled_at: number;
+}
+
 export interface LifecycleTables {
+  pull_times: PullTimesTable;
   gc_tombstones: GcTombstonesTable;
   gc_link_states: GcLinkStatesTable;
   gc_runs: GcRunsTable;
