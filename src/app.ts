@@ -20,6 +20,7 @@ import { registerTokenRoutes } from './auth/token-routes.ts';
 import { registerObservabilityRoutes } from './observability/routes.ts';
 import { installHttpMetrics } from './observability/http-metrics.ts';
 import type { RegisteredRoute } from './http/request-context.ts';
+import { lazySchemaCompilers } from './http/lazy-schema-compilers.ts';
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const { config } = services;
@@ -38,6 +39,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // the header to dodge the per-address login throttle.
     ...(config.trustProxy.length > 0 ? { trustProxy: config.trustProxy } : {}),
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1024 },
+    // Each route's schemas compile on its first request, not at start (lazy-schema-compilers.ts).
+    schemaController: { compilersFactory: lazySchemaCompilers() },
     ...(config.tls
       ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } }
       : {}),
