@@ -37,7 +37,8 @@ import { createReadiness, type Readiness } from './observability/readiness.ts';
 import type { Metrics, ScanResult } from './observability/metrics.ts';
 import { createReleasePolicyServices, type ReleasePolicyServices } from './release-policy/release-services.ts';
 import { createReleasePolicyLifecycle } from './release-policy/release-lifecycle.ts';
-import { createCollector, type Collector } from './lifecycle/gc/collector.ts';
+import { createCollector, type Collector, type GcSummary } from './lifecycle/gc/collector.ts';
+import type { GcRunRecord } from './lifecycle/gc/gc-store.ts';
 import { createGcSchedule } from './lifecycle/gc/schedule.ts';
 import { retentionDeps, runRetention } from './lifecycle/retention/run.ts';
 import { createPullTimeRecorder, type PullTimeRecorder } from './lifecycle/retention/pull-times.ts';
@@ -205,6 +206,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
       logger,
       settings: { gracePeriodMs: config.gc.gracePeriodSeconds * 1000, inFlightMs: config.gc.inFlightSeconds * 1000 },
       retention: async () => (await runRetention(retentionDeps(services), { requestId: `retention-${randomUUID()}` })).result?.deleted.length ?? 0,
+      ...(metrics ? { onFinished: (run: GcRunRecord) => metrics.gcFinished({ status: run.status === 'failed' ? 'failed' : 'done', dryRun: run.dryRun, ...(run.summary as GcSummary | undefined) }) } : {}),
     }),
     pullTimes: createPullTimeRecorder({ store: () => store.pullTimes, logger }),
     readiness: createReadiness({ store, blobs, blobProbeCacheSeconds: config.readiness.blobProbeCacheSeconds }),

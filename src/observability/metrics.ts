@@ -1,6 +1,6 @@
 /**
  * The registry's Prometheus metrics (prom-client), one Registry per node (so several servers in
- * one test process never share counters). docs/metrics.md lists every name with its labels;
+ * one test process never share counters). docs/operations.md lists every name with its labels;
  * docs/grafana-dashboard.json is built on exactly these names and a test checks it.
  *
  * Labels are bounded by construction: route TEMPLATES (`/v2/:name/manifests/:reference`), never
@@ -36,6 +36,17 @@ export interface MetricsSources {
   snapshot(): Promise<OperationsSnapshot>;
   /** PostgreSQL pool occupancy; undefined on SQLite (one connection, no pool). */
   pool?: () => PoolStats | undefined;
+  /** The last garbage collection that deleted (not a dry run) and finished, any node's. */
+  lastGc?: () => Promise<{ finishedAt: Date; durationMs: number } | undefined>;
+}
+
+/** What a finished garbage collection run adds to this node's counters. */
+export interface GcRunFigures {
+  status: 'done' | 'failed';
+  dryRun: boolean;
+  blobsDeleted?: number;
+  bytesFreed?: number;
+  linksRemoved?: number;
 }
 
 export interface Metrics {
@@ -51,6 +62,10 @@ export interface Metrics {
   readonly scanJobsFinished: Counter<'result'>;
   readonly dbQueryDuration: KeyedHistogram<'dialect' | 'operation' | 'outcome'>;
   readonly blobStoreDuration: KeyedHistogram<'driver' | 'operation' | 'outcome'>;
+  /** Tags and manifests retention deleted (dry runs delete nothing). */
+  readonly retentionDeletions: Counter<'kind'>;
+  /** Counts a finished garbage collection run of this node. */
+  gcFinished(run: GcRunFigures): void;
   /** Attaches what the scrape-time gauges read (called once the stores are open). */
   setSources(sources: MetricsSources): void;
   /** The exposition text and its content type. */
@@ -117,8 +132,41 @@ export function createMetrics(): Metrics {
     },
   });
 
+  new Gauge({
+    name: 'lazaret_gc_last_success_timestamp_seconds',
+    help: 'When the last garbage collection that deleted (not a dry run) finished, any node (0: none yet).',
+    registers: [registry],
+    aggregator: 'first',
+    async collect() {
+      const last = await sources?.lastGc?.().catch(() => undefined);
+      this.set(last ? last.finishedAt.getTime() / 1000 : 0);
+    },
+  });
+  new Gauge({
+    name: 'lazaret_gc_last_duration_seconds',
+    help: 'How long the last garbage collection that deleted (not a dry run) took, any node (0: none yet).',
+    registers: [registry],
+    aggregator: 'first',
+    async collect() {
+      const last = await sources?.lastGc?.().catch(() => undefined);
+      this.set(last ? last.durationMs / 1000 : 0);
+    },
+  });
+  const gcRuns = new Counter({ name: 'lazaret_gc_runs_total', help: 'Garbage collection runs this node finished, by result (done, failed) and whether it was a dry run.', labelNames: ['result', 'dry_run'], registers: [registry] });
+  const gcBlobs = new Counter({ name: 'lazaret_gc_blobs_deleted_total', help: 'Blobs whose bytes garbage collection on this node deleted.', registers: [registry] });
+  const gcBytes = new Counter({ name: 'lazaret_gc_bytes_freed_total', help: 'Bytes garbage collection on this node freed in the blob store.', registers: [registry] });
+  const gcLinks = new Counter({ name: 'lazaret_gc_links_removed_total', help: 'Dangling blob links (no manifest references them) garbage collection on this node removed.', registers: [registry] });
+
   return {
     registry,
+    retentionDeletions: new Counter({ name: 'lazaret_retention_deletions_total', help: 'Tags and manifests retention rules deleted on this node, by kind (tag, manifest).', labelNames: ['kind'], registers: [registry] }),
+    gcFinished(run) {
+      gcRuns.inc({ result: run.status, dry_run: String(run.dryRun) });
+      if (run.dryRun || run.status !== 'done') return;
+      gcBlobs.inc(run.blobsDeleted ?? 0);
+      gcBytes.inc(run.bytesFreed ?? 0);
+      gcLinks.inc(run.linksRemoved ?? 0);
+    },
     httpRequests: new KeyedCounter({ name: 'lazaret_http_requests_total', help: 'HTTP requests answered, by route template, method and status.', labelNames: ['route', 'method', 'status'], registers: [registry] }),
     httpDuration: new KeyedHistogram({ name: 'lazaret_http_request_duration_seconds', help: 'Time from request to the last byte of the response.', labelNames: ['route', 'method', 'status'], buckets: LATENCY_BUCKETS, registers: [registry] }),
     httpBytesIn: new KeyedCounter({ name: 'lazaret_http_request_bytes_total', help: 'Bytes received on the wire (headers and body), by route template.', labelNames: ['route'], registers: [registry] }),

@@ -130,6 +130,10 @@ export async function createObservability(config: LazaretConfig, logger: Logger)
       metrics?.setSources({
         snapshot: () => store.operations.snapshot(),
         pool: () => (pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : undefined),
+        lastGc: async () => {
+          const run = (await store.gc.runs(50)).find((r) => r.status === 'done' && !r.dryRun && r.finishedAt);
+          return run && { finishedAt: run.finishedAt!, durationMs: run.finishedAt!.getTime() - run.startedAt.getTime() };
+        },
       });
     },
     async start() {

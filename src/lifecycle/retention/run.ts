@@ -34,12 +34,15 @@ export interface RetentionDeps {
   gate: Gate;
   /** A principal without quarantine read: what retention may see. */
   access: AccessContext;
+  /** Called after each deletion (metrics). */
+  onDeleted?: (kind: PlannedDeletion['kind']) => void;
 }
 
 /** Retention's view of the services: the registry as a principal without quarantine read (held content is missing to it). */
-export function retentionDeps(services: { store: RetentionDeps['store']; registry: Registry; gate: Gate }): RetentionDeps {
+export function retentionDeps(services: { store: RetentionDeps['store']; registry: Registry; gate: Gate; metrics?: { retentionDeletions: { inc(labels: { kind: string }): void } } }): RetentionDeps {
   const access = unrestrictedAccess();
-  return { store: services.store, registry: services.registry.as(access), gate: services.gate, access };
+  const { metrics } = services;
+  return { store: services.store, registry: services.registry.as(access), gate: services.gate, access, ...(metrics ? { onDeleted: (kind: PlannedDeletion['kind']) => metrics.retentionDeletions.inc({ kind }) } : {}) };
 }
 
 export interface RetentionResult {
@@ -155,6 +158,7 @@ export async function applyRetention(deps: RetentionDeps, plan: PlannedDeletion[
       requestId,
     });
     result.deleted.push(d);
+    deps.onDeleted?.(d.kind);
   }
   return result;
 }
