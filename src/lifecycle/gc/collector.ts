@@ -23,6 +23,7 @@ import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import type { CoreRoles, TransactionalStore } from '../../metadata/metadata-store.ts';
 import type { LifecycleRoles } from '../store/index.ts';
 import type { GcCutoffs, GcRunRecord } from './gc-store.ts';
+import { purgeRecycled } from '../recycle-bin/purge.ts';
 
 export interface GcSettings {
   /** Unreferenced content is kept at least this long (released links and bytes). */
@@ -34,9 +35,11 @@ export interface GcSettings {
 export interface GcSummary {
   dryRun: boolean;
   gracePeriodSeconds: number;
-  phase: 'retention' | 'links' | 'blobs' | 'delete' | 'prune' | 'done';
+  phase: 'retention' | 'recycle-bin' | 'links' | 'blobs' | 'delete' | 'prune' | 'done';
   /** Manifests untagged-manifest retention deleted first (scheduled runs only). */
   manifestsDeleted: number;
+  /** Expired recycle-bin entries purged (dry run: that would be). */
+  recycledPurged: number;
   /** Dangling blob links removed (dry run: that would be). */
   linksRemoved: number;
   /** Committed blobs the walk of the store looked at. */
@@ -89,8 +92,7 @@ export function createCollector(options: CollectorOptions): Collector {
 
   async function collect(id: string, dryRun: boolean, gracePeriodMs: number, retention: boolean): Promise<GcSummary> {
     const started = now();
-    const cutoffs: GcCutoffs = { released: started - gracePeriodMs, unreferenced: started - Math.max(gracePeriodMs, options.settings.inFlightMs) };
-    const s: GcSummary = { dryRun, gracePeriodSeconds: gracePeriodMs / 1000, phase: 'links', manifestsDeleted: 0, linksRemoved: 0, blobsScanned: 0, blobsDeleted: 0, bytesFreed: 0, toDelete: 0, durationMs: 0 };
+    const s: GcSummary = { dryRun, gracePeriodSeconds: gracePeriodMs / 1000, phase: 'links', manifestsDeleted: 0, recycledPurged: 0, linksRemoved: 0, blobsScanned: 0, blobsDeleted: 0, bytesFreed: 0, toDelete: 0, durationMs: 0 };
     let lastReport = 0;
     const report = async (force = false) => {
       s.durationMs = now() - started;
@@ -105,6 +107,15 @@ export function createCollector(options: CollectorOptions): Collector {
       s.manifestsDeleted = await options.retention();
       s.phase = 'links';
     }
+
+    // 0b. Expired recycle-bin entries are purged (their blobs released), so that this run can
+    // free them with the rest; a dry run counts them.
+    s.phase = 'recycle-bin';
+    s.recycledPurged = await expireRecycleBin(dryRun);
+    s.phase = 'links';
+    // The cut-offs after phase 0: what it released counts as released now.
+    const at = now();
+    const cutoffs: GcCutoffs = { released: at - gracePeriodMs, unreferenced: at - Math.max(gracePeriodMs, options.settings.inFlightMs) };
 
     // 1. Dangling links. A dry run remembers them to tell which digests removing them would free.
     const wouldUnlink = new Map<Digest, { size: number; links: number }>();
@@ -246,6 +257,26 @@ export function createCollector(options: CollectorOptions): Collector {
     s.phase = 'done';
     s.durationMs = now() - started;
     return s;
+  }
+
+  /** Purges every recycle-bin entry expired by the run's clock (each re-read in its transaction); returns how many. */
+  async function expireRecycleBin(dryRun: boolean): Promise<number> {
+    const clock = new Date(now());
+    if (dryRun) return store.recycleBin.countExpired(clock);
+    let purged = 0;
+    for (;;) {
+      const page = await store.recycleBin.expired(clock, 100);
+      if (page.length === 0) return purged;
+      for (const e of page) {
+        purged += await store.transaction(async (tx) => {
+          const current = await tx.recycleBin.get(e.repository, e.digest);
+          // Restored, or deleted again (a newer entry with a later expiry) meanwhile: not this one.
+          if (!current || current.expiresAt.getTime() > clock.getTime() || !(await purgeRecycled(tx, current))) return 0;
+          await tx.audit.append({ actor: 'gc', action: 'recycle-bin.expire', target: `${e.repository}@${e.digest}`, details: { deletedAt: e.deletedAt.toISOString(), deletedBy: e.deletedBy, expiresAt: e.expiresAt.toISOString() } });
+          return 1;
+        });
+      }
+    }
   }
 
   return {

@@ -11,7 +11,9 @@
  * - The COLLECTOR side: dangling links, unreferenced digests, tombstones, runs.
  *
  * A "reference" to a digest is any of: a blob link (any repository), a manifest's config or
- * layer (`manifest_blobs`), a manifest record with that digest (its own bytes), an index's child.
+ * layer (`manifest_blobs`), a manifest record with that digest (its own bytes), an index's child,
+ * or anything a soft-deleted manifest in the recycle bin references (`recycle_bin_refs`; for a
+ * link, in its repository).
  */
 import type { Digest } from '../../oci/digest.ts';
 

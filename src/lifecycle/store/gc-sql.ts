@@ -75,6 +75,7 @@ export function createGcStore(db: Kysely<LifecycleDatabase>): GcStore {
         db.selectFrom('blob_links').select(['repository', 'digest', state, time]).where('repository', '=', repository),
         db.selectFrom('manifests').select(['repository', 'digest', state, time]).where('repository', '=', repository),
         db.selectFrom('manifest_blobs').select(['repository', 'blob as digest', state, time]).where('repository', '=', repository).distinct(),
+        db.selectFrom('recycle_bin_refs').select(['repository', 'ref as digest', state, time]).where('repository', '=', repository).distinct(),
       ] as const;
       for (const source of sources) {
         await db
@@ -93,6 +94,8 @@ export function createGcStore(db: Kysely<LifecycleDatabase>): GcStore {
         .select(['l.repository', 'l.digest', 'l.size'])
         .where((eb) => eb.not(eb.exists(eb.selectFrom('manifest_blobs as mb').select('mb.position').whereRef('mb.repository', '=', 'l.repository').whereRef('mb.blob', '=', 'l.digest'))))
         .where((eb) => eb.not(eb.exists(eb.selectFrom('manifests as m').select('m.size').whereRef('m.repository', '=', 'l.repository').whereRef('m.digest', '=', 'l.digest'))))
+        // A soft-deleted manifest keeps its links until it expires (a restore needs them).
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('recycle_bin_refs as rb').select('rb.ref').whereRef('rb.repository', '=', 'l.repository').whereRef('rb.ref', '=', 'l.digest'))))
         .where(
           sql<boolean>`case when s.state = 'released' then s.at <= ${cutoffs.released}
             else coalesce(s.at, l.created_at) <= ${cutoffs.unreferenced}
@@ -120,6 +123,7 @@ export function createGcStore(db: Kysely<LifecycleDatabase>): GcStore {
         .$if(!options.ignoreLinks, (q) => q.union(db.selectFrom('blob_links').select('digest as d').where('digest', 'in', list)))
         .union(db.selectFrom('manifests').select('digest as d').where('digest', 'in', list))
         .union(db.selectFrom('manifest_children').select('child as d').where('child', 'in', list))
+        .union(db.selectFrom('recycle_bin_refs').select('ref as d').where('ref', 'in', list))
         .execute();
       const referenced = new Set(rows.map((r) => r.d));
       return new Set(list.filter((d) => !referenced.has(d)));

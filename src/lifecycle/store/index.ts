@@ -1,22 +1,28 @@
 /**
  * The storage-lifecycle module's persistence: garbage collection's tombstones, link states and
- * runs (contract: ../gc/gc-store.ts; tables: tables.ts; migration 009-lifecycle; conformance
- * section: suite.ts), and manifests' last pull times (../retention/pull-time-store.ts, migration
- * 011-pull-times).
+ * runs (contract: ../gc/gc-store.ts; migration 009-lifecycle), manifests' last pull times
+ * (../retention/pull-time-store.ts, migration 011-pull-times) and the recycle bin
+ * (../recycle-bin/recycle-bin-store.ts, migration 012-recycle-bin); tables: tables.ts;
+ * conformance section: suite.ts.
  */
 import type { ModuleStore } from '../../metadata/module-store.ts';
 import type { GcStore } from '../gc/gc-store.ts';
 import * as lifecycle009 from './migrations/009-lifecycle.ts';
 import * as lifecycle011 from './migrations/011-pull-times.ts';
+import * as lifecycle012 from './migrations/012-recycle-bin.ts';
 import { createGcStore } from './gc-sql.ts';
 import type { PullTimeStore } from '../retention/pull-time-store.ts';
 import { createPullTimeStore } from './pulls-sql.ts';
+import type { RecycleBinStore } from '../recycle-bin/recycle-bin-store.ts';
+import { createRecycleBinStore } from './recycle-bin-sql.ts';
 
 export interface LifecycleRoles {
   /** Garbage collection: reference claims and releases, and the collector's questions. */
   gc: GcStore;
   /** When manifests were last pulled (tag retention's "unless pulled recently"). */
   pullTimes: PullTimeStore;
+  /** Soft-deleted manifests (docs/storage-lifecycle.md "Soft delete"). */
+  recycleBin: RecycleBinStore;
 }
 
 export const lifecycleStore: ModuleStore<LifecycleRoles> = {
@@ -24,6 +30,7 @@ export const lifecycleStore: ModuleStore<LifecycleRoles> = {
   migrations: [
     ['009-lifecycle', lifecycle009],
     ['011-pull-times', lifecycle011],
+    ['012-recycle-bin', lifecycle012],
   ],
-  createRoles: (db) => ({ gc: createGcStore(db), pullTimes: createPullTimeStore(db) }),
+  createRoles: (db) => ({ gc: createGcStore(db), pullTimes: createPullTimeStore(db), recycleBin: createRecycleBinStore(db) }),
 };

@@ -12,6 +12,8 @@ import type { MetadataSuiteContext } from '../../metadata/metadata-store-suite.t
 import { dg, imageManifest, tick } from '../../metadata/suite/context.ts';
 import type { LifecycleRoles } from './index.ts';
 
+export { recycleBinSection } from './recycle-bin-suite.ts';
+
 export function gcSection({ store, repo, unique }: MetadataSuiteContext<LifecycleRoles>): void {
   const gc = () => store().gc;
   describe('gc', () => {

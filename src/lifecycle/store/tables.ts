@@ -47,11 +47,36 @@ export interface PullTimesTable {
   pulled_at: number;
 }
 
+/** A soft-deleted manifest (migration 012-recycle-bin). */
+export interface RecycleBinTable {
+  repository: string;
+  digest: string;
+  deleted_at: number;
+  expires_at: number;
+  /** Principal name that deleted it (`retention` for retention deletions). */
+  deleted_by: string;
+  media_type: string;
+  size: number;
+  /** JSON of the manifest record (RecycledManifest['record']). */
+  record: string;
+  /** JSON of the tags it had (RecycledManifest['tags']). */
+  tags: string;
+}
+
+/** What a bin entry references: its own digest, config, layers and children. */
+export interface RecycleBinRefsTable {
+  repository: string;
+  ref: string;
+  manifest: string;
+}
+
 export interface LifecycleTables {
   pull_times: PullTimesTable;
   gc_tombstones: GcTombstonesTable;
   gc_link_states: GcLinkStatesTable;
   gc_runs: GcRunsTable;
+  recycle_bin: RecycleBinTable;
+  recycle_bin_refs: RecycleBinRefsTable;
 }
 
 export interface LifecycleDatabase extends CoreTables, LifecycleTables {}
