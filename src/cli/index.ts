@@ -28,6 +28,7 @@ import { registerStorage } from './commands/storage.ts';
 import { registerPolicy } from './commands/policy.ts';
 import { registerGc } from './commands/gc.ts';
 import { registerRetention } from './commands/retention.ts';
+import { registerRecycleBin } from './commands/recycle-bin.ts';
 
 /** The package version, from src/cli/ (run from source) or dist/ (the compiled build); never throws. */
 function packageVersion(): string {
@@ -49,7 +50,7 @@ const program = new Command('lazaret')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan, registerStatus, registerMigrate, registerBackup, registerStorage, registerPolicy, registerGc, registerRetention]) register(program);
+for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan, registerStatus, registerMigrate, registerBackup, registerStorage, registerPolicy, registerGc, registerRetention, registerRecycleBin]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -131,6 +131,9 @@ export const configSchema = Type.Object(
       maxPerPrincipal: int(1, undefined, 200, 'Open upload sessions one principal may hold at once (over: 429 TOOMANYREQUESTS).', { envAliases: ['LAZARET_UPLOAD_MAX_PER_PRINCIPAL'] }),
       maxPerRepository: int(1, undefined, 500, 'Open upload sessions one repository may hold at once (over: 429 TOOMANYREQUESTS).', { envAliases: ['LAZARET_UPLOAD_MAX_PER_REPOSITORY'] }),
     }),
+    recycleBin: section('Soft delete (docs/storage-lifecycle.md "Soft delete"). Off unless `days` is set.', {
+      days: int(0, 3650, 0, 'Deleted manifests stay in the recycle bin this many days (restorable by an Owner) before garbage collection purges them; 0 deletes at once.'),
+    }),
   },
   { additionalProperties: false },
 );

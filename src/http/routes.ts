@@ -14,6 +14,7 @@ import { statusRoutes } from '../management-api/status.ts';
 import { summaryRoutes } from '../management-api/summary.ts';
 import { gcRoutes } from '../management-api/gc.ts';
 import { retentionRoutes } from '../management-api/retention.ts';
+import { recycleBinRoutes } from '../management-api/recycle-bin.ts';
 import { webhookRoutes } from '../management-api/webhooks.ts';
 import { scanRoutes } from '../scan/scan-routes.ts';
 import { scannerRoutes } from '../scan/scanner-routes.ts';
@@ -61,6 +62,7 @@ const TABLES: Record<string, RouteDeclaration>[] = [
   policyExceptionRoutes,
   gcRoutes,
   retentionRoutes,
+  recycleBinRoutes,
 ];
 
 function join(tables: Record<string, RouteDeclaration>[]): Record<string, RouteDeclaration> {

@@ -11,6 +11,7 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import type { Gate } from '../quarantine/gate.ts';
 import type { ManifestLifecycle } from '../events/manifest-lifecycle.ts';
 import type { RepositoryRecord } from '../metadata/metadata-store.ts';
+import type { LazaretConfig } from '../config/schema.ts';
 import { RegistryError, registryError } from '../errors/registry-error.ts';
 import type { ManifestBytesCache } from './manifest-bytes.ts';
 
@@ -22,6 +23,8 @@ export interface RegistryDeps {
   logger: Logger;
   /** Notes served manifest GETs (tag retention's "pulled recently"; batched, never a write per pull). */
   pullTimes?: { pulled(repository: string, digest: Digest): void };
+  /** Soft delete's setting (deleteManifest). */
+  config: Pick<LazaretConfig, 'recycleBin'>;
 }
 
 export interface Ctx extends RegistryDeps {

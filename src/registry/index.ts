@@ -16,6 +16,7 @@ import { audit, grandfather, preflight, queue, rescan, seesHeldMetadata } from '
 import { summary } from './summary.ts';
 import { prepareReferrers, recordReferrersIn } from './follow.ts';
 import { exportAudit, verifyAudit } from './audit-chain.ts';
+import { listRecycleBin, purgeManifest, restoreManifest } from './recycle-bin.ts';
 
 export type * from './registry.ts';
 export type { RegistryDeps } from './context.ts';
@@ -24,7 +25,7 @@ class View implements RegistryView {
   private readonly ctx: Ctx;
   constructor(deps: RegistryDeps, cache: ManifestBytesCache, readonly access: AccessContext) {
     // Read at each request: the composition root (and tests) may swap the gate or lifecycle.
-    this.ctx = { store: deps.store, blobs: deps.blobs, gate: deps.gate, lifecycle: deps.lifecycle, logger: deps.logger, ...(deps.pullTimes ? { pullTimes: deps.pullTimes } : {}), cache, access };
+    this.ctx = { store: deps.store, blobs: deps.blobs, gate: deps.gate, lifecycle: deps.lifecycle, logger: deps.logger, config: deps.config, ...(deps.pullTimes ? { pullTimes: deps.pullTimes } : {}), cache, access };
   }
   readManifest(...a: Parameters<RegistryView['readManifest']>): ReturnType<RegistryView['readManifest']> {
     return readManifest(this.ctx, ...a);
@@ -121,6 +122,15 @@ class View implements RegistryView {
   }
   summary(): ReturnType<RegistryView['summary']> {
     return summary(this.ctx);
+  }
+  recycleBin(...a: Parameters<RegistryView['recycleBin']>): ReturnType<RegistryView['recycleBin']> {
+    return listRecycleBin(this.ctx, ...a);
+  }
+  restoreManifest(...a: Parameters<RegistryView['restoreManifest']>): ReturnType<RegistryView['restoreManifest']> {
+    return restoreManifest(this.ctx, ...a);
+  }
+  purgeManifest(...a: Parameters<RegistryView['purgeManifest']>): ReturnType<RegistryView['purgeManifest']> {
+    return purgeManifest(this.ctx, ...a);
   }
 }
 

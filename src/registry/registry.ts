@@ -40,9 +40,13 @@ import type { ManifestVerdictRow, QuarantineState, VerdictRecord } from '../quar
 import type { CoreRoles } from '../metadata/metadata-store.ts';
 import type { QuarantineRoles } from '../quarantine/store/index.ts';
 import type { ContentSummary } from './summary.ts';
+import type { RecycleBinQuery, RecycledView, RestoreResult } from './recycle-bin.ts';
+import type { RecycledManifest } from '../lifecycle/recycle-bin/recycle-bin-store.ts';
 
 export type { ContentSummary, HeldSummary } from './summary.ts';
 export type { ChainBreak, ChainReport, ExportLine } from '../metadata/audit-chain.ts';
+export type { RecycleBinQuery, RecycledView, RestoreResult } from './recycle-bin.ts';
+export type { RecycledManifest };
 export type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestRecord, RepositoryRecord, TagRecord, ManifestVerdictRow, QuarantineState, VerdictRecord };
 
 export type ReadMethod = 'GET' | 'HEAD';
@@ -197,7 +201,10 @@ export interface RegistryView {
   // Writes (/v2).
   /** Records a pushed manifest (bytes stored, references checked, attributes, lifecycle). */
   pushManifest(repository: string, input: PushInput, facts: RequestFacts): Promise<void>;
-  /** DELETE /v2 by tag (no event) or by digest (the manifest with its tags; `delete` event). */
+  /**
+   * DELETE /v2 by tag (no event) or by digest (the manifest with its tags; `delete` event). With
+   * soft delete on (`recycleBin.days`), a manifest deleted by digest goes to the recycle bin.
+   */
   deleteManifest(repository: string, ref: ManifestReference, facts: RequestFacts): Promise<void>;
   deleteBlob(repository: string, digest: Digest): Promise<void>;
 
@@ -254,6 +261,14 @@ export interface RegistryView {
   exportAudit(since: Date | undefined): Promise<AsyncIterable<ExportLine>>;
   /** Counts of what the caller may see (summary.ts): repositories, manifests, held by state. */
   summary(): Promise<ContentSummary>;
+
+  // /api/v1 recycle bin (soft delete, recycle-bin.ts): Owner (registry `admin`) only, DENIED otherwise.
+  /** Soft-deleted manifests, by repository then digest, with their verdict state. */
+  recycleBin(query: RecycleBinQuery): Promise<{ entries: RecycledView[]; next?: string }>;
+  /** Brings a binned manifest back with the tags it had that are still free (audited `recycle-bin.restore`). */
+  restoreManifest(repository: string, digest: Digest, facts: RequestFacts): Promise<RestoreResult>;
+  /** Empties one entry for good: its blobs are released for garbage collection (audited `recycle-bin.purge`). */
+  purgeManifest(repository: string, digest: Digest, facts: RequestFacts): Promise<RecycledManifest>;
 }
 
 export interface Registry {

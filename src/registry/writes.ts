@@ -21,6 +21,7 @@ import { verifiedReferences } from './verified-references.ts';
 import { readAtMost } from './read-at-most.ts';
 import { claimReferences } from '../lifecycle/gc/claims.ts';
 import { followAtPush, followSubjectIn } from './follow.ts';
+import { binManifest } from './recycle-bin.ts';
 
 async function imagePlatform(ctx: Ctx, m: ParsedManifest): Promise<{ architecture?: string; os?: string }> {
   if (!m.config || !IMAGE_CONFIG_MEDIA_TYPES.has(m.config.mediaType) || m.config.size > MAX_IMAGE_CONFIG_BYTES) return {};
@@ -123,9 +124,13 @@ export async function deleteManifest(ctx: Ctx, name: string, ref: ManifestRefere
       [`manifest ${ref.digest}`, record],
       ...tags.map((t) => [`tag ${t.name}`, t] as [string, TagRecord]),
     ]);
-    await tx.manifests.delete(name, ref.digest);
-    // What the manifest referenced may now be garbage (collected after the grace period).
-    await tx.gc.released(name, [ref.digest, ...record.blobs]);
+    if (ctx.config.recycleBin.days > 0) {
+      await binManifest(ctx, tx, record, tags, facts);
+    } else {
+      await tx.manifests.delete(name, ref.digest);
+      // What the manifest referenced may now be garbage (collected after the grace period).
+      await tx.gc.released(name, [ref.digest, ...record.blobs]);
+    }
     await ctx.lifecycle.deleted(tx, { repository: name, digest: ref.digest, mediaType: record.mediaType, request: facts });
   });
 }

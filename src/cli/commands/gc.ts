@@ -30,6 +30,7 @@ export function progressLine(s: GcSummary | null, width = 30): string {
     return `deleting [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${s.toDelete} blobs, ${formatBytes(s.bytesFreed)}`;
   }
   if (s.phase === 'retention') return 'applying untagged-manifest retention';
+  if (s.phase === 'recycle-bin') return 'purging expired recycle-bin entries';
   if (s.phase === 'links') return `checking blob links: ${s.linksRemoved} dangling`;
   if (s.phase === 'blobs') return `walking the store: ${s.blobsScanned} blobs looked at`;
   return s.phase;
@@ -41,7 +42,7 @@ export function summaryLine(run: RunJson): string {
   if (run.status === 'failed') return `garbage collection ${run.id} failed: ${run.error ?? 'unknown error'}`;
   if (!s) return `garbage collection ${run.id}: ${run.status}`;
   const verb = run.dryRun ? 'would delete' : 'deleted';
-  return `${run.dryRun ? 'dry run: ' : ''}${verb} ${s.blobsDeleted} blob${s.blobsDeleted === 1 ? '' : 's'}, ${formatBytes(s.bytesFreed)} (${s.bytesFreed} bytes) ${run.dryRun ? 'would be ' : ''}freed; ${s.linksRemoved} dangling blob link${s.linksRemoved === 1 ? '' : 's'}, ${s.blobsScanned} blobs looked at, grace period ${run.gracePeriod}, ${(s.durationMs / 1000).toFixed(1)} s`;
+  return `${run.dryRun ? 'dry run: ' : ''}${verb} ${s.blobsDeleted} blob${s.blobsDeleted === 1 ? '' : 's'}, ${formatBytes(s.bytesFreed)} (${s.bytesFreed} bytes) ${run.dryRun ? 'would be ' : ''}freed; ${s.linksRemoved} dangling blob link${s.linksRemoved === 1 ? '' : 's'}, ${s.blobsScanned} blobs looked at${s.recycledPurged ? `, ${s.recycledPurged} expired recycle-bin entr${s.recycledPurged === 1 ? 'y' : 'ies'} ${run.dryRun ? 'to purge' : 'purged'}` : ''}, grace period ${run.gracePeriod}, ${(s.durationMs / 1000).toFixed(1)} s`;
 }
 
 export function registerGc(program: Command) {
