@@ -37,6 +37,17 @@ const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
 const Count = Type.Integer({ minimum: 0 });
 const strict = { additionalProperties: false } as const;
 
+// Only the PEM header is required here: a key that does not parse is reported as a warning at
+// apply (keyWarnings) and counts as no key at evaluation (fail closed), so a document with a
+// placeholder key (the issue's own example) is accepted and simply cannot pass the rule.
+const PemKey = Type.String({ pattern: '^-----BEGIN PUBLIC KEY-----', errorMessage: 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)' });
+
+/**
+ * Which OpenVEX documents the rule honours (./vex.ts): those whose referrer manifest carries a
+ * cosign signature one of these keys verifies.
+ */
+const Vex = Type.Object({ cosign: Type.Object({ keys: Type.Array(PemKey, { minItems: 1, maxItems: 50 }) }, strict) }, strict);
+
 const Vulnerabilities = Type.Object(
   {
     /** The highest severity allowed: a finding above it fails (High: Critical fails). */
@@ -49,14 +60,12 @@ const Vulnerabilities = Type.Object(
     ignorePackages: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 200 })),
     /** A report older than this fails the rule (rescan it). */
     maxReportAge: Type.Optional(Duration),
+    /** not_affected / fixed statements of OpenVEX documents signed by these keys except findings. */
+    vex: Type.Optional(Vex),
   },
   strict,
 );
 
-// Only the PEM header is required here: a key that does not parse is reported as a warning at
-// apply (keyWarnings) and counts as no key at evaluation (fail closed), so a document with a
-// placeholder key (the issue's own example) is accepted and simply cannot pass the rule.
-const PemKey = Type.String({ pattern: '^-----BEGIN PUBLIC KEY-----', errorMessage: 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)' });
 const Signatures = Type.Object(
   {
     /** How many valid signatures are required (from distinct keys). */

@@ -19,6 +19,7 @@ import type { ExceptionRecord, RuleResult } from './policy-store.ts';
 import { checkSignature, trustedKeys, type CosignSignature } from './cosign.ts';
 import { ruleKind } from './views.ts';
 import { matchesPolicyPattern } from './patterns.ts';
+import { describeStatement, trustedStatements, vexException, type VexReferrer, type VexStatement } from './vex.ts';
 
 export const FINDING_SEVERITIES = ['Unknown', 'Low', 'Medium', 'High', 'Critical'] as const;
 export type FindingSeverity = (typeof FINDING_SEVERITIES)[number];
@@ -54,6 +55,8 @@ export interface EvaluationInput {
   signatureErrors: string[];
   /** Active exceptions (not expired, approved). Which apply is decided here. */
   exceptions: ExceptionRecord[];
+  /** OpenVEX referrers of the image with their signatures; which are trusted is decided here (the rule's keys). */
+  vex?: VexReferrer[];
   now: Date;
 }
 
@@ -99,6 +102,8 @@ function vulnerabilitiesRule(rule: PolicyRule, input: EvaluationInput): Omit<Rul
   }
   const excepted: string[] = [];
   const usedExceptions = new Set<string>();
+  const vex = v.vex ? trustedStatements(input.vex ?? [], v.vex.cosign.keys, input.digest) : undefined;
+  const vexUsed = new Map<string, VexStatement>();
   const counting = report.findings.filter((f) => {
     if (v.ignorePackages?.some((g) => globMatch(g, f.package))) return false;
     if (v.fixableOnly && !f.fixVersion) return false;
@@ -106,6 +111,11 @@ function vulnerabilitiesRule(rule: PolicyRule, input: EvaluationInput): Omit<Rul
     if (e) {
       excepted.push(f.id);
       usedExceptions.add(e.id);
+      return false;
+    }
+    const statement = vex && vexException(vex.statements, f);
+    if (statement) {
+      vexUsed.set(`${f.id} in ${f.package} ${f.version}`, statement);
       return false;
     }
     return true;
@@ -132,10 +142,13 @@ function vulnerabilitiesRule(rule: PolicyRule, input: EvaluationInput): Omit<Rul
     findings: report.findings.length,
     ...(offending.length ? { offending: [...new Set(offending.map((f) => f.id))].slice(0, 20) } : {}),
     ...(excepted.length ? { excepted: [...new Set(excepted)].slice(0, 20), exceptions: [...usedExceptions].slice(0, 20) } : {}),
+    ...(vexUsed.size ? { vex: [...vexUsed].slice(0, 20).map(([finding, st]) => ({ finding, status: st.status, ...(st.justification ? { justification: st.justification } : {}), author: st.author, document: st.document, statement: st.index, referrer: st.referrer })) } : {}),
+    ...(vex?.ignored.length ? { vexIgnored: vex.ignored.slice(0, 10) } : {}),
   };
-  if (problems.length) return { passed: false, reason: problems.join('; '), evidence };
+  const vexNote = vexUsed.size ? `; ${vexUsed.size} finding(s) excepted by VEX: ${short([...vexUsed].map(([finding, st]) => `${finding}: ${describeStatement(st)}`), 3)}` : '';
+  if (problems.length) return { passed: false, reason: `${problems.join('; ')}${vexNote}`, evidence };
   const suffix = excepted.length ? ` (${new Set(excepted).size} finding(s) excepted: ${short([...new Set(excepted)], 5)})` : '';
-  return { passed: true, reason: `${report.findings.length} finding(s), none over the limits${suffix}`, evidence };
+  return { passed: true, reason: `${report.findings.length} finding(s), none over the limits${suffix}${vexNote}`, evidence };
 }
 
 function signaturesRule(rule: PolicyRule, input: EvaluationInput): Omit<RuleResult, 'rule' | 'kind'> & { pending?: boolean } {

@@ -19,6 +19,7 @@ import { parseVulnerabilityReport, normalizeSeverity } from '../scan/verdict-of-
 import { COSIGN_PAYLOAD_TYPE, COSIGN_REFERRER_TYPE, COSIGN_SIGNATURE_ANNOTATION, signatureTag, type CosignSignature } from './cosign.ts';
 import type { EvaluationInput, Finding, SbomPackage } from './evaluate.ts';
 import type { HarborVulnerabilityReport } from '../scan/harbor-api.ts';
+import { OPENVEX_TYPE, type VexReferrer } from './vex.ts';
 
 type Reader = Pick<CoreRoles, 'manifests' | 'tags'> & Pick<ScanRoles, 'scanJobs'> & Pick<ReleasePolicyRoles, 'policyExceptions'>;
 
@@ -27,6 +28,8 @@ const MAX_SIGNATURE_MANIFESTS = 20;
 const MAX_LAYERS = 20;
 const MAX_SMALL_DOCUMENT = 1024 * 1024;
 const MAX_SBOM = 32 * 1024 * 1024;
+const MAX_VEX_DOCUMENTS = 20;
+const MAX_VEX = 4 * 1024 * 1024;
 
 async function readAtMost(stream: Readable | undefined, limit: number): Promise<Buffer> {
   if (!stream) throw new Error('missing from the blob store');
@@ -102,6 +105,28 @@ async function sbomOf(tx: Reader, blobs: BlobStore, repository: string, digest: 
   }
 }
 
+/**
+ * The image's OpenVEX referrers, newest first, each with its document (the first layer) and
+ * the cosign signatures of its manifest. Whether any is trusted is the rule's question
+ * (./vex.ts); one that cannot be read excepts nothing.
+ */
+async function vexOf(tx: Reader, blobs: BlobStore, repository: string, digest: string): Promise<VexReferrer[]> {
+  const referrers = (await tx.manifests.referrers(repository, digest as Digest, OPENVEX_TYPE)).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const out: VexReferrer[] = [];
+  for (const r of referrers.slice(0, MAX_VEX_DOCUMENTS)) {
+    const { signatures } = await signaturesOf(tx, blobs, repository, r.digest);
+    try {
+      const manifest = (await readJson(blobs, r.digest)) as { layers?: { digest?: string }[] };
+      const layer = manifest.layers?.[0]?.digest;
+      if (!layer) throw new Error('the VEX artifact has no layer');
+      out.push({ manifest: r.digest, document: await readJson(blobs, layer, MAX_VEX), signatures });
+    } catch (err) {
+      out.push({ manifest: r.digest, error: (err as Error).message, signatures });
+    }
+  }
+  return out;
+}
+
 async function configOf(blobs: BlobStore, manifest: ManifestHead): Promise<EvaluationInput['config']> {
   if (!manifest.configDigest || !manifest.configMediaType?.includes('config')) return undefined;
   try {
@@ -148,6 +173,7 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
   } else sbom = await sbomOf(tx, blobs, repository, digest);
   const { signatures, errors } = await signaturesOf(tx, blobs, repository, digest);
   const config = await configOf(blobs, manifest);
+  const vex = await vexOf(tx, blobs, repository, digest);
   return {
     repository,
     digest,
@@ -160,6 +186,7 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
     signatures,
     signatureErrors: errors,
     exceptions: await tx.policyExceptions.active(now),
+    ...(vex.length ? { vex } : {}),
     now,
   };
 }

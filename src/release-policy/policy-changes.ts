@@ -37,6 +37,13 @@ export function warningsOf(doc: PolicyDocument): string[] {
         out.push(`rules[${i}].signatures.cosign.keys[${k}] is not a usable public key: rule ${rule.name} will not count it`);
       }
     });
+    rule.vulnerabilities?.vex?.cosign.keys.forEach((key, k) => {
+      try {
+        createPublicKey(key);
+      } catch {
+        out.push(`rules[${i}].vulnerabilities.vex.cosign.keys[${k}] is not a usable public key: rule ${rule.name} will not trust VEX documents signed with it`);
+      }
+    });
   });
   return out;
 }

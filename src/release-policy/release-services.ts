@@ -30,6 +30,7 @@ import { applyEvaluation, governingIn, governingOf, policyVerdictWriter, type De
 import { matchesPolicyPattern } from './patterns.ts';
 import type { ReleasePolicyRecord } from './policy-store.ts';
 import { COSIGN_REFERRER_TYPE } from './cosign.ts';
+import { OPENVEX_TYPE } from './vex.ts';
 
 type Tx = DecideTx & ScanRoles;
 type Store = TransactionalStore<Tx>;
@@ -173,7 +174,13 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
         if (!g) return;
         for (const s of subjects) {
           const subject = await store.manifests.getHead(repository, s as Digest);
-          if (subject && isEvaluated(subject)) await evaluateIn(subject, g.policy, m.artifactType === COSIGN_REFERRER_TYPE || sigTag ? 'signature attached' : 'artifact attached');
+          const signed = m.artifactType === COSIGN_REFERRER_TYPE || sigTag;
+          if (subject && isEvaluated(subject)) await evaluateIn(subject, g.policy, signed ? 'signature attached' : m.artifactType === OPENVEX_TYPE ? 'VEX document attached' : 'artifact attached');
+          // A signature of a VEX document is what makes it trusted: the image the VEX is about is evaluated again.
+          else if (signed && subject?.artifactType === OPENVEX_TYPE && subject.subject) {
+            const image = await store.manifests.getHead(repository, subject.subject as Digest);
+            if (image && isEvaluated(image)) await evaluateIn(image, g.policy, 'VEX document signed');
+          }
         }
       });
     },

@@ -1,0 +1,189 @@
+/**
+ * OpenVEX statements as exceptions to findings (docs/release-policy.md "VEX").
+ *
+ * Where they come from: OCI 1.1 referrers of the image with artifactType
+ * `application/vnd.openvex+json` whose first layer is the OpenVEX JSON document.
+ *
+ * Trust: **a VEX document counts only when its referrer manifest carries a cosign signature
+ * that a key of the rule's `vex.cosign.keys` verifies** (either cosign scheme, checked exactly
+ * as image signatures are: ./cosign.ts). Pushing a VEX document is easy for anyone who may
+ * push; signing it with the key the policy trusts is what says "this author vouches for it".
+ * The document's `author` field is only shown, never trusted by itself.
+ *
+ * What a statement does: a `not_affected` or `fixed` statement excepts a finding when its
+ * vulnerability (name, @id or an alias) is the finding's id and one of its products is this
+ * image: the digest itself, an `pkg:oci/...@sha256:...` purl of it, or a `sha-256` hash of it
+ * (a product named only by repository or tag does not count: VEX is about one build). When the
+ * statement lists subcomponents, only findings in those packages are covered. Of several
+ * statements about one finding, the newest (statement timestamp, else the document's) decides,
+ * as OpenVEX says: an `affected` or `under_investigation` statement after a `not_affected`
+ * one takes the exception back.
+ */
+import { checkSignature, trustedKeys, type CosignSignature, type TrustedKey } from './cosign.ts';
+
+export const OPENVEX_TYPE = 'application/vnd.openvex+json';
+const HONOURED = new Set(['not_affected', 'fixed']);
+const MAX_STATEMENTS = 5000;
+
+/** One VEX referrer of the image as gathered (./evaluation-input.ts): its document and the signatures of its manifest. */
+export interface VexReferrer {
+  /** The referrer manifest's digest (what its signatures sign). */
+  manifest: string;
+  document?: unknown;
+  /** The document could not be read (it then excepts nothing). */
+  error?: string;
+  signatures: CosignSignature[];
+}
+
+/** A statement that may except findings, with where it came from (the evaluation's evidence). */
+export interface VexStatement {
+  /** The document's @id, or the referrer's digest when it has none. */
+  document: string;
+  referrer: string;
+  author: string;
+  /** Index in the document's statements. */
+  index: number;
+  vulnerabilities: Set<string>;
+  status: string;
+  justification?: string;
+  time: number;
+  /** Package names (and optional versions) the statement is limited to; empty: the whole image. */
+  subcomponents: { name: string; version?: string }[];
+}
+
+/** What the rule reports about VEX: statements honoured per finding, documents left out and why. */
+export interface VexUse {
+  statement: VexStatement;
+  finding: string;
+}
+
+type Product = { '@id'?: unknown; identifiers?: Record<string, unknown>; hashes?: Record<string, unknown>; subcomponents?: unknown[] } | string;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+/** The digest an OCI purl names (`pkg:oci/name@sha256%3Ahex?...`), if it is one. */
+function digestOfPurl(purl: string): string | undefined {
+  if (!purl.startsWith('pkg:oci/')) return undefined;
+  const at = purl.indexOf('@');
+  if (at < 0) return undefined;
+  try {
+    return decodeURIComponent(purl.slice(at + 1).split(/[?#]/)[0]!);
+  } catch {
+    return undefined;
+  }
+}
+
+function namesImage(product: Product, digest: string): boolean {
+  const hex = digest.slice('sha256:'.length);
+  if (typeof product === 'string') return product === digest || digestOfPurl(product) === digest;
+  const ids = [str(product['@id']), str(product.identifiers?.purl)].filter((x): x is string => x !== undefined);
+  if (ids.some((id) => id === digest || digestOfPurl(id) === digest)) return true;
+  return str(product.hashes?.['sha-256']) === hex;
+}
+
+/** A subcomponent as a package name and version: a purl's path after its type, or the plain text. */
+function packageOf(sub: unknown): { name: string; version?: string } | undefined {
+  const id = typeof sub === 'string' ? sub : str((sub as { '@id'?: unknown })?.['@id']) ?? str((sub as { identifiers?: Record<string, unknown> })?.identifiers?.purl);
+  if (!id) return undefined;
+  if (!id.startsWith('pkg:')) return { name: id };
+  const body = id.slice(4).split(/[?#]/)[0]!;
+  const at = body.lastIndexOf('@');
+  const path = at < 0 ? body : body.slice(0, at);
+  const slash = path.indexOf('/');
+  if (slash < 0) return undefined;
+  try {
+    const name = decodeURIComponent(path.slice(slash + 1));
+    return at < 0 ? { name } : { name, version: decodeURIComponent(body.slice(at + 1)) };
+  } catch {
+    return undefined;
+  }
+}
+
+function vulnerabilityIds(v: unknown): Set<string> {
+  if (typeof v === 'string') return new Set([v]);
+  const o = v as { name?: unknown; '@id'?: unknown; aliases?: unknown };
+  const ids = [str(o?.name), str(o?.['@id']), ...(Array.isArray(o?.aliases) ? o.aliases.map(str) : [])].filter((x): x is string => x !== undefined);
+  return new Set(ids);
+}
+
+const timeOf = (v: unknown): number | undefined => {
+  const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isNaN(t) ? undefined : t;
+};
+
+/** The statements of one document about this image (any status: the newest one decides). */
+export function statementsFor(doc: unknown, referrer: string, digest: string): VexStatement[] {
+  const d = doc as { '@id'?: unknown; author?: unknown; timestamp?: unknown; last_updated?: unknown; statements?: unknown };
+  if (!Array.isArray(d?.statements)) throw new Error('not an OpenVEX document (no statements)');
+  const docTime = timeOf(d.last_updated) ?? timeOf(d.timestamp) ?? 0;
+  const out: VexStatement[] = [];
+  d.statements.slice(0, MAX_STATEMENTS).forEach((raw, index) => {
+    const s = raw as { vulnerability?: unknown; products?: unknown; status?: unknown; justification?: unknown; timestamp?: unknown; last_updated?: unknown; subcomponents?: unknown };
+    const status = str(s?.status);
+    const products = Array.isArray(s?.products) ? (s.products as Product[]) : [];
+    const ours = products.filter((p) => namesImage(p, digest));
+    if (!status || ours.length === 0) return;
+    const subs = [...ours.flatMap((p) => (typeof p === 'string' ? [] : (p.subcomponents ?? []))), ...(Array.isArray(s.subcomponents) ? s.subcomponents : [])];
+    out.push({
+      document: str(d['@id']) ?? referrer,
+      referrer,
+      author: str(d.author) ?? '(no author)',
+      index,
+      vulnerabilities: vulnerabilityIds(s.vulnerability),
+      status,
+      ...(str(s.justification) ? { justification: str(s.justification)! } : {}),
+      time: timeOf(s.last_updated) ?? timeOf(s.timestamp) ?? docTime,
+      subcomponents: subs.map(packageOf).filter((x): x is { name: string; version?: string } => x !== undefined),
+    });
+  });
+  return out;
+}
+
+/**
+ * The statements of the VEX referrers a key of `pems` signed; the others are listed in
+ * `ignored` with the reason (no signature, no trusted key verifies it, unreadable).
+ */
+export function trustedStatements(referrers: readonly VexReferrer[], pems: readonly string[], digest: string): { statements: VexStatement[]; ignored: string[] } {
+  const keys: TrustedKey[] = trustedKeys(pems);
+  const statements: VexStatement[] = [];
+  const ignored: string[] = [];
+  for (const r of referrers) {
+    const name = r.manifest.slice(0, 19);
+    if (r.error !== undefined) {
+      ignored.push(`${name}: cannot be read: ${r.error}`);
+      continue;
+    }
+    const checks = r.signatures.map((sig) => checkSignature(sig, r.manifest, keys));
+    if (!checks.some((c) => c.valid)) {
+      const why = r.signatures.length === 0 ? 'not signed' : `not signed by a trusted key (${checks.map((c) => (c.valid ? '' : c.problem)).join('; ')})`;
+      ignored.push(`${name}: ${why}`);
+      continue;
+    }
+    try {
+      statements.push(...statementsFor(r.document, r.manifest, digest));
+    } catch (err) {
+      ignored.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  return { statements, ignored };
+}
+
+function coversPackage(s: VexStatement, pkg: string, version: string): boolean {
+  if (s.subcomponents.length === 0) return true;
+  return s.subcomponents.some((c) => (c.name === pkg || c.name.endsWith(`/${pkg}`) || pkg.endsWith(`/${c.name}`)) && (c.version === undefined || c.version === version));
+}
+
+/** The statement that excepts a finding, if the newest statement about it is not_affected or fixed. */
+export function vexException(statements: readonly VexStatement[], finding: { id: string; package: string; version: string }): VexStatement | undefined {
+  let newest: VexStatement | undefined;
+  for (const s of statements) {
+    if (!s.vulnerabilities.has(finding.id) || !coversPackage(s, finding.package, finding.version)) continue;
+    if (!newest || s.time >= newest.time) newest = s;
+  }
+  return newest && HONOURED.has(newest.status) ? newest : undefined;
+}
+
+/** How evidence and reasons name a statement. */
+export function describeStatement(s: VexStatement): string {
+  return `${s.status}${s.justification ? ` (${s.justification})` : ''} by ${s.author}, ${s.document} statement ${s.index}`;
+}

@@ -1,0 +1,171 @@
+/**
+ * OpenVEX statements under a release policy, end to end over real HTTP: a vulnerable image
+ * (a Critical finding from the Trivy-like adapter) is Failed by the vulnerabilities rule; an
+ * OpenVEX document built here, pushed as a referrer of the image and cosign-signed (a key
+ * generated here) by the author the policy trusts, releases it, and "why held" names the
+ * statement. Signed by another key, unsigned, `affected` / `under_investigation`, or about
+ * another product, it releases nothing.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestServer } from './helpers/server.ts';
+import { adminAuth, bearer, createUser, startTokenServer } from './helpers/identities.ts';
+import { call, pushImage, putManifest, sha256, uploadBlob, type PushedImage } from './helpers/quarantine-fixtures.ts';
+import { startTrivyLikeAdapter, type TrivyLikeAdapter } from './helpers/trivy-like-adapter.ts';
+import { cosignKey, pushCosignSignature, type SigningKey } from './helpers/release-policy.ts';
+import { until } from './helpers/until.ts';
+
+const FAST = { 'scanner.firstPollMs': 50, 'scanner.defaultRefreshMs': 100, 'scanner.pollIntervalMs': 50, 'scanner.healthIntervalSeconds': 1, 'scanner.requestTimeoutSeconds': 2 };
+const CVE = 'CVE-2021-44906';
+const MINIMIST = { id: CVE, package: 'minimist', version: '1.2.5', fix_version: '1.2.6', severity: 'Critical' };
+
+/** An OpenVEX v0.2.0 document with one statement about `product`. */
+function openVex(product: string, status: string, options: { id?: string; justification?: string; vulnerability?: unknown; subcomponent?: string } = {}) {
+  return {
+    '@context': 'https://openvex.dev/ns/v0.2.0',
+    '@id': options.id ?? `https://vendor.example/vex/${status}-${product.slice(-8)}`,
+    author: 'Example Vendor Security <security@vendor.example>',
+    timestamp: '2026-11-30T10:00:00Z',
+    version: 1,
+    statements: [
+      {
+        vulnerability: options.vulnerability ?? { name: CVE },
+        products: [{ '@id': product, ...(options.subcomponent ? { subcomponents: [{ '@id': options.subcomponent }] } : {}) }],
+        status,
+        ...(status === 'not_affected' ? { justification: options.justification ?? 'vulnerable_code_not_in_execute_path' } : {}),
+        ...(status === 'affected' ? { action_statement: 'upgrade minimist' } : {}),
+      },
+    ],
+  };
+}
+
+const ociPurl = (img: PushedImage) => `pkg:oci/${img.repository.split('/').pop()}@${encodeURIComponent(img.digest)}?repository_url=registry.test/${img.repository}`;
+
+describe('OpenVEX statements from trusted authors except findings', () => {
+  let s: TestServer;
+  let adapter: TrivyLikeAdapter;
+  const admin = { authorization: adminAuth() };
+  const vendor = cosignKey();
+  const stranger = cosignKey();
+  const push = async (repo: string) => ({ authorization: await bearer(s, 'pusher', 'pusher-password', `repository:${repo}:pull,push`) });
+  const verdict = async (img: PushedImage) => (await s.services.store.verdicts.get(img.repository, img.digest as never))?.state;
+  const why = async (img: PushedImage) => (await call(s.url, 'GET', `/api/v1/quarantine/why-held?repository=${encodeURIComponent(img.repository)}&digest=${img.digest}`, { headers: admin })).body;
+  const rule = (body: any) => body.evaluation.rules.find((r: any) => r.rule === 'no-critical');
+
+  /** A vulnerable image, scanned and Failed by the policy. */
+  async function failedImage(repo: string, seed: string): Promise<PushedImage> {
+    const img = await pushImage(s.url, repo, { seed, tag: 'v1', headers: await push(repo) });
+    adapter.findings.set(img.digest, [MINIMIST]);
+    await until(`${repo} Failed`, async () => (await verdict(img)) === 'Failed');
+    return img;
+  }
+
+  /** Pushes a VEX document as a referrer of `img`, signed by `key` (none: unsigned); waits for the re-evaluations. */
+  async function attachVex(img: PushedImage, doc: unknown, key: SigningKey | undefined, scheme: 'referrer' | 'tag' = 'referrer'): Promise<string> {
+    const h = await push(img.repository);
+    const bytes = JSON.stringify(doc);
+    const layer = await uploadBlob(s.url, img.repository, bytes, h);
+    const config = await uploadBlob(s.url, img.repository, '{}', h);
+    const body = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.openvex+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: config, size: 2 },
+      layers: [{ mediaType: 'application/vnd.openvex+json', digest: layer, size: Buffer.byteLength(bytes) }],
+      subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: img.size },
+    });
+    const digest = sha256(body);
+    await putManifest(s.url, img.repository, digest, body, 'application/vnd.oci.image.manifest.v1+json', h);
+    await s.services.releasePolicy.idle();
+    if (key) {
+      await pushCosignSignature(s.url, img.repository, digest, key, { scheme, headers: h, subjectSize: Buffer.byteLength(body) });
+      await until('the re-evaluation', async () => (await s.services.releasePolicy.idle(), true));
+      await s.services.releasePolicy.idle();
+    }
+    return digest;
+  }
+
+  before(async () => {
+    s = await startTokenServer(FAST);
+    adapter = await startTrivyLikeAdapter();
+    await createUser(s, 'pusher', 'pusher-password', [{ role: 'AcrPush' }]);
+    const r = await call(s.url, 'POST', '/api/v1/scanners', { headers: admin, body: { name: 'trivy', url: adapter.url, default: true } });
+    assert.equal(r.status, 201, r.text);
+    const applied = await call(s.url, 'POST', '/api/v1/release-policies', {
+      headers: admin,
+      body: { document: { name: 'team-v', repositories: ['team-v/*'], rules: [{ name: 'no-critical', vulnerabilities: { maxSeverity: 'High', vex: { cosign: { keys: [vendor.publicPem] } } } }] } },
+    });
+    assert.equal(applied.status, 201, applied.text);
+    assert.deepEqual(applied.body.warnings ?? [], []);
+  });
+  after(async () => {
+    await s?.close();
+    await adapter?.close();
+  });
+
+  test('the policy says in words which VEX it honours', async () => {
+    const p = await call(s.url, 'GET', '/api/v1/release-policies/team-v', { headers: admin });
+    assert.match(p.body.rules[0].text, /OpenVEX not_affected\/fixed statements honoured when signed by 1 trusted key\(s\)/);
+  });
+
+  test('not_affected for this image (its purl), signed by the trusted key: released, and why-held names the statement', async () => {
+    const img = await failedImage('team-v/app', 'vex-1');
+    const vex = await attachVex(img, openVex(ociPurl(img), 'not_affected', { id: 'https://vendor.example/vex/2026-001' }), vendor);
+    await until('Passed', async () => (await verdict(img)) === 'Passed');
+    const r = rule(await why(img));
+    assert.equal(r.passed, true);
+    assert.match(r.reason, /1 finding\(s\) excepted by VEX: CVE-2021-44906 in minimist 1\.2\.5: not_affected \(vulnerable_code_not_in_execute_path\) by Example Vendor Security <security@vendor\.example>, https:\/\/vendor\.example\/vex\/2026-001 statement 0/);
+    assert.deepEqual(r.evidence.vex, [{ finding: 'CVE-2021-44906 in minimist 1.2.5', status: 'not_affected', justification: 'vulnerable_code_not_in_execute_path', author: 'Example Vendor Security <security@vendor.example>', document: 'https://vendor.example/vex/2026-001', statement: 0, referrer: vex }]);
+    const audit = await call(s.url, 'GET', `/api/v1/audit?action=verdict.change&target=team-v/app@${img.digest}`, { headers: admin });
+    const released = audit.body.entries.find((e: any) => e.after.quarantineState === 'Passed');
+    assert.match(released.details, /decided by release policy team-v v1 \(VEX document signed\)/);
+  });
+
+  test('fixed, the image named by digest, signed in the tag scheme: released too', async () => {
+    const img = await failedImage('team-v/fixed', 'vex-2');
+    await attachVex(img, openVex(img.digest, 'fixed', { vulnerability: CVE }), vendor, 'tag');
+    await until('Passed', async () => (await verdict(img)) === 'Passed');
+    assert.equal(rule(await why(img)).evidence.vex[0].status, 'fixed');
+  });
+
+  test('signed by a key the policy does not list, or not signed: nothing excepted, and why says so', async () => {
+    const img = await failedImage('team-v/stranger', 'vex-3');
+    await attachVex(img, openVex(img.digest, 'not_affected'), stranger);
+    await attachVex(img, openVex(img.digest, 'not_affected', { id: 'https://vendor.example/vex/unsigned' }), undefined);
+    await s.services.releasePolicy.evaluateOne(img.repository, img.digest, 'test');
+    assert.equal(await verdict(img), 'Failed');
+    const r = rule(await why(img));
+    assert.equal(r.passed, false);
+    assert.equal(r.evidence.vex, undefined);
+    assert.equal(r.evidence.vexIgnored.length, 2);
+    assert.ok(r.evidence.vexIgnored.some((x: string) => /not signed by a trusted key \(no trusted key verifies it/.test(x)), r.evidence.vexIgnored.join(' | '));
+    assert.ok(r.evidence.vexIgnored.some((x: string) => /: not signed$/.test(x)), r.evidence.vexIgnored.join(' | '));
+  });
+
+  test('affected or under_investigation from the trusted author: nothing excepted', async () => {
+    const img = await failedImage('team-v/affected', 'vex-4');
+    await attachVex(img, openVex(img.digest, 'affected'), vendor);
+    await attachVex(img, openVex(ociPurl(img), 'under_investigation'), vendor);
+    assert.equal(await verdict(img), 'Failed');
+    assert.match(rule(await why(img)).reason, /1 Critical finding\(s\) above High: CVE-2021-44906 in minimist 1\.2\.5/);
+  });
+
+  test('a newer affected statement takes back an older not_affected one', async () => {
+    const img = await failedImage('team-v/revoked', 'vex-5');
+    const older = openVex(img.digest, 'not_affected');
+    const newer = { ...openVex(img.digest, 'affected', { id: 'https://vendor.example/vex/2026-002' }), timestamp: '2026-12-01T10:00:00Z' };
+    await attachVex(img, { ...older, statements: [...older.statements, ...newer.statements.map((st) => ({ ...st, timestamp: newer.timestamp }))] }, vendor);
+    assert.equal(await verdict(img), 'Failed');
+  });
+
+  test('a statement about another product (another image, another package) excepts nothing here', async () => {
+    const img = await failedImage('team-v/other', 'vex-6');
+    const elsewhere = await pushImage(s.url, 'team-v/elsewhere', { seed: 'vex-6b', headers: await push('team-v/elsewhere') });
+    await attachVex(img, openVex(elsewhere.digest, 'not_affected'), vendor);
+    await attachVex(img, openVex(img.digest, 'not_affected', { id: 'https://vendor.example/vex/other-pkg', subcomponent: 'pkg:npm/left-pad@1.3.0' }), vendor);
+    assert.equal(await verdict(img), 'Failed');
+    // The same statement limited to the package that has the finding does except it.
+    await attachVex(img, openVex(img.digest, 'not_affected', { id: 'https://vendor.example/vex/minimist', subcomponent: 'pkg:npm/minimist@1.2.5' }), vendor);
+    await until('Passed', async () => (await verdict(img)) === 'Passed');
+  });
+});
