@@ -457,3 +457,61 @@ describe('portal with auth.mode none', { skip, timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('portal storage page', { skip, timeout: 90_000 }, () => {
+  test('GC runs, the retention rules and a dry-run preview that deletes nothing; a pull-only user is told, not shown', async () => {
+    const server = await startTokenServer({ 'gc.intervalSeconds': 0 });
+    const browser = await launchBrowser();
+    try {
+      await createUser(server, PULLER.user, PULLER.password, [{ role: 'AcrPull' }]);
+      const api = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(server.url + path, { method, headers: { authorization: adminAuth(), 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+        assert.ok(res.ok, `${method} ${path}: ${res.status}`);
+        return res.json();
+      };
+      const client = createRegistryClient(server.url, { authorization: adminAuth() });
+      await client.pushImage('storage/app', 'old');
+      await new Promise((r) => setTimeout(r, 5));
+      await client.pushImage('storage/app', 'new');
+      await api('PUT', '/api/v1/retention', { untagged: [{ repositories: 'storage/*', days: 30 }], tags: [{ repositories: 'storage/*', keepLast: 1, keepTags: ['v*'] }] });
+      const { run } = await api('POST', '/api/v1/gc', { dryRun: true });
+      for (let i = 0; i < 100 && (await api('GET', `/api/v1/gc/runs/${run.id}`)).run.status === 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+
+      const owner = await openPortal(browser, server.url);
+      await signIn(owner.page, ADMIN_USER, ADMIN_PASSWORD);
+      await nav(owner.page, 'Storage').click();
+      const runs = owner.page.getByRole('table', { name: 'Garbage collection runs' });
+      await runs.getByRole('row').filter({ hasText: 'dry run' }).waitFor();
+      assert.match(await runs.innerText(), /dry run\s+done/);
+      const rules = owner.page.getByRole('table', { name: 'Retention rules' });
+      await rules.waitFor();
+      assert.match(await rules.innerText(), /storage\/\*\s+tags\s+keep the newest 1; keep v\*; delete the rest/);
+      assert.match(await rules.innerText(), /storage\/\*\s+untagged manifests\s+delete after 30 days/);
+      await owner.page.getByRole('button', { name: 'Preview what the rules would delete' }).click();
+      const preview = owner.page.getByRole('table', { name: 'What the retention rules would delete' });
+      await preview.waitFor();
+      await noLoading(owner.page);
+      const text = await preview.innerText();
+      assert.match(text, /storage\/app:old\s+beyond the newest kept/);
+      assert.match(text, /storage\/app@sha256:\S+\s+its last tag goes/);
+      assert.doesNotMatch(text, /storage\/app:new/);
+      await owner.page.getByText('A dry run: nothing was deleted.').waitFor();
+      assert.deepEqual((await (await fetch(`${server.url}/v2/storage/app/tags/list`, { headers: { authorization: adminAuth() } })).json()).tags.sort(), ['new', 'old'], 'the preview deleted nothing');
+      await checkA11y(owner.page, 'storage');
+      await screenshot(owner.page, 'storage');
+      assertCleanConsole(owner);
+
+      const puller = await openPortal(browser, server.url);
+      await signIn(puller.page, PULLER.user, PULLER.password);
+      assert.equal(await nav(puller.page, 'Storage').count(), 0, 'not in the menu');
+      await go(puller.page, '/portal/storage');
+      await puller.page.getByText('Garbage collection status is shown to registry owners.').waitFor();
+      await puller.page.getByText('Retention rules are managed by registry owners and contributors').waitFor();
+      assertCleanConsole(puller);
+      await client.close();
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+});

@@ -17,6 +17,7 @@ import { Webhook } from './pages/webhook.tsx';
 import { Access } from './pages/access.tsx';
 import { Scanners } from './pages/scanners.tsx';
 import { Policies } from './pages/policies.tsx';
+import { Storage } from './pages/storage.tsx';
 import { whoami } from './api/access.ts';
 
 const NAV: { label: string; to: string; match: Route['page'][]; adminOnly?: boolean }[] = [
@@ -26,6 +27,7 @@ const NAV: { label: string; to: string; match: Route['page'][]; adminOnly?: bool
   { label: 'Policies', to: href.policies(), match: ['policies'] },
   { label: 'Webhooks', to: href.webhooks(), match: ['webhooks', 'webhook'] },
   { label: 'Scanners', to: href.scanners(), match: ['scanners'], adminOnly: true },
+  { label: 'Storage', to: href.storage(), match: ['storage'], adminOnly: true },
   { label: 'Access', to: href.access(), match: ['access'], adminOnly: true },
 ];
 
@@ -40,6 +42,7 @@ const TITLES: Record<Route['page'], string> = {
   access: 'Access',
   scanners: 'Scanners',
   policies: 'Release policies',
+  storage: 'Storage',
   'not-found': 'Not found',
 };
 
@@ -149,6 +152,8 @@ function Page({ route }: { route: Route }) {
       return <Scanners />;
     case 'policies':
       return <Policies />;
+    case 'storage':
+      return <Storage />;
     case 'not-found':
       return (
         <section>

@@ -19,6 +19,7 @@ export type Route =
   | { page: 'access' }
   | { page: 'scanners' }
   | { page: 'policies' }
+  | { page: 'storage' }
   | { page: 'not-found'; path: string };
 
 /** Repository names never contain a `-` path component, so `/-/` separates name from sub-page. */
@@ -56,6 +57,8 @@ export function parseRoute(pathname: string): Route {
       return rest.length === 0 ? { page: 'scanners' } : { page: 'not-found', path };
     case 'policies':
       return rest.length === 0 ? { page: 'policies' } : { page: 'not-found', path };
+    case 'storage':
+      return rest.length === 0 ? { page: 'storage' } : { page: 'not-found', path };
   }
   return { page: 'not-found', path };
 }
@@ -73,6 +76,7 @@ export const href = {
   access: () => `${BASE}/access`,
   scanners: () => `${BASE}/scanners`,
   policies: () => `${BASE}/policies`,
+  storage: () => `${BASE}/storage`,
 };
 
 const listeners = new Set<() => void>();
