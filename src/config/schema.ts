@@ -43,6 +43,7 @@ const s3 = Type.Object(
     secretAccessKey: Type.Optional(Type.String({ minLength: 1, secret: true, description: 'The static key\'s secret (goes with accessKeyId).' })),
     redirect: flag(false, 'Blob GETs answer 307 to a presigned URL (after the gate allowed the read).'),
     redirectTtlSeconds: int(10, 3600, 300, 'How long a presigned URL is valid.', { envAliases: ['LAZARET_STORAGE_S3_REDIRECT_TTL'] }),
+    uploadLeaseSeconds: int(1, 3600, 60, 'How long a node\'s claim on an open upload outlives its last renewal. A node that dies in the middle of a chunk leaves its claim behind; the client\'s retry of that chunk (on any node) is answered 416 until the claim expires (docs/scale-out.md "How uploads work across nodes"). Longer than the slowest part upload (8 MiB) to the bucket.'),
   },
   { additionalProperties: false, description: 'The S3 driver; required when `storage.driver` is `s3`.' },
 );

@@ -30,7 +30,7 @@ export async function openBlobStore(config: Pick<LazaretConfig, 'storage'>, data
   if (storage.driver === 's3') {
     if (!storage.s3) throw new Error('storage.driver is s3 but storage.s3 is not configured');
     const { createS3BlobStore } = await import('./s3/s3-blob-store.ts');
-    return createS3BlobStore({ ...s3SettingsOf(storage.s3), states });
+    return createS3BlobStore({ ...s3SettingsOf(storage.s3), uploadLeaseSeconds: storage.s3.uploadLeaseSeconds, states });
   }
   return createFsBlobStore(join(dataDir, 'blobs'), { fsync: storage.fsync === 'off' ? false : storage.fsync });
 }

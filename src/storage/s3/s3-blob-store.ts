@@ -29,6 +29,8 @@ export interface S3BlobStoreOptions extends S3Settings {
   states: UploadStateStore;
   /** Bytes per multipart part (default 8 MiB, at least 5 MiB). */
   partSize?: number;
+  /** How long a writer's claim on an open upload outlives its last renewal (default 60 s). */
+  uploadLeaseSeconds?: number;
   /** An existing client (tests, `storage check`); otherwise one is made from the settings. */
   client?: S3Client;
 }
@@ -71,7 +73,7 @@ function sliceStream(source: Readable, start: number, length: number): Readable 
 export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   const client = options.client ?? createS3Client(options);
   const { bucket } = options;
-  const ctx = createS3Context({ client, bucket, states: options.states, ...(options.prefix !== undefined ? { prefix: options.prefix } : {}), ...(options.partSize ? { partSize: options.partSize } : {}) });
+  const ctx = createS3Context({ client, bucket, states: options.states, ...(options.prefix !== undefined ? { prefix: options.prefix } : {}), ...(options.partSize ? { partSize: options.partSize } : {}), ...(options.uploadLeaseSeconds ? { leaseMs: options.uploadLeaseSeconds * 1000 } : {}) });
   const uploads = createS3Uploads(ctx);
 
   async function stat(digest: Digest) {

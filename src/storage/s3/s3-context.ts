@@ -30,6 +30,8 @@ export interface S3Context {
   bucket: string;
   states: UploadStateStore;
   partSize: number;
+  /** How long an upload's writer claim outlives its last renewal (storage.s3.uploadLeaseSeconds). */
+  leaseMs: number;
   blobKey(p: ParsedDigest): string;
   /** The key prefix every committed blob's key starts with (`<prefix>blobs/`). */
   blobRoot: string;
@@ -60,7 +62,9 @@ export function normalisePrefix(prefix: string | undefined): string {
   return p;
 }
 
-export function createS3Context(options: { client: S3Client; bucket: string; prefix?: string; states: UploadStateStore; partSize?: number }): S3Context {
+export const DEFAULT_LEASE_MS = 60_000;
+
+export function createS3Context(options: { client: S3Client; bucket: string; prefix?: string; states: UploadStateStore; partSize?: number; leaseMs?: number }): S3Context {
   const { client, bucket, states } = options;
   const prefix = normalisePrefix(options.prefix);
   const partSize = options.partSize ?? DEFAULT_PART_SIZE;
@@ -78,6 +82,7 @@ export function createS3Context(options: { client: S3Client; bucket: string; pre
     bucket,
     states,
     partSize,
+    leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
     blobKey: (p) => `${prefix}blobs/${p.algorithm}/${p.hex.slice(0, 2)}/${p.hex}`,
     blobRoot: `${prefix}blobs/`,
     tailKey: (id, token) => `${prefix}_uploads/${id}/tail-${token}`,

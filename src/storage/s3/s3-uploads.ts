@@ -12,7 +12,10 @@
  *   lease). A second append at the same offset, here or on another node, finds the claim and is
  *   range-not-satisfiable, so two writers never upload the same part number. The lease is
  *   renewed before each part; a writer killed mid-chunk leaves a claim that expires after
- *   LEASE_MS, and the state still describes the bytes before that chunk.
+ *   ctx.leaseMs (storage.s3.uploadLeaseSeconds), and the state still describes the bytes
+ *   before that chunk: a renewal saves the multipart upload id but never the parts of the
+ *   chunk in progress (the retry uploads them again under the same part numbers, which S3
+ *   replaces; a saved part beside the old byte count would be assembled twice).
  * - The append reads the tail back (< part size), adds the chunk, uploads each full part and
  *   writes what is left as a NEW tail object (unique key: a stale writer can never overwrite the
  *   live tail). Memory per upload: at most one part plus one incoming chunk.
@@ -40,8 +43,6 @@ import { newSha256, resumeSha256, type ResumableSha256 } from '../resumable-sha2
 import type { BlobInfo, UploadArea } from '../blob-store.ts';
 import { checkDigest, validUploadId, type S3Context } from './s3-context.ts';
 
-/** How long a claim outlives its last renewal (a writer renews before every part). */
-const LEASE_MS = 60_000;
 /** CopyObject's limit; larger blobs are copied part by part (UploadPartCopy). */
 const MAX_COPY_OBJECT = 5 * 1024 ** 3;
 const COPY_PART = 512 * 1024 ** 2;
@@ -83,7 +84,7 @@ export function createS3Uploads(ctx: S3Context): UploadArea & {
   async function claim(id: string, version: number, state: S3UploadState) {
     if (claimedByOther(state)) throw storageErrors.outOfOrder(state.bytes);
     const token = randomUUID();
-    const claimed = { ...state, writer: { token, until: Date.now() + LEASE_MS } };
+    const claimed = { ...state, writer: { token, until: Date.now() + ctx.leaseMs } };
     if (!(await ctx.call(() => states.replace(id, version, serialise(claimed))))) throw storageErrors.outOfOrder(state.bytes);
     return { token, version: version + 1 };
   }
@@ -211,7 +212,8 @@ export function createS3Uploads(ctx: S3Context): UploadArea & {
       let version = claim_.version;
       const state: S3UploadState = { ...before, parts: [...before.parts], writer: undefined };
       const renew = async () => {
-        const next = { ...state, parts: [...state.parts], writer: { token: claim_.token, until: Date.now() + LEASE_MS } };
+        // The state before this chunk (parts, tail, bytes, hash), plus the multipart upload id.
+        const next: S3UploadState = { ...before, ...(state.mpu ? { mpu: state.mpu } : {}), writer: { token: claim_.token, until: Date.now() + ctx.leaseMs } };
         if (!(await ctx.call(() => states.replace(id, version, serialise(next))))) throw storageErrors.outOfOrder(before.bytes);
         version++;
       };
