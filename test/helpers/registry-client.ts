@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { startTestServer, type TestServer } from './server.ts';
+import type { MetadataStore } from '../../src/persistence/index.ts';
 import { Agent, request as undiciRequest } from 'undici';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -172,14 +173,27 @@ export function assertRegistryError(res: RawResponse, status: number, code: stri
 }
 
 /**
+ * What the conformance-style suites (test/suites/distribution-*.ts) run against: a client for
+ * the target's URL (with the credentials it needs), the metadata store its nodes read (to
+ * check what was recorded), and, for one node in process, the server itself (tests that swap
+ * its gate or lifecycle, or look at its blob store, run only there).
+ */
+export interface ConformanceFixture {
+  client: RegistryClient;
+  store: MetadataStore;
+  server?: TestServer;
+}
+
+/**
  * One real server (auth.mode none unless overridden) and a client for a test file: started
  * before its tests, closed after. Read `fixture.server` / `fixture.client` inside tests.
  */
 export function useRegistryServer(overrides: Record<string, unknown> = { 'auth.mode': 'none' }) {
-  const fixture = {} as { server: TestServer; client: RegistryClient };
+  const fixture = {} as { server: TestServer; client: RegistryClient; store: MetadataStore };
   before(async () => {
     fixture.server = await startTestServer(overrides);
     fixture.client = createRegistryClient(fixture.server.url);
+    fixture.store = fixture.server.services.store;
   });
   after(async () => {
     await fixture.client?.close();

@@ -1,10 +1,16 @@
-/** /v2/ and blobs (GET with Range, HEAD, DELETE) over real HTTP against a real fx.server. */
+/** /v2/ and blobs (GET with Range, HEAD, DELETE) over real HTTP against a real fx.server!. */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRegistryClient, digestOf, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
-import { startTestServer } from './helpers/server.ts';
+import { createRegistryClient, digestOf, assertRegistryError, type ConformanceFixture } from '../helpers/registry-client.ts';
+import { startTestServer } from '../helpers/server.ts';
 
-const fx = useRegistryServer();
+/**
+ * `fx`: where the requests go (one node, or the HAProxy cluster). `inProcess`: whether `fx.server`
+ * is there; tests that swap its gate or lifecycle, change attributes behind its back or run its
+ * janitor are registered only then (`nodeOnly`), and the single-node run covers them.
+ */
+export function distributionBlobsSuite(fx: ConformanceFixture, inProcess: boolean): void {
+const nodeOnly: typeof test = inProcess ? test : ((() => undefined) as unknown as typeof test);
 
 describe('GET /v2/', () => {
   test('answers 200 with the API version header', async () => {
@@ -14,7 +20,7 @@ describe('GET /v2/', () => {
     assert.deepEqual(res.json(), {});
   });
 
-  test('with token auth, the 401 challenge carries the version header too', async () => {
+  nodeOnly('with token auth, the 401 challenge carries the version header too', async () => {
     const tokenServer = await startTestServer({ 'auth.adminPassword': 'not-used-here' });
     const anonymous = createRegistryClient(tokenServer.url);
     try {
@@ -137,12 +143,13 @@ describe('blobs', () => {
     assert.equal(kept.text(), 'to be deleted');
   });
 
-  test('a repository with readEnabled=false refuses blob reads; deleteEnabled=false refuses deletes', async () => {
+  nodeOnly('a repository with readEnabled=false refuses blob reads; deleteEnabled=false refuses deletes', async () => {
     const d = await fx.client.pushBlob('locked/blobs', 'locked bytes');
-    await fx.server.services.store.repositories.updateAttributes('locked/blobs', { readEnabled: false, deleteEnabled: false });
+    await fx.store.repositories.updateAttributes('locked/blobs', { readEnabled: false, deleteEnabled: false });
     assertRegistryError(await fx.client.req('GET', `/v2/locked/blobs/blobs/${d}`), 403, 'DENIED');
     assertRegistryError(await fx.client.req('DELETE', `/v2/locked/blobs/blobs/${d}`), 403, 'DENIED');
-    await fx.server.services.store.repositories.updateAttributes('locked/blobs', { readEnabled: true, deleteEnabled: true });
+    await fx.store.repositories.updateAttributes('locked/blobs', { readEnabled: true, deleteEnabled: true });
     assert.equal((await fx.client.req('GET', `/v2/locked/blobs/blobs/${d}`)).status, 200);
   });
 });
+}

@@ -1,9 +1,15 @@
 /** Content discovery: tags list, catalog and referrers, with pagination and filters. */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OCI, buildImage, descriptor, digestOf, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
+import { OCI, buildImage, descriptor, digestOf, assertRegistryError, type ConformanceFixture } from '../helpers/registry-client.ts';
 
-const fx = useRegistryServer();
+/**
+ * `fx`: where the requests go (one node, or the HAProxy cluster). `inProcess`: whether `fx.server`
+ * is there; tests that swap its gate or lifecycle, change attributes behind its back or run its
+ * janitor are registered only then (`nodeOnly`), and the single-node run covers them.
+ */
+export function distributionDiscoverySuite(fx: ConformanceFixture, inProcess: boolean): void {
+const nodeOnly: typeof test = inProcess ? test : ((() => undefined) as unknown as typeof test);
 
 /** Follows Link headers from `path`; returns the pages. */
 async function allPages(path: string, key: 'tags' | 'repositories'): Promise<string[][]> {
@@ -23,36 +29,36 @@ async function allPages(path: string, key: 'tags' | 'repositories'): Promise<str
 describe('tags list', () => {
   const tags = ['1.0', '1.1', '2.0', 'Latest', 'alpha', 'beta', 'latest'];
   before(async () => {
-    const img = await fx.client.pushImage('team/app/web', tags[0]!);
-    for (const t of tags.slice(1)) await fx.client.pushManifest('team/app/web', t, img.manifestBytes, OCI.manifest);
+    const img = await fx.client.pushImage('team/app/listed', tags[0]!);
+    for (const t of tags.slice(1)) await fx.client.pushManifest('team/app/listed', t, img.manifestBytes, OCI.manifest);
   });
 
   test('lists every tag in lexical (ASCII) order', async () => {
-    const res = await fx.client.req('GET', '/v2/team/app/web/tags/list');
+    const res = await fx.client.req('GET', '/v2/team/app/listed/tags/list');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.json(), { name: 'team/app/web', tags: [...tags].sort() });
+    assert.deepEqual(res.json(), { name: 'team/app/listed', tags: [...tags].sort() });
     assert.equal(res.headers.link, undefined);
-    assert.deepEqual((await fx.client.req('GET', '/v2/team%2Fapp%2Fweb/tags/list')).json().tags, [...tags].sort());
+    assert.deepEqual((await fx.client.req('GET', '/v2/team%2Fapp%2Flisted/tags/list')).json().tags, [...tags].sort());
   });
 
   test('n/last paginate with a Link header, and the pages add up', async () => {
-    const first = await fx.client.req('GET', '/v2/team/app/web/tags/list?n=3');
+    const first = await fx.client.req('GET', '/v2/team/app/listed/tags/list?n=3');
     assert.deepEqual(first.json().tags, ['1.0', '1.1', '2.0']);
-    assert.equal(first.headers.link, '</v2/team/app/web/tags/list?n=3&last=2.0>; rel="next"');
-    const pages = await allPages('/v2/team/app/web/tags/list?n=3', 'tags');
+    assert.equal(first.headers.link, '</v2/team/app/listed/tags/list?n=3&last=2.0>; rel="next"');
+    const pages = await allPages('/v2/team/app/listed/tags/list?n=3', 'tags');
     assert.deepEqual(pages, [['1.0', '1.1', '2.0'], ['Latest', 'alpha', 'beta'], ['latest']]);
-    assert.deepEqual((await fx.client.req('GET', '/v2/team/app/web/tags/list?last=alpha')).json().tags, ['beta', 'latest']);
-    const exact = await fx.client.req('GET', '/v2/team/app/web/tags/list?n=7');
+    assert.deepEqual((await fx.client.req('GET', '/v2/team/app/listed/tags/list?last=alpha')).json().tags, ['beta', 'latest']);
+    const exact = await fx.client.req('GET', '/v2/team/app/listed/tags/list?n=7');
     assert.equal(exact.json().tags.length, 7);
     assert.equal(exact.headers.link, undefined, 'no Link when nothing follows');
   });
 
   test('n=0 is an empty list without Link; a bad n is PAGINATION_NUMBER_INVALID', async () => {
-    const res = await fx.client.req('GET', '/v2/team/app/web/tags/list?n=0');
+    const res = await fx.client.req('GET', '/v2/team/app/listed/tags/list?n=0');
     assert.deepEqual(res.json().tags, []);
     assert.equal(res.headers.link, undefined);
-    assertRegistryError(await fx.client.req('GET', '/v2/team/app/web/tags/list?n=-1'), 400, 'PAGINATION_NUMBER_INVALID');
-    assertRegistryError(await fx.client.req('GET', '/v2/team/app/web/tags/list?n=abc'), 400, 'PAGINATION_NUMBER_INVALID');
+    assertRegistryError(await fx.client.req('GET', '/v2/team/app/listed/tags/list?n=-1'), 400, 'PAGINATION_NUMBER_INVALID');
+    assertRegistryError(await fx.client.req('GET', '/v2/team/app/listed/tags/list?n=abc'), 400, 'PAGINATION_NUMBER_INVALID');
   });
 
   test('an unknown repository is NAME_UNKNOWN; a bad name is NAME_INVALID', async () => {
@@ -60,15 +66,15 @@ describe('tags list', () => {
     assertRegistryError(await fx.client.req('GET', '/v2/No/tags/list'), 400, 'NAME_INVALID');
   });
 
-  test('tags with listEnabled=false (or whose manifest has it) are left out, and pages stay full', async () => {
-    const store = fx.server.services.store;
-    await store.tags.updateAttributes('team/app/web', '1.1', { listEnabled: false });
+  nodeOnly('tags with listEnabled=false (or whose manifest has it) are left out, and pages stay full', async () => {
+    const store = fx.server!.services.store;
+    await store.tags.updateAttributes('team/app/listed', '1.1', { listEnabled: false });
     try {
-      const res = await fx.client.req('GET', '/v2/team/app/web/tags/list?n=3');
+      const res = await fx.client.req('GET', '/v2/team/app/listed/tags/list?n=3');
       assert.deepEqual(res.json().tags, ['1.0', '2.0', 'Latest']);
-      assert.deepEqual((await allPages('/v2/team/app/web/tags/list?n=2', 'tags')).flat(), ['1.0', '2.0', 'Latest', 'alpha', 'beta', 'latest']);
+      assert.deepEqual((await allPages('/v2/team/app/listed/tags/list?n=2', 'tags')).flat(), ['1.0', '2.0', 'Latest', 'alpha', 'beta', 'latest']);
     } finally {
-      await store.tags.updateAttributes('team/app/web', '1.1', { listEnabled: true });
+      await store.tags.updateAttributes('team/app/listed', '1.1', { listEnabled: true });
     }
     const img = await fx.client.pushImage('hidden/manifest', 'shown');
     const other = await fx.client.pushImage('hidden/manifest', 'hidden');
@@ -77,23 +83,23 @@ describe('tags list', () => {
     assert.ok(img.digest);
   });
 
-  test('the gate filters the list', async () => {
-    const gate = fx.server.services.gate;
-    fx.server.services.gate = { ...gate, visibleTags: async (_a, _r, list) => list.filter((t) => t.name.startsWith('1.')) };
+  nodeOnly('the gate filters the list', async () => {
+    const gate = fx.server!.services.gate;
+    fx.server!.services.gate = { ...gate, visibleTags: async (_a, _r, list) => list.filter((t) => t.name.startsWith('1.')) };
     try {
-      assert.deepEqual((await fx.client.req('GET', '/v2/team/app/web/tags/list')).json().tags, ['1.0', '1.1']);
+      assert.deepEqual((await fx.client.req('GET', '/v2/team/app/listed/tags/list')).json().tags, ['1.0', '1.1']);
     } finally {
-      fx.server.services.gate = gate;
+      fx.server!.services.gate = gate;
     }
   });
 });
 
 describe('catalog', () => {
-  test('lists repositories in order with n/last pagination, filtered by listEnabled and the gate', async () => {
+  nodeOnly('lists repositories in order with n/last pagination, filtered by listEnabled and the gate', async () => {
     for (const name of ['cat/a', 'cat/b', 'cat/c', 'cat/d']) await fx.client.pushBlob(name, `blob of ${name}`);
     const all = (await fx.client.req('GET', '/v2/_catalog')).json().repositories as string[];
     assert.deepEqual(all, [...all].sort());
-    for (const name of ['cat/a', 'cat/b', 'cat/c', 'cat/d', 'team/app/web']) assert.ok(all.includes(name), name);
+    for (const name of ['cat/a', 'cat/b', 'cat/c', 'cat/d', 'team/app/listed']) assert.ok(all.includes(name), name);
     const pages = await allPages('/v2/_catalog?n=2', 'repositories');
     assert.ok(pages.every((p) => p.length <= 2));
     assert.deepEqual(pages.flat(), all);
@@ -101,14 +107,14 @@ describe('catalog', () => {
     assert.match(first.headers.link as string, /^<\/v2\/_catalog\?n=2&last=[^>]+>; rel="next"$/);
     assertRegistryError(await fx.client.req('GET', '/v2/_catalog?n=x'), 400, 'PAGINATION_NUMBER_INVALID');
 
-    await fx.server.services.store.repositories.updateAttributes('cat/b', { listEnabled: false });
-    const gate = fx.server.services.gate;
-    fx.server.services.gate = { ...gate, visibleRepositories: async (_a, names) => names.filter((n) => n !== 'cat/c') };
+    await fx.store.repositories.updateAttributes('cat/b', { listEnabled: false });
+    const gate = fx.server!.services.gate;
+    fx.server!.services.gate = { ...gate, visibleRepositories: async (_a, names) => names.filter((n) => n !== 'cat/c') };
     try {
       const filtered = (await fx.client.req('GET', '/v2/_catalog?last=cat/0&n=2')).json().repositories;
       assert.deepEqual(filtered, ['cat/a', 'cat/d']);
     } finally {
-      fx.server.services.gate = gate;
+      fx.server!.services.gate = gate;
     }
   });
 });
@@ -196,14 +202,14 @@ describe('referrers', () => {
     assert.deepEqual((await fx.client.req('GET', `/v2/refs/early/referrers/${future.digest}`)).json().manifests.map((m: any) => m.digest), [digest]);
   });
 
-  test('a bad digest is 400 DIGEST_INVALID; the gate filters referrers; deleted referrers disappear', async () => {
+  nodeOnly('a bad digest is 400 DIGEST_INVALID; the gate filters referrers; deleted referrers disappear', async () => {
     assertRegistryError(await fx.client.req('GET', '/v2/refs/app/referrers/sha256:bad'), 400, 'DIGEST_INVALID');
-    const gate = fx.server.services.gate;
-    fx.server.services.gate = { ...gate, visibleManifests: async (_a, _r, list) => list.filter((m) => m.digest === signature) };
+    const gate = fx.server!.services.gate;
+    fx.server!.services.gate = { ...gate, visibleManifests: async (_a, _r, list) => list.filter((m) => m.digest === signature) };
     try {
       assert.deepEqual((await fx.client.req('GET', `/v2/refs/app/referrers/${subject.digest}`)).json().manifests.map((m: any) => m.digest), [signature]);
     } finally {
-      fx.server.services.gate = gate;
+      fx.server!.services.gate = gate;
     }
     assert.equal((await fx.client.req('DELETE', `/v2/refs/app/manifests/${signature}`)).status, 202);
     const left = (await fx.client.req('GET', `/v2/refs/app/referrers/${subject.digest}`)).json().manifests.map((m: any) => m.digest);
@@ -214,3 +220,4 @@ describe('referrers', () => {
 test('buildImage helper gives distinct images', () => {
   assert.notEqual(digestOf(buildImage().manifestBytes), digestOf(buildImage().manifestBytes));
 });
+}

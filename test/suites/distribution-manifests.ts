@@ -1,16 +1,22 @@
 /** Manifests: push/pull/delete by tag and digest, every supported type, and the failure paths. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OCI, buildImage, descriptor, digestOf, assertRegistryError, useRegistryServer } from './helpers/registry-client.ts';
-import { combineLifecycles, type ManifestDeleted, type ManifestPushed } from '../src/events/manifest-lifecycle.ts';
+import { OCI, buildImage, descriptor, digestOf, assertRegistryError, type ConformanceFixture } from '../helpers/registry-client.ts';
+import { combineLifecycles, type ManifestDeleted, type ManifestPushed } from '../../src/events/manifest-lifecycle.ts';
 
-const fx = useRegistryServer();
+/**
+ * `fx`: where the requests go (one node, or the HAProxy cluster). `inProcess`: whether `fx.server`
+ * is there; tests that swap its gate or lifecycle, change attributes behind its back or run its
+ * janitor are registered only then (`nodeOnly`), and the single-node run covers them.
+ */
+export function distributionManifestsSuite(fx: ConformanceFixture, inProcess: boolean): void {
+const nodeOnly: typeof test = inProcess ? test : ((() => undefined) as unknown as typeof test);
 
 /** Adds a recording listener after the production ones for the duration of `fn`. */
 async function recording(fn: (events: { pushed: ManifestPushed[]; deleted: ManifestDeleted[] }) => Promise<void>) {
   const events = { pushed: [] as ManifestPushed[], deleted: [] as ManifestDeleted[] };
-  const original = fx.server.services.lifecycle;
-  fx.server.services.lifecycle = combineLifecycles(original, {
+  const original = fx.server!.services.lifecycle;
+  fx.server!.services.lifecycle = combineLifecycles(original, {
     pushed: async (_tx, e) => void events.pushed.push(e),
     deleted: async (_tx, e) => void events.deleted.push(e),
     repositoryDeleted: async () => {},
@@ -21,7 +27,7 @@ async function recording(fn: (events: { pushed: ManifestPushed[]; deleted: Manif
   try {
     await fn(events);
   } finally {
-    fx.server.services.lifecycle = original;
+    fx.server!.services.lifecycle = original;
   }
 }
 
@@ -52,7 +58,7 @@ describe('image manifests', () => {
     }
     const viaSdk = await fx.client.req('GET', `/v2/team%2Fapp%2Fweb/manifests/v1`);
     assert.deepEqual(viaSdk.body, bytes);
-    const record = await fx.server.services.store.manifests.get('team/app/web', digest as never);
+    const record = await fx.store.manifests.get('team/app/web', digest as never);
     assert.equal(record?.architecture, 'amd64');
     assert.equal(record?.os, 'linux');
     assert.equal(record?.configDigest, digestOf(image.config));
@@ -89,7 +95,7 @@ describe('image manifests', () => {
     const get = await fx.client.req('GET', '/v2/docker/img/manifests/latest');
     assert.equal(get.headers['content-type'], OCI.dockerList);
     assert.equal(get.headers['docker-content-digest'], listDigest);
-    const record = await fx.server.services.store.manifests.get('docker/img', listDigest as never);
+    const record = await fx.store.manifests.get('docker/img', listDigest as never);
     assert.deepEqual(record?.children.map((c) => [c.digest, c.architecture]), [[amdDigest, 'amd64'], [armDigest, 'arm64']]);
   });
 
@@ -163,7 +169,7 @@ describe('image manifests', () => {
 });
 
 describe('tags, multi-tag push, deletes and lifecycle', () => {
-  test('a tag moves to a new push; ?tag= adds several tags in one push; lifecycle sees each tag', async () => {
+  nodeOnly('a tag moves to a new push; ?tag= adds several tags in one push; lifecycle sees each tag', async () => {
     await recording(async (events) => {
       const one = await fx.client.pushImage('tagging', 'latest');
       const two = await fx.client.pushImage('tagging', 'latest');
@@ -186,7 +192,7 @@ describe('tags, multi-tag push, deletes and lifecycle', () => {
     });
   });
 
-  test('DELETE by tag removes the tag only (no lifecycle event); DELETE by digest removes the manifest and its tags', async () => {
+  nodeOnly('DELETE by tag removes the tag only (no lifecycle event); DELETE by digest removes the manifest and its tags', async () => {
     await recording(async (events) => {
       const img = await fx.client.pushImage('deleting', 'v1');
       await fx.client.pushManifest('deleting', 'v2', img.manifestBytes, OCI.manifest);
@@ -204,23 +210,23 @@ describe('tags, multi-tag push, deletes and lifecycle', () => {
     });
   });
 
-  test('a failing lifecycle listener rolls the push back: nothing is recorded', async () => {
-    const original = fx.server.services.lifecycle;
-    fx.server.services.lifecycle = { ...original, pushed: async () => { throw new Error('listener failed'); } };
+  nodeOnly('a failing lifecycle listener rolls the push back: nothing is recorded', async () => {
+    const original = fx.server!.services.lifecycle;
+    fx.server!.services.lifecycle = { ...original, pushed: async () => { throw new Error('listener failed'); } };
     try {
       const image = buildImage();
       for (const blob of [image.config, ...image.layers]) await fx.client.pushBlob('rollback', blob);
       assertRegistryError(await fx.client.putManifest('rollback', 'v1', image.manifestBytes, OCI.manifest), 500, 'UNKNOWN');
     } finally {
-      fx.server.services.lifecycle = original;
+      fx.server!.services.lifecycle = original;
     }
     assertRegistryError(await fx.client.req('GET', '/v2/rollback/manifests/v1'), 404, 'MANIFEST_UNKNOWN');
   });
 });
 
 describe('changeable attributes', () => {
-  test('writeEnabled=false on a tag refuses overwriting it; on a manifest refuses re-tagging it', async () => {
-    const store = fx.server.services.store;
+  nodeOnly('writeEnabled=false on a tag refuses overwriting it; on a manifest refuses re-tagging it', async () => {
+    const store = fx.server!.services.store;
     const locked = await fx.client.pushImage('attrs', 'stable');
     await store.tags.updateAttributes('attrs', 'stable', { writeEnabled: false });
     const next = buildImage();
@@ -233,8 +239,8 @@ describe('changeable attributes', () => {
     assertRegistryError(await fx.client.putManifest('attrs', 'new-tag', locked.manifestBytes, OCI.manifest), 403, 'DENIED');
   });
 
-  test('deleteEnabled=false refuses deletes; readEnabled=false refuses pulls; the repository attributes apply too', async () => {
-    const store = fx.server.services.store;
+  nodeOnly('deleteEnabled=false refuses deletes; readEnabled=false refuses pulls; the repository attributes apply too', async () => {
+    const store = fx.server!.services.store;
     const img = await fx.client.pushImage('attrs2', 'v1');
     await store.manifests.updateAttributes('attrs2', img.digest as never, { deleteEnabled: false });
     assertRegistryError(await fx.client.req('DELETE', `/v2/attrs2/manifests/${img.digest}`), 403, 'DENIED');
@@ -255,15 +261,15 @@ describe('changeable attributes', () => {
 });
 
 describe('the gate decides every manifest read', () => {
-  test('GET and HEAD by tag and digest ask checkManifestRead with the right via and method', async () => {
+  nodeOnly('GET and HEAD by tag and digest ask checkManifestRead with the right via and method', async () => {
     const img = await fx.client.pushImage('gated', 'v1');
     const calls: string[] = [];
-    const gate = fx.server.services.gate;
-    fx.server.services.gate = {
+    const gate = fx.server!.services.gate;
+    fx.server!.services.gate = {
       ...gate,
       checkManifestRead: async (_access, record, via, method) => {
         calls.push(`${method} ${via} ${record.digest === img.digest}`);
-        const { registryError } = await import('../src/errors/registry-error.ts');
+        const { registryError } = await import('../../src/errors/registry-error.ts');
         throw via === 'tag' ? registryError('MANIFEST_UNKNOWN') : registryError('IMAGE_QUARANTINED');
       },
     };
@@ -273,7 +279,8 @@ describe('the gate decides every manifest read', () => {
       assert.equal((await fx.client.req('HEAD', `/v2/gated/manifests/${img.digest}`)).status, 403);
       assert.deepEqual(calls, ['GET tag true', 'GET digest true', 'HEAD digest true']);
     } finally {
-      fx.server.services.gate = gate;
+      fx.server!.services.gate = gate;
     }
   });
 });
+}

@@ -1,8 +1,11 @@
 /**
  * THE LEAK MATRIX: for every principal kind, every read path, and held (Quarantined), failed
  * and passed manifests, with the policy off and on, assert exactly what is served and what is
- * refused. Real server in token mode, real HTTP, real identities (users with ACR roles, a
- * repository-scoped token, anonymous pull switched on).
+ * refused. Real servers in token mode, real HTTP, real identities (users with ACR roles, a
+ * repository-scoped token, anonymous pull switched on). The same assertions run on one node
+ * (test/leak-matrix.test.ts) and through the HAProxy cluster (test/cluster-haproxy.test.ts):
+ * `target` says where requests go; `ns` prefixes every repository and user name the suite
+ * makes, so it can share a registry with other suites (lists are checked within `ns`).
  *
  * Expectations come from docs/quarantine.md's table, written out in `expect()` below, independently
  * of the gate's code. Outcomes:
@@ -14,11 +17,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestServer } from './helpers/server.ts';
-import { adminAuth, ADMIN_PASSWORD, accessToken, basicAuth, createUser, startTokenServer } from './helpers/identities.ts';
-import { call, putManifest, sha256, uploadBlob, pushImage, type PushedImage } from './helpers/quarantine-fixtures.ts';
-import { hashSecret } from '../src/auth/passwords.ts';
-import { ANONYMOUS_PULL_SETTING } from '../src/auth/identities.ts';
+import { basicAuth } from '../helpers/identities.ts';
+import { accessTokenOn, adminAuthOf, createUserOn, type RegistryTarget } from '../helpers/target.ts';
+import { call, putManifest, sha256, uploadBlob, pushImage, type PushedImage } from '../helpers/quarantine-fixtures.ts';
+import { hashSecret } from '../../src/auth/passwords.ts';
 
 type Kind = 'anonymous' | 'pull-only' | 'pusher' | 'scoped token' | 'quarantine reader' | 'quarantine writer' | 'owner';
 const KINDS: Kind[] = ['anonymous', 'pull-only', 'pusher', 'scoped token', 'quarantine reader', 'quarantine writer', 'owner'];
@@ -66,9 +68,12 @@ function outcome(r: { status: number; headers: Record<string, unknown>; body: an
   return `unexpected ${r.status} ${code}`;
 }
 
-describe('leak matrix', () => {
-  let s: TestServer;
+export function leakMatrixSuite(target: () => RegistryTarget, ns: string): void {
+describe(`leak matrix (${ns || 'no prefix'})`, () => {
+  let t: RegistryTarget;
   let u: string;
+  const adminAuth = () => adminAuthOf(t);
+  const [MATRIX, ALLHELD] = [`${ns}matrix`, `${ns}allheld`];
   const img = {} as Record<Item, PushedImage>;
   let shared: string;
   const referrers = {} as Record<'held' | 'passed', string>;
@@ -76,28 +81,29 @@ describe('leak matrix', () => {
   const PASSWORD = 'matrix-password-1';
 
   before(async () => {
-    s = await startTokenServer();
-    u = s.url;
-    const store = s.services.store;
-    await createUser(s, 'puller', PASSWORD, [{ role: 'AcrPull' }]);
-    await createUser(s, 'pusher', PASSWORD, [{ role: 'AcrPush' }]);
-    await createUser(s, 'qreader', PASSWORD, [{ role: 'AcrQuarantineReader' }]);
-    await createUser(s, 'qwriter', PASSWORD, [{ role: 'AcrQuarantineWriter' }]);
-    await store.scopeMaps.put('matrix-read', 'pull and read metadata of matrix', ['repositories/matrix/content/read', 'repositories/matrix/metadata/read']);
-    const token = (await store.registryTokens.create('ci-reader', 'matrix-read', 'enabled'))!;
+    t = target();
+    u = t.url;
+    const store = t.store;
+    await createUserOn(t, `${ns}puller`, PASSWORD, [{ role: 'AcrPull' }]);
+    await createUserOn(t, `${ns}pusher`, PASSWORD, [{ role: 'AcrPush' }]);
+    await createUserOn(t, `${ns}qreader`, PASSWORD, [{ role: 'AcrQuarantineReader' }]);
+    await createUserOn(t, `${ns}qwriter`, PASSWORD, [{ role: 'AcrQuarantineWriter' }]);
+    await store.scopeMaps.put(`${ns}matrix-read`, 'pull and read metadata of matrix', [`repositories/${MATRIX}/content/read`, `repositories/${MATRIX}/metadata/read`]);
+    const token = (await store.registryTokens.create(`${ns}ci-reader`, `${ns}matrix-read`, 'enabled'))!;
     tokenSecret = 'scoped-token-secret-0123456789abcdef';
     await store.registryTokens.setPassword(token.id, { name: 'password1', hash: hashSecret(tokenSecret) });
-    await store.settings.set(ANONYMOUS_PULL_SETTING, true);
+    // Through the API: every node of the target hears of it at once (a node caches the setting).
+    assert.equal((await call(u, 'PUT', '/api/v1/anonymous-pull', { headers: { authorization: adminAuth() }, body: { enabled: true } })).status, 200);
 
     const h = { authorization: adminAuth() };
     const sharedLayer = 'a layer the held and the passed image share';
-    for (const item of ITEMS) img[item] = await pushImage(u, 'matrix', { seed: `matrix-${item}`, tag: item, headers: h, ...(item !== 'failed' ? { extraLayers: [sharedLayer] } : {}) });
+    for (const item of ITEMS) img[item] = await pushImage(u, MATRIX, { seed: `matrix-${item}`, tag: item, headers: h, ...(item !== 'failed' ? { extraLayers: [sharedLayer] } : {}) });
     shared = sha256(sharedLayer);
-    await pushImage(u, 'allheld', { seed: 'allheld', tag: 'only', headers: h });
+    const allheld = await pushImage(u, ALLHELD, { seed: 'allheld', tag: 'only', headers: h });
     // Two referrers of the passed image: a held signature and a passed SBOM.
-    const empty = await uploadBlob(u, 'matrix', '{}', h);
+    const empty = await uploadBlob(u, MATRIX, '{}', h);
     for (const which of ['held', 'passed'] as const) {
-      const layer = await uploadBlob(u, 'matrix', `referrer payload ${which}`, h);
+      const layer = await uploadBlob(u, MATRIX, `referrer payload ${which}`, h);
       const body = JSON.stringify({
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -106,27 +112,31 @@ describe('leak matrix', () => {
         layers: [{ mediaType: 'application/octet-stream', digest: layer, size: Buffer.byteLength(`referrer payload ${which}`) }],
         subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.passed.digest, size: img.passed.size },
       });
-      referrers[which] = await putManifest(u, 'matrix', sha256(body), body, 'application/vnd.oci.image.manifest.v1+json', h);
+      referrers[which] = await putManifest(u, MATRIX, sha256(body), body, 'application/vnd.oci.image.manifest.v1+json', h);
     }
     const v = (repository: string, digest: string, state: 'Quarantined' | 'Passed' | 'Failed') =>
       store.verdicts.set({ repository, digest: digest as never, state, updatedBy: 'matrix-setup' });
-    await v('matrix', img.held.digest, 'Quarantined');
-    await v('matrix', img.failed.digest, 'Failed');
-    await v('matrix', img.passed.digest, 'Passed');
-    await v('matrix', referrers.passed, 'Passed');
-    await v('matrix', referrers.held, 'Quarantined');
-    await v('allheld', (await store.tags.get('allheld', 'only'))!.digest, 'Quarantined');
+    await v(MATRIX, img.held.digest, 'Quarantined');
+    await v(MATRIX, img.failed.digest, 'Failed');
+    await v(MATRIX, img.passed.digest, 'Passed');
+    await v(MATRIX, referrers.passed, 'Passed');
+    await v(MATRIX, referrers.held, 'Quarantined');
+    await v(ALLHELD, allheld.digest, 'Quarantined');
   });
-  after(() => s.close());
+  // A shared target is left as the suite found it.
+  after(async () => {
+    await call(u, 'PATCH', '/api/v1/policies', { headers: { authorization: adminAuth() }, body: { quarantinePolicy: { status: 'disabled' } } });
+    await call(u, 'PUT', '/api/v1/anonymous-pull', { headers: { authorization: adminAuth() }, body: { enabled: false } });
+  });
 
   /** Credentials per kind: bearer tokens with every scope the matrix uses (one password check each). */
   async function credentials(kind: Kind, mountTargets: string[]): Promise<Record<string, string>> {
     if (kind === 'anonymous') return {};
-    if (kind === 'scoped token') return { authorization: basicAuth('ci-reader', tokenSecret) };
-    const [user, password] = kind === 'owner' ? ['admin', ADMIN_PASSWORD] : [{ 'pull-only': 'puller', pusher: 'pusher', 'quarantine reader': 'qreader', 'quarantine writer': 'qwriter' }[kind], PASSWORD];
+    if (kind === 'scoped token') return { authorization: basicAuth(`${ns}ci-reader`, tokenSecret) };
+    const [user, password] = kind === 'owner' ? [t.admin.user, t.admin.password] : [`${ns}${{ 'pull-only': 'puller', pusher: 'pusher', 'quarantine reader': 'qreader', 'quarantine writer': 'qwriter' }[kind]}`, PASSWORD];
     // docker push asks for pull,push: that token is what lets a pusher HEAD held content.
-    const scopes = ['repository:matrix:pull,push,metadata_read', 'repository:allheld:pull,metadata_read', 'registry:catalog:*', ...mountTargets.map((t) => `repository:${t}:pull,push`)];
-    return { authorization: `Bearer ${await accessToken(s, user!, password!, ...scopes)}` };
+    const scopes = [`repository:${MATRIX}:pull,push,metadata_read`, `repository:${ALLHELD}:pull,metadata_read`, 'registry:catalog:*', ...mountTargets.map((m) => `repository:${m}:pull,push`)];
+    return { authorization: `Bearer ${await accessTokenOn(t, user!, password!, ...scopes)}` };
   }
 
   for (const policy of [false, true]) {
@@ -135,7 +145,7 @@ describe('leak matrix', () => {
         const enabled = await call(u, 'PATCH', '/api/v1/policies', { headers: { authorization: adminAuth() }, body: { quarantinePolicy: { status: policy ? 'enabled' : 'disabled' } } });
         assert.equal(enabled.status, 200);
         const tag = `${policy ? 'on' : 'off'}-${kind.replace(/ /g, '-')}`;
-        const targets = Object.fromEntries([...ITEMS, 'shared'].map((i) => [i, `mnt-${tag}-${i}`]));
+        const targets = Object.fromEntries([...ITEMS, 'shared'].map((i) => [i, `${ns}mnt-${tag}-${i}`]));
         const h = await credentials(kind, Object.values(targets));
         const got: Record<string, string> = {};
         const want: Record<string, string> = {};
@@ -149,19 +159,19 @@ describe('leak matrix', () => {
         for (const item of ITEMS) {
           const { digest, config, layers, manifest } = img[item];
           for (const method of ['GET', 'HEAD'] as const) {
-            await check(`${item} manifest ${method} by tag`, expect(kind, policy, item, 'pull', 'tag', method), method, `/v2/matrix/manifests/${item}`, [manifest]);
-            await check(`${item} manifest ${method} by digest`, expect(kind, policy, item, 'pull', 'digest', method), method, `/v2/matrix/manifests/${digest}`, [manifest]);
-            await check(`${item} layer ${method}`, expect(kind, policy, item, 'pull', 'blob', method), method, `/v2/matrix/blobs/${layers[0]}`, [`layer of matrix-${item}`]);
-            await check(`${item} config ${method}`, expect(kind, policy, item, 'pull', 'blob', method), method, `/v2/matrix/blobs/${config}`, [`matrix-${item}`]);
+            await check(`${item} manifest ${method} by tag`, expect(kind, policy, item, 'pull', 'tag', method), method, `/v2/${MATRIX}/manifests/${item}`, [manifest]);
+            await check(`${item} manifest ${method} by digest`, expect(kind, policy, item, 'pull', 'digest', method), method, `/v2/${MATRIX}/manifests/${digest}`, [manifest]);
+            await check(`${item} layer ${method}`, expect(kind, policy, item, 'pull', 'blob', method), method, `/v2/${MATRIX}/blobs/${layers[0]}`, [`layer of matrix-${item}`]);
+            await check(`${item} config ${method}`, expect(kind, policy, item, 'pull', 'blob', method), method, `/v2/${MATRIX}/blobs/${config}`, [`matrix-${item}`]);
           }
-          await check(`${item} mount`, expect(kind, policy, item, 'push', 'blob', 'GET'), 'POST', `/v2/${targets[item]}/blobs/uploads/?mount=${layers[0]}&from=matrix`);
-          await check(`${item} /acr/v1 tag`, expect(kind, policy, item, 'metadata', 'tag', 'GET'), 'GET', `/acr/v1/matrix/_tags/${item}`);
+          await check(`${item} mount`, expect(kind, policy, item, 'push', 'blob', 'GET'), 'POST', `/v2/${targets[item]}/blobs/uploads/?mount=${layers[0]}&from=${MATRIX}`);
+          await check(`${item} /acr/v1 tag`, expect(kind, policy, item, 'metadata', 'tag', 'GET'), 'GET', `/acr/v1/${MATRIX}/_tags/${item}`);
           // One manifest's attributes take metadata_read or pull (the seed's scanner reads them with a pull token).
-          await check(`${item} /acr/v1 manifest`, expect(kind === 'anonymous' ? 'pull-only' : kind, policy, item, 'pull', 'digest', 'GET'), 'GET', `/acr/v1/matrix/_manifests/${digest}`);
+          await check(`${item} /acr/v1 manifest`, expect(kind === 'anonymous' ? 'pull-only' : kind, policy, item, 'pull', 'digest', 'GET'), 'GET', `/acr/v1/${MATRIX}/_manifests/${digest}`);
         }
         // A blob shared with the passed image is released; mounting it works for anyone who may push.
-        await check('shared layer GET', expect(kind, policy, 'passed', 'pull', 'blob', 'GET'), 'GET', `/v2/matrix/blobs/${shared}`);
-        await check('shared layer mount', expect(kind, policy, 'passed', 'push', 'blob', 'GET'), 'POST', `/v2/${targets.shared}/blobs/uploads/?mount=${shared}&from=matrix`);
+        await check('shared layer GET', expect(kind, policy, 'passed', 'pull', 'blob', 'GET'), 'GET', `/v2/${MATRIX}/blobs/${shared}`);
+        await check('shared layer mount', expect(kind, policy, 'passed', 'push', 'blob', 'GET'), 'POST', `/v2/${targets.shared}/blobs/uploads/?mount=${shared}&from=${MATRIX}`);
 
         // Lists: exactly the visible names.
         const seen = (item: Item) => expect(kind, policy, item, 'pull', 'tag', 'GET') === 'served';
@@ -173,19 +183,21 @@ describe('leak matrix', () => {
           want[key] = authOk ? JSON.stringify(expected) : 'auth';
         };
         const visibleTags = ITEMS.filter(seen);
-        await list('/v2 tags list', 'pull', '/v2/matrix/tags/list', (b) => b.tags, visibleTags.sort());
-        const reposVisible = !policy || CAN[kind].quarantine ? ['allheld', 'matrix'] : ['matrix'];
-        await list('/v2 catalog', 'catalog', '/v2/_catalog', (b) => b.repositories.filter((n: string) => !n.startsWith('mnt-')), reposVisible);
+        await list('/v2 tags list', 'pull', `/v2/${MATRIX}/tags/list`, (b) => b.tags, visibleTags.sort());
+        const reposVisible = !policy || CAN[kind].quarantine ? [ALLHELD, MATRIX] : [MATRIX];
+        // Within the suite's names (a shared target has others' repositories too).
+        const ours = (names: string[]) => names.filter((n) => n.startsWith(ns) && !n.startsWith(`${ns}mnt-`));
+        await list('/v2 catalog', 'catalog', '/v2/_catalog', (b) => ours(b.repositories), reposVisible);
         const refs = [...(!policy || CAN[kind].quarantine ? [referrers.held] : []), referrers.passed].sort();
-        await list('/v2 referrers', 'pull', `/v2/matrix/referrers/${img.passed.digest}`, (b) => b.manifests.map((m: any) => m.digest).sort(), refs);
-        await list('/acr/v1 catalog', 'catalog', '/acr/v1/_catalog', (b) => (b.repositories ?? []).filter((n: string) => !n.startsWith('mnt-')), reposVisible);
-        await list('/acr/v1 tags', 'metadata', '/acr/v1/matrix/_tags', (b) => b.tags.map((t: any) => `${t.name}:${t.quarantineState}`).sort(),
+        await list('/v2 referrers', 'pull', `/v2/${MATRIX}/referrers/${img.passed.digest}`, (b) => b.manifests.map((m: any) => m.digest).sort(), refs);
+        await list('/acr/v1 catalog', 'catalog', '/acr/v1/_catalog', (b) => ours(b.repositories ?? []), reposVisible);
+        await list('/acr/v1 tags', 'metadata', `/acr/v1/${MATRIX}/_tags`, (b) => b.tags.map((t: any) => `${t.name}:${t.quarantineState}`).sort(),
           visibleTags.map((t) => `${t}:${{ held: 'Quarantined', failed: 'Failed', passed: 'Passed' }[t]}`).sort());
         const visibleManifests = [...ITEMS.filter(seen).map((i) => img[i].digest), ...refs].sort();
-        await list('/acr/v1 manifests', 'metadata', '/acr/v1/matrix/_manifests', (b) => b.manifests.map((m: any) => m.digest).sort(), visibleManifests);
-        await list('/acr/v1 repository counts', 'metadata', '/acr/v1/matrix', (b) => [b.manifestCount, b.tagCount], [visibleManifests.length, visibleTags.length]);
+        await list('/acr/v1 manifests', 'metadata', `/acr/v1/${MATRIX}/_manifests`, (b) => b.manifests.map((m: any) => m.digest).sort(), visibleManifests);
+        await list('/acr/v1 repository counts', 'metadata', `/acr/v1/${MATRIX}`, (b) => [b.manifestCount, b.tagCount], [visibleManifests.length, visibleTags.length]);
         // A repository holding only held content does not exist for those who may not see it.
-        const allheld = await call(u, 'GET', '/acr/v1/allheld/_tags', { headers: h });
+        const allheld = await call(u, 'GET', `/acr/v1/${ALLHELD}/_tags`, { headers: h });
         got['/acr/v1 all-held repository'] = outcome(allheld);
         // (The scoped token's scope map covers matrix only.)
         want['/acr/v1 all-held repository'] = !CAN[kind].metadata || kind === 'scoped token' ? 'auth' : !policy || CAN[kind].quarantine ? 'served' : 'hidden';
@@ -207,15 +219,17 @@ describe('leak matrix: cursors, existence answers, derived values, error bodies'
   const MKINDS: MKind[] = ['anonymous', 'pull-only', 'reader', 'pusher', 'quarantine reader', 'owner'];
   const PASSWORD = 'meta-matrix-password-1';
   const USERS: Record<Exclude<MKind, 'anonymous' | 'owner'>, [string, 'AcrPull' | 'Reader' | 'AcrPush' | 'AcrQuarantineReader']> = {
-    'pull-only': ['mpuller', 'AcrPull'],
-    reader: ['mreader', 'Reader'],
-    pusher: ['mpusher', 'AcrPush'],
-    'quarantine reader': ['mqreader', 'AcrQuarantineReader'],
+    'pull-only': [`${ns}mpuller`, 'AcrPull'],
+    reader: [`${ns}mreader`, 'Reader'],
+    pusher: [`${ns}mpusher`, 'AcrPush'],
+    'quarantine reader': [`${ns}mqreader`, 'AcrQuarantineReader'],
   };
+  const [APP, ALLHELD, NONE] = [`${ns}meta/app`, `${ns}meta/allheld`, `${ns}meta/none`];
   const seesHeld = (k: MKind) => k === 'quarantine reader';
   const holdsPush = (k: MKind) => k === 'pusher' || k === 'owner';
-  let s: TestServer;
+  let t: RegistryTarget;
   let u: string;
+  const adminAuth = () => adminAuthOf(t);
   let passed: PushedImage;
   let held: PushedImage;
   let allheld: PushedImage;
@@ -223,31 +237,34 @@ describe('leak matrix: cursors, existence answers, derived values, error bodies'
   const GHOST = `sha256:${'f'.repeat(64)}`;
 
   before(async () => {
-    s = await startTokenServer();
-    u = s.url;
-    const store = s.services.store;
-    for (const [user, role] of Object.values(USERS)) await createUser(s, user, PASSWORD, [{ role }]);
-    await store.settings.set(ANONYMOUS_PULL_SETTING, true);
+    t = target();
+    u = t.url;
+    const store = t.store;
+    for (const [user, role] of Object.values(USERS)) await createUserOn(t, user, PASSWORD, [{ role }]);
     const h = { authorization: adminAuth() };
+    assert.equal((await call(u, 'PUT', '/api/v1/anonymous-pull', { headers: h, body: { enabled: true } })).status, 200);
     assert.equal((await call(u, 'PATCH', '/api/v1/policies', { headers: h, body: { quarantinePolicy: { status: 'enabled' } } })).status, 200);
-    passed = await pushImage(u, 'meta/app', { seed: 'meta-passed', tag: 'passed', headers: h });
-    await store.verdicts.set({ repository: 'meta/app', digest: passed.digest as never, state: 'Passed', updatedBy: 'matrix-setup' });
-    lastUpdateBeforeHeldPush = (await call(u, 'GET', '/acr/v1/meta/app', { headers: h })).body.lastUpdateTime;
+    passed = await pushImage(u, APP, { seed: 'meta-passed', tag: 'passed', headers: h });
+    await store.verdicts.set({ repository: APP, digest: passed.digest as never, state: 'Passed', updatedBy: 'matrix-setup' });
+    lastUpdateBeforeHeldPush = (await call(u, 'GET', `/acr/v1/${APP}`, { headers: h })).body.lastUpdateTime;
     await new Promise((r) => setTimeout(r, 5));
-    held = await pushImage(u, 'meta/app', { seed: 'meta-held', tag: 'held', headers: h });
-    allheld = await pushImage(u, 'meta/allheld', { seed: 'meta-allheld', tag: 'only', headers: h });
+    held = await pushImage(u, APP, { seed: 'meta-held', tag: 'held', headers: h });
+    allheld = await pushImage(u, ALLHELD, { seed: 'meta-allheld', tag: 'only', headers: h });
     // A verdict entry in the audit log naming the held manifest (a Reader must not find it).
-    await store.verdicts.set({ repository: 'meta/app', digest: held.digest as never, state: 'Failed', updatedBy: 'matrix-setup' });
-    await store.audit.append({ actor: 'scanner', action: 'verdict.change', target: `meta/app@${held.digest}`, after: { state: 'Failed' } });
+    await store.verdicts.set({ repository: APP, digest: held.digest as never, state: 'Failed', updatedBy: 'matrix-setup' });
+    await store.audit.append({ actor: 'scanner', action: 'verdict.change', target: `${APP}@${held.digest}`, after: { state: 'Failed' } });
   });
-  after(() => s.close());
+  after(async () => {
+    await call(u, 'PATCH', '/api/v1/policies', { headers: { authorization: adminAuth() }, body: { quarantinePolicy: { status: 'disabled' } } });
+    await call(u, 'PUT', '/api/v1/anonymous-pull', { headers: { authorization: adminAuth() }, body: { enabled: false } });
+  });
 
   async function headers(kind: MKind): Promise<{ v2: Record<string, string>; api: Record<string, string> }> {
     if (kind === 'anonymous') return { v2: {}, api: {} };
-    const [user, password] = kind === 'owner' ? ['admin', ADMIN_PASSWORD] : [USERS[kind][0], PASSWORD];
+    const [user, password] = kind === 'owner' ? [t.admin.user, t.admin.password] : [USERS[kind][0], PASSWORD];
     // Every repository asked with pull only: what `crane digest` or a plain pull asks for.
-    const scopes = ['meta/app', 'meta/allheld', 'meta/none'].map((r) => `repository:${r}:pull,metadata_read,delete`);
-    return { v2: { authorization: `Bearer ${await accessToken(s, user, password, ...scopes)}` }, api: { authorization: basicAuth(user, password) } };
+    const scopes = [APP, ALLHELD, NONE].map((r) => `repository:${r}:pull,metadata_read,delete`);
+    return { v2: { authorization: `Bearer ${await accessTokenOn(t, user, password, ...scopes)}` }, api: { authorization: basicAuth(user, password) } };
   }
 
   const shape = (r: { status: number; headers: Record<string, unknown>; text: string }) => ({
@@ -269,12 +286,12 @@ describe('leak matrix: cursors, existence answers, derived values, error bodies'
       };
       const same: Awaited<ReturnType<typeof pair>>[] = [];
       // Item 4: cursors naming held things behave as cursors naming missing ones.
-      same.push(await pair('_tags timedesc cursor', 'GET', '/acr/v1/meta/app/_tags?orderby=timedesc&last=held', '/acr/v1/meta/app/_tags?orderby=timedesc&last=nosuchtag'));
-      same.push(await pair('_tags timeasc cursor', 'GET', '/acr/v1/meta/app/_tags?orderby=timeasc&last=held&n=1', '/acr/v1/meta/app/_tags?orderby=timeasc&last=nosuchtag&n=1'));
-      same.push(await pair('_manifests timeasc cursor', 'GET', `/acr/v1/meta/app/_manifests?orderby=timeasc&last=${held.digest}`, `/acr/v1/meta/app/_manifests?orderby=timeasc&last=${GHOST}`));
+      same.push(await pair('_tags timedesc cursor', 'GET', `/acr/v1/${APP}/_tags?orderby=timedesc&last=held`, `/acr/v1/${APP}/_tags?orderby=timedesc&last=nosuchtag`));
+      same.push(await pair('_tags timeasc cursor', 'GET', `/acr/v1/${APP}/_tags?orderby=timeasc&last=held&n=1`, `/acr/v1/${APP}/_tags?orderby=timeasc&last=nosuchtag&n=1`));
+      same.push(await pair('_manifests timeasc cursor', 'GET', `/acr/v1/${APP}/_manifests?orderby=timeasc&last=${held.digest}`, `/acr/v1/${APP}/_manifests?orderby=timeasc&last=${GHOST}`));
       const audits: Awaited<ReturnType<typeof pair>>[] = [];
-      audits.push(await pair('audit target prefix', 'GET', `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`meta/app@${held.digest.slice(0, 12)}`)}&n=1`, `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`meta/app@${GHOST.slice(0, 12)}`)}&n=1`, api));
-      audits.push(await pair('audit next over a held entry', 'GET', '/api/v1/audit?action=verdict.change&target=meta%2Fapp%40&n=1', '/api/v1/audit?action=verdict.change&target=meta%2Fnone%40&n=1', api));
+      audits.push(await pair('audit target prefix', 'GET', `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`${APP}@${held.digest.slice(0, 12)}`)}&n=1`, `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`${APP}@${GHOST.slice(0, 12)}`)}&n=1`, api));
+      audits.push(await pair('audit next over a held entry', 'GET', `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`${APP}@`)}&n=1`, `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`${NONE}@`)}&n=1`, api));
       // Item 5: a repository whose every manifest is hidden answers as a missing one, first.
       for (const [label, method, path] of [
         ['/acr/v1 manifest lookup', 'GET', `_manifests/${GHOST}`],
@@ -283,13 +300,13 @@ describe('leak matrix: cursors, existence answers, derived values, error bodies'
         ['/acr/v1 repository', 'GET', ''],
         ['/acr/v1 repository delete', 'DELETE', ''],
       ] as const) {
-        same.push(await pair(label, method, `/acr/v1/meta/allheld${path ? `/${path}` : ''}`, `/acr/v1/meta/none${path ? `/${path}` : ''}`, v2, [/meta\/allheld/g, 'meta/none']));
+        same.push(await pair(label, method, `/acr/v1/${ALLHELD}${path ? `/${path}` : ''}`, `/acr/v1/${NONE}${path ? `/${path}` : ''}`, v2, [/meta\/allheld/g, 'meta/none']));
       }
       // Item 7: a held tag is a missing tag (no Warning) for those without push.
       const tagPairs = [
-        await pair('/v2 GET held tag', 'GET', '/v2/meta/app/manifests/held', '/v2/meta/app/manifests/nosuchtag', v2, [/\bheld\b/g, 'nosuchtag']),
-        await pair('/v2 HEAD held tag', 'HEAD', '/v2/meta/app/manifests/held', '/v2/meta/app/manifests/nosuchtag', v2, [/\bheld\b/g, 'nosuchtag']),
-        await pair('/acr/v1 held tag', 'GET', '/acr/v1/meta/app/_tags/held', '/acr/v1/meta/app/_tags/nosuchtag', v2, [/\bheld\b/g, 'nosuchtag']),
+        await pair('/v2 GET held tag', 'GET', `/v2/${APP}/manifests/held`, `/v2/${APP}/manifests/nosuchtag`, v2, [/\bheld\b/g, 'nosuchtag']),
+        await pair('/v2 HEAD held tag', 'HEAD', `/v2/${APP}/manifests/held`, `/v2/${APP}/manifests/nosuchtag`, v2, [/\bheld\b/g, 'nosuchtag']),
+        await pair('/acr/v1 held tag', 'GET', `/acr/v1/${APP}/_tags/held`, `/acr/v1/${APP}/_tags/nosuchtag`, v2, [/\bheld\b/g, 'nosuchtag']),
       ];
       if (seesHeld(kind)) {
         // It sees held content: only the answers that do not depend on seeing it must agree.
@@ -308,7 +325,7 @@ describe('leak matrix: cursors, existence answers, derived values, error bodies'
         }
       }
       // Item 6: derived values come from what the caller may see.
-      const repo = await call(u, 'GET', '/acr/v1/meta/app', { headers: v2 });
+      const repo = await call(u, 'GET', `/acr/v1/${APP}`, { headers: v2 });
       if (repo.status === 200) {
         if (seesHeld(kind)) assert.notEqual(repo.body.lastUpdateTime, lastUpdateBeforeHeldPush, 'a quarantine reader sees the held push');
         else {
@@ -317,7 +334,8 @@ describe('leak matrix: cursors, existence answers, derived values, error bodies'
         }
       } else assert.equal(kind, 'anonymous');
       // The all-held repository's content is still there (nothing was deleted by a hidden DELETE).
-      assert.ok(await s.services.store.manifests.get('meta/allheld', allheld.digest as never));
+      assert.ok(await t.store.manifests.get(ALLHELD, allheld.digest as never));
     });
   }
 });
+}
