@@ -46,13 +46,16 @@ test('config: storage.s3 from the environment; driver s3 without a bucket, half 
       LAZARET_STORAGE_S3_ACCESS_KEY_ID: 'id',
       LAZARET_STORAGE_S3_SECRET_ACCESS_KEY: 'secret',
       LAZARET_STORAGE_S3_REDIRECT: '1',
+      LAZARET_STORAGE_S3_UPLOAD_LEASE_SECONDS: '5',
     },
   });
-  assert.deepEqual(c.storage.s3, { bucket: 'my-bucket', prefix: 'registry/', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, accessKeyId: 'id', secretAccessKey: 'secret', redirect: true, redirectTtlSeconds: 300 });
+  assert.deepEqual(c.storage.s3, { bucket: 'my-bucket', prefix: 'registry/', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, accessKeyId: 'id', secretAccessKey: 'secret', redirect: true, redirectTtlSeconds: 300, uploadLeaseSeconds: 5 });
+  assert.equal(loadConfig({ env: { LAZARET_STORAGE_DRIVER: 's3', LAZARET_STORAGE_S3_BUCKET: 'b-ok' } }).storage.s3?.uploadLeaseSeconds, 60, 'the default lease');
   assert.equal(loadConfig({ env: {} }).storage.driver, 'filesystem');
   const refused = (env: Record<string, string>, field: RegExp) =>
     assert.throws(() => loadConfig({ env }), (err: Error & { problems?: string[] }) => field.test((err.problems ?? []).join('\n')));
   refused({ LAZARET_STORAGE_DRIVER: 's3' }, /^storage\.s3\.bucket: /m);
+  refused({ LAZARET_STORAGE_DRIVER: 's3', LAZARET_STORAGE_S3_BUCKET: 'b-ok', LAZARET_STORAGE_S3_UPLOAD_LEASE_SECONDS: '0' }, /^storage\.s3\.uploadLeaseSeconds: /m);
   refused({ LAZARET_STORAGE_DRIVER: 's3', LAZARET_STORAGE_S3_BUCKET: 'b-ok', LAZARET_STORAGE_S3_ACCESS_KEY_ID: 'id' }, /^storage\.s3: accessKeyId and secretAccessKey/m);
   refused({ LAZARET_STORAGE_DRIVER: 's3', LAZARET_STORAGE_S3_BUCKET: 'b-ok', LAZARET_STORAGE_S3_PREFIX: '../up' }, /^storage\.s3\.prefix: /m);
   refused({ LAZARET_STORAGE_DRIVER: 's3', LAZARET_STORAGE_S3_BUCKET: 'Bad_Bucket' }, /^storage\.s3\.bucket: /m);
