@@ -38,7 +38,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration
                    against Distribution's
   --nodes N        Lazaret is N nodes behind HAProxy on one PostgreSQL and one bucket (implies
                    --storage s3 and --no-variants; PostgreSQL from LAZARET_BENCH_DATABASE_URL)
-  --workers N      also run Lazaret with serve --workers N (a column next to one process)`;
+  --workers N      also run Lazaret with serve --workers N (a column next to one process)
+  --scale          instead: request cost on a 1,000-entry vs a 1,000,000-tag / 100,000-repository
+                   registry (bench/scale.ts; its options: --dialect sqlite|postgres|both,
+                   --tags N, --repos N, --duration S, --only a,b)`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const options: BenchOptions = {
