@@ -198,6 +198,13 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       images.crit = critical;
     });
 
+    test('a Failed image\'s signature is Failed with it: never pullable by a pull-only principal', async () => {
+      const img = images.crit!;
+      const sig = (await s.services.store.tags.get(img.repository, `${img.digest.replace(':', '-')}.sig`))!.digest;
+      assert.equal(await verdict(img.repository, sig), 'Failed');
+      assert.deepEqual(await pullSignature(img, sig), [404, 403]);
+    });
+
     test('why held tells a principal without quarantine read nothing: the same 404 as a missing manifest', async () => {
       const puller = basicAuth('puller', 'puller-password');
       const held = await why('team-a/crit', images.crit!.digest, puller);
