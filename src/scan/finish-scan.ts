@@ -132,14 +132,17 @@ export async function finishScan(deps: FinishDeps, job: ClaimedJob, scanner: Sca
       const policyOn = await gatedIn(tx, job.repository);
       const current = (await tx.verdicts.get(job.repository, job.digest as Digest))?.state;
       const request = { id: job.id, host: base ? new URL(base).host : '', method: 'PATCH', useragent: `lazaret-scan (scanner ${scanner.name})`, actor };
+      const threshold = verdictAfterScan(policyOn, current, job.reason, summary.failed);
+      // The referrers first: their garbage-collector claims (locks) are taken before any audit
+      // append (the audit chain's lock), the order every writer keeps, so two transactions never
+      // wait on each other on PostgreSQL. With a release policy to ask they start at the current
+      // verdict and follow whatever it decides, through the verdict path.
+      await registry.recordReferrersIn(tx, { subject: manifest, referrers: prepared, state: decision === undefined ? (threshold ?? current) : current, jobId: job.id });
       let next: QuarantineState | undefined;
       if (decision !== undefined && (await deps.decider!.decide(tx, manifest, decision as never, request))) {
-        // The release policy decided: the referrers take the verdict it left.
-        await registry.recordReferrersIn(tx, { subject: manifest, referrers: prepared, state: (await tx.verdicts.get(job.repository, job.digest as Digest))?.state, jobId: job.id });
         next = undefined;
       } else {
-        next = verdictAfterScan(policyOn, current, job.reason, summary.failed);
-        await registry.recordReferrersIn(tx, { subject: manifest, referrers: prepared, state: next ?? current, jobId: job.id });
+        next = threshold;
         if (next) await registry.changeVerdictIn(tx, manifest, { state: next, details }, request);
       }
       if (changed) {
