@@ -10,6 +10,9 @@ export const QueueQuery = Type.Object({
   state: Type.Optional(Type.String({ maxLength: 100, description: 'comma-separated: absent, Quarantined, Failed, Passed' })),
   repository: Type.Optional(Type.String({ maxLength: 255, description: 'only this repository' })),
   q: Type.Optional(Type.String({ maxLength: 255, description: 'only repositories whose name contains this (queue only)' })),
+  waiting: Type.Optional(
+    Type.Boolean({ description: 'queue only: of the manifests without a verdict or Quarantined, just those that wait for one (Quarantined, or none where the switch or a release policy gates the repository); default `state` then absent,Quarantined' }),
+  ),
   last: Type.Optional(Type.String({ maxLength: 2000, description: "the previous page's `next`" })),
   n: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
 });

@@ -9,7 +9,9 @@
  *   `Passed`, each audited as a verdict change whose details say it was a bulk grandfather.
  * - GET  /api/v1/quarantine/queue      (authenticated) manifests by verdict, oldest first, each
  *   with `waiting` and its newest scan job; default: the held ones (no verdict, Quarantined,
- *   Failed); `repository` (exact) or `q` (name contains) filter; keyset cursor `next`. Rows are limited to repositories
+ *   Failed); `repository` (exact) or `q` (name contains) filter; `waiting=true` keeps, of the
+ *   rows without a verdict or Quarantined, those whose `waiting` is true (the one rule,
+ *   waitsForVerdict; default state then absent,Quarantined); keyset cursor `next`. Rows are limited to repositories
  *   where the caller has quarantine read, unless it holds `configure` (an admin needs the list
  *   to decide; names and digests are not content). For such callers the `next` cursor points
  *   at the last row returned, never at a row they may not see.
@@ -30,6 +32,8 @@ import { declareRoutes, serve } from '../http/route-table.ts';
 import { type BulkBody, GrandfatherResult, Preflight, QueuePage, QueueQuery, RescanResult } from './quarantine-schemas.ts';
 
 const HELD: StateFilter[] = ['absent', 'Quarantined', 'Failed'];
+/** What `waiting=true` asks for without `state`: the states that can wait for a verdict. */
+const MAY_WAIT: StateFilter[] = ['absent', 'Quarantined'];
 
 /**
  * The optional body of rescan/grandfather (`BulkBody`), checked by hand because a POST without
@@ -115,12 +119,17 @@ export function registerQuarantineRoutes(app: FastifyInstance, services: Service
 
   serve(app, quarantineRoutes.getQuarantineQueue, async (request) => {
     const q = request.query;
-    const states = parseStates(q.state, HELD);
+    const states = parseStates(q.state, q.waiting ? MAY_WAIT : HELD);
     const repository = parseRepository(q.repository);
     const contains = q.q?.trim().toLowerCase();
-    const { rows, next } = await registry
-      .as(request.access)
-      .queue({ states, n: q.n ?? 100, ...(repository ? { repository } : {}), ...(contains ? { repositoryContains: contains } : {}), ...(q.last ? { last: q.last } : {}) });
+    const { rows, next } = await registry.as(request.access).queue({
+      states,
+      n: q.n ?? 100,
+      ...(q.waiting ? { waiting: true } : {}),
+      ...(repository ? { repository } : {}),
+      ...(contains ? { repositoryContains: contains } : {}),
+      ...(q.last ? { last: q.last } : {}),
+    });
     // Each row says what the scan orchestrator is doing about it ("scanning", "waiting for scanner X: ...", "failed: ...").
     const manifests: Static<typeof QueuePage>['manifests'] = [];
     for (const r of rows) manifests.push({ ...rowJson(r, r.tags), waiting: r.waiting, scan: queueScanView(await services.store.scanJobs.latest(r.repository, r.digest)) });

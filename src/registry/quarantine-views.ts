@@ -20,7 +20,7 @@ import { collectPage } from './paging.ts';
 
 const HELD: StateFilter[] = ['absent', 'Quarantined', 'Failed'];
 const BATCH = 200;
-/** Queue pages for callers without `configure` are filtered after reading (readablePage). */
+/** Queue pages for callers without `configure`, and `waiting` pages, are filtered after reading (filteredPage). */
 const QUEUE_SCAN_PAGE = 1000;
 const QUEUE_SCAN_LIMIT = 20_000;
 /** Audit rows one request reads at most while filling a page for a caller who may not see some. */
@@ -39,43 +39,60 @@ export function waitsForVerdict(state: StateFilter, gated: boolean): boolean {
   return state === 'Quarantined' || (state === 'absent' && gated);
 }
 
+/** The queue row's `waiting` (the gate's answer per repository is cached by the policy cache). */
+const waits = async (ctx: Ctx, r: ManifestVerdictRow) => {
+  const state = r.state ?? 'absent';
+  return waitsForVerdict(state, state === 'absent' && (await ctx.gate.gates(r.repository)));
+};
+
 const withTags = async (ctx: Ctx, rows: ManifestVerdictRow[]): Promise<QueueRow[]> => {
   const out: QueueRow[] = [];
   for (const r of rows) {
-    const state = r.state ?? 'absent';
-    const waiting = waitsForVerdict(state, state === 'absent' && (await ctx.gate.gates(r.repository)));
-    out.push({ ...r, tags: (await ctx.store.tags.list(r.repository, { digest: r.digest as Digest })).map((t) => t.name), waiting });
+    out.push({ ...r, tags: (await ctx.store.tags.list(r.repository, { digest: r.digest as Digest })).map((t) => t.name), waiting: await waits(ctx, r) });
   }
   return out;
 };
 
+/** Rows in these states can wait for a verdict; `waiting` filters them and leaves the others. */
+const MAY_WAIT: StateFilter[] = ['absent', 'Quarantined'];
+const leftByWaiting = async (ctx: Ctx, r: ManifestVerdictRow) => !MAY_WAIT.includes(r.state ?? 'absent') || (await waits(ctx, r));
+
+type QueueBase = { states: StateFilter[]; repository?: string; repositoryContains?: string };
+
 export async function queue(ctx: Ctx, query: QueueQuery): Promise<{ rows: QueueRow[]; next?: string }> {
-  const base = { states: query.states, ...(query.repository ? { repository: query.repository } : {}), ...(query.repositoryContains ? { repositoryContains: query.repositoryContains } : {}) };
-  const { rows, next } = ctx.access.canRegistry('configure')
-    ? await ctx.store.verdicts.listManifests({ ...base, n: query.n, ...(query.last ? { last: query.last } : {}) })
-    : await readablePage(ctx, base, query.n, query.last);
+  const base: QueueBase = { states: query.states, ...(query.repository ? { repository: query.repository } : {}), ...(query.repositoryContains ? { repositoryContains: query.repositoryContains } : {}) };
+  const configure = ctx.access.canRegistry('configure');
+  // A page for one who may see every row, of every state asked, is the store's page as it is.
+  if (configure && !query.waiting) {
+    const { rows, next } = await ctx.store.verdicts.listManifests({ ...base, n: query.n, ...(query.last ? { last: query.last } : {}) });
+    return { rows: await withTags(ctx, rows), ...(next ? { next } : {}) };
+  }
+  // Anyone else without a principal may read held metadata nowhere (the same empty page as for nothing held).
+  if (!configure && ctx.access.principal.kind === 'anonymous') return { rows: [] };
+  const keep = async (r: ManifestVerdictRow) => (configure || seesHeldMetadata(ctx, r.repository)) && (!query.waiting || (await leftByWaiting(ctx, r)));
+  const { rows, next } = await filteredPage(ctx, base, query.n, query.last, keep);
   return { rows: await withTags(ctx, rows), ...(next ? { next } : {}) };
 }
 
 /**
- * A queue page for a caller without `configure`: only rows of repositories where it may read
- * held content, and a `next` cursor that points at the last row RETURNED. The store's cursor
- * names its last row (createdAt, repository, digest), so handing out the cursor of a page
- * whose last row was filtered out would reveal a held manifest the caller may not see. Pages
- * are filled from as many store pages as it takes, up to QUEUE_SCAN_LIMIT rows per request.
+ * A queue page of the rows `keep` accepts (those of repositories where the caller may read held
+ * content, those waiting for a verdict), with a `next` cursor that points at the last row
+ * RETURNED. The store's cursor names its last row (createdAt, repository, digest), so handing
+ * out the cursor of a page whose last row was filtered out would reveal a manifest the caller
+ * may not see (or one the filter left out). Pages are filled from as many store pages as it
+ * takes, up to QUEUE_SCAN_LIMIT rows per request.
  */
-async function readablePage(ctx: Ctx, base: { states: StateFilter[]; repository?: string; repositoryContains?: string }, n: number, last: string | undefined) {
+async function filteredPage(ctx: Ctx, base: QueueBase, n: number, last: string | undefined, keep: (r: ManifestVerdictRow) => Promise<boolean>) {
   const rows: ManifestVerdictRow[] = [];
   // Where the last returned row sits: the cursor its store page started at, and its index there.
   let lastAt: { cursor: string | undefined; index: number } | undefined;
   let cursor = last;
-  if (ctx.access.principal.kind === 'anonymous') return { rows };
   for (let scanned = 0; scanned < QUEUE_SCAN_LIMIT; ) {
     const page = await ctx.store.verdicts.listManifests({ ...base, n: QUEUE_SCAN_PAGE, ...(cursor ? { last: cursor } : {}) });
     scanned += page.rows.length;
     for (let i = 0; i < page.rows.length; i++) {
       const r = page.rows[i]!;
-      if (!seesHeldMetadata(ctx, r.repository)) continue;
+      if (!(await keep(r))) continue;
       if (rows.length === n) return { rows, next: await cursorAt(ctx, base, lastAt!) };
       rows.push(r);
       lastAt = { cursor, index: i };
@@ -88,7 +105,7 @@ async function readablePage(ctx: Ctx, base: { states: StateFilter[]; repository?
 }
 
 /** The store cursor just after row `index` of the page that starts at `at.cursor`. */
-async function cursorAt(ctx: Ctx, base: { states: StateFilter[]; repository?: string; repositoryContains?: string }, at: { cursor: string | undefined; index: number }) {
+async function cursorAt(ctx: Ctx, base: QueueBase, at: { cursor: string | undefined; index: number }) {
   const page = await ctx.store.verdicts.listManifests({ ...base, n: at.index + 1, ...(at.cursor ? { last: at.cursor } : {}) });
   return page.next;
 }

@@ -105,6 +105,12 @@ export interface QueueQuery {
   repository?: string;
   /** Only repositories whose name contains this. */
   repositoryContains?: string;
+  /**
+   * Of the rows that could wait for a verdict (none yet, Quarantined), only those that do
+   * (`waitsForVerdict`: Quarantined, or none where the gate governs the repository now, by the
+   * switch or a release policy). Rows of the other asked states (Failed, Passed) stay.
+   */
+  waiting?: boolean;
   n: number;
   last?: string;
 }

@@ -82,15 +82,16 @@ export function registerQuarantine(program: Command) {
   // The portal's queue page reads the same endpoint (one server page, keyset cursor `next`).
   withConnection(q.command('list').alias('queue').description('list manifests by verdict with their scan state, oldest first (default: held ones)'))
     .option('--state <states>', 'comma-separated: absent,Quarantined,Failed,Passed')
+    .option('--waiting', 'only manifests that wait for a verdict (Quarantined, or none where the switch or a release policy gates the repository); with --state, rows of Failed/Passed stay')
     .option('--repository <name>', 'only this repository')
     .option('--contains <text>', 'only repositories whose name contains this')
     .option('-n, --limit <n>', 'at most this many', '100')
     .option('--after <cursor>', "continue after the previous page (its JSON's `next`)")
-    .action(async (opts: Opts & { state?: string; repository?: string; contains?: string; limit: string; after?: string }) => {
+    .action(async (opts: Opts & { state?: string; waiting?: boolean; repository?: string; contains?: string; limit: string; after?: string }) => {
       const res = await callApi<Static<typeof QueuePage>>(
         resolveConnection(opts),
         'GET',
-        `/api/v1/quarantine/queue${query({ state: opts.state, repository: opts.repository, q: opts.contains, n: opts.limit, last: opts.after })}`,
+        `/api/v1/quarantine/queue${query({ state: opts.state, waiting: opts.waiting ? 'true' : undefined, repository: opts.repository, q: opts.contains, n: opts.limit, last: opts.after })}`,
       );
       printResult(opts.output, res.body, res.body.manifests.map((m) => ({ ...rowOf(m), scan: m.scan?.status ?? m.scan?.state ?? '' })));
       if (res.body.next && opts.output !== 'json') console.error(`more: --after ${res.body.next}`);
