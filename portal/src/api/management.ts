@@ -69,13 +69,14 @@ export function grandfather(body: { repository?: string } = {}) {
  * up to `max` rows). The registry limits rows to repositories where the caller has quarantine
  * read (or to everything for `configure`).
  */
-export async function queue(options: { states?: string; max?: number } = {}): Promise<QueueRow[]> {
+export async function queue(options: { states?: string; waiting?: boolean; max?: number } = {}): Promise<QueueRow[]> {
   const out: QueueRow[] = [];
   let last: string | undefined;
   const max = options.max ?? 2000;
   do {
     const q = new URLSearchParams({ n: String(Math.min(500, max)) });
     if (options.states) q.set('state', options.states);
+    if (options.waiting) q.set('waiting', 'true');
     if (last) q.set('last', last);
     const body = await api<QueuePage>(`/api/v1/quarantine/queue?${q}`);
     out.push(...body.manifests);

@@ -13,14 +13,18 @@ export type QueueRow = Static<typeof QueueRowSchema>;
 export type QueuePage = Static<typeof QueuePageSchema>;
 export type QueueFilter = 'waiting' | 'failed' | 'all';
 
-/** The verdict states a filter asks the server for (with the switch off, no verdict does not wait). */
-export function statesOf(filter: QueueFilter, policyOn: boolean): string {
-  const waiting = policyOn ? 'absent,Quarantined' : 'Quarantined';
-  return filter === 'waiting' ? waiting : filter === 'failed' ? 'Failed' : `${waiting},Failed`;
+/**
+ * What a filter asks the server. "Waiting" is the server's `waiting=true`: the registry decides
+ * what waits (Quarantined, or no verdict where the switch or a release policy gates the
+ * repository), the portal never does. "All" is that plus Failed.
+ */
+export function filterQuery(filter: QueueFilter): Record<string, string> {
+  if (filter === 'failed') return { state: 'Failed' };
+  return filter === 'waiting' ? { waiting: 'true' } : { state: 'absent,Quarantined,Failed', waiting: 'true' };
 }
 
-export function queuePage(options: { states: string; contains?: string; last?: string; n?: number }): Promise<QueuePage> {
-  const q = new URLSearchParams({ n: String(options.n ?? 100), state: options.states });
+export function queuePage(options: { filter: QueueFilter; contains?: string; last?: string; n?: number }): Promise<QueuePage> {
+  const q = new URLSearchParams({ n: String(options.n ?? 100), ...filterQuery(options.filter) });
   if (options.contains?.trim()) q.set('q', options.contains.trim());
   if (options.last) q.set('last', options.last);
   return api<QueuePage>(`/api/v1/quarantine/queue?${q}`);

@@ -9,7 +9,6 @@
 import { audit, isForbidden, queue, usePolicyStatus, type AuditEntry } from '../api/management.ts';
 import { listWebhookHealth } from '../api/webhooks.ts';
 import { getSummary, type Summary } from '../api/summary.ts';
-import { statesOf } from '../api/queue.ts';
 import { href } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { Empty, Loading } from '../components/status.tsx';
@@ -40,21 +39,15 @@ export function timings(entries: AuditEntry[], pushed: Map<string, number>): Ver
   return out.slice(0, 24).reverse();
 }
 
-const pending = <T,>() => new Promise<T>(() => undefined);
-
 export function Overview() {
   const policy = usePolicyStatus();
   const policyOn = policy === 'enabled';
-  // The oldest held image depends on the policy (no verdict is held only while it is on): wait for it.
-  const known = policy !== null;
   // The server decides what is waiting (per repository, release policies included).
   const counts = useAsync(() => getSummary(), []);
   // Push times of decided manifests, for the chart: one server page of the queue.
   const pushed = useAsync(async () => new Map((await queue({ states: 'Passed,Failed', max: 500 }).catch(() => [])).map((r) => [`${r.repository}@${r.digest}`, Date.parse(r.createdTime)])), []);
-  const oldest = useAsync(
-    async () => (known ? ((await queue({ states: statesOf('waiting', policyOn), max: 1 }))[0] ?? null) : pending<null>()),
-    [known, policyOn],
-  );
+  // The oldest manifest that waits, by the server's rule (release policies included).
+  const oldest = useAsync(async () => (await queue({ waiting: true, max: 1 }))[0] ?? null, []);
   const verdicts = useAsync(() => audit({ action: 'verdict.change', n: 100 }), []);
   const hooks = useAsync(() => listWebhookHealth(), []);
 

@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { writeScope } from '../api/acr.ts';
 import { grantedActions } from '../api/client.ts';
-import { queuePage, statesOf, type QueueFilter, type QueueRow } from '../api/queue.ts';
+import { queuePage, type QueueFilter, type QueueRow } from '../api/queue.ts';
 import { usePolicyStatus } from '../api/management.ts';
 import { href } from '../router.ts';
 import { useAsync } from '../use-async.ts';
@@ -36,11 +36,8 @@ export function Quarantine() {
   const [filter, setFilter] = useState<QueueFilter>('waiting');
   const [repo, setRepo] = useState('');
   const contains = useSettled(repo);
-  // Whether "no verdict" counts as held depends on the policy: wait until it is known.
-  const first = useAsync(
-    () => (policy === null ? new Promise<never>(() => undefined) : queuePage({ states: statesOf(filter, policyOn), contains })),
-    [policy, policyVersion, filter, contains],
-  );
+  // What waits is the server's to say (the switch, release policies): a policy change reloads.
+  const first = useAsync(() => queuePage({ filter, contains }), [policyVersion, filter, contains]);
   // Further pages ("Show more"), appended after the first; a new first page starts over.
   const [more, setMore] = useState<{ rows: QueueRow[]; next?: string; loading: boolean; error: Error | null }>({ rows: [], loading: false, error: null });
   useEffect(() => setMore({ rows: [], loading: false, error: null }), [first.data]);
@@ -48,7 +45,7 @@ export function Quarantine() {
   const loadMore = () => {
     if (!next) return;
     setMore((m) => ({ ...m, loading: true, error: null }));
-    queuePage({ states: statesOf(filter, policyOn), contains, last: next }).then(
+    queuePage({ filter, contains, last: next }).then(
       (page) => setMore((m) => ({ rows: [...m.rows, ...page.manifests], ...(page.next ? { next: page.next } : {}), loading: false, error: null })),
       (error: Error) => setMore((m) => ({ ...m, next, loading: false, error })),
     );
