@@ -18,27 +18,14 @@ import { registryError } from '../errors/registry-error.ts';
 import { generateSecret, hashSecret } from '../auth/passwords.ts';
 import { NULL_GUID } from '../auth/identities.ts';
 import { parseIssuerConfig } from '../auth/federation.ts';
-import { IDENTITY_NAME, audit } from './identity-users.ts';
+import { audit } from './identity-users.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { CreatedToken, NewPassword, NewToken, PasswordName, ScopeMap, ScopeMapBody, ScopeMapParam, Token, TokenParam, TokenPassword, TokenPatch } from './identity-schemas.ts';
 
 const admin = { kind: 'registry', action: 'admin' } as const;
 const tags = ['tokens'];
 const SCOPE_MAP_NAME = '^[a-zA-Z0-9][a-zA-Z0-9_-]{4,49}$';
 
-const Status = Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]);
-const PasswordName = Type.Union([Type.Literal('password1'), Type.Literal('password2')]);
-const NewPassword = Type.Object({ name: PasswordName, expiry: Type.Optional(Type.String({ format: 'date-time' })) });
-const NewToken = Type.Object({
-  name: Type.String({ pattern: IDENTITY_NAME }),
-  scopeMap: Type.String({ maxLength: 50 }),
-  status: Type.Optional(Status),
-  /** Which passwords to generate now (default: password1 without expiry). */
-  passwords: Type.Optional(Type.Array(NewPassword, { maxItems: 2 })),
-});
-const TokenPatch = Type.Object({ status: Type.Optional(Status), scopeMap: Type.Optional(Type.String({ maxLength: 50 })) });
-const TokenParam = Type.Object({ token: Type.String({ maxLength: 64 }) });
-const ScopeMapParam = Type.Object({ name: Type.String({ maxLength: 50 }) });
-const ScopeMapBody = Type.Object({ description: Type.Optional(Type.String({ maxLength: 256 })), actions: Type.Array(Type.String({ maxLength: 400 }), { minItems: 1, maxItems: 500 }) });
 const IssuerParam = Type.Object({ name: Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_-]{0,49}$' }) });
 
 function tokenJson(t: TokenRecord) {
@@ -62,16 +49,16 @@ function parseExpiry(value: string | undefined): Date | undefined {
 const itags = ['trusted issuers'];
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const tokenRoutes = declareRoutes({
-  getTokens: { method: 'GET', url: '/api/v1/tokens', api: 'api', access: admin, tags, summary: 'List repository-scoped tokens' },
-  getTokensByToken: { method: 'GET', url: '/api/v1/tokens/:token', api: 'api', access: admin, tags, summary: 'One token', schema: { params: TokenParam } },
-  postTokens: { method: 'POST', url: '/api/v1/tokens', api: 'api', access: admin, tags, summary: 'Create a token; generated passwords are returned once', bodyLimit: 16 * 1024, schema: { body: NewToken } },
-  patchTokensByToken: { method: 'PATCH', url: '/api/v1/tokens/:token', api: 'api', access: admin, tags, summary: 'Enable/disable a token or bind it to another scope map', bodyLimit: 16 * 1024, schema: { params: TokenParam, body: TokenPatch } },
-  postTokensByTokenPasswords: { method: 'POST', url: '/api/v1/tokens/:token/passwords', api: 'api', access: admin, tags, summary: 'Generate (or regenerate) password1 or password2; returned once', bodyLimit: 4096, schema: { params: TokenParam, body: NewPassword } },
+  getTokens: { method: 'GET', url: '/api/v1/tokens', api: 'api', access: admin, tags, summary: 'List repository-scoped tokens', schema: { response: { 200: Type.Array(Token) } } },
+  getTokensByToken: { method: 'GET', url: '/api/v1/tokens/:token', api: 'api', access: admin, tags, summary: 'One token', schema: { params: TokenParam, response: { 200: Token } } },
+  postTokens: { method: 'POST', url: '/api/v1/tokens', api: 'api', access: admin, tags, summary: 'Create a token; generated passwords are returned once', bodyLimit: 16 * 1024, schema: { body: NewToken, response: { 201: CreatedToken } } },
+  patchTokensByToken: { method: 'PATCH', url: '/api/v1/tokens/:token', api: 'api', access: admin, tags, summary: 'Enable/disable a token or bind it to another scope map', bodyLimit: 16 * 1024, schema: { params: TokenParam, body: TokenPatch, response: { 200: Token } } },
+  postTokensByTokenPasswords: { method: 'POST', url: '/api/v1/tokens/:token/passwords', api: 'api', access: admin, tags, summary: 'Generate (or regenerate) password1 or password2; returned once', bodyLimit: 4096, schema: { params: TokenParam, body: NewPassword, response: { 200: TokenPassword } } },
   deleteTokensByTokenPasswordsByPassword: { method: 'DELETE', url: '/api/v1/tokens/:token/passwords/:password', api: 'api', access: admin, tags, summary: 'Remove one of a token\'s passwords', schema: { params: Type.Object({ token: Type.String({ maxLength: 64 }), password: PasswordName }) } },
   deleteTokensByToken: { method: 'DELETE', url: '/api/v1/tokens/:token', api: 'api', access: admin, tags, summary: 'Delete a token', schema: { params: TokenParam } },
-  getScopeMaps: { method: 'GET', url: '/api/v1/scope-maps', api: 'api', access: admin, tags, summary: 'List scope maps (system ones first)' },
-  getScopeMapsByName: { method: 'GET', url: '/api/v1/scope-maps/:name', api: 'api', access: admin, tags, summary: 'One scope map', schema: { params: ScopeMapParam } },
-  putScopeMapsByName: { method: 'PUT', url: '/api/v1/scope-maps/:name', api: 'api', access: admin, tags, summary: 'Create or replace a scope map', bodyLimit: 256 * 1024, schema: { params: ScopeMapParam, body: ScopeMapBody } },
+  getScopeMaps: { method: 'GET', url: '/api/v1/scope-maps', api: 'api', access: admin, tags, summary: 'List scope maps (system ones first)', schema: { response: { 200: Type.Array(ScopeMap) } } },
+  getScopeMapsByName: { method: 'GET', url: '/api/v1/scope-maps/:name', api: 'api', access: admin, tags, summary: 'One scope map', schema: { params: ScopeMapParam, response: { 200: ScopeMap } } },
+  putScopeMapsByName: { method: 'PUT', url: '/api/v1/scope-maps/:name', api: 'api', access: admin, tags, summary: 'Create or replace a scope map', bodyLimit: 256 * 1024, schema: { params: ScopeMapParam, body: ScopeMapBody, response: { 200: ScopeMap, 201: ScopeMap } } },
   deleteScopeMapsByName: { method: 'DELETE', url: '/api/v1/scope-maps/:name', api: 'api', access: admin, tags, summary: 'Delete a scope map not used by any token', schema: { params: ScopeMapParam } },
   getTrustedIssuers: { method: 'GET', url: '/api/v1/trusted-issuers', api: 'api', access: admin, tags: itags, summary: 'List trusted OIDC issuers for /oauth2/exchange' },
   getTrustedIssuersByName: { method: 'GET', url: '/api/v1/trusted-issuers/:name', api: 'api', access: admin, tags: itags, summary: 'One trusted issuer', schema: { params: IssuerParam } },
@@ -162,12 +149,12 @@ export function registerIdentityTokenRoutes(app: FastifyInstance, services: Serv
 
   // --- scope maps ---------------------------------------------------------------------------
   const systemMaps = () =>
-    Object.entries(SYSTEM_SCOPE_MAPS).map(([name, m]) => ({ name, description: m.description, actions: m.actions, type: 'SystemDefined', createdAt: null, updatedAt: null }));
+    Object.entries(SYSTEM_SCOPE_MAPS).map(([name, m]) => ({ name, description: m.description, actions: m.actions, type: 'SystemDefined' as const, createdAt: null, updatedAt: null }));
   const userMapJson = (m: { name: string; description: string; actions: string[]; createdAt: Date; updatedAt: Date }) => ({
     name: m.name,
     description: m.description,
     actions: m.actions,
-    type: 'UserDefined',
+    type: 'UserDefined' as const,
     createdAt: m.createdAt.toISOString(),
     updatedAt: m.updatedAt.toISOString(),
   });

@@ -18,22 +18,10 @@ import { registryError } from '../errors/registry-error.ts';
 import { generateSecret, hashPassword } from '../auth/passwords.ts';
 import { ANONYMOUS_PULL_SETTING, NULL_GUID } from '../auth/identities.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { Assignment, AssignmentBody, CreatedUser, NewUser, PasswordBody, PasswordSet, RoleInfo, User, UserParam, WhoAmI } from './identity-schemas.ts';
 
-export const IDENTITY_NAME = '^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$';
 const admin = { kind: 'registry', action: 'admin' } as const;
 const tags = ['identities'];
-
-const Role = Type.Enum([...BUILT_IN_ROLES]);
-const Assignment = Type.Object({ user: Type.String(), role: Role, repository: Type.Optional(Type.String()), createdAt: Type.String() });
-const User = Type.Object({ name: Type.String(), createdAt: Type.String(), updatedAt: Type.String(), roles: Type.Array(Type.Object({ role: Role, repository: Type.Optional(Type.String()) })) });
-const NewUser = Type.Object({
-  name: Type.String({ pattern: IDENTITY_NAME }),
-  password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
-  roles: Type.Optional(Type.Array(Type.Object({ role: Role, repository: Type.Optional(Type.String({ maxLength: 300 })) }), { maxItems: 100 })),
-});
-const PasswordBody = Type.Object({ password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })) });
-const AssignmentBody = Type.Object({ user: Type.String({ maxLength: 64 }), role: Role, repository: Type.Optional(Type.String({ maxLength: 300 })) });
-const UserParam = Type.Object({ user: Type.String({ maxLength: 64 }) });
 
 export function audit(tx: StoreRoles, request: FastifyRequest, action: string, target: string, before?: unknown, after?: unknown) {
   return tx.audit.append({ actor: request.access.principal.name, action, target, before, after, requestId: request.id });
@@ -52,13 +40,13 @@ async function registryWideOwners(tx: StoreRoles): Promise<string[]> {
 const Anonymous = Type.Object({ enabled: Type.Boolean() });
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const userRoutes = declareRoutes({
-  getWhoami: { method: 'GET', url: '/api/v1/whoami', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'Who the caller is and what it may do registry-wide' },
-  getRoles: { method: 'GET', url: '/api/v1/roles', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'The built-in roles and what they allow' },
+  getWhoami: { method: 'GET', url: '/api/v1/whoami', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'Who the caller is and what it may do registry-wide', schema: { response: { 200: WhoAmI } } },
+  getRoles: { method: 'GET', url: '/api/v1/roles', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'The built-in roles and what they allow', schema: { response: { 200: Type.Array(RoleInfo) } } },
   getUsers: { method: 'GET', url: '/api/v1/users', api: 'api', access: admin, tags, summary: 'List users with their role assignments', schema: { response: { 200: Type.Array(User) } } },
   getUsersByUser: { method: 'GET', url: '/api/v1/users/:user', api: 'api', access: admin, tags, summary: 'One user', schema: { params: UserParam, response: { 200: User } } },
-  postUsers: { method: 'POST', url: '/api/v1/users', api: 'api', access: admin, tags, summary: 'Create a user (password generated and returned once when omitted)', bodyLimit: 64 * 1024, schema: { body: NewUser } },
+  postUsers: { method: 'POST', url: '/api/v1/users', api: 'api', access: admin, tags, summary: 'Create a user (password generated and returned once when omitted)', bodyLimit: 64 * 1024, schema: { body: NewUser, response: { 201: CreatedUser } } },
   deleteUsersByUser: { method: 'DELETE', url: '/api/v1/users/:user', api: 'api', access: admin, tags, summary: 'Delete a user and its role assignments', schema: { params: UserParam } },
-  putUsersByUserPassword: { method: 'PUT', url: '/api/v1/users/:user/password', api: 'api', access: admin, tags, summary: 'Set a user\'s password (generated and returned once when omitted)', bodyLimit: 16 * 1024, schema: { params: UserParam, body: PasswordBody } },
+  putUsersByUserPassword: { method: 'PUT', url: '/api/v1/users/:user/password', api: 'api', access: admin, tags, summary: 'Set a user\'s password (generated and returned once when omitted)', bodyLimit: 16 * 1024, schema: { params: UserParam, body: PasswordBody, response: { 200: PasswordSet } } },
   getRoleAssignments: { method: 'GET', url: '/api/v1/role-assignments', api: 'api', access: admin, tags, summary: 'List role assignments', schema: { querystring: Type.Object({ user: Type.Optional(Type.String({ maxLength: 64 })) }), response: { 200: Type.Array(Assignment) } } },
   postRoleAssignments: { method: 'POST', url: '/api/v1/role-assignments', api: 'api', access: admin, tags, summary: 'Assign a role, registry-wide or on a repository pattern', bodyLimit: 16 * 1024, schema: { body: AssignmentBody, response: { 201: Assignment } } },
   deleteRoleAssignments: { method: 'DELETE', url: '/api/v1/role-assignments', api: 'api', access: admin, tags, summary: 'Remove a role assignment', schema: { querystring: AssignmentBody } },
@@ -86,7 +74,7 @@ export function registerIdentityUserRoutes(app: FastifyInstance, services: Servi
   });
 
   serve(app, userRoutes.getRoles, async () =>
-    BUILT_IN_ROLES.map((name) => ({ name, id: ROLES[name].id, description: ROLES[name].description, repositoryActions: ROLES[name].repository, registryActions: ROLES[name].registry })));
+    BUILT_IN_ROLES.map((name) => ({ name, id: ROLES[name].id, description: ROLES[name].description, repositoryActions: [...ROLES[name].repository], registryActions: [...ROLES[name].registry] })));
 
   serve(app, userRoutes.getUsers, async () => {
     const assignments = await store.roleAssignments.list();

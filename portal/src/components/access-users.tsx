@@ -1,6 +1,6 @@
 /** Users and role assignments (Owner only). */
 import { useState } from 'preact/hooks';
-import { assignRole, createUser, deleteUser, listRoles, listUsers, removeRole, resetPassword, type User } from '../api/access.ts';
+import { assignRole, createUser, deleteUser, listRoles, listUsers, removeRole, resetPassword, type RoleName, type User } from '../api/access.ts';
 import { useAsync } from '../use-async.ts';
 import { ConfirmDialog } from './confirm.tsx';
 import { ErrorBox } from './status.tsx';
@@ -125,9 +125,9 @@ function RolesCell({
   onRemove,
 }: {
   user: User;
-  roles: string[];
-  onAssign: (role: string, repository?: string) => void;
-  onRemove: (role: string, repository?: string) => void;
+  roles: RoleName[];
+  onAssign: (role: RoleName, repository?: string) => void;
+  onRemove: (role: RoleName, repository?: string) => void;
 }) {
   const [role, setRole] = useState('');
   const [repository, setRepository] = useState('');
@@ -150,7 +150,9 @@ function RolesCell({
         class="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          if (role) onAssign(role, repository.trim() || undefined);
+          // The select offers the registry's role names only: find it among them (typed, no cast).
+          const picked = roles.find((r) => r === role);
+          if (picked) onAssign(picked, repository.trim() || undefined);
           setRole('');
           setRepository('');
         }}
@@ -178,7 +180,7 @@ function RolesCell({
   );
 }
 
-function NewUserForm({ roles, onCancel, onCreated }: { roles: string[]; onCancel: () => void; onCreated: (name: string, password?: string) => void }) {
+function NewUserForm({ roles, onCancel, onCreated }: { roles: RoleName[]; onCancel: () => void; onCreated: (name: string, password?: string) => void }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState('AcrPull');
@@ -194,7 +196,8 @@ function NewUserForm({ roles, onCancel, onCreated }: { roles: string[]; onCancel
         setBusy(true);
         setError(null);
         try {
-          const r = await createUser(name, password || undefined, role ? [{ role, ...(repository.trim() ? { repository: repository.trim() } : {}) }] : []);
+          const picked = roles.find((x) => x === role);
+          const r = await createUser(name, password || undefined, picked ? [{ role: picked, ...(repository.trim() ? { repository: repository.trim() } : {}) }] : []);
           onCreated(name, r.password);
         } catch (err) {
           setError(err as Error);

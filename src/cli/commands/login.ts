@@ -11,6 +11,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { Static } from 'typebox';
+import type { WhoAmI } from '../../management-api/identity-schemas.ts';
 import { CliError, callApi, printResult, resolveConnection, setStoredCredentialLookup, withConnection, type Connection } from '../api-client.ts';
 
 interface CredentialFile {
@@ -103,7 +105,7 @@ export function registerLogin(program: Command) {
     });
 
   withConnection(program.command('whoami').description('who the registry says you are, with your roles')).action(async (opts: { registry?: string; username?: string; password?: string; output?: string }) => {
-    const res = await callApi<{ kind: string; name: string; roles: { role: string; repository?: string }[]; registry: string[] }>(resolveConnection(opts), 'GET', '/api/v1/whoami');
+    const res = await callApi<Static<typeof WhoAmI>>(resolveConnection(opts), 'GET', '/api/v1/whoami');
     const b = res.body;
     // Columns named for what they hold: `registry` listed registry-wide ACTIONS, not registries.
     printResult(opts.output, b, [{ name: b.name, kind: b.kind, roles: b.roles.map((r) => (r.repository ? `${r.role}@${r.repository}` : r.role)).join(', '), 'registry-wide actions': b.registry.join(',') }]);

@@ -1,15 +1,13 @@
 /** `lazaret role assign|list|remove|builtins` (Owner only for changes; /api/v1/role-assignments). */
 import type { Command } from 'commander';
+import type { Static } from 'typebox';
 import { callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
+import type { Assignment, RoleInfo } from '../../management-api/identity-schemas.ts';
 
 type Opts = ConnectionOptions & { output?: string };
 type AssignOpts = Opts & { user: string; role: string; repository?: string };
-interface AssignmentJson {
-  user: string;
-  role: string;
-  repository?: string;
-  createdAt: string;
-}
+/** The server's wire type (docs/architecture.md "Wire types"): a change of shape fails this check. */
+type AssignmentJson = Static<typeof Assignment>;
 
 export function registerRole(program: Command) {
   const role = program.command('role').description('role assignments (ACR built-in roles)');
@@ -49,7 +47,7 @@ export function registerRole(program: Command) {
     });
 
   withConnection(role.command('builtins').description('the built-in roles and what they allow')).action(async (opts: Opts) => {
-    const res = await callApi<{ name: string; description: string; repositoryActions: string[]; registryActions: string[] }[]>(resolveConnection(opts), 'GET', '/api/v1/roles');
+    const res = await callApi<Static<typeof RoleInfo>[]>(resolveConnection(opts), 'GET', '/api/v1/roles');
     printResult(opts.output, res.body, res.body.map((r) => ({ role: r.name, repository: r.repositoryActions.join(','), registry: r.registryActions.join(','), description: r.description })));
   });
 }

@@ -1,14 +1,12 @@
 /** `lazaret scope-map list|show|create|update|delete` (Owner only; /api/v1/scope-maps). */
 import type { Command } from 'commander';
+import type { Static } from 'typebox';
 import { callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
+import type { ScopeMap } from '../../management-api/identity-schemas.ts';
 
 type Opts = ConnectionOptions & { output?: string };
-interface ScopeMapJson {
-  name: string;
-  description: string;
-  actions: string[];
-  type: string;
-}
+/** The server's wire type (docs/architecture.md "Wire types"): a change of shape fails this check. */
+type ScopeMapJson = Static<typeof ScopeMap>;
 
 export function registerScopeMap(program: Command) {
   const sm = program.command('scope-map').description('scope maps for repository-scoped tokens (Owner only)');

@@ -2,14 +2,12 @@
 import type { Command } from 'commander';
 import { CliError, callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 import { passwordFrom } from './login.ts';
+import type { Static } from 'typebox';
+import type { CreatedUser, PasswordSet, User } from '../../management-api/identity-schemas.ts';
 
 type Opts = ConnectionOptions & { output?: string };
-interface UserJson {
-  name: string;
-  createdAt: string;
-  roles: { role: string; repository?: string }[];
-  password?: string;
-}
+/** The server's wire types (docs/architecture.md "Wire types"): a change of shape fails this check. */
+type UserJson = Static<typeof User>;
 
 const rolesText = (roles: UserJson['roles']) => roles.map((r) => (r.repository ? `${r.role}@${r.repository}` : r.role)).join(', ');
 
@@ -29,7 +27,7 @@ export function registerUser(program: Command) {
     .action(async (name: string, opts: Opts & { newPassword?: string; passwordStdin?: boolean; role?: string[] }) => {
       const password = await passwordFrom(opts);
       const body = { name, ...(password ? { password } : {}), roles: (opts.role ?? []).map(parseRoleSpec) };
-      const res = await callApi<UserJson>(resolveConnection(opts), 'POST', '/api/v1/users', body);
+      const res = await callApi<Static<typeof CreatedUser>>(resolveConnection(opts), 'POST', '/api/v1/users', body);
       if (opts.output === 'json') return printResult('json', res.body);
       console.log(`created user ${res.body.name}${res.body.roles.length ? ` (${rolesText(res.body.roles)})` : ''}`);
       if (res.body.password) console.log(`password (shown once): ${res.body.password}`);
@@ -52,7 +50,7 @@ export function registerUser(program: Command) {
     .action(async (name: string, opts: Opts & { newPassword?: string; passwordStdin?: boolean }) => {
       const password = await passwordFrom(opts);
       if (password !== undefined && password.length < 8) throw new CliError('the password must have at least 8 characters');
-      const res = await callApi<{ name: string; password?: string }>(resolveConnection(opts), 'PUT', `/api/v1/users/${encodeURIComponent(name)}/password`, password ? { password } : {});
+      const res = await callApi<Static<typeof PasswordSet>>(resolveConnection(opts), 'PUT', `/api/v1/users/${encodeURIComponent(name)}/password`, password ? { password } : {});
       if (opts.output === 'json') return printResult('json', res.body);
       console.log(`password of ${name} changed`);
       if (res.body.password) console.log(`password (shown once): ${res.body.password}`);
