@@ -4,7 +4,7 @@
  * OpenVEX document built here, pushed as a referrer of the image and cosign-signed (a key
  * generated here) by the author the policy trusts, releases it, and "why held" names the
  * statement. Signed by another key, unsigned, `affected` / `under_investigation`, or about
- * another product, it releases nothing.
+ * another product, it releases nothing. On SQLite and PostgreSQL.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,8 @@ import { call, pushImage, putManifest, sha256, uploadBlob, type PushedImage } fr
 import { startTrivyLikeAdapter, type TrivyLikeAdapter } from './helpers/trivy-like-adapter.ts';
 import { cosignKey, pushCosignSignature, type SigningKey } from './helpers/release-policy.ts';
 import { until } from './helpers/until.ts';
+import { randomBytes } from 'node:crypto';
+import { dropTestSchema, postgresReachable, skipUnless, TEST_DATABASE_URL } from './helpers/environment.ts';
 
 const FAST = { 'scanner.firstPollMs': 50, 'scanner.defaultRefreshMs': 100, 'scanner.pollIntervalMs': 50, 'scanner.healthIntervalSeconds': 1, 'scanner.requestTimeoutSeconds': 2 };
 const CVE = 'CVE-2021-44906';
@@ -39,9 +41,11 @@ function openVex(product: string, status: string, options: { id?: string; justif
   };
 }
 
+const pgUp = await postgresReachable();
 const ociPurl = (img: PushedImage) => `pkg:oci/${img.repository.split('/').pop()}@${encodeURIComponent(img.digest)}?repository_url=registry.test/${img.repository}`;
 
-describe('OpenVEX statements from trusted authors except findings', () => {
+for (const backend of ['sqlite', 'postgres'] as const) describe(`OpenVEX statements from trusted authors except findings (${backend})`, { skip: backend === 'postgres' ? skipUnless(pgUp, `PostgreSQL not reachable at ${TEST_DATABASE_URL}`) : false }, () => {
+  const schema = `lazaret_vex_${randomBytes(5).toString('hex')}`;
   let s: TestServer;
   let adapter: TrivyLikeAdapter;
   const admin = { authorization: adminAuth() };
@@ -86,7 +90,7 @@ describe('OpenVEX statements from trusted authors except findings', () => {
   }
 
   before(async () => {
-    s = await startTokenServer(FAST);
+    s = await startTokenServer({ ...FAST, ...(backend === 'postgres' ? { databaseUrl: `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}schema=${schema}` } : {}) });
     adapter = await startTrivyLikeAdapter();
     await createUser(s, 'pusher', 'pusher-password', [{ role: 'AcrPush' }]);
     const r = await call(s.url, 'POST', '/api/v1/scanners', { headers: admin, body: { name: 'trivy', url: adapter.url, default: true } });
@@ -101,6 +105,7 @@ describe('OpenVEX statements from trusted authors except findings', () => {
   after(async () => {
     await s?.close();
     await adapter?.close();
+    if (backend === 'postgres') await dropTestSchema(schema);
   });
 
   test('the policy says in words which VEX it honours', async () => {
