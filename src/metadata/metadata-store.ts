@@ -174,6 +174,12 @@ export interface TagStore {
    * gate's filtering is the caller's (Gate.visibleTags).
    */
   listListable(repository: string, options?: Page): Promise<ListableTag[]>;
+  /**
+   * The names of the tags pointing at each of `digests`, lexical, in one statement (a listing
+   * page's manifests with their tags). A digest without tags is absent from the map. Like
+   * `list`, at most a page (1,000) of names per digest, and at most a page per digest in all.
+   */
+  namesOf(repository: string, digests: readonly Digest[]): Promise<Map<Digest, string[]>>;
   delete(repository: string, tag: string): Promise<boolean>;
   updateAttributes(repository: string, tag: string, patch: Partial<ChangeableAttributes>): Promise<TagRecord | undefined>;
 }

@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import type { Digest } from '../../oci/digest.ts';
 import type { ListableTag, TagRecord, TagStore } from '../metadata-store.ts';
 import type { TagsTable } from '../tables/index.ts';
-import { atomically, attributeColumns, attributesOf, pageSize, precompiled, type Db } from './common.ts';
+import { MAX_PAGE, atomically, attributeColumns, attributesOf, pageSize, precompiled, type Db } from './common.ts';
 
 const toRecord = (row: TagsTable): TagRecord => ({
   repository: row.repository,
@@ -86,6 +86,26 @@ export function createTagStore(db: Db): TagStore {
         }
       }
       return (await q.execute()).map(toRecord);
+    },
+
+    async namesOf(repository, digests) {
+      const out = new Map<Digest, string[]>();
+      if (digests.length === 0) return out;
+      const rows = await db
+        .selectFrom('tags')
+        .select(['digest', 'name'])
+        .where('repository', '=', repository)
+        .where('digest', 'in', [...digests])
+        .orderBy('digest')
+        .orderBy('name')
+        .limit(MAX_PAGE * digests.length)
+        .execute();
+      for (const row of rows) {
+        const names = out.get(row.digest as Digest) ?? [];
+        if (names.length < MAX_PAGE) names.push(row.name);
+        out.set(row.digest as Digest, names);
+      }
+      return out;
     },
 
     async listListable(repository, options = {}) {

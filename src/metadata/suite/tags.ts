@@ -62,6 +62,21 @@ export function tagsSection({ store, repo }: MetadataSuiteContext): void {
       assert.deepEqual(await store().tags.list(name, { n: 0 }), []);
     });
 
+    test('namesOf: the tags of several digests in one call, byte-wise per digest, this repository only', async () => {
+      const name = repo();
+      const other = repo();
+      for (const label of ['na', 'nb', 'nc']) await store().manifests.put(name, imageManifest(label));
+      await store().manifests.put(other, imageManifest('na'));
+      for (const t of ['v2', 'V1', 'latest']) await store().tags.put(name, t, dg('na'));
+      await store().tags.put(name, 'b-only', dg('nb'));
+      await store().tags.put(other, 'elsewhere', dg('na'));
+      const names = await store().tags.namesOf(name, [dg('na'), dg('nb'), dg('nc')]);
+      assert.deepEqual(names.get(dg('na')), ['V1', 'latest', 'v2']);
+      assert.deepEqual(names.get(dg('nb')), ['b-only']);
+      assert.equal(names.has(dg('nc')), false, 'an untagged manifest is absent');
+      assert.equal((await store().tags.namesOf(name, [])).size, 0);
+    });
+
     test('listListable: names and digests by name, paged, leaving out tags or manifests with listEnabled=false', async () => {
       const name = repo();
       await store().manifests.put(name, imageManifest('ll-a'));
