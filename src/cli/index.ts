@@ -29,6 +29,7 @@ import { registerPolicy } from './commands/policy.ts';
 import { registerGc } from './commands/gc.ts';
 import { registerRetention } from './commands/retention.ts';
 import { registerRecycleBin } from './commands/recycle-bin.ts';
+import { registerQuota } from './commands/quota.ts';
 
 /** The package version, from src/cli/ (run from source) or dist/ (the compiled build); never throws. */
 function packageVersion(): string {
@@ -50,7 +51,7 @@ const program = new Command('lazaret')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan, registerStatus, registerMigrate, registerBackup, registerStorage, registerPolicy, registerGc, registerRetention, registerRecycleBin]) register(program);
+for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan, registerStatus, registerMigrate, registerBackup, registerStorage, registerPolicy, registerGc, registerRetention, registerRecycleBin, registerQuota]) register(program);
 
 try {
   await program.parseAsync(process.argv);

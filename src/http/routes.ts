@@ -15,6 +15,7 @@ import { summaryRoutes } from '../management-api/summary.ts';
 import { gcRoutes } from '../management-api/gc.ts';
 import { retentionRoutes } from '../management-api/retention.ts';
 import { recycleBinRoutes } from '../management-api/recycle-bin.ts';
+import { quotaRoutes } from '../management-api/quotas.ts';
 import { webhookRoutes } from '../management-api/webhooks.ts';
 import { scanRoutes } from '../scan/scan-routes.ts';
 import { scannerRoutes } from '../scan/scanner-routes.ts';
@@ -63,6 +64,7 @@ const TABLES: Record<string, RouteDeclaration>[] = [
   gcRoutes,
   retentionRoutes,
   recycleBinRoutes,
+  quotaRoutes,
 ];
 
 function join(tables: Record<string, RouteDeclaration>[]): Record<string, RouteDeclaration> {

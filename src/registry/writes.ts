@@ -22,6 +22,7 @@ import { readAtMost } from './read-at-most.ts';
 import { claimReferences } from '../lifecycle/gc/claims.ts';
 import { followAtPush, followSubjectIn } from './follow.ts';
 import { binManifest } from './recycle-bin.ts';
+import { checkQuota } from '../lifecycle/quota/quotas.ts';
 
 async function imagePlatform(ctx: Ctx, m: ParsedManifest): Promise<{ architecture?: string; os?: string }> {
   if (!m.config || !IMAGE_CONFIG_MEDIA_TYPES.has(m.config.mediaType) || m.config.size > MAX_IMAGE_CONFIG_BYTES) return {};
@@ -91,6 +92,8 @@ export async function pushManifest(ctx: Ctx, name: string, input: PushInput, fac
     for (const d of requiredBlobs(m)) if (!lost.includes(d) && !(await tx.blobs.get(name, d))) lost.push(d);
     for (const c of children) if (!(await tx.manifests.getHead(name, c))) lost.push(c);
     if (lost.length > 0) throw registryError('MANIFEST_BLOB_UNKNOWN', `manifest references blobs garbage-collected while it was pushed: ${lost.slice(0, 5).join(', ')}; push them again`, { digest: lost[0], missing: lost });
+    // A new manifest adds its own bytes (its blobs were counted when linked); unless they are a link already.
+    if (!existing && !(await tx.blobs.get(name, digest))) await checkQuota(tx, name, bytes.length);
     await tx.repositories.ensure(name);
     const { created } = await tx.manifests.put(name, record);
     for (const t of tags) await tx.tags.put(name, t, digest);

@@ -14,11 +14,12 @@
  */
 import type { Digest } from '../../oci/digest.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import type { BlobLinkStore, TransactionalStore, CoreRoles } from '../../metadata/metadata-store.ts';
+import type { BlobLinkStore, TransactionalStore, CoreRoles, SettingsStore } from '../../metadata/metadata-store.ts';
 import { registryError } from '../../errors/registry-error.ts';
 import type { LifecycleRoles } from '../store/index.ts';
+import { checkQuota } from '../quota/quotas.ts';
 
-type ClaimRoles = LifecycleRoles & { blobs: BlobLinkStore };
+type ClaimRoles = LifecycleRoles & { blobs: BlobLinkStore; settings: SettingsStore };
 
 /**
  * Locks `digests` against the collector for the rest of the transaction `tx` and returns those
@@ -47,7 +48,11 @@ export async function linkClaimed(tx: ClaimRoles, blobs: BlobStore, repository: 
   // A link that already existed (an upload again, a mount onto a link) starts a new push: it
   // counts as in flight from now, not from when it was first made.
   if (await tx.blobs.get(repository, digest)) await tx.gc.relinked(repository, digest);
-  else await tx.blobs.link(repository, digest, size);
+  else {
+    // A new link adds its bytes to the repository's usage: its quota decides (DENIED over it).
+    await checkQuota(tx, repository, size);
+    await tx.blobs.link(repository, digest, size);
+  }
   return true;
 }
 

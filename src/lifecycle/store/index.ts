@@ -15,6 +15,8 @@ import type { PullTimeStore } from '../retention/pull-time-store.ts';
 import { createPullTimeStore } from './pulls-sql.ts';
 import type { RecycleBinStore } from '../recycle-bin/recycle-bin-store.ts';
 import { createRecycleBinStore } from './recycle-bin-sql.ts';
+import type { QuotaStore } from '../quota/quota-store.ts';
+import { createQuotaStore } from './quota-sql.ts';
 
 export interface LifecycleRoles {
   /** Garbage collection: reference claims and releases, and the collector's questions. */
@@ -23,6 +25,8 @@ export interface LifecycleRoles {
   pullTimes: PullTimeStore;
   /** Soft-deleted manifests (docs/storage-lifecycle.md "Soft delete"). */
   recycleBin: RecycleBinStore;
+  /** Repository usage and the quota lock (docs/storage-lifecycle.md "Quotas"). */
+  quotas: QuotaStore;
 }
 
 export const lifecycleStore: ModuleStore<LifecycleRoles> = {
@@ -32,5 +36,5 @@ export const lifecycleStore: ModuleStore<LifecycleRoles> = {
     ['011-pull-times', lifecycle011],
     ['012-recycle-bin', lifecycle012],
   ],
-  createRoles: (db) => ({ gc: createGcStore(db), pullTimes: createPullTimeStore(db), recycleBin: createRecycleBinStore(db) }),
+  createRoles: (db) => ({ gc: createGcStore(db), pullTimes: createPullTimeStore(db), recycleBin: createRecycleBinStore(db), quotas: createQuotaStore(db) }),
 };
