@@ -29,7 +29,7 @@ import { createIdentityServices, type IdentityServices } from './auth/identity-s
 import { createTokenAuthenticator } from './auth/token-authenticator.ts';
 import { bootstrapAdmin } from './auth/bootstrap.ts';
 import { createUploadJanitor } from './distribution/upload-janitor.ts';
-import { createRegistry, type Registry } from './registry/index.ts';
+import { createRegistry, createTagPageCache, watchTagListChanges, type Registry, type TagPageCache } from './registry/index.ts';
 import { createScanServices, type ScanServices } from './scan/scan-services.ts';
 import { scanCredentialSource } from './scan/credentials.ts';
 import { createObservability, type Observability } from './observability/observability.ts';
@@ -51,6 +51,8 @@ export interface Services {
   gate: Gate;
   /** THE registry service: every API's content operations for one principal (`registry.as(access)`). */
   registry: Registry;
+  /** Cached /v2 tags-list pages, dropped on every tag, manifest, verdict or policy change here or on another node. */
+  tagPages: TagPageCache;
   /** The quarantine policy as the gate sees it; management changes call `invalidate()` after commit. */
   quarantinePolicy: PolicyCache;
   lifecycle: ManifestLifecycle<StoreRoles>;
@@ -120,7 +122,13 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     scan?.dispatcher.wake();
     notifications.publish('scans-queued');
   });
-  const store = scanCommits.store;
+  // Tags-list pages: every write that can change one drops this node's pages once it is done
+  // and tells the other nodes (src/registry/tag-pages.ts).
+  const tagPages = createTagPageCache();
+  const store = watchTagListChanges(scanCommits.store, () => {
+    tagPages.invalidate();
+    notifications.publish('tag-lists');
+  });
   const blobs = observability.observeBlobStore(await openBlobStore(config, dataDir, store.blobUploadStates), config.storage.driver === 's3' ? 's3' : 'fs');
   // A node that cannot reach its blob store says so at start (the bucket's name and what is
   // wrong) instead of failing its first push.
@@ -140,10 +148,15 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     ...policyCache,
     invalidate() {
       policyCache.invalidate();
+      tagPages.invalidate();
       notifications.publish('quarantine-policy');
     },
   };
-  notifications.subscribe('quarantine-policy', () => policyCache.invalidate());
+  notifications.subscribe('quarantine-policy', () => {
+    policyCache.invalidate();
+    tagPages.invalidate();
+  });
+  notifications.subscribe('tag-lists', () => tagPages.invalidate());
   notifications.subscribe('events-queued', () => dispatcher.wake());
   notifications.subscribe('scans-queued', () => scan?.dispatcher.wake());
 
@@ -189,6 +202,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     gate,
     // Set below: the registry reads the gate and lifecycle from this object at each request.
     registry: undefined as unknown as Registry,
+    tagPages,
     quarantinePolicy,
     notifications,
     lifecycle,

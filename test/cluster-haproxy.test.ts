@@ -11,6 +11,8 @@
  * - The gate through the balancer: a held image is missing for a puller on every node; a release
  *   through one node is in force on the others at once, and so is a re-quarantine.
  * - A webhook is delivered exactly once although three dispatchers share the outbox.
+ * - Cached tags-list pages: a verdict, tag or policy change through one node is in every node's
+ *   next list (the `tag-lists` notification), and neither visibility class answers the other.
  * - The leak matrix (test/suites/leak-matrix.ts) and the OCI conformance-style suites
  *   (test/suites/distribution-*.ts) through the balancer: the same assertions as on one node.
  * - kill -9 of a node in the middle of a chunk: the client's retry through the balancer
@@ -30,7 +32,8 @@ import { request } from 'undici';
 import { hasCommand, postgresReachable, skipUnless } from './helpers/environment.ts';
 import type { SpawnedServer } from './helpers/spawn-server.ts';
 import { basicAuth } from './helpers/identities.ts';
-import { writeOciLayout } from './helpers/quarantine-fixtures.ts';
+import { pushImage, writeOciLayout } from './helpers/quarantine-fixtures.ts';
+import { until } from './helpers/until.ts';
 import { createRegistryClient, digestOf, type ConformanceFixture } from './helpers/registry-client.ts';
 import { RECEIVER_ENV, startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
 import { CLUSTER_ADMIN, clusterBearer, startCluster, type Cluster } from './helpers/cluster.ts';
@@ -200,6 +203,46 @@ describe('three nodes behind HAProxy on one PostgreSQL and one bucket', { skip }
     assert.equal((await pullOn(nodes[1]!)).status, 404);
     // The suites below start from the policy off, as on a fresh node.
     assert.equal((await call('PATCH', '/api/v1/policies', { auth: admin, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ quarantinePolicy: { status: 'disabled' } }) })).status, 200);
+  });
+
+  test('cached tags-list pages: a verdict, tag or manifest change through one node is in every node\'s next lists', async () => {
+    const admin = basicAuth(ADMIN.user, ADMIN.password);
+    const json = (body: unknown) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal((await call('PATCH', '/api/v1/policies', { auth: admin, ...json({ quarantinePolicy: { status: 'enabled' } }) })).status, 200);
+    const a = await pushImage(lb, 'cluster/lists', { seed: 'lists-a', tag: 'a', headers: { authorization: admin } });
+    const b = await pushImage(lb, 'cluster/lists', { seed: 'lists-b', tag: 'b', headers: { authorization: admin } });
+    const scanner = await bearer(SCANNER, 'repository:cluster/lists:pull,push');
+    const verdict = async (node: SpawnedServer, digest: string, state: string) =>
+      assert.equal((await call('PATCH', `/acr/v1/cluster/lists/_manifests/${digest}`, { auth: scanner, base: node.url, ...json({ quarantineState: state }) })).status, 200);
+    await verdict(nodes[0]!, a.digest, 'Passed');
+    const puller = await bearer(PULLER, 'repository:cluster/lists:pull');
+    const listed = async (node: SpawnedServer, auth: string) => {
+      const r = await call('GET', '/v2/cluster/lists/tags/list', { auth, base: node.url });
+      assert.equal(r.status, 200, r.body.toString());
+      return JSON.stringify(r.json().tags);
+    };
+    /** Every node lists `want` to `auth`, asked twice (the second from the node's cache). */
+    const everywhere = async (auth: string, want: string[], what: string) => {
+      for (const node of nodes) {
+        // The other nodes hear of the change by notification, milliseconds after its commit.
+        await until(`${what} on ${node.url}`, async () => (await listed(node, auth)) === JSON.stringify(want), 10_000);
+        assert.equal(await listed(node, auth), JSON.stringify(want), `${what} on ${node.url}, from its cache`);
+      }
+    };
+    // Both visibility classes cached on every node; neither answers the other.
+    await everywhere(puller, ['a'], 'the released tag only');
+    await everywhere(scanner, ['a', 'b'], 'a quarantine writer sees the held one');
+    await everywhere(puller, ['a'], 'still only the released tag');
+    await verdict(nodes[0]!, b.digest, 'Passed');
+    await everywhere(puller, ['a', 'b'], 'released on node 1');
+    await verdict(nodes[2]!, b.digest, 'Quarantined');
+    await everywhere(puller, ['a'], 're-quarantined on node 3');
+    assert.equal((await call('PUT', '/v2/cluster/lists/manifests/c', { auth: admin, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: a.manifest })).status, 201);
+    await everywhere(puller, ['a', 'c'], 'a new tag');
+    assert.equal((await call('DELETE', '/v2/cluster/lists/manifests/c', { auth: admin })).status, 202);
+    await everywhere(puller, ['a'], 'the tag deleted');
+    assert.equal((await call('PATCH', '/api/v1/policies', { auth: admin, ...json({ quarantinePolicy: { status: 'disabled' } }) })).status, 200);
+    await everywhere(puller, ['a', 'b'], 'the policy off');
   });
 
   describe('the leak matrix through the balancer', () => leakMatrixSuite(() => cluster.target(), 'lb-'));

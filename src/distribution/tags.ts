@@ -11,11 +11,16 @@ import { serve } from '../http/route-table.ts';
 import { distributionRoutes } from './route-table.ts';
 
 export function registerTags(app: FastifyInstance, services: Services) {
+  // The serialized body of a page, made once per page object: a cached page (the registry's
+  // tag-pages.ts) is the same object on every hit, so its body is too; others are collected with it.
+  const bodies = new WeakMap<readonly string[], string>();
   serve(app, distributionRoutes.getTagsList, async (request, reply) => {
       const name = repositoryName(request);
       const page = pageRequest(request);
       const { items, more } = await services.registry.as(request.access).listTagNames(name, page);
       if (more) reply.header('Link', nextLink(`/v2/${name}/tags/list`, page.n, items.at(-1)!));
-      return reply.type('application/json').send({ name, tags: items });
+      let body = bodies.get(items);
+      if (body === undefined) bodies.set(items, (body = JSON.stringify({ name, tags: items })));
+      return reply.type('application/json').send(body);
     });
 }

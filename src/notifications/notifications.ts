@@ -17,10 +17,11 @@
  * - `auth-settings`: an auth setting changed (anonymous pull: the identity resolver re-reads it).
  * - `events-queued`: the event outbox has new deliveries (webhook dispatchers wake).
  * - `scans-queued`: scan jobs were queued (scan dispatchers wake).
+ * - `tag-lists`: a tag, manifest, verdict or repository changed (cached tags-list pages are dropped).
  */
-export type Channel = 'quarantine-policy' | 'auth-settings' | 'events-queued' | 'scans-queued';
+export type Channel = 'quarantine-policy' | 'auth-settings' | 'events-queued' | 'scans-queued' | 'tag-lists';
 
-export const CHANNELS: readonly Channel[] = ['quarantine-policy', 'auth-settings', 'events-queued', 'scans-queued'];
+export const CHANNELS: readonly Channel[] = ['quarantine-policy', 'auth-settings', 'events-queued', 'scans-queued', 'tag-lists'];
 
 export function isChannel(value: unknown): value is Channel {
   return typeof value === 'string' && (CHANNELS as readonly string[]).includes(value);

@@ -14,6 +14,7 @@ import type { RepositoryRecord } from '../metadata/metadata-store.ts';
 import type { LazaretConfig } from '../config/schema.ts';
 import { RegistryError, registryError } from '../errors/registry-error.ts';
 import type { ManifestBytesCache } from './manifest-bytes.ts';
+import type { TagPageCache } from './tag-pages.ts';
 
 export interface RegistryDeps {
   store: MetadataStore;
@@ -25,6 +26,8 @@ export interface RegistryDeps {
   pullTimes?: { pulled(repository: string, digest: Digest): void };
   /** Soft delete's setting (deleteManifest). */
   config: Pick<LazaretConfig, 'recycleBin'>;
+  /** Cached /v2 tags-list pages (tag-pages.ts); the composition root invalidates it on every change. */
+  tagPages: TagPageCache;
 }
 
 export interface Ctx extends RegistryDeps {

@@ -20,12 +20,14 @@ import { listRecycleBin, purgeManifest, restoreManifest } from './recycle-bin.ts
 
 export type * from './registry.ts';
 export type { RegistryDeps } from './context.ts';
+export { createTagPageCache, type TagPageCache } from './tag-pages.ts';
+export { watchTagListChanges } from './tag-list-changes.ts';
 
 class View implements RegistryView {
   private readonly ctx: Ctx;
   constructor(deps: RegistryDeps, cache: ManifestBytesCache, readonly access: AccessContext) {
     // Read at each request: the composition root (and tests) may swap the gate or lifecycle.
-    this.ctx = { store: deps.store, blobs: deps.blobs, gate: deps.gate, lifecycle: deps.lifecycle, logger: deps.logger, config: deps.config, ...(deps.pullTimes ? { pullTimes: deps.pullTimes } : {}), cache, access };
+    this.ctx = { store: deps.store, blobs: deps.blobs, gate: deps.gate, lifecycle: deps.lifecycle, logger: deps.logger, tagPages: deps.tagPages, config: deps.config, ...(deps.pullTimes ? { pullTimes: deps.pullTimes } : {}), cache, access };
   }
   readManifest(...a: Parameters<RegistryView['readManifest']>): ReturnType<RegistryView['readManifest']> {
     return readManifest(this.ctx, ...a);

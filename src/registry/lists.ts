@@ -12,7 +12,12 @@ import { collectPage } from './paging.ts';
 const EMPTY = { items: [], more: false };
 
 export async function listTagNames(ctx: Ctx, name: string, page: ListPage): Promise<Page<string>> {
-  const { store, gate, access } = ctx;
+  const { store, gate, access, tagPages } = ctx;
+  // A cached page is keyed by what the caller may see (tag-pages.ts), never by who it is.
+  const key = `${page.n}\0${page.last ?? ''}\0${(await gate.hidesHeld(access, name)) ? 'released' : 'all'}`;
+  const cached = tagPages.get(gate, name, key);
+  if (cached) return cached;
+  const generation = tagPages.generation();
   if (!(await store.repositories.get(name))) throw missing.v2Name(name);
   // One statement per page: names and digests of tags whose tag and manifest are listable
   // (listEnabled checked in SQL), then the gate once for the whole batch.
@@ -25,7 +30,9 @@ export async function listTagNames(ctx: Ctx, name: string, page: ListPage): Prom
   // A repository in which the caller can see nothing does not exist for it (as in the catalog
   // and /acr/v1). Asked only for an empty page, so a normal list costs nothing more.
   if (items.length === 0 && (await gate.visibleRepositories(access, [name])).length === 0) throw missing.v2Name(name);
-  return { items: items.map((t) => t.name), more };
+  const result = { items: items.map((t) => t.name), more };
+  tagPages.put(gate, name, key, result, generation);
+  return result;
 }
 
 export async function listRepositories(ctx: Ctx, page: ListPage): Promise<Page<string>> {
