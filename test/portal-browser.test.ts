@@ -474,6 +474,7 @@ describe('portal storage page', { skip, timeout: 90_000 }, () => {
       await new Promise((r) => setTimeout(r, 5));
       await client.pushImage('storage/app', 'new');
       await api('PUT', '/api/v1/retention', { untagged: [{ repositories: 'storage/*', days: 30 }], tags: [{ repositories: 'storage/*', keepLast: 1, keepTags: ['v*'] }] });
+      await api('PUT', '/api/v1/quotas', { quotas: [{ repositories: 'storage/*', bytes: 1024 * 1024 }] });
       const { run } = await api('POST', '/api/v1/gc', { dryRun: true });
       for (let i = 0; i < 100 && (await api('GET', `/api/v1/gc/runs/${run.id}`)).run.status === 'running'; i++) await new Promise((r) => setTimeout(r, 100));
 
@@ -497,6 +498,9 @@ describe('portal storage page', { skip, timeout: 90_000 }, () => {
       assert.doesNotMatch(text, /storage\/app:new/);
       await owner.page.getByText('A dry run: nothing was deleted.').waitFor();
       assert.deepEqual((await (await fetch(`${server.url}/v2/storage/app/tags/list`, { headers: { authorization: adminAuth() } })).json()).tags.sort(), ['new', 'old'], 'the preview deleted nothing');
+      const quota = owner.page.getByRole('table', { name: 'Quota usage' });
+      await quota.waitFor();
+      assert.match(await quota.innerText(), /storage\/app\s+storage\/\*\s+\S+ \S+ of 1\.0 MB/);
       await checkA11y(owner.page, 'storage');
       await screenshot(owner.page, 'storage');
       assertCleanConsole(owner);

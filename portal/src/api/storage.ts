@@ -4,6 +4,8 @@
  * the retention rules with a dry run of them (registry `configure`: Owner, Contributor). The
  * dry run deletes nothing: it is POST /api/v1/retention/run with `dryRun: true`.
  */
+import type { Static } from 'typebox';
+import type { QuotasAnswer } from '../../../src/management-api/quotas-schemas.ts';
 import { api } from './client.ts';
 
 export interface GcRun {
@@ -69,4 +71,12 @@ export function getRetention(): Promise<RetentionPolicy> {
 /** What the rules would delete now; nothing is changed. */
 export async function previewRetention(): Promise<RetentionDeletion[]> {
   return (await api<{ deletions: RetentionDeletion[] }>('/api/v1/retention/run', { method: 'POST', body: { dryRun: true } })).deletions;
+}
+
+/** GET /api/v1/quotas: the rules and each repository's limit and usage (types from the route's schemas). */
+export type Quotas = Static<typeof QuotasAnswer>;
+export type QuotaUsage = Quotas['usage'][number];
+
+export function getQuotas(): Promise<Quotas> {
+  return api<Quotas>('/api/v1/quotas');
 }

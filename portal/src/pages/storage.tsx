@@ -7,7 +7,7 @@
  */
 import { useState } from 'preact/hooks';
 import { isForbidden } from '../api/management.ts';
-import { getGcStatus, getRetention, previewRetention, type GcRun, type RetentionDeletion, type RetentionPolicy, type TagRule } from '../api/storage.ts';
+import { getGcStatus, getQuotas, getRetention, previewRetention, type QuotaUsage, type GcRun, type RetentionDeletion, type RetentionPolicy, type TagRule } from '../api/storage.ts';
 import { useAsync } from '../use-async.ts';
 import { AsyncView, noteWhen } from '../components/async-view.tsx';
 import { DataTable, type Column } from '../components/data-table.tsx';
@@ -123,6 +123,29 @@ function RetentionSection() {
   );
 }
 
+const QUOTA_COLUMNS: Column<QuotaUsage>[] = [
+  { header: 'Repository', cell: (u) => <span class="mono">{u.repository}</span> },
+  { header: 'Quota', cell: (u) => <span class="mono">{u.quota}</span>, narrow: true },
+  { header: 'Used', cell: (u) => `${bytes(u.used)} of ${bytes(u.limit)}` },
+  { header: 'Share', cell: (u) => (u.limit === 0 ? '—' : `${((u.used / u.limit) * 100).toFixed(1)}%`), narrow: true },
+];
+
+function QuotaSection() {
+  const quotas = useAsync(() => getQuotas(), []);
+  return (
+    <AsyncView
+      state={quotas}
+      what="read the quotas"
+      loading="Loading quotas…"
+      onError={noteWhen(isForbidden, 'Quotas are managed by registry owners and contributors; the signed-in identity may not see them.')}
+      isEmpty={(q) => q.quotas.length === 0}
+      empty="No quotas: repositories may grow without limit. Set one with `lazaret quota set 'ci/*' 20GiB`."
+    >
+      {(q) => (q.usage.length === 0 ? <p class="muted">No repository falls under a quota yet.</p> : <DataTable caption="Quota usage" columns={QUOTA_COLUMNS} rows={q.usage} rowKey={(u) => u.repository} />)}
+    </AsyncView>
+  );
+}
+
 export function Storage() {
   return (
     <section>
@@ -131,6 +154,8 @@ export function Storage() {
       <GcSection />
       <h2>Retention</h2>
       <RetentionSection />
+      <h2>Quotas</h2>
+      <QuotaSection />
     </section>
   );
 }
