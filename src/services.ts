@@ -16,6 +16,7 @@ import { openMetadataStore } from './persistence/index.ts';
 import { openBlobStore } from './storage/open-blob-store.ts';
 import { combineLifecycles } from './events/manifest-lifecycle.ts';
 import { createPolicyCache, type PolicyCache } from './quarantine/policy.ts';
+import { workerIndex } from './cluster/workers.ts';
 import { createQuarantineGate } from './quarantine/quarantine-gate.ts';
 import { createQuarantineLifecycle, isHeld } from './quarantine/quarantine-lifecycle.ts';
 import { createEventsLifecycle } from './events/events-lifecycle.ts';
@@ -141,7 +142,8 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   }
   const stoppers: (() => Promise<void> | void)[] = [];
 
-  const policyCache = createPolicyCache({ settings: store.settings, releasePolicies: store.releasePolicies });
+  // Other processes may change the policy when the database is shared (PostgreSQL) or this is a worker.
+  const policyCache = createPolicyCache({ settings: store.settings, releasePolicies: store.releasePolicies, crossProcess: Boolean(config.databaseUrl) || workerIndex() !== undefined });
   // A local change invalidates this node's cache at once and tells the others; a notification
   // from another node invalidates only (no echo).
   const quarantinePolicy: PolicyCache = {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SettingsStore } from '../metadata/metadata-store.ts';
-import { createPolicyCache, POLICY_KEY, readPolicy } from './policy.ts';
+import { bumpPolicyGeneration, changePolicy, createPolicyCache, POLICY_KEY, readPolicy } from './policy.ts';
 
 function settings() {
   const values = new Map<string, unknown>();
@@ -55,4 +55,33 @@ test('concurrent callers share one read; an invalidation during a read is not ov
   await Promise.all([a, b]);
   assert.equal(s.reads(), 1);
   assert.equal(await cache.enabled(), true, 'the read that raced the invalidation was not cached');
+});
+
+test('crossProcess: a change another process committed is in force at the next decision, not after the ttl', async () => {
+  const s = settings();
+  const clock = 0;
+  const other = createPolicyCache({ settings: s.store, ttlMs: 60_000, now: () => clock, crossProcess: true });
+  const plain = createPolicyCache({ settings: s.store, ttlMs: 60_000, now: () => clock });
+  assert.equal(await other.enabled(), false);
+  assert.equal(await plain.enabled(), false);
+  // Another node enables the switch (as the policies route does: the change and a new generation in one transaction).
+  const audit = { append: async () => undefined } as never;
+  await changePolicy({ settings: s.store, audit }, 'enabled', { actor: 'admin' });
+  assert.equal(await other.enabled(), true, 'read the moved generation and reloaded, without any notification');
+  assert.equal(await other.gates('any/repo'), true);
+  assert.equal(await plain.enabled(), false, 'without crossProcess only the ttl or an invalidation refreshes (one process: changes invalidate locally)');
+  // While the switch is on nothing is re-read: a stale "on" holds more, never less.
+  const before = s.reads();
+  for (let i = 0; i < 10; i++) await other.gates('any/repo');
+  assert.equal(s.reads(), before);
+  // Switched off again elsewhere: the cached "on" keeps holding until the ttl or a notification (the safe side).
+  s.values.set(POLICY_KEY, { status: 'disabled' });
+  await bumpPolicyGeneration(s.store);
+  assert.equal(await other.enabled(), true);
+  other.invalidate();
+  assert.equal(await other.enabled(), false);
+  // Off: each decision reads the generation (one read), and an unchanged one keeps the copy.
+  const r0 = s.reads();
+  assert.equal(await other.gates('any/repo'), false);
+  assert.equal(s.reads(), r0 + 1);
 });

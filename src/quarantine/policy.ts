@@ -9,6 +9,14 @@
  * - another process sharing the database sees a change within `ttlMs` (default 1 s): the cache
  *   re-reads the settings row when its copy is older than that. One primary-key read per
  *   process per second is the whole cost of a disabled policy.
+ * - with several processes on one database (PostgreSQL nodes, `serve --workers`), a change is
+ *   also announced (a notification invalidates the others' caches within milliseconds), and
+ *   that alone would leave those milliseconds open: a client told "enabled" by one node could
+ *   pull held content from another. So a change also writes a new generation (a settings row,
+ *   before the change's answer is sent), and while a cached copy would let content through (the
+ *   switch is off), `crossProcess` caches read the generation first and reload when it moved:
+ *   one primary-key read per gate decision, only while the switch is off. A cached "on" that is
+ *   stale only holds more than it must, which is the safe side, so it is not re-checked.
  * Writes that must not race (push-time verdicts, the hold query for events) never use the
  * cache: they read the setting inside their own transaction (`gatedIn(tx, repository)`).
  *
@@ -17,6 +25,7 @@
  * switch is on: the switch is the default policy for `**`. The cache holds both the switch and
  * the release policies' patterns, with the same ttl and invalidation.
  */
+import { randomUUID } from 'node:crypto';
 import type { CoreRoles, SettingsStore } from '../metadata/metadata-store.ts';
 import type { ReleasePolicyStore } from '../release-policy/policy-store.ts';
 import { governingPolicy, type Bound } from '../release-policy/patterns.ts';
@@ -38,8 +47,16 @@ export interface PolicyCache {
   enabled(): Promise<boolean>;
   /** Whether `repository` is gated. Without release policies: the switch. */
   gates(repository: string): Promise<boolean>;
-  /** Drops the cached copy (called after a local change). */
+  /** Drops the cached copy (called after a local change, and when another node announces one). */
   invalidate(): void;
+}
+
+/** The settings row every policy change rewrites, so that other processes can tell their copy is old. */
+export const POLICY_GENERATION_KEY = 'gatePolicyGeneration';
+
+/** Records that the gating policy changed (after the change committed, before it is answered). */
+export async function bumpPolicyGeneration(settings: SettingsStore): Promise<void> {
+  await settings.set(POLICY_GENERATION_KEY, randomUUID());
 }
 
 export interface PolicyCacheOptions {
@@ -48,6 +65,8 @@ export interface PolicyCacheOptions {
   releasePolicies?: Pick<ReleasePolicyStore, 'list'>;
   ttlMs?: number;
   now?: () => number;
+  /** Other processes may change the policy (PostgreSQL, workers): check the generation before letting content through. */
+  crossProcess?: boolean;
 }
 
 type ReleaseSource = { releasePolicies?: Pick<ReleasePolicyStore, 'list'> };
@@ -67,6 +86,7 @@ export async function gatedIn(tx: Pick<CoreRoles, 'settings'> & ReleaseSource, r
 }
 
 interface Cached {
+  generation: string | undefined;
   switchOn: boolean;
   bounds: Bound[];
   perRepository: Map<string, boolean>;
@@ -84,9 +104,11 @@ export function createPolicyCache(options: PolicyCacheOptions): PolicyCache {
 
   const load = () => {
     const gen = generation;
-    const p = Promise.all([readPolicy(options.settings), boundsOf(options)]).then(
-      ([policy, bounds]) => {
-        const value: Cached = { switchOn: policy.status === 'enabled', bounds, perRepository: new Map(), at: now() };
+    // The generation first: a change that lands between the reads leaves a newer generation
+    // than the one stored, so the next check reloads.
+    const p = readGeneration().then((generationRead) => Promise.all([generationRead, readPolicy(options.settings), boundsOf(options)])).then(
+      ([generationRead, policy, bounds]) => {
+        const value: Cached = { generation: generationRead, switchOn: policy.status === 'enabled', bounds, perRepository: new Map(), at: now() };
         // A change invalidated the cache while we were reading: do not store a stale value.
         if (gen === generation) cached = value;
         if (loading === p) loading = undefined;
@@ -100,7 +122,19 @@ export function createPolicyCache(options: PolicyCacheOptions): PolicyCache {
     loading = p;
     return p;
   };
-  const current = async () => (cached && now() - cached.at < ttl ? cached : (loading ?? load()));
+  const readGeneration = async () => (options.crossProcess ? options.settings.get<string>(POLICY_GENERATION_KEY) : undefined);
+  const current = async () => {
+    const c = cached && now() - cached.at < ttl ? cached : await (loading ?? load());
+    if (!options.crossProcess || c.switchOn) return c;
+    const latest = await readGeneration();
+    if (latest === c.generation) return c;
+    if (cached === c) {
+      generation++;
+      cached = undefined;
+      loading = undefined;
+    }
+    return loading ?? load();
+  };
 
   return {
     async enabled() {
@@ -140,6 +174,7 @@ export async function changePolicy(tx: Pick<CoreRoles, 'settings' | 'audit'>, st
   const before = await readPolicy(tx.settings);
   const after: QuarantinePolicy = { status };
   await tx.settings.set(POLICY_KEY, after);
+  await bumpPolicyGeneration(tx.settings);
   await tx.audit.append({
     actor: ctx.actor,
     action: 'policy.change',

@@ -24,6 +24,7 @@ import { registryError } from '../errors/registry-error.ts';
 import { applyPolicy, deletePolicy, diffOf, documentOf, warningsOf } from './policy-changes.ts';
 import { policyView } from './views.ts';
 import { ReleasePolicyList } from './policy-schemas.ts';
+import { bumpPolicyGeneration } from '../quarantine/policy.ts';
 
 const tags = ['release-policies'];
 const read = { access: { kind: 'authenticated' } } as const;
@@ -49,7 +50,10 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
   const { store } = services;
   // After a change committed: every node's gate sees it (the policy cache), and the images of
   // the repositories the old and new patterns match are evaluated again.
-  const changed = (patterns: string[]) => {
+  // The generation is written before the change is answered, so no node lets content through
+  // on its old copy once a client has been told (src/quarantine/policy.ts).
+  const changed = async (patterns: string[]) => {
+    await bumpPolicyGeneration(store.settings);
     services.quarantinePolicy.invalidate();
     services.releasePolicy.policiesChanged([...new Set(patterns)]);
   };
@@ -64,7 +68,7 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
     const { document, source } = documentOf(body.document);
     if (pathName !== undefined && document.name !== pathName) throw registryError('BAD_REQUEST', `name must be ${pathName} (the name in the path), got ${document.name}`, { field: 'name' });
     const result = await store.transaction((tx) => applyPolicy(tx, { document, source, actor: request.access.principal.name, requestId: request.id, ...(body.expectedVersion !== undefined ? { expectedVersion: body.expectedVersion } : {}) }));
-    if (result.changed) changed([...document.repositories, ...(result.previous?.document.repositories ?? [])]);
+    if (result.changed) await changed([...document.repositories, ...(result.previous?.document.repositories ?? [])]);
     return { created: result.changed && !result.previous, body: { ...policyView(result.record, { source: true }), changed: result.changed, warnings: warningsOf(document), diff: result.diff } };
   }
 
@@ -87,7 +91,7 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
   serve(app, releasePolicyRoutes.deleteReleasePoliciesName, async (request, reply) => {
     const name = (request.params as { name: string }).name;
     const removed = await store.transaction((tx) => deletePolicy(tx, name, { actor: request.access.principal.name, requestId: request.id }));
-    changed(removed.document.repositories);
+    await changed(removed.document.repositories);
     reply.status(204);
   });
 
