@@ -6,7 +6,7 @@
  * repository). No other wildcards: a pattern is checked with `isValidPattern` before it is
  * stored, so matching never sees anything else.
  */
-import { isValidRepositoryName } from '../oci/name.ts';
+import { isValidRepositoryName } from '../oci/index.ts';
 
 export function isValidPattern(pattern: string): boolean {
   if (pattern === '*') return true;

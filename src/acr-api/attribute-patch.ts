@@ -1,5 +1,5 @@
 /** The four ACR changeable attributes of a PATCH body, validated (other fields are ignored here). */
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import type { ChangeableAttributes } from '../registry/index.ts';
 
 const NAMES = ['deleteEnabled', 'writeEnabled', 'readEnabled', 'listEnabled'] as const;

@@ -5,7 +5,7 @@
  * filters (collectPage), so a `Link` is sent exactly when a visible entry follows.
  */
 import type { FastifyRequest } from 'fastify';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { pageRequest, type PageRequest } from '../distribution/pagination.ts';
 import { queryValue } from '../distribution/params.ts';
 

@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
 import type { ManifestView } from '../registry/index.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { repositoryName } from '../distribution/params.ts';
 import { requestFacts } from '../http/request-context.ts';
 import { parseVerdictFields } from '../quarantine/verdict-change.ts';

@@ -1,9 +1,9 @@
 /** Path parameters of /acr/v1 (what the registry service is asked about is validated here). */
 import type { FastifyRequest } from 'fastify';
-import type { Digest } from '../oci/digest.ts';
-import { isDigest } from '../oci/digest.ts';
-import { isValidTag } from '../oci/name.ts';
-import { registryError } from '../errors/registry-error.ts';
+import type { Digest } from '../oci/index.ts';
+import { isDigest } from '../oci/index.ts';
+import { isValidTag } from '../oci/index.ts';
+import { registryError } from '../errors/index.ts';
 import type { Params } from '../distribution/params.ts';
 
 export function pathTag(request: FastifyRequest): string {

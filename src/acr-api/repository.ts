@@ -14,7 +14,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
 import type { RepositoryView } from '../registry/index.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { repositoryName } from '../distribution/params.ts';
 import { requestFacts } from '../http/request-context.ts';
 import { registryName, repositoryAttributes } from './shapes.ts';

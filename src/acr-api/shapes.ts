@@ -8,7 +8,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { LazaretConfig } from '../config/schema.ts';
 import type { ChangeableAttributes, ManifestRecord, RepositoryRecord, TagRecord, VerdictRecord } from '../registry/index.ts';
-import { formatAcrTimestamp } from '../events/acr-timestamp.ts';
+import { formatAcrTimestamp } from '../events/index.ts';
 
 export const acrTime = (d: Date) => formatAcrTimestamp(d);
 

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
 import type { TagView } from '../registry/index.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { repositoryName, queryValue, requireDigest } from '../distribution/params.ts';
 import { acrNextLink, acrPageRequest, nameSegment } from './listing.ts';
 import { registryName, tagAttributes } from './shapes.ts';

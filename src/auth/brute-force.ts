@@ -30,7 +30,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import type { LoginThrottleRow, LoginThrottleStore } from './store/identity-store.ts';
 
 export interface LoginLimiterOptions {

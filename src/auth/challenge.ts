@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { RouteAccess } from '../access/actions.ts';
 import type { LazaretConfig } from '../config/schema.ts';
-import { registryError, type RegistryError } from '../errors/registry-error.ts';
+import { registryError, type RegistryError } from '../errors/index.ts';
 
 /** A Host header we are willing to echo into a quoted header parameter. */
 const SAFE_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;

@@ -24,7 +24,7 @@ import { BUILT_IN_ROLES } from '../access/roles.ts';
 import { isValidPattern } from '../access/patterns.ts';
 import { grantsFromRoles, mergeGrants, type Grants, type RoleAssignmentLike } from '../access/policy.ts';
 import type { IdentityRoles } from './store/index.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { CLOCK_LEEWAY_SECONDS } from './tokens.ts';
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];

@@ -5,7 +5,7 @@
  * `sha256$<hex>`. Both compare in constant time.
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 
 /**
  * At most this many scrypt runs at once. Each takes 16 MiB and a thread-pool thread for tens

@@ -15,8 +15,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { grantRegistryAction, grantRepositoryActions } from '../access/policy.ts';
-import { isValidRepositoryName } from '../oci/name.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { isValidRepositoryName } from '../oci/index.ts';
+import { registryError } from '../errors/index.ts';
 import type { IdentityServices } from './identity-services.ts';
 import { identityOfFederated, type Identity } from './identities.ts';
 import { parseScopes, type Scope } from './scope.ts';

@@ -4,7 +4,7 @@
  * what a backup copies, what a restore brings back and what `lazaret verify` re-hashes.
  */
 import type { Kysely } from 'kysely';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { CoreTables } from '../metadata/tables/index.ts';
 
 export interface InventoryEntry {

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LazaretConfig } from '../config/schema.ts';
-import { parseDigest } from '../oci/digest.ts';
+import { parseDigest } from '../oci/index.ts';
 import { withDatabase } from '../persistence/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { configuredBlobStore } from './blob-source.ts';

@@ -12,7 +12,7 @@
  * derived one (names that existed before the names were derived).
  */
 import { Type, type Static, type TSchema } from 'typebox';
-import { parseCidr } from '../events/cidr.ts';
+import { parseCidr } from '../events/index.ts';
 
 const listen = (options: { description?: string; default?: string } = {}) =>
   Type.String({ pattern: '^(\\[[0-9a-fA-F:]+\\]|[a-zA-Z0-9.-]*):\\d{1,5}$', errorMessage: 'must be HOST:PORT, e.g. 127.0.0.1:5000 or [::1]:5000', ...options });

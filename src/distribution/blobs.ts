@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
 import type { ReadMethod } from '../registry/index.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { repositoryName, requireDigest, type Params } from './params.ts';
 import { decideRange } from './byte-range.ts';
 import { registerReadRoutes } from './read-routes.ts';

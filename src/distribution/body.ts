@@ -5,7 +5,7 @@
  */
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import { RegistryError, registryError } from '../errors/registry-error.ts';
+import { RegistryError, registryError } from '../errors/index.ts';
 
 /** Whether the request carries a body (a non-zero Content-Length or chunked transfer). */
 export function hasBody(request: FastifyRequest): boolean {

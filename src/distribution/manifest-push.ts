@@ -12,12 +12,12 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { requestFacts } from '../http/request-context.ts';
-import { digestOf, parseDigest } from '../oci/digest.ts';
-import { MAX_MANIFEST_BYTES } from '../oci/media-types.ts';
-import { isValidTag } from '../oci/name.ts';
-import { parseManifest } from '../oci/manifest.ts';
+import { digestOf, parseDigest } from '../oci/index.ts';
+import { MAX_MANIFEST_BYTES } from '../oci/index.ts';
+import { isValidTag } from '../oci/index.ts';
+import { parseManifest } from '../oci/index.ts';
 import { locations, manifestReference, queryValues, repositoryName } from './params.ts';
 import { contentLength, readBounded } from './body.ts';
 import { serve } from '../http/route-table.ts';

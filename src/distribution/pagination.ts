@@ -4,7 +4,7 @@
  * (src/registry/paging.ts); `more` is exactly when a `Link: <...>; rel="next"` is sent.
  */
 import type { FastifyRequest } from 'fastify';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { queryValue } from './params.ts';
 
 /** Decision: pages hold at most 1000 entries; without `n` a page is the maximum. */

@@ -4,9 +4,9 @@
  * up as metadata keys and, for digests, as blob file paths).
  */
 import type { FastifyRequest } from 'fastify';
-import { registryError } from '../errors/registry-error.ts';
-import { isDigest, looksLikeDigest, parseDigest, type Digest } from '../oci/digest.ts';
-import { isValidRepositoryName, isValidTag } from '../oci/name.ts';
+import { registryError } from '../errors/index.ts';
+import { isDigest, looksLikeDigest, parseDigest, type Digest } from '../oci/index.ts';
+import { isValidRepositoryName, isValidTag } from '../oci/index.ts';
 
 export type Params = Record<string, string | undefined>;
 export type Query = Record<string, string | string[] | undefined>;

@@ -9,8 +9,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
-import { MEDIA_TYPES } from '../oci/media-types.ts';
-import { effectiveArtifactType } from '../oci/manifest.ts';
+import { MEDIA_TYPES } from '../oci/index.ts';
+import { effectiveArtifactType } from '../oci/index.ts';
 import { queryValue, repositoryName, requireDigest, type Params } from './params.ts';
 import { serve } from '../http/route-table.ts';
 import { distributionRoutes } from './route-table.ts';

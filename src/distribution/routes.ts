@@ -13,7 +13,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { sendError } from '../http/error-handler.ts';
 import { registerBase } from './base.ts';
 import { registerBlobs } from './blobs.ts';

@@ -9,7 +9,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 
 /** What a refused client is told to wait: about how long a busy client needs to finish some. */
 export const UPLOAD_RETRY_AFTER_SECONDS = 30;

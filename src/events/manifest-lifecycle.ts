@@ -4,7 +4,7 @@
  * Quarantine assigns push-time verdicts here; events writes `quarantine`/`push`/`delete`
  * events to the outbox here. Handlers never send anything themselves.
  */
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
 
 /** The request facts events carry (ACR's `request` object). */

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { noAccess } from '../access/actions.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 
 export function installAuthHook(app: FastifyInstance, authenticator: Authenticator) {
   const nobody = noAccess();

@@ -1,7 +1,7 @@
 /** The one renderer of errors to HTTP: every failure leaves as `{"errors":[...]}` with a registered code. */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RegistryError, errorBody, registryError } from '../errors/registry-error.ts';
-import { fromStorageError } from '../errors/from-storage-error.ts';
+import { RegistryError, errorBody, registryError } from '../errors/index.ts';
+import { fromStorageError } from '../errors/index.ts';
 import { StorageError } from '../storage/errors.ts';
 import { validationMessage, type ValidationIssue } from './validation-message.ts';
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { declareRoutes, serve } from './route-table.ts';
 
 /** The routes of this file (the route table: src/http/route-table.ts). */

@@ -14,7 +14,7 @@
  * Fastify's own parser (it refuses `__proto__` and `constructor` poisoning).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 

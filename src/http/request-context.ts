@@ -1,7 +1,7 @@
 /** What the HTTP layer attaches to every request, and the route config every route may declare. */
 import type { FastifyRequest } from 'fastify';
 import type { AccessContext, RouteAccess } from '../access/actions.ts';
-import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { RequestFacts } from '../events/index.ts';
 import type { RouteDeclaration } from './route-table.ts';
 
 declare module 'fastify' {

@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Services } from '../services.ts';
 import type { AuditEntry, ExportLine } from '../registry/index.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
 import { AuditExportQuery, AuditVerifyResult } from './audit-schemas.ts';
 

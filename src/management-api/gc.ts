@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Services } from '../services.ts';
 import type { GcRunRecord } from '../lifecycle/gc/gc-store.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { formatDuration, parseDuration } from '../lifecycle/duration.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
 

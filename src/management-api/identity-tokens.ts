@@ -14,7 +14,7 @@ import { Type } from 'typebox';
 import type { Services } from '../services.ts';
 import type { TokenRecord } from '../auth/store/index.ts';
 import { SYSTEM_SCOPE_MAPS, isSystemScopeMap, parseScopeMapAction } from '../access/scope-maps.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { generateSecret, hashSecret } from '../auth/passwords.ts';
 import { NULL_GUID } from '../auth/identities.ts';
 import { parseIssuerConfig } from '../auth/federation.ts';

@@ -14,7 +14,7 @@ import type { StoreRoles } from '../persistence/index.ts';
 import { BUILT_IN_ROLES, ROLES, type RoleName } from '../access/roles.ts';
 import { REGISTRY_ACTIONS } from '../access/actions.ts';
 import { isValidPattern } from '../access/patterns.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { generateSecret, hashPassword } from '../auth/passwords.ts';
 import { ANONYMOUS_PULL_SETTING, NULL_GUID } from '../auth/identities.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';

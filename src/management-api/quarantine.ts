@@ -21,9 +21,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import type { Services } from '../services.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { requestFacts } from '../http/request-context.ts';
-import { isValidRepositoryName } from '../oci/name.ts';
+import { isValidRepositoryName } from '../oci/index.ts';
 import { readPolicy } from '../quarantine/policy.ts';
 import { isQuarantineState } from '../quarantine/verdicts.ts';
 import type { ManifestVerdictRow, StateFilter } from '../registry/index.ts';

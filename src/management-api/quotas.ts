@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
 import { QUOTA_SETTING, quotaPolicyProblem, quotaUsage, readQuotaPolicy } from '../lifecycle/quota/quotas.ts';
 import { QuotaPolicy, QuotasAnswer } from './quotas-schemas.ts';

@@ -9,9 +9,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import type { RecycledManifest, RecycledView } from '../registry/index.ts';
-import { registryError } from '../errors/registry-error.ts';
-import { isValidRepositoryName } from '../oci/name.ts';
-import { isDigest, type Digest } from '../oci/digest.ts';
+import { registryError } from '../errors/index.ts';
+import { isValidRepositoryName } from '../oci/index.ts';
+import { isDigest, type Digest } from '../oci/index.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
 import { requestFacts } from '../http/request-context.ts';
 import { RecycleBinPage, RecycleBinQuery, RecycleBinTarget, RestoreAnswer } from './recycle-bin-schemas.ts';

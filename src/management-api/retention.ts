@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Services } from '../services.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
 import { RETENTION_SETTING, readRetentionPolicy, retentionPolicyProblem } from '../lifecycle/retention/policy.ts';
 import type { PlannedDeletion } from '../lifecycle/retention/plan.ts';

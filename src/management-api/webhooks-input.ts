@@ -3,9 +3,9 @@
  * header names are HTTP tokens that do not collide with what the dispatcher sets itself, and
  * the scope follows ACR's grammar. Errors are BAD_REQUEST naming the field.
  */
-import { registryError } from '../errors/registry-error.ts';
-import { validateScope } from '../events/webhook-scope.ts';
-import type { DestinationPolicy } from '../events/webhook-destinations.ts';
+import { registryError } from '../errors/index.ts';
+import { validateScope } from '../events/index.ts';
+import type { DestinationPolicy } from '../events/index.ts';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Set by the HTTP client or the dispatcher; a custom value would break framing or signing. */

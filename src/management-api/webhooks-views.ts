@@ -5,8 +5,8 @@
  * (eventRequestMessage / eventResponseMessage of the latest attempt) plus Lazaret's status,
  * attempt count, duration and the log of every attempt.
  */
-import type { AttemptRecord, DeliveryCounts, DeliveryWithLog, WebhookRecord } from '../events/event-store.ts';
-import { formatAcrTimestamp } from '../events/acr-timestamp.ts';
+import type { AttemptRecord, DeliveryCounts, DeliveryWithLog, WebhookRecord } from '../events/index.ts';
+import { formatAcrTimestamp } from '../events/index.ts';
 
 export const WEBHOOK_TYPE = 'Microsoft.ContainerRegistry/registries/webhooks';
 

@@ -18,7 +18,7 @@
  * - "Not found" is `undefined` / `false`, never an exception. Exceptions are for broken
  *   invariants and storage failures.
  */
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { ChainedRow } from './audit-chain.ts';
 
 export type { ChainedRow } from './audit-chain.ts';

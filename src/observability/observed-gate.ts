@@ -5,7 +5,7 @@
  * decisions and are not counted. Labels never carry a repository or a digest.
  */
 import type { Gate } from '../quarantine/gate.ts';
-import { RegistryError } from '../errors/registry-error.ts';
+import { RegistryError } from '../errors/index.ts';
 import type { GateDecision, GateTarget } from './metrics.ts';
 import type { Around } from './around.ts';
 

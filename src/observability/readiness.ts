@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { MetadataStore } from '../persistence/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
-import { digestOf } from '../oci/digest.ts';
+import { digestOf } from '../oci/index.ts';
 import { KNOWN_MIGRATIONS } from '../persistence/index.ts';
 
 export interface CheckResult {

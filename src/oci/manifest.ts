@@ -15,7 +15,7 @@
  * - Any other Content-Type (Docker schema 1, `text/plain`, ...) is MANIFEST_INVALID.
  * Parameters on Content-Type (`; charset=utf-8`) are ignored, as the spec tells registries to.
  */
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { parseDigest, type Digest } from './digest.ts';
 import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MEDIA_TYPES } from './media-types.ts';
 

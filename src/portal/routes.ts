@@ -11,7 +11,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { DEFAULT_PORTAL_DIST, cacheControlOf, contentTypeOf, resolveStaticFile } from './static-files.ts';
 import { declareRoutes, serve as serveRoute } from '../http/route-table.ts';
 

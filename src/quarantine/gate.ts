@@ -8,7 +8,7 @@
  * `Warning: 299` header that names the verdict.
  */
 import type { AccessContext } from '../access/actions.ts';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { ManifestHead, ManifestRecord, TagRecord } from '../metadata/metadata-store.ts';
 
 export type ReadMethod = 'GET' | 'HEAD';

@@ -18,9 +18,9 @@
  * passed, which the scanner sees anyway because each child push raises its own `quarantine`
  * event. A blob no manifest of the repository references is refused while the policy is on.
  */
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { ManifestStore } from '../metadata/metadata-store.ts';
-import { registryError, type RegistryError } from '../errors/registry-error.ts';
+import { registryError, type RegistryError } from '../errors/index.ts';
 import { canReadHeld, type Gate } from './gate.ts';
 import type { PolicyCache } from './policy.ts';
 import type { QuarantineState, VerdictStore } from './verdicts.ts';

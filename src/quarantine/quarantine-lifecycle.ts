@@ -12,7 +12,7 @@
  *   before it gets a verdict (absent = held).
  * Deletes keep verdicts (see verdicts.ts).
  */
-import type { HoldQuery, ManifestLifecycle } from '../events/manifest-lifecycle.ts';
+import type { HoldQuery, ManifestLifecycle } from '../events/index.ts';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
 import type { QuarantineRoles } from './store/index.ts';
 import { gatedIn } from './policy.ts';

@@ -4,10 +4,10 @@
  * (`verdict.change`: who, when, old, new, details, request id) and, on a change to `Passed`,
  * tells the lifecycle (events raises the deferred `push` events) in the same transaction.
  */
-import type { ManifestLifecycle, RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { ManifestLifecycle, RequestFacts } from '../events/index.ts';
 import type { CoreRoles, ManifestHead } from '../metadata/metadata-store.ts';
 import type { QuarantineRoles } from './store/index.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { checkQuarantineDetails } from './details-schema.ts';
 import { isQuarantineState, QUARANTINE_STATES, type QuarantineState, type VerdictRecord } from './verdicts.ts';
 

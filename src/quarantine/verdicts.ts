@@ -10,7 +10,7 @@
  * The store role object lives at `store.verdicts` / `tx.verdicts`
  * (src/quarantine/store/sql/verdicts.ts). Conventions are those of metadata-store.ts.
  */
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 
 export const QUARANTINE_STATES = ['Quarantined', 'Passed', 'Failed'] as const;
 export type QuarantineState = (typeof QUARANTINE_STATES)[number];

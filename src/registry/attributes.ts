@@ -3,7 +3,7 @@
  * enforces them. A false attribute on the repository applies to everything in it; on a
  * manifest or tag, to that manifest or tag. Refusals are OPERATION_DISALLOWED.
  */
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import type { ChangeableAttributes } from '../metadata/metadata-store.ts';
 
 type Attribute = keyof ChangeableAttributes;

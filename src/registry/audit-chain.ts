@@ -3,7 +3,7 @@
  * Owner only (`admin`), since both show every entry, those naming held manifests included.
  * The chain itself is defined in src/metadata/audit-chain.ts.
  */
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { exportLine, verifyChain, type ChainedRow, type ChainReport, type ExportLine } from '../metadata/audit-chain.ts';
 import type { Ctx } from './context.ts';
 

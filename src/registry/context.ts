@@ -4,15 +4,15 @@
  * must be indistinguishable from).
  */
 import type { Logger } from 'pino';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { AccessContext } from '../access/actions.ts';
 import type { MetadataStore, StoreRoles } from '../persistence/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Gate } from '../quarantine/gate.ts';
-import type { ManifestLifecycle } from '../events/manifest-lifecycle.ts';
+import type { ManifestLifecycle } from '../events/index.ts';
 import type { RepositoryRecord } from '../metadata/metadata-store.ts';
 import type { LazaretConfig } from '../config/schema.ts';
-import { RegistryError, registryError } from '../errors/registry-error.ts';
+import { RegistryError, registryError } from '../errors/index.ts';
 import type { ManifestBytesCache } from './manifest-bytes.ts';
 import type { TagPageCache } from './tag-pages.ts';
 

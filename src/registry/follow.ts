@@ -18,16 +18,16 @@
  * called by the one verdict path, writes.ts applyVerdict), audited as `system`.
  */
 import { Readable } from 'node:stream';
-import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { RequestFacts } from '../events/index.ts';
 import type { ManifestInput, ManifestRecord } from '../metadata/metadata-store.ts';
-import type { ParsedManifest } from '../oci/manifest.ts';
+import type { ParsedManifest } from '../oci/index.ts';
 import type { StoreRoles } from '../persistence/index.ts';
 import type { QuarantineState } from '../quarantine/verdicts.ts';
 import type { PreparedReferrer, ReferrerDocument, ReferrersRecord, VerdictTx } from './registry.ts';
 import type { Ctx } from './context.ts';
-import { digestOf, type Digest } from '../oci/digest.ts';
-import { MEDIA_TYPES } from '../oci/media-types.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { digestOf, type Digest } from '../oci/index.ts';
+import { MEDIA_TYPES } from '../oci/index.ts';
+import { registryError } from '../errors/index.ts';
 import { claimReferences } from '../lifecycle/gc/claims.ts';
 import { governingOf } from '../release-policy/decide.ts';
 

@@ -2,7 +2,7 @@
  * Single items of /acr/v1: a repository's, a tag's and a manifest's attributes. Visibility of
  * the repository first, then existence, then the gate (registry.ts).
  */
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { ChangeableAttributes, RepositoryRecord } from '../metadata/metadata-store.ts';
 import type { ManifestView, RepositoryView, TagView } from './registry.ts';
 import { hiddenTag, missing, visibleRepository, type Ctx } from './context.ts';

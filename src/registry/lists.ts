@@ -3,7 +3,7 @@
  * rows the caller may see (collectPage), and a time-ordered cursor naming something hidden
  * gives the empty page a missing one gives (the store's rule for a vanished `last`).
  */
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { ListableTag, ManifestRecord, TagRecord } from '../metadata/metadata-store.ts';
 import type { ListPage, ManifestView, OrderBy, Page, TagView } from './registry.ts';
 import { missing, visibleRepository, type Ctx } from './context.ts';

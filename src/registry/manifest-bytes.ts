@@ -12,7 +12,7 @@
  *   and the total stays under `maxBytes` (least recently used evicted first).
  */
 import type { Readable } from 'node:stream';
-import { createDigester, parseDigest, type Digest } from '../oci/digest.ts';
+import { createDigester, parseDigest, type Digest } from '../oci/index.ts';
 
 export interface ManifestBytesCache {
   get(digest: Digest): Buffer | undefined;

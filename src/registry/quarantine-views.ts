@@ -6,12 +6,12 @@
  * scanners and the webhooks, as on ACR) in the queue, preflight and webhook payloads. The rule is
  * `seesHeldMetadata`; nothing else in the registry shows held metadata.
  */
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { AuditEntry } from '../metadata/metadata-store.ts';
-import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { RequestFacts } from '../events/index.ts';
 import type { StoreRoles } from '../persistence/index.ts';
 import type { ManifestVerdictRow } from '../quarantine/verdicts.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { applyVerdict } from './writes.ts';
 import { followedSubjectIn } from './follow.ts';
 import type { AuditQuery, QueueQuery, QueueRow, StateFilter } from './registry.ts';

@@ -1,9 +1,9 @@
 /** Reads of content (/v2): manifests, blobs, mount sources, referrers. Rules: registry.ts. */
 import { Readable, pipeline } from 'node:stream';
 import { BlobIntegrityError, VERIFY_BEFORE_SENDING_BYTES, checkStoredSize, readVerified, verifyingStream } from '../storage/verified-read.ts';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { ManifestHead, TagRecord } from '../metadata/metadata-store.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import type { BlobRead, ManifestRead, ManifestRecord, ManifestReference, ReadMethod } from './registry.ts';
 import { hiddenTag, missing, type Ctx } from './context.ts';
 import { requireAttribute } from './attributes.ts';

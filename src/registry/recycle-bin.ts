@@ -12,13 +12,13 @@
  *   The verdict is not touched (verdicts are sticky by digest): a held manifest restored is
  *   still held, and a restore raises no `push` event.
  */
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { ManifestInput, ManifestRecord, TagRecord } from '../metadata/metadata-store.ts';
-import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { RequestFacts } from '../events/index.ts';
 import type { StoreRoles } from '../persistence/index.ts';
 import type { RecycledManifest } from '../lifecycle/recycle-bin/recycle-bin-store.ts';
 import type { QuarantineState } from '../quarantine/verdicts.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { claimReferences } from '../lifecycle/gc/claims.ts';
 import { purgeRecycled } from '../lifecycle/recycle-bin/purge.ts';
 import { requireAttribute } from './attributes.ts';

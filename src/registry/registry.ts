@@ -31,9 +31,9 @@
  */
 import type { Readable } from 'node:stream';
 import type { AccessContext } from '../access/actions.ts';
-import type { Digest } from '../oci/digest.ts';
-import type { ParsedManifest } from '../oci/manifest.ts';
-import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { Digest } from '../oci/index.ts';
+import type { ParsedManifest } from '../oci/index.ts';
+import type { RequestFacts } from '../events/index.ts';
 import type { ChainReport, ExportLine } from '../metadata/audit-chain.ts';
 import type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestInput, ManifestRecord, RepositoryRecord, TagRecord } from '../metadata/metadata-store.ts';
 import type { ManifestVerdictRow, QuarantineState, VerdictRecord } from '../quarantine/verdicts.ts';

@@ -12,8 +12,8 @@
  * descriptor whose size disagrees with the stored blob's: otherwise a pusher could list a held
  * layer that way, have the (layer-less, to a scanner) manifest pass, and free the layer.
  */
-import type { Digest } from '../oci/digest.ts';
-import { requiredBlobs, type ParsedManifest } from '../oci/manifest.ts';
+import type { Digest } from '../oci/index.ts';
+import { requiredBlobs, type ParsedManifest } from '../oci/index.ts';
 import type { Ctx } from './context.ts';
 
 export async function verifiedReferences(ctx: Ctx, name: string, m: ParsedManifest): Promise<{ missing: Digest[]; blobs: Digest[] }> {

@@ -4,13 +4,13 @@
  * in ONE metadata transaction.
  */
 import { Readable } from 'node:stream';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { ChangeableAttributes, ManifestHead, ManifestInput, TagRecord } from '../metadata/metadata-store.ts';
 import type { VerdictRecord } from '../quarantine/verdicts.ts';
-import type { RequestFacts } from '../events/manifest-lifecycle.ts';
-import { registryError } from '../errors/registry-error.ts';
+import type { RequestFacts } from '../events/index.ts';
+import { registryError } from '../errors/index.ts';
 import { changeVerdict } from '../quarantine/verdict-change.ts';
-import { IMAGE_CONFIG_MEDIA_TYPES, MAX_IMAGE_CONFIG_BYTES, readImagePlatform, requiredBlobs, type ParsedManifest } from '../oci/manifest.ts';
+import { IMAGE_CONFIG_MEDIA_TYPES, MAX_IMAGE_CONFIG_BYTES, readImagePlatform, requiredBlobs, type ParsedManifest } from '../oci/index.ts';
 import type { StoreRoles } from '../persistence/index.ts';
 import type { ManifestPatch, ManifestReference, ManifestView, PushInput, VerdictPatch, VerdictTx } from './registry.ts';
 import { missing, visibleRepository, type Ctx } from './context.ts';

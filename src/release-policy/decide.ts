@@ -16,7 +16,7 @@
  *   again clears the drift.
  * The audit entry of every verdict change names the policy and version that decided.
  */
-import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { RequestFacts } from '../events/index.ts';
 import type { CoreRoles, ManifestHead } from '../metadata/metadata-store.ts';
 import type { QuarantineRoles } from '../quarantine/store/index.ts';
 import type { EventRoles } from '../events/store/index.ts';
@@ -26,8 +26,8 @@ import type { EvaluationResult } from './evaluate.ts';
 import type { Registry } from '../registry/index.ts';
 import { verdictWriterAccess } from '../access/actions.ts';
 import { readPolicy } from '../quarantine/policy.ts';
-import { raiseEvent } from '../events/raise-event.ts';
-import { quarantineEvent } from '../events/event-payloads.ts';
+import { raiseEvent } from '../events/index.ts';
+import { quarantineEvent } from '../events/index.ts';
 import { DEFAULT_GRACE, durationMs } from './document.ts';
 import { governingPolicy } from './patterns.ts';
 

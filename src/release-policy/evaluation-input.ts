@@ -14,7 +14,7 @@ import type { CoreRoles, ManifestHead } from '../metadata/metadata-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { ScanRoles } from '../scan/store/index.ts';
 import type { ReleasePolicyRoles } from './store/index.ts';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import { parseVulnerabilityReport, normalizeSeverity } from '../scan/verdict-of-report.ts';
 import { COSIGN_PAYLOAD_TYPE, COSIGN_REFERRER_TYPE, COSIGN_SIGNATURE_ANNOTATION, signatureTag, type CosignSignature } from './cosign.ts';
 import type { EvaluationInput, Finding, SbomPackage } from './evaluate.ts';

@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Services } from '../services.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import type { ExceptionStatus } from './policy-store.ts';
 import { approveException, checkException, createException, exceptionView, exceptionWriteNeeded, mayWriteException, revokeException, type ExceptionInput } from './exceptions.ts';
 

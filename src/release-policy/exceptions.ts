@@ -18,9 +18,9 @@
 import { randomBytes } from 'node:crypto';
 import type { AccessContext } from '../access/actions.ts';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
-import { registryError } from '../errors/registry-error.ts';
-import { parseDigest } from '../oci/digest.ts';
-import { isValidRepositoryName } from '../oci/name.ts';
+import { registryError } from '../errors/index.ts';
+import { parseDigest } from '../oci/index.ts';
+import { isValidRepositoryName } from '../oci/index.ts';
 import type { ExceptionRecord, ExceptionScope } from './policy-store.ts';
 import type { ReleasePolicyRoles } from './store/index.ts';
 import { governingOf } from './decide.ts';

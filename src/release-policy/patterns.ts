@@ -12,7 +12,7 @@
  * characters before the first `*`); then fewer `**`; then more literal characters; ties by
  * policy name, so the choice is always the same on every node.
  */
-import { isValidRepositoryName } from '../oci/name.ts';
+import { isValidRepositoryName } from '../oci/index.ts';
 
 const GLOB_SEGMENT = /^(?:\*\*|[a-z0-9._*-]+)$/;
 

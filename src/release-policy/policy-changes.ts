@@ -7,7 +7,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { createPublicKey } from 'node:crypto';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { canonicalJson, parsePolicyDocument, PolicyDocumentError, type PolicyDocument } from './document.ts';
 import type { ReleasePolicyRecord } from './policy-store.ts';
 import type { ReleasePolicyRoles } from './store/index.ts';

@@ -3,7 +3,7 @@
  * 1.1 signature, attestation or SBOM) or under cosign's `sha256-<hex>.sig` tag re-evaluates its
  * subject once the push committed (pushing a signature is how an image becomes signed).
  */
-import type { ManifestLifecycle } from '../events/manifest-lifecycle.ts';
+import type { ManifestLifecycle } from '../events/index.ts';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
 
 const SIG_TAG = /^sha256-[0-9a-f]{64}\.sig$/;

@@ -13,17 +13,17 @@
  *   Quarantined; exceptions that expired since the last sweep re-evaluate what they covered.
  */
 import type { Logger } from 'pino';
-import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { RequestFacts } from '../events/index.ts';
 import type { ManifestHead, TransactionalStore } from '../metadata/metadata-store.ts';
 import type { Registry } from '../registry/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { ScanRoles } from '../scan/store/index.ts';
-import type { Digest } from '../oci/digest.ts';
-import { INDEX_MEDIA_TYPES } from '../oci/media-types.ts';
-import { IMAGE_CONFIG_MEDIA_TYPES } from '../oci/manifest.ts';
+import type { Digest } from '../oci/index.ts';
+import { INDEX_MEDIA_TYPES } from '../oci/index.ts';
+import { IMAGE_CONFIG_MEDIA_TYPES } from '../oci/index.ts';
 import { queueScan } from '../scan/scan-lifecycle.ts';
-import { raiseEvent } from '../events/raise-event.ts';
-import { quarantineEvent } from '../events/event-payloads.ts';
+import { raiseEvent } from '../events/index.ts';
+import { quarantineEvent } from '../events/index.ts';
 import { evaluatePolicy, type EvaluationResult } from './evaluate.ts';
 import { gatherInput, type KnownScan } from './evaluation-input.ts';
 import { applyEvaluation, governingIn, governingOf, policyVerdictWriter, type DecideTx } from './decide.ts';

@@ -20,7 +20,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Services } from '../services.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { applyPolicy, deletePolicy, diffOf, documentOf, warningsOf } from './policy-changes.ts';
 import { policyView } from './views.ts';
 import { ReleasePolicyList } from './policy-schemas.ts';

@@ -7,7 +7,7 @@
  * answers after the backlog is queued.
  */
 import type { Logger } from 'pino';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { ScanStore } from './store/index.ts';
 import { queueScan } from './scan-lifecycle.ts';
 

@@ -19,7 +19,7 @@ import type { LazaretConfig } from '../config/schema.ts';
 import type { Registry } from '../registry/index.ts';
 import type { ScanStore as MetadataStore } from './store/index.ts';
 import type { TokenService } from '../auth/tokens.ts';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import { AdapterError } from './adapter-client.ts';
 import { MIME, REGISTRY_AUTHORIZATION_TYPE, sbomTypesOf, type AdapterMetadata, type ScanRequest } from './harbor-api.ts';
 import type { ClaimedJob, JobPatch } from './job-store.ts';

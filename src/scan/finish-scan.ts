@@ -16,14 +16,14 @@
 import type { Registry } from '../registry/index.ts';
 import type { ManifestRecord } from '../metadata/metadata-store.ts';
 import type { ScanStore as MetadataStore } from './store/index.ts';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import type { QuarantineState } from '../quarantine/verdicts.ts';
 import { gatedIn } from '../quarantine/policy.ts';
 import { scanVerdictAccess } from './verdict-access.ts';
-import type { RequestFacts } from '../events/manifest-lifecycle.ts';
+import type { RequestFacts } from '../events/index.ts';
 import type { HarborVulnerabilityReport } from './harbor-api.ts';
-import { raiseEvent } from '../events/raise-event.ts';
-import { scanEvent } from '../events/event-payloads.ts';
+import { raiseEvent } from '../events/index.ts';
+import { scanEvent } from '../events/index.ts';
 import type { AdapterClient } from './adapter-client.ts';
 import { AdapterError } from './adapter-client.ts';
 import { MIME, sbomTypesOf, type AdapterMetadata } from './harbor-api.ts';
@@ -31,7 +31,7 @@ import type { ClaimedJob, ScanJob, ScanSummary } from './job-store.ts';
 import { countsText, parseVulnerabilityReport, quarantineDetailsOf, summarize, type FailOn } from './verdict-of-report.ts';
 import { annotatedReports, latestArtifacts, VULNERABILITY_REPORT_TYPE, type ReportDocument } from './report-artifacts.ts';
 import type { ScannerRecord } from './scanner-store.ts';
-import { RegistryError } from '../errors/registry-error.ts';
+import { RegistryError } from '../errors/index.ts';
 
 /**
  * A release policy's say over a scan's verdict (src/release-policy/release-services.ts): for an

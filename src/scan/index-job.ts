@@ -5,7 +5,7 @@
  * The verdict goes through the registry service (changeVerdictIn) like any other, audited as `scanner:index`.
  */
 import type { ManifestRecord } from '../metadata/metadata-store.ts';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import { gatedIn } from '../quarantine/policy.ts';
 import { scanVerdictAccess } from './verdict-access.ts';
 import type { ClaimedJob, ScanSummary } from './job-store.ts';

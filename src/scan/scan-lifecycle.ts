@@ -13,11 +13,11 @@
  *   (`follows`, src/registry/follow.ts), like the orchestrator's own report referrers, which
  *   the registry service keeps in step with their subject.
  */
-import type { HoldQuery, ManifestLifecycle } from '../events/manifest-lifecycle.ts';
+import type { HoldQuery, ManifestLifecycle } from '../events/index.ts';
 import type { ScanTx as StoreRoles } from './store/index.ts';
-import type { Digest } from '../oci/digest.ts';
-import { INDEX_MEDIA_TYPES } from '../oci/media-types.ts';
-import { IMAGE_CONFIG_MEDIA_TYPES } from '../oci/manifest.ts';
+import type { Digest } from '../oci/index.ts';
+import { INDEX_MEDIA_TYPES } from '../oci/index.ts';
+import { IMAGE_CONFIG_MEDIA_TYPES } from '../oci/index.ts';
 import type { ScanJobKind, ScanReason } from './job-store.ts';
 
 /** What a manifest's scan is: an image to send to a scanner, an index to derive, or nothing to scan. */

@@ -13,10 +13,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Services } from '../services.ts';
-import type { Digest } from '../oci/digest.ts';
-import { parseDigest } from '../oci/digest.ts';
-import { isValidRepositoryName, isValidTag } from '../oci/name.ts';
-import { registryError } from '../errors/registry-error.ts';
+import type { Digest } from '../oci/index.ts';
+import { parseDigest } from '../oci/index.ts';
+import { isValidRepositoryName, isValidTag } from '../oci/index.ts';
+import { registryError } from '../errors/index.ts';
 import type { ScanJob, ScanJobState } from './job-store.ts';
 import { queueScan } from './scan-lifecycle.ts';
 import { jobView, scannerView } from './views.ts';

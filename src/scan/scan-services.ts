@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { LazaretConfig } from '../config/schema.ts';
-import type { ManifestLifecycle } from '../events/manifest-lifecycle.ts';
+import type { ManifestLifecycle } from '../events/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { ScanStore as MetadataStore, ScanTx as StoreRoles } from './store/index.ts';
 import type { TokenService } from '../auth/tokens.ts';

@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { ScanStore as MetadataStore } from './store/index.ts';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import { AdapterError } from './adapter-client.ts';
 import { DB_UPDATED_AT } from './harbor-api.ts';
 import { clientFor } from './scanner-choice.ts';

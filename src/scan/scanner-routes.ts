@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Services } from '../services.ts';
 import type { ScanTx as StoreRoles } from './store/index.ts';
-import { registryError } from '../errors/registry-error.ts';
+import { registryError } from '../errors/index.ts';
 import { isValidPattern } from '../access/patterns.ts';
 import type { ScannerAuthKind, ScannerInput, ScannerRecord } from './scanner-store.ts';
 import { scannerView } from './views.ts';

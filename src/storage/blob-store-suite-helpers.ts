@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from './blob-store.ts';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 import { StorageError, type StorageErrorKind } from './errors.ts';
 
 export interface BlobStoreFixture {

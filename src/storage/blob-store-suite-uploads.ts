@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { digestOf } from '../oci/digest.ts';
+import { digestOf } from '../oci/index.ts';
 import {
   BAD_DIGESTS,
   bytes,

@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { BlobStoreFixture, BlobStoreSuiteOptions, BlobSuiteContext } from './blob-store-suite-helpers.ts';
-import { digestOf } from '../oci/digest.ts';
+import { digestOf } from '../oci/index.ts';
 import { BAD_DIGESTS, bytes, failingStream, isStorageError, pseudoRandom, readAll, streamOf } from './blob-store-suite-helpers.ts';
 import { runBlobUploadTests } from './blob-store-suite-uploads.ts';
 

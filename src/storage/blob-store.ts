@@ -20,7 +20,7 @@
  * - Bytes are streamed; no method holds a whole blob in memory.
  */
 import type { Readable } from 'node:stream';
-import type { Digest } from '../oci/digest.ts';
+import type { Digest } from '../oci/index.ts';
 
 export interface BlobInfo {
   digest: Digest;

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { createFsBlobStore } from './fs-blob-store.ts';
 import { pseudoRandom } from './blob-store-suite-helpers.ts';
-import { digestOf, type Digest } from '../oci/digest.ts';
+import { digestOf, type Digest } from '../oci/index.ts';
 
 const [root, uploadId, claimed] = process.argv.slice(2) as [string, string, Digest];
 const store = createFsBlobStore(root);

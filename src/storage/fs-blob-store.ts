@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { randomUUID, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createDigester, parseDigest, type Digest, type DigestAlgorithm, type ParsedDigest } from '../oci/digest.ts';
+import { createDigester, parseDigest, type Digest, type DigestAlgorithm, type ParsedDigest } from '../oci/index.ts';
 import { hashFile, hashTap, isEnoent, READ_HIGH_WATER_MARK, removeQuietly, syncPath, writerTo } from './fs-io.ts';
 import { storageErrors } from './errors.ts';
 import type { BlobInfo, BlobStore, ByteRange, UploadArea } from './blob-store.ts';

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import type { Hash } from 'node:crypto';
 import { Transform, Writable } from 'node:stream';
-import { createDigester, type DigestAlgorithm } from '../oci/digest.ts';
+import { createDigester, type DigestAlgorithm } from '../oci/index.ts';
 
 /**
  * Read size of blob pulls (and of hashing a file). Each read allocates a new buffer outside the

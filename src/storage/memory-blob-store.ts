@@ -7,7 +7,7 @@
  * same storage (the conformance suite's reopen): it shares the bytes, not the in-flight state.
  */
 import { Readable } from 'node:stream';
-import { createDigester, parseDigest, type Digest, type ParsedDigest } from '../oci/digest.ts';
+import { createDigester, parseDigest, type Digest, type ParsedDigest } from '../oci/index.ts';
 import { storageErrors } from './errors.ts';
 import type { BlobStore, UploadArea } from './blob-store.ts';
 

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { LazaretConfig } from '../config/schema.ts';
-import { digestOf } from '../oci/digest.ts';
+import { digestOf } from '../oci/index.ts';
 import { openBlobStore } from './open-blob-store.ts';
 import { createMemoryUploadStates } from './upload-states.ts';
 

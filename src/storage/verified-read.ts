@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { parseDigest, type Digest } from '../oci/digest.ts';
+import { parseDigest, type Digest } from '../oci/index.ts';
 
 export const VERIFY_BEFORE_SENDING_BYTES = 1024 * 1024;
 

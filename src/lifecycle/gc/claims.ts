@@ -12,10 +12,10 @@
  *   one is looked at in the store: bytes there, the tombstone is dropped and the collector
  *   will leave them; bytes gone, the change is refused (nothing links to nothing).
  */
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { BlobLinkStore, TransactionalStore, CoreRoles, SettingsStore } from '../../metadata/metadata-store.ts';
-import { registryError } from '../../errors/registry-error.ts';
+import { registryError } from '../../errors/index.ts';
 import type { LifecycleRoles } from '../store/index.ts';
 import { checkQuota } from '../quota/quotas.ts';
 

@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
 import type { CoreRoles, TransactionalStore } from '../../metadata/metadata-store.ts';
 import type { LifecycleRoles } from '../store/index.ts';

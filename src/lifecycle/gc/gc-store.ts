@@ -15,7 +15,7 @@
  * or anything a soft-deleted manifest in the recycle bin references (`recycle_bin_refs`; for a
  * link, in its repository).
  */
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 
 export interface DanglingLink {
   repository: string;

@@ -8,7 +8,7 @@
  */
 import type { RepositoryStore, SettingsStore } from '../../metadata/metadata-store.ts';
 import { isValidPattern, matchesPattern } from '../../access/patterns.ts';
-import { registryError } from '../../errors/registry-error.ts';
+import { registryError } from '../../errors/index.ts';
 import type { QuotaStore } from './quota-store.ts';
 
 export interface QuotaRule {

@@ -8,7 +8,7 @@
  * layers, children) counts as referenced for garbage collection (GcStore's questions look at the
  * entry's reference rows), so its blobs and their links in the repository stay.
  */
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import type { ChangeableAttributes, ManifestInput, Page } from '../../metadata/metadata-store.ts';
 
 export interface RecycledTag extends ChangeableAttributes {

@@ -1,5 +1,5 @@
 /** One deletion a retention plan asks for (what `lazaret retention test` lists and `run` carries out). */
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 
 export type DeletionReason =
   /** A tag pushed more than the rule's `olderThanDays` ago (and kept by nothing). */

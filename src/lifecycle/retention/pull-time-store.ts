@@ -3,7 +3,7 @@
  * ../store/pulls-sql.ts; conformance section: ../store/suite.ts). Written in batches by the
  * pull-time recorder (./pull-times.ts), read by tag retention (./tags.ts).
  */
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 
 export interface PullTime {
   repository: string;

@@ -10,7 +10,7 @@
  * than it was, for one interval. Times already noted keep being updated in place.
  */
 import type { Logger } from 'pino';
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import { MAX_PULL_BATCH, type PullTime, type PullTimeStore } from './pull-time-store.ts';
 
 export interface PullTimeRecorder {

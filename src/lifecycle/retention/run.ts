@@ -13,14 +13,14 @@
  * webhook event in its transaction; tag deletes raise none, as manual ones), and gets an
  * audit entry `retention.delete` (actor `retention`).
  */
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import { unrestrictedAccess, type AccessContext } from '../../access/actions.ts';
 import type { CoreRoles, ManifestRecord, TagRecord, TransactionalStore } from '../../metadata/metadata-store.ts';
 import type { Gate } from '../../quarantine/gate.ts';
 import type { Registry, RegistryView } from '../../registry/index.ts';
 import type { LifecycleRoles } from '../store/index.ts';
 import { matchesPattern } from '../../access/patterns.ts';
-import { RegistryError } from '../../errors/registry-error.ts';
+import { RegistryError } from '../../errors/index.ts';
 import { readRetentionPolicy, type RetentionPolicy } from './policy.ts';
 import type { PlannedDeletion } from './plan.ts';
 import { MAX_PULL_BATCH } from './pull-time-store.ts';

@@ -1,6 +1,6 @@
 /** GcStore on SQL (contract: ../gc/gc-store.ts), SQLite and PostgreSQL. */
 import { sql, type Kysely } from 'kysely';
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import { isPostgres } from '../../metadata/migrations/helpers.ts';
 import type { GcRunRecord, GcStore, TombstoneRecord } from '../gc/gc-store.ts';
 import type { LifecycleDatabase } from './tables.ts';

@@ -1,6 +1,6 @@
 /** PullTimeStore on SQL (contract: ../retention/pull-time-store.ts), SQLite and PostgreSQL. */
 import { sql, type Kysely } from 'kysely';
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import { isPostgres } from '../../metadata/migrations/helpers.ts';
 import { MAX_PULL_BATCH, type PullTimeStore } from '../retention/pull-time-store.ts';
 import type { LifecycleDatabase } from './tables.ts';

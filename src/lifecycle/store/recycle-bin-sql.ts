@@ -1,6 +1,6 @@
 /** RecycleBinStore on SQL (contract: ../recycle-bin/recycle-bin-store.ts), SQLite and PostgreSQL. */
 import type { Kysely } from 'kysely';
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import { atomically, pageSize } from '../../metadata/sql/common.ts';
 import type { RecycledManifest, RecycleBinStore } from '../recycle-bin/recycle-bin-store.ts';
 import type { LifecycleDatabase, RecycleBinTable } from './tables.ts';

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MetadataSuiteContext } from '../../metadata/metadata-store-suite.ts';
 import { imageManifest } from '../../metadata/suite/context.ts';
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import type { RecycledManifest } from '../recycle-bin/recycle-bin-store.ts';
 import type { LifecycleRoles } from './index.ts';
 

@@ -1,5 +1,5 @@
 /** BlobLinkStore on SQL (contract: ../metadata-store.ts). */
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import type { BlobLinkStore } from '../metadata-store.ts';
 import { atomically, ensureRepository, precompiled, type Db } from './common.ts';
 

@@ -9,7 +9,7 @@
  * previous page's last record. When that manifest is gone (deleted between pages) a time-ordered
  * page is empty: its position cannot be known.
  */
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import type { ManifestHead, ManifestInput, ManifestRecord, ManifestStore } from '../metadata-store.ts';
 import type { ManifestsTable } from '../tables/index.ts';
 import { atomically, attributeColumns, attributesOf, ensureRepository, pageSize, precompiled, type Db } from './common.ts';

@@ -1,6 +1,6 @@
 /** RepositoryStore on SQL (contract: ../metadata-store.ts). */
 import { sql } from 'kysely';
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import type { RepositoryRecord, RepositoryStore } from '../metadata-store.ts';
 import type { RepositoriesTable } from '../tables/index.ts';
 import { atomically, attributeColumns, attributesOf, ensureRepository, pageSize, precompiled, type Db } from './common.ts';

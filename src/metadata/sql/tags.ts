@@ -6,7 +6,7 @@
  * A moved tag keeps its createdAt and its changeable attributes.
  */
 import { sql } from 'kysely';
-import type { Digest } from '../../oci/digest.ts';
+import type { Digest } from '../../oci/index.ts';
 import type { ListableTag, TagRecord, TagStore } from '../metadata-store.ts';
 import type { TagsTable } from '../tables/index.ts';
 import { MAX_PAGE, atomically, attributeColumns, attributesOf, pageSize, precompiled, type Db } from './common.ts';

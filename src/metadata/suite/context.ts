@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreRoles, ManifestInput, TransactionalStore } from '../metadata-store.ts';
-import { digestOf, type Digest } from '../../oci/digest.ts';
+import { digestOf, type Digest } from '../../oci/index.ts';
 
 export interface MetadataStoreFixture<R extends CoreRoles = CoreRoles> {
   store: TransactionalStore<R>;

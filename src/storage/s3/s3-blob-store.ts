@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createDigester, parseDigest, type Digest } from '../../oci/digest.ts';
+import { createDigester, parseDigest, type Digest } from '../../oci/index.ts';
 import { storageErrors } from '../errors.ts';
 import type { BlobStore } from '../blob-store.ts';
 import type { UploadStateStore } from '../upload-states.ts';

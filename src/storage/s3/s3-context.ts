@@ -15,7 +15,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { parseDigest, type ParsedDigest } from '../../oci/digest.ts';
+import { parseDigest, type ParsedDigest } from '../../oci/index.ts';
 import { storageErrors } from '../errors.ts';
 import type { UploadStateStore } from '../upload-states.ts';
 import { isMissing, toStorageError } from './s3-client.ts';

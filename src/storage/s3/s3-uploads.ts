@@ -37,7 +37,7 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { createDigester, type Digest, type ParsedDigest } from '../../oci/digest.ts';
+import { createDigester, type Digest, type ParsedDigest } from '../../oci/index.ts';
 import { storageErrors } from '../errors.ts';
 import { newSha256, resumeSha256, type ResumableSha256 } from '../resumable-sha256.ts';
 import type { BlobInfo, UploadArea } from '../blob-store.ts';

@@ -1,6 +1,6 @@
 /** The verdict role object (contract: src/quarantine/verdicts.ts) on Kysely, for both dialects. */
 import { sql, type Kysely } from 'kysely';
-import type { Digest } from '../../../oci/digest.ts';
+import type { Digest } from '../../../oci/index.ts';
 import type { QuarantineDatabase as Database } from '../tables.ts';
 import { atomically, MAX_PAGE } from '../../../metadata/sql/common.ts';
 import type {

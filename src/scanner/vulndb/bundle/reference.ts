@@ -3,8 +3,8 @@
  * Without a scheme, loopback hosts (localhost, 127.0.0.1, [::1]) use http and every other
  * host https; `plainHttp` forces http. The tag defaults to `latest`.
  */
-import { isValidRepositoryName, isValidTag } from '../../../oci/name.ts';
-import { isDigest } from '../../../oci/digest.ts';
+import { isValidRepositoryName, isValidTag } from '../../../oci/index.ts';
+import { isDigest } from '../../../oci/index.ts';
 
 export interface BundleReference {
   /** e.g. `http://127.0.0.1:5000` */
