@@ -124,8 +124,13 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     notifications.publish('scans-queued');
   });
   // Tags-list pages: every write that can change one drops this node's pages once it is done
-  // and tells the other nodes (src/registry/tag-pages.ts).
-  const tagPages = createTagPageCache();
+  // and tells the other nodes (src/registry/tag-pages.ts). Only a process that is alone on its
+  // database keeps pages: with other writers (PostgreSQL nodes, workers) the notification comes
+  // milliseconds after the commit, and in that moment a page could still list a tag another node
+  // just re-quarantined to a caller who must not see it. Until pages carry a generation checked
+  // on a hit (as the policy cache does), those deployments list from the index every time.
+  const crossProcess = Boolean(config.databaseUrl) || workerIndex() !== undefined;
+  const tagPages = createTagPageCache(crossProcess ? { maxBytes: 0 } : {});
   const store = watchTagListChanges(scanCommits.store, () => {
     tagPages.invalidate();
     notifications.publish('tag-lists');
@@ -143,7 +148,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   const stoppers: (() => Promise<void> | void)[] = [];
 
   // Other processes may change the policy when the database is shared (PostgreSQL) or this is a worker.
-  const policyCache = createPolicyCache({ settings: store.settings, releasePolicies: store.releasePolicies, crossProcess: Boolean(config.databaseUrl) || workerIndex() !== undefined });
+  const policyCache = createPolicyCache({ settings: store.settings, releasePolicies: store.releasePolicies, crossProcess });
   // A local change invalidates this node's cache at once and tells the others; a notification
   // from another node invalidates only (no echo).
   const quarantinePolicy: PolicyCache = {
