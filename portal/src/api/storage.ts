@@ -35,18 +35,9 @@ export interface GcStatus {
   runs: GcRun[];
 }
 
-export interface TagRule {
-  repositories: string;
-  keepLast?: number;
-  keepTags?: string[];
-  olderThanDays?: number;
-  keepPulledWithinDays?: number;
-}
-
-export interface RetentionPolicy {
-  untagged: { repositories: string; days: number }[];
-  tags: TagRule[];
-}
+/** The rules as the server keeps and validates them (one declaration: src/lifecycle/retention/rule-types.ts). */
+export type { RetentionPolicy, TagRule, UntaggedRule } from '../../../src/lifecycle/retention/rule-types.ts';
+import type { RetentionPolicy } from '../../../src/lifecycle/retention/rule-types.ts';
 
 export interface RetentionDeletion {
   kind: 'tag' | 'manifest';

@@ -6,30 +6,9 @@
 import type { SettingsStore } from '../../metadata/metadata-store.ts';
 import { isValidPattern } from '../../access/patterns.ts';
 import { isValidTagPattern } from './tag-patterns.ts';
+import type { RetentionPolicy } from './rule-types.ts';
+export type { RetentionPolicy, TagRule, UntaggedRule } from './rule-types.ts';
 
-export interface UntaggedRule {
-  /** A repository pattern: a name, `team/*`, or `*`. */
-  repositories: string;
-  /** Untagged manifests not updated for this many days are deleted (0: at the next run). */
-  days: number;
-}
-
-export interface TagRule {
-  repositories: string;
-  /** Keep the N most recently pushed tags. */
-  keepLast?: number;
-  /** Keep tags matching any of these patterns (`*`: any characters, `?`: one), e.g. `v*`, `release-*`. */
-  keepTags?: string[];
-  /** Delete tags pushed more than D days ago (without it: every tag the rule does not keep). */
-  olderThanDays?: number;
-  /** Keep a tag whose image was pulled within P days. */
-  keepPulledWithinDays?: number;
-}
-
-export interface RetentionPolicy {
-  untagged: UntaggedRule[];
-  tags: TagRule[];
-}
 
 export const RETENTION_SETTING = 'lifecycle.retention';
 export const MAX_RULES = 100;
