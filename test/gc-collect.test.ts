@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { hasCommand, IN_CI, skipUnless } from './helpers/environment.ts';
+import { skopeoIn } from './helpers/skopeo.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { createOciLayout, readLayoutBlob, type LayoutImage } from './helpers/oci-layout.ts';
 import { createRegistryClient, digestOf, type RegistryClient } from './helpers/registry-client.ts';
@@ -65,13 +66,7 @@ describe('garbage collection', () => {
     let src: string;
     let big: LayoutImage;
     let sibling: LayoutImage;
-    const skopeo = async (...args: string[]) => {
-      try {
-        return (await run('skopeo', ['--insecure-policy', ...args], { maxBuffer: 64 * MiB, timeout: 120_000, env: { ...process.env, HOME: work, XDG_RUNTIME_DIR: work } })).stdout;
-      } catch (err) {
-        throw new Error(`skopeo ${args.join(' ')}: ${(err as { stderr?: string }).stderr ?? err}`);
-      }
-    };
+    const skopeo = skopeoIn(() => work);
     const host = () => new URL(server.url).host;
 
     before(async () => {

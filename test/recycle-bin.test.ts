@@ -8,13 +8,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pino from 'pino';
 import { hasCommand, skipUnless } from './helpers/environment.ts';
+import { skopeoIn } from './helpers/skopeo.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { createOciLayout, readLayoutBlob, type LayoutImage } from './helpers/oci-layout.ts';
 import { call, pushImage, type PushedImage } from './helpers/quarantine-fixtures.ts';
@@ -22,7 +21,6 @@ import { adminAuth, basicAuth, createUser, startTokenServer } from './helpers/id
 import { startReceiver, RECEIVER_CONFIG, type Receiver } from './helpers/webhook-receiver.ts';
 import { createCollector, type GcSummary } from '../src/lifecycle/gc/collector.ts';
 
-const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const DAY = 86_400_000;
 const MANIFEST_TYPES = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
@@ -63,13 +61,7 @@ describe('soft delete (auth none, recycleBin.days 7)', () => {
   describe('with skopeo', { skip: skipUnless(hasCommand('skopeo'), 'skopeo is not installed') }, () => {
     let src: string;
     let image: LayoutImage;
-    const skopeo = async (...args: string[]) => {
-      try {
-        return (await run('skopeo', ['--insecure-policy', ...args], { maxBuffer: 64 * MiB, timeout: 120_000, env: { ...process.env, HOME: work, XDG_RUNTIME_DIR: work } })).stdout;
-      } catch (err) {
-        throw new Error(`skopeo ${args.join(' ')}: ${(err as { stderr?: string }).stderr ?? err}`);
-      }
-    };
+    const skopeo = skopeoIn(() => work);
     const host = () => new URL(server.url).host;
 
     before(async () => {
