@@ -103,32 +103,29 @@ async function pushTemplate(url: string): Promise<{ digest: string; config: MemB
  * Copies the template's rows N-1 times with new keys. `keys` maps a column to the SQL that
  * makes its value from the row number `i` (the other columns keep the template's values).
  */
-interface Copy { table: string; where: Record<string, string>; keys: Record<string, (i: string) => string> }
+interface Copy { table: string; where: Record<string, string>; keys: Record<string, (i: string) => string>; /** Rows in all, the template's included. */ n: number }
 
-function copies(template: { repository: string; digest: string }, tags: number, repos: number, dialect: string): Copy[] {
+function copies(tags: number, repos: number, dialect: string): Copy[] {
   const hex = dialect === 'sqlite' ? (i: string) => `printf('sha256:%064x', ${i})` : (i: string) => `'sha256:' || lpad(to_hex(${i}), 64, '0')`;
   const pad = dialect === 'sqlite' ? (p: string, i: string) => `printf('${p}%07d', ${i})` : (p: string, i: string) => `'${p}' || lpad(${i}::text, 7, '0')`;
-  const big = { repository: `'${BIG}'` };
   const small = (i: string) => pad('scale/r', i);
-  void template;
   return [
     // The big repository: one manifest per tag (its blobs are the template's, linked once).
-    { table: 'manifests', where: { repository: BIG }, keys: { ...constant(big), digest: hex, __n: () => String(tags) } },
-    { table: 'manifest_blobs', where: { repository: BIG }, keys: { ...constant(big), manifest: hex, __n: () => String(tags) } },
-    { table: 'tags', where: { repository: BIG }, keys: { ...constant(big), name: (i) => pad('t', i), digest: hex, __n: () => String(tags) } },
+    { table: 'manifests', where: { repository: BIG }, keys: { digest: hex }, n: tags },
+    { table: 'manifest_blobs', where: { repository: BIG }, keys: { manifest: hex }, n: tags },
+    { table: 'tags', where: { repository: BIG }, keys: { name: (i) => pad('t', i), digest: hex }, n: tags },
     // The other repositories: a copy of the template each.
-    { table: 'repositories', where: { name: repo(0) }, keys: { name: small, __n: () => String(repos) } },
-    { table: 'blob_links', where: { repository: repo(0) }, keys: { repository: small, __n: () => String(repos) } },
-    { table: 'manifests', where: { repository: repo(0) }, keys: { repository: small, __n: () => String(repos) } },
-    { table: 'manifest_blobs', where: { repository: repo(0) }, keys: { repository: small, __n: () => String(repos) } },
-    { table: 'tags', where: { repository: repo(0) }, keys: { repository: small, __n: () => String(repos) } },
+    { table: 'repositories', where: { name: repo(0) }, keys: { name: small }, n: repos },
+    { table: 'blob_links', where: { repository: repo(0) }, keys: { repository: small }, n: repos },
+    { table: 'manifests', where: { repository: repo(0) }, keys: { repository: small }, n: repos },
+    { table: 'manifest_blobs', where: { repository: repo(0) }, keys: { repository: small }, n: repos },
+    { table: 'tags', where: { repository: repo(0) }, keys: { repository: small }, n: repos },
   ];
 }
-const constant = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, () => v]));
 
 /** The INSERT ... SELECT of one copy, from the template row's column names. */
 function copySql(c: Copy, columns: string[], dialect: string): { sql: string; params: string[] } {
-  const n = c.keys.__n!('');
+  const n = c.n;
   const series = dialect === 'sqlite' ? `(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n} - 1) SELECT i FROM s)` : `generate_series(1, ${n} - 1)`;
   const select = columns.map((col) => (c.keys[col] ? `${c.keys[col]!('s.i')}` : `t."${col}"`)).join(', ');
   const where = Object.keys(c.where).map((k, j) => `t."${k}" = ${dialect === 'sqlite' ? '?' : `$${j + 1}`}`).join(' AND ');
@@ -136,9 +133,9 @@ function copySql(c: Copy, columns: string[], dialect: string): { sql: string; pa
   return { sql: `INSERT INTO "${c.table}" (${columns.map((x) => `"${x}"`).join(', ')}) SELECT ${select} FROM ${from} WHERE ${where}`, params: Object.values(c.where) };
 }
 
-async function load(dialect: string, target: Target, tags: number, repos: number, template: { digest: string }): Promise<number> {
+async function load(dialect: string, target: Target, tags: number, repos: number): Promise<number> {
   const t0 = performance.now();
-  const plan = copies({ repository: BIG, digest: template.digest }, tags, repos, dialect);
+  const plan = copies(tags, repos, dialect);
   if (dialect === 'sqlite') {
     const db = new Database(join(target.dir, 'lazaret.db'));
     db.pragma('journal_mode = WAL');
@@ -185,7 +182,7 @@ async function dbBytes(dialect: string, target: Target): Promise<number> {
 
 interface Figure { rate: number; cpuUs: number }
 
-/** Runs `path` (or `make(i)`) for DURATION seconds with IN_FLIGHT in flight. */
+/** Runs `run` for DURATION seconds with IN_FLIGHT in flight. */
 async function measure(target: Target, run: (pool: Pool, i: number) => Promise<void>): Promise<Figure> {
   const pool = new Pool(target.url, { connections: IN_FLIGHT, pipelining: 1 });
   const cpu0 = treeCpuSeconds(target.child.pid!);
@@ -236,12 +233,12 @@ async function fixture(dialect: string, tags: number, repos: number): Promise<{ 
   try {
     const template = await pushTemplate(target.url);
     await stop(target);
-    const loadSeconds = await load(dialect, target, tags, repos, template);
+    const loadSeconds = await load(dialect, target, tags, repos);
     target = await start(dialect, dir, schema);
     const bytes = await dbBytes(dialect, target);
     const figures = new Map<string, Figure>();
     for (const [name, run] of scenarios(template, tags, repos, `put${tags}`).filter(([n]) => ONLY.length === 0 || ONLY.some((o) => n.includes(o)))) {
-      await measure({ ...target }, run).catch((err) => { throw new Error(`${name}: ${(err as Error).message}`); });
+      await measure(target, run).catch((err) => { throw new Error(`${name}: ${(err as Error).message}`); });
       figures.set(name, await measure(target, run));
       console.log(`  ${dialect} ${tags.toLocaleString('en')} tags: ${name}: ${figures.get(name)!.rate.toFixed(0)} req/s, ${figures.get(name)!.cpuUs.toFixed(0)} us CPU/request`);
     }
