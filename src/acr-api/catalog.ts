@@ -8,10 +8,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { acrNextLink, acrPageRequest } from './listing.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { AcrCatalog } from './acr-schemas.ts';
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const acrCatalogRoutes = declareRoutes({
-  acrListRepositories: { method: 'GET', url: '/acr/v1/_catalog', api: 'acr', tags: ['acr/v1'], access: { kind: 'registry', action: 'catalog' }, summary: 'The repositories (ACR GetRepositories; paged: n, last, Link)' },
+  acrListRepositories: { method: 'GET', url: '/acr/v1/_catalog', api: 'acr', tags: ['acr/v1'], access: { kind: 'registry', action: 'catalog' }, summary: 'The repositories (ACR GetRepositories; paged: n, last, Link)', schema: { response: { 200: AcrCatalog } } },
 });
 
 export function registerCatalogResource(app: FastifyInstance, services: Services) {

@@ -21,6 +21,7 @@ import { manifestAttributes, registryName } from './shapes.ts';
 import { pathDigest } from './params.ts';
 import { parseAttributePatch } from './attribute-patch.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { AcrManifest, AcrManifestList } from './acr-schemas.ts';
 
 function attributesResponse(services: Services, request: FastifyRequest, view: ManifestView) {
   return {
@@ -32,9 +33,9 @@ function attributesResponse(services: Services, request: FastifyRequest, view: M
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const acrManifestRoutes = declareRoutes({
-  acrListManifests: { method: 'GET', url: '/acr/v1/:name/_manifests', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "The repository's manifests with attributes (ACR GetManifests; orderby, paged)" },
-  acrGetManifestAttributes: { method: 'GET', url: '/acr/v1/:name/_manifests/:digest', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read', anyOf: ['pull'] }, summary: "A manifest's attributes, tags and verdict (ACR GetManifestProperties)" },
-  acrUpdateManifestAttributes: { method: 'PATCH', url: '/acr/v1/:name/_manifests/:digest', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_write', anyOf: ['quarantine_write'] }, summary: "Change a manifest's attributes (metadata_write) or its verdict (quarantine_write)", bodyLimit: MAX_DETAILS_LENGTH * 2 + 4096 },
+  acrListManifests: { method: 'GET', url: '/acr/v1/:name/_manifests', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "The repository's manifests with attributes (ACR GetManifests; orderby, paged)", schema: { response: { 200: AcrManifestList } } },
+  acrGetManifestAttributes: { method: 'GET', url: '/acr/v1/:name/_manifests/:digest', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read', anyOf: ['pull'] }, summary: "A manifest's attributes, tags and verdict (ACR GetManifestProperties)", schema: { response: { 200: AcrManifest } } },
+  acrUpdateManifestAttributes: { method: 'PATCH', url: '/acr/v1/:name/_manifests/:digest', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_write', anyOf: ['quarantine_write'] }, summary: "Change a manifest's attributes (metadata_write) or its verdict (quarantine_write)", bodyLimit: MAX_DETAILS_LENGTH * 2 + 4096, schema: { response: { 200: AcrManifest } } },
 });
 
 export function registerManifestResources(app: FastifyInstance, services: Services) {

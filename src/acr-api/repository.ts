@@ -20,15 +20,16 @@ import { requestFacts } from '../http/request-context.ts';
 import { registryName, repositoryAttributes } from './shapes.ts';
 import { parseAttributePatch } from './attribute-patch.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { AcrDeletedRepository, RepositoryAttributes } from './acr-schemas.ts';
 
 const attributesResponse = (services: Services, request: FastifyRequest, view: RepositoryView) =>
   repositoryAttributes(registryName(services.config, request), view.record, { manifestCount: view.manifestCount, tagCount: view.tagCount });
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const acrRepositoryRoutes = declareRoutes({
-  acrGetRepository: { method: 'GET', url: '/acr/v1/:name', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "A repository's attributes and counts (ACR GetProperties)" },
-  acrUpdateRepository: { method: 'PATCH', url: '/acr/v1/:name', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_write' }, summary: "Change a repository's attributes (ACR UpdateProperties)", bodyLimit: 4096 },
-  acrDeleteRepository: { method: 'DELETE', url: '/acr/v1/:name', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'delete' }, summary: 'Delete a repository with its manifests and tags (ACR Delete)' },
+  acrGetRepository: { method: 'GET', url: '/acr/v1/:name', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "A repository's attributes and counts (ACR GetProperties)", schema: { response: { 200: RepositoryAttributes } } },
+  acrUpdateRepository: { method: 'PATCH', url: '/acr/v1/:name', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_write' }, summary: "Change a repository's attributes (ACR UpdateProperties)", bodyLimit: 4096, schema: { response: { 200: RepositoryAttributes } } },
+  acrDeleteRepository: { method: 'DELETE', url: '/acr/v1/:name', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'delete' }, summary: 'Delete a repository with its manifests and tags (ACR Delete)', schema: { response: { 202: AcrDeletedRepository } } },
 });
 
 export function registerRepositoryResource(app: FastifyInstance, services: Services) {

@@ -3,12 +3,14 @@
  * Timestamps are ACR's: ISO-8601 UTC with 7 fractional digits. Quarantine fields follow real
  * ACR traffic: `quarantineState`/`quarantineDetails` inside a manifest's
  * `changeableAttributes`, `quarantineState` at the top level of a tag object; both are left out
- * when the manifest has no verdict.
+ * when the manifest has no verdict. The shapes: ./acr-schemas.ts (the routes' responses).
  */
 import type { FastifyRequest } from 'fastify';
 import type { LazaretConfig } from '../config/schema.ts';
 import type { ChangeableAttributes, ManifestRecord, RepositoryRecord, TagRecord, VerdictRecord } from '../registry/index.ts';
 import { formatAcrTimestamp } from '../events/index.ts';
+import type { Static } from 'typebox';
+import type * as S from './acr-schemas.ts';
 
 export const acrTime = (d: Date) => formatAcrTimestamp(d);
 
@@ -19,14 +21,14 @@ export function registryName(config: Pick<LazaretConfig, 'service' | 'baseUrl'>,
   return request.headers.host ?? 'localhost';
 }
 
-const attrs = (a: ChangeableAttributes) => ({
+const attrs = (a: ChangeableAttributes): Static<typeof S.ChangeableAttributes> => ({
   deleteEnabled: a.deleteEnabled,
   writeEnabled: a.writeEnabled,
   readEnabled: a.readEnabled,
   listEnabled: a.listEnabled,
 });
 
-export function repositoryAttributes(registry: string, repo: RepositoryRecord, counts: { manifestCount: number; tagCount: number }) {
+export function repositoryAttributes(registry: string, repo: RepositoryRecord, counts: { manifestCount: number; tagCount: number }): Static<typeof S.RepositoryAttributes> {
   return {
     registry,
     imageName: repo.name,
@@ -38,7 +40,7 @@ export function repositoryAttributes(registry: string, repo: RepositoryRecord, c
   };
 }
 
-export function tagAttributes(tag: TagRecord, verdict?: VerdictRecord) {
+export function tagAttributes(tag: TagRecord, verdict?: VerdictRecord): Static<typeof S.TagAttributes> {
   return {
     name: tag.name,
     digest: tag.digest,
@@ -55,7 +57,7 @@ const isIndex = (m: ManifestRecord) =>
   m.mediaType === 'application/vnd.oci.image.index.v1+json' ||
   m.mediaType === 'application/vnd.docker.distribution.manifest.list.v2+json';
 
-export function manifestAttributes(m: ManifestRecord, tags: string[], verdict?: VerdictRecord) {
+export function manifestAttributes(m: ManifestRecord, tags: string[], verdict?: VerdictRecord): Static<typeof S.ManifestAttributes> {
   return {
     digest: m.digest,
     imageSize: m.imageSize,

@@ -15,6 +15,7 @@ import { registryName, tagAttributes } from './shapes.ts';
 import { pathTag } from './params.ts';
 import { parseAttributePatch } from './attribute-patch.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { AcrTag, AcrTagList } from './acr-schemas.ts';
 
 function tagResponse(services: Services, request: FastifyRequest, view: TagView) {
   return {
@@ -26,9 +27,9 @@ function tagResponse(services: Services, request: FastifyRequest, view: TagView)
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const acrTagRoutes = declareRoutes({
-  acrListTags: { method: 'GET', url: '/acr/v1/:name/_tags', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "The repository's tags with attributes (ACR GetTags; orderby, digest, paged)" },
-  acrGetTag: { method: 'GET', url: '/acr/v1/:name/_tags/:reference', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "A tag's attributes (ACR GetTagProperties)" },
-  acrUpdateTag: { method: 'PATCH', url: '/acr/v1/:name/_tags/:reference', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_write' }, summary: "Change a tag's attributes (ACR UpdateTagAttributes)", bodyLimit: 4096 },
+  acrListTags: { method: 'GET', url: '/acr/v1/:name/_tags', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "The repository's tags with attributes (ACR GetTags; orderby, digest, paged)", schema: { response: { 200: AcrTagList } } },
+  acrGetTag: { method: 'GET', url: '/acr/v1/:name/_tags/:reference', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_read' }, summary: "A tag's attributes (ACR GetTagProperties)", schema: { response: { 200: AcrTag } } },
+  acrUpdateTag: { method: 'PATCH', url: '/acr/v1/:name/_tags/:reference', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'metadata_write' }, summary: "Change a tag's attributes (ACR UpdateTagAttributes)", bodyLimit: 4096, schema: { response: { 200: AcrTag } } },
   acrDeleteTag: { method: 'DELETE', url: '/acr/v1/:name/_tags/:reference', api: 'acr', tags: ['acr/v1'], access: { kind: 'repository', action: 'delete' }, summary: 'Delete a tag (ACR DeleteTag)' },
 });
 

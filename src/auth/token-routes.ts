@@ -14,6 +14,7 @@
  * client asks for an offline token: GET offline_token=true, POST access_type=offline).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
 import { grantRegistryAction, grantRepositoryActions } from '../access/policy.ts';
 import { isValidRepositoryName } from '../oci/index.ts';
 import { registryError } from '../errors/index.ts';
@@ -23,6 +24,7 @@ import { parseScopes, type Scope } from './scope.ts';
 import { loginWithPassword, parseAuthorization } from './token-authenticator.ts';
 import type { AccessEntry } from './tokens.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { ExchangeAnswer, TokenAnswer } from './token-schemas.ts';
 
 type Params = Record<string, string | string[] | undefined>;
 
@@ -32,9 +34,9 @@ const tags = ['oauth2 (token endpoints)'];
 
 /** The token endpoints (Docker token auth and ACR's /oauth2), declared once (src/http/route-table.ts). */
 export const tokenEndpointRoutes = declareRoutes({
-  getToken: { method: 'GET', url: '/oauth2/token', api: 'oauth2', tags, access: PUBLIC, summary: 'An access token for ?service=&scope= with Basic credentials or none (anonymous); the Docker token flow, offline_token=true adds a refresh token' },
-  postToken: { method: 'POST', url: '/oauth2/token', api: 'oauth2', tags, access: PUBLIC, bodyLimit: FORM_LIMIT, summary: 'An access token from a form: grant_type refresh_token or password (ACR)' },
-  postExchange: { method: 'POST', url: '/oauth2/exchange', api: 'oauth2', tags, access: PUBLIC, bodyLimit: FORM_LIMIT, summary: 'A refresh token for a trusted issuer\'s JWT (grant_type access_token; federation)' },
+  getToken: { method: 'GET', url: '/oauth2/token', api: 'oauth2', tags, access: PUBLIC, summary: 'An access token for ?service=&scope= with Basic credentials or none (anonymous); the Docker token flow, offline_token=true adds a refresh token', schema: { response: { 200: TokenAnswer } } },
+  postToken: { method: 'POST', url: '/oauth2/token', api: 'oauth2', tags, access: PUBLIC, bodyLimit: FORM_LIMIT, summary: 'An access token from a form: grant_type refresh_token or password (ACR)', schema: { response: { 200: TokenAnswer } } },
+  postExchange: { method: 'POST', url: '/oauth2/exchange', api: 'oauth2', tags, access: PUBLIC, bodyLimit: FORM_LIMIT, summary: 'A refresh token for a trusted issuer\'s JWT (grant_type access_token; federation)', schema: { response: { 200: ExchangeAnswer } } },
   getJwks: { method: 'GET', url: '/oauth2/jwks', api: 'oauth2', tags, access: PUBLIC, summary: 'The public keys access tokens are signed with' },
 });
 
@@ -105,10 +107,10 @@ export async function registerTokenRoutes(app: FastifyInstance, identity: Identi
     return resolver.anonymous();
   }
 
-  async function respond(identity_: Identity, service: string, scopes: Scope[], offline: boolean) {
+  async function respond(identity_: Identity, service: string, scopes: Scope[], offline: boolean): Promise<Static<typeof TokenAnswer>> {
     const access = grantScopes(identity_, scopes);
     const { token, expiresIn, issuedAt } = await tokens.issueAccessToken(identity_.subject, service, access);
-    const body: Record<string, unknown> = { access_token: token, token, expires_in: expiresIn, issued_at: issuedAt.toISOString() };
+    const body: Static<typeof TokenAnswer> = { access_token: token, token, expires_in: expiresIn, issued_at: issuedAt.toISOString() };
     if (offline && identity_.principal.kind !== 'anonymous' && !identity_.fromAccessToken) {
       body.refresh_token = (await tokens.issueRefreshToken(identity_.subject, service)).token;
     }

@@ -14,6 +14,8 @@ import { effectiveArtifactType } from '../oci/index.ts';
 import { queryValue, repositoryName, requireDigest, type Params } from './params.ts';
 import { serve } from '../http/route-table.ts';
 import { distributionRoutes } from './route-table.ts';
+import type { Static } from 'typebox';
+import type { V2ReferrersIndex } from './v2-schemas.ts';
 
 export function registerReferrers(app: FastifyInstance, services: Services) {
   serve(app, distributionRoutes.getReferrers, async (request, reply) => {
@@ -37,6 +39,6 @@ export function registerReferrers(app: FastifyInstance, services: Services) {
       }
       return reply
         .type(MEDIA_TYPES.ociIndex)
-        .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests })));
+        .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests } satisfies Static<typeof V2ReferrersIndex>)));
     });
 }

@@ -1,11 +1,15 @@
 /**
  * The /v2 routes (OCI Distribution Spec 1.1 and the Docker Registry v2 behaviours clients
- * rely on), declared once (src/http/route-table.ts). They carry no TypeBox schemas on purpose:
+ * rely on), declared once (src/http/route-table.ts). They carry no request schemas on purpose:
  * /v2 bodies are never parsed and every bad input must answer in the registry's error format
- * (docs/api-v2.md), which the handlers' own checks (params.ts) produce. Paths with and without
+ * (docs/api-v2.md), which the handlers' own checks (params.ts) produce. The JSON bodies /v2
+ * writes itself have schemas in ./v2-schemas.ts: the catalog's is its declared response; the
+ * tags list and the referrers index are serialised by their handlers (a cached page is sent as
+ * the same bytes every time), which check them against the schema's type. Paths with and without
  * a trailing slash are both served, as docker and containerd send either.
  */
 import { declareRoutes } from '../http/route-table.ts';
+import { V2Catalog } from './v2-schemas.ts';
 
 const pull = { kind: 'repository', action: 'pull' } as const;
 const push = { kind: 'repository', action: 'push' } as const;
@@ -30,5 +34,5 @@ export const distributionRoutes = declareRoutes({
   deleteManifest: { method: 'DELETE', url: '/v2/:name/manifests/:reference', api: 'v2', oci: true, tags, access: remove, summary: 'Delete a manifest by digest, or a tag' },
   getTagsList: { method: 'GET', url: '/v2/:name/tags/list', api: 'v2', oci: true, tags, access: pull, summary: 'The repository\'s tags (paged: n, last, Link)' },
   getReferrers: { method: 'GET', url: '/v2/:name/referrers/:digest', api: 'v2', oci: true, tags, access: pull, summary: 'Manifests whose subject is the digest (?artifactType= filters)' },
-  getCatalog: { method: 'GET', url: '/v2/_catalog', api: 'v2', tags, access: { kind: 'registry', action: 'catalog' }, summary: 'The repositories (Docker Registry extension; paged: n, last, Link)' },
+  getCatalog: { method: 'GET', url: '/v2/_catalog', api: 'v2', tags, access: { kind: 'registry', action: 'catalog' }, summary: 'The repositories (Docker Registry extension; paged: n, last, Link)', schema: { response: { 200: V2Catalog } } },
 });

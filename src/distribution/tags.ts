@@ -9,6 +9,8 @@ import { repositoryName } from './params.ts';
 import { nextLink, pageRequest } from './pagination.ts';
 import { serve } from '../http/route-table.ts';
 import { distributionRoutes } from './route-table.ts';
+import type { Static } from 'typebox';
+import type { V2TagList } from './v2-schemas.ts';
 
 export function registerTags(app: FastifyInstance, services: Services) {
   // The serialized body of a page, made once per page object: a cached page (the registry's
@@ -20,7 +22,7 @@ export function registerTags(app: FastifyInstance, services: Services) {
       const { items, more } = await services.registry.as(request.access).listTagNames(name, page);
       if (more) reply.header('Link', nextLink(`/v2/${name}/tags/list`, page.n, items.at(-1)!));
       let body = bodies.get(items);
-      if (body === undefined) bodies.set(items, (body = JSON.stringify({ name, tags: items })));
+      if (body === undefined) bodies.set(items, (body = JSON.stringify({ name, tags: items as string[] } satisfies Static<typeof V2TagList>)));
       return reply.type('application/json').send(body);
     });
 }

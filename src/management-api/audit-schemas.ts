@@ -30,3 +30,19 @@ export const AuditVerifyResult = Type.Object({
 export const AuditExportQuery = Type.Object({
   since: Type.Optional(Type.String({ maxLength: 40, description: 'a date (2026-01-31, UTC midnight) or a timestamp with a zone (2026-01-31T12:00:00Z): export from the first entry written at or after it' })),
 });
+
+/** One entry of GET /api/v1/audit (what was done, by whom, to what; before/after/details as recorded, null when none). */
+export const AuditEntryView = Type.Object({
+  id: Type.String(),
+  at: Type.String({ description: 'ISO-8601 UTC' }),
+  actor: Type.String({ description: 'the principal (or system)' }),
+  action: Type.String({ description: 'a dotted verb: verdict.change, policy.change, user.create, ...' }),
+  target: Type.String({ description: 'what was acted on: helloworld@sha256:..., user:alice, policy:quarantine' }),
+  before: Type.Unknown(),
+  after: Type.Unknown(),
+  details: Type.Unknown(),
+  requestId: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** GET /api/v1/audit: a page, newest first; `next` is the last id when more entries the caller may see follow. */
+export const AuditPage = Type.Object({ entries: Type.Array(AuditEntryView), next: Type.Optional(Type.String()) });

@@ -16,7 +16,7 @@ import type { Services } from '../services.ts';
 import type { AuditEntry, ExportLine } from '../registry/index.ts';
 import { registryError } from '../errors/index.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
-import { AuditExportQuery, AuditVerifyResult } from './audit-schemas.ts';
+import { AuditExportQuery, AuditPage, AuditVerifyResult } from './audit-schemas.ts';
 
 /** A date (UTC midnight) or a timestamp that says its zone: a bare local time would mean a different instant per host. */
 const SINCE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
@@ -54,7 +54,7 @@ export const auditJson = (e: AuditEntry) => ({
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const auditRoutes = declareRoutes({
-  getAudit: { method: 'GET', url: '/api/v1/audit', api: 'api', access: { kind: 'registry', action: 'audit_read' }, tags: ['audit'], summary: 'List audit entries, newest first', schema: { querystring: Query } },
+  getAudit: { method: 'GET', url: '/api/v1/audit', api: 'api', access: { kind: 'registry', action: 'audit_read' }, tags: ['audit'], summary: 'List audit entries, newest first', schema: { querystring: Query, response: { 200: AuditPage } } },
   verifyAudit: { method: 'GET', url: '/api/v1/audit/verify', api: 'api', access: { kind: 'registry', action: 'admin' }, tags: ['audit'], summary: "Check the audit log's hash chain: ok, or the first entry that breaks it", schema: { response: { 200: AuditVerifyResult } } },
   exportAudit: { method: 'GET', url: '/api/v1/audit/export', api: 'api', access: { kind: 'registry', action: 'admin' }, tags: ['audit'], summary: 'Export the audit log as JSON lines with its hash chain, oldest first (for a SIEM)', schema: { querystring: AuditExportQuery } },
 });

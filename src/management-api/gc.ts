@@ -14,6 +14,8 @@ import type { GcRunRecord } from '../lifecycle/gc/gc-store.ts';
 import { registryError } from '../errors/index.ts';
 import { formatDuration, parseDuration } from '../lifecycle/duration.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import type { GcSummary } from '../lifecycle/gc/collector.ts';
+import { GcRunAnswer, GcStatus } from '../lifecycle/gc/gc-schemas.ts';
 
 const StartBody = Type.Object(
   {
@@ -30,15 +32,16 @@ export const gcRunJson = (r: GcRunRecord) => ({
   gracePeriod: formatDuration(r.gracePeriodMs),
   startedAt: r.startedAt.toISOString(),
   finishedAt: r.finishedAt?.toISOString() ?? null,
-  summary: r.summary ?? null,
+  // Stored as JSON by the collector in GcSummary's shape.
+  summary: (r.summary as GcSummary | undefined) ?? null,
   error: r.error ?? null,
 });
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const gcRoutes = declareRoutes({
-  startGc: { method: 'POST', url: '/api/v1/gc', api: 'api', access: { kind: 'registry', action: 'admin' }, tags: ['operations'], bodyLimit: 4096, summary: 'Start a garbage collection of unreferenced blobs (202; 409 while one runs)', schema: { body: Type.Optional(StartBody) } },
-  getGc: { method: 'GET', url: '/api/v1/gc', api: 'api', access: { kind: 'registry', action: 'metrics' }, tags: ['operations'], summary: 'Garbage collection: settings, running and recent runs' },
-  getGcRun: { method: 'GET', url: '/api/v1/gc/runs/:id', api: 'api', access: { kind: 'registry', action: 'metrics' }, tags: ['operations'], summary: 'One garbage collection run and its progress', schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
+  startGc: { method: 'POST', url: '/api/v1/gc', api: 'api', access: { kind: 'registry', action: 'admin' }, tags: ['operations'], bodyLimit: 4096, summary: 'Start a garbage collection of unreferenced blobs (202; 409 while one runs)', schema: { body: Type.Optional(StartBody), response: { 202: GcRunAnswer } } },
+  getGc: { method: 'GET', url: '/api/v1/gc', api: 'api', access: { kind: 'registry', action: 'metrics' }, tags: ['operations'], summary: 'Garbage collection: settings, running and recent runs', schema: { response: { 200: GcStatus } } },
+  getGcRun: { method: 'GET', url: '/api/v1/gc/runs/:id', api: 'api', access: { kind: 'registry', action: 'metrics' }, tags: ['operations'], summary: 'One garbage collection run and its progress', schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 200: GcRunAnswer } } },
 });
 
 export function registerGcRoutes(app: FastifyInstance, services: Services) {

@@ -81,3 +81,16 @@ export const ScopeMap = Type.Object({
 });
 export const ScopeMapParam = Type.Object({ name: Type.String({ maxLength: 50 }) });
 export const ScopeMapBody = Type.Object({ description: Type.Optional(Type.String({ maxLength: 256 })), actions: Type.Array(Type.String({ maxLength: 400 }), { minItems: 1, maxItems: 500 }) });
+
+/** GET/PUT /api/v1/anonymous-pull. */
+export const AnonymousPull = Type.Object({ enabled: Type.Boolean() });
+
+/** GET /api/v1/signing-keys: the public parts of the token signing keys. */
+export const SigningKey = Type.Object({
+  kid: Type.String(),
+  alg: Type.String(),
+  createdAt: Type.String(),
+  retiredAt: Type.Union([Type.String(), Type.Null()], { description: 'null: the key signing now' }),
+  publicJwk: Type.Unknown({ description: 'the public key as a JWK' }),
+});
+export const SigningKeyRotated = Type.Object({ kid: Type.String() });

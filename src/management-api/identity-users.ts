@@ -18,7 +18,7 @@ import { registryError } from '../errors/index.ts';
 import { generateSecret, hashPassword } from '../auth/passwords.ts';
 import { ANONYMOUS_PULL_SETTING, NULL_GUID } from '../auth/identities.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
-import { Assignment, AssignmentBody, CreatedUser, NewUser, PasswordBody, PasswordSet, RoleInfo, User, UserParam, WhoAmI } from './identity-schemas.ts';
+import { AnonymousPull, Assignment, AssignmentBody, CreatedUser, NewUser, PasswordBody, PasswordSet, RoleInfo, SigningKey, SigningKeyRotated, User, UserParam, WhoAmI } from './identity-schemas.ts';
 
 const admin = { kind: 'registry', action: 'admin' } as const;
 const tags = ['identities'];
@@ -37,7 +37,6 @@ async function registryWideOwners(tx: StoreRoles): Promise<string[]> {
   return (await tx.roleAssignments.list()).filter((a) => a.role === 'Owner' && a.repository === undefined).map((a) => a.userName);
 }
 
-const Anonymous = Type.Object({ enabled: Type.Boolean() });
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const userRoutes = declareRoutes({
   getWhoami: { method: 'GET', url: '/api/v1/whoami', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'Who the caller is and what it may do registry-wide', schema: { response: { 200: WhoAmI } } },
@@ -50,10 +49,10 @@ export const userRoutes = declareRoutes({
   getRoleAssignments: { method: 'GET', url: '/api/v1/role-assignments', api: 'api', access: admin, tags, summary: 'List role assignments', schema: { querystring: Type.Object({ user: Type.Optional(Type.String({ maxLength: 64 })) }), response: { 200: Type.Array(Assignment) } } },
   postRoleAssignments: { method: 'POST', url: '/api/v1/role-assignments', api: 'api', access: admin, tags, summary: 'Assign a role, registry-wide or on a repository pattern', bodyLimit: 16 * 1024, schema: { body: AssignmentBody, response: { 201: Assignment } } },
   deleteRoleAssignments: { method: 'DELETE', url: '/api/v1/role-assignments', api: 'api', access: admin, tags, summary: 'Remove a role assignment', schema: { querystring: AssignmentBody } },
-  getAnonymousPull: { method: 'GET', url: '/api/v1/anonymous-pull', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'Whether anonymous pull is on', schema: { response: { 200: Anonymous } } },
-  putAnonymousPull: { method: 'PUT', url: '/api/v1/anonymous-pull', api: 'api', access: admin, tags, summary: 'Switch anonymous pull (never reaches held content)', bodyLimit: 1024, schema: { body: Anonymous, response: { 200: Anonymous } } },
-  getSigningKeys: { method: 'GET', url: '/api/v1/signing-keys', api: 'api', access: admin, tags, summary: 'Token signing keys (public parts)' },
-  postSigningKeysRotate: { method: 'POST', url: '/api/v1/signing-keys/rotate', api: 'api', access: admin, tags, summary: 'Start signing with a new key; old keys verify until their tokens expire' },
+  getAnonymousPull: { method: 'GET', url: '/api/v1/anonymous-pull', api: 'api', access: { kind: 'authenticated' }, tags, summary: 'Whether anonymous pull is on', schema: { response: { 200: AnonymousPull } } },
+  putAnonymousPull: { method: 'PUT', url: '/api/v1/anonymous-pull', api: 'api', access: admin, tags, summary: 'Switch anonymous pull (never reaches held content)', bodyLimit: 1024, schema: { body: AnonymousPull, response: { 200: AnonymousPull } } },
+  getSigningKeys: { method: 'GET', url: '/api/v1/signing-keys', api: 'api', access: admin, tags, summary: 'Token signing keys (public parts)', schema: { response: { 200: Type.Array(SigningKey) } } },
+  postSigningKeysRotate: { method: 'POST', url: '/api/v1/signing-keys/rotate', api: 'api', access: admin, tags, summary: 'Start signing with a new key; old keys verify until their tokens expire', schema: { response: { 200: SigningKeyRotated } } },
 });
 
 export function registerIdentityUserRoutes(app: FastifyInstance, services: Services) {

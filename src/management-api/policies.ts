@@ -13,17 +13,12 @@
  */
 import { queueBacklog } from '../scan/backlog.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
 import type { Services } from '../services.ts';
 import { changePolicy, readPolicy, type PolicyStatus } from '../quarantine/policy.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { Policies, PoliciesResponse } from './quarantine-schemas.ts';
 
-const Status = Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]);
-const Policies = Type.Object(
-  { quarantinePolicy: Type.Optional(Type.Object({ status: Status }, { additionalProperties: true })) },
-  { additionalProperties: true },
-);
-const PoliciesResponse = Type.Object({ quarantinePolicy: Type.Object({ status: Status }) });
 type PoliciesBody = Static<typeof Policies>;
 
 const read = { kind: 'authenticated' } as const;

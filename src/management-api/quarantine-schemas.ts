@@ -61,3 +61,12 @@ export const Preflight = Type.Object({
 
 export const RescanResult = Type.Object({ requested: Type.Integer() });
 export const GrandfatherResult = Type.Object({ passed: Type.Integer() });
+
+/** The quarantine switch as ACR's `properties.policies` shapes it (GET/PATCH /api/v1/policies). */
+export const PolicyStatus = Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]);
+/** The body: other ACR policies (trustPolicy, retentionPolicy, ...) are accepted and ignored. */
+export const Policies = Type.Object(
+  { quarantinePolicy: Type.Optional(Type.Object({ status: PolicyStatus }, { additionalProperties: true })) },
+  { additionalProperties: true },
+);
+export const PoliciesResponse = Type.Object({ quarantinePolicy: Type.Object({ status: PolicyStatus }) });

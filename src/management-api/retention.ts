@@ -14,21 +14,8 @@ import { declareRoutes, serve } from '../http/route-table.ts';
 import { RETENTION_SETTING, readRetentionPolicy, retentionPolicyProblem } from '../lifecycle/retention/policy.ts';
 import type { PlannedDeletion } from '../lifecycle/retention/plan.ts';
 import { retentionDeps, runRetention } from '../lifecycle/retention/run.ts';
+import { RetentionPolicy, RetentionPolicyBody, RetentionRun } from '../lifecycle/retention/retention-schemas.ts';
 
-const Days = Type.Integer({ minimum: 0, maximum: 3650 });
-const Pattern = Type.String({ minLength: 1, maxLength: 300 });
-const UntaggedRule = Type.Object({ repositories: Pattern, days: Days }, { additionalProperties: false });
-const TagRule = Type.Object(
-  {
-    repositories: Pattern,
-    keepLast: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
-    keepTags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 50 })),
-    olderThanDays: Type.Optional(Days),
-    keepPulledWithinDays: Type.Optional(Days),
-  },
-  { additionalProperties: false },
-);
-const Policy = Type.Object({ untagged: Type.Array(UntaggedRule, { maxItems: 100 }), tags: Type.Optional(Type.Array(TagRule, { maxItems: 100 })) }, { additionalProperties: false });
 const RunBody = Type.Object({ dryRun: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
 export const deletionJson = (d: PlannedDeletion) => ({
@@ -47,9 +34,9 @@ const access = { kind: 'registry', action: 'configure' } as const;
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const retentionRoutes = declareRoutes({
-  getRetention: { method: 'GET', url: '/api/v1/retention', api: 'api', access, tags: ['operations'], summary: 'The retention rules (tags and untagged manifests)' },
-  putRetention: { method: 'PUT', url: '/api/v1/retention', api: 'api', access, tags: ['operations'], bodyLimit: 64 * 1024, summary: 'Replace the retention rules', schema: { body: Policy } },
-  runRetention: { method: 'POST', url: '/api/v1/retention/run', api: 'api', access, tags: ['operations'], bodyLimit: 4096, summary: 'Apply the retention rules now (or a dry run of them)', schema: { body: Type.Optional(RunBody) } },
+  getRetention: { method: 'GET', url: '/api/v1/retention', api: 'api', access, tags: ['operations'], summary: 'The retention rules (tags and untagged manifests)', schema: { response: { 200: RetentionPolicy } } },
+  putRetention: { method: 'PUT', url: '/api/v1/retention', api: 'api', access, tags: ['operations'], bodyLimit: 64 * 1024, summary: 'Replace the retention rules', schema: { body: RetentionPolicyBody, response: { 200: RetentionPolicy } } },
+  runRetention: { method: 'POST', url: '/api/v1/retention/run', api: 'api', access, tags: ['operations'], bodyLimit: 4096, summary: 'Apply the retention rules now (or a dry run of them)', schema: { body: Type.Optional(RunBody), response: { 200: RetentionRun } } },
 });
 
 export function registerRetentionRoutes(app: FastifyInstance, services: Services) {

@@ -21,6 +21,7 @@ import type { ScanJob, ScanJobState } from './job-store.ts';
 import { queueScan } from './scan-lifecycle.ts';
 import { jobView, scannerView } from './views.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { ScanJobList, ScanJobView, ScansOverview } from './scan-schemas.ts';
 
 const tags = ['scans'];
 const authenticated = { access: { kind: 'authenticated' } } as const;
@@ -39,10 +40,10 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const scanRoutes = declareRoutes({
-  getScansOverview: { method: 'GET', url: '/api/v1/scans/overview', api: 'api', access: authenticated.access, tags, summary: "Scanners' health and scan counts" },
-  getScans: { method: 'GET', url: '/api/v1/scans', api: 'api', access: authenticated.access, tags, summary: 'Scan jobs, newest first', schema: { querystring: ListQuery } },
-  postScans: { method: 'POST', url: '/api/v1/scans', api: 'api', access: authenticated.access, tags, summary: 'Scan a manifest now', bodyLimit: 4096, schema: { body: StartBody } },
-  getScansById: { method: 'GET', url: '/api/v1/scans/:id', api: 'api', access: authenticated.access, tags, summary: 'One scan job', schema: { params: IdParams } },
+  getScansOverview: { method: 'GET', url: '/api/v1/scans/overview', api: 'api', access: authenticated.access, tags, summary: "Scanners' health and scan counts", schema: { response: { 200: ScansOverview } } },
+  getScans: { method: 'GET', url: '/api/v1/scans', api: 'api', access: authenticated.access, tags, summary: 'Scan jobs, newest first', schema: { querystring: ListQuery, response: { 200: ScanJobList } } },
+  postScans: { method: 'POST', url: '/api/v1/scans', api: 'api', access: authenticated.access, tags, summary: 'Scan a manifest now', bodyLimit: 4096, schema: { body: StartBody, response: { 202: ScanJobView } } },
+  getScansById: { method: 'GET', url: '/api/v1/scans/:id', api: 'api', access: authenticated.access, tags, summary: 'One scan job', schema: { params: IdParams, response: { 200: ScanJobView } } },
   getScansByIdReport: { method: 'GET', url: '/api/v1/scans/:id/report', api: 'api', access: authenticated.access, tags, summary: 'The vulnerability report of a finished scan', schema: { params: IdParams } },
 });
 

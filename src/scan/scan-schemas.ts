@@ -82,3 +82,10 @@ export const ScannerHealthSummary = Type.Object({
   scanner: Type.Optional(AdapterIdentity),
   vulnerabilityDatabaseUpdatedAt: Type.Union([Type.String(), Type.Null()]),
 });
+
+/** GET /api/v1/scans/overview: scanners' health (configure only; empty otherwise) and the visible backlog. */
+export const ScansOverview = Type.Object({
+  scanners: Type.Array(Type.Object({ name: Type.String(), health: ScannerHealthView, default: Type.Boolean(), vulnerabilityDatabaseUpdatedAt: Type.Union([Type.String(), Type.Null()]) })),
+  scanning: Type.Integer(),
+  waiting: Type.Integer(),
+});

@@ -19,6 +19,7 @@ import { isValidPattern } from '../access/patterns.ts';
 import type { ScannerAuthKind, ScannerInput, ScannerRecord } from './scanner-store.ts';
 import { scannerView } from './views.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { ScannerList, ScannerView } from './scan-schemas.ts';
 
 const configure = { access: { kind: 'registry', action: 'configure' } } as const;
 const tags = ['scanners'];
@@ -84,12 +85,12 @@ const auditView = (s: ScannerRecord) => ({ url: s.url, auth: s.authKind, pattern
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const scannerRoutes = declareRoutes({
-  postScanners: { method: 'POST', url: '/api/v1/scanners', api: 'api', access: configure.access, tags, summary: 'Register a Harbor Pluggable Scanner API adapter', bodyLimit: 64 * 1024, schema: { body: CreateBody } },
-  getScanners: { method: 'GET', url: '/api/v1/scanners', api: 'api', access: configure.access, tags, summary: 'Registered scanners with their health' },
-  getScannersByName: { method: 'GET', url: '/api/v1/scanners/:name', api: 'api', access: configure.access, tags, summary: 'One scanner', schema: { params: NameParams } },
-  patchScannersByName: { method: 'PATCH', url: '/api/v1/scanners/:name', api: 'api', access: configure.access, tags, summary: 'Change a scanner', bodyLimit: 64 * 1024, schema: { params: NameParams, body: UpdateBody } },
+  postScanners: { method: 'POST', url: '/api/v1/scanners', api: 'api', access: configure.access, tags, summary: 'Register a Harbor Pluggable Scanner API adapter', bodyLimit: 64 * 1024, schema: { body: CreateBody, response: { 201: ScannerView } } },
+  getScanners: { method: 'GET', url: '/api/v1/scanners', api: 'api', access: configure.access, tags, summary: 'Registered scanners with their health', schema: { response: { 200: ScannerList } } },
+  getScannersByName: { method: 'GET', url: '/api/v1/scanners/:name', api: 'api', access: configure.access, tags, summary: 'One scanner', schema: { params: NameParams, response: { 200: ScannerView } } },
+  patchScannersByName: { method: 'PATCH', url: '/api/v1/scanners/:name', api: 'api', access: configure.access, tags, summary: 'Change a scanner', bodyLimit: 64 * 1024, schema: { params: NameParams, body: UpdateBody, response: { 200: ScannerView } } },
   deleteScannersByName: { method: 'DELETE', url: '/api/v1/scanners/:name', api: 'api', access: configure.access, tags, summary: 'Unregister a scanner', schema: { params: NameParams } },
-  postScannersByNameCheck: { method: 'POST', url: '/api/v1/scanners/:name/check', api: 'api', access: configure.access, tags, summary: "Read a scanner's metadata now", schema: { params: NameParams } },
+  postScannersByNameCheck: { method: 'POST', url: '/api/v1/scanners/:name/check', api: 'api', access: configure.access, tags, summary: "Read a scanner's metadata now", schema: { params: NameParams, response: { 200: ScannerView } } },
 });
 
 export function registerScannerRoutes(app: FastifyInstance, services: Services) {

@@ -3,58 +3,19 @@
  * section 3. Every call names the Docker scope it needs; the token service adds the caller's
  * quarantine actions to a repository token by itself (docs/quarantine.md "Verdicts").
  */
+import type { Static } from 'typebox';
+import type * as Acr from '../../../src/acr-api/acr-schemas.ts';
+import type * as V2 from '../../../src/distribution/v2-schemas.ts';
 import { api, apiRaw, nextLink } from './client.ts';
 
-export type QuarantineState = 'Quarantined' | 'Passed' | 'Failed';
-
-export interface ChangeableAttributes {
-  deleteEnabled?: boolean;
-  writeEnabled?: boolean;
-  readEnabled?: boolean;
-  listEnabled?: boolean;
-  quarantineState?: QuarantineState | string;
-  quarantineDetails?: string;
-}
-
-export interface RepositoryAttributes {
-  registry: string;
-  imageName: string;
-  createdTime: string;
-  lastUpdateTime: string;
-  manifestCount: number;
-  tagCount: number;
-  changeableAttributes?: ChangeableAttributes;
-}
-
-export interface TagAttributes {
-  name: string;
-  digest: string;
-  createdTime: string;
-  lastUpdateTime: string;
-  signed?: boolean;
-  quarantineState?: string;
-  changeableAttributes?: ChangeableAttributes;
-}
-
-export interface ManifestReference {
-  digest: string;
-  architecture?: string;
-  os?: string;
-}
-
-export interface ManifestAttributes {
-  digest: string;
-  imageSize?: number;
-  createdTime: string;
-  lastUpdateTime: string;
-  architecture?: string | null;
-  os?: string | null;
-  references?: ManifestReference[] | null;
-  mediaType?: string;
-  configMediaType?: string | null;
-  tags?: string[] | null;
-  changeableAttributes?: ChangeableAttributes;
-}
+/** The shapes of the routes' schemas (src/acr-api/acr-schemas.ts, src/distribution/v2-schemas.ts). */
+export type QuarantineState = Static<typeof Acr.QuarantineState>;
+/** The PATCH body: any of the changeable attributes, and (with quarantine write) the verdict. */
+export type ChangeableAttributes = Partial<Static<typeof Acr.ManifestChangeableAttributes>>;
+export type RepositoryAttributes = Static<typeof Acr.RepositoryAttributes>;
+export type TagAttributes = Static<typeof Acr.TagAttributes>;
+export type ManifestReference = Static<typeof Acr.ManifestReference>;
+export type ManifestAttributes = Static<typeof Acr.ManifestAttributes>;
 
 export interface Page<T> {
   items: T[];
@@ -71,7 +32,7 @@ const enc = (name: string) => name.split('/').map(encodeURIComponent).join('/');
 
 export async function listRepositories(pageUrl: string | null, n = 50): Promise<Page<string>> {
   const url = pageUrl ?? `/acr/v1/_catalog?n=${n}`;
-  const { data, response } = await apiRaw<{ repositories: string[] | null }>(url, { scope: CATALOG_SCOPE });
+  const { data, response } = await apiRaw<Static<typeof Acr.AcrCatalog>>(url, { scope: CATALOG_SCOPE });
   return { items: data?.repositories ?? [], next: nextLink(response) };
 }
 
@@ -93,18 +54,18 @@ export function getRepository(name: string) {
 
 export async function listTags(name: string, pageUrl: string | null = null): Promise<Page<TagAttributes>> {
   const url = pageUrl ?? `/acr/v1/${enc(name)}/_tags?n=100&orderby=timedesc`;
-  const { data, response } = await apiRaw<{ tags: TagAttributes[] | null }>(url, { scope: readScope(name) });
+  const { data, response } = await apiRaw<Static<typeof Acr.AcrTagList>>(url, { scope: readScope(name) });
   return { items: data?.tags ?? [], next: nextLink(response) };
 }
 
 export async function listManifests(name: string, pageUrl: string | null = null): Promise<Page<ManifestAttributes>> {
   const url = pageUrl ?? `/acr/v1/${enc(name)}/_manifests?n=100&orderby=timedesc`;
-  const { data, response } = await apiRaw<{ manifests: ManifestAttributes[] | null }>(url, { scope: readScope(name) });
+  const { data, response } = await apiRaw<Static<typeof Acr.AcrManifestList>>(url, { scope: readScope(name) });
   return { items: data?.manifests ?? [], next: nextLink(response) };
 }
 
 export async function getManifestAttributes(name: string, digest: string): Promise<ManifestAttributes> {
-  const body = await api<{ manifest: ManifestAttributes }>(`/acr/v1/${enc(name)}/_manifests/${encodeURIComponent(digest)}`, {
+  const body = await api<Static<typeof Acr.AcrManifest>>(`/acr/v1/${enc(name)}/_manifests/${encodeURIComponent(digest)}`, {
     scope: readScope(name),
   });
   return body.manifest;
@@ -114,7 +75,7 @@ export async function getManifestAttributes(name: string, digest: string): Promi
 export async function setVerdict(name: string, digest: string, state: QuarantineState, details?: string, note?: string): Promise<ManifestAttributes> {
   const attrs: ChangeableAttributes = { quarantineState: state };
   if (details !== undefined) attrs.quarantineDetails = details;
-  const body = await api<{ manifest: ManifestAttributes }>(`/acr/v1/${enc(name)}/_manifests/${encodeURIComponent(digest)}`, {
+  const body = await api<Static<typeof Acr.AcrManifest>>(`/acr/v1/${enc(name)}/_manifests/${encodeURIComponent(digest)}`, {
     method: 'PATCH',
     scope: writeScope(name),
     body: attrs,
@@ -131,15 +92,12 @@ export const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  artifactType?: string;
-  annotations?: Record<string, string>;
-  platform?: { architecture?: string; os?: string; variant?: string };
-}
+export type Descriptor = Static<typeof V2.OciDescriptor>;
 
+/**
+ * A manifest as pushed (an image manifest or an index, OCI image spec): the registry serves the
+ * pushed bytes and builds no such document, so this is the image spec's shape, read loosely.
+ */
 export interface ManifestDocument {
   schemaVersion?: number;
   mediaType?: string;
@@ -158,6 +116,7 @@ export function getManifestDocument(name: string, reference: string) {
   });
 }
 
+/** An image's config blob (OCI image spec, config.md), as pushed: not a document of the registry's. */
 export interface ImageConfig {
   architecture?: string;
   os?: string;
@@ -172,7 +131,7 @@ export function getBlobJson<T>(name: string, digest: string) {
 }
 
 export function getReferrers(name: string, digest: string) {
-  return api<ManifestDocument>(`/v2/${enc(name)}/referrers/${encodeURIComponent(digest)}`, {
+  return api<Static<typeof V2.V2ReferrersIndex>>(`/v2/${enc(name)}/referrers/${encodeURIComponent(digest)}`, {
     scope: `repository:${name}:pull`,
     headers: { Accept: 'application/vnd.oci.image.index.v1+json' },
   });

@@ -19,6 +19,8 @@ import {
   forgetToken,
   isAuthOff,
 } from './session.ts';
+import type { Static } from 'typebox';
+import type { TokenAnswer } from '../../../src/auth/token-schemas.ts';
 
 export interface ErrorEntry {
   code: string;
@@ -82,12 +84,8 @@ function form(fields: Record<string, string | string[] | undefined>): string {
   return body.toString();
 }
 
-interface TokenResponse {
-  access_token?: string;
-  token?: string;
-  expires_in?: number;
-  refresh_token?: string;
-}
+/** /oauth2/token's answer (src/auth/token-schemas.ts). */
+type TokenResponse = Static<typeof TokenAnswer>;
 
 function jwtExpiry(token: string): number {
   try {

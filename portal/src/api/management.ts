@@ -4,20 +4,21 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { Static } from 'typebox';
-import type { Preflight, VerdictRow as VerdictRowSchema } from '../../../src/management-api/quarantine-schemas.ts';
+import type { Preflight, VerdictRow as VerdictRowSchema, PoliciesResponse, RescanResult, GrandfatherResult } from '../../../src/management-api/quarantine-schemas.ts';
+import type { AuditEntryView, AuditPage } from '../../../src/management-api/audit-schemas.ts';
+import type { WhoAmI } from '../../../src/management-api/identity-schemas.ts';
 import type { QueuePage, QueueRow } from './queue.ts';
 import { api, ApiError, StaleSessionError } from './client.ts';
 
-export type PolicyStatus = 'enabled' | 'disabled';
+export type PolicyStatus = Static<typeof PoliciesResponse>['quarantinePolicy']['status'];
 
 export async function getPolicy(): Promise<PolicyStatus> {
-  const body = await api<{ quarantinePolicy?: { status?: string }; status?: string }>('/api/v1/policies');
-  const status = body?.quarantinePolicy?.status ?? body?.status;
-  return status === 'enabled' ? 'enabled' : 'disabled';
+  const body = await api<Static<typeof PoliciesResponse>>('/api/v1/policies');
+  return body?.quarantinePolicy?.status === 'enabled' ? 'enabled' : 'disabled';
 }
 
 export async function setPolicy(status: PolicyStatus): Promise<PolicyStatus> {
-  const body = await api<{ quarantinePolicy?: { status?: string } }>('/api/v1/policies', {
+  const body = await api<Static<typeof PoliciesResponse>>('/api/v1/policies', {
     method: 'PATCH',
     body: { quarantinePolicy: { status } },
   });
@@ -52,16 +53,16 @@ export function preflight(n = 20) {
 
 /** Whether the identity holds `configure` (Owner, Contributor), from /api/v1/whoami. */
 export async function canConfigure(): Promise<boolean> {
-  const me = await api<{ registry: string[] }>('/api/v1/whoami');
+  const me = await api<Static<typeof WhoAmI>>('/api/v1/whoami');
   return me.registry.includes('configure');
 }
 
 export function rescan(body: { repository?: string } = {}) {
-  return api<{ requested: number }>('/api/v1/quarantine/rescan', { method: 'POST', body });
+  return api<Static<typeof RescanResult>>('/api/v1/quarantine/rescan', { method: 'POST', body });
 }
 
 export function grandfather(body: { repository?: string } = {}) {
-  return api<{ passed: number }>('/api/v1/quarantine/grandfather', { method: 'POST', body });
+  return api<Static<typeof GrandfatherResult>>('/api/v1/quarantine/grandfather', { method: 'POST', body });
 }
 
 /**
@@ -85,24 +86,15 @@ export async function queue(options: { states?: string; waiting?: boolean; max?:
   return out;
 }
 
-export interface AuditEntry {
-  id: string;
-  at: string | number;
-  actor: string;
-  action: string;
-  target?: string;
-  before?: unknown;
-  after?: unknown;
-  details?: unknown;
-  requestId?: string;
-}
+/** One audit entry (src/management-api/audit-schemas.ts). */
+export type AuditEntry = Static<typeof AuditEntryView>;
 
 export async function audit(params: { action?: string; target?: string; n?: number } = {}): Promise<AuditEntry[]> {
   const q = new URLSearchParams();
   if (params.action) q.set('action', params.action);
   if (params.target) q.set('target', params.target);
   q.set('n', String(params.n ?? 50));
-  const body = await api<{ entries: AuditEntry[]; next?: string }>(`/api/v1/audit?${q}`);
+  const body = await api<Static<typeof AuditPage>>(`/api/v1/audit?${q}`);
   return body?.entries ?? [];
 }
 

@@ -4,65 +4,23 @@
  * report 1.1, as the scanner sent it) and the registered scanners. Jobs are visible where the
  * identity has quarantine read (or `configure`); scanners need `configure`.
  */
+import type { Static } from 'typebox';
+import type * as S from '../../../src/scan/scan-schemas.ts';
+import type { HarborVulnerability, HarborVulnerabilityReport } from '../../../src/scan/harbor-api.ts';
 import { api } from './client.ts';
 
-export type ScanJobState = 'pending' | 'submitted' | 'succeeded' | 'failed' | 'cancelled';
-
-export interface Finding {
-  id: string;
-  package: string;
-  version: string;
-  fixVersion?: string;
-  severity: string;
-}
-
-export interface ScanJob {
-  id: string;
-  repository: string;
-  digest: string;
-  kind: 'image' | 'index';
-  reason: string;
-  state: ScanJobState;
-  scanner: string | null;
-  status: string | null;
-  attempts: number;
-  createdAt: string;
-  submittedAt: string | null;
-  finishedAt: string | null;
-  summary: { counts: Record<string, number>; failed: boolean; topFindings: Finding[] } | null;
-  vulnerabilityDatabaseUpdatedAt: string | null;
-}
-
-/** One finding of a Harbor vulnerability report. */
-export interface ReportFinding {
-  id: string;
-  package: string;
-  version: string;
-  fix_version?: string;
-  severity: string;
-  links?: string[];
-}
-
-export interface VulnerabilityReport {
-  scanner?: { name: string; version: string };
-  vulnerabilities?: ReportFinding[];
-}
-
-export interface Scanner {
-  name: string;
-  url: string;
-  patterns: string[];
-  default: boolean;
-  enabled: boolean;
-  health: { state: string; message?: string; checkedAt?: string; unreachableSince?: string };
-  scanner?: { name: string; vendor?: string; version: string };
-  vulnerabilityDatabaseUpdatedAt?: string;
-}
+export type ScanJobState = Static<typeof S.ScanJobState>;
+export type Finding = Static<typeof S.Finding>;
+export type ScanJob = Static<typeof S.ScanJobView>;
+export type Scanner = Static<typeof S.ScannerView>;
+/** The report as the scanner sent it (Harbor's Pluggable Scanner API, report 1.1): the scanner's document, not ours. */
+export type VulnerabilityReport = HarborVulnerabilityReport;
+export type ReportFinding = HarborVulnerability;
 
 /** The newest scan jobs of one manifest (newest first). */
 export async function scansOf(repository: string, digest: string, n = 10): Promise<ScanJob[]> {
   const q = new URLSearchParams({ repository, digest, n: String(n) });
-  return (await api<{ scans: ScanJob[] }>(`/api/v1/scans?${q}`)).scans;
+  return (await api<Static<typeof S.ScanJobList>>(`/api/v1/scans?${q}`)).scans;
 }
 
 export function scanReport(id: string): Promise<VulnerabilityReport> {
@@ -70,7 +28,7 @@ export function scanReport(id: string): Promise<VulnerabilityReport> {
 }
 
 export function listScanners(): Promise<Scanner[]> {
-  return api<{ scanners: Scanner[] }>('/api/v1/scanners').then((b) => b.scanners);
+  return api<Static<typeof S.ScannerList>>('/api/v1/scanners').then((b) => b.scanners);
 }
 
 export const SEVERITIES = ['Critical', 'High', 'Medium', 'Low', 'Unknown'] as const;

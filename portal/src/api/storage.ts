@@ -6,50 +6,16 @@
  */
 import type { Static } from 'typebox';
 import type { QuotasAnswer } from '../../../src/management-api/quotas-schemas.ts';
+import type * as Gc from '../../../src/lifecycle/gc/gc-schemas.ts';
+import type * as Retention from '../../../src/lifecycle/retention/retention-schemas.ts';
 import { api } from './client.ts';
 
-export interface GcRun {
-  id: string;
-  status: 'running' | 'done' | 'failed';
-  dryRun: boolean;
-  gracePeriod: string;
-  startedAt: string;
-  finishedAt: string | null;
-  summary: {
-    phase: string;
-    manifestsDeleted: number;
-    linksRemoved: number;
-    blobsScanned: number;
-    blobsDeleted: number;
-    bytesFreed: number;
-    toDelete: number;
-    durationMs: number;
-  } | null;
-  error: string | null;
-}
-
-export interface GcStatus {
-  settings: { gracePeriod: string; inFlight: string; interval: string | null };
-  running: GcRun | null;
-  lastRun: GcRun | null;
-  runs: GcRun[];
-}
-
-/** The rules as the server keeps and validates them (one declaration: src/lifecycle/retention/rule-types.ts). */
-export type { RetentionPolicy, TagRule, UntaggedRule } from '../../../src/lifecycle/retention/rule-types.ts';
-import type { RetentionPolicy } from '../../../src/lifecycle/retention/rule-types.ts';
-
-export interface RetentionDeletion {
-  kind: 'tag' | 'manifest';
-  repository: string;
-  tag: string | null;
-  digest: string;
-  reason: 'age' | 'count' | 'untagged' | 'tags-deleted' | 'referrer';
-  rule: string;
-  subject: string | null;
-  updatedAt: string;
-  lastPulledAt: string | null;
-}
+/** The shapes of the routes' schemas (src/lifecycle/gc/gc-schemas.ts, retention-schemas.ts). */
+export type GcRun = Static<typeof Gc.GcRun>;
+export type GcStatus = Static<typeof Gc.GcStatus>;
+export type { RetentionPolicy, TagRule, UntaggedRule } from '../../../src/lifecycle/retention/retention-schemas.ts';
+import type { RetentionPolicy } from '../../../src/lifecycle/retention/retention-schemas.ts';
+export type RetentionDeletion = Static<typeof Retention.RetentionDeletion>;
 
 export function getGcStatus(): Promise<GcStatus> {
   return api<GcStatus>('/api/v1/gc');
@@ -61,7 +27,7 @@ export function getRetention(): Promise<RetentionPolicy> {
 
 /** What the rules would delete now; nothing is changed. */
 export async function previewRetention(): Promise<RetentionDeletion[]> {
-  return (await api<{ deletions: RetentionDeletion[] }>('/api/v1/retention/run', { method: 'POST', body: { dryRun: true } })).deletions;
+  return (await api<Static<typeof Retention.RetentionRun>>('/api/v1/retention/run', { method: 'POST', body: { dryRun: true } })).deletions;
 }
 
 /** GET /api/v1/quotas: the rules and each repository's limit and usage (types from the route's schemas). */

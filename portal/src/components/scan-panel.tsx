@@ -123,9 +123,12 @@ function labelOf(artifactType: string | undefined): string {
   return artifactType ?? 'artifact';
 }
 
+/** Harbor's report may leave a finding's severity out (as the CLI, it reads as Unknown). */
+const severityOf = (v: ReportFinding) => v.severity ?? 'Unknown';
+
 const FINDING_COLUMNS: Column<ReportFinding>[] = [
   { header: 'Advisory', cell: (v) => (v.links?.[0] ? <a href={v.links[0]} rel="noreferrer noopener" target="_blank">{v.id}</a> : v.id) },
-  { header: 'Severity', cell: (v) => <span class={`sev sev-${v.severity.toLowerCase()}`}>{v.severity}</span> },
+  { header: 'Severity', cell: (v) => <span class={`sev sev-${severityOf(v).toLowerCase()}`}>{severityOf(v)}</span> },
   { header: 'Package', cellClass: 'break', cell: (v) => v.package },
   { header: 'Installed', cellClass: 'mono break', cell: (v) => v.version },
   { header: 'Fixed in', cellClass: 'mono break', cell: (v) => v.fix_version ?? '—' },
@@ -152,8 +155,8 @@ function FilteredFindings({ all }: { all: ReportFinding[] }) {
   const rows = useMemo(
     () =>
       all
-        .filter((v) => (severity === 'all' || v.severity === severity) && (!fixable || Boolean(v.fix_version)))
-        .sort((a, b) => rank(a.severity) - rank(b.severity) || a.package.localeCompare(b.package) || a.id.localeCompare(b.id)),
+        .filter((v) => (severity === 'all' || severityOf(v) === severity) && (!fixable || Boolean(v.fix_version)))
+        .sort((a, b) => rank(severityOf(a)) - rank(severityOf(b)) || a.package.localeCompare(b.package) || a.id.localeCompare(b.id)),
     [all, severity, fixable],
   );
   return (

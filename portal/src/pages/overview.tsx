@@ -32,7 +32,7 @@ export function timings(entries: AuditEntry[], pushed: Map<string, number>): Ver
     const before = stateIn(e.before);
     if ((after !== 'Passed' && after !== 'Failed') || (before !== null && before !== 'Quarantined')) continue;
     const start = e.target ? pushed.get(e.target) : undefined;
-    const at = typeof e.at === 'number' ? e.at : Date.parse(e.at);
+    const at = Date.parse(e.at);
     if (!start || !Number.isFinite(at) || at < start) continue;
     out.push({ label: e.target ?? '', ms: at - start, failed: after === 'Failed' });
   }

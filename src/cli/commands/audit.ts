@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { Static } from 'typebox';
-import type { AuditVerifyResult } from '../../management-api/audit-schemas.ts';
+import type { AuditPage, AuditVerifyResult } from '../../management-api/audit-schemas.ts';
 import { rowOfExportLine, verifyChain, type ChainedRow, type ExportLine } from '../../metadata/audit-chain.ts';
 import { CliError, callApi, printResult, resolveConnection, streamApi, withConnection, type ConnectionOptions } from '../api-client.ts';
 
@@ -55,18 +55,6 @@ function report(output: string | undefined, r: VerifyResult, what: string) {
   process.exitCode = 1;
 }
 
-interface Entry {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  before: unknown;
-  after: unknown;
-  details: unknown;
-  requestId: string | null;
-}
-
 export function registerAudit(program: Command) {
   const a = program.command('audit').description('the audit log');
   withConnection(a.command('list').description('list audit entries, newest first'))
@@ -79,7 +67,7 @@ export function registerAudit(program: Command) {
       if (opts.action) q.set('action', opts.action);
       if (opts.target) q.set('target', opts.target);
       if (opts.actor) q.set('actor', opts.actor);
-      const res = await callApi<{ entries: Entry[] }>(resolveConnection(opts), 'GET', `/api/v1/audit?${q}`);
+      const res = await callApi<Static<typeof AuditPage>>(resolveConnection(opts), 'GET', `/api/v1/audit?${q}`);
       const short = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
       printResult(opts.output, res.body, res.body.entries.map((e) => ({
         at: e.at,

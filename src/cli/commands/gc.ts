@@ -7,19 +7,13 @@ import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError, callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 import { parseDuration } from '../../lifecycle/duration.ts';
-import type { GcSummary } from '../../lifecycle/gc/collector.ts';
+import type { Static } from 'typebox';
+import type * as Gc from '../../lifecycle/gc/gc-schemas.ts';
+
+type GcSummary = Static<typeof Gc.GcSummary>;
 import { formatBytes } from './status.ts';
 
-interface RunJson {
-  id: string;
-  status: 'running' | 'done' | 'failed';
-  dryRun: boolean;
-  gracePeriod: string;
-  startedAt: string;
-  finishedAt: string | null;
-  summary: GcSummary | null;
-  error: string | null;
-}
+type RunJson = Static<typeof Gc.GcRun>;
 
 /** One line of progress: the phase, and a bar while blobs are deleted (the one phase with a known total). */
 export function progressLine(s: GcSummary | null, width = 30): string {
@@ -55,14 +49,14 @@ export function registerGc(program: Command) {
     .action(async (opts: ConnectionOptions & { output?: string; dryRun?: boolean; gracePeriod?: string; wait?: boolean }) => {
       if (opts.gracePeriod !== undefined && parseDuration(opts.gracePeriod) === undefined) throw new CliError(`--grace-period ${opts.gracePeriod} is not a duration (e.g. 0s, 30m, 24h, 7d)`);
       const conn = resolveConnection(opts);
-      const { body } = await callApi<{ run: RunJson }>(conn, 'POST', '/api/v1/gc', { ...(opts.dryRun ? { dryRun: true } : {}), ...(opts.gracePeriod !== undefined ? { gracePeriod: opts.gracePeriod } : {}) });
+      const { body } = await callApi<Static<typeof Gc.GcRunAnswer>>(conn, 'POST', '/api/v1/gc', { ...(opts.dryRun ? { dryRun: true } : {}), ...(opts.gracePeriod !== undefined ? { gracePeriod: opts.gracePeriod } : {}) });
       let run = body.run;
       const tty = process.stderr.isTTY && opts.output !== 'json';
       if (opts.wait !== false) {
         while (run.status === 'running') {
           if (tty) process.stderr.write(`\r\x1b[K${progressLine(run.summary)}`);
           await sleep(500);
-          run = (await callApi<{ run: RunJson }>(conn, 'GET', `/api/v1/gc/runs/${encodeURIComponent(run.id)}`)).body.run;
+          run = (await callApi<Static<typeof Gc.GcRunAnswer>>(conn, 'GET', `/api/v1/gc/runs/${encodeURIComponent(run.id)}`)).body.run;
         }
         if (tty) process.stderr.write('\r\x1b[K');
       }
@@ -72,7 +66,7 @@ export function registerGc(program: Command) {
     });
 
   withConnection(gc.command('status').description('garbage collection settings, the running run and the last ones (Owner)')).action(async (opts: ConnectionOptions & { output?: string }) => {
-    const { body } = await callApi<{ settings: Record<string, string | null>; running: RunJson | null; runs: RunJson[] }>(resolveConnection(opts), 'GET', '/api/v1/gc');
+    const { body } = await callApi<Static<typeof Gc.GcStatus>>(resolveConnection(opts), 'GET', '/api/v1/gc');
     if (opts.output === 'json') return printResult('json', body);
     console.log(`grace period ${body.settings.gracePeriod}, in-flight window ${body.settings.inFlight}, schedule ${body.settings.interval ? `every ${body.settings.interval}` : 'off (on demand only)'}`);
     printResult(

@@ -6,12 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { IssuerConfig } from '../../auth/federation.ts';
 import { parse as parseYaml } from 'yaml';
 import { CliError, callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 import { parseRoleSpec } from './user.ts';
 
 type Opts = ConnectionOptions & { output?: string };
-type IssuerJson = { name: string; issuer: string; audience: string; jwksUrl?: string; claim: string; rules: { match: string; user?: string; roles?: { role: string; repository?: string }[] }[] };
+/** What /api/v1/trusted-issuers answers: the name, the configuration as validated (src/auth/federation.ts) and its times. */
+type IssuerJson = { name: string } & IssuerConfig & { createdAt: string; updatedAt: string };
 
 /** `MATCH=ROLE[@PATTERN][,ROLE...]` or `MATCH=user:NAME`; the LAST `=` separates (matches may contain `=`? rarely; roles never do). */
 export function parseRule(spec: string) {

@@ -1,6 +1,8 @@
 /** `lazaret manifest show|set-verdict`: manifest attributes and verdicts through /acr/v1. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { Static } from 'typebox';
+import type * as Acr from '../../acr-api/acr-schemas.ts';
 import { callApi, CliError, printResult, resolveConnection, withConnection, type Connection, type ConnectionOptions } from '../api-client.ts';
 
 type Opts = ConnectionOptions & { output?: string };
@@ -19,22 +21,11 @@ const enc = encodeURIComponent;
 
 async function resolveDigest(conn: Connection, ref: { repository: string; digest?: string; tag?: string }): Promise<string> {
   if (ref.digest) return ref.digest;
-  const res = await callApi<{ tag: { digest: string } }>(conn, 'GET', `/acr/v1/${enc(ref.repository)}/_tags/${enc(ref.tag!)}`);
+  const res = await callApi<Static<typeof Acr.AcrTag>>(conn, 'GET', `/acr/v1/${enc(ref.repository)}/_tags/${enc(ref.tag!)}`);
   return res.body.tag.digest;
 }
 
-type ManifestAttributes = {
-  manifest: {
-    digest: string;
-    mediaType: string;
-    imageSize: number;
-    architecture?: string;
-    os?: string;
-    tags: string[];
-    createdTime: string;
-    changeableAttributes: Record<string, unknown> & { quarantineState?: string; quarantineDetails?: string };
-  };
-};
+type ManifestAttributes = Static<typeof Acr.AcrManifest>;
 
 function printManifest(output: string | undefined, body: ManifestAttributes, repository: string) {
   const m = body.manifest;
@@ -49,7 +40,7 @@ function printManifest(output: string | undefined, body: ManifestAttributes, rep
     { field: 'created', value: m.createdTime },
     { field: 'quarantineState', value: c.quarantineState ?? '(none)' },
     { field: 'quarantineDetails', value: c.quarantineDetails ?? '' },
-    { field: 'attributes', value: ['deleteEnabled', 'writeEnabled', 'readEnabled', 'listEnabled'].map((k) => `${k}=${c[k]}`).join(' ') },
+    { field: 'attributes', value: (['deleteEnabled', 'writeEnabled', 'readEnabled', 'listEnabled'] as const).map((k) => `${k}=${c[k]}`).join(' ') },
   ]);
 }
 

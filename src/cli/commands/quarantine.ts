@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { Static } from 'typebox';
-import type { GrandfatherResult, Preflight, QueuePage, RescanResult, VerdictRow } from '../../management-api/quarantine-schemas.ts';
+import type { GrandfatherResult, PoliciesResponse, Preflight, QueuePage, RescanResult, VerdictRow } from '../../management-api/quarantine-schemas.ts';
 import { callApi, CliError, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 
 type Opts = ConnectionOptions & { output?: string };
@@ -36,13 +36,13 @@ export function registerQuarantine(program: Command) {
     command.action(async (opts: Opts & { yes?: boolean }) => {
       const conn = resolveConnection(opts);
       if (status === 'enable') await confirmEnable(conn, opts.yes === true);
-      const res = await callApi<{ quarantinePolicy: { status: string } }>(conn, 'PATCH', '/api/v1/policies', { quarantinePolicy: { status: `${status}d` } });
+      const res = await callApi<Static<typeof PoliciesResponse>>(conn, 'PATCH', '/api/v1/policies', { quarantinePolicy: { status: `${status}d` } });
       printResult(opts.output, res.body, [{ policy: 'quarantinePolicy', status: res.body.quarantinePolicy.status }]);
     });
   }
 
   withConnection(q.command('status').description('show whether the quarantine policy is enabled')).action(async (opts: Opts) => {
-    const res = await callApi<{ quarantinePolicy: { status: string } }>(resolveConnection(opts), 'GET', '/api/v1/policies');
+    const res = await callApi<Static<typeof PoliciesResponse>>(resolveConnection(opts), 'GET', '/api/v1/policies');
     printResult(opts.output, res.body, [{ policy: 'quarantinePolicy', status: res.body.quarantinePolicy.status }]);
   });
 

@@ -1,5 +1,7 @@
 /** `lazaret repository list|show|show-tags|show-manifests|delete`, through /acr/v1 (what the caller may see). */
 import type { Command } from 'commander';
+import type { Static } from 'typebox';
+import type * as Acr from '../../acr-api/acr-schemas.ts';
 import { callApi, CliError, printResult, resolveConnection, withConnection, type Connection, type ConnectionOptions } from '../api-client.ts';
 
 type Opts = ConnectionOptions & { output?: string };
@@ -27,7 +29,7 @@ export function registerRepository(program: Command) {
   });
 
   withConnection(r.command('show <name>').description('show repository attributes')).action(async (name: string, opts: Opts) => {
-    const res = await callApi<Record<string, unknown> & { changeableAttributes: Record<string, boolean> }>(resolveConnection(opts), 'GET', `/acr/v1/${enc(name)}`);
+    const res = await callApi<Static<typeof Acr.RepositoryAttributes>>(resolveConnection(opts), 'GET', `/acr/v1/${enc(name)}`);
     const b = res.body;
     printResult(opts.output, b, [
       { field: 'name', value: b.imageName },
@@ -42,7 +44,7 @@ export function registerRepository(program: Command) {
   withConnection(r.command('show-tags <name>').description('list tags with their verdicts'))
     .option('--orderby <order>', 'none, timedesc or timeasc', 'none')
     .action(async (name: string, opts: Opts & { orderby: string }) => {
-      const tags = await allPages<{ name: string; digest: string; lastUpdateTime: string; quarantineState?: string }>(
+      const tags = await allPages<Static<typeof Acr.TagAttributes>>(
         resolveConnection(opts), `/acr/v1/${enc(name)}/_tags?n=1000&orderby=${enc(opts.orderby)}`, 'tags',
       );
       printResult(opts.output, tags, tags.map((t) => ({ tag: t.name, digest: t.digest, state: t.quarantineState ?? '', updated: t.lastUpdateTime })));
@@ -51,7 +53,7 @@ export function registerRepository(program: Command) {
   withConnection(r.command('show-manifests <name>').description('list manifests with their verdicts'))
     .option('--orderby <order>', 'none, timedesc or timeasc', 'none')
     .action(async (name: string, opts: Opts & { orderby: string }) => {
-      const manifests = await allPages<{ digest: string; tags: string[]; mediaType: string; lastUpdateTime: string; changeableAttributes: { quarantineState?: string } }>(
+      const manifests = await allPages<Static<typeof Acr.ManifestAttributes>>(
         resolveConnection(opts), `/acr/v1/${enc(name)}/_manifests?n=1000&orderby=${enc(opts.orderby)}`, 'manifests',
       );
       printResult(opts.output, manifests, manifests.map((m) => ({
@@ -67,7 +69,7 @@ export function registerRepository(program: Command) {
     .option('--yes', 'really delete')
     .action(async (name: string, opts: Opts & { yes?: boolean }) => {
       if (!opts.yes) throw new CliError(`deleting ${name} removes all its manifests and tags; repeat with --yes`);
-      const res = await callApi<{ manifestsDeleted: string[]; tagsDeleted: string[] }>(resolveConnection(opts), 'DELETE', `/acr/v1/${enc(name)}`);
+      const res = await callApi<Static<typeof Acr.AcrDeletedRepository>>(resolveConnection(opts), 'DELETE', `/acr/v1/${enc(name)}`);
       printResult(opts.output, res.body, [{ repository: name, manifestsDeleted: res.body.manifestsDeleted.length, tagsDeleted: res.body.tagsDeleted.length }]);
     });
 }

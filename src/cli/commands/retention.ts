@@ -8,36 +8,18 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { Static } from 'typebox';
+import type * as S from '../../lifecycle/retention/retention-schemas.ts';
 import { CliError, callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 
-interface Deletion {
-  kind: 'tag' | 'manifest';
-  repository: string;
-  tag: string | null;
-  digest: string;
-  reason: string;
-  rule: string;
-  subject: string | null;
-  updatedAt: string;
-  lastPulledAt: string | null;
-  why?: string;
-}
-
-interface TagRule {
-  repositories: string;
-  keepLast?: number;
-  keepTags?: string[];
-  olderThanDays?: number;
-  keepPulledWithinDays?: number;
-}
-
-interface Policy {
-  untagged: { repositories: string; days: number }[];
-  tags: TagRule[];
-}
+type TagRule = Static<typeof S.TagRule>;
+type Policy = Static<typeof S.RetentionPolicy>;
+type Run = Static<typeof S.RetentionRun>;
+/** A deletion, or a skipped one with its reason. */
+type Deletion = Run['deletions'][number] & { why?: string };
 
 /** `team/*=7` → `{ repositories: 'team/*', days: 7 }`. */
-export function parseUntaggedRule(text: string): { repositories: string; days: number } {
+export function parseUntaggedRule(text: string): Static<typeof S.UntaggedRule> {
   const m = /^(.+)=(\d+)d?$/.exec(text);
   if (!m) throw new CliError(`--untagged ${text}: expected PATTERN=DAYS, e.g. 'team/*=7'`);
   return { repositories: m[1]!, days: Number(m[2]) };
@@ -108,7 +90,7 @@ export function registerRetention(program: Command) {
     ['run', false, 'delete now what the rules say (audited retention.delete; delete webhooks as for manual deletes)'],
   ] as const) {
     withConnection(retention.command(name).description(what)).action(async (opts: ConnectionOptions & { output?: string }) => {
-      const { body } = await callApi<{ dryRun: boolean; deletions: Deletion[]; skipped: Deletion[] }>(resolveConnection(opts), 'POST', '/api/v1/retention/run', { dryRun });
+      const { body } = await callApi<Run>(resolveConnection(opts), 'POST', '/api/v1/retention/run', { dryRun });
       if (opts.output === 'json') return printResult('json', body);
       const count = (kind: Deletion['kind']) => body.deletions.filter((d) => d.kind === kind).length;
       const [tags, manifests] = [count('tag'), count('manifest')];

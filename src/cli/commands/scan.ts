@@ -5,23 +5,16 @@
  */
 import type { Command } from 'commander';
 import { CliError, callApi, printResult, resolveConnection, withConnection, type Connection, type ConnectionOptions } from '../api-client.ts';
+import type { Static } from 'typebox';
+import type * as S from '../../scan/scan-schemas.ts';
+import type { HarborVulnerabilityReport } from '../../scan/harbor-api.ts';
 import { toSarif } from './scan-sarif.ts';
 
 type Opts = ConnectionOptions & { output?: string };
 
-interface JobView {
-  id: string;
-  repository: string;
-  digest: string;
-  state: string;
-  reason: string;
-  scanner: string | null;
-  status: string | null;
-  attempts: number;
-  createdAt: string;
-  finishedAt: string | null;
-  summary: { counts: Record<string, number>; failed: boolean; topFindings: { id: string; package: string; version: string; fixVersion?: string; severity: string }[] } | null;
-}
+type JobView = Static<typeof S.ScanJobView>;
+type JobList = Static<typeof S.ScanJobList>;
+type Overview = Static<typeof S.ScansOverview>;
 
 export function parseRef(ref: string): { repository: string; digest?: string; tag?: string } {
   const at = ref.indexOf('@');
@@ -37,7 +30,7 @@ const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 async function latestJob(conn: Connection, ref: string): Promise<JobView> {
   const r = parseRef(ref);
   const which = r.digest ? `digest=${encodeURIComponent(r.digest)}` : `tag=${encodeURIComponent(r.tag!)}`;
-  const res = await callApi<{ scans: JobView[] }>(conn, 'GET', `/api/v1/scans?repository=${encodeURIComponent(r.repository)}&${which}&state=succeeded&n=1`);
+  const res = await callApi<JobList>(conn, 'GET', `/api/v1/scans?repository=${encodeURIComponent(r.repository)}&${which}&state=succeeded&n=1`);
   const job = res.body.scans[0];
   if (!job) throw new CliError(`no finished scan of ${ref}`);
   return job;
@@ -78,8 +71,8 @@ export function registerScan(program: Command) {
 
   withConnection(scan.command('status').description('scanners and the scan queue').option('--all', 'finished scans too')).action(async (opts: Opts & { all?: boolean }) => {
     const conn = resolveConnection(opts);
-    const overview = await callApi<{ scanners: { name: string; health: { state: string; unreachableSince?: string } }[]; scanning: number; waiting: number }>(conn, 'GET', '/api/v1/scans/overview');
-    const jobs = await callApi<{ scans: JobView[] }>(conn, 'GET', `/api/v1/scans?n=50${opts.all ? '' : '&state=pending,submitted'}`);
+    const overview = await callApi<Overview>(conn, 'GET', '/api/v1/scans/overview');
+    const jobs = await callApi<JobList>(conn, 'GET', `/api/v1/scans?n=50${opts.all ? '' : '&state=pending,submitted'}`);
     if (opts.output === 'json') return printResult('json', { ...overview.body, scans: jobs.body.scans });
     for (const s of overview.body.scanners) console.log(`scanner ${s.name}: ${s.health.state}${s.health.unreachableSince ? ` since ${s.health.unreachableSince}` : ''}`);
     console.log(`${overview.body.scanning} scanning, ${overview.body.waiting} waiting`);
@@ -92,7 +85,7 @@ export function registerScan(program: Command) {
     if (!['table', 'json', 'sarif'].includes(opts.format)) throw new CliError('--format must be table, json or sarif');
     const conn = resolveConnection(opts);
     const job = await latestJob(conn, ref);
-    const res = await callApi<{ vulnerabilities?: { id: string; package: string; version: string; fix_version?: string; severity?: string; description?: string; links?: string[] }[]; scanner?: { name: string; version: string } }>(conn, 'GET', `/api/v1/scans/${job.id}/report`);
+    const res = await callApi<HarborVulnerabilityReport>(conn, 'GET', `/api/v1/scans/${job.id}/report`);
     const vulns = res.body.vulnerabilities ?? [];
     if (opts.format === 'json') return printResult('json', res.body);
     if (opts.format === 'sarif') return console.log(JSON.stringify(toSarif(res.body, `${job.repository}@${job.digest}`), null, 2));

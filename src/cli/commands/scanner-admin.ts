@@ -3,21 +3,13 @@
  * (Owner/Contributor). `--auth basic:USER:PASS | bearer:TOKEN | api-key:KEY` (write-only).
  */
 import type { Command } from 'commander';
+import type { Static } from 'typebox';
+import type * as S from '../../scan/scan-schemas.ts';
 import { CliError, callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 
 type Opts = ConnectionOptions & { output?: string };
 
-interface ScannerView {
-  name: string;
-  url: string;
-  auth: { type: string; hasSecret: boolean };
-  patterns: string[];
-  default: boolean;
-  enabled: boolean;
-  health: { state: string; message?: string; checkedAt?: string; unreachableSince?: string };
-  scanner?: { name: string; vendor: string; version: string };
-  vulnerabilityDatabaseUpdatedAt?: string;
-}
+type ScannerView = Static<typeof S.ScannerView>;
 
 const path = (name: string) => `/api/v1/scanners/${encodeURIComponent(name)}`;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -68,7 +60,7 @@ export function registerScannerAdmin(scanner: Command) {
   });
 
   withConnection(scanner.command('list').description('registered scanners with their health')).action(async (opts: Opts) => {
-    const res = await callApi<{ scanners: ScannerView[] }>(resolveConnection(opts), 'GET', '/api/v1/scanners');
+    const res = await callApi<Static<typeof S.ScannerList>>(resolveConnection(opts), 'GET', '/api/v1/scanners');
     printResult(opts.output, res.body.scanners, res.body.scanners.map(row));
   });
 

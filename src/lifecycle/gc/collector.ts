@@ -17,6 +17,7 @@
  * One collector at a time registry-wide (GcStore.exclusive); safety never depends on it.
  */
 import { randomUUID } from 'node:crypto';
+import type { Static } from 'typebox';
 import type { Logger } from 'pino';
 import type { Digest } from '../../oci/index.ts';
 import type { BlobStore, StoredBlob } from '../../storage/blob-store.ts';
@@ -24,6 +25,7 @@ import type { CoreRoles, TransactionalStore } from '../../metadata/metadata-stor
 import type { LifecycleRoles } from '../store/index.ts';
 import type { GcCutoffs, GcRunRecord } from './gc-store.ts';
 import { purgeRecycled } from '../recycle-bin/purge.ts';
+import type { GcSummary as GcSummarySchema } from './gc-schemas.ts';
 
 export interface GcSettings {
   /** Unreferenced content is kept at least this long (released links and bytes). */
@@ -32,25 +34,8 @@ export interface GcSettings {
   inFlightMs: number;
 }
 
-export interface GcSummary {
-  dryRun: boolean;
-  gracePeriodSeconds: number;
-  phase: 'retention' | 'recycle-bin' | 'links' | 'blobs' | 'delete' | 'prune' | 'done';
-  /** Manifests untagged-manifest retention deleted first (scheduled runs only). */
-  manifestsDeleted: number;
-  /** Expired recycle-bin entries purged (dry run: that would be). */
-  recycledPurged: number;
-  /** Dangling blob links removed (dry run: that would be). */
-  linksRemoved: number;
-  /** Committed blobs the walk of the store looked at. */
-  blobsScanned: number;
-  /** Blobs whose bytes were deleted (dry run: would be), and their bytes. */
-  blobsDeleted: number;
-  bytesFreed: number;
-  /** Tombstones waiting for deletion when the delete phase began (the progress bar's total). */
-  toDelete: number;
-  durationMs: number;
-}
+/** A run's progress and result: the shape of its wire schema (./gc-schemas.ts), stored as JSON with the run. */
+export type GcSummary = Static<typeof GcSummarySchema>;
 
 export type GcStartResult = { started: true; run: GcRunRecord; done: Promise<GcRunRecord> } | { started: false; running?: GcRunRecord };
 

@@ -6,8 +6,8 @@
 import type { SettingsStore } from '../../metadata/metadata-store.ts';
 import { isValidPattern } from '../../access/patterns.ts';
 import { isValidTagPattern } from './tag-patterns.ts';
-import type { RetentionPolicy } from './rule-types.ts';
-export type { RetentionPolicy, TagRule, UntaggedRule } from './rule-types.ts';
+import type { RetentionPolicy } from './retention-schemas.ts';
+export type { RetentionPolicy, TagRule, UntaggedRule } from './retention-schemas.ts';
 
 
 export const RETENTION_SETTING = 'lifecycle.retention';
