@@ -37,6 +37,69 @@ export interface ChainedRow extends ChainFields {
   hash: string;
 }
 
+/**
+ * An audit row's columns as stored (the `audit` table, snake_case). Declared here, with no
+ * import, so the store, the migration that chained the older rows and the checks map a row
+ * to the hashed fields in one place. `at` may come back as a string from a PostgreSQL bigint.
+ */
+export interface AuditColumns {
+  id: string;
+  at: number | string;
+  actor: string;
+  action: string;
+  target: string;
+  before_json: string | null;
+  after_json: string | null;
+  details_json: string | null;
+  request_id: string | null;
+}
+
+export interface ChainColumns {
+  seq: number | null;
+  prev_hash: string | null;
+  hash: string | null;
+}
+
+/** The fields a row is hashed over, given its place in the chain. */
+export function chainFieldsOf(row: AuditColumns, seq: number, prevHash: string): ChainFields {
+  return {
+    seq,
+    id: row.id,
+    at: Number(row.at),
+    actor: row.actor,
+    action: row.action,
+    target: row.target,
+    beforeJson: row.before_json,
+    afterJson: row.after_json,
+    detailsJson: row.details_json,
+    requestId: row.request_id,
+    prevHash,
+  };
+}
+
+/** A chained row (one with a seq) as the checks read it. */
+export function chainedRowOf(row: AuditColumns & ChainColumns): ChainedRow {
+  return { ...chainFieldsOf(row, row.seq!, row.prev_hash!), hash: row.hash! };
+}
+
+/** The columns to store for hashed fields: the inverse of chainFieldsOf, with the hash. */
+export function columnsOf(f: ChainFields): AuditColumns & ChainColumns & { at: number; seq: number } {
+  return {
+    id: f.id,
+    at: f.at,
+    actor: f.actor,
+    action: f.action,
+    target: f.target,
+    before_json: f.beforeJson,
+    after_json: f.afterJson,
+    details_json: f.detailsJson,
+    request_id: f.requestId,
+    seq: f.seq,
+    prev_hash: f.prevHash,
+    hash: entryHash(f),
+  };
+}
+
 export function entryHash(f: ChainFields): string {
   const canonical = JSON.stringify([VERSION, f.seq, f.id, f.at, f.actor, f.action, f.target, f.beforeJson, f.afterJson, f.detailsJson, f.requestId, f.prevHash]);
   return createHash('sha256').update(canonical, 'utf8').digest('hex');

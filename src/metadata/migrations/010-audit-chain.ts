@@ -9,7 +9,7 @@
  * `audit verify` reports it as unchained.
  */
 import type { Kysely } from 'kysely';
-import { entryHash, GENESIS_HASH } from '../audit-chain.ts';
+import { chainFieldsOf, entryHash, GENESIS_HASH, type AuditColumns } from '../audit-chain.ts';
 
 const BATCH = 1000;
 
@@ -28,26 +28,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       const { at, id } = cursor;
       q = q.where((eb) => eb(eb.refTuple('at', 'id'), '>', eb.tuple(at, id)));
     }
-    const rows = await q.execute();
+    // The columns as they were at this version (the migration sees no typed schema).
+    const rows = (await q.execute()) as AuditColumns[];
     for (const row of rows) {
       seq++;
-      const at = Number(row.at);
-      const hash = entryHash({
-        seq,
-        id: row.id,
-        at,
-        actor: row.actor,
-        action: row.action,
-        target: row.target,
-        beforeJson: row.before_json,
-        afterJson: row.after_json,
-        detailsJson: row.details_json,
-        requestId: row.request_id,
-        prevHash,
-      });
+      const hash = entryHash(chainFieldsOf(row, seq, prevHash));
       await db.updateTable('audit').set({ seq, prev_hash: prevHash, hash }).where('id', '=', row.id).execute();
       prevHash = hash;
-      cursor = { at, id: row.id };
+      cursor = { at: Number(row.at), id: row.id };
     }
     if (rows.length < BATCH) break;
   }

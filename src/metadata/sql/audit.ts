@@ -9,9 +9,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import type { AuditEntry, AuditStore, ChainedRow } from '../metadata-store.ts';
+import type { AuditEntry, AuditStore } from '../metadata-store.ts';
 import type { AuditTable } from '../tables/index.ts';
-import { entryHash, GENESIS_HASH } from '../audit-chain.ts';
+import { chainedRowOf, columnsOf, GENESIS_HASH, type ChainFields } from '../audit-chain.ts';
 import { isPostgres } from '../migrations/helpers.ts';
 import { atomically, pageSize, parseJson, toJson, type Db } from './common.ts';
 
@@ -47,21 +47,6 @@ export function uuidV7(ms = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-const toChained = (row: AuditTable): ChainedRow => ({
-  seq: row.seq!,
-  id: row.id,
-  at: row.at,
-  actor: row.actor,
-  action: row.action,
-  target: row.target,
-  beforeJson: row.before_json,
-  afterJson: row.after_json,
-  detailsJson: row.details_json,
-  requestId: row.request_id,
-  prevHash: row.prev_hash!,
-  hash: row.hash!,
-});
-
 /**
  * Waits for the right to append: on PostgreSQL a transaction-scoped advisory lock (released
  * by the commit or rollback, never forgotten); on SQLite the transaction already holds the
@@ -86,7 +71,7 @@ export function createAuditStore(db: Db): AuditStore {
       return atomically(db, async (tx) => {
         await lockChain(tx);
         const head = await tx.selectFrom('audit').select(['seq', 'hash']).where('seq', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-        const fields = {
+        const fields: ChainFields = {
           seq: (head?.seq ?? 0) + 1,
           id: uuidV7(),
           at: input.at?.getTime() ?? Date.now(),
@@ -99,20 +84,7 @@ export function createAuditStore(db: Db): AuditStore {
           requestId: input.requestId ?? null,
           prevHash: head?.hash ?? GENESIS_HASH,
         };
-        const row: AuditTable = {
-          id: fields.id,
-          at: fields.at,
-          actor: fields.actor,
-          action: fields.action,
-          target: fields.target,
-          before_json: fields.beforeJson,
-          after_json: fields.afterJson,
-          details_json: fields.detailsJson,
-          request_id: fields.requestId,
-          seq: fields.seq,
-          prev_hash: fields.prevHash,
-          hash: entryHash(fields),
-        };
+        const row: AuditTable = columnsOf(fields);
         await tx.insertInto('audit').values(row).execute();
         return toEntry(row);
       });
@@ -122,7 +94,7 @@ export function createAuditStore(db: Db): AuditStore {
       const limit = pageSize({ n: n ?? 1000 });
       if (limit === 0) return [];
       const rows = await db.selectFrom('audit').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
-      return rows.map(toChained);
+      return rows.map(chainedRowOf);
     },
 
     async firstSeqSince(at) {
