@@ -123,14 +123,13 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     scan?.dispatcher.wake();
     notifications.publish('scans-queued');
   });
-  // Tags-list pages: every write that can change one drops this node's pages once it is done
-  // and tells the other nodes (src/registry/tag-pages.ts). Only a process that is alone on its
-  // database keeps pages: with other writers (PostgreSQL nodes, workers) the notification comes
-  // milliseconds after the commit, and in that moment a page could still list a tag another node
-  // just re-quarantined to a caller who must not see it. Until pages carry a generation checked
-  // on a hit (as the policy cache does), those deployments list from the index every time.
+  // Tags-list pages: every write that can change one raises its repository's generation in its
+  // own transaction, drops this node's pages once it is done and tells the other nodes
+  // (src/registry/tag-pages.ts). With other writers on the database (PostgreSQL nodes, workers)
+  // the notification comes milliseconds after the commit, so there a hit is served only while
+  // the repository's generation has not moved (one primary-key read).
   const crossProcess = Boolean(config.databaseUrl) || workerIndex() !== undefined;
-  const tagPages = createTagPageCache(crossProcess ? { maxBytes: 0 } : {});
+  const tagPages = createTagPageCache(crossProcess ? { shared: (repository) => scanCommits.store.tagListGenerations.get(repository) } : {});
   const store = watchTagListChanges(scanCommits.store, () => {
     tagPages.invalidate();
     notifications.publish('tag-lists');

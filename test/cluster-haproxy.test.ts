@@ -12,7 +12,9 @@
  *   through one node is in force on the others at once, and so is a re-quarantine.
  * - A webhook is delivered exactly once although three dispatchers share the outbox.
  * - Cached tags-list pages: a verdict, tag or policy change through one node is in every node's
- *   next list (the `tag-lists` notification), and neither visibility class answers the other.
+ *   next list, and neither visibility class answers the other; a re-quarantine through one node
+ *   is out of another node's list asked the moment it was answered (the repository generation,
+ *   not the `tag-lists` notification, keeps the pages exact).
  * - The leak matrix (test/suites/leak-matrix.ts) and the OCI conformance-style suites
  *   (test/suites/distribution-*.ts) through the balancer: the same assertions as on one node.
  * - kill -9 of a node in the middle of a chunk: the client's retry through the balancer
@@ -243,6 +245,39 @@ describe('three nodes behind HAProxy on one PostgreSQL and one bucket', { skip }
     await everywhere(puller, ['a'], 'the tag deleted');
     assert.equal((await call('PATCH', '/api/v1/policies', { auth: admin, ...json({ quarantinePolicy: { status: 'disabled' } }) })).status, 200);
     await everywhere(puller, ['a', 'b'], 'the policy off');
+  });
+
+  test('the cross-node window: a tag re-quarantined through one node is never listed to AcrPull by another, not even right after', async () => {
+    const admin = basicAuth(ADMIN.user, ADMIN.password);
+    const json = (body: unknown) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal((await call('PATCH', '/api/v1/policies', { auth: admin, ...json({ quarantinePolicy: { status: 'enabled' } }) })).status, 200);
+    const v = await pushImage(lb, 'cluster/window', { seed: 'window-v', tag: 'v', headers: { authorization: admin } });
+    const w = await pushImage(lb, 'cluster/window', { seed: 'window-w', tag: 'w', headers: { authorization: admin } });
+    const scanner = await bearer(SCANNER, 'repository:cluster/window:pull,push');
+    const verdict = async (node: SpawnedServer, digest: string, state: string) =>
+      assert.equal((await call('PATCH', `/acr/v1/cluster/window/_manifests/${digest}`, { auth: scanner, base: node.url, ...json({ quarantineState: state }) })).status, 200);
+    await verdict(nodes[0]!, v.digest, 'Passed');
+    await verdict(nodes[0]!, w.digest, 'Passed');
+    const puller = await bearer(PULLER, 'repository:cluster/window:pull');
+    const listed = async (node: SpawnedServer) => {
+      const r = await call('GET', '/v2/cluster/window/tags/list', { auth: puller, base: node.url });
+      assert.equal(r.status, 200, r.body.toString());
+      return JSON.stringify(r.json().tags);
+    };
+    // No waiting anywhere: the list on the other node is asked the moment the verdict is answered,
+    // before its notification can be relied on to have arrived (each page carries its repository's
+    // generation instead). Rounds over every ordered pair of nodes.
+    const pairs = [[0, 1], [0, 2], [1, 0], [1, 2], [2, 0], [2, 1]] as const;
+    for (let round = 0; round < 2 * pairs.length; round++) {
+      const [from, to] = pairs[round % pairs.length]!.map((i) => nodes[i]!) as [SpawnedServer, SpawnedServer];
+      assert.equal(await listed(to), JSON.stringify(['v', 'w']), `round ${round}: both released`);
+      assert.equal(await listed(to), JSON.stringify(['v', 'w']), `round ${round}: both released, from the cache`);
+      await verdict(from, w.digest, 'Quarantined');
+      assert.equal(await listed(to), JSON.stringify(['v']), `round ${round}: re-quarantined on ${from.url}, not listed on ${to.url}`);
+      await verdict(from, w.digest, 'Passed');
+      assert.equal(await listed(to), JSON.stringify(['v', 'w']), `round ${round}: released on ${from.url}, listed on ${to.url}`);
+    }
+    assert.equal((await call('PATCH', '/api/v1/policies', { auth: admin, ...json({ quarantinePolicy: { status: 'disabled' } }) })).status, 200);
   });
 
   describe('the leak matrix through the balancer', () => leakMatrixSuite(() => cluster.target(), 'lb-'));

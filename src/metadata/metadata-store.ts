@@ -218,6 +218,20 @@ export interface UploadStore {
 }
 
 /**
+ * A counter per repository that moves with every change that can alter its /v2 tags list (a
+ * tag, a manifest, a verdict, listEnabled, the repository deleted), raised in the change's own
+ * transaction (src/registry/tag-list-changes.ts). Nodes that cache tags-list pages read it to
+ * tell whether a page is still exact (src/registry/tag-pages.ts). It only ever grows, also
+ * across a repository's deletion and re-creation.
+ */
+export interface TagListGenerationStore {
+  /** The current generation; 0 for a repository never changed since migration 017. */
+  get(repository: string): Promise<number>;
+  /** Raises the generation of each repository by one (call in lexical order inside a transaction: row locks are then taken in one order). */
+  bump(repositories: readonly string[]): Promise<void>;
+}
+
+/**
  * Registry-wide settings (the quarantine policy, anonymous pull, ...) as small JSON values
  * under well-known keys. Unknown keys read as undefined.
  */
@@ -288,6 +302,7 @@ export interface CoreRoles {
   uploads: UploadStore;
   settings: SettingsStore;
   audit: AuditStore;
+  tagListGenerations: TagListGenerationStore;
 }
 
 /**

@@ -19,6 +19,7 @@ import { createTagStore } from './sql/tags.ts';
 import { createUploadStore } from './sql/uploads.ts';
 import { createSettingsStore } from './sql/settings.ts';
 import { createAuditStore } from './sql/audit.ts';
+import { createTagListGenerationStore } from './sql/tag-list-generations.ts';
 
 export function createCoreRoles(db: Kysely<Database>): CoreRoles {
   return {
@@ -29,6 +30,7 @@ export function createCoreRoles(db: Kysely<Database>): CoreRoles {
     uploads: createUploadStore(db),
     settings: createSettingsStore(db),
     audit: createAuditStore(db),
+    tagListGenerations: createTagListGenerationStore(db),
   };
 }
 

@@ -15,9 +15,8 @@ export async function listTagNames(ctx: Ctx, name: string, page: ListPage): Prom
   const { store, gate, access, tagPages } = ctx;
   // A cached page is keyed by what the caller may see (tag-pages.ts), never by who it is.
   const key = `${page.n}\0${page.last ?? ''}\0${(await gate.hidesHeld(access, name)) ? 'released' : 'all'}`;
-  const cached = tagPages.get(gate, name, key);
-  if (cached) return cached;
-  const generation = tagPages.generation();
+  const found = await tagPages.lookup(gate, name, key);
+  if ('page' in found) return found.page;
   if (!(await store.repositories.get(name))) throw missing.v2Name(name);
   // One statement per page: names and digests of tags whose tag and manifest are listable
   // (listEnabled checked in SQL), then the gate once for the whole batch.
@@ -31,7 +30,7 @@ export async function listTagNames(ctx: Ctx, name: string, page: ListPage): Prom
   // and /acr/v1). Asked only for an empty page, so a normal list costs nothing more.
   if (items.length === 0 && (await gate.visibleRepositories(access, [name])).length === 0) throw missing.v2Name(name);
   const result = { items: items.map((t) => t.name), more };
-  tagPages.put(gate, name, key, result, generation);
+  tagPages.put(gate, name, key, result, found.stamp);
   return result;
 }
 

@@ -138,5 +138,33 @@ export function tagsSection({ store, repo }: MetadataSuiteContext): void {
       assert.ok(await store().manifests.get(name, dg('d')), 'deleting a tag keeps the manifest');
       assert.deepEqual((await store().tags.list(name)).map((t) => t.name), ['y']);
     });
+    describe('tagListGenerations', () => {
+      test('starts at 0, each bump raises it by one, in a transaction only when it commits, and it survives the repository', async () => {
+        const [a, b] = [repo('gen-a'), repo('gen-b')];
+        assert.equal(await store().tagListGenerations.get(a), 0);
+        await store().tagListGenerations.bump([a]);
+        await store().tagListGenerations.bump([a, b]);
+        assert.deepEqual([await store().tagListGenerations.get(a), await store().tagListGenerations.get(b)], [2, 1]);
+        await assert.rejects(
+          store().transaction(async (tx) => {
+            await tx.tagListGenerations.bump([a]);
+            throw new Error('rolled back');
+          }),
+          /rolled back/,
+        );
+        assert.equal(await store().tagListGenerations.get(a), 2, 'a rolled-back bump leaves no trace');
+        await store().transaction((tx) => tx.tagListGenerations.bump([a]));
+        assert.equal(await store().tagListGenerations.get(a), 3);
+        await store().manifests.put(a, imageManifest('gen'));
+        await store().repositories.delete(a);
+        assert.equal(await store().tagListGenerations.get(a), 3, 'a deleted repository pushed again must not restart at a value an old page carries');
+      });
+
+      test('concurrent bumps of one repository are all counted', async () => {
+        const name = repo('gen-race');
+        await Promise.all(Array.from({ length: 8 }, () => store().transaction((tx) => tx.tagListGenerations.bump([name]))));
+        assert.equal(await store().tagListGenerations.get(name), 8);
+      });
+    });
   });
 }

@@ -107,6 +107,13 @@ export interface AuditTable {
   hash: string | null;
 }
 
+/** A repository's tags-list generation (017-tag-list-generations); the row outlives the repository. */
+export interface TagListGenerationsTable {
+  repository: string;
+  /** bigint: PostgreSQL's driver hands it back as a string. */
+  generation: number | string;
+}
+
 export interface CoreTables {
   repositories: RepositoriesTable;
   blob_links: BlobLinksTable;
@@ -117,4 +124,5 @@ export interface CoreTables {
   uploads: UploadsTable;
   settings: SettingsTable;
   audit: AuditTable;
+  tag_list_generations: TagListGenerationsTable;
 }
