@@ -30,6 +30,9 @@ export async function createPostgresNotifications(options: PostgresNotifications
   let closed = false;
   let delay = 500;
   let timer: NodeJS.Timeout | undefined;
+  /** Publishes run one after another; channels queued and not sent yet. */
+  let sending: Promise<void> = Promise.resolve();
+  const waiting = new Set<Channel>();
 
   async function connect(first: boolean): Promise<void> {
     const c = new pg.Client({ connectionString: options.connectionString, application_name: 'lazaret-notifications' });
@@ -79,9 +82,18 @@ export async function createPostgresNotifications(options: PostgresNotifications
 
   return {
     publish(channel) {
-      const c = client;
-      if (!c) return;
-      c.query('select pg_notify($1, $2)', [pgChannel(channel), '']).catch((err) => options.logger?.warn({ err, channel }, 'could not publish a notification'));
+      // One query at a time on the connection (pg deprecates overlapping queries on one client),
+      // and a channel already waiting to be sent is not queued twice: the waiting NOTIFY goes
+      // out after this change committed, which is all a subscriber needs. One already sent is
+      // not enough (it may have been read before this change), so it does not count.
+      if (!client || waiting.has(channel)) return;
+      waiting.add(channel);
+      sending = sending.then(async () => {
+        waiting.delete(channel);
+        const c = client;
+        if (!c) return;
+        await c.query('select pg_notify($1, $2)', [pgChannel(channel), '']).catch((err) => options.logger?.warn({ err, channel }, 'could not publish a notification'));
+      });
     },
     subscribe: (channel, fn) => subs.add(channel, fn),
     async close() {

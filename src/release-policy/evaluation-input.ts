@@ -10,7 +10,7 @@
  * of a scan is decided on exactly that scan.
  */
 import type { Readable } from 'node:stream';
-import type { CoreRoles, ManifestHead } from '../metadata/metadata-store.ts';
+import type { CoreRoles, ManifestHead, ManifestRecord } from '../metadata/metadata-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { ScanRoles } from '../scan/store/index.ts';
 import type { ReleasePolicyRoles } from './store/index.ts';
@@ -20,6 +20,7 @@ import { COSIGN_PAYLOAD_TYPE, COSIGN_REFERRER_TYPE, COSIGN_SIGNATURE_ANNOTATION,
 import type { EvaluationInput, Finding, SbomPackage } from './evaluate.ts';
 import type { HarborVulnerabilityReport } from '../scan/harbor-api.ts';
 import { OPENVEX_TYPE, type VexReferrer } from './vex.ts';
+import type { ExceptionRecord } from './policy-store.ts';
 
 type Reader = Pick<CoreRoles, 'manifests' | 'tags'> & Pick<ScanRoles, 'scanJobs'> & Pick<ReleasePolicyRoles, 'policyExceptions'>;
 
@@ -67,11 +68,16 @@ export function sbomPackages(doc: unknown): SbomPackage[] {
   throw new Error('neither CycloneDX (components) nor SPDX (packages)');
 }
 
-async function signaturesOf(tx: Reader, blobs: BlobStore, repository: string, digest: string): Promise<{ signatures: CosignSignature[]; errors: string[] }> {
+/** An image's referrers, read once per evaluation and filtered by type here (one query, not one per kind). */
+type Referrers = readonly ManifestRecord[];
+const ofType = (referrers: Referrers, ...types: string[]) => referrers.filter((r) => r.artifactType !== undefined && types.includes(r.artifactType));
+
+async function signaturesOf(tx: Reader, blobs: BlobStore, repository: string, digest: string, referrers?: Referrers): Promise<{ signatures: CosignSignature[]; errors: string[] }> {
   const sources: { manifest: string; scheme: 'tag' | 'referrer' }[] = [];
   const tagged = await tx.tags.get(repository, signatureTag(digest));
   if (tagged) sources.push({ manifest: tagged.digest, scheme: 'tag' });
-  for (const r of await tx.manifests.referrers(repository, digest as Digest, COSIGN_REFERRER_TYPE)) sources.push({ manifest: r.digest, scheme: 'referrer' });
+  const signed = referrers ? ofType(referrers, COSIGN_REFERRER_TYPE) : await tx.manifests.referrers(repository, digest as Digest, COSIGN_REFERRER_TYPE);
+  for (const r of signed) sources.push({ manifest: r.digest, scheme: 'referrer' });
   const signatures: CosignSignature[] = [];
   const errors: string[] = [];
   for (const source of sources.slice(0, MAX_SIGNATURE_MANIFESTS)) {
@@ -89,9 +95,8 @@ async function signaturesOf(tx: Reader, blobs: BlobStore, repository: string, di
   return { signatures, errors };
 }
 
-async function sbomOf(tx: Reader, blobs: BlobStore, repository: string, digest: string): Promise<EvaluationInput['sbom']> {
-  const candidates = [];
-  for (const type of SBOM_TYPES) candidates.push(...(await tx.manifests.referrers(repository, digest as Digest, type)));
+async function sbomOf(blobs: BlobStore, referrers: Referrers): Promise<EvaluationInput['sbom']> {
+  const candidates = ofType(referrers, ...SBOM_TYPES);
   const newest = candidates.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
   if (!newest) return undefined;
   const artifactType = newest.artifactType!;
@@ -110,8 +115,8 @@ async function sbomOf(tx: Reader, blobs: BlobStore, repository: string, digest: 
  * the cosign signatures of its manifest. Whether any is trusted is the rule's question
  * (./vex.ts); one that cannot be read excepts nothing.
  */
-async function vexOf(tx: Reader, blobs: BlobStore, repository: string, digest: string): Promise<VexReferrer[]> {
-  const referrers = (await tx.manifests.referrers(repository, digest as Digest, OPENVEX_TYPE)).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+async function vexOf(tx: Reader, blobs: BlobStore, repository: string, all: Referrers): Promise<VexReferrer[]> {
+  const referrers = ofType(all, OPENVEX_TYPE).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   const out: VexReferrer[] = [];
   for (const r of referrers.slice(0, MAX_VEX_DOCUMENTS)) {
     const { signatures } = await signaturesOf(tx, blobs, repository, r.digest);
@@ -145,7 +150,11 @@ export interface KnownScan {
   sboms: { artifactType: string; bytes: Buffer }[];
 }
 
-export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: ManifestHead, options: { now?: Date; known?: KnownScan } = {}): Promise<EvaluationInput> {
+/**
+ * `exceptions`: the active exceptions at `now`, when the caller evaluates many images at one
+ * `now` (a re-evaluation page reads them once).
+ */
+export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: ManifestHead, options: { now?: Date; known?: KnownScan; exceptions?: ExceptionRecord[] } = {}): Promise<EvaluationInput> {
   const { repository, digest } = manifest;
   const now = options.now ?? new Date();
   let report: EvaluationInput['report'];
@@ -162,6 +171,7 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
       }
     }
   }
+  const referrers = await tx.manifests.referrers(repository, digest as Digest);
   let sbom: EvaluationInput['sbom'];
   const knownSbom = options.known?.sboms.find((s) => SBOM_TYPES.includes(s.artifactType));
   if (knownSbom) {
@@ -170,10 +180,10 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
     } catch (err) {
       sbom = { artifactType: knownSbom.artifactType, error: (err as Error).message };
     }
-  } else sbom = await sbomOf(tx, blobs, repository, digest);
-  const { signatures, errors } = await signaturesOf(tx, blobs, repository, digest);
+  } else sbom = await sbomOf(blobs, referrers);
+  const { signatures, errors } = await signaturesOf(tx, blobs, repository, digest, referrers);
   const config = await configOf(blobs, manifest);
-  const vex = await vexOf(tx, blobs, repository, digest);
+  const vex = await vexOf(tx, blobs, repository, referrers);
   return {
     repository,
     digest,
@@ -185,7 +195,7 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
     ...(sbom ? { sbom } : {}),
     signatures,
     signatureErrors: errors,
-    exceptions: await tx.policyExceptions.active(now),
+    exceptions: options.exceptions ?? (await tx.policyExceptions.active(now)),
     ...(vex.length ? { vex } : {}),
     now,
   };

@@ -63,6 +63,10 @@ export interface ReleasePolicyServices {
 }
 
 const PAGE = 200;
+/** Images whose inputs are read at once during a re-evaluation (reads overlap on PostgreSQL and the blob store). */
+const GATHER_CONCURRENCY = 8;
+/** Images whose results one re-evaluation transaction commits. */
+const BATCH = 50;
 /** cosign's tags for an image's signatures, attestations and SBOMs: artifacts, not images to judge. */
 const COSIGN_ARTIFACT_TAG = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
 
@@ -107,6 +111,43 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
     });
   }
 
+  /**
+   * A page of a repository's images: inputs gathered (reads only) a few at a time, then the
+   * results committed in batches, one transaction per BATCH images rather than one each. On
+   * PostgreSQL a commit waits for the WAL flush; on SQLite a batch holds the write lock for a few
+   * tens of milliseconds at most. What governs is read again in each batch's transaction, as
+   * evaluateIn does: a policy changed meanwhile re-runs anyway, so its images are left alone.
+   */
+  async function evaluatePage(manifests: ManifestHead[], policy: ReleasePolicyRecord, why: string) {
+    const now = new Date();
+    const exceptions = await store.policyExceptions.active(now);
+    const evaluated: { manifest: ManifestHead; reported: boolean; result: EvaluationResult }[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(GATHER_CONCURRENCY, manifests.length) }, async () => {
+        while (next < manifests.length) {
+          const manifest = manifests[next++]!;
+          const input = await gatherInput(store, blobs, manifest, { now, exceptions });
+          evaluated.push({ manifest, reported: !!input.report, result: evaluatePolicy(policy.document, input) });
+        }
+      }),
+    );
+    for (let i = 0; i < evaluated.length; i += BATCH) {
+      const batch = evaluated.slice(i, i + BATCH);
+      await store.transaction(async (tx) => {
+        const g = await governingIn(tx, batch[0]!.manifest.repository);
+        if (g?.kind !== 'release' || g.policy.name !== policy.name || g.policy.version !== policy.version) return;
+        for (const { manifest, reported, result } of batch) {
+          if (!(await tx.manifests.getHead(manifest.repository, manifest.digest))) continue;
+          await applyEvaluation(tx, options.registry(), manifest, g.policy, result, { request: systemRequest(`policy-${policy.name}-${policy.version}`, why), now, why, onQueued: options.onQueued });
+          if (!reported && !(await tx.scanJobs.latest(manifest.repository, manifest.digest, ['pending', 'submitted'])) && policy.document.rules.some((r) => r.vulnerabilities)) {
+            await queueScan(tx, manifest.repository, manifest.digest as Digest, 'backlog', options.onScanQueued as never);
+          }
+        }
+      });
+    }
+  }
+
   async function evaluateRepository(repository: string, why: string) {
     const policies = await store.releasePolicies.list();
     const g = governingOf(policies, repository);
@@ -114,7 +155,9 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
     let last: string | undefined;
     for (;;) {
       const page = await store.manifests.list(repository, { n: PAGE, ...(last ? { last } : {}) });
-      for (const m of page) if (isEvaluated(m) && !(await isCosignArtifact(store, repository, m.digest))) await evaluateIn(m, g.policy, why);
+      const images: ManifestHead[] = [];
+      for (const m of page) if (isEvaluated(m) && !(await isCosignArtifact(store, repository, m.digest))) images.push(m);
+      await evaluatePage(images, g.policy, why);
       if (page.length < PAGE) break;
       last = page.at(-1)!.digest;
     }
