@@ -4,7 +4,8 @@
  * free and pulls back byte for byte; garbage collection keeps a binned manifest's blobs and,
  * once the entry expires by a clock the test controls, purges it and frees them; an Owner's
  * purge does the same at once. In token mode: only Owners see or restore the bin, a binned
- * manifest is missing for quarantine readers too, and a held manifest restored stays held.
+ * manifest is missing for quarantine readers too, and a held manifest restored stays held. Where
+ * a release policy governs, a signature restored takes its subject's verdict of now.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +21,7 @@ import { call, pushImage, type PushedImage } from './helpers/quarantine-fixtures
 import { adminAuth, basicAuth, createUser, startTokenServer } from './helpers/identities.ts';
 import { startReceiver, RECEIVER_CONFIG, type Receiver } from './helpers/webhook-receiver.ts';
 import { createCollector, type GcSummary } from '../src/lifecycle/gc/collector.ts';
+import { cosignKey, pushCosignSignature } from './helpers/release-policy.ts';
 
 const MiB = 1024 * 1024;
 const DAY = 86_400_000;
@@ -209,4 +211,53 @@ describe('soft delete in token mode: who sees the bin, held stays held', () => {
     assert.equal((await get('puller', '1')).status, 404, 'held: a missing tag for a pull-only caller');
     assert.equal((await get('puller', held.digest)).status, 403);
   });
+});
+
+describe('soft delete of a signature where a release policy governs: restored, it follows its subject again', () => {
+  let s: TestServer;
+  const admin = { authorization: adminAuth() };
+  const verdict = async (repo: string, digest: string) => (await s.services.store.verdicts.get(repo, digest as never))?.state;
+
+  before(async () => {
+    s = await startTokenServer({ 'gc.intervalSeconds': 0, 'scanner.builtin': false, 'recycleBin.days': 3 });
+    await createUser(s, 'puller', 'bin-password', [{ role: 'AcrPull' }]);
+    await createUser(s, 'releaser', 'bin-password', [{ role: 'AcrQuarantineWriter' }]);
+    const applied = await call(s.url, 'POST', '/api/v1/release-policies', {
+      headers: admin,
+      body: { document: { name: 'signed', repositories: ['signed/*'], rules: [{ name: 'signed-by-ci', signatures: { min: 1, cosign: { keys: [cosignKey().publicPem] } } }] } },
+    });
+    assert.ok(applied.status === 200 || applied.status === 201, applied.text);
+    await s.services.releasePolicy.idle();
+  });
+  after(() => s?.close());
+
+  for (const scheme of ['tag', 'referrer'] as const) {
+    test(`a ${scheme} signature binned while its subject was released is restored released, audited`, async () => {
+      const repo = `signed/${scheme}`;
+      const img = await pushImage(s.url, repo, { seed: `bin-signed-${scheme}`, tag: 'v1', headers: admin });
+      await s.services.releasePolicy.idle();
+      assert.equal(await verdict(repo, img.digest), 'Quarantined', 'held by the policy');
+      // A key the policy does not list: the subject stays held, the signature follows it.
+      const sig = await pushCosignSignature(s.url, repo, img.digest, cosignKey(), { scheme, headers: admin, subjectSize: img.size });
+      await s.services.releasePolicy.idle();
+      assert.equal(await verdict(repo, sig), 'Quarantined', 'the signature follows its held subject');
+
+      assert.equal((await call(s.url, 'DELETE', `/v2/${repo}/manifests/${sig}`, { headers: admin })).status, 202);
+      const released = await call(s.url, 'PATCH', `/acr/v1/${repo}/_manifests/${encodeURIComponent(img.digest)}`, { headers: { authorization: basicAuth('releaser', 'bin-password') }, body: { quarantineState: 'Passed' } });
+      assert.equal(released.status, 200, released.text);
+      assert.equal(await verdict(repo, img.digest), 'Passed');
+
+      const restored = await call(s.url, 'POST', '/api/v1/recycle-bin/restore', { headers: admin, body: { repository: repo, digest: sig } });
+      assert.equal(restored.status, 200, restored.text);
+      assert.equal(await verdict(repo, sig), 'Passed', 'the subject\'s current verdict, not the one it was binned with');
+      const puller = { authorization: basicAuth('puller', 'bin-password'), accept: 'application/vnd.oci.image.manifest.v1+json' };
+      assert.equal((await call(s.url, 'GET', `/v2/${repo}/manifests/${sig}`, { headers: puller })).status, 200, 'pullable with its released subject');
+      const audit = (await call(s.url, 'GET', '/api/v1/audit?action=verdict.change&n=100', { headers: admin })).body.entries.find((e: { target: string }) => e.target === `${repo}@${sig}`);
+      assert.equal(audit.actor, 'system');
+      assert.deepEqual([audit.before, audit.after], [{ quarantineState: 'Quarantined' }, { quarantineState: 'Passed' }]);
+      assert.match(audit.details, new RegExp(`restored from the recycle bin: .* follows its subject ${img.digest}`));
+      const restore = (await call(s.url, 'GET', '/api/v1/audit?action=recycle-bin.restore', { headers: admin })).body.entries.find((e: { target: string }) => e.target === `${repo}@${sig}`);
+      assert.equal(restore.details.follows, img.digest);
+    });
+  }
 });

@@ -133,22 +133,45 @@ async function followersOf(tx: StoreRoles, repository: string, subject: Digest):
  * follower released with it raises its deferred `push` events like any release.
  */
 export async function followSubjectIn(ctx: Ctx, tx: StoreRoles, repository: string, subject: Digest, state: QuarantineState, request: RequestFacts): Promise<void> {
-  for (const f of await followersOf(tx, repository, subject)) {
-    const current = await tx.verdicts.get(repository, f.digest);
-    if (current?.state === state) continue;
-    const { record, previous } = await tx.verdicts.set({ repository, digest: f.digest, state, details: f.details, updatedBy: 'system' });
-    await tx.audit.append({
-      actor: 'system',
-      action: 'verdict.change',
-      target: `${repository}@${f.digest}`,
-      before: previous ? { quarantineState: previous.state } : null,
-      after: { quarantineState: record.state },
-      details: `${f.what} follows its subject ${subject}`,
-      requestId: request.id,
-    });
-    const head = state === 'Passed' ? await tx.manifests.getHead(repository, f.digest) : undefined;
-    if (head) await ctx.lifecycle.released(tx, { repository, digest: f.digest, mediaType: head.mediaType, size: head.size, request });
+  for (const f of await followersOf(tx, repository, subject)) await takeVerdict(ctx, tx, repository, f, state, `${f.what} follows its subject ${subject}`, request);
+}
+
+/**
+ * On a restore from the recycle bin, in the restore's transaction and after its tags are back: a
+ * signature or attestation takes its subject's CURRENT verdict. While it was in the bin it was
+ * no referrer and had no tag, so followSubjectIn found nothing to copy a change to; restored
+ * with its old verdict, a signature of an image released meanwhile would stay held (or one of
+ * an image Failed meanwhile be served). Scan reports need nothing here: their link to the
+ * subject (scan_artifacts) outlives the delete, so they were followed while binned. Returns the
+ * subject followed, if any.
+ */
+export async function followAtRestore(ctx: Ctx, tx: StoreRoles, repository: string, digest: Digest, request: RequestFacts): Promise<Digest | undefined> {
+  const subject = await followedSubjectIn(tx, repository, digest);
+  if (!subject) return undefined;
+  const followed = await tx.verdicts.get(repository, subject);
+  if (followed) {
+    const f = { digest, what: 'a signature or attestation', details: SIGNATURE_DETAILS(subject) };
+    await takeVerdict(ctx, tx, repository, f, followed.state, `restored from the recycle bin: a signature or attestation follows its subject ${subject}`, request);
   }
+  return subject;
+}
+
+/** A follower takes `state` (audited as `system`); released, the lifecycle is told. */
+async function takeVerdict(ctx: Ctx, tx: StoreRoles, repository: string, f: Follower, state: QuarantineState, why: string, request: RequestFacts): Promise<void> {
+  const current = await tx.verdicts.get(repository, f.digest);
+  if (current?.state === state) return;
+  const { record, previous } = await tx.verdicts.set({ repository, digest: f.digest, state, details: f.details, updatedBy: 'system' });
+  await tx.audit.append({
+    actor: 'system',
+    action: 'verdict.change',
+    target: `${repository}@${f.digest}`,
+    before: previous ? { quarantineState: previous.state } : null,
+    after: { quarantineState: record.state },
+    details: why,
+    requestId: request.id,
+  });
+  const head = state === 'Passed' ? await tx.manifests.getHead(repository, f.digest) : undefined;
+  if (head) await ctx.lifecycle.released(tx, { repository, digest: f.digest, mediaType: head.mediaType, size: head.size, request });
 }
 
 function requireVerdictWrite(ctx: Ctx, repository: string): void {

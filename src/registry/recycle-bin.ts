@@ -10,7 +10,9 @@
  * - A restore writes back the record and its attributes, and each tag it had that is still free;
  *   a tag pushed meanwhile to another manifest keeps its newer target (reported as skipped).
  *   The verdict is not touched (verdicts are sticky by digest): a held manifest restored is
- *   still held, and a restore raises no `push` event.
+ *   still held, and a restore raises no `push` event. Except a follower (a signature or
+ *   attestation where a release policy governs, follow.ts): it takes its subject's current
+ *   verdict, which may have changed while it was in the bin.
  */
 import type { Digest } from '../oci/index.ts';
 import type { ManifestInput, ManifestRecord, TagRecord } from '../metadata/metadata-store.ts';
@@ -22,6 +24,7 @@ import { registryError } from '../errors/index.ts';
 import { claimReferences } from '../lifecycle/gc/claims.ts';
 import { purgeRecycled } from '../lifecycle/recycle-bin/purge.ts';
 import { requireAttribute } from './attributes.ts';
+import { followAtRestore } from './follow.ts';
 import type { Ctx } from './context.ts';
 
 const DAY_MS = 86_400_000;
@@ -120,11 +123,12 @@ export async function restoreManifest(ctx: Ctx, repository: string, digest: Dige
       restored.push(t.name);
     }
     await tx.recycleBin.remove(repository, digest);
+    const follows = await followAtRestore(ctx, tx, repository, digest, facts);
     await tx.audit.append({
       actor: facts.actor || 'anonymous',
       action: 'recycle-bin.restore',
       target: `${repository}@${digest}`,
-      details: { tags: restored, skippedTags, deletedAt: entry.deletedAt.toISOString(), deletedBy: entry.deletedBy },
+      details: { tags: restored, skippedTags, deletedAt: entry.deletedAt.toISOString(), deletedBy: entry.deletedBy, ...(follows ? { follows } : {}) },
       requestId: facts.id,
     });
     return { entry, tags: restored, skippedTags };
