@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { createCollector } from '../src/lifecycle/gc/collector.ts';
-import { race } from './helpers/gc-race.ts';
+import { MIN_PUSHES_EACH, race } from './helpers/gc-race.ts';
 
 describe('garbage collection during pushes (the push race)', () => {
   let server: TestServer;
@@ -23,17 +23,21 @@ describe('garbage collection during pushes (the push race)', () => {
 
   test('default in-flight window: every push succeeds and pulls back byte for byte', async (t) => {
     const r = await race([server], server.services.gc);
-    t.diagnostic(`kept ${r.kept}, deleted ${r.deleted}, gc runs ${r.runs}, blobs collected ${r.freed}`);
+    t.diagnostic(`attempted ${r.attempted}, kept ${r.kept}, deleted ${r.deleted}, gc runs ${r.runs}, blobs collected ${r.freed}`);
     assert.deepEqual(r.refused, [], 'no push refused');
-    assert.ok(r.kept > 10 && r.runs > 3, `enough happened: ${JSON.stringify(r)}`);
+    // Enough happened, whatever the load: every pusher got its pushes in (the race runs longer
+    // on a slow machine), every accepted one was kept or deleted, and the collector ran meanwhile.
+    assert.ok(r.attempted >= 3 * MIN_PUSHES_EACH && r.kept + r.deleted === r.attempted && r.runs > 3, `enough happened: ${JSON.stringify(r)}`);
     assert.ok(r.freed > 0, 'the collector did collect the deleted images meanwhile');
   });
 
   test('no in-flight window: a push may be refused, an accepted one is never missing a blob', async (t) => {
     const aggressive = createCollector({ store: server.services.store, blobs: server.services.blobs, logger: pino({ level: 'silent' }), settings: { gracePeriodMs: 0, inFlightMs: 0 } });
     const r = await race([server], aggressive);
-    t.diagnostic(`kept ${r.kept}, deleted ${r.deleted}, refused ${r.refused.length} (${[...new Set(r.refused)].join('; ')}), gc runs ${r.runs}, blobs collected ${r.freed}`);
+    t.diagnostic(`attempted ${r.attempted}, kept ${r.kept}, deleted ${r.deleted}, refused ${r.refused.length} (${[...new Set(r.refused)].join('; ')}), gc runs ${r.runs}, blobs collected ${r.freed}`);
     for (const why of r.refused) assert.match(why, /^(manifest 400 MANIFEST_BLOB_UNKNOWN|blob upload 400)$/, 'refused cleanly');
-    assert.ok(r.kept > 5 && r.runs > 3, `enough happened: ${JSON.stringify({ ...r, refused: r.refused.length })}`);
+    // Refusals are allowed, but a good share of the pushes must get through (relative to those attempted, so
+    // the floor holds on a loaded machine and still fails when the collector refuses nearly all).
+    assert.ok(r.attempted >= 3 * MIN_PUSHES_EACH && r.kept + r.deleted >= r.attempted / 4 && r.runs > 3, `enough happened: ${JSON.stringify({ ...r, refused: r.refused.length })}`);
   });
 });

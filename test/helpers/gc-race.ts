@@ -1,7 +1,9 @@
 /**
  * The push race (gc-race.test.ts, gc-cluster.test.ts) on real servers: pushes of images sharing
  * layers (monolithic, chunked and mounted blobs), deletes that make garbage, and a collector
- * running in a loop with a zero grace period, all at once for LAZARET_GC_RACE_MS (5 s). Then:
+ * running in a loop with a zero grace period, all at once for LAZARET_GC_RACE_MS (5 s), and on
+ * a loaded machine longer, until each pusher has tried MIN_PUSHES_EACH pushes (at most four times
+ * as long), so that "enough happened" does not depend on the machine's speed. Then:
  * every image whose push was accepted and that was not deleted pulls back byte for byte, and no
  * manifest references a blob missing from the store. Refused pushes are returned, not failed:
  * whether one may be refused is the caller's question.
@@ -14,6 +16,9 @@ import type { Collector } from '../../src/lifecycle/gc/collector.ts';
 import type { Digest } from '../../src/oci/digest.ts';
 
 const RUN_MS = Number(process.env.LAZARET_GC_RACE_MS ?? 5000);
+/** Pushes each of the three pushers tries at least (unless four times RUN_MS pass first). */
+export const MIN_PUSHES_EACH = 6;
+const PUSHERS = 3;
 const SHARED = Array.from({ length: 5 }, (_, i) => Buffer.concat([Buffer.from(`shared layer ${i} `), randomBytes(20_000 + i * 5000)]));
 
 interface Pushed {
@@ -67,14 +72,17 @@ export async function race(servers: TestServer[], collector: Collector) {
   const client = clients[0]!;
   const server = servers[0]!;
   const deadline = Date.now() + RUN_MS;
+  const hardDeadline = Date.now() + 4 * RUN_MS;
   const kept: Pushed[] = [];
+  let attempted = 0;
+  let pushing = PUSHERS;
   const refused: string[] = [];
   let deleted = 0;
   let runs = 0;
   let freed = 0;
   try {
     const gcLoop = (async () => {
-      while (Date.now() < deadline) {
+      while (pushing > 0) {
         const r = await collector.start({ gracePeriodMs: 0 });
         if (!r.started) continue;
         const done = await r.done;
@@ -84,7 +92,8 @@ export async function race(servers: TestServer[], collector: Collector) {
       }
     })();
     const pusher = async (w: number) => {
-      for (let n = 0; Date.now() < deadline; n++) {
+      for (let n = 0; Date.now() < deadline || (n < MIN_PUSHES_EACH && Date.now() < hardDeadline); n++) {
+        attempted++;
         const repository = `race/w${w}-${n % 3}`;
         const result = await pushImage(clients[(w + n) % clients.length]!, repository, n + w, n > 0 ? `race/w${(w + 1) % 3}-${n % 3}` : undefined);
         if (!result.pushed) {
@@ -98,7 +107,8 @@ export async function race(servers: TestServer[], collector: Collector) {
         } else kept.push(result.pushed);
       }
     };
-    await Promise.all([gcLoop, pusher(0), pusher(1), pusher(2)]);
+    const pushers = Array.from({ length: PUSHERS }, (_, w) => pusher(w).finally(() => pushing--));
+    await Promise.all([gcLoop, ...pushers]);
     // One last run after the dust settles, then everything kept must pull back whole.
     const last = await collector.start({ gracePeriodMs: 0 });
     assert.ok(last.started);
@@ -120,7 +130,7 @@ export async function race(servers: TestServer[], collector: Collector) {
         for (const d of [m.digest, ...m.blobs]) assert.ok(await blobs.stat(d as Digest), `${repository}@${m.digest} references ${d}, which must exist`);
       }
     }
-    return { kept: kept.length, deleted, refused, runs, freed };
+    return { attempted, kept: kept.length, deleted, refused, runs, freed };
   } finally {
     for (const c of clients) await c.close();
   }
