@@ -1,30 +1,56 @@
 /**
- * The cost of garbage collection on a large store: N blobs (default 100,000, BENCH_GC_BLOBS),
- * 10% of them garbage (links no manifest references, old enough), the rest referenced by
- * manifests of 10 layers each. SQLite and the filesystem driver in a temp directory, the real
- * stores and collector (no HTTP: this measures the collector itself). Prints the set-up time,
- * the run's wall time, per-phase counts and the store-walk rate, and checks that exactly the
- * garbage went. Run: node --import tsx bench/gc.ts
+ * Garbage collection on a large store, and what it costs pushes and pulls going on meanwhile.
  *
- * What it does not measure yet: push and pull throughput while a run goes on (the issue's
- * 80% target); that needs the HTTP bench harness (bench/run.ts) with a GC scenario.
+ * A real server in this process (SQLite, the filesystem driver, a temp directory, no auth) is
+ * filled through its own stores with N blobs (default 100,000, BENCH_GC_BLOBS), 10% of them
+ * garbage (links no manifest references, aged past the in-flight window), the rest referenced
+ * by manifests of 10 layers each. Then rounds alternate, GC on / GC off (BENCH_GC_ROUNDS pairs,
+ * default 3), so a machine whose load changes hits both alike: in each round C clients
+ * (BENCH_GC_CLIENTS, default 4) push a small image (config, one 4 KiB layer, manifest) over HTTP
+ * and pull it back (manifest and layer), for BENCH_GC_WINDOW_MS (default 8000). In an "on"
+ * round the collector runs in a loop with a zero grace period (the first run deletes the
+ * garbage, the later ones walk the whole store again); a round ends after its run in progress.
+ * Printed: the first run's wall time and counts, every round's pushes+pulls per second, the
+ * on/off ratio of each pair and their median (target >= 0.80), and whether exactly the garbage
+ * went. Run: node --import tsx bench/gc.ts
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import Database from 'better-sqlite3';
 import pino from 'pino';
-import { openSqliteStore } from '../src/persistence/index.ts';
-import { createFsBlobStore } from '../src/storage/fs-blob-store.ts';
-import { createCollector } from '../src/lifecycle/gc/collector.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { createServices } from '../src/services.ts';
+import { buildApp } from '../src/app.ts';
 import { digestOf, type Digest } from '../src/oci/digest.ts';
 
 const N = Number(process.env.BENCH_GC_BLOBS ?? 100_000);
+const ROUNDS = Number(process.env.BENCH_GC_ROUNDS ?? 3);
+const CLIENTS = Number(process.env.BENCH_GC_CLIENTS ?? 4);
+const WINDOW_MS = Number(process.env.BENCH_GC_WINDOW_MS ?? 8000);
 const LAYERS = 10;
+const HOUR = 3_600_000;
+const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
 const dir = mkdtempSync(join(tmpdir(), 'lazaret-bench-gc-'));
+const config = loadConfig({ env: {}, overrides: { listen: '127.0.0.1:0', dataDir: dir, 'log.level': 'silent', 'auth.mode': 'none', 'gc.intervalSeconds': 0, 'scanner.builtin': false } });
+const services = await createServices(config, pino({ level: 'silent' }));
+const app = await buildApp(services);
 try {
-  const store = await openSqliteStore(join(dir, 'lazaret.db'));
-  const blobs = createFsBlobStore(join(dir, 'blobs'), { fsync: false });
+  await services.start();
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const { store, blobs } = services;
+
+  // The store: N blobs, every tenth a dangling link (garbage), the rest layers of manifests.
   const t0 = performance.now();
   const garbage = new Set<Digest>();
   let manifests = 0;
@@ -38,6 +64,7 @@ try {
     }
     await store.transaction(async (tx) => {
       const repository = `bench/r${Math.floor(start / 10_000)}`;
+      await tx.repositories.ensure(repository);
       const kept: Digest[] = [];
       for (const { digest, i } of batch) {
         await tx.blobs.link(repository, digest, String(i).length + 5);
@@ -45,34 +72,92 @@ try {
         else kept.push(digest);
       }
       for (let k = 0; k < kept.length; k += LAYERS) {
-        const refs = kept.slice(k, k + LAYERS);
-        await tx.manifests.put(repository, { digest: digestOf(`manifest ${start} ${k}`), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 10, imageSize: 10, blobs: refs, children: [] });
+        await tx.manifests.put(repository, { digest: digestOf(`manifest ${start} ${k}`), mediaType: MANIFEST, size: 10, imageSize: 10, blobs: kept.slice(k, k + LAYERS), children: [] });
         manifests++;
       }
     });
   }
-  // Manifest records point at bytes that exist? Not needed here: their own digests are not in the store.
-  const setup = performance.now() - t0;
-  // inFlight 0 and grace 0: the links just made count as old (what a registry months later would have).
-  const collector = createCollector({ store, blobs, logger: pino({ level: 'silent' }), settings: { gracePeriodMs: 0, inFlightMs: 0 } });
-  const t1 = performance.now();
-  const started = await collector.start();
-  if (!started.started) throw new Error('did not start');
-  const run = await started.done;
-  const wall = performance.now() - t1;
-  const s = run.summary as { linksRemoved: number; blobsScanned: number; blobsDeleted: number; bytesFreed: number };
-  let left = 0;
-  let garbageLeft = 0;
-  for await (const b of blobs.list()) {
-    left++;
-    if (garbage.has(b.digest)) garbageLeft++;
+  // Aged past the in-flight window (what a registry would hold months on): links and bytes two hours old.
+  const raw = new Database(join(dir, 'lazaret.db'));
+  raw.prepare('update blob_links set created_at = created_at - ?').run(2 * HOUR);
+  raw.close();
+  const old = new Date(Date.now() - 2 * HOUR);
+  for (const d of garbage) utimesSync(join(dir, 'blobs', 'sha256', d.slice(7, 9), d.slice(7)), old, old);
+  console.log(`store: ${N} blobs, ${manifests} manifests, ${garbage.size} garbage; set-up ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // One client's loop: push a small image and pull it back, until `until`. Returns operations done (a push and a pull count as 2).
+  let seq = 0;
+  async function client(w: number, until: number): Promise<{ ops: number; failures: number }> {
+    let ops = 0;
+    let failures = 0;
+    while (Date.now() < until) {
+      const repository = `load/w${w}`;
+      const layer = randomBytes(4096);
+      const cfg = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', n: seq++ }));
+      let ok = true;
+      for (const b of [cfg, layer]) {
+        const r = await fetch(`${url}/v2/${repository}/blobs/uploads/?digest=${digestOf(b)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: b });
+        await r.arrayBuffer();
+        ok &&= r.status === 201;
+      }
+      const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(cfg), size: cfg.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: digestOf(layer), size: layer.length }] }));
+      const put = await fetch(`${url}/v2/${repository}/manifests/${digestOf(manifest)}`, { method: 'PUT', headers: { 'content-type': MANIFEST }, body: manifest });
+      await put.arrayBuffer();
+      ok &&= put.status === 201;
+      const m = await fetch(`${url}/v2/${repository}/manifests/${digestOf(manifest)}`, { headers: { accept: MANIFEST } });
+      const l = await fetch(`${url}/v2/${repository}/blobs/${digestOf(layer)}`);
+      ok &&= m.status === 200 && Buffer.from(await m.arrayBuffer()).equals(manifest) && l.status === 200 && Buffer.from(await l.arrayBuffer()).equals(layer);
+      if (ok) ops += 2;
+      else failures++;
+    }
+    return { ops, failures };
   }
-  console.log(`store: ${N} blobs, ${manifests} manifests, ${garbage.size} garbage; set-up ${(setup / 1000).toFixed(1)} s`);
-  console.log(`gc run: ${run.status}, ${(wall / 1000).toFixed(2)} s wall; links removed ${s.linksRemoved}, blobs looked at ${s.blobsScanned}, deleted ${s.blobsDeleted}`);
-  console.log(`rate: ${Math.round(s.blobsScanned / (wall / 1000))} blobs/s overall; ${(wall / s.blobsDeleted).toFixed(2)} ms per deleted blob`);
-  console.log(`check: ${left} blobs left (expected ${N - garbage.size}), garbage left ${garbageLeft}`);
-  await store.close();
-  if (garbageLeft !== 0 || left !== N - garbage.size) process.exitCode = 1;
+
+  type Round = { gc: boolean; perSecond: number; failures: number; runs: number; cpuMsPerOp: number };
+  let first: { wallMs: number; summary: Record<string, number> } | undefined;
+  async function round(gc: boolean): Promise<Round> {
+    const until = Date.now() + WINDOW_MS;
+    const cpu0 = process.cpuUsage();
+    let runs = 0;
+    const loop = (async () => {
+      while (gc && Date.now() < until) {
+        const t = performance.now();
+        const r = await services.gc.start({ gracePeriodMs: 0 });
+        if (!r.started) throw new Error('the collector did not start');
+        const done = await r.done;
+        if (done.status !== 'done') throw new Error(`gc run ${done.status}: ${done.error}`);
+        first ??= { wallMs: performance.now() - t, summary: done.summary as unknown as Record<string, number> };
+        runs++;
+      }
+    })();
+    const results = await Promise.all(Array.from({ length: CLIENTS }, (_, w) => client(w, until)));
+    const cpu = process.cpuUsage(cpu0);
+    await loop;
+    const ops = results.reduce((a, r) => a + r.ops, 0);
+    return { gc, perSecond: ops / (WINDOW_MS / 1000), failures: results.reduce((a, r) => a + r.failures, 0), runs, cpuMsPerOp: (cpu.user + cpu.system) / 1000 / Math.max(ops, 1) };
+  }
+
+  const rounds: Round[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const gc of [true, false]) {
+      const r = await round(gc);
+      rounds.push(r);
+      console.log(`round ${rounds.length} gc ${gc ? 'on ' : 'off'}: ${r.perSecond.toFixed(1)} pushes+pulls/s, ${r.cpuMsPerOp.toFixed(2)} ms CPU per op (this process: server, collector and clients), ${r.failures} failed${gc ? `, ${r.runs} gc runs` : ''}`);
+    }
+  }
+  const ratios = Array.from({ length: ROUNDS }, (_, i) => rounds[2 * i]!.perSecond / rounds[2 * i + 1]!.perSecond);
+  const s = first!.summary;
+  console.log(`first gc run (with the garbage, under load): ${(first!.wallMs / 1000).toFixed(2)} s wall; links removed ${s.linksRemoved}, blobs looked at ${s.blobsScanned}, deleted ${s.blobsDeleted}`);
+  console.log(`ratio gc on / off per pair: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)} (target >= 0.80)`);
+
+  let garbageLeft = 0;
+  for (const d of garbage) if (await blobs.stat(d)) garbageLeft++;
+  let keptMissing = 0;
+  for (let i = 0; i < N; i++) if (i % 10 !== 9 && !(await blobs.stat(digestOf(`blob ${i}`)))) keptMissing++;
+  console.log(`check: garbage left ${garbageLeft}, referenced blobs missing ${keptMissing}, failed operations ${rounds.reduce((a, r) => a + r.failures, 0)}`);
+  if (garbageLeft !== 0 || keptMissing !== 0 || rounds.some((r) => r.failures > 0)) process.exitCode = 1;
 } finally {
+  await app.close();
+  await services.close();
   rmSync(dir, { recursive: true, force: true });
 }
