@@ -1,13 +1,15 @@
 /**
  * AsyncView: the loading / error / empty / data states of one useAsync load, in the order every
  * page shows them (a refresh keeps the data on screen under a progress bar). Pages pass what
- * to render with the data; the boilerplate around it lives here once.
+ * to render with the data (and, for a titled block, its heading); the boilerplate around it
+ * lives here once.
  */
 import type { ComponentChildren } from 'preact';
 import type { AsyncState } from '../use-async.ts';
 import { Empty, ErrorBox, Loading, Refreshing } from './status.tsx';
 
 export function AsyncView<T>({
+  heading,
   state,
   what,
   loading,
@@ -16,6 +18,8 @@ export function AsyncView<T>({
   onError,
   children,
 }: {
+  /** The block's title, shown above every state (an h2). */
+  heading?: ComponentChildren;
   state: AsyncState<T>;
   /** "list webhooks": the error box says "Could not list webhooks." */
   what: string;
@@ -35,6 +39,7 @@ export function AsyncView<T>({
   const custom = state.error && onError ? onError(state.error) : undefined;
   return (
     <>
+      {heading !== undefined && <h2>{heading}</h2>}
       <Refreshing active={state.loading && state.data !== undefined} />
       {state.loading && state.data === undefined && <Loading label={loading} />}
       {state.error && (custom !== undefined ? custom : <ErrorBox error={state.error} what={what} retry={state.reload} />)}

@@ -35,18 +35,16 @@ export function ScanPanel({ name, digest }: { name: string; digest: string }) {
   const referrers = useAsync(() => getReferrers(name, digest).then((d) => d.manifests ?? []).catch(() => []), [name, digest]).data;
   const reportLinks = (referrers ?? []).filter((r) => Object.values(REPORT_TYPES).includes(r.artifactType as never));
   return (
-    <>
-      <h2>Scan</h2>
-      <AsyncView
-        state={jobs}
-        what="read this manifest's scans"
-        loading="Loading scans…"
-        empty="No scan has been requested for this manifest."
-        onError={noteWhen(isHidden, 'Scan jobs are visible to quarantine readers, owners and contributors.')}
-      >
-        {(all) => <Scans name={name} jobs={all} reportLinks={reportLinks} />}
-      </AsyncView>
-    </>
+    <AsyncView
+      heading="Scan"
+      state={jobs}
+      what="read this manifest's scans"
+      loading="Loading scans…"
+      empty="No scan has been requested for this manifest."
+      onError={noteWhen(isHidden, 'Scan jobs are visible to quarantine readers, owners and contributors.')}
+    >
+      {(all) => <Scans name={name} jobs={all} reportLinks={reportLinks} />}
+    </AsyncView>
   );
 }
 

@@ -108,8 +108,8 @@ export function Manifest({ name, digest }: { name: string; digest: string }) {
 
       {!attrs.error && <Referrers name={name} digest={digest} />}
 
-      <h2>History</h2>
       <AsyncView
+        heading="History"
         state={history}
         what="read the audit log"
         loading="Loading audit history…"
@@ -230,17 +230,15 @@ function Config({ name, config }: { name: string; config: Descriptor }) {
 function Referrers({ name, digest }: { name: string; digest: string }) {
   const refs = useAsync(() => getReferrers(name, digest), [name, digest]);
   return (
-    <>
-      <h2>Referrers</h2>
-      <AsyncView
-        state={refs}
-        what="list referrers"
-        loading="Loading referrers…"
-        empty="No signatures, SBOMs or other artifacts refer to this manifest."
-        isEmpty={(r) => (r.manifests ?? []).length === 0}
-      >
-        {(r) => <DescriptorTable caption="Referrers" rows={r.manifests ?? []} name={name} link />}
-      </AsyncView>
-    </>
+    <AsyncView
+      heading="Referrers"
+      state={refs}
+      what="list referrers"
+      loading="Loading referrers…"
+      empty="No signatures, SBOMs or other artifacts refer to this manifest."
+      isEmpty={(r) => (r.manifests ?? []).length === 0}
+    >
+      {(r) => <DescriptorTable caption="Referrers" rows={r.manifests ?? []} name={name} link />}
+    </AsyncView>
   );
 }

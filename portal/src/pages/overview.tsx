@@ -98,8 +98,8 @@ export function Overview() {
           </AsyncView>
         </div>
         <div>
-          <h2>Webhook delivery</h2>
           <AsyncView
+            heading="Webhook delivery"
             state={hooks}
             what="read webhooks"
             onError={noteWhen(isForbidden, 'Webhooks are visible to owners and contributors.')}

@@ -73,8 +73,8 @@ export function Repository({ name }: { name: string }) {
         </button>
       )}
 
-      <h2>Manifests</h2>
       <AsyncView
+        heading="Manifests"
         state={manifests}
         what="list manifests"
         loading="Loading manifests…"
