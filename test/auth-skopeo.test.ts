@@ -5,17 +5,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { hasCommand, skipUnless } from './helpers/environment.ts';
+import { skopeoResultIn } from './helpers/skopeo.ts';
 import type { TestServer } from './helpers/server.ts';
 import { createOciLayout, type LayoutImage } from './helpers/oci-layout.ts';
 import { adminAuth, createUser, startTokenServer } from './helpers/identities.ts';
 
-const run = promisify(execFile);
 let server: TestServer;
 let host: string;
 let work: string;
@@ -23,18 +21,7 @@ let src: string;
 let image: LayoutImage;
 let tokenPassword: string;
 
-async function skopeo(...args: string[]): Promise<{ ok: boolean; out: string }> {
-  try {
-    const { stdout } = await run('skopeo', ['--insecure-policy', ...args], {
-      timeout: 120_000,
-      env: { ...process.env, HOME: work, XDG_RUNTIME_DIR: work, REGISTRY_AUTH_FILE: join(work, 'auth.json') },
-    });
-    return { ok: true, out: stdout };
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    return { ok: false, out: e.stderr || e.message };
-  }
-}
+const skopeo = skopeoResultIn(() => work, { authFile: true });
 const push = (to: string, ...creds: string[]) => skopeo('copy', '--quiet', '--dest-tls-verify=false', ...creds, `oci:${src}:img`, `docker://${host}/${to}`);
 const pull = (from: string, ...creds: string[]) => skopeo('copy', '--quiet', '--src-tls-verify=false', ...creds, `docker://${host}/${from}`, `oci:${join(work, 'out')}:img`);
 

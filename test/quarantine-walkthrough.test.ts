@@ -8,30 +8,22 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestServer } from './helpers/server.ts';
 import { hasCommand, skipUnless } from './helpers/environment.ts';
+import { skopeoResultIn } from './helpers/skopeo.ts';
 import { adminAuth, bearer, createUser, startTokenServer } from './helpers/identities.ts';
 import { call, writeOciLayout } from './helpers/quarantine-fixtures.ts';
 
 const skip = skipUnless(hasCommand('skopeo'), 'skopeo is not installed');
 
-/** Runs skopeo asynchronously (the server under test shares this process's event loop). */
-export function skopeo(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('skopeo', args, { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
 describe('the seed walkthrough with skopeo', { skip }, () => {
   let s: TestServer;
   let host: string;
   let work: string;
+  const skopeo = skopeoResultIn(() => work, { timeoutMs: 60_000 });
   let digest: string;
 
   before(async () => {
@@ -49,7 +41,7 @@ describe('the seed walkthrough with skopeo', { skip }, () => {
   });
 
   const copy = (from: string, to: string, creds: string, side: 'src' | 'dest') =>
-    skopeo(['copy', `--${side}-tls-verify=false`, `--${side}-creds`, creds, from, to]);
+    skopeo('copy', `--${side}-tls-verify=false`, `--${side}-creds`, creds, from, to);
 
   test('1. the owner enables the policy', async () => {
     const r = await call(s.url, 'PATCH', '/api/v1/policies', { headers: { authorization: adminAuth() }, body: { quarantinePolicy: { status: 'enabled' } } });

@@ -6,18 +6,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { dropTestSchema, hasCommand, postgresReachable, skipUnless, TEST_DATABASE_URL } from './helpers/environment.ts';
+import { skopeoIn } from './helpers/skopeo.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { call, pushImage, sha256 } from './helpers/quarantine-fixtures.ts';
 import { createOciLayout } from './helpers/oci-layout.ts';
 
-const run = promisify(execFile);
 const KiB = 1024;
 
 for (const backend of ['sqlite', 'postgres'] as const) {
@@ -92,7 +90,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
           const layout = await createOciLayout(join(work, 'src'));
           const image = await layout.addImage({ layerSizes: [128 * KiB] });
           await layout.writeIndex({ app: image.manifest });
-          const push = run('skopeo', ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', '--dest-no-creds', `oci:${join(work, 'src')}:app`, `docker://${new URL(server.url).host}/q/skopeo:1`], { env: { ...process.env, HOME: work, XDG_RUNTIME_DIR: work }, timeout: 120_000 });
+          const push = skopeoIn(() => work)('copy', '--quiet', '--dest-tls-verify=false', '--dest-no-creds', `oci:${join(work, 'src')}:app`, `docker://${new URL(server.url).host}/q/skopeo:1`);
           await assert.rejects(push, (err: { stderr?: string }) => {
             assert.match(String(err.stderr), /denied: quota \\?"q\/\*\\?" exceeded: repository q\/skopeo may hold 64 KiB/);
             return true;

@@ -12,13 +12,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { hasCommand, skipUnless } from './helpers/environment.ts';
+import { skopeoResultIn } from './helpers/skopeo.ts';
 import { basicAuth } from './helpers/identities.ts';
 import { call } from './helpers/quarantine-fixtures.ts';
 import { KNOWN_VULNERABLE, writeFeeds } from './helpers/scan-feeds.ts';
@@ -28,7 +28,6 @@ import { RECEIVER_ENV, startReceiver, type Receiver } from './helpers/webhook-re
 import { until as waitUntil } from './helpers/until.ts';
 import { freePort } from './helpers/free-port.ts';
 
-const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/lazaret.js', import.meta.url));
 const ADMIN_PASSWORD = 'builtin-e2e-admin';
 const admin = { authorization: basicAuth('admin', ADMIN_PASSWORD) };
@@ -67,15 +66,7 @@ describe('the built-in scanner end to end: lazaret serve, skopeo, verdicts from 
   const images: Record<string, ScanImage> = {};
   const repoOf = (name: string) => `e2e/${name}`;
 
-  async function skopeo(...args: string[]): Promise<{ ok: boolean; out: string }> {
-    try {
-      const { stdout, stderr } = await run('skopeo', ['--insecure-policy', ...args], { timeout: 60_000, env: { ...process.env, HOME: work, XDG_RUNTIME_DIR: work, REGISTRY_AUTH_FILE: join(work, 'auth.json') } });
-      return { ok: true, out: stdout + stderr };
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      return { ok: false, out: e.stderr || e.message };
-    }
-  }
+  const skopeo = skopeoResultIn(() => work, { authFile: true, timeoutMs: 60_000 });
   const push = async (name: string, layout: string) => {
     const r = await skopeo('copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', '--dest-creds', 'pusher:pusher-password', `oci:${layout}:${name}`, `docker://${host}/${repoOf(name)}:v1`);
     assert.ok(r.ok, `skopeo push of ${name}: ${r.out}`);

@@ -5,17 +5,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { hasCommand, skipUnless } from './helpers/environment.ts';
+import { skopeoIn } from './helpers/skopeo.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { createOciLayout, readLayoutBlob, type LayoutDescriptor, type LayoutImage } from './helpers/oci-layout.ts';
 import { createRegistryClient, type RegistryClient } from './helpers/registry-client.ts';
 
-const run = promisify(execFile);
 const MiB = 1024 * 1024;
 
 let server: TestServer;
@@ -28,20 +26,8 @@ let amd: LayoutImage;
 let arm: LayoutImage;
 let index: LayoutDescriptor;
 
-async function skopeo(...args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run('skopeo', ['--insecure-policy', ...args], {
-      maxBuffer: 64 * MiB,
-      timeout: 120_000,
-      // Own HOME: skopeo's blob-info cache and auth files stay inside this test.
-      env: { ...process.env, HOME: work, XDG_RUNTIME_DIR: work, REGISTRY_AUTH_FILE: join(work, 'auth.json') },
-    });
-    return stdout;
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`skopeo ${args.join(' ')} failed: ${e.stderr || e.message}`);
-  }
-}
+// Own HOME: skopeo's blob-info cache and auth files stay inside this test.
+const skopeo = skopeoIn(() => work, { authFile: true });
 
 const push = (from: string, to: string, ...flags: string[]) =>
   skopeo('copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', '--dest-no-creds', ...flags, from, `docker://${host}/${to}`);
