@@ -36,8 +36,7 @@ export const policyRoutes = declareRoutes({
 export function registerPolicyRoutes(app: FastifyInstance, services: Services) {
   const current = async () => ({ quarantinePolicy: await readPolicy(services.store.settings) });
 
-  async function update(request: FastifyRequest) {
-    const body = request.body as PoliciesBody;
+  async function update(request: FastifyRequest, body: PoliciesBody) {
     const status = body.quarantinePolicy?.status as PolicyStatus | undefined;
     if (status !== undefined) {
       const before = (await readPolicy(services.store.settings)).status;
@@ -56,6 +55,6 @@ export function registerPolicyRoutes(app: FastifyInstance, services: Services) {
 
   serve(app, policyRoutes.getPolicies, current);
   serve(app, policyRoutes.postPoliciesList, current);
-  serve(app, policyRoutes.patchPolicies, update);
-  serve(app, policyRoutes.postPoliciesUpdate, update);
+  serve(app, policyRoutes.patchPolicies, (request) => update(request, request.body));
+  serve(app, policyRoutes.postPoliciesUpdate, (request) => update(request, request.body));
 }

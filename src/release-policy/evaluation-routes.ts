@@ -10,8 +10,8 @@
  * is the same 404 as for a manifest that does not exist (same code, message and detail), so it
  * tells nothing about held content. The dry run reads every matching image: `configure`.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import type { Services } from '../services.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
 import { parseDigest } from '../oci/index.ts';
@@ -36,8 +36,8 @@ export const releaseEvaluationRoutes = declareRoutes({
 export function registerEvaluationRoutes(app: FastifyInstance, services: Services) {
   const { store } = services;
 
-  serve(app, releaseEvaluationRoutes.getQuarantineWhyHeld, async (request: FastifyRequest) => {
-    const q = request.query as Static<typeof WhyQuery>;
+  serve(app, releaseEvaluationRoutes.getQuarantineWhyHeld, async (request) => {
+    const q = request.query;
     if (!isValidRepositoryName(q.repository)) throw registryError('NAME_INVALID', `invalid repository name: ${JSON.stringify(q.repository)}`, { field: 'repository' });
     if (q.digest === undefined && q.tag === undefined) throw registryError('BAD_REQUEST', 'digest or tag is required', { field: 'digest' });
     if (q.digest !== undefined && !parseDigest(q.digest)) throw registryError('DIGEST_INVALID', `invalid digest: ${JSON.stringify(q.digest)}`, { field: 'digest' });
@@ -46,15 +46,15 @@ export function registerEvaluationRoutes(app: FastifyInstance, services: Service
   });
 
   serve(app, releaseEvaluationRoutes.postReleasePoliciesEvaluate, async (request) => {
-    const body = request.body as Static<typeof EvaluateBody>;
+    const body = request.body;
     const { document } = documentOf(body.document);
     if (body.repository !== undefined && !isValidPolicyPattern(body.repository)) throw registryError('BAD_REQUEST', 'repository must be a repository name or pattern', { field: 'repository' });
     return dryRun(services, document, request.access.principal.name, body);
   });
 
   serve(app, releaseEvaluationRoutes.postReleasePoliciesNameEvaluate, async (request, reply) => {
-    const p = await store.releasePolicies.get((request.params as { name: string }).name);
-    if (!p) throw registryError('NOT_FOUND', `release policy ${(request.params as { name: string }).name} not found`);
+    const p = await store.releasePolicies.get(request.params.name);
+    if (!p) throw registryError('NOT_FOUND', `release policy ${request.params.name} not found`);
     services.releasePolicy.policiesChanged(p.document.repositories);
     reply.status(202);
     return { policy: p.name, version: p.version, status: 're-evaluation queued' };

@@ -11,7 +11,7 @@
  * authenticated caller. Creating one never checks that the digest exists (that would tell).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import type { Services } from '../services.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
 import { registryError } from '../errors/index.ts';
@@ -45,7 +45,7 @@ export function registerExceptionRoutes(app: FastifyInstance, services: Services
   };
 
   serve(app, policyExceptionRoutes.getPolicyExceptions, async (request) => {
-    const q = request.query as Static<typeof ListQuery>;
+    const q = request.query;
     const wanted = q.status ? q.status.split(',').map((s) => s.trim()) : STATUSES;
     for (const s of wanted) if (!STATUSES.includes(s)) throw registryError('BAD_REQUEST', `status must be one of ${STATUSES.join(', ')}`, { field: 'status' });
     const now = new Date();
@@ -64,7 +64,7 @@ export function registerExceptionRoutes(app: FastifyInstance, services: Services
   });
 
   serve(app, policyExceptionRoutes.postPolicyExceptionsIdApprove, async (request) => {
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     await writable(request, id);
     const record = await store.transaction((tx) => approveException(tx, id, { actor: actor(request), requestId: request.id, now: new Date() }));
     changed(record);
@@ -72,7 +72,7 @@ export function registerExceptionRoutes(app: FastifyInstance, services: Services
   });
 
   serve(app, policyExceptionRoutes.postPolicyExceptionsIdRevoke, async (request) => {
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     await writable(request, id);
     const record = await store.transaction((tx) => revokeException(tx, id, { actor: actor(request), requestId: request.id, now: new Date() }));
     changed(record);

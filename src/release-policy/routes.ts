@@ -63,8 +63,7 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
     return p;
   };
 
-  async function apply(request: FastifyRequest, pathName?: string) {
-    const body = request.body as Static<typeof ApplyBody>;
+  async function apply(request: FastifyRequest, body: Static<typeof ApplyBody>, pathName?: string) {
     const { document, source } = documentOf(body.document);
     if (pathName !== undefined && document.name !== pathName) throw registryError('BAD_REQUEST', `name must be ${pathName} (the name in the path), got ${document.name}`, { field: 'name' });
     const result = await store.transaction((tx) => applyPolicy(tx, { document, source, actor: request.access.principal.name, requestId: request.id, ...(body.expectedVersion !== undefined ? { expectedVersion: body.expectedVersion } : {}) }));
@@ -74,37 +73,37 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
 
   serve(app, releasePolicyRoutes.getReleasePolicies, async () => ({ policies: (await store.releasePolicies.list()).map((p) => policyView(p)) }));
 
-  serve(app, releasePolicyRoutes.getReleasePoliciesName, async (request) => policyView(await existing((request.params as { name: string }).name), { source: true }));
+  serve(app, releasePolicyRoutes.getReleasePoliciesName, async (request) => policyView(await existing(request.params.name), { source: true }));
 
   serve(app, releasePolicyRoutes.postReleasePolicies, async (request, reply) => {
-    const r = await apply(request);
+    const r = await apply(request, request.body);
     reply.status(r.created ? 201 : 200);
     return r.body;
   });
 
   serve(app, releasePolicyRoutes.putReleasePoliciesName, async (request, reply) => {
-    const r = await apply(request, (request.params as { name: string }).name);
+    const r = await apply(request, request.body, request.params.name);
     reply.status(r.created ? 201 : 200);
     return r.body;
   });
 
   serve(app, releasePolicyRoutes.deleteReleasePoliciesName, async (request, reply) => {
-    const name = (request.params as { name: string }).name;
+    const name = request.params.name;
     const removed = await store.transaction((tx) => deletePolicy(tx, name, { actor: request.access.principal.name, requestId: request.id }));
     await changed(removed.document.repositories);
     reply.status(204);
   });
 
   serve(app, releasePolicyRoutes.getReleasePoliciesNameVersions, async (request) => {
-    const name = (request.params as { name: string }).name;
+    const name = request.params.name;
     const versions = await store.releasePolicies.versions(name);
     if (versions.length === 0) throw registryError('NOT_FOUND', `release policy ${name} not found`);
     return { versions: versions.map((v) => ({ version: v.version, deleted: v.document === null, changedAt: v.changedAt.toISOString(), changedBy: v.changedBy, ...(v.document ? { document: v.document } : {}) })) };
   });
 
   serve(app, releasePolicyRoutes.getReleasePoliciesNameDiff, async (request) => {
-    const name = (request.params as { name: string }).name;
-    const q = request.query as Static<typeof DiffQuery>;
+    const name = request.params.name;
+    const q = request.query;
     const versions = await store.releasePolicies.versions(name, 1000);
     if (versions.length === 0) throw registryError('NOT_FOUND', `release policy ${name} not found`);
     const find = (v: number, field: string) => {
@@ -119,8 +118,8 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
   });
 
   serve(app, releasePolicyRoutes.postReleasePoliciesNameDiff, async (request) => {
-    const name = (request.params as { name: string }).name;
-    const { document } = documentOf((request.body as Static<typeof ApplyBody>).document);
+    const name = request.params.name;
+    const { document } = documentOf(request.body.document);
     if (document.name !== name) throw registryError('BAD_REQUEST', `name must be ${name} (the name in the path), got ${document.name}`, { field: 'name' });
     const current = await store.releasePolicies.get(name);
     return { name, from: current?.version ?? 0, diff: diffOf(name, current, { version: (current?.version ?? 0) + 1, document }), warnings: warningsOf(document) };
