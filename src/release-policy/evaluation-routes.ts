@@ -20,7 +20,7 @@ import { registryError } from '../errors/index.ts';
 import { documentOf } from './policy-changes.ts';
 import { isValidPolicyPattern } from './patterns.ts';
 import { dryRun, whyHeld } from './explain.ts';
-import { WhyHeldView } from './policy-schemas.ts';
+import { DryRunResult, ReevaluationQueued, WhyHeldView } from './policy-schemas.ts';
 
 const WhyQuery = Type.Object({ repository: Type.String({ maxLength: 256 }), digest: Type.Optional(Type.String({ maxLength: 200 })), tag: Type.Optional(Type.String({ maxLength: 128 })) });
 const EvaluateBody = Type.Object({ document: Type.Optional(Type.Unknown()), repository: Type.Optional(Type.String({ maxLength: 256 })), n: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })) }, { additionalProperties: false });
@@ -29,8 +29,8 @@ const NameParams = Type.Object({ name: Type.String({ maxLength: 63 }) });
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const releaseEvaluationRoutes = declareRoutes({
   getQuarantineWhyHeld: { method: 'GET', url: '/api/v1/quarantine/why-held', api: 'api', access: { kind: 'authenticated' }, tags: ['quarantine'], summary: 'Why an image is held (or released): the deciding policy and each rule', schema: { querystring: WhyQuery, response: { 200: WhyHeldView } } },
-  postReleasePoliciesEvaluate: { method: 'POST', url: '/api/v1/release-policies::evaluate', api: 'api', access: { kind: 'registry', action: 'configure' }, tags: ['release-policies'], summary: 'Dry run: what a policy would do to existing images (changes nothing)', bodyLimit: 512 * 1024, schema: { body: EvaluateBody } },
-  postReleasePoliciesNameEvaluate: { method: 'POST', url: '/api/v1/release-policies/:name/evaluate', api: 'api', access: { kind: 'registry', action: 'configure' }, tags: ['release-policies'], summary: 'Re-evaluate the images a stored policy governs, now', schema: { params: NameParams } },
+  postReleasePoliciesEvaluate: { method: 'POST', url: '/api/v1/release-policies::evaluate', api: 'api', access: { kind: 'registry', action: 'configure' }, tags: ['release-policies'], summary: 'Dry run: what a policy would do to existing images (changes nothing)', bodyLimit: 512 * 1024, schema: { body: EvaluateBody, response: { 200: DryRunResult } } },
+  postReleasePoliciesNameEvaluate: { method: 'POST', url: '/api/v1/release-policies/:name/evaluate', api: 'api', access: { kind: 'registry', action: 'configure' }, tags: ['release-policies'], summary: 'Re-evaluate the images a stored policy governs, now', schema: { params: NameParams, response: { 202: ReevaluationQueued } } },
 });
 
 export function registerEvaluationRoutes(app: FastifyInstance, services: Services) {

@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Services } from '../services.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
+import { ExceptionList, ExceptionView } from './policy-schemas.ts';
 import { registryError } from '../errors/index.ts';
 import type { ExceptionStatus } from './policy-store.ts';
 import { approveException, checkException, createException, exceptionView, exceptionWriteNeeded, mayWriteException, revokeException, type ExceptionInput } from './exceptions.ts';
@@ -26,10 +27,10 @@ const STATUSES = ['pending', 'active', 'expired', 'revoked'];
 
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const policyExceptionRoutes = declareRoutes({
-  getPolicyExceptions: { method: 'GET', url: '/api/v1/policy-exceptions', api: 'api', access: authenticated.access, tags: tags, summary: 'Exceptions to findings, newest first', schema: { querystring: ListQuery } },
-  postPolicyExceptions: { method: 'POST', url: '/api/v1/policy-exceptions', api: 'api', access: authenticated.access, tags: tags, summary: 'Except a vulnerability (audited; maybe pending a second approval)', bodyLimit: 8192 },
-  postPolicyExceptionsIdApprove: { method: 'POST', url: '/api/v1/policy-exceptions/:id/approve', api: 'api', access: authenticated.access, tags: tags, summary: 'Approve a pending exception (not by its creator)', schema: { params: IdParams } },
-  postPolicyExceptionsIdRevoke: { method: 'POST', url: '/api/v1/policy-exceptions/:id/revoke', api: 'api', access: authenticated.access, tags: tags, summary: 'Revoke an exception: it stops counting at once', schema: { params: IdParams } },
+  getPolicyExceptions: { method: 'GET', url: '/api/v1/policy-exceptions', api: 'api', access: authenticated.access, tags: tags, summary: 'Exceptions to findings, newest first', schema: { querystring: ListQuery, response: { 200: ExceptionList } } },
+  postPolicyExceptions: { method: 'POST', url: '/api/v1/policy-exceptions', api: 'api', access: authenticated.access, tags: tags, summary: 'Except a vulnerability (audited; maybe pending a second approval)', bodyLimit: 8192, schema: { response: { 201: ExceptionView } } },
+  postPolicyExceptionsIdApprove: { method: 'POST', url: '/api/v1/policy-exceptions/:id/approve', api: 'api', access: authenticated.access, tags: tags, summary: 'Approve a pending exception (not by its creator)', schema: { params: IdParams, response: { 200: ExceptionView } } },
+  postPolicyExceptionsIdRevoke: { method: 'POST', url: '/api/v1/policy-exceptions/:id/revoke', api: 'api', access: authenticated.access, tags: tags, summary: 'Revoke an exception: it stops counting at once', schema: { params: IdParams, response: { 200: ExceptionView } } },
 });
 
 export function registerExceptionRoutes(app: FastifyInstance, services: Services) {

@@ -25,6 +25,8 @@ import type { ExceptionRecord, ExceptionScope } from './policy-store.ts';
 import type { ReleasePolicyRoles } from './store/index.ts';
 import { governingOf } from './decide.ts';
 import { isValidPolicyPattern, literalPrefix } from './patterns.ts';
+import type { Static } from 'typebox';
+import type { ExceptionView as ExceptionViewSchema } from './policy-schemas.ts';
 
 type Tx = Pick<CoreRoles, 'audit'> & ReleasePolicyRoles;
 
@@ -112,7 +114,7 @@ async function needsApproval(tx: Tx, e: CheckedException): Promise<boolean> {
   return policies.some((p) => p.document.enabled && p.document.exceptions.requireApproval);
 }
 
-export function exceptionView(e: ExceptionRecord, now = new Date()) {
+export function exceptionView(e: ExceptionRecord, now = new Date()): Static<typeof ExceptionViewSchema> {
   return {
     id: e.id,
     vulnerability: e.vulnerability,

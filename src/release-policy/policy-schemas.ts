@@ -71,3 +71,77 @@ export const WhyHeldView = Type.Object({
   verdictUpdatedBy: Type.Optional(Type.String()),
   evaluation: Type.Optional(EvaluationView),
 });
+
+/** GET /api/v1/release-policies/{name}: the view with the document and the text as applied. */
+export const ReleasePolicyDetail = Type.Object({
+  ...ReleasePolicyView.properties,
+  document: Type.Optional(Type.Unknown({ description: 'the policy document as stored (document.ts)' })),
+  source: Type.Optional(Type.String({ description: 'the YAML or JSON text as applied' })),
+});
+
+/** POST /api/v1/release-policies and PUT .../{name} (201 when created): the policy and what applying changed. */
+export const AppliedReleasePolicy = Type.Object({
+  ...ReleasePolicyDetail.properties,
+  changed: Type.Boolean({ description: 'false when the document equals the stored one (no new version)' }),
+  warnings: Type.Array(Type.String()),
+  diff: Type.String({ description: 'a unified diff of the change; empty when unchanged' }),
+});
+
+/** GET /api/v1/release-policies/{name}/versions, newest first. */
+export const ReleasePolicyVersions = Type.Object({
+  versions: Type.Array(Type.Object({ version: Type.Integer(), deleted: Type.Boolean(), changedAt: Type.String(), changedBy: Type.String(), document: Type.Optional(Type.Unknown()) })),
+});
+
+/** GET .../{name}/diff (two stored versions; from 0: nothing) and POST .../{name}/diff (the stored one and a document, with its warnings). */
+export const ReleasePolicyDiff = Type.Object({
+  name: Type.String(),
+  from: Type.Integer(),
+  to: Type.Optional(Type.Integer()),
+  diff: Type.String(),
+  warnings: Type.Optional(Type.Array(Type.String())),
+});
+
+/** POST /api/v1/release-policies:evaluate: what a document would do to existing images (a dry run). */
+export const DryRunResult = Type.Object({
+  policy: Type.String(),
+  wouldRelease: Type.Integer(),
+  wouldHold: Type.Integer(),
+  wouldFail: Type.Integer(),
+  wouldFlagReleased: Type.Integer(),
+  unchanged: Type.Integer(),
+  images: Type.Array(
+    Type.Object({
+      repository: Type.String(),
+      digest: Type.String(),
+      tags: Type.Array(Type.String()),
+      quarantineState: Type.Union([Type.String(), Type.Null()]),
+      wouldBe: Type.String(),
+      change: Type.String({ description: 'release, hold, fail, flag-released or unchanged' }),
+      rules: Type.Array(Type.Object({ rule: Type.String(), passed: Type.Boolean(), pending: Type.Optional(Type.Boolean()), reason: Type.String() })),
+    }),
+  ),
+  truncated: Type.Optional(Type.Boolean({ description: 'only the first n images were evaluated' })),
+});
+
+/** POST /api/v1/release-policies/{name}/evaluate (202). */
+export const ReevaluationQueued = Type.Object({ policy: Type.String(), version: Type.Integer(), status: Type.String() });
+
+/** An exception to a finding (/api/v1/policy-exceptions; exceptions.ts). `expired` is an active one past its date. */
+export const ExceptionView = Type.Object({
+  id: Type.String(),
+  vulnerability: Type.String(),
+  scope: Type.Union([Type.Literal('digest'), Type.Literal('repository'), Type.Literal('all')]),
+  repository: Type.Optional(Type.String()),
+  digest: Type.Optional(Type.String()),
+  reason: Type.String(),
+  ticket: Type.Optional(Type.String()),
+  owner: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+  approvedBy: Type.Optional(Type.String()),
+  approvedAt: Type.Optional(Type.String()),
+  revokedBy: Type.Optional(Type.String()),
+  revokedAt: Type.Optional(Type.String()),
+});
+export const ExceptionList = Type.Object({ exceptions: Type.Array(ExceptionView) });

@@ -23,7 +23,7 @@ import { declareRoutes, serve } from '../http/route-table.ts';
 import { registryError } from '../errors/index.ts';
 import { applyPolicy, deletePolicy, diffOf, documentOf, warningsOf } from './policy-changes.ts';
 import { policyView } from './views.ts';
-import { ReleasePolicyList } from './policy-schemas.ts';
+import { AppliedReleasePolicy, ReleasePolicyDetail, ReleasePolicyDiff, ReleasePolicyList, ReleasePolicyVersions } from './policy-schemas.ts';
 import { bumpPolicyGeneration } from '../quarantine/policy.ts';
 
 const tags = ['release-policies'];
@@ -37,13 +37,13 @@ const BODY_LIMIT = 512 * 1024;
 /** The routes of this file (the route table: src/http/route-table.ts). */
 export const releasePolicyRoutes = declareRoutes({
   getReleasePolicies: { method: 'GET', url: '/api/v1/release-policies', api: 'api', access: read.access, tags: tags, summary: 'Release policies with their rendered rules', schema: { response: { 200: ReleasePolicyList } } },
-  getReleasePoliciesName: { method: 'GET', url: '/api/v1/release-policies/:name', api: 'api', access: read.access, tags: tags, summary: 'One release policy', schema: { params: NameParams } },
-  postReleasePolicies: { method: 'POST', url: '/api/v1/release-policies', api: 'api', access: write.access, tags: tags, summary: 'Apply a release policy (create or replace)', bodyLimit: BODY_LIMIT, schema: { body: ApplyBody } },
-  putReleasePoliciesName: { method: 'PUT', url: '/api/v1/release-policies/:name', api: 'api', access: write.access, tags: tags, summary: 'Apply a release policy under its name', bodyLimit: BODY_LIMIT, schema: { params: NameParams, body: ApplyBody } },
+  getReleasePoliciesName: { method: 'GET', url: '/api/v1/release-policies/:name', api: 'api', access: read.access, tags: tags, summary: 'One release policy', schema: { params: NameParams, response: { 200: ReleasePolicyDetail } } },
+  postReleasePolicies: { method: 'POST', url: '/api/v1/release-policies', api: 'api', access: write.access, tags: tags, summary: 'Apply a release policy (create or replace)', bodyLimit: BODY_LIMIT, schema: { body: ApplyBody, response: { 200: AppliedReleasePolicy, 201: AppliedReleasePolicy } } },
+  putReleasePoliciesName: { method: 'PUT', url: '/api/v1/release-policies/:name', api: 'api', access: write.access, tags: tags, summary: 'Apply a release policy under its name', bodyLimit: BODY_LIMIT, schema: { params: NameParams, body: ApplyBody, response: { 200: AppliedReleasePolicy, 201: AppliedReleasePolicy } } },
   deleteReleasePoliciesName: { method: 'DELETE', url: '/api/v1/release-policies/:name', api: 'api', access: write.access, tags: tags, summary: 'Delete a release policy', schema: { params: NameParams } },
-  getReleasePoliciesNameVersions: { method: 'GET', url: '/api/v1/release-policies/:name/versions', api: 'api', access: read.access, tags: tags, summary: "A release policy's history, newest first", schema: { params: NameParams } },
-  getReleasePoliciesNameDiff: { method: 'GET', url: '/api/v1/release-policies/:name/diff', api: 'api', access: read.access, tags: tags, summary: 'Diff of two versions (default: the last change)', schema: { params: NameParams, querystring: DiffQuery } },
-  postReleasePoliciesNameDiff: { method: 'POST', url: '/api/v1/release-policies/:name/diff', api: 'api', access: read.access, tags: tags, summary: 'What applying a document would change (changes nothing)', bodyLimit: BODY_LIMIT, schema: { params: NameParams, body: ApplyBody } },
+  getReleasePoliciesNameVersions: { method: 'GET', url: '/api/v1/release-policies/:name/versions', api: 'api', access: read.access, tags: tags, summary: "A release policy's history, newest first", schema: { params: NameParams, response: { 200: ReleasePolicyVersions } } },
+  getReleasePoliciesNameDiff: { method: 'GET', url: '/api/v1/release-policies/:name/diff', api: 'api', access: read.access, tags: tags, summary: 'Diff of two versions (default: the last change)', schema: { params: NameParams, querystring: DiffQuery, response: { 200: ReleasePolicyDiff } } },
+  postReleasePoliciesNameDiff: { method: 'POST', url: '/api/v1/release-policies/:name/diff', api: 'api', access: read.access, tags: tags, summary: 'What applying a document would change (changes nothing)', bodyLimit: BODY_LIMIT, schema: { params: NameParams, body: ApplyBody, response: { 200: ReleasePolicyDiff } } },
 });
 
 export function registerReleasePolicyRoutes(app: FastifyInstance, services: Services) {

@@ -1,12 +1,10 @@
 /** A scanner's health: the state as a badge, since when it is unreachable, why, when it was checked. */
+import type { Static } from 'typebox';
+import type { ScannerHealthView } from '../../../src/scan/scan-schemas.ts';
 import { ago, when } from '../format.ts';
 
-export interface HealthFields {
-  state: string;
-  message?: string;
-  checkedAt?: string;
-  unreachableSince?: string;
-}
+/** src/scan/scan-schemas.ts ScannerHealthView. */
+type HealthFields = Static<typeof ScannerHealthView>;
 
 export function ScannerHealth({ health }: { health: HealthFields }) {
   const { state, message, unreachableSince, checkedAt } = health;

@@ -6,30 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { Static } from 'typebox';
+import type * as S from '../../release-policy/policy-schemas.ts';
 import { CliError, callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 
 type Opts = ConnectionOptions & { output?: string };
 
-interface RuleView {
-  name: string;
-  kind: string;
-  text: string;
-}
-export interface PolicyView {
-  name: string;
-  version: number;
-  repositories: string[];
-  enabled: boolean;
-  onViolation: string;
-  gracePeriod?: string;
-  rules: RuleView[];
-  updatedAt: string;
-  updatedBy: string;
-  source?: string;
-  changed?: boolean;
-  warnings?: string[];
-  diff?: string;
-}
+/** What the routes answer (src/release-policy/policy-schemas.ts): a listed policy, one with its source, an applied one. */
+export type PolicyView = Static<typeof S.ReleasePolicyView> & Partial<Pick<Static<typeof S.AppliedReleasePolicy>, 'source' | 'changed' | 'warnings' | 'diff'>>;
 
 const path = (name: string) => `/api/v1/release-policies/${encodeURIComponent(name)}`;
 
@@ -79,7 +63,7 @@ function registerDocuments(group: Command) {
   });
 
   withConnection(group.command('list').description('list release policies')).action(async (opts: Opts) => {
-    const res = await callApi<{ policies: PolicyView[] }>(resolveConnection(opts), 'GET', '/api/v1/release-policies');
+    const res = await callApi<Static<typeof S.ReleasePolicyList>>(resolveConnection(opts), 'GET', '/api/v1/release-policies');
     printResult(opts.output, res.body, res.body.policies.map((p) => ({ name: p.name, version: p.version, enabled: p.enabled, repositories: p.repositories.join(','), rules: p.rules.map((r) => r.name).join(','), onViolation: p.onViolation, updated: p.updatedAt })));
   });
 
@@ -93,10 +77,10 @@ function registerDocuments(group: Command) {
   ).action(async (name: string, opts: Opts & { file?: string; from?: string; to?: string }) => {
     const conn = resolveConnection(opts);
     let res;
-    if (opts.file) res = await callApi<{ diff: string; warnings?: string[] }>(conn, 'POST', `${path(name)}/diff`, { document: readDocumentFile(opts.file) });
+    if (opts.file) res = await callApi<Static<typeof S.ReleasePolicyDiff>>(conn, 'POST', `${path(name)}/diff`, { document: readDocumentFile(opts.file) });
     else {
       const q = new URLSearchParams({ ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.to !== undefined ? { to: opts.to } : {}) });
-      res = await callApi<{ diff: string }>(conn, 'GET', `${path(name)}/diff${q.size ? `?${q}` : ''}`);
+      res = await callApi<Static<typeof S.ReleasePolicyDiff>>(conn, 'GET', `${path(name)}/diff${q.size ? `?${q}` : ''}`);
     }
     if (opts.output === 'json') return printResult('json', res.body);
     process.stdout.write(res.body.diff || 'no changes\n');
@@ -108,15 +92,7 @@ function registerDocuments(group: Command) {
   });
 }
 
-interface WhyView {
-  repository: string;
-  digest: string;
-  quarantineState: string | null;
-  held: boolean;
-  governedBy: { kind: string; name?: string; version?: number; pattern?: string } | null;
-  quarantineDetails?: string;
-  evaluation?: { policy: string; version: number; passed: boolean; evaluatedAt: string; violatingSince?: string; requarantineAt?: string; rules: { rule: string; kind: string; passed: boolean; pending?: boolean; reason: string }[] };
-}
+type WhyView = Static<typeof S.WhyHeldView>;
 
 const mark = (r: { passed: boolean; pending?: boolean }) => (r.passed ? 'pass' : r.pending ? 'HOLD' : 'FAIL');
 
@@ -157,7 +133,7 @@ function registerEvaluations(group: Command) {
       .option('-n, --limit <n>', 'at most this many images', '1000'),
   ).action(async (opts: Opts & { file: string; repository?: string; limit: string }) => {
     const body = { document: readDocumentFile(opts.file), n: Number(opts.limit), ...(opts.repository ? { repository: opts.repository } : {}) };
-    const res = await callApi<{ policy: string; wouldRelease: number; wouldHold: number; wouldFail: number; wouldFlagReleased: number; unchanged: number; truncated?: boolean; images: { repository: string; digest: string; tags: string[]; quarantineState: string | null; wouldBe: string; change: string; rules: { rule: string; passed: boolean; pending?: boolean; reason: string }[] }[] }>(resolveConnection(opts), 'POST', '/api/v1/release-policies:evaluate', body);
+    const res = await callApi<Static<typeof S.DryRunResult>>(resolveConnection(opts), 'POST', '/api/v1/release-policies:evaluate', body);
     if (opts.output === 'json') return printResult('json', res.body);
     const r = res.body;
     console.log(`policy ${r.policy} would release ${r.wouldRelease}, hold ${r.wouldHold}, fail ${r.wouldFail}, flag ${r.wouldFlagReleased} released image(s); ${r.unchanged} unchanged${r.truncated ? ' (first images only: raise -n)' : ''}`);
@@ -165,19 +141,7 @@ function registerEvaluations(group: Command) {
   });
 }
 
-interface ExceptionView {
-  id: string;
-  vulnerability: string;
-  scope: string;
-  repository?: string;
-  digest?: string;
-  reason: string;
-  ticket?: string;
-  owner: string;
-  expiresAt: string;
-  status: string;
-  approvedBy?: string;
-}
+type ExceptionView = Static<typeof S.ExceptionView>;
 
 const exceptionRow = (e: ExceptionView) => ({ id: e.id, vulnerability: e.vulnerability, applies: e.scope === 'all' ? '(everything)' : e.scope === 'digest' ? `${e.repository}@${e.digest?.slice(0, 19)}` : e.repository, status: e.status, expires: e.expiresAt, owner: e.owner, approvedBy: e.approvedBy ?? '', reason: e.reason.slice(0, 60) });
 
@@ -201,7 +165,7 @@ function registerExceptions(group: Command) {
     console.log(`exception ${res.body.id} ${res.body.status === 'pending' ? 'created, pending: another person must approve it (lazaret policy exception approve ' + res.body.id + ')' : 'created, active'} until ${res.body.expiresAt}`);
   });
   withConnection(exception.command('list').description('list exceptions, newest first').option('--status <list>', 'pending,active,expired,revoked')).action(async (opts: Opts & { status?: string }) => {
-    const res = await callApi<{ exceptions: ExceptionView[] }>(resolveConnection(opts), 'GET', `/api/v1/policy-exceptions${opts.status ? `?status=${encodeURIComponent(opts.status)}` : ''}`);
+    const res = await callApi<Static<typeof S.ExceptionList>>(resolveConnection(opts), 'GET', `/api/v1/policy-exceptions${opts.status ? `?status=${encodeURIComponent(opts.status)}` : ''}`);
     printResult(opts.output, res.body, res.body.exceptions.map(exceptionRow));
   });
   for (const [verb, description] of [['approve', 'approve a pending exception (the two-person rule: not its creator)'], ['revoke', 'revoke an exception: it stops counting at once']] as const) {
