@@ -13,6 +13,9 @@
  * The string is stored and returned verbatim; this module only decides whether it is valid.
  */
 
+import { Type } from 'typebox';
+import { Value } from 'typebox/value';
+
 export const SEVERITIES = ['Critical', 'High', 'Medium', 'Low', 'None'] as const;
 
 /** Upper bound for the stored string, so one verdict cannot bloat the store. */
@@ -20,59 +23,75 @@ export const MAX_DETAILS_LENGTH = 64 * 1024;
 
 export type DetailsCheck = { ok: true } | { ok: false; field: string; problem: string };
 
+const Summary = Type.Object(
+  {
+    version: Type.String({ description: 'any string: real scanners put timestamps there' }),
+    summary: Type.Array(Type.Object({ severity: Type.Optional(Type.Enum([...SEVERITIES])), count: Type.Optional(Type.Integer()) }), { maxItems: 5 }),
+    description: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  { additionalProperties: true },
+);
+
+/** ACR's quarantine-details schema (the JSON inside the string). */
+export const QuarantineDetailsDocument = Type.Object(
+  { scanner: Type.Optional(Type.String()), state: Type.Optional(Type.String()), link: Type.Optional(Type.String()), result: Type.Optional(Summary) },
+  { additionalProperties: false },
+);
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Checks a quarantineDetails string. `field` in a failure is a JSON path like `quarantineDetails.result.summary[1].count`. */
+const ARTICLE: Record<string, string> = { string: 'a string', object: 'an object', array: 'an array', integer: 'an integer' };
+
+/** `/result/summary/1/count` -> `quarantineDetails.result.summary[1].count`. */
+function fieldOf(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .reduce((field, part) => (/^\d+$/.test(part) ? `${field}[${part}]` : `${field}.${part}`), 'quarantineDetails');
+}
+
+/** The first schema error in the words the API has always used, naming the field. */
+function problemOf(error: { keyword: string; instancePath: string; params: Record<string, unknown> }): { field: string; problem: string } {
+  const field = fieldOf(error.instancePath);
+  switch (error.keyword) {
+    case 'boolean':
+      return { field, problem: 'is not allowed (allowed: scanner, state, link, result)' };
+    case 'additionalProperties':
+      return { field: `${field}.${(error.params.additionalProperties as string[])[0]}`, problem: 'is not allowed (allowed: scanner, state, link, result)' };
+    case 'required':
+      return { field: `${field}.${(error.params.requiredProperties as string[])[0]}`, problem: 'is required' };
+    case 'type':
+      return { field, problem: `must be ${ARTICLE[error.params.type as string] ?? error.params.type}` };
+    case 'enum':
+      return { field, problem: `must be one of ${SEVERITIES.join(', ')}` };
+    case 'maxItems':
+      return { field, problem: `must have at most ${error.params.limit} items` };
+    case 'maxLength':
+      return { field, problem: `must be at most ${error.params.limit} characters` };
+    default:
+      return { field, problem: 'is not valid' };
+  }
+}
+
+/**
+ * Checks a quarantineDetails string. `field` in a failure is a JSON path like
+ * `quarantineDetails.result.summary[1].count`. A list over its 5 items is named before its
+ * items; with several problems elsewhere, the first in the schema's order is named.
+ */
 export function checkQuarantineDetails(details: string): DetailsCheck {
   const root = 'quarantineDetails';
-  const fail = (field: string, problem: string): DetailsCheck => ({ ok: false, field, problem });
-  if (details.length > MAX_DETAILS_LENGTH) return fail(root, `must be at most ${MAX_DETAILS_LENGTH} characters`);
+  if (details.length > MAX_DETAILS_LENGTH) return { ok: false, field: root, problem: `must be at most ${MAX_DETAILS_LENGTH} characters` };
   let value: unknown;
   try {
     value = JSON.parse(details);
   } catch (err) {
-    return fail(root, `must be a string holding JSON (${(err as Error).message})`);
+    return { ok: false, field: root, problem: `must be a string holding JSON (${(err as Error).message})` };
   }
-  if (!isObject(value)) return fail(root, 'must hold a JSON object');
-  for (const [key, v] of Object.entries(value)) {
-    const field = `${root}.${key}`;
-    switch (key) {
-      case 'scanner':
-      case 'state':
-      case 'link':
-        if (typeof v !== 'string') return fail(field, 'must be a string');
-        break;
-      case 'result': {
-        const r = checkSummary(v, field);
-        if (!r.ok) return r;
-        break;
-      }
-      default:
-        return fail(field, 'is not allowed (allowed: scanner, state, link, result)');
-    }
-  }
-  return { ok: true };
-}
-
-function checkSummary(v: unknown, path: string): DetailsCheck {
-  const fail = (field: string, problem: string): DetailsCheck => ({ ok: false, field, problem });
-  if (!isObject(v)) return fail(path, 'must be an object');
-  if (!('version' in v)) return fail(`${path}.version`, 'is required');
-  if (typeof v.version !== 'string') return fail(`${path}.version`, 'must be a string');
-  if (!('summary' in v)) return fail(`${path}.summary`, 'is required');
-  if (!Array.isArray(v.summary)) return fail(`${path}.summary`, 'must be an array');
-  if (v.summary.length > 5) return fail(`${path}.summary`, 'must have at most 5 items');
-  for (const [i, item] of v.summary.entries()) {
-    const at = `${path}.summary[${i}]`;
-    if (!isObject(item)) return fail(at, 'must be an object');
-    if ('severity' in item && !(SEVERITIES as readonly unknown[]).includes(item.severity)) {
-      return fail(`${at}.severity`, `must be one of ${SEVERITIES.join(', ')}`);
-    }
-    if ('count' in item && !Number.isInteger(item.count)) return fail(`${at}.count`, 'must be an integer');
-  }
-  if ('description' in v) {
-    if (typeof v.description !== 'string') return fail(`${path}.description`, 'must be a string');
-    if (v.description.length > 1024) return fail(`${path}.description`, 'must be at most 1024 characters');
-  }
-  return { ok: true };
+  if (!isObject(value)) return { ok: false, field: root, problem: 'must hold a JSON object' };
+  const errors = [...Value.Errors(QuarantineDetailsDocument, value)];
+  if (errors.length === 0) return { ok: true };
+  // The old hand check looked at a list's length before its items: keep naming the list.
+  const list = errors.find((e) => e.keyword === 'maxItems' && errors[0]!.instancePath.startsWith(`${e.instancePath}/`));
+  const first = list ?? errors[0]!;
+  return { ok: false, ...problemOf(first as { keyword: string; instancePath: string; params: Record<string, unknown> }) };
 }
