@@ -33,7 +33,7 @@ const Summary = Type.Object(
 );
 
 /** ACR's quarantine-details schema (the JSON inside the string). */
-export const QuarantineDetailsDocument = Type.Object(
+const QuarantineDetailsDocument = Type.Object(
   { scanner: Type.Optional(Type.String()), state: Type.Optional(Type.String()), link: Type.Optional(Type.String()), result: Type.Optional(Summary) },
   { additionalProperties: false },
 );
