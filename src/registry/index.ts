@@ -5,6 +5,8 @@
  * services object.
  */
 import type { AccessContext } from '../access/actions.ts';
+import type { Digest } from '../oci/index.ts';
+import type { StoreRoles } from '../persistence/index.ts';
 import type { Registry, RegistryView } from './registry.ts';
 import type { Ctx, RegistryDeps } from './context.ts';
 import { createManifestBytesCache, type ManifestBytesCache } from './manifest-bytes.ts';
@@ -12,7 +14,7 @@ import { checkUploadTarget, listReferrers, mountSource, readBlob, readManifest }
 import { listManifests, listRepositories, listTagNames, listTags } from './lists.ts';
 import { manifest, repository, tag, updateRepository, updateTag } from './items.ts';
 import { changeVerdictIn, deleteBlob, deleteManifest, deleteRepository, deleteTag, patchManifest, pushManifest } from './writes.ts';
-import { audit, grandfather, preflight, queue, rescan, seesHeldMetadata } from './quarantine-views.ts';
+import { audit, grandfather, heldMetadataTagDigest, preflight, queue, requestScan, rescan, seesHeldMetadata } from './quarantine-views.ts';
 import { summary } from './summary.ts';
 import { prepareReferrers, recordReferrersIn } from './follow.ts';
 import { exportAudit, verifyAudit } from './audit-chain.ts';
@@ -100,6 +102,12 @@ class View implements RegistryView {
   }
   seesHeldMetadata(...a: Parameters<RegistryView['seesHeldMetadata']>): ReturnType<RegistryView['seesHeldMetadata']> {
     return seesHeldMetadata(this.ctx, ...a);
+  }
+  heldMetadataTagDigest(...a: Parameters<RegistryView['heldMetadataTagDigest']>): ReturnType<RegistryView['heldMetadataTagDigest']> {
+    return heldMetadataTagDigest(this.ctx, ...a);
+  }
+  requestScan<T>(repository: string, target: { digest: Digest } | { tag: string }, queue: (tx: StoreRoles, digest: Digest) => Promise<T>): Promise<T> {
+    return requestScan(this.ctx, repository, target, queue);
   }
   queue(...a: Parameters<RegistryView['queue']>): ReturnType<RegistryView['queue']> {
     return queue(this.ctx, ...a);

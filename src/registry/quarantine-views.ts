@@ -31,6 +31,34 @@ export function seesHeldMetadata(ctx: Ctx, repository: string): boolean {
 }
 
 /**
+ * The digest a tag names, for a caller who sees held metadata of the repository (how the scan
+ * jobs' list finds a tag's jobs); undefined for any other caller, as for a missing tag.
+ */
+export async function heldMetadataTagDigest(ctx: Ctx, repository: string, tag: string): Promise<Digest | undefined> {
+  return seesHeldMetadata(ctx, repository) ? (await ctx.store.tags.get(repository, tag))?.digest : undefined;
+}
+
+/**
+ * A manual scan request (POST /api/v1/scans; its route has checked configure or quarantine
+ * write). Resolves a tag (MANIFEST_UNKNOWN when absent), then in one transaction checks that
+ * the manifest exists (MANIFEST_UNKNOWN) and runs `queue`, the scan module's job and audit, in
+ * that transaction.
+ */
+export async function requestScan<T>(ctx: Ctx, repository: string, target: { digest: Digest } | { tag: string }, queue: (tx: StoreRoles, digest: Digest) => Promise<T>): Promise<T> {
+  let digest: Digest | undefined;
+  if ('digest' in target) digest = target.digest;
+  else {
+    digest = (await ctx.store.tags.get(repository, target.tag))?.digest;
+    if (!digest) throw registryError('MANIFEST_UNKNOWN', `no tag ${target.tag} in ${repository}`);
+  }
+  const found = digest;
+  return ctx.store.transaction(async (tx) => {
+    if (!(await tx.manifests.getHead(repository, found))) throw registryError('MANIFEST_UNKNOWN', `no manifest ${found} in ${repository}`);
+    return queue(tx, found);
+  });
+}
+
+/**
  * Whether a manifest in this state waits for a verdict: Quarantined always, no verdict only
  * where the gate governs the repository now. The queue's rows and the summary's counts both
  * ask this, so the portal and the CLI never decide it themselves.

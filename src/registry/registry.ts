@@ -42,6 +42,7 @@ import type { QuarantineRoles } from '../quarantine/store/index.ts';
 import type { ContentSummary } from './summary.ts';
 import type { RecycleBinQuery, RecycledView, RestoreResult } from './recycle-bin.ts';
 import type { RecycledManifest } from '../lifecycle/recycle-bin/recycle-bin-store.ts';
+import type { StoreRoles } from '../persistence/index.ts';
 
 export type { ContentSummary, HeldSummary } from './summary.ts';
 export type { ChainBreak, ChainReport, ExportLine } from '../metadata/audit-chain.ts';
@@ -253,6 +254,13 @@ export interface RegistryView {
   // /api/v1 (quarantine operations and the audit log).
   /** Whether the caller may see held metadata of `repository` (configure, or quarantine read). */
   seesHeldMetadata(repository: string): boolean;
+  /** The digest a tag names, for a caller who sees held metadata there; undefined otherwise or when absent. */
+  heldMetadataTagDigest(repository: string, tag: string): Promise<Digest | undefined>;
+  /**
+   * A manual scan request (its route checks configure or quarantine write): the tag resolved
+   * (MANIFEST_UNKNOWN when absent), the manifest checked and `queue` run in one transaction.
+   */
+  requestScan<T>(repository: string, target: { digest: Digest } | { tag: string }, queue: (tx: StoreRoles, digest: Digest) => Promise<T>): Promise<T>;
   queue(query: QueueQuery): Promise<{ rows: QueueRow[]; next?: string }>;
   preflight(query: Omit<QueueQuery, 'states'>): Promise<{ counts: Record<StateFilter, number>; rows: QueueRow[]; next?: string }>;
   /** Raises `quarantine` events again for matching manifests; returns how many. */

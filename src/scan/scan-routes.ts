@@ -73,7 +73,7 @@ export function registerScanRoutes(app: FastifyInstance, services: Services) {
     if (q.tag !== undefined) {
       if (q.repository === undefined) throw registryError('BAD_REQUEST', 'tag needs repository', { field: 'tag' });
       if (!isValidTag(q.tag)) throw registryError('TAG_INVALID', `invalid tag: ${JSON.stringify(q.tag)}`, { field: 'tag' });
-      const tagged = sees(request, q.repository) ? (await store.tags.get(q.repository, q.tag))?.digest : undefined;
+      const tagged = await services.registry.as(request.access).heldMetadataTagDigest(q.repository, q.tag);
       if (!tagged) return { scans: [] };
       q.digest = tagged;
     }
@@ -98,20 +98,19 @@ export function registerScanRoutes(app: FastifyInstance, services: Services) {
     const body = request.body;
     if (!isValidRepositoryName(body.repository)) throw registryError('NAME_INVALID', `invalid repository name: ${JSON.stringify(body.repository)}`, { field: 'repository' });
     if (!request.access.canRegistry('configure') && !request.access.can(body.repository, 'quarantine_write')) throw registryError('DENIED', 'starting a scan needs configure, or quarantine write on the repository');
-    let digest: Digest | undefined;
+    let target: { digest: Digest } | { tag: string };
     if (body.digest !== undefined) {
       if (!parseDigest(body.digest)) throw registryError('DIGEST_INVALID', `invalid digest: ${JSON.stringify(body.digest)}`, { field: 'digest' });
-      digest = body.digest as Digest;
+      target = { digest: body.digest as Digest };
     } else if (body.tag !== undefined) {
       if (!isValidTag(body.tag)) throw registryError('TAG_INVALID', `invalid tag: ${JSON.stringify(body.tag)}`, { field: 'tag' });
-      digest = (await store.tags.get(body.repository, body.tag))?.digest;
-      if (!digest) throw registryError('MANIFEST_UNKNOWN', `no tag ${body.tag} in ${body.repository}`);
+      target = { tag: body.tag };
     } else throw registryError('BAD_REQUEST', 'digest or tag is required', { field: 'digest' });
-    const job = await store.transaction(async (tx) => {
-      if (!(await tx.manifests.getHead(body.repository, digest!))) throw registryError('MANIFEST_UNKNOWN', `no manifest ${digest} in ${body.repository}`);
-      if (!(await queueScan(tx, body.repository, digest!, 'manual'))) throw registryError('BAD_REQUEST', 'the manifest is neither an image nor an index: nothing to scan', { field: 'digest' });
+    // The tag, the manifest and this transaction: the registry service's; the job and its audit: ours.
+    const job = await services.registry.as(request.access).requestScan(body.repository, target, async (tx, digest) => {
+      if (!(await queueScan(tx, body.repository, digest, 'manual'))) throw registryError('BAD_REQUEST', 'the manifest is neither an image nor an index: nothing to scan', { field: 'digest' });
       await tx.audit.append({ actor: request.access.principal.name, action: 'scan.request', target: `${body.repository}@${digest}`, requestId: request.id });
-      return tx.scanJobs.latest(body.repository, digest!, ['pending', 'submitted']);
+      return tx.scanJobs.latest(body.repository, digest, ['pending', 'submitted']);
     });
     services.scan.dispatcher.wake();
     reply.status(202);
