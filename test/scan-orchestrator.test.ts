@@ -212,6 +212,21 @@ describe('scan orchestrator with a Trivy-like adapter', () => {
     assert.ok(listed.body.manifests.some((m: any) => m.annotations?.['io.lazaret.scan.supersedes']), 'the new report supersedes the old one');
   });
 
+  test('scan jobs by tag only for who sees held metadata; a scan request by tag resolves it, or names the missing tag', async () => {
+    const img = await pushAs('team/tagged', 'by-tag-1', 'v1');
+    const started = await call(s.url, 'POST', '/api/v1/scans', { headers: admin, body: { repository: 'team/tagged', tag: 'v1' } });
+    assert.equal(started.status, 202, started.text);
+    assert.equal(started.body.digest, img.digest);
+    const missingTag = await call(s.url, 'POST', '/api/v1/scans', { headers: admin, body: { repository: 'team/tagged', tag: 'nope' } });
+    assert.equal(missingTag.status, 404, missingTag.text);
+    assert.equal(missingTag.body.errors[0].code, 'MANIFEST_UNKNOWN');
+    assert.match(missingTag.body.errors[0].message, /no tag nope in team\/tagged/);
+    const byTag = async (authorization: string) => (await call(s.url, 'GET', '/api/v1/scans?repository=team/tagged&tag=v1', { headers: { authorization } })).body.scans;
+    const forReader = await byTag(basicAuth('reader', 'reader-password'));
+    assert.ok(forReader.length >= 1 && forReader.every((j: any) => j.digest === img.digest), JSON.stringify(forReader));
+    assert.deepEqual(await byTag(basicAuth('puller', 'puller-password')), [], 'scan jobs are only for quarantine readers and configure holders');
+  });
+
   test('the CLI: scanner list, scan REF (waits), scan report as table and SARIF, scan status', async () => {
     const env = { LAZARET_REGISTRY: s.url, LAZARET_USERNAME: 'admin', LAZARET_PASSWORD: 'test-admin-password' };
     const list = await lazaret(['scanner', 'list'], env);
