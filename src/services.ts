@@ -18,6 +18,7 @@ import { combineLifecycles } from './events/index.ts';
 import { createPolicyCache, type PolicyCache } from './quarantine/policy.ts';
 import { workerIndex } from './cluster/workers.ts';
 import { createQuarantineGate } from './quarantine/quarantine-gate.ts';
+import { cachedVerdicts, createVerdictCache, type VerdictCache } from './quarantine/verdict-cache.ts';
 import { createQuarantineLifecycle, isHeld } from './quarantine/quarantine-lifecycle.ts';
 import { createEventsLifecycle } from './events/index.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from './events/index.ts';
@@ -54,6 +55,8 @@ export interface Services {
   registry: Registry;
   /** Cached /v2 tags-list pages, dropped on every tag, manifest, verdict or policy change here or on another node. */
   tagPages: TagPageCache;
+  /** The gate's verdict memo (src/quarantine/verdict-cache.ts); empty unless alone on the database. */
+  verdictCache: VerdictCache;
   /** The quarantine policy as the gate sees it; management changes call `invalidate()` after commit. */
   quarantinePolicy: PolicyCache;
   lifecycle: ManifestLifecycle<StoreRoles>;
@@ -130,8 +133,14 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
   // the repository's generation has not moved (one primary-key read).
   const crossProcess = Boolean(config.databaseUrl) || workerIndex() !== undefined;
   const tagPages = createTagPageCache(crossProcess ? { shared: (repository) => scanCommits.store.tagListGenerations.get(repository) } : {});
+  // The gate's verdict lookups (src/quarantine/verdict-cache.ts): every verdict write is among
+  // the writes watched for the pages, so it drops this memo too. Only a process alone on its
+  // database keeps verdicts: across processes a generation check would cost the very
+  // primary-key read the memo saves, so there the gate reads the row every time.
+  const verdictCache = createVerdictCache(crossProcess ? { maxBytes: 0 } : {});
   const store = watchTagListChanges(scanCommits.store, () => {
     tagPages.invalidate();
+    verdictCache.invalidate();
     notifications.publish('tag-lists');
   });
   const blobs = observability.observeBlobStore(await openBlobStore(config, dataDir, store.blobUploadStates), config.storage.driver === 's3' ? 's3' : 'fs');
@@ -162,7 +171,10 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     policyCache.invalidate();
     tagPages.invalidate();
   });
-  notifications.subscribe('tag-lists', () => tagPages.invalidate());
+  notifications.subscribe('tag-lists', () => {
+    tagPages.invalidate();
+    verdictCache.invalidate();
+  });
   notifications.subscribe('events-queued', () => dispatcher.wake());
   notifications.subscribe('scans-queued', () => scan?.dispatcher.wake());
 
@@ -191,7 +203,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     decider: () => releasePolicy.scanDecider,
   });
 
-  const gate = observability.observeGate(createQuarantineGate({ policy: quarantinePolicy, store }));
+  const gate = observability.observeGate(createQuarantineGate({ policy: quarantinePolicy, store: { verdicts: cachedVerdicts(store.verdicts, verdictCache), manifests: store.manifests } }));
   // Quarantine FIRST: it assigns the push-time verdict that later listeners (events, scan) ask about.
   const lifecycle = combineLifecycles<StoreRoles>(
     createQuarantineLifecycle(),
@@ -209,6 +221,7 @@ export async function createServices(config: LazaretConfig, logger: Logger): Pro
     // Set below: the registry reads the gate and lifecycle from this object at each request.
     registry: undefined as unknown as Registry,
     tagPages,
+    verdictCache,
     quarantinePolicy,
     notifications,
     lifecycle,

@@ -1,0 +1,101 @@
+/**
+ * A per-process memo of verdicts for the gate's manifest reads: with the policy on, every
+ * manifest GET by a principal without quarantine read asked SQLite for the manifest's verdict
+ * (bench/README.md "Auth and gate": one more statement per read). The memo answers it from
+ * memory, exactly:
+ *
+ * - It holds what the database said for (repository, digest), including "no verdict", never a
+ *   decision: the policy switch, the caller's grants and the method are judged afresh by the gate
+ *   on every read.
+ * - Every write that can change a verdict drops the WHOLE memo once it is done (after the call,
+ *   or after the transaction ended; services.ts hooks it to the store's write watch), and a read
+ *   that started before an invalidation is not stored after it (the generation check), so a
+ *   lookup that raced a commit can never pin the verdict the commit replaced.
+ * - Only a process alone on its database keeps entries (services.ts: `crossProcess` gets a
+ *   zero bound). With other writers (PostgreSQL nodes, workers) a verdict set elsewhere would be
+ *   seen only when that node's notification arrived, and in those milliseconds a re-quarantined
+ *   image would still be served; those deployments read the row every time, as before (the same
+ *   rule as the tags-list pages).
+ * - Bounded in bytes (an estimate per entry), least recently used dropped first.
+ */
+import type { Digest } from '../oci/index.ts';
+import type { VerdictRecord, VerdictStore } from './verdicts.ts';
+
+/** Accounting per entry beyond its key: the Map slot, the record object and its strings. */
+const ENTRY_OVERHEAD = 200;
+
+export interface VerdictCache {
+  /** Read it before reading the database; hand it back to `put`. */
+  generation(): number;
+  /** `null`: known to have no verdict; undefined: not cached. */
+  get(repository: string, digest: Digest): VerdictRecord | null | undefined;
+  /** Stores what the database answered, unless something was invalidated since `generation`. */
+  put(repository: string, digest: Digest, record: VerdictRecord | null, generation: number): void;
+  /** Forgets every entry (a write that can change a verdict is done). */
+  invalidate(): void;
+  readonly bytes: number;
+  readonly entries: number;
+}
+
+export function createVerdictCache(options: { maxBytes?: number } = {}): VerdictCache {
+  const maxBytes = options.maxBytes ?? 2 * 1024 * 1024;
+  const entries = new Map<string, { record: VerdictRecord | null; size: number }>();
+  let total = 0;
+  let generation = 0;
+  const slot = (repository: string, digest: Digest) => `${repository}\0${digest}`;
+
+  return {
+    generation: () => generation,
+    get(repository, digest) {
+      const k = slot(repository, digest);
+      const hit = entries.get(k);
+      if (!hit) return undefined;
+      entries.delete(k);
+      entries.set(k, hit);
+      return hit.record;
+    },
+    put(repository, digest, record, at) {
+      if (at !== generation || maxBytes <= 0) return;
+      const k = slot(repository, digest);
+      const size = ENTRY_OVERHEAD + 2 * k.length + (record ? 2 * ((record.details?.length ?? 0) + record.updatedBy.length) : 0);
+      if (size > maxBytes / 4) return;
+      const old = entries.get(k);
+      if (old) {
+        total -= old.size;
+        entries.delete(k);
+      }
+      entries.set(k, { record: record ? Object.freeze({ ...record }) : null, size });
+      total += size;
+      for (const [oldest, entry] of entries) {
+        if (total <= maxBytes) break;
+        entries.delete(oldest);
+        total -= entry.size;
+      }
+    },
+    invalidate() {
+      generation++;
+      entries.clear();
+      total = 0;
+    },
+    get bytes() {
+      return total;
+    },
+    get entries() {
+      return entries.size;
+    },
+  };
+}
+
+/** `verdicts` whose `get` is answered from `cache` when it can; every other method is the store's. */
+export function cachedVerdicts(verdicts: VerdictStore, cache: VerdictCache): VerdictStore {
+  const cached = Object.create(verdicts) as VerdictStore;
+  cached.get = async (repository, digest) => {
+    const hit = cache.get(repository, digest);
+    if (hit !== undefined) return hit ?? undefined;
+    const at = cache.generation();
+    const record = await verdicts.get(repository, digest);
+    cache.put(repository, digest, record ?? null, at);
+    return record;
+  };
+  return cached;
+}
