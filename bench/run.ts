@@ -16,7 +16,7 @@ import { MANIFEST_ACCEPT } from './lib/verify.ts';
 import { releaseManifests, setQuarantinePolicy } from './lib/gate.ts';
 import { measure, type RunRecord } from './lib/measure.ts';
 import { parseOptions } from './lib/options.ts';
-import { DISTRIBUTION, LAZARET, LAZARET_AUTH, LAZARET_AUTH_GATE, failuresText, lazaretWorkers, mainTable, median, variantsTable, workersTable } from './lib/report.ts';
+import { DISTRIBUTION, LAZARET, LAZARET_AUTH, LAZARET_AUTH_GATE, LAZARET_CANDIDATE, candidateTable, failuresText, lazaretWorkers, mainTable, median, variantsTable, workersTable } from './lib/report.ts';
 import type { BenchData, Scenario } from './lib/scenario.ts';
 import { startDistribution, startLazaret, startLazaretCluster, stopInstance, type BenchBucket, type Instance, type Target } from './lib/targets.ts';
 import { startS3, type BenchS3 } from './lib/s3.ts';
@@ -145,6 +145,12 @@ async function main() {
     if (many) targets.push({ label, instance: many, variant: false });
     note(`workers ${opts.workers}: ${label} is serve --workers ${opts.workers} on SQLite (its CPU and RSS count the primary and every worker); ${LAZARET} is one process`);
   }
+  if (opts.candidate && opts.nodes === 1) {
+    const own = await bucket('lazaret-candidate');
+    const candidate = await start(LAZARET_CANDIDATE, () => startLazaret(repoRoot, { ...base, nodeArgs: opts.candidate!.nodeArgs, env: opts.candidate!.env, ...(own ? { s3: own } : {}) }));
+    if (candidate) targets.push({ label: LAZARET_CANDIDATE, instance: candidate, variant: false });
+    note(`candidate: ${LAZARET_CANDIDATE} is ${LAZARET} with node flags [${opts.candidate.nodeArgs.join(' ')}] and environment [${Object.entries(opts.candidate.env).map(([k, v]) => `${k}=${v}`).join(' ')}]`);
+  }
   if (opts.variants) {
     const withAuth = await start(LAZARET_AUTH, () => startLazaret(repoRoot, { auth: true, profileDir: profile, adminUser: opts.adminUser, adminPassword: opts.adminPassword }));
     if (withAuth) {
@@ -211,6 +217,8 @@ console.log(main1);
 if (variants) console.log(`\n## Token auth and the quarantine gate\n\n${variants}`);
 const workersSummary = opts.workers > 0 ? workersTable(records, scenarios, opts.workers) : undefined;
 if (workersSummary) console.log(`\n## ${lazaretWorkers(opts.workers)} vs one process\n\n${workersSummary}`);
+const candidateSummary = opts.candidate ? candidateTable(records, scenarios) : undefined;
+if (candidateSummary) console.log(`\n## ${LAZARET_CANDIDATE} vs ${LAZARET}\n\n${candidateSummary}`);
 if (tokenRows.length) console.log(`\ntoken endpoint (Lazaret only): ${tokenRows.map((r) => r.value!.toFixed(0)).join(', ')} req/s`);
 const floodRows = records.filter((r) => r.scenario === 'login-flood' && r.value !== undefined);
 if (floodRows.length) {
@@ -231,7 +239,7 @@ writeFileSync(resultFile, `${JSON.stringify({
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, distribution: version(tools.distribution, ['--version']), wrk: version(tools.wrk, ['-v']) },
   notes,
   records,
-  tables: { main: main1, variants, workers: workersSummary },
+  tables: { main: main1, variants, workers: workersSummary, candidate: candidateSummary },
 }, null, 2)}\n`);
 console.log(`\nbench: results written to ${resultFile}`);
 

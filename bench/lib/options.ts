@@ -21,6 +21,12 @@ export interface BenchOptions {
   nodes: number;
   /** Adds a column: Lazaret with `serve --workers N` (0: none). */
   workers: number;
+  /**
+   * Adds a column: Lazaret started with these node flags and environment (`--candidate
+   * "--flag NAME=value"`: words with `=` and no leading dash are environment variables), to
+   * measure a changed default side by side with the current one.
+   */
+  candidate?: { nodeArgs: string[]; env: Record<string, string> };
   /** PostgreSQL for --nodes (each run makes its own schema). */
   databaseUrl: string;
 }
@@ -39,6 +45,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration
   --nodes N        Lazaret is N nodes behind HAProxy on one PostgreSQL and one bucket (implies
                    --storage s3 and --no-variants; PostgreSQL from LAZARET_BENCH_DATABASE_URL)
   --workers N      also run Lazaret with serve --workers N (a column next to one process)
+  --candidate "ARGS"  also run Lazaret with these node flags and NAME=value environment variables
+                   (a column next to the default one, with CPU per operation and peak RSS)
   --scale          instead: request cost on a 1,000-entry vs a 1,000,000-tag / 100,000-repository
                    registry (bench/scale.ts; its options: --dialect sqlite|postgres|both,
                    --tags N, --repos N, --duration S, --only a,b)`;
@@ -85,6 +93,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       }
       case '--nodes': options.nodes = Math.floor(positive(arg, value())); break;
       case '--workers': options.workers = Math.floor(positive(arg, value())); break;
+      case '--candidate': {
+        const words = value().split(/\s+/).filter(Boolean);
+        const env = Object.fromEntries(words.filter((w) => !w.startsWith('-') && w.includes('=')).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+        options.candidate = { nodeArgs: words.filter((w) => w.startsWith('-')), env };
+        break;
+      }
       case '-h': case '--help': console.log(USAGE); return process.exit(0);
       default: throw new Error(`unknown option ${arg}\n${USAGE}`);
     }

@@ -12,6 +12,8 @@ export const LAZARET_AUTH = 'Lazaret+auth';
 export const LAZARET_AUTH_GATE = 'Lazaret+auth+gate';
 /** `--workers N`: the column of Lazaret with N workers. */
 export const lazaretWorkers = (n: number) => `Lazaret x${n} workers`;
+/** `--candidate`: the column of Lazaret with changed settings. */
+export const LAZARET_CANDIDATE = 'Lazaret candidate';
 /** Issue 15's target for manifest GET with 2 workers against one process. */
 export const WORKERS_TARGET = 1.6;
 export const RSS_LIMIT_MIB = 256;
@@ -161,4 +163,28 @@ export function failuresText(records: RunRecord[]): string {
     else if (r.errors > 0) lines.add(`- ${r.target} ${r.scenario}: ${r.errors} error(s)${r.firstError ? `: ${r.firstError}` : ''}`);
   }
   return [...lines].join('\n');
+}
+
+/**
+ * `--candidate`: Lazaret with changed settings against the default one, same run, per scenario:
+ * throughput, registry CPU per operation (cores / rate: the figure a loaded machine distorts
+ * least) and peak RSS.
+ */
+export function candidateTable(records: RunRecord[], scenarios: Scenario[]): string | undefined {
+  const rows: string[][] = [];
+  const perOp = (c: Cell | undefined) => (c?.value && c.registryCores !== undefined ? c.registryCores / c.value : undefined);
+  for (const s of scenarios.filter((s) => !s.tokenOnly)) {
+    const base = summarize(records, s.id, LAZARET);
+    const cand = summarize(records, s.id, LAZARET_CANDIDATE);
+    if (!base || !cand) continue;
+    const unitCpu = s.unit === 'MB/s' ? 'ms/MB' : 'us/op';
+    const scale = s.unit === 'MB/s' ? 1e3 : 1e6;
+    const a = perOp(base);
+    const b = perOp(cand);
+    rows.push([String(s.group), s.title, s.unit, cellText(base), cellText(cand), x(headlineRatio(records, s.id, LAZARET_CANDIDATE, LAZARET)),
+      a === undefined ? '-' : `${num(a * scale, 1)} ${unitCpu}`, b === undefined ? '-' : `${num(b * scale, 1)} ${unitCpu}`, x(ratio(b, a)),
+      `${num(base.peakRssMiB)} / ${num(cand.peakRssMiB)}`]);
+  }
+  if (rows.length === 0) return undefined;
+  return table(['#', 'scenario', 'unit', LAZARET, LAZARET_CANDIDATE, 'ratio', 'CPU per op, default', 'CPU per op, candidate', 'CPU candidate/default', 'peak RSS MiB default / candidate'], rows);
 }

@@ -127,13 +127,17 @@ export interface LazaretStart {
   port?: number;
   baseUrl?: string;
   label?: string;
+  /** Extra flags for Lazaret's node (bench/memory-probe.ts tries V8 and heap settings with it). */
+  nodeArgs?: string[];
+  /** Extra environment for Lazaret (set last: it wins over the bench's defaults). */
+  env?: Record<string, string>;
 }
 
 export async function startLazaret(repoRoot: string, options: LazaretStart): Promise<Instance> {
   const dataDir = mkdtempSync(join(tmpdir(), `lazaret-bench-lazaret${options.auth ? '-auth' : ''}-`));
   trackDir(dataDir);
   const port = options.port ?? (await freePort());
-  const nodeArgs: string[] = [];
+  const nodeArgs: string[] = [...(options.nodeArgs ?? [])];
   let inspectPort: number | undefined;
   if (options.profileDir) {
     mkdirSync(options.profileDir, { recursive: true });
@@ -157,6 +161,7 @@ export async function startLazaret(repoRoot: string, options: LazaretStart): Pro
   for (const name of ['LAZARET_CONFIG', 'LAZARET_DATABASE_URL', 'LAZARET_BASE_URL', 'LAZARET_SERVICE']) delete env[name];
   env.LAZARET_WORKERS = String(options.workers ?? 1);
   env.LAZARET_SCANNER_BUILTIN = 'false';
+  Object.assign(env, options.env ?? {});
   if (options.databaseUrl) env.LAZARET_DATABASE_URL = options.databaseUrl;
   if (options.baseUrl) env.LAZARET_BASE_URL = options.baseUrl;
   if (options.s3) {
