@@ -19,8 +19,19 @@ function requestHost(request: FastifyRequest): string {
 /** The `service` of tokens and challenges: config.service, else baseUrl's host, else the Host header. */
 export function serviceOf(config: LazaretConfig, request: FastifyRequest): string {
   if (config.service) return config.service;
-  if (config.baseUrl) return new URL(config.baseUrl).host;
+  if (config.baseUrl) return baseUrlHost(config.baseUrl);
   return requestHost(request);
+}
+
+// Every authorized request asks for the service: the base URL is parsed once, not per request.
+let lastBaseUrl: string | undefined;
+let lastBaseHost = '';
+function baseUrlHost(baseUrl: string): string {
+  if (baseUrl !== lastBaseUrl) {
+    lastBaseHost = new URL(baseUrl).host;
+    lastBaseUrl = baseUrl;
+  }
+  return lastBaseHost;
 }
 
 /** `<base>/oauth2/token`: from config.baseUrl, else the request's scheme and Host. */

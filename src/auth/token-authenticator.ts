@@ -112,11 +112,24 @@ async function checkLogin(identity: IdentityServices, address: string, username:
 export function createTokenAuthenticator(identity: IdentityServices): Authenticator {
   const { config, resolver, tokens } = identity;
   const publicAccess = accessFromGrants({ kind: 'anonymous', id: 'anonymous', name: 'anonymous' }, NO_GRANTS);
+  // What a bearer token may do, computed once per verified claims object: the token service
+  // hands back the same frozen claims for as long as its verification is cached (at most
+  // 60 s, never past exp, forgotten with the key ring), so the grants live exactly as long.
+  const accessOfClaims = new WeakMap<object, AccessContext>();
+  const bearerAccess = (claims: Awaited<ReturnType<typeof tokens.verifyAccessToken>>) => {
+    let access = accessOfClaims.get(claims);
+    if (!access) {
+      access = accessFromGrants({ kind: claims.kind, id: claims.sub, name: claims.name }, grantsFromAccessClaim(claims.access));
+      accessOfClaims.set(claims, access);
+    }
+    return access;
+  };
 
   return {
     async authorize(request: FastifyRequest, need: RouteAccess): Promise<AccessContext> {
       if (need.kind === 'public') return publicAccess;
-      const realm = realmOf(config, request);
+      // Only a refusal names the realm: not built for the requests that pass.
+      const realm = () => realmOf(config, request);
       const service = serviceOf(config, request);
 
       let repository: string | undefined;
@@ -130,23 +143,22 @@ export function createTokenAuthenticator(identity: IdentityServices): Authentica
       const creds = parseAuthorization(request.headers.authorization);
       let access: AccessContext;
       if (creds.scheme === 'none') {
-        if (need.kind === 'credentials') throw unauthorized(realm, service);
+        if (need.kind === 'credentials') throw unauthorized(realm(), service);
         const anon = await resolver.anonymous();
         access = accessFromGrants(anon.principal, anon.grants);
-        if (need.kind === 'authenticated' && !(await resolver.anonymousPullEnabled())) throw unauthorized(realm, service);
+        if (need.kind === 'authenticated' && !(await resolver.anonymousPullEnabled())) throw unauthorized(realm(), service);
       } else if (creds.scheme === 'basic') {
-        const who = await loginWithPassword(identity, request, creds.username, creds.password, service, (m) => unauthorized(realm, service, target, undefined, m));
+        const who = await loginWithPassword(identity, request, creds.username, creds.password, service, (m) => unauthorized(realm(), service, target, undefined, m));
         access = accessFromGrants(who.principal, who.grants);
       } else if (creds.scheme === 'bearer') {
         try {
-          const claims = await tokens.verifyAccessToken(creds.token, service);
-          access = accessFromGrants({ kind: claims.kind, id: claims.sub, name: claims.name }, grantsFromAccessClaim(claims.access));
+          access = bearerAccess(await tokens.verifyAccessToken(creds.token, service));
         } catch (err) {
           request.log.info({ reason: (err as Error).message }, 'bearer token refused');
-          throw unauthorized(realm, service, target, 'invalid_token', 'the bearer token is invalid or expired');
+          throw unauthorized(realm(), service, target, 'invalid_token', 'the bearer token is invalid or expired');
         }
       } else {
-        throw unauthorized(realm, service, target, 'invalid_token', 'unsupported Authorization header: use Basic or Bearer');
+        throw unauthorized(realm(), service, target, 'invalid_token', 'unsupported Authorization header: use Basic or Bearer');
       }
 
       let allowed = true;
@@ -156,8 +168,8 @@ export function createTokenAuthenticator(identity: IdentityServices): Authentica
         allowed = access.canRegistry(need.action);
       }
       if (allowed) return access;
-      if (creds.scheme === 'none') throw unauthorized(realm, service, target);
-      if (creds.scheme === 'bearer') throw unauthorized(realm, service, target, 'insufficient_scope', 'the bearer token does not grant this action; request a token with the scope in WWW-Authenticate');
+      if (creds.scheme === 'none') throw unauthorized(realm(), service, target);
+      if (creds.scheme === 'bearer') throw unauthorized(realm(), service, target, 'insufficient_scope', 'the bearer token does not grant this action; request a token with the scope in WWW-Authenticate');
       throw denied(target);
     },
   };

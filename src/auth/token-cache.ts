@@ -4,9 +4,11 @@
  * the bench showed verification at 20-40% of a manifest GET with token auth on.
  *
  * Why this is exactly as strict as verifying again:
- * - The key is the exact token string together with everything the verification depended on
- *   (the expected audience and grant type; issuer and algorithm are constants), so the same
- *   bytes checked against the same expectations yield the same verified claims.
+ * - The key is the exact token string, and the entry holds everything else the verification
+ *   depended on (the expected audience and grant type, compared on a hit by the caller; issuer
+ *   and algorithm are constants), so the same bytes checked against the same expectations
+ *   yield the same verified claims. (The token alone is the key so that a hit costs one hash
+ *   of a string the request already holds, not a key string built per request.)
  * - An entry is only ever added after a verification passed every check, and it holds the
  *   claims that verification produced (frozen, so no caller can alter what the next one sees).
  * - An entry lives until min(exp, added + 60 s): a hit never accepts a token after its `exp`

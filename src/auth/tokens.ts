@@ -73,7 +73,9 @@ function deepFreeze<T>(value: T): T {
 export function createTokenService(options: { keys: KeyRing; accessTtlSeconds: number; refreshTtlSeconds: number; cacheEntries?: number }): TokenService {
   // Verified claims by exact token string + expectations (src/auth/token-cache.ts says why a
   // hit is as strict as a verification).
-  const verified = createTokenCache<JWTPayload>({ maxEntries: options.cacheEntries ?? 10_000 });
+  // Keyed by the token string alone (no key string built and hashed per request); the
+  // expectations it was verified against are compared on a hit.
+  const verified = createTokenCache<{ grantType: string; service: string; payload: JWTPayload }>({ maxEntries: options.cacheEntries ?? 10_000 });
 
   async function sign(claims: Record<string, unknown>, subject: string, service: string, ttl: number) {
     const { kid, key } = await options.keys.signingKey();
@@ -92,10 +94,9 @@ export function createTokenService(options: { keys: KeyRing; accessTtlSeconds: n
   }
 
   async function verify(token: string, service: string, grantType: string) {
-    const cacheKey = `${grantType}\u0000${service}\u0000${token}`;
     const ringVersion = await options.keys.version();
-    const hit = verified.get(cacheKey, ringVersion);
-    if (hit) return hit;
+    const hit = verified.get(token, ringVersion);
+    if (hit && hit.grantType === grantType && hit.service === service) return hit.payload;
     const { payload } = await jwtVerify(token, (header) => options.keys.verificationKey(header), {
       algorithms: ['ES256'],
       issuer: TOKEN_ISSUER,
@@ -107,7 +108,7 @@ export function createTokenService(options: { keys: KeyRing; accessTtlSeconds: n
     if (typeof payload.kind !== 'string' || typeof payload.name !== 'string') throw new Error('token lacks kind/name');
     if (payload.cred !== undefined && typeof payload.cred !== 'string') throw new Error('token has a malformed cred');
     if (grantType === 'access_token' && !Array.isArray(payload.access)) throw new Error('token lacks the access claim');
-    verified.set(cacheKey, ringVersion, deepFreeze(payload), payload.exp!);
+    verified.set(token, ringVersion, { grantType, service, payload: deepFreeze(payload) }, payload.exp!);
     return payload;
   }
 
