@@ -4,7 +4,8 @@
  * processes side by side, one with metrics off and one with `metrics.listen` on, the same
  * image pushed to both; rounds alternate between them so a busy machine hurts both alike.
  * Prints requests/s and the registry's CPU time per request for each round, and the median
- * ratios (on / off). On a shared, loaded machine the CPU per request is the steadier figure:
+ * ratios (on / off), and where the CPU went: the main thread's user and system time and all
+ * other threads' (V8's GC and compiler helpers). On a shared, loaded machine the CPU per request is the steadier figure:
  * throughput there measures the neighbours as much as the registry. Build first: npm run build.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
-import { treeCpuSeconds } from './lib/proc-stats.ts';
+import { threadCpuSeconds, treeCpuSeconds, type ThreadCpu } from './lib/proc-stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name: string, fallback: number) => {
@@ -54,10 +55,11 @@ async function start(metrics: boolean): Promise<{ url: string; child: ChildProce
   return { url, child, dir };
 }
 
-/** Requests/s and the registry's CPU microseconds per request (robust on a loaded machine). */
-async function load(target: { url: string; child: ChildProcess }): Promise<{ rate: number; cpuUs: number }> {
+/** Requests/s, the registry's CPU microseconds per request (robust on a loaded machine) and its split by thread. */
+async function load(target: { url: string; child: ChildProcess }): Promise<{ rate: number; cpuUs: number; threadsUs: ThreadCpu }> {
   const { url } = target;
   const cpu0 = treeCpuSeconds(target.child.pid!);
+  const threads0 = threadCpuSeconds(target.child.pid!);
   const pool = new Pool(url, { connections: inFlight, pipelining: 1 });
   let done = 0;
   const until = performance.now() + duration * 1000;
@@ -73,8 +75,10 @@ async function load(target: { url: string; child: ChildProcess }): Promise<{ rat
   await Promise.all(Array.from({ length: inFlight }, worker));
   const rate = done / ((performance.now() - t0) / 1000);
   const cpuUs = ((treeCpuSeconds(target.child.pid!) - cpu0) * 1e6) / Math.max(1, done);
+  const threads1 = threadCpuSeconds(target.child.pid!);
+  const perRequest = (k: keyof ThreadCpu) => ((threads1[k] - threads0[k]) * 1e6) / Math.max(1, done);
   await pool.close();
-  return { rate, cpuUs };
+  return { rate, cpuUs, threadsUs: { mainUser: perRequest('mainUser'), mainSystem: perRequest('mainSystem'), others: perRequest('others') } };
 }
 
 const off = await start(false);
@@ -82,7 +86,8 @@ const on = await start(true);
 try {
   await load(off);
   await load(on); // warm-up
-  type Run = { rate: number; cpuUs: number };
+  type Run = { rate: number; cpuUs: number; threadsUs: ThreadCpu };
+  const split = (r: Run) => `main ${r.threadsUs.mainUser.toFixed(0)} user + ${r.threadsUs.mainSystem.toFixed(0)} sys, other threads ${r.threadsUs.others.toFixed(0)}`;
   const rows: { off: Run; on: Run }[] = [];
   for (let i = 0; i < rounds; i++) {
     // Who goes first alternates, so a machine that gets busier hurts both alike.
@@ -91,11 +96,14 @@ try {
     const c = first ?? (await load(off));
     rows.push({ off: c, on: b });
     console.log(`round ${i + 1}: metrics off ${c.rate.toFixed(0)} req/s ${c.cpuUs.toFixed(1)} us CPU/req, on ${b.rate.toFixed(0)} req/s ${b.cpuUs.toFixed(1)} us CPU/req; throughput on/off ${(b.rate / c.rate).toFixed(3)}, CPU on/off ${(b.cpuUs / c.cpuUs).toFixed(3)}`);
+    console.log(`  us CPU/req by thread: off ${split(c)}; on ${split(b)}`);
   }
   const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   console.log(`median throughput on/off: ${median(rows.map((r) => r.on.rate / r.off.rate)).toFixed(3)}; median registry CPU per request on/off: ${median(rows.map((r) => r.on.cpuUs / r.off.cpuUs)).toFixed(3)} (manifest GET, ${inFlight} in flight, ${duration} s per run, ${rounds} rounds)`);
   // Contention only ever adds CPU per request, so the least of the rounds is the least noisy figure.
   const least = (pick: (r: { off: Run; on: Run }) => Run) => Math.min(...rows.map((r) => pick(r).cpuUs));
+  const medianOf = (pick: (r: { off: Run; on: Run }) => Run, k: keyof ThreadCpu) => median(rows.map((r) => pick(r).threadsUs[k]));
+  for (const k of ['mainUser', 'mainSystem', 'others'] as const) console.log(`median us CPU/req, ${k}: off ${medianOf((r) => r.off, k).toFixed(1)}, on ${medianOf((r) => r.on, k).toFixed(1)}`);
   console.log(`least registry CPU per request: off ${least((r) => r.off).toFixed(1)} us, on ${least((r) => r.on).toFixed(1)} us, on/off ${(least((r) => r.on) / least((r) => r.off)).toFixed(3)}`);
 } finally {
   for (const s of [off, on]) {

@@ -105,3 +105,37 @@ export function startMemoryWatch(root: number | number[]): { stop(): number } {
     },
   };
 }
+
+/** CPU seconds of one process split by thread: its main (JavaScript) thread's user and system time, and every other thread's. */
+export interface ThreadCpu { mainUser: number; mainSystem: number; others: number }
+
+/**
+ * Where a process's CPU went (Linux, /proc/<pid>/task): the main thread runs the JavaScript
+ * and the event loop; the others are V8's GC and compiler helpers and libuv's pool. It tells
+ * per-request JavaScript work from allocation-driven GC work done off the main thread.
+ */
+export function threadCpuSeconds(pid: number): ThreadCpu {
+  const out: ThreadCpu = { mainUser: 0, mainSystem: 0, others: 0 };
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const user = Number(rest[11]) / TICKS_PER_SECOND;
+    const system = Number(rest[12]) / TICKS_PER_SECOND;
+    if (Number(tid) === pid) {
+      out.mainUser += user;
+      out.mainSystem += system;
+    } else out.others += user + system;
+  }
+  return out;
+}
