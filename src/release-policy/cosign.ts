@@ -32,6 +32,10 @@ export interface CosignSignature {
   signature: string;
   /** Where it came from: the signature manifest's digest and the scheme. */
   source: { manifest: string; scheme: 'tag' | 'referrer' };
+  /** Keyless (./sigstore.ts): the leaf certificate (PEM) and the Rekor bundle / RFC 3161 timestamp annotations, as stored. */
+  certificate?: string;
+  rekorBundle?: string;
+  rfc3161?: string;
 }
 
 export interface TrustedKey {
@@ -85,16 +89,25 @@ export function checkSignature(sig: CosignSignature, digest: string, keys: reado
     }
   });
   if (!key) return { valid: false, problem: 'no trusted key verifies it (wrong key or altered payload)' };
+  const problem = payloadProblem(sig, digest);
+  return problem ? { valid: false, problem } : { valid: true, key: key.fingerprint };
+}
+
+/**
+ * Whether the signed payload is a cosign image signature naming `digest` (null: it is). Keys and
+ * certificates (./sigstore.ts) both verify signatures of this payload.
+ */
+export function payloadProblem(sig: CosignSignature, digest: string): string | null {
   let payload: { critical?: { type?: unknown; image?: { 'docker-manifest-digest'?: unknown } } };
   try {
     payload = JSON.parse(sig.payload.toString('utf8'));
   } catch {
-    return { valid: false, problem: 'the signed payload is not JSON' };
+    return 'the signed payload is not JSON';
   }
-  if (payload?.critical?.type !== COSIGN_SIGNATURE_TYPE) return { valid: false, problem: `the signed payload is not a ${COSIGN_SIGNATURE_TYPE}` };
+  if (payload?.critical?.type !== COSIGN_SIGNATURE_TYPE) return `the signed payload is not a ${COSIGN_SIGNATURE_TYPE}`;
   const signed = payload.critical.image?.['docker-manifest-digest'];
-  if (signed !== digest) return { valid: false, problem: `it signs another image (${typeof signed === 'string' ? signed : 'no digest'})` };
-  return { valid: true, key: key.fingerprint };
+  if (signed !== digest) return `it signs another image (${typeof signed === 'string' ? signed : 'no digest'})`;
+  return null;
 }
 
 /** The simple-signing payload cosign signs for an image (what signers produce; tests and docs use it). */

@@ -17,6 +17,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseCel } from '@bufbuild/cel';
 import { isValidPolicyPattern } from './patterns.ts';
+import { trustMaterialOf } from './sigstore.ts';
 
 export const SEVERITIES = ['None', 'Low', 'Medium', 'High', 'Critical'] as const;
 export type PolicySeverity = (typeof SEVERITIES)[number];
@@ -66,14 +67,40 @@ const Vulnerabilities = Type.Object(
   strict,
 );
 
-const Signatures = Type.Object(
+const Text = Type.String({ minLength: 1, maxLength: 1024 });
+
+/**
+ * One identity a keyless rule trusts (cosign's --certificate-identity[-regexp] and
+ * --certificate-oidc-issuer[-regexp]): one of subject / subjectRegExp and one of issuer /
+ * issuerRegExp (checked after the schema, with the regexps compiled).
+ */
+const KeylessIdentity = Type.Object({ subject: Type.Optional(Text), subjectRegExp: Type.Optional(Text), issuer: Type.Optional(Text), issuerRegExp: Type.Optional(Text) }, strict);
+
+/** Keyless cosign (./sigstore.ts): a Sigstore trusted root and the identities it may vouch for. */
+const Keyless = Type.Object(
   {
-    /** How many valid signatures are required (from distinct keys). */
-    min: Type.Integer({ minimum: 1, maximum: 20, default: 1 }),
-    cosign: Type.Object({ keys: Type.Array(PemKey, { minItems: 1, maxItems: 50 }) }, strict),
+    /** trusted_root.json: the object itself, or its JSON text (checked after the schema). */
+    trustedRoot: Type.Union([Type.String({ minLength: 2 }), Type.Object({}, { additionalProperties: true })], { errorMessage: 'must be a Sigstore trusted root (trusted_root.json) as an object or JSON text' }),
+    identities: Type.Array(KeylessIdentity, { minItems: 1, maxItems: 50 }),
+    /** Transparency-log entries required per signature (cosign's default 1; 0 for a deployment without Rekor). */
+    tlog: Type.Integer({ minimum: 0, maximum: 5, default: 1 }),
+    /** Signed certificate timestamps required in the leaf (cosign's default 1; 0 without a CT log). */
+    sct: Type.Integer({ minimum: 0, maximum: 5, default: 1 }),
   },
   strict,
 );
+
+const Signatures = Type.Object(
+  {
+    /** How many valid signatures are required (from distinct identities: a key, a certificate identity). */
+    min: Type.Integer({ minimum: 1, maximum: 20, default: 1 }),
+    cosign: Type.Optional(Type.Object({ keys: Type.Array(PemKey, { minItems: 1, maxItems: 50 }) }, strict)),
+    keyless: Type.Optional(Keyless),
+  },
+  strict,
+);
+
+export const SIGNATURE_SCHEMES = ['cosign', 'keyless'] as const;
 
 const Sbom = Type.Object(
   {
@@ -173,6 +200,9 @@ export function parsePolicyDocument(input: string | unknown): PolicyDocument {
     if (seen.has(rule.name)) throw new PolicyDocumentError(`rules[${i}].name`, `must be unique (${rule.name} is used twice)`);
     seen.add(rule.name);
   });
+  doc.rules.forEach((rule, i) => {
+    if (rule.signatures) checkSignatures(rule.signatures, `rules[${i}].signatures`);
+  });
   if (doc.gracePeriod !== undefined && doc.onViolation !== 'requarantine') throw new PolicyDocumentError('gracePeriod', 'only applies with onViolation: requarantine');
   doc.rules.forEach((rule, i) => {
     if (rule.cel === undefined) return;
@@ -185,6 +215,32 @@ export function parsePolicyDocument(input: string | unknown): PolicyDocument {
     }
   });
   return doc;
+}
+
+/** What the schema cannot say about a signatures rule: a scheme at all, identities, the trusted root. */
+function checkSignatures(s: NonNullable<PolicyRule['signatures']>, at: string): void {
+  const schemes = SIGNATURE_SCHEMES.filter((k) => s[k] !== undefined);
+  if (schemes.length === 0) throw new PolicyDocumentError(at, `must name at least one of ${SIGNATURE_SCHEMES.join(', ')}`);
+  if (s.keyless) {
+    try {
+      trustMaterialOf(s.keyless.trustedRoot);
+    } catch (err) {
+      throw new PolicyDocumentError(`${at}.keyless.trustedRoot`, `is not a usable Sigstore trusted root: ${(err as Error).message}`);
+    }
+    s.keyless.identities.forEach((id, j) => {
+      for (const [exact, pattern] of [['subject', 'subjectRegExp'], ['issuer', 'issuerRegExp']] as const) {
+        const n = Number(id[exact] !== undefined) + Number(id[pattern] !== undefined);
+        if (n !== 1) throw new PolicyDocumentError(`${at}.keyless.identities[${j}]`, `must have exactly one of ${exact}, ${pattern}`);
+        const re = id[pattern];
+        if (re === undefined) continue;
+        try {
+          new RegExp(re);
+        } catch (err) {
+          throw new PolicyDocumentError(`${at}.keyless.identities[${j}].${pattern}`, `is not a regular expression: ${(err as Error).message}`);
+        }
+      }
+    });
+  }
 }
 
 /** The schema node at a document path (for its errorMessage and type). */

@@ -16,7 +16,10 @@ import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
 import type { PolicyDocument, PolicyRule, PolicySeverity } from './document.ts';
 import { durationMs } from './document.ts';
 import type { ExceptionRecord, RuleResult } from './policy-store.ts';
-import { checkSignature, trustedKeys, type CosignSignature } from './cosign.ts';
+import { trustedKeys, type CosignSignature } from './cosign.ts';
+import { SIGNATURE_SCHEMES } from './document.ts';
+import { checkSignatures } from './signatures.ts';
+import type { SigstoreBundleArtifact } from './sigstore.ts';
 import { ruleKind } from './views.ts';
 import { matchesPolicyPattern } from './patterns.ts';
 import { describeStatement, trustedStatements, vexException, type VexReferrer, type VexStatement } from './vex.ts';
@@ -53,6 +56,10 @@ export interface EvaluationInput {
   signatures: CosignSignature[];
   /** Problems reading signature artifacts (fail closed: reported with the rule). */
   signatureErrors: string[];
+  /** Sigstore bundle referrers (keyless cosign, ./sigstore.ts). */
+  bundles?: SigstoreBundleArtifact[];
+  /** The image manifest's bytes, read when a bundle may sign them. */
+  manifestBytes?: Buffer;
   /** Active exceptions (not expired, approved). Which apply is decided here. */
   exceptions: ExceptionRecord[];
   /** OpenVEX referrers of the image with their signatures; which are trusted is decided here (the rule's keys). */
@@ -153,19 +160,22 @@ function vulnerabilitiesRule(rule: PolicyRule, input: EvaluationInput): Omit<Rul
 
 function signaturesRule(rule: PolicyRule, input: EvaluationInput): Omit<RuleResult, 'rule' | 'kind'> & { pending?: boolean } {
   const s = rule.signatures!;
-  const keys = trustedKeys(s.cosign.keys);
-  const validKeys = new Set<string>();
-  const refused: string[] = [];
-  for (const sig of input.signatures) {
-    const check = checkSignature(sig, input.digest, keys);
-    if (check.valid) validKeys.add(check.key);
-    else refused.push(`${sig.source.manifest.slice(0, 19)}: ${check.problem}`);
-  }
-  const evidence = { keys: [...validKeys].map((k) => k.slice(0, 16)), found: input.signatures.length, ...(refused.length ? { refused: refused.slice(0, 10) } : {}), ...(input.signatureErrors.length ? { errors: input.signatureErrors.slice(0, 5) } : {}) };
-  if (validKeys.size >= s.min) return { passed: true, reason: `${validKeys.size} valid signature(s) by trusted keys (${s.min} required)`, evidence };
-  const why = keys.length === 0 ? 'the rule has no usable public key' : input.signatures.length === 0 ? 'no cosign signature found' : `${input.signatures.length} signature(s) found, ${validKeys.size} valid: ${short(refused, 3)}`;
+  const checked = checkSignatures(s, input);
+  const identities = new Set(checked.filter((c) => c.verified).map((c) => c.identity));
+  const refused = checked.filter((c) => !c.verified).map((c) => `${c.manifest.slice(0, 19)} (${c.scheme}): ${c.problem}`);
+  const schemes = SIGNATURE_SCHEMES.filter((k) => s[k] !== undefined);
+  const evidence = {
+    identities: [...identities].map((id) => (id.startsWith('key:') ? id.slice(0, 20) : id)),
+    found: checked.length,
+    ...(refused.length ? { refused: refused.slice(0, 10) } : {}),
+    ...(input.signatureErrors.length ? { errors: input.signatureErrors.slice(0, 5) } : {}),
+  };
+  // A rule with keys only says "keys", as it always did; with other schemes it names them.
+  const by = schemes.length === 1 && s.cosign ? 'by trusted keys' : `by trusted identities (${schemes.join(', ')})`;
+  if (identities.size >= s.min) return { passed: true, reason: `${identities.size} valid signature(s) ${by} (${s.min} required)`, evidence };
+  const why = s.cosign && !s.keyless && trustedKeys(s.cosign.keys).length === 0 ? 'the rule has no usable public key' : checked.length === 0 ? `no ${schemes.join(' or ')} signature found` : `${checked.length} signature(s) found, ${identities.size} valid: ${short(refused, 3)}`;
   const errors = input.signatureErrors.length ? `; ${short(input.signatureErrors, 2)}` : '';
-  return { passed: false, pending: true, reason: `needs ${s.min} valid signature(s) by trusted keys: ${why}${errors}`, evidence };
+  return { passed: false, pending: true, reason: `needs ${s.min} valid signature(s) ${by}: ${why}${errors}`, evidence };
 }
 
 function sbomRule(rule: PolicyRule, input: EvaluationInput): Omit<RuleResult, 'rule' | 'kind'> & { pending?: boolean } {
@@ -177,12 +187,22 @@ function sbomRule(rule: PolicyRule, input: EvaluationInput): Omit<RuleResult, 'r
   return { passed: true, reason: `SBOM attached (${sbom.artifactType}, ${sbom.packages.length} package(s))` };
 }
 
+/**
+ * What the CEL `signatures` input is checked against: every signatures rule of the policy
+ * together (all their keys; the first keyless and notation configuration).
+ */
+function signaturesOfPolicy(policy: PolicyDocument): NonNullable<PolicyRule['signatures']> {
+  const rules = policy.rules.flatMap((r) => (r.signatures ? [r.signatures] : []));
+  const keys = rules.flatMap((r) => r.cosign?.keys ?? []);
+  const keyless = rules.find((r) => r.keyless)?.keyless;
+  return { min: 1, ...(keys.length ? { cosign: { keys } } : {}), ...(keyless ? { keyless } : {}) };
+}
+
 /** What a CEL expression sees (docs/release-policy.md "CEL input"). */
 export function celInput(input: EvaluationInput, policy: PolicyDocument) {
   const report = input.report && !('error' in input.report) ? input.report : undefined;
   const counts: Record<string, number> = { Critical: 0, High: 0, Medium: 0, Low: 0, Unknown: 0 };
   for (const f of report?.findings ?? []) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
-  const keys = trustedKeys(policy.rules.flatMap((r) => r.signatures?.cosign.keys ?? []));
   const sbom = input.sbom && !('error' in input.sbom) ? input.sbom : undefined;
   return {
     manifest: { repository: input.repository, digest: input.digest, mediaType: input.mediaType, artifactType: input.artifactType ?? '', annotations: input.annotations },
@@ -190,10 +210,7 @@ export function celInput(input: EvaluationInput, policy: PolicyDocument) {
     annotations: input.annotations,
     vulnerabilities: { scanned: report !== undefined, counts, findings: (report?.findings ?? []).map((f) => ({ id: f.id, package: f.package, version: f.version, severity: f.severity, fixVersion: f.fixVersion ?? '' })) },
     sbom: { present: sbom !== undefined, artifactType: sbom?.artifactType ?? '', packages: (sbom?.packages ?? []).map((p) => ({ name: p.name, version: p.version, purl: p.purl ?? '', type: p.type ?? '' })) },
-    signatures: input.signatures.map((s) => {
-      const check = checkSignature(s, input.digest, keys);
-      return { manifest: s.source.manifest, scheme: s.source.scheme, verified: check.valid, key: check.valid ? check.key : '' };
-    }),
+    signatures: checkSignatures(signaturesOfPolicy(policy), input).map((c) => ({ manifest: c.manifest, scheme: c.scheme, storage: c.storage, verified: c.verified, identity: c.identity, key: c.identity.startsWith('key:') ? c.identity.slice(4) : '' })),
     exceptions: input.exceptions.map((e) => ({ id: e.id, vulnerability: e.vulnerability, scope: e.scope, expires: e.expiresAt.toISOString() })),
     now: input.now.toISOString(),
   };

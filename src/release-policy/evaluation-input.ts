@@ -1,7 +1,8 @@
 /**
  * Gathers what a policy is evaluated on, for one image: its manifest and config labels, the
  * newest finished scan's report, the newest attached SBOM, the cosign signatures (both
- * schemes) and the active exceptions. Reads the stores and blob store directly: this is the
+ * schemes, with their keyless annotations), the Sigstore bundle referrers and the active
+ * exceptions. Reads the stores and blob store directly: this is the
  * registry deciding about content (no principal's read; nothing read here is shown to anyone
  * except through "why held", which has its own visibility rule). Every read is bounded; a
  * document that cannot be read becomes an `error` the rule reports (fail closed).
@@ -21,6 +22,7 @@ import type { EvaluationInput, Finding, SbomPackage } from './evaluate.ts';
 import type { HarborVulnerabilityReport } from '../scan/harbor-api.ts';
 import { OPENVEX_TYPE, type VexReferrer } from './vex.ts';
 import type { ExceptionRecord } from './policy-store.ts';
+import { COSIGN_CERTIFICATE_ANNOTATION, COSIGN_REKOR_BUNDLE_ANNOTATION, COSIGN_TIMESTAMP_ANNOTATION, SIGSTORE_BUNDLE_TYPE, type SigstoreBundleArtifact } from './sigstore.ts';
 
 type Reader = Pick<CoreRoles, 'manifests' | 'tags'> & Pick<ScanRoles, 'scanJobs'> & Pick<ReleasePolicyRoles, 'policyExceptions'>;
 
@@ -85,14 +87,34 @@ async function signaturesOf(tx: Reader, blobs: BlobStore, repository: string, di
       const manifest = (await readJson(blobs, source.manifest)) as { layers?: { mediaType?: string; digest?: string; annotations?: Record<string, string> }[] };
       for (const layer of (manifest.layers ?? []).slice(0, MAX_LAYERS)) {
         const signature = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
-        if (layer.mediaType !== COSIGN_PAYLOAD_TYPE || typeof signature !== 'string' || typeof layer.digest !== 'string') continue;
-        signatures.push({ payload: await readAtMost(await blobs.open(layer.digest as Digest), 64 * 1024), signature, source });
+        if (layer.mediaType !== COSIGN_PAYLOAD_TYPE || typeof signature !== 'string' || typeof layer.digest !== 'string' || !layer.annotations) continue;
+        const a = layer.annotations;
+        const keyless = { ...(a[COSIGN_CERTIFICATE_ANNOTATION] ? { certificate: a[COSIGN_CERTIFICATE_ANNOTATION] } : {}), ...(a[COSIGN_REKOR_BUNDLE_ANNOTATION] ? { rekorBundle: a[COSIGN_REKOR_BUNDLE_ANNOTATION] } : {}), ...(a[COSIGN_TIMESTAMP_ANNOTATION] ? { rfc3161: a[COSIGN_TIMESTAMP_ANNOTATION] } : {}) };
+        signatures.push({ payload: await readAtMost(await blobs.open(layer.digest as Digest), 64 * 1024), signature, source, ...keyless });
       }
     } catch (err) {
       errors.push(`signature artifact ${source.manifest.slice(0, 19)} cannot be read: ${(err as Error).message}`);
     }
   }
   return { signatures, errors };
+}
+
+/** The image's Sigstore bundle referrers (cosign's new bundle format), newest first, each bundle as read. */
+async function bundlesOf(blobs: BlobStore, all: Referrers): Promise<SigstoreBundleArtifact[]> {
+  const referrers = ofType(all, SIGSTORE_BUNDLE_TYPE).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const out: SigstoreBundleArtifact[] = [];
+  for (const r of referrers.slice(0, MAX_SIGNATURE_MANIFESTS)) {
+    const source = { manifest: r.digest, scheme: 'bundle' as const };
+    try {
+      const manifest = (await readJson(blobs, r.digest)) as { layers?: { digest?: string }[] };
+      const layer = manifest.layers?.[0]?.digest;
+      if (!layer) throw new Error('the bundle artifact has no layer');
+      out.push({ bundle: await readJson(blobs, layer), source });
+    } catch (err) {
+      out.push({ error: (err as Error).message, source });
+    }
+  }
+  return out;
 }
 
 async function sbomOf(blobs: BlobStore, referrers: Referrers): Promise<EvaluationInput['sbom']> {
@@ -184,6 +206,9 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
   const { signatures, errors } = await signaturesOf(tx, blobs, repository, digest, referrers);
   const config = await configOf(blobs, manifest);
   const vex = await vexOf(tx, blobs, repository, referrers);
+  const bundles = await bundlesOf(blobs, referrers);
+  // A message-signature bundle signs the manifest's bytes: read them only when there is one.
+  const manifestBytes = bundles.length ? await readAtMost(await blobs.open(digest as Digest), 4 * 1024 * 1024).catch(() => undefined) : undefined;
   return {
     repository,
     digest,
@@ -195,6 +220,8 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
     ...(sbom ? { sbom } : {}),
     signatures,
     signatureErrors: errors,
+    ...(bundles.length ? { bundles } : {}),
+    ...(manifestBytes ? { manifestBytes } : {}),
     exceptions: options.exceptions ?? (await tx.policyExceptions.active(now)),
     ...(vex.length ? { vex } : {}),
     now,

@@ -30,7 +30,7 @@ export function documentOf(input: unknown): { document: PolicyDocument; source: 
 export function warningsOf(doc: PolicyDocument): string[] {
   const out: string[] = [];
   doc.rules.forEach((rule, i) => {
-    rule.signatures?.cosign.keys.forEach((key, k) => {
+    rule.signatures?.cosign?.keys.forEach((key, k) => {
       try {
         createPublicKey(key);
       } catch {

@@ -30,6 +30,7 @@ import { applyEvaluation, governingIn, governingOf, policyVerdictWriter, type De
 import { matchesPolicyPattern } from './patterns.ts';
 import type { ReleasePolicyRecord } from './policy-store.ts';
 import { COSIGN_REFERRER_TYPE } from './cosign.ts';
+import { SIGSTORE_BUNDLE_TYPE } from './sigstore.ts';
 import { OPENVEX_TYPE } from './vex.ts';
 
 type Tx = DecideTx & ScanRoles;
@@ -67,6 +68,8 @@ const PAGE = 200;
 const GATHER_CONCURRENCY = 8;
 /** Images whose results one re-evaluation transaction commits. */
 const BATCH = 50;
+/** Referrers that are signatures (their push re-evaluates the subject as "signature attached"). */
+const SIGNATURE_REFERRER_TYPES: ReadonlySet<string> = new Set([COSIGN_REFERRER_TYPE, SIGSTORE_BUNDLE_TYPE]);
 /** cosign's tags for an image's signatures, attestations and SBOMs: artifacts, not images to judge. */
 const COSIGN_ARTIFACT_TAG = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
 
@@ -217,7 +220,7 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
         if (!g) return;
         for (const s of subjects) {
           const subject = await store.manifests.getHead(repository, s as Digest);
-          const signed = m.artifactType === COSIGN_REFERRER_TYPE || sigTag;
+          const signed = (m.artifactType !== undefined && SIGNATURE_REFERRER_TYPES.has(m.artifactType)) || sigTag;
           if (subject && isEvaluated(subject)) await evaluateIn(subject, g.policy, signed ? 'signature attached' : m.artifactType === OPENVEX_TYPE ? 'VEX document attached' : 'artifact attached');
           // A signature of a VEX document is what makes it trusted: the image the VEX is about is evaluated again.
           else if (signed && subject?.artifactType === OPENVEX_TYPE && subject.subject) {

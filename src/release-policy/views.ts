@@ -22,7 +22,14 @@ export function renderRule(rule: PolicyRule): string {
     if (v.vex) parts.push(`OpenVEX not_affected/fixed statements honoured when signed by ${v.vex.cosign.keys.length} trusted key(s)`);
     return parts.join('; ');
   }
-  if (rule.signatures) return `at least ${rule.signatures.min} valid cosign signature(s) by ${rule.signatures.cosign.keys.length} trusted key(s)`;
+  if (rule.signatures) {
+    const s = rule.signatures;
+    const by = [
+      ...(s.cosign ? [`${s.cosign.keys.length} trusted cosign key(s)`] : []),
+      ...(s.keyless ? [`keyless identities (${s.keyless.identities.map((i) => i.subject ?? `/${i.subjectRegExp}/`).join(', ')})`] : []),
+    ];
+    return `at least ${s.min} valid signature(s) from distinct identities: ${by.join(' or ')}`;
+  }
   if (rule.sbom) return rule.sbom.required ? `an SBOM (${rule.sbom.artifactTypes.join(' or ')}) is attached` : 'no SBOM required';
   return `CEL: ${rule.cel}`;
 }
