@@ -18,6 +18,8 @@ import { Value } from 'typebox/value';
 import { parse as parseCel } from '@bufbuild/cel';
 import { isValidPolicyPattern } from './patterns.ts';
 import { trustMaterialOf } from './sigstore.ts';
+import { parseTrustedIdentity } from './notation.ts';
+import { X509Certificate } from 'node:crypto';
 
 export const SEVERITIES = ['None', 'Low', 'Medium', 'High', 'Critical'] as const;
 export type PolicySeverity = (typeof SEVERITIES)[number];
@@ -90,17 +92,33 @@ const Keyless = Type.Object(
   strict,
 );
 
+const PemCertificate = Type.String({ pattern: '^-----BEGIN CERTIFICATE-----', errorMessage: 'must be a PEM certificate (-----BEGIN CERTIFICATE-----)' });
+
+/**
+ * Notation (./notation.ts): the trust store (CA certificates) and the trust policy's
+ * registryScopes and trustedIdentities, as in Notation's trustpolicy.json.
+ */
+const Notation = Type.Object(
+  {
+    trustStore: Type.Array(PemCertificate, { minItems: 1, maxItems: 50 }),
+    registryScopes: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 50, default: ['*'] }),
+    trustedIdentities: Type.Array(Text, { minItems: 1, maxItems: 50 }),
+  },
+  strict,
+);
+
 const Signatures = Type.Object(
   {
     /** How many valid signatures are required (from distinct identities: a key, a certificate identity). */
     min: Type.Integer({ minimum: 1, maximum: 20, default: 1 }),
     cosign: Type.Optional(Type.Object({ keys: Type.Array(PemKey, { minItems: 1, maxItems: 50 }) }, strict)),
     keyless: Type.Optional(Keyless),
+    notation: Type.Optional(Notation),
   },
   strict,
 );
 
-export const SIGNATURE_SCHEMES = ['cosign', 'keyless'] as const;
+export const SIGNATURE_SCHEMES = ['cosign', 'keyless', 'notation'] as const;
 
 const Sbom = Type.Object(
   {
@@ -238,6 +256,25 @@ function checkSignatures(s: NonNullable<PolicyRule['signatures']>, at: string): 
         } catch (err) {
           throw new PolicyDocumentError(`${at}.keyless.identities[${j}].${pattern}`, `is not a regular expression: ${(err as Error).message}`);
         }
+      }
+    });
+  }
+  if (s.notation) {
+    s.notation.trustStore.forEach((pem, j) => {
+      try {
+        new X509Certificate(pem);
+      } catch (err) {
+        throw new PolicyDocumentError(`${at}.notation.trustStore[${j}]`, `is not a usable certificate: ${(err as Error).message}`);
+      }
+    });
+    s.notation.registryScopes.forEach((scope, j) => {
+      if (scope !== '*' && scope.includes('*')) throw new PolicyDocumentError(`${at}.notation.registryScopes[${j}]`, 'must be * alone or a repository (registry/repository) without *');
+    });
+    s.notation.trustedIdentities.forEach((entry, j) => {
+      try {
+        parseTrustedIdentity(entry);
+      } catch (err) {
+        throw new PolicyDocumentError(`${at}.notation.trustedIdentities[${j}]`, (err as Error).message);
       }
     });
   }

@@ -20,6 +20,7 @@ import { trustedKeys, type CosignSignature } from './cosign.ts';
 import { SIGNATURE_SCHEMES } from './document.ts';
 import { checkSignatures } from './signatures.ts';
 import type { SigstoreBundleArtifact } from './sigstore.ts';
+import type { NotationEnvelope } from './notation.ts';
 import { ruleKind } from './views.ts';
 import { matchesPolicyPattern } from './patterns.ts';
 import { describeStatement, trustedStatements, vexException, type VexReferrer, type VexStatement } from './vex.ts';
@@ -60,6 +61,8 @@ export interface EvaluationInput {
   bundles?: SigstoreBundleArtifact[];
   /** The image manifest's bytes, read when a bundle may sign them. */
   manifestBytes?: Buffer;
+  /** Notation signature referrers (./notation.ts). */
+  notation?: NotationEnvelope[];
   /** Active exceptions (not expired, approved). Which apply is decided here. */
   exceptions: ExceptionRecord[];
   /** OpenVEX referrers of the image with their signatures; which are trusted is decided here (the rule's keys). */
@@ -189,13 +192,14 @@ function sbomRule(rule: PolicyRule, input: EvaluationInput): Omit<RuleResult, 'r
 
 /**
  * What the CEL `signatures` input is checked against: every signatures rule of the policy
- * together (all their keys; the first keyless and notation configuration).
+ * together (all their keys; the first keyless and the first notation configuration).
  */
 function signaturesOfPolicy(policy: PolicyDocument): NonNullable<PolicyRule['signatures']> {
   const rules = policy.rules.flatMap((r) => (r.signatures ? [r.signatures] : []));
   const keys = rules.flatMap((r) => r.cosign?.keys ?? []);
   const keyless = rules.find((r) => r.keyless)?.keyless;
-  return { min: 1, ...(keys.length ? { cosign: { keys } } : {}), ...(keyless ? { keyless } : {}) };
+  const notation = rules.find((r) => r.notation)?.notation;
+  return { min: 1, ...(keys.length ? { cosign: { keys } } : {}), ...(keyless ? { keyless } : {}), ...(notation ? { notation } : {}) };
 }
 
 /** What a CEL expression sees (docs/release-policy.md "CEL input"). */

@@ -1,7 +1,7 @@
 /**
  * Gathers what a policy is evaluated on, for one image: its manifest and config labels, the
  * newest finished scan's report, the newest attached SBOM, the cosign signatures (both
- * schemes, with their keyless annotations), the Sigstore bundle referrers and the active
+ * schemes, with their keyless annotations), the Sigstore bundle and Notation signature referrers and the active
  * exceptions. Reads the stores and blob store directly: this is the
  * registry deciding about content (no principal's read; nothing read here is shown to anyone
  * except through "why held", which has its own visibility rule). Every read is bounded; a
@@ -22,6 +22,7 @@ import type { EvaluationInput, Finding, SbomPackage } from './evaluate.ts';
 import type { HarborVulnerabilityReport } from '../scan/harbor-api.ts';
 import { OPENVEX_TYPE, type VexReferrer } from './vex.ts';
 import type { ExceptionRecord } from './policy-store.ts';
+import { NOTATION_SIGNATURE_TYPE, type NotationEnvelope } from './notation.ts';
 import { COSIGN_CERTIFICATE_ANNOTATION, COSIGN_REKOR_BUNDLE_ANNOTATION, COSIGN_TIMESTAMP_ANNOTATION, SIGSTORE_BUNDLE_TYPE, type SigstoreBundleArtifact } from './sigstore.ts';
 
 type Reader = Pick<CoreRoles, 'manifests' | 'tags'> & Pick<ScanRoles, 'scanJobs'> & Pick<ReleasePolicyRoles, 'policyExceptions'>;
@@ -110,6 +111,24 @@ async function bundlesOf(blobs: BlobStore, all: Referrers): Promise<SigstoreBund
       const layer = manifest.layers?.[0]?.digest;
       if (!layer) throw new Error('the bundle artifact has no layer');
       out.push({ bundle: await readJson(blobs, layer), source });
+    } catch (err) {
+      out.push({ error: (err as Error).message, source });
+    }
+  }
+  return out;
+}
+
+/** The image's Notation signature referrers, newest first, each envelope (the first layer) as read. */
+async function notationOf(blobs: BlobStore, all: Referrers): Promise<NotationEnvelope[]> {
+  const referrers = ofType(all, NOTATION_SIGNATURE_TYPE).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const out: NotationEnvelope[] = [];
+  for (const r of referrers.slice(0, MAX_SIGNATURE_MANIFESTS)) {
+    const source = { manifest: r.digest, scheme: 'referrer' as const };
+    try {
+      const manifest = (await readJson(blobs, r.digest)) as { layers?: { digest?: string; mediaType?: string }[] };
+      const layer = manifest.layers?.[0];
+      if (!layer?.digest) throw new Error('the signature artifact has no layer');
+      out.push({ ...(layer.mediaType ? { mediaType: layer.mediaType } : {}), envelope: await readAtMost(await blobs.open(layer.digest as Digest), MAX_SMALL_DOCUMENT), source });
     } catch (err) {
       out.push({ error: (err as Error).message, source });
     }
@@ -207,6 +226,7 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
   const config = await configOf(blobs, manifest);
   const vex = await vexOf(tx, blobs, repository, referrers);
   const bundles = await bundlesOf(blobs, referrers);
+  const notation = await notationOf(blobs, referrers);
   // A message-signature bundle signs the manifest's bytes: read them only when there is one.
   const manifestBytes = bundles.length ? await readAtMost(await blobs.open(digest as Digest), 4 * 1024 * 1024).catch(() => undefined) : undefined;
   return {
@@ -222,6 +242,7 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
     signatureErrors: errors,
     ...(bundles.length ? { bundles } : {}),
     ...(manifestBytes ? { manifestBytes } : {}),
+    ...(notation.length ? { notation } : {}),
     exceptions: options.exceptions ?? (await tx.policyExceptions.active(now)),
     ...(vex.length ? { vex } : {}),
     now,

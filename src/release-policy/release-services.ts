@@ -31,6 +31,7 @@ import { matchesPolicyPattern } from './patterns.ts';
 import type { ReleasePolicyRecord } from './policy-store.ts';
 import { COSIGN_REFERRER_TYPE } from './cosign.ts';
 import { SIGSTORE_BUNDLE_TYPE } from './sigstore.ts';
+import { NOTATION_SIGNATURE_TYPE } from './notation.ts';
 import { OPENVEX_TYPE } from './vex.ts';
 
 type Tx = DecideTx & ScanRoles;
@@ -69,7 +70,7 @@ const GATHER_CONCURRENCY = 8;
 /** Images whose results one re-evaluation transaction commits. */
 const BATCH = 50;
 /** Referrers that are signatures (their push re-evaluates the subject as "signature attached"). */
-const SIGNATURE_REFERRER_TYPES: ReadonlySet<string> = new Set([COSIGN_REFERRER_TYPE, SIGSTORE_BUNDLE_TYPE]);
+const SIGNATURE_REFERRER_TYPES: ReadonlySet<string> = new Set([COSIGN_REFERRER_TYPE, SIGSTORE_BUNDLE_TYPE, NOTATION_SIGNATURE_TYPE]);
 /** cosign's tags for an image's signatures, attestations and SBOMs: artifacts, not images to judge. */
 const COSIGN_ARTIFACT_TAG = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
 

@@ -9,11 +9,12 @@
  * A signature of a scheme the rule does not configure is listed (verified: false) and says so.
  *
  * The identity `min` counts: `key:<fingerprint>` for keys, `<subject> (<issuer>)` for keyless
- * certificates, the leaf's subject for Notation; two signatures by one identity count once.
+ * certificates, `x509.subject: <the leaf's subject>` for Notation; two signatures by one identity count once.
  */
 import type { PolicyRule } from './document.ts';
 import { checkSignature, payloadProblem, trustedKeys, type CosignSignature } from './cosign.ts';
 import { checkBundle, checkLegacyKeyless, type KeylessRule, type SigstoreBundleArtifact } from './sigstore.ts';
+import { checkNotation, type NotationEnvelope } from './notation.ts';
 
 export type SigningScheme = 'cosign' | 'keyless' | 'notation';
 
@@ -21,7 +22,7 @@ export interface CheckedSignature {
   /** The signature artifact's manifest digest. */
   manifest: string;
   scheme: SigningScheme;
-  /** Where it was found: cosign's tag scheme, an OCI 1.1 referrer, a Sigstore bundle referrer. */
+  /** Where it was found: cosign's tag scheme, an OCI 1.1 referrer (cosign or Notation), a Sigstore bundle referrer. */
   storage: 'tag' | 'referrer' | 'bundle';
   verified: boolean;
   /** Who signed, when verified ('' otherwise). */
@@ -32,10 +33,13 @@ export interface CheckedSignature {
 
 /** What the checks read from the evaluation input. */
 export interface SignatureMaterial {
+  repository: string;
   digest: string;
   signatures: CosignSignature[];
   bundles?: SigstoreBundleArtifact[];
   manifestBytes?: Buffer;
+  notation?: NotationEnvelope[];
+  now: Date;
 }
 
 type SignaturesRule = NonNullable<PolicyRule['signatures']>;
@@ -70,6 +74,15 @@ export function checkSignatures(rule: SignaturesRule, input: SignatureMaterial):
       continue;
     }
     const check = checkBundle(b, input.digest, input.manifestBytes, keyless);
+    out.push(check.valid ? { ...base, verified: true, identity: check.identity } : { ...base, verified: false, identity: '', problem: check.problem });
+  }
+  for (const n of input.notation ?? []) {
+    const base = { manifest: n.source.manifest, storage: 'referrer' as const, scheme: 'notation' as const };
+    if (!rule.notation) {
+      out.push({ ...base, verified: false, identity: '', problem: 'a Notation signature, and the rule has no Notation trust store' });
+      continue;
+    }
+    const check = checkNotation(n, input.repository, input.digest, rule.notation, input.now);
     out.push(check.valid ? { ...base, verified: true, identity: check.identity } : { ...base, verified: false, identity: '', problem: check.problem });
   }
   return out;

@@ -91,6 +91,8 @@ export function issue(ca: Issued, options: LeafOptions): Issued {
       'organizationName = optional',
       'organizationalUnitName = optional',
       'countryName = optional',
+      'stateOrProvinceName = optional',
+      'localityName = optional',
       '[ext]',
       'authorityKeyIdentifier = keyid',
       'subjectKeyIdentifier = hash',
@@ -115,6 +117,9 @@ export function fulcioIdentity(san: string, issuer: string): string[] {
     `1.3.6.1.4.1.57264.1.8 = ASN1:UTF8String:${issuer}`,
   ];
 }
+
+/** A Notation signing certificate's extensions (an end entity for code signing). */
+export const CODE_SIGNING = ['basicConstraints = critical, CA:FALSE', 'keyUsage = critical, digitalSignature', 'extendedKeyUsage = codeSigning'];
 
 /** An intermediate CA's extensions. */
 export const INTERMEDIATE = ['basicConstraints = critical, CA:TRUE, pathlen:0', 'keyUsage = critical, keyCertSign, cRLSign'];
