@@ -19,7 +19,7 @@ import { parseOptions } from './lib/options.ts';
 import { DISTRIBUTION, LAZARET, LAZARET_AUTH, LAZARET_AUTH_GATE, LAZARET_CANDIDATE, candidateTable, failuresText, lazaretWorkers, mainTable, median, variantsTable, workersTable } from './lib/report.ts';
 import type { BenchData, Scenario } from './lib/scenario.ts';
 import { startDistribution, startLazaret, startLazaretCluster, stopInstance, type BenchBucket, type Instance, type Target } from './lib/targets.ts';
-import { startS3, type BenchS3 } from './lib/s3.ts';
+import { externalS3, startS3, type BenchS3 } from './lib/s3.ts';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { SCENARIOS } from './scenarios/index.ts';
@@ -114,15 +114,19 @@ let clusterSchema: string | undefined;
 async function main() {
   let s3: BenchS3 | undefined;
   const bucket = async (name: string): Promise<BenchBucket | undefined> => (s3 ? s3.bucket(`${name}-${randomBytes(4).toString('hex')}`) : undefined);
-  if (opts.storage === 's3') {
+  if (opts.storage === 's3' && opts.s3Endpoint) {
+    s3 = await externalS3(opts.s3Endpoint);
+    note(`storage s3: both registries keep blobs in the S3 server at ${s3.endpoint} (--s3-endpoint; not counted in the registry columns), each in its own bucket, ${DISTRIBUTION} with its s3 driver`);
+  } else if (opts.storage === 's3') {
     s3 = await startS3(repoRoot);
     note(`storage s3: Lazaret keeps blobs in a local s3rver (${s3.endpoint}); s3rver (JavaScript, objects as files, not counted in the registry columns) bounds its pushes and pulls`);
   }
   // Distribution's s3 driver lists multipart uploads to resume an upload (ListMultipartUploads),
   // which s3rver does not implement (501 on every blob PUT, measured 2026-12-02): against s3rver
   // Distribution cannot store a blob, so it stays on its filesystem and the note says so.
-  const distribution = await start(DISTRIBUTION, () => startDistribution(tools.distribution));
-  if (s3) note(`storage s3: ${DISTRIBUTION} runs on its filesystem: its s3 driver needs ListMultipartUploads, which s3rver lacks (every blob PUT answered 500 NotImplemented); L/D compares Lazaret on S3 with Distribution on disk`);
+  const distributionBucket = s3?.servesDistribution ? await bucket('distribution') : undefined;
+  const distribution = await start(DISTRIBUTION, () => startDistribution(tools.distribution, distributionBucket));
+  if (s3 && !distributionBucket) note(`storage s3: ${DISTRIBUTION} runs on its filesystem: its s3 driver needs ListMultipartUploads, which s3rver lacks (every blob PUT answered 500 NotImplemented); L/D compares Lazaret on S3 with Distribution on disk (--s3-endpoint with bench/ceph-rgw.sh compares both on S3)`);
   if (distribution) targets.push({ label: DISTRIBUTION, instance: distribution, variant: false });
   const profile = opts.profile ? profileDir : undefined;
   const base = { auth: false, profileDir: profile, adminUser: opts.adminUser, adminPassword: opts.adminPassword };
@@ -232,7 +236,7 @@ if (loads.length) notes.push(`machine load (1-min load average, ${cpus().length}
 if (notes.length) console.log(`\nnotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
 
 mkdirSync(join(benchDir, 'results'), { recursive: true });
-const resultFile = join(benchDir, 'results', `${started.toISOString().replace(/[:.]/g, '-')}${opts.quick ? '-quick' : ''}${opts.storage === 's3' ? '-s3' : ''}${opts.nodes > 1 ? `-nodes${opts.nodes}` : ''}${opts.workers ? `-workers${opts.workers}` : ''}.json`);
+const resultFile = join(benchDir, 'results', `${started.toISOString().replace(/[:.]/g, '-')}${opts.quick ? '-quick' : ''}${opts.storage === 's3' ? (opts.s3Endpoint ? '-s3ext' : '-s3') : ''}${opts.nodes > 1 ? `-nodes${opts.nodes}` : ''}${opts.workers ? `-workers${opts.workers}` : ''}.json`);
 writeFileSync(resultFile, `${JSON.stringify({
   date: started.toISOString(),
   options: opts,

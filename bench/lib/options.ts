@@ -29,6 +29,12 @@ export interface BenchOptions {
   candidate?: { nodeArgs: string[]; env: Record<string, string> };
   /** PostgreSQL for --nodes (each run makes its own schema). */
   databaseUrl: string;
+  /**
+   * An S3 server already running (e.g. bench/ceph-rgw.sh's) instead of s3rver: both registries
+   * use it, Distribution with its own s3 driver. Keys: LAZARET_BENCH_S3_ACCESS_KEY_ID and
+   * LAZARET_BENCH_S3_SECRET_ACCESS_KEY (default: the keys bench/ceph-rgw.sh creates).
+   */
+  s3Endpoint?: string;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--only a,b] [--no-variants] [--profile] [--keep]
@@ -44,6 +50,9 @@ export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration
                    against Distribution's
   --nodes N        Lazaret is N nodes behind HAProxy on one PostgreSQL and one bucket (implies
                    --storage s3 and --no-variants; PostgreSQL from LAZARET_BENCH_DATABASE_URL)
+  --s3-endpoint U  with --storage s3 (implied): an S3 server already running at U instead of
+                   s3rver, for both registries, Distribution with its s3 driver (bench/ceph-rgw.sh
+                   starts one; keys from LAZARET_BENCH_S3_ACCESS_KEY_ID/_SECRET_ACCESS_KEY)
   --workers N      also run Lazaret with serve --workers N (a column next to one process)
   --candidate "ARGS"  also run Lazaret with these node flags and NAME=value environment variables
                    (a column next to the default one, with CPU per operation and peak RSS)
@@ -92,6 +101,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         break;
       }
       case '--nodes': options.nodes = Math.floor(positive(arg, value())); break;
+      case '--s3-endpoint': options.s3Endpoint = new URL(value()).origin; options.storage = 's3'; break;
       case '--workers': options.workers = Math.floor(positive(arg, value())); break;
       case '--candidate': {
         const words = value().split(/\s+/).filter(Boolean);
