@@ -27,3 +27,6 @@ export const RecycledEntry = Type.Object({
 export const RecycleBinPage = Type.Object({ days: Type.Integer(), entries: Type.Array(RecycledEntry), next: Type.Optional(Type.String()) });
 
 export const RestoreAnswer = Type.Object({ restored: RecycledEntry, tags: Type.Array(Type.String()), skippedTags: Type.Array(Type.String()) });
+
+/** POST /api/v1/recycle-bin/purge: the entry deleted for good. */
+export const PurgeAnswer = Type.Object({ purged: RecycledEntry });

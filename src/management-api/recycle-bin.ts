@@ -14,7 +14,7 @@ import { isValidRepositoryName } from '../oci/index.ts';
 import { isDigest, type Digest } from '../oci/index.ts';
 import { declareRoutes, serve } from '../http/route-table.ts';
 import { requestFacts } from '../http/request-context.ts';
-import { RecycleBinPage, RecycleBinQuery, RecycleBinTarget, RestoreAnswer } from './recycle-bin-schemas.ts';
+import { PurgeAnswer, RecycleBinPage, RecycleBinQuery, RecycleBinTarget, RestoreAnswer } from './recycle-bin-schemas.ts';
 
 const access = { kind: 'registry', action: 'admin' } as const;
 const tags = ['operations'];
@@ -23,7 +23,7 @@ const tags = ['operations'];
 export const recycleBinRoutes = declareRoutes({
   getRecycleBin: { method: 'GET', url: '/api/v1/recycle-bin', api: 'api', access, tags, summary: 'Soft-deleted manifests in the recycle bin', schema: { querystring: RecycleBinQuery, response: { 200: RecycleBinPage } } },
   restoreRecycled: { method: 'POST', url: '/api/v1/recycle-bin/restore', api: 'api', access, tags, bodyLimit: 4096, summary: 'Restore a soft-deleted manifest with the tags it had that are still free', schema: { body: RecycleBinTarget, response: { 200: RestoreAnswer } } },
-  purgeRecycled: { method: 'POST', url: '/api/v1/recycle-bin/purge', api: 'api', access, tags, bodyLimit: 4096, summary: 'Delete a soft-deleted manifest for good', schema: { body: RecycleBinTarget } },
+  purgeRecycled: { method: 'POST', url: '/api/v1/recycle-bin/purge', api: 'api', access, tags, bodyLimit: 4096, summary: 'Delete a soft-deleted manifest for good', schema: { body: RecycleBinTarget, response: { 200: PurgeAnswer } } },
 });
 
 const entryJson = (e: RecycledManifest | RecycledView) => ({

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { Static } from 'typebox';
-import type { RecycleBinPage, RecycledEntry, RestoreAnswer } from '../../management-api/recycle-bin-schemas.ts';
+import type { PurgeAnswer, RecycleBinPage, RecycledEntry, RestoreAnswer } from '../../management-api/recycle-bin-schemas.ts';
 import { CliError, callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 
 type Entry = Static<typeof RecycledEntry>;
@@ -50,7 +50,7 @@ export function registerRecycleBin(program: Command) {
   });
 
   withConnection(bin.command('purge <name@digest>').description('delete a soft-deleted manifest for good; garbage collection frees its blobs')).action(async (ref: string, opts: ConnectionOptions & { output?: string }) => {
-    const { body } = await callApi<{ purged: Entry }>(resolveConnection(opts), 'POST', '/api/v1/recycle-bin/purge', parseRecycledRef(ref));
+    const { body } = await callApi<Static<typeof PurgeAnswer>>(resolveConnection(opts), 'POST', '/api/v1/recycle-bin/purge', parseRecycledRef(ref));
     if (opts.output === 'json') return printResult('json', body);
     console.log(`purged ${body.purged.repository}@${body.purged.digest}`);
   });

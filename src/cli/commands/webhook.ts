@@ -95,7 +95,7 @@ export function registerWebhook(program: Command) {
   });
 
   withConnection(webhook.command('config <name>').description('show the write-only URI and custom headers (getCallbackConfig)')).action(async (name: string, opts: Opts) => {
-    const res = await callApi<{ serviceUri: string; customHeaders: Record<string, string> }>(resolveConnection(opts), 'POST', path(name) + '/getCallbackConfig');
+    const res = await callApi<Static<typeof S.CallbackConfig>>(resolveConnection(opts), 'POST', path(name) + '/getCallbackConfig');
     printResult(opts.output, res.body, [{ serviceUri: res.body.serviceUri, headers: Object.entries(res.body.customHeaders).map(([k, v]) => `${k}=${v}`).join(' ') }]);
   });
 
@@ -132,7 +132,7 @@ export function registerWebhook(program: Command) {
   });
 
   withConnection(webhook.command('ping <name>').description('send a ping event; its delivery shows in `webhook events`')).action(async (name: string, opts: Opts) => {
-    const res = await callApi<{ id: string }>(resolveConnection(opts), 'POST', path(name) + '/ping');
+    const res = await callApi<Static<typeof S.EventInfo>>(resolveConnection(opts), 'POST', path(name) + '/ping');
     if (opts.output === 'json') printResult('json', res.body);
     else console.log(`ping queued: event ${res.body.id}`);
   });
@@ -164,7 +164,7 @@ export function registerWebhook(program: Command) {
   });
 
   withConnection(webhook.command('redeliver <name> <event-id>').description('deliver an event again (also a failed one), with a fresh retry budget')).action(async (name: string, id: string, opts: Opts) => {
-    const res = await callApi<{ id: string; status: string }>(resolveConnection(opts), 'POST', `${path(name)}/events/${encodeURIComponent(id)}/redeliver`);
+    const res = await callApi<Static<typeof S.RedeliverResult>>(resolveConnection(opts), 'POST', `${path(name)}/events/${encodeURIComponent(id)}/redeliver`);
     if (opts.output === 'json') printResult('json', res.body);
     else console.log(`event ${res.body.id} queued for redelivery`);
   });
