@@ -13,6 +13,7 @@
  * next entry's link.
  */
 import { createHash } from 'node:crypto';
+import type { AuditTable } from './tables/core.ts';
 
 /** The prevHash of the first entry: there is nothing before it. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -38,27 +39,13 @@ export interface ChainedRow extends ChainFields {
 }
 
 /**
- * An audit row's columns as stored (the `audit` table, snake_case). Declared here, with no
- * import, so the store, the migration that chained the older rows and the checks map a row
- * to the hashed fields in one place. `at` may come back as a string from a PostgreSQL bigint.
+ * An audit row's columns as stored (the `audit` table, ./tables/core.ts; a type import, so this
+ * file stays pure): the store, the migration that chained the older rows and the checks map a
+ * row to the hashed fields here, in one place. `at` may come back as a string from a
+ * PostgreSQL bigint in a migration, which sees no typed schema.
  */
-export interface AuditColumns {
-  id: string;
-  at: number | string;
-  actor: string;
-  action: string;
-  target: string;
-  before_json: string | null;
-  after_json: string | null;
-  details_json: string | null;
-  request_id: string | null;
-}
-
-export interface ChainColumns {
-  seq: number | null;
-  prev_hash: string | null;
-  hash: string | null;
-}
+export type AuditColumns = Omit<AuditTable, 'at' | 'seq' | 'prev_hash' | 'hash'> & { at: number | string };
+export type ChainColumns = Pick<AuditTable, 'seq' | 'prev_hash' | 'hash'>;
 
 /** The fields a row is hashed over, given its place in the chain. */
 export function chainFieldsOf(row: AuditColumns, seq: number, prevHash: string): ChainFields {
