@@ -55,7 +55,7 @@ export function registerEvaluationRoutes(app: FastifyInstance, services: Service
   serve(app, releaseEvaluationRoutes.postReleasePoliciesNameEvaluate, async (request, reply) => {
     const p = await store.releasePolicies.get(request.params.name);
     if (!p) throw registryError('NOT_FOUND', `release policy ${request.params.name} not found`);
-    services.releasePolicy.policiesChanged(p.document.repositories);
+    await services.releasePolicy.requestReevaluation(p.document.repositories, 'evaluation requested');
     reply.status(202);
     return { policy: p.name, version: p.version, status: 're-evaluation queued' };
   });

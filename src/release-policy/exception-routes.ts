@@ -36,7 +36,8 @@ export const policyExceptionRoutes = declareRoutes({
 export function registerExceptionRoutes(app: FastifyInstance, services: Services) {
   const { store } = services;
   const actor = (request: FastifyRequest) => request.access.principal.name;
-  const changed = (e: { scope: string; repository?: string }) => services.releasePolicy.exceptionsChanged(e.scope === 'all' || !e.repository ? ['**'] : [e.repository]);
+  // The change's transaction recorded the re-evaluation (./exceptions.ts): run it now.
+  const changed = () => services.releasePolicy.reevaluationQueued();
   const writable = async (request: FastifyRequest, id: string) => {
     const e = await store.policyExceptions.get(id);
     const visible = e && (e.scope !== 'digest' || services.registry.as(request.access).seesHeldMetadata(e.repository!));
@@ -59,7 +60,7 @@ export function registerExceptionRoutes(app: FastifyInstance, services: Services
     const checked = checkException((request.body ?? {}) as ExceptionInput, new Date());
     if (!mayWriteException(request.access, checked)) throw registryError('DENIED', `creating this exception ${exceptionWriteNeeded(checked)}`, { action: 'quarantine_exception_write' });
     const record = await store.transaction((tx) => createException(tx, checked, { actor: actor(request), requestId: request.id }));
-    if (record.status === 'active') changed(record);
+    if (record.status === 'active') changed();
     reply.status(201);
     return exceptionView(record);
   });
@@ -68,7 +69,7 @@ export function registerExceptionRoutes(app: FastifyInstance, services: Services
     const { id } = request.params;
     await writable(request, id);
     const record = await store.transaction((tx) => approveException(tx, id, { actor: actor(request), requestId: request.id, now: new Date() }));
-    changed(record);
+    changed();
     return exceptionView(record);
   });
 
@@ -76,7 +77,7 @@ export function registerExceptionRoutes(app: FastifyInstance, services: Services
     const { id } = request.params;
     await writable(request, id);
     const record = await store.transaction((tx) => revokeException(tx, id, { actor: actor(request), requestId: request.id, now: new Date() }));
-    changed(record);
+    changed();
     return exceptionView(record);
   });
 }

@@ -132,11 +132,15 @@ export function exceptionView(e: ExceptionRecord, now = new Date()): Static<type
   };
 }
 
+/** The repositories whose images an exception can change, as re-evaluation patterns. */
+export const exceptionPatterns = (e: Pick<ExceptionRecord, 'scope' | 'repository'>) => (e.scope === 'all' || !e.repository ? ['**'] : [e.repository]);
+
 const auditOf = (e: ExceptionRecord) => ({ vulnerability: e.vulnerability, scope: e.scope, repository: e.repository ?? null, digest: e.digest ?? null, status: e.status, expiresAt: e.expiresAt.toISOString(), reason: e.reason, ticket: e.ticket ?? null });
 
 export async function createException(tx: Tx, checked: CheckedException, ctx: { actor: string; requestId?: string }): Promise<ExceptionRecord> {
   const status = (await needsApproval(tx, checked)) ? 'pending' : 'active';
   const record = await tx.policyExceptions.create({ id: `ex-${randomBytes(6).toString('hex')}`, ...checked, owner: ctx.actor, status });
+  if (status === 'active') await tx.releaseReevaluations.enqueue({ patterns: exceptionPatterns(record), why: 'exception changed' });
   await tx.audit.append({ actor: ctx.actor, action: 'exception.create', target: `exception:${record.id}`, before: null, after: auditOf(record), details: `${record.vulnerability} excepted (${record.scope}${record.repository ? ` ${record.repository}` : ''}${record.digest ? `@${record.digest}` : ''}) until ${record.expiresAt.toISOString()}: ${record.reason}${status === 'pending' ? ' (pending a second approval)' : ''}`, ...(ctx.requestId ? { requestId: ctx.requestId } : {}) });
   return record;
 }
@@ -149,6 +153,7 @@ export async function approveException(tx: Tx, id: string, ctx: { actor: string;
   if (current.expiresAt <= ctx.now) throw registryError('CONFLICT', `exception ${id} has expired`);
   const approved = await tx.policyExceptions.approve(id, ctx.actor, ctx.now);
   if (!approved) throw registryError('CONFLICT', `exception ${id} changed meanwhile`);
+  await tx.releaseReevaluations.enqueue({ patterns: exceptionPatterns(approved), why: 'exception changed' });
   await tx.audit.append({ actor: ctx.actor, action: 'exception.approve', target: `exception:${id}`, before: auditOf(current), after: auditOf(approved), ...(ctx.requestId ? { requestId: ctx.requestId } : {}) });
   return approved;
 }
@@ -158,6 +163,7 @@ export async function revokeException(tx: Tx, id: string, ctx: { actor: string; 
   if (!current) throw registryError('NOT_FOUND', `exception ${id} not found`);
   const revoked = await tx.policyExceptions.revoke(id, ctx.actor, ctx.now);
   if (!revoked) throw registryError('CONFLICT', `exception ${id} is already revoked`);
+  await tx.releaseReevaluations.enqueue({ patterns: exceptionPatterns(revoked), why: 'exception changed' });
   await tx.audit.append({ actor: ctx.actor, action: 'exception.revoke', target: `exception:${id}`, before: auditOf(current), after: auditOf(revoked), ...(ctx.requestId ? { requestId: ctx.requestId } : {}) });
   return revoked;
 }

@@ -1,8 +1,9 @@
 /**
  * Applying and deleting release policies: check the document, store the next version, audit it
  * (`release-policy.apply` / `release-policy.delete`, target `release-policy:<name>`, before and
- * after, and the diff in `details`), all in one transaction. Re-evaluation of the images the
- * change concerns runs after the commit (./reevaluate.ts), started by the caller.
+ * after, and the diff in `details`), and the re-evaluation of the repositories the old and new
+ * patterns match, recorded in the durable queue (./reevaluation-queue.ts), all in one
+ * transaction. The caller wakes the queue after the commit.
  */
 import { createTwoFilesPatch } from 'diff';
 import { createPublicKey } from 'node:crypto';
@@ -12,7 +13,7 @@ import { canonicalJson, parsePolicyDocument, PolicyDocumentError, type PolicyDoc
 import type { ReleasePolicyRecord } from './policy-store.ts';
 import type { ReleasePolicyRoles } from './store/index.ts';
 
-type Tx = Pick<CoreRoles, 'audit'> & Pick<ReleasePolicyRoles, 'releasePolicies'>;
+type Tx = Pick<CoreRoles, 'audit'> & Pick<ReleasePolicyRoles, 'releasePolicies' | 'releaseReevaluations'>;
 
 /** Reads a document from a request body field; bad documents are a 400 naming the field. */
 export function documentOf(input: unknown): { document: PolicyDocument; source: string } {
@@ -77,6 +78,7 @@ export async function applyPolicy(tx: Tx, input: { document: PolicyDocument; sou
   const put = await tx.releasePolicies.put({ name, document: input.document, source: input.source, actor: input.actor, ...(current ? { expectedVersion: current.version } : { expectedVersion: 0 }) });
   if ('conflict' in put) throw registryError('CONFLICT', `release policy ${name} changed meanwhile: apply again`);
   const diff = diffOf(name, current, put.record);
+  await tx.releaseReevaluations.enqueue({ patterns: [...new Set([...input.document.repositories, ...(current?.document.repositories ?? [])])], why: 'policy changed' });
   await tx.audit.append({
     actor: input.actor,
     action: 'release-policy.apply',
@@ -92,6 +94,7 @@ export async function applyPolicy(tx: Tx, input: { document: PolicyDocument; sou
 export async function deletePolicy(tx: Tx, name: string, ctx: { actor: string; requestId?: string }): Promise<ReleasePolicyRecord> {
   const removed = await tx.releasePolicies.delete(name, ctx.actor);
   if (!removed) throw registryError('NOT_FOUND', `release policy ${name} not found`);
+  await tx.releaseReevaluations.enqueue({ patterns: removed.document.repositories, why: 'policy changed' });
   await tx.audit.append({
     actor: ctx.actor,
     action: 'release-policy.delete',

@@ -3,12 +3,17 @@
  *
  * - `scanDecider`: the scan orchestrator's finish asks it, before and inside the scan's
  *   transaction, for the verdict of an image a release policy governs (src/scan/finish-scan.ts);
- * - re-evaluation (`policiesChanged`, `exceptionsChanged`, `subjectChanged`): after a policy or
- *   exception change, a signature pushed for an image, an exception expiring. Runs in the
- *   background, one task at a time, in pages; `idle()` resolves when nothing is queued (tests,
- *   the dry run's caller). Not durable: a node that dies mid-run leaves the remaining images
- *   with their previous verdicts (never released by it), and the next change or
- *   `POST /api/v1/release-policies/{name}/evaluate` runs it again;
+ * - re-evaluation after a policy or exception change, an exception expiring or
+ *   `POST /api/v1/release-policies/{name}/evaluate`: durable. The change's transaction records a
+ *   job (./reevaluation-queue.ts); `reevaluationQueued()` after the commit, every sweep and
+ *   start() make this node claim jobs and work through their repositories, renewing the lease
+ *   per page and recording the last repository done, so a node that dies mid-run leaves the
+ *   rest to whichever node claims the job after the lease (until then those images keep their
+ *   previous verdicts: nothing is released by being skipped);
+ * - `subjectChanged`: a signature or other referrer pushed re-evaluates its subject (one image,
+ *   in memory: the push itself is durable and the next change re-evaluates it anyway).
+ * Background work runs one task at a time; `idle()` resolves when nothing is queued here (tests,
+ *   the dry run's caller);
  * - the sweep (every 30 s): released images whose requarantine time has come go back to
  *   Quarantined; exceptions that expired since the last sweep re-evaluate what they covered.
  */
@@ -51,8 +56,10 @@ export interface ScanDecider {
 
 export interface ReleasePolicyServices {
   scanDecider: ScanDecider;
-  policiesChanged(patterns: string[]): void;
-  exceptionsChanged(patterns: string[]): void;
+  /** A committed change recorded a re-evaluation job: claim and run jobs now. */
+  reevaluationQueued(): void;
+  /** Records a re-evaluation job outside a change (on demand, an exception expired) and runs it. */
+  requestReevaluation(patterns: string[], why: string): Promise<void>;
   /** A manifest with a subject (a signature, an attestation, an SBOM) or a cosign `.sig` tag was pushed. */
   subjectChanged(repository: string, digest: string): void;
   /** Evaluates one image now and applies the result (why-held's refresh, tests). */
@@ -65,6 +72,8 @@ export interface ReleasePolicyServices {
 }
 
 const PAGE = 200;
+/** A re-evaluation job's lease, renewed after every page of images. */
+const JOB_LEASE_MS = 60_000;
 /** Images whose inputs are read at once during a re-evaluation (reads overlap on PostgreSQL and the blob store). */
 const GATHER_CONCURRENCY = 8;
 /** Images whose results one re-evaluation transaction commits. */
@@ -152,7 +161,8 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
     }
   }
 
-  async function evaluateRepository(repository: string, why: string) {
+  /** `keepAlive` after each page: false when the job's claim was lost (another node runs it now). */
+  async function evaluateRepository(repository: string, why: string, keepAlive?: () => Promise<boolean>) {
     const policies = await store.releasePolicies.list();
     const g = governingOf(policies, repository);
     if (!g) return;
@@ -162,7 +172,7 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
       const images: ManifestHead[] = [];
       for (const m of page) if (isEvaluated(m) && !(await isCosignArtifact(store, repository, m.digest))) images.push(m);
       await evaluatePage(images, g.policy, why);
-      if (page.length < PAGE) break;
+      if (page.length < PAGE || (keepAlive && !(await keepAlive()))) break;
       last = page.at(-1)!.digest;
     }
   }
@@ -179,10 +189,31 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
     return out;
   }
 
-  const reevaluatePatterns = (patterns: string[], why: string) =>
-    enqueue(why, async () => {
-      for (const r of await repositoriesMatching(patterns)) await evaluateRepository(r, why);
-    });
+  /** Claims jobs until none is claimable; each continues after its recorded cursor. */
+  async function drainJobs() {
+    drainQueued = false;
+    for (;;) {
+      const job = await store.releaseReevaluations.claim({ now: new Date(), leaseMs: JOB_LEASE_MS });
+      if (!job) return;
+      let held = true;
+      const keepAlive = async () => (held = await store.releaseReevaluations.progress(job, job.cursor ?? '', new Date(Date.now() + JOB_LEASE_MS)));
+      // Repositories come in name order, so "after the cursor" is exactly what is left.
+      for (const repository of await repositoriesMatching(job.patterns)) {
+        if (job.cursor !== undefined && repository <= job.cursor) continue;
+        await evaluateRepository(repository, job.why, keepAlive);
+        if (!held) break;
+        job.cursor = repository;
+        if (!(await keepAlive())) break;
+      }
+      if (held) await store.releaseReevaluations.finish(job);
+    }
+  }
+  let drainQueued = false;
+  const runJobs = () => {
+    if (drainQueued) return;
+    drainQueued = true;
+    enqueue('re-evaluation jobs', drainJobs);
+  };
 
   const services: ReleasePolicyServices = {
     scanDecider: {
@@ -205,8 +236,11 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
         return true;
       },
     },
-    policiesChanged: (patterns) => reevaluatePatterns(patterns, 'policy changed'),
-    exceptionsChanged: (patterns) => reevaluatePatterns(patterns, 'exception changed'),
+    reevaluationQueued: runJobs,
+    async requestReevaluation(patterns, why) {
+      await store.releaseReevaluations.enqueue({ patterns, why });
+      runJobs();
+    },
     subjectChanged(repository, digest) {
       enqueue('subject changed', async () => {
         // The push's transaction may not have committed yet when this runs: wait for it briefly.
@@ -272,8 +306,10 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
       lastSweep = now;
       if (expired.length) {
         const patterns = expired.some((x) => x.scope === 'all') ? ['**'] : expired.map((x) => x.repository ?? '**');
-        reevaluatePatterns(patterns, 'exception expired');
+        await services.requestReevaluation([...new Set(patterns)], 'exception expired');
       }
+      // Jobs another node left behind (its lease ran out) are taken up here.
+      runJobs();
       return { requarantined, expired: expired.length };
     },
     idle: async () => {
@@ -285,6 +321,7 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
       };
       timer = setInterval(tick, options.sweepIntervalMs ?? 30_000);
       timer.unref();
+      runJobs();
     },
     async stop() {
       if (timer) clearInterval(timer);

@@ -48,14 +48,14 @@ export const releasePolicyRoutes = declareRoutes({
 
 export function registerReleasePolicyRoutes(app: FastifyInstance, services: Services) {
   const { store } = services;
-  // After a change committed: every node's gate sees it (the policy cache), and the images of
-  // the repositories the old and new patterns match are evaluated again.
+  // After a change committed: every node's gate sees it (the policy cache), and the
+  // re-evaluation the change recorded (the repositories the old and new patterns match) runs.
   // The generation is written before the change is answered, so no node lets content through
   // on its old copy once a client has been told (src/quarantine/policy.ts).
-  const changed = async (patterns: string[]) => {
+  const changed = async () => {
     await bumpPolicyGeneration(store.settings);
     services.quarantinePolicy.invalidate();
-    services.releasePolicy.policiesChanged([...new Set(patterns)]);
+    services.releasePolicy.reevaluationQueued();
   };
   const existing = async (name: string) => {
     const p = await store.releasePolicies.get(name);
@@ -67,7 +67,7 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
     const { document, source } = documentOf(body.document);
     if (pathName !== undefined && document.name !== pathName) throw registryError('BAD_REQUEST', `name must be ${pathName} (the name in the path), got ${document.name}`, { field: 'name' });
     const result = await store.transaction((tx) => applyPolicy(tx, { document, source, actor: request.access.principal.name, requestId: request.id, ...(body.expectedVersion !== undefined ? { expectedVersion: body.expectedVersion } : {}) }));
-    if (result.changed) await changed([...document.repositories, ...(result.previous?.document.repositories ?? [])]);
+    if (result.changed) await changed();
     return { created: result.changed && !result.previous, body: { ...policyView(result.record, { source: true }), changed: result.changed, warnings: warningsOf(document), diff: result.diff } };
   }
 
@@ -90,7 +90,7 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
   serve(app, releasePolicyRoutes.deleteReleasePoliciesName, async (request, reply) => {
     const name = request.params.name;
     const removed = await store.transaction((tx) => deletePolicy(tx, name, { actor: request.access.principal.name, requestId: request.id }));
-    await changed(removed.document.repositories);
+    await changed();
     reply.status(204);
   });
 

@@ -79,5 +79,41 @@ export function releasePolicySection({ store, unique, repo }: MetadataSuiteConte
       assert.deepEqual(await ids(), [a.id]);
       assert.ok((await store().policyExceptions.list({ status: ['revoked'] })).some((e) => e.id === b.id));
     });
+
+    test('re-evaluation queue: one claim at a time, lost leases taken over, the cursor kept, rolled-back jobs never seen', async () => {
+      const q = () => store().releaseReevaluations;
+      // Drain whatever an earlier test left, so the claims below see only this test's jobs.
+      for (let c = await q().claim({ now: new Date(Date.now() + 86_400_000), leaseMs: 1 }); c; c = await q().claim({ now: new Date(Date.now() + 86_400_000), leaseMs: 1 })) await q().finish(c);
+      const pattern = `${unique('rq')}/*`;
+      const t0 = new Date();
+      await assert.rejects(store().transaction(async (tx) => {
+        await tx.releaseReevaluations.enqueue({ patterns: ['rolled-back/*'], why: 'x' }, t0);
+        throw new Error('boom');
+      }), /boom/);
+      const first = await q().enqueue({ patterns: [pattern, '**'], why: 'policy changed' }, t0);
+      const second = await q().enqueue({ patterns: [pattern], why: 'exception changed' }, new Date(t0.getTime() + 1));
+      assert.equal(await q().pending(), 2, 'the rolled-back job is not there');
+      const a = await q().claim({ now: t0, leaseMs: 1000 });
+      assert.equal(a?.id, first.id, 'the oldest first');
+      assert.deepEqual(a?.patterns, [pattern, '**']);
+      assert.equal(a?.why, 'policy changed');
+      assert.equal(a?.attempts, 1);
+      const b = await q().claim({ now: t0, leaseMs: 1000 });
+      assert.equal(b?.id, second.id, 'a claimed job is not claimed twice');
+      assert.equal(await q().claim({ now: t0, leaseMs: 1000 }), undefined, 'nothing else is claimable');
+      assert.equal(await q().progress(a!, 'team/a', new Date(t0.getTime() + 5000)), true);
+      // a's lease (renewed to +5 s) holds; b's ran out at +1 s: another node takes b over.
+      const taken = await q().claim({ now: new Date(t0.getTime() + 2000), leaseMs: 1000 });
+      assert.equal(taken?.id, second.id);
+      assert.equal(taken?.attempts, 2);
+      assert.equal(await q().progress(b!, 'x', new Date(t0.getTime() + 9000)), false, 'the first claimant lost it');
+      assert.equal(await q().finish(b!), false, 'and cannot finish it');
+      assert.equal(await q().finish(taken!), true);
+      const resumed = await q().claim({ now: new Date(t0.getTime() + 6000), leaseMs: 1000 });
+      assert.equal(resumed?.id, first.id, 'a job whose lease ran out is claimed again');
+      assert.equal(resumed?.cursor, 'team/a', 'with the cursor its last claimant recorded');
+      assert.equal(await q().finish(resumed!), true);
+      assert.equal(await q().pending(), 0);
+    });
   });
 }

@@ -56,11 +56,25 @@ export interface PolicyExceptionsTable {
   revoked_at: number | null;
 }
 
+/** A re-evaluation waiting or running (migration 020-reevaluation-queue; ../reevaluation-queue.ts). */
+export interface ReevaluationsTable {
+  id: string;
+  /** JSON string[]. */
+  patterns: string;
+  why: string;
+  created_at: number;
+  cursor: string | null;
+  attempts: number;
+  claimed_by: string | null;
+  claimed_until: number | null;
+}
+
 export interface ReleasePolicyTables {
   release_policies: ReleasePoliciesTable;
   release_policy_versions: ReleasePolicyVersionsTable;
   release_evaluations: ReleaseEvaluationsTable;
   policy_exceptions: PolicyExceptionsTable;
+  release_reevaluations: ReevaluationsTable;
 }
 
 export interface ReleasePolicyDatabase extends CoreTables, ReleasePolicyTables {}
