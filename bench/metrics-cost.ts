@@ -84,8 +84,11 @@ async function load(target: { url: string; child: ChildProcess }): Promise<{ rat
 const off = await start(false);
 const on = await start(true);
 try {
-  await load(off);
-  await load(on); // warm-up
+  // Warm-up: two runs each, since the first one after start still spends CPU on JIT compiler threads.
+  for (let i = 0; i < 2; i++) {
+    await load(off);
+    await load(on);
+  }
   type Run = { rate: number; cpuUs: number; threadsUs: ThreadCpu };
   const split = (r: Run) => `main ${r.threadsUs.mainUser.toFixed(0)} user + ${r.threadsUs.mainSystem.toFixed(0)} sys, other threads ${r.threadsUs.others.toFixed(0)}`;
   const rows: { off: Run; on: Run }[] = [];
