@@ -9,7 +9,10 @@
 //     src/<module>/index.ts, never a file inside it. The same holds for a module's store
 //     (src/<module>/store/index.ts; its conformance section store/suite.ts is the one other
 //     entry). Adding index.ts to a module closes it.
-// Test files are exempt from rule 2 (a test may reach into what it tests).
+//  3. The gate (src/quarantine/gate.ts) is asked by the registry service alone: outside it only
+//     the quarantine module itself, the composition root (src/services.ts) and the metrics
+//     wrapper (src/observability/) may import it.
+// Test files are exempt from rules 2 and 3 (a test may reach into what it tests).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 
@@ -19,6 +22,9 @@ const CONTENT_ROLE_CALL = /\b(store|tx)\.(tags|manifests|repositories|verdicts)\
 const KNOWN = new Set([]);
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+
+const GATE = 'src/quarantine/gate.ts';
+const mayImportGate = (file) => file.startsWith('src/registry/') || file.startsWith('src/quarantine/') || file.startsWith('src/observability/') || file === 'src/services.ts';
 
 const isHandler = (file) => !file.endsWith('.test.ts') && (HANDLER_DIRS.some((d) => file.startsWith(d)) || /-routes\.ts$/.test(file));
 const moduleOf = (file) => file.split('/')[1];
@@ -38,6 +44,7 @@ export function checkBoundaries(files, hasIndex) {
         breaches.push(`${file}: imports ${target}: handlers reach content through the registry service, not the store`);
       }
       if (file.endsWith('.test.ts') || !file.startsWith('src/')) continue;
+      if (target === GATE && !mayImportGate(file)) breaches.push(`${file}: imports the gate: content readers ask the registry service, which applies it`);
       const from = moduleOf(file);
       const to = moduleOf(target);
       if (from === to) continue;

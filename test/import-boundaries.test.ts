@@ -34,6 +34,17 @@ test('a module with an index.ts is entered through it (its store through store/i
   ]);
 });
 
+test('only the registry service (and quarantine, the composition root, the metrics wrapper) imports the gate', () => {
+  const breaches = check({
+    'src/lifecycle/retention/run.ts': "import type { Gate } from '../../quarantine/gate.ts';",
+    'src/registry/context.ts': "import type { Gate } from '../quarantine/gate.ts';",
+    'src/observability/observed-gate.ts': "import type { Gate } from '../quarantine/gate.ts';",
+    'src/services.ts': "import { createGate } from './quarantine/gate.ts';",
+    'src/scan/x.test.ts': "import type { Gate } from '../quarantine/gate.ts';",
+  });
+  assert.deepEqual(breaches, ['src/lifecycle/retention/run.ts: imports the gate: content readers ask the registry service, which applies it']);
+});
+
 test('the repository passes the check', () => {
   const r = spawnSync(process.execPath, ['scripts/check-boundaries.mjs'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

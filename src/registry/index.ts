@@ -6,12 +6,13 @@
  */
 import type { AccessContext } from '../access/actions.ts';
 import type { Digest } from '../oci/index.ts';
+import type { TagRecord } from '../metadata/metadata-store.ts';
 import type { StoreRoles } from '../persistence/index.ts';
 import type { Registry, RegistryView } from './registry.ts';
 import type { Ctx, RegistryDeps } from './context.ts';
 import { createManifestBytesCache, type ManifestBytesCache } from './manifest-bytes.ts';
 import { checkUploadTarget, listReferrers, mountSource, readBlob, readManifest } from './reads.ts';
-import { listManifests, listRepositories, listTagNames, listTags } from './lists.ts';
+import { listManifests, listRepositories, listTagNames, listTags, visibleManifestRows, visibleTagRows } from './lists.ts';
 import { manifest, repository, tag, updateRepository, updateTag } from './items.ts';
 import { changeVerdictIn, deleteBlob, deleteManifest, deleteRepository, deleteTag, patchManifest, pushManifest } from './writes.ts';
 import { audit, grandfather, heldMetadataTagDigest, preflight, queue, requestScan, rescan, seesHeldMetadata } from './quarantine-views.ts';
@@ -45,6 +46,12 @@ class View implements RegistryView {
   }
   listReferrers(...a: Parameters<RegistryView['listReferrers']>): ReturnType<RegistryView['listReferrers']> {
     return listReferrers(this.ctx, ...a);
+  }
+  visibleTagRows<T extends Pick<TagRecord, 'name' | 'digest'>>(repository: string, tags: T[]): Promise<T[]> {
+    return visibleTagRows(this.ctx, repository, tags);
+  }
+  visibleManifestRows(...a: Parameters<RegistryView['visibleManifestRows']>): ReturnType<RegistryView['visibleManifestRows']> {
+    return visibleManifestRows(this.ctx, ...a);
   }
   mountSource(...a: Parameters<RegistryView['mountSource']>): ReturnType<RegistryView['mountSource']> {
     return mountSource(this.ctx, ...a);

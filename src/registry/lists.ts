@@ -9,6 +9,9 @@ import type { ListPage, ManifestView, OrderBy, Page, TagView } from './registry.
 import { missing, visibleRepository, type Ctx } from './context.ts';
 import { collectPage } from './paging.ts';
 
+export const visibleTagRows = <T extends Pick<TagRecord, 'name' | 'digest'>>(ctx: Ctx, repository: string, tags: T[]): Promise<T[]> => ctx.gate.visibleTags(ctx.access, repository, tags);
+export const visibleManifestRows = (ctx: Ctx, repository: string, manifests: ManifestRecord[]): Promise<ManifestRecord[]> => ctx.gate.visibleManifests(ctx.access, repository, manifests);
+
 const EMPTY = { items: [], more: false };
 
 export async function listTagNames(ctx: Ctx, name: string, page: ListPage): Promise<Page<string>> {

@@ -197,6 +197,13 @@ export interface RegistryView {
   /** Manifests whose subject is `subject`, that the caller may see. Never throws for unknown names. */
   listReferrers(repository: string, subject: Digest): Promise<ManifestRecord[]>;
   /**
+   * For content readers that walk the store themselves (retention's planner): which of these
+   * tag and manifest rows the caller may see, by the gate's rule. Nothing else is checked (no
+   * attributes, no existence): the rows came from the store a moment ago.
+   */
+  visibleTagRows<T extends Pick<TagRecord, 'name' | 'digest'>>(repository: string, tags: T[]): Promise<T[]>;
+  visibleManifestRows(repository: string, manifests: ManifestRecord[]): Promise<ManifestRecord[]>;
+  /**
    * Whether `digest` may be mounted from `from` into `target` (pull on `from`, linked there,
    * bytes present, the gate, readEnabled): returns its size, or undefined for "fall back to an
    * upload session". Does not link.

@@ -14,9 +14,8 @@
  * audit entry `retention.delete` (actor `retention`).
  */
 import type { Digest } from '../../oci/index.ts';
-import { unrestrictedAccess, type AccessContext } from '../../access/actions.ts';
+import { unrestrictedAccess } from '../../access/actions.ts';
 import type { CoreRoles, ManifestRecord, TagRecord, TransactionalStore } from '../../metadata/metadata-store.ts';
-import type { Gate } from '../../quarantine/gate.ts';
 import type { Registry, RegistryView } from '../../registry/index.ts';
 import type { LifecycleRoles } from '../store/index.ts';
 import { matchesPattern } from '../../access/patterns.ts';
@@ -29,20 +28,17 @@ import { planManifests } from './untagged.ts';
 
 export interface RetentionDeps {
   store: TransactionalStore<CoreRoles & LifecycleRoles>;
-  /** The registry service as `access` sees it (deletes go through it). */
+  /** The registry service as a principal without quarantine read sees it: what retention may see (the gate's rule, through the service) and how it deletes. */
   registry: RegistryView;
-  gate: Gate;
-  /** A principal without quarantine read: what retention may see. */
-  access: AccessContext;
   /** Called after each deletion (metrics). */
   onDeleted?: (kind: PlannedDeletion['kind']) => void;
 }
 
 /** Retention's view of the services: the registry as a principal without quarantine read (held content is missing to it). */
-export function retentionDeps(services: { store: RetentionDeps['store']; registry: Registry; gate: Gate; metrics?: { retentionDeletions: { inc(labels: { kind: string }): void } } }): RetentionDeps {
+export function retentionDeps(services: { store: RetentionDeps['store']; registry: Registry; metrics?: { retentionDeletions: { inc(labels: { kind: string }): void } } }): RetentionDeps {
   const access = unrestrictedAccess();
   const { metrics } = services;
-  return { store: services.store, registry: services.registry.as(access), gate: services.gate, access, ...(metrics ? { onDeleted: (kind: PlannedDeletion['kind']) => metrics.retentionDeletions.inc({ kind }) } : {}) };
+  return { store: services.store, registry: services.registry.as(access), ...(metrics ? { onDeleted: (kind: PlannedDeletion['kind']) => metrics.retentionDeletions.inc({ kind }) } : {}) };
 }
 
 export interface RetentionResult {
@@ -77,11 +73,11 @@ async function planRepository(deps: RetentionDeps, policy: RetentionPolicy, name
   if (!tagRule && !untagged) return [];
   const repo = await deps.store.repositories.get(name);
   if (!repo?.deleteEnabled) return [];
-  const { store, gate, access } = deps;
+  const { store, registry } = deps;
   const manifests = await all<ManifestRecord>((last) => store.manifests.list(name, { n: 1000, ...(last ? { last } : {}) }), (m) => m.digest);
   const tags = await all<TagRecord>((last) => store.tags.list(name, { n: 1000, ...(last ? { last } : {}) }), (t) => t.name);
-  const visibleTags = await gate.visibleTags(access, name, tags);
-  const visible = new Set((await gate.visibleManifests(access, name, manifests)).map((m) => m.digest as string));
+  const visibleTags = await registry.visibleTagRows(name, tags);
+  const visible = new Set((await registry.visibleManifestRows(name, manifests)).map((m) => m.digest as string));
   const tagPlan = tagRule ? planTags(name, tagRule, visibleTags, await lastPulled(deps, name, visibleTags), now) : [];
   const goingTags = new Set(tagPlan.map((d) => d.tag));
   const left = tags.filter((t) => !goingTags.has(t.name));
@@ -105,17 +101,17 @@ export async function planRetention(deps: RetentionDeps, policy: RetentionPolicy
 
 /** Why a planned deletion is no longer wanted, or undefined when it still is. */
 async function changedSince(deps: RetentionDeps, d: PlannedDeletion): Promise<string | undefined> {
-  const { store, gate, access } = deps;
+  const { store, registry } = deps;
   if (d.kind === 'tag') {
     const t = await store.tags.get(d.repository, d.tag!);
     if (!t) return 'already deleted';
     if (t.digest !== d.digest || t.updatedAt.getTime() !== d.updatedAt.getTime()) return 'moved or pushed again since the plan';
     if (isProtectedTag(t)) return 'locked since the plan';
-    if ((await gate.visibleTags(access, d.repository, [t])).length === 0) return 'already deleted';
+    if ((await registry.visibleTagRows(d.repository, [t])).length === 0) return 'already deleted';
     return undefined;
   }
   const current = await store.manifests.get(d.repository, d.digest);
-  if (!current || (await gate.visibleManifests(access, d.repository, [current])).length === 0) return 'already deleted';
+  if (!current || (await registry.visibleManifestRows(d.repository, [current])).length === 0) return 'already deleted';
   const nowTagged = (await store.tags.list(d.repository, { digest: d.digest, n: 1 })).length > 0;
   const nowChild = (await store.manifests.parentsOf(d.repository, d.digest)).length > 0;
   if (nowTagged || nowChild || !current.deleteEnabled || (d.reason !== 'referrer' && current.updatedAt.getTime() > d.updatedAt.getTime())) {
