@@ -58,7 +58,8 @@ export function trustedKeys(pems: readonly string[]): TrustedKey[] {
   return out;
 }
 
-function hashOf(key: KeyObject): string | null {
+/** The hash a key signs with (null: the key's own, Ed25519); shared with DSSE (./attestations.ts). */
+export function hashOf(key: KeyObject): string | null {
   if (key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448') return null;
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;

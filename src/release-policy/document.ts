@@ -10,7 +10,7 @@
  *   name, description?, repositories[], enabled (default true),
  *   onViolation: notify | requarantine (default notify), gracePeriod (with requarantine: 72h),
  *   exceptions: { requireApproval } (the two-person rule for exceptions this policy honours),
- *   rules[]: each { name, and exactly one of vulnerabilities | signatures | sbom | cel }.
+ *   rules[]: each { name, and exactly one of vulnerabilities | signatures | sbom | provenance | cel }.
  */
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { Type, type Static } from 'typebox';
@@ -129,18 +129,34 @@ const Sbom = Type.Object(
   strict,
 );
 
+/**
+ * An SLSA provenance attestation, signed by one of these keys, naming the builder and source
+ * (./provenance.ts). `*` in builderId and sourceRepository matches any characters.
+ */
+const Provenance = Type.Object(
+  {
+    /** false: an image without verified provenance passes; one whose signed provenance contradicts the constraints still fails. */
+    required: Type.Boolean({ default: true }),
+    cosign: Type.Object({ keys: Type.Array(PemKey, { minItems: 1, maxItems: 50 }) }, strict),
+    builderId: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    sourceRepository: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  },
+  strict,
+);
+
 const Rule = Type.Object(
   {
     name: Name,
     vulnerabilities: Type.Optional(Vulnerabilities),
     signatures: Type.Optional(Signatures),
     sbom: Type.Optional(Sbom),
+    provenance: Type.Optional(Provenance),
     cel: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
   },
   strict,
 );
 
-export const RULE_KINDS = ['vulnerabilities', 'signatures', 'sbom', 'cel'] as const;
+export const RULE_KINDS = ['vulnerabilities', 'signatures', 'sbom', 'provenance', 'cel'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
 const DocumentSchema = Type.Object(

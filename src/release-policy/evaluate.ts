@@ -23,6 +23,8 @@ import type { SigstoreBundleArtifact } from './sigstore.ts';
 import type { NotationEnvelope } from './notation.ts';
 import { ruleKind } from './views.ts';
 import { matchesPolicyPattern } from './patterns.ts';
+import type { Attestation } from './attestations.ts';
+import { celAttestations, provenanceRule } from './provenance.ts';
 import { describeStatement, trustedStatements, vexException, type VexReferrer, type VexStatement } from './vex.ts';
 
 export const FINDING_SEVERITIES = ['Unknown', 'Low', 'Medium', 'High', 'Critical'] as const;
@@ -65,6 +67,10 @@ export interface EvaluationInput {
   notation?: NotationEnvelope[];
   /** Active exceptions (not expired, approved). Which apply is decided here. */
   exceptions: ExceptionRecord[];
+  /** In-toto attestations of the image (`.att` tag and referrers), unverified: rules verify them (./attestations.ts). */
+  attestations?: Attestation[];
+  /** Problems reading attestation artifacts (fail closed: reported with the rule). */
+  attestationErrors?: string[];
   /** OpenVEX referrers of the image with their signatures; which are trusted is decided here (the rule's keys). */
   vex?: VexReferrer[];
   now: Date;
@@ -215,6 +221,7 @@ export function celInput(input: EvaluationInput, policy: PolicyDocument) {
     vulnerabilities: { scanned: report !== undefined, counts, findings: (report?.findings ?? []).map((f) => ({ id: f.id, package: f.package, version: f.version, severity: f.severity, fixVersion: f.fixVersion ?? '' })) },
     sbom: { present: sbom !== undefined, artifactType: sbom?.artifactType ?? '', packages: (sbom?.packages ?? []).map((p) => ({ name: p.name, version: p.version, purl: p.purl ?? '', type: p.type ?? '' })) },
     signatures: checkSignatures(signaturesOfPolicy(policy), input).map((c) => ({ manifest: c.manifest, scheme: c.scheme, storage: c.storage, verified: c.verified, identity: c.identity, key: c.identity.startsWith('key:') ? c.identity.slice(4) : '' })),
+    attestations: celAttestations(input.attestations ?? [], input.digest, policy),
     exceptions: input.exceptions.map((e) => ({ id: e.id, vulnerability: e.vulnerability, scope: e.scope, expires: e.expiresAt.toISOString() })),
     now: input.now.toISOString(),
   };
@@ -250,7 +257,7 @@ export function evaluatePolicy(policy: PolicyDocument, input: EvaluationInput): 
   let failed = false;
   let pending = false;
   const rules: RuleResult[] = policy.rules.map((rule) => {
-    const r = rule.vulnerabilities ? vulnerabilitiesRule(rule, input) : rule.signatures ? signaturesRule(rule, input) : rule.sbom ? sbomRule(rule, input) : celRule(rule, celBindings);
+    const r = rule.vulnerabilities ? vulnerabilitiesRule(rule, input) : rule.signatures ? signaturesRule(rule, input) : rule.sbom ? sbomRule(rule, input) : rule.provenance ? provenanceRule(rule, input) : celRule(rule, celBindings);
     if (!r.passed) {
       if (r.pending) pending = true;
       else failed = true;

@@ -24,6 +24,7 @@ import { OPENVEX_TYPE, type VexReferrer } from './vex.ts';
 import type { ExceptionRecord } from './policy-store.ts';
 import { NOTATION_SIGNATURE_TYPE, type NotationEnvelope } from './notation.ts';
 import { COSIGN_CERTIFICATE_ANNOTATION, COSIGN_REKOR_BUNDLE_ANNOTATION, COSIGN_TIMESTAMP_ANNOTATION, SIGSTORE_BUNDLE_TYPE, type SigstoreBundleArtifact } from './sigstore.ts';
+import { ATTESTATION_REFERRER_TYPES, DSSE_ENVELOPE_TYPE, PREDICATE_TYPE_ANNOTATION, SIGSTORE_BUNDLE_TYPES, attestationTag, envelopeOf, statementOf, type Attestation } from './attestations.ts';
 
 type Reader = Pick<CoreRoles, 'manifests' | 'tags'> & Pick<ScanRoles, 'scanJobs'> & Pick<ReleasePolicyRoles, 'policyExceptions'>;
 
@@ -34,6 +35,7 @@ const MAX_SMALL_DOCUMENT = 1024 * 1024;
 const MAX_SBOM = 32 * 1024 * 1024;
 const MAX_VEX_DOCUMENTS = 20;
 const MAX_VEX = 4 * 1024 * 1024;
+const MAX_ATTESTATION = 4 * 1024 * 1024;
 
 async function readAtMost(stream: Readable | undefined, limit: number): Promise<Buffer> {
   if (!stream) throw new Error('missing from the blob store');
@@ -173,6 +175,47 @@ async function vexOf(tx: Reader, blobs: BlobStore, repository: string, all: Refe
   return out;
 }
 
+/**
+ * The image's in-toto attestations: every DSSE envelope layer of its `.att` tag and of its
+ * attestation referrers (newest first), unverified; which count is the rules' question
+ * (./attestations.ts). An envelope that cannot be read is kept with its error (it counts for
+ * nothing, and the rule says why).
+ */
+async function attestationsOf(tx: Reader, blobs: BlobStore, repository: string, digest: string, all: Referrers): Promise<{ attestations: Attestation[]; errors: string[] }> {
+  const sources: { manifest: string; scheme: 'tag' | 'referrer' }[] = [];
+  const tagged = await tx.tags.get(repository, attestationTag(digest));
+  if (tagged) sources.push({ manifest: tagged.digest, scheme: 'tag' });
+  for (const r of ofType(all, ...ATTESTATION_REFERRER_TYPES).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())) sources.push({ manifest: r.digest, scheme: 'referrer' });
+  const attestations: Attestation[] = [];
+  const errors: string[] = [];
+  for (const source of sources.slice(0, MAX_SIGNATURE_MANIFESTS)) {
+    let layers: { mediaType?: string; digest?: string; annotations?: Record<string, string> }[];
+    try {
+      layers = ((await readJson(blobs, source.manifest)) as { layers?: typeof layers }).layers ?? [];
+    } catch (err) {
+      errors.push(`attestation artifact ${source.manifest.slice(0, 19)} cannot be read: ${(err as Error).message}`);
+      continue;
+    }
+    for (const layer of layers.slice(0, MAX_LAYERS)) {
+      if (typeof layer.digest !== 'string' || (layer.mediaType !== DSSE_ENVELOPE_TYPE && !SIGSTORE_BUNDLE_TYPES.has(layer.mediaType ?? ''))) continue;
+      const at = { ...source, layer: layer.digest };
+      try {
+        const envelope = envelopeOf(await readJson(blobs, layer.digest, MAX_ATTESTATION), layer.mediaType!);
+        let predicateType: string | undefined;
+        try {
+          predicateType = statementOf(envelope).predicateType;
+        } catch {
+          predicateType = layer.annotations?.[PREDICATE_TYPE_ANNOTATION];
+        }
+        attestations.push({ source: at, envelope, ...(predicateType ? { predicateType } : {}) });
+      } catch (err) {
+        attestations.push({ source: at, error: (err as Error).message, ...(layer.annotations?.[PREDICATE_TYPE_ANNOTATION] ? { predicateType: layer.annotations[PREDICATE_TYPE_ANNOTATION] } : {}) });
+      }
+    }
+  }
+  return { attestations, errors };
+}
+
 async function configOf(blobs: BlobStore, manifest: ManifestHead): Promise<EvaluationInput['config']> {
   if (!manifest.configDigest || !manifest.configMediaType?.includes('config')) return undefined;
   try {
@@ -229,6 +272,7 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
   const notation = await notationOf(blobs, referrers);
   // A message-signature bundle signs the manifest's bytes: read them only when there is one.
   const manifestBytes = bundles.length ? await readAtMost(await blobs.open(digest as Digest), 4 * 1024 * 1024).catch(() => undefined) : undefined;
+  const attested = await attestationsOf(tx, blobs, repository, digest, referrers);
   return {
     repository,
     digest,
@@ -245,6 +289,8 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
     ...(notation.length ? { notation } : {}),
     exceptions: options.exceptions ?? (await tx.policyExceptions.active(now)),
     ...(vex.length ? { vex } : {}),
+    ...(attested.attestations.length ? { attestations: attested.attestations } : {}),
+    ...(attested.errors.length ? { attestationErrors: attested.errors } : {}),
     now,
   };
 }

@@ -38,6 +38,13 @@ export function warningsOf(doc: PolicyDocument): string[] {
         out.push(`rules[${i}].signatures.cosign.keys[${k}] is not a usable public key: rule ${rule.name} will not count it`);
       }
     });
+    rule.provenance?.cosign.keys.forEach((key, k) => {
+      try {
+        createPublicKey(key);
+      } catch {
+        out.push(`rules[${i}].provenance.cosign.keys[${k}] is not a usable public key: rule ${rule.name} will not trust attestations signed with it`);
+      }
+    });
     rule.vulnerabilities?.vex?.cosign.keys.forEach((key, k) => {
       try {
         createPublicKey(key);

@@ -9,7 +9,7 @@ import { Type } from 'typebox';
 /** One rule of a policy, rendered as one sentence (views.ts). */
 export const RuleView = Type.Object({
   name: Type.String(),
-  kind: Type.String({ description: 'vulnerabilities, signatures, sbom or cel' }),
+  kind: Type.String({ description: 'vulnerabilities, signatures, sbom, provenance or cel' }),
   text: Type.String(),
 });
 

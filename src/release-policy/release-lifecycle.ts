@@ -1,12 +1,13 @@
 /**
  * The release policy's manifest lifecycle listener: a manifest pushed with a `subject` (an OCI
- * 1.1 signature, attestation or SBOM) or under cosign's `sha256-<hex>.sig` tag re-evaluates its
- * subject once the push committed (pushing a signature is how an image becomes signed).
+ * 1.1 signature, attestation or SBOM) or under cosign's `sha256-<hex>.sig` or `.att` tag
+ * re-evaluates its subject once the push committed (pushing a signature or an attestation is how
+ * an image becomes signed or attested).
  */
 import type { ManifestLifecycle } from '../events/index.ts';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
 
-const SIG_TAG = /^sha256-[0-9a-f]{64}\.sig$/;
+const SIG_TAG = /^sha256-[0-9a-f]{64}\.(sig|att)$/;
 
 export function createReleasePolicyLifecycle(subjectChanged: (repository: string, digest: string) => void): ManifestLifecycle<CoreRoles> {
   return {

@@ -38,6 +38,7 @@ import { COSIGN_REFERRER_TYPE } from './cosign.ts';
 import { SIGSTORE_BUNDLE_TYPE } from './sigstore.ts';
 import { NOTATION_SIGNATURE_TYPE } from './notation.ts';
 import { OPENVEX_TYPE } from './vex.ts';
+import { ATTESTATION_REFERRER_TYPES } from './attestations.ts';
 
 type Tx = DecideTx & ScanRoles;
 type Store = TransactionalStore<Tx>;
@@ -249,14 +250,18 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
         if (!m) return;
         const subjects = new Set<string>();
         if (m.subject) subjects.add(m.subject);
-        const sigTag = (await store.tags.list(repository, { digest: digest as Digest, n: 20 })).map((t) => /^sha256-([0-9a-f]{64})\.sig$/.exec(t.name)?.[1]).find(Boolean);
+        const tags = (await store.tags.list(repository, { digest: digest as Digest, n: 20 })).map((t) => t.name);
+        const sigTag = tags.map((t) => /^sha256-([0-9a-f]{64})\.sig$/.exec(t)?.[1]).find(Boolean);
+        const attTag = tags.map((t) => /^sha256-([0-9a-f]{64})\.att$/.exec(t)?.[1]).find(Boolean);
         if (sigTag) subjects.add(`sha256:${sigTag}`);
+        if (attTag) subjects.add(`sha256:${attTag}`);
         const g = governingOf(await store.releasePolicies.list(), repository);
         if (!g) return;
         for (const s of subjects) {
           const subject = await store.manifests.getHead(repository, s as Digest);
           const signed = (m.artifactType !== undefined && SIGNATURE_REFERRER_TYPES.has(m.artifactType)) || sigTag;
-          if (subject && isEvaluated(subject)) await evaluateIn(subject, g.policy, signed ? 'signature attached' : m.artifactType === OPENVEX_TYPE ? 'VEX document attached' : 'artifact attached');
+          const attested = attTag || (m.artifactType !== undefined && ATTESTATION_REFERRER_TYPES.includes(m.artifactType));
+          if (subject && isEvaluated(subject)) await evaluateIn(subject, g.policy, signed ? 'signature attached' : attested ? 'attestation attached' : m.artifactType === OPENVEX_TYPE ? 'VEX document attached' : 'artifact attached');
           // A signature of a VEX document is what makes it trusted: the image the VEX is about is evaluated again.
           else if (signed && subject?.artifactType === OPENVEX_TYPE && subject.subject) {
             const image = await store.manifests.getHead(repository, subject.subject as Digest);

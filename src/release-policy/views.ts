@@ -7,7 +7,7 @@ import { DEFAULT_GRACE } from './document.ts';
 import type { ReleasePolicyRecord } from './policy-store.ts';
 
 export function ruleKind(rule: PolicyRule): string {
-  return rule.vulnerabilities ? 'vulnerabilities' : rule.signatures ? 'signatures' : rule.sbom ? 'sbom' : 'cel';
+  return rule.vulnerabilities ? 'vulnerabilities' : rule.signatures ? 'signatures' : rule.sbom ? 'sbom' : rule.provenance ? 'provenance' : 'cel';
 }
 
 /** One sentence per rule. */
@@ -32,6 +32,11 @@ export function renderRule(rule: PolicyRule): string {
     return `at least ${s.min} valid signature(s) from distinct identities: ${by.join(' or ')}`;
   }
   if (rule.sbom) return rule.sbom.required ? `an SBOM (${rule.sbom.artifactTypes.join(' or ')}) is attached` : 'no SBOM required';
+  if (rule.provenance) {
+    const p = rule.provenance;
+    const what = [p.builderId && `built by ${p.builderId}`, p.sourceRepository && `from ${p.sourceRepository}`].filter(Boolean).join(' ');
+    return `${p.required ? 'an' : 'if attached, an'} SLSA provenance attestation signed by ${p.cosign.keys.length} trusted key(s)${what ? `, ${what}` : ''}`;
+  }
   return `CEL: ${rule.cel}`;
 }
 
