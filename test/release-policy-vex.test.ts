@@ -4,7 +4,9 @@
  * OpenVEX document built here, pushed as a referrer of the image and cosign-signed (a key
  * generated here) by the author the policy trusts, releases it, and "why held" names the
  * statement. Signed by another key, unsigned, `affected` / `under_investigation`, or about
- * another product, it releases nothing. On SQLite and PostgreSQL.
+ * another product, it releases nothing. The same document as an in-toto attestation
+ * (`cosign attest --type openvex`, a DSSE envelope signed here) counts when the trusted key
+ * signed it, and the CEL input's `vex` lists the trusted statements. On SQLite and PostgreSQL.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +16,7 @@ import { call, pushImage, putManifest, sha256, uploadBlob, type PushedImage } fr
 import { startTrivyLikeAdapter, type TrivyLikeAdapter } from './helpers/trivy-like-adapter.ts';
 import { cosignKey, pushCosignSignature, type SigningKey } from './helpers/release-policy.ts';
 import { until } from './helpers/until.ts';
+import { pushAttestation } from './helpers/attestations.ts';
 import { randomBytes } from 'node:crypto';
 import { dropTestSchema, postgresReachable, skipUnless, TEST_DATABASE_URL } from './helpers/environment.ts';
 
@@ -101,6 +104,14 @@ for (const backend of ['sqlite', 'postgres'] as const) describe(`OpenVEX stateme
     });
     assert.equal(applied.status, 201, applied.text);
     assert.deepEqual(applied.body.warnings ?? [], []);
+    const cel = await call(s.url, 'POST', '/api/v1/release-policies', {
+      headers: admin,
+      body: { document: { name: 'team-vc', repositories: ['team-vc/*'], rules: [
+        { name: 'trusts-vendor', vulnerabilities: { maxSeverity: 'Critical', vex: { cosign: { keys: [vendor.publicPem] } } } },
+        { name: 'vendor-says-not-affected', cel: `vex.exists(v, "${CVE}" in v.vulnerabilities && v.status == "not_affected" && v.author.startsWith("Example Vendor"))` },
+      ] } },
+    });
+    assert.equal(cel.status, 201, cel.text);
   });
   after(async () => {
     await s?.close();
@@ -172,5 +183,53 @@ for (const backend of ['sqlite', 'postgres'] as const) describe(`OpenVEX stateme
     // The same statement limited to the package that has the finding does except it.
     await attachVex(img, openVex(img.digest, 'not_affected', { id: 'https://vendor.example/vex/minimist', subcomponent: 'pkg:npm/minimist@1.2.5' }), vendor);
     await until('Passed', async () => (await verdict(img)) === 'Passed');
+  });
+  /** Pushes `doc` as an OpenVEX in-toto attestation of `img` signed by `key` (cosign attest --type openvex). */
+  async function attestVex(img: PushedImage, doc: unknown, key: SigningKey, options: { scheme?: 'tag' | 'referrer'; unsigned?: boolean } = {}) {
+    const digest = await pushAttestation(s.url, img.repository, img.digest, doc, key, { predicateType: 'https://openvex.dev/ns/v0.2.0', scheme: options.scheme ?? 'tag', headers: await push(img.repository), subjectSize: img.size, ...(options.unsigned ? { unsigned: true } : {}) });
+    await s.services.releasePolicy.idle();
+    await s.services.releasePolicy.idle();
+    return digest;
+  }
+
+  test('VEX as an in-toto attestation signed by the trusted key (under .att): released; a statement without products is about the subject', async () => {
+    const img = await failedImage('team-v/attested', 'vex-att-1');
+    const { products: _p, ...statement } = openVex(img.digest, 'not_affected').statements[0]!;
+    const att = await attestVex(img, { ...openVex(img.digest, 'not_affected', { id: 'https://vendor.example/vex/attested' }), statements: [statement] }, vendor);
+    await until('Passed', async () => (await verdict(img)) === 'Passed');
+    const r = rule(await why(img));
+    assert.equal(r.evidence.vex[0].document, 'https://vendor.example/vex/attested');
+    assert.equal(r.evidence.vex[0].referrer, att);
+    const audit = await call(s.url, 'GET', `/api/v1/audit?action=verdict.change&target=team-v/attested@${img.digest}`, { headers: admin });
+    assert.match(audit.body.entries.find((e: any) => e.after.quarantineState === 'Passed').details, /\(attestation attached\)/);
+  });
+
+  test('VEX attestations signed by another key, unsigned, or about another image: nothing excepted, and why says so', async () => {
+    const img = await failedImage('team-v/attested-bad', 'vex-att-2');
+    const other = await pushImage(s.url, 'team-v/attested-bad', { seed: 'vex-att-2b', headers: await push('team-v/attested-bad') });
+    await attestVex(img, openVex(img.digest, 'not_affected'), stranger, { scheme: 'referrer' });
+    await attestVex(img, openVex(img.digest, 'not_affected'), vendor, { scheme: 'referrer', unsigned: true });
+    const h = await push(img.repository);
+    await pushAttestation(s.url, img.repository, img.digest, openVex(img.digest, 'not_affected'), vendor, { predicateType: 'https://openvex.dev/ns', scheme: 'referrer', about: other.digest, headers: h, subjectSize: img.size });
+    await s.services.releasePolicy.idle();
+    await s.services.releasePolicy.evaluateOne(img.repository, img.digest, 'test');
+    assert.equal(await verdict(img), 'Failed');
+    const ignored = rule(await why(img)).evidence.vexIgnored.join(' | ');
+    assert.match(ignored, /not trusted \(no trusted key verifies it/);
+    assert.match(ignored, /: not signed/);
+    assert.match(ignored, /not trusted \(it is about another image/);
+  });
+
+  test('CEL sees the trusted VEX statements as `vex` (attested and signed referrers), not the untrusted ones', async () => {
+    const img = await pushImage(s.url, 'team-vc/app', { seed: 'vex-cel', tag: 'v1', headers: await push('team-vc/app') });
+    await until('Failed by the expression', async () => (await verdict(img)) === 'Failed');
+    await attestVex(img, openVex(img.digest, 'not_affected'), stranger);
+    assert.equal(await verdict(img), 'Failed', 'a stranger\'s statement is not in `vex`');
+    await attestVex(img, openVex(img.digest, 'not_affected'), vendor);
+    await until('Passed', async () => (await verdict(img)) === 'Passed');
+    const img2 = await pushImage(s.url, 'team-vc/ref', { seed: 'vex-cel-2', tag: 'v1', headers: await push('team-vc/ref') });
+    await until('Failed by the expression', async () => (await verdict(img2)) === 'Failed');
+    await attachVex(img2, openVex(img2.digest, 'not_affected'), vendor);
+    await until('Passed', async () => (await verdict(img2)) === 'Passed');
   });
 });

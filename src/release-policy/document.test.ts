@@ -34,7 +34,7 @@ test('bad documents name the field', () => {
   refused({ name: 'a', repositories: ['team-a/***'], rules: [{ name: 'x', cel: 'true' }] }, 'repositories[0]', /globs/);
   refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', vulnerabilities: { maxSeverity: 'Severe' } }] }, 'rules[0].vulnerabilities.maxSeverity', /one of None, Low, Medium, High, Critical/);
   refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', signatures: { min: 0, cosign: { keys: ['-----BEGIN PUBLIC KEY-----'] } } }] }, 'rules[0].signatures.min', /at least 1/);
-  refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x' }] }, 'rules[0]', /exactly one of vulnerabilities, signatures, sbom, cel \(has none\)/);
+  refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x' }] }, 'rules[0]', /exactly one of vulnerabilities, signatures, sbom, provenance, cel \(has none\)/);
   refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', cel: 'true', sbom: {} }] }, 'rules[0]', /has sbom, cel/);
   refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', cel: 'true' }, { name: 'x', cel: 'true' }] }, 'rules[1].name', /unique/);
   refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', cel: 'true' }], colour: 'red' }, 'colour', /is not a known field/);

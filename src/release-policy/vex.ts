@@ -18,8 +18,17 @@
  * statements about one finding, the newest (statement timestamp, else the document's) decides,
  * as OpenVEX says: an `affected` or `under_investigation` statement after a `not_affected`
  * one takes the exception back.
+ *
+ * VEX as an in-toto attestation (`cosign attest --type openvex`): a DSSE envelope under the
+ * image's `.att` tag or in an attestation referrer whose statement's predicateType is OpenVEX's
+ * (`https://openvex.dev/ns`, optionally with a version path) and whose predicate is the OpenVEX
+ * document. Trusted when a key of `vex.cosign.keys` verifies the envelope and the statement's
+ * subject is this image (./attestations.ts). Its statements apply as above; a statement that
+ * names no products is about the attestation's subject, this image (the subject is what the
+ * signer vouched for).
  */
 import { checkSignature, trustedKeys, type CosignSignature, type TrustedKey } from './cosign.ts';
+import { attestationName, checkAttestation, type Attestation } from './attestations.ts';
 
 export const OPENVEX_TYPE = 'application/vnd.openvex+json';
 const HONOURED = new Set(['not_affected', 'fixed']);
@@ -111,8 +120,15 @@ const timeOf = (v: unknown): number | undefined => {
   return Number.isNaN(t) ? undefined : t;
 };
 
-/** The statements of one document about this image (any status: the newest one decides). */
-export function statementsFor(doc: unknown, referrer: string, digest: string): VexStatement[] {
+/** Whether an attestation's predicateType is OpenVEX's (what `cosign attest --type openvex` and vexctl write). */
+export const isOpenVexPredicate = (type: string | undefined) => type === 'https://openvex.dev/ns' || type?.startsWith('https://openvex.dev/ns/') === true;
+
+/**
+ * The statements of one document about this image (any status: the newest one decides).
+ * `subjectIsImage`: the document is an attestation's predicate about this image, so a statement
+ * without products is about it.
+ */
+export function statementsFor(doc: unknown, referrer: string, digest: string, subjectIsImage = false): VexStatement[] {
   const d = doc as { '@id'?: unknown; author?: unknown; timestamp?: unknown; last_updated?: unknown; statements?: unknown };
   if (!Array.isArray(d?.statements)) throw new Error('not an OpenVEX document (no statements)');
   const docTime = timeOf(d.last_updated) ?? timeOf(d.timestamp) ?? 0;
@@ -122,7 +138,7 @@ export function statementsFor(doc: unknown, referrer: string, digest: string): V
     const status = str(s?.status);
     const products = Array.isArray(s?.products) ? (s.products as Product[]) : [];
     const ours = products.filter((p) => namesImage(p, digest));
-    if (!status || ours.length === 0) return;
+    if (!status || (ours.length === 0 && !(subjectIsImage && products.length === 0))) return;
     const subs = [...ours.flatMap((p) => (typeof p === 'string' ? [] : (p.subcomponents ?? []))), ...(Array.isArray(s.subcomponents) ? s.subcomponents : [])];
     out.push({
       document: str(d['@id']) ?? referrer,
@@ -166,6 +182,52 @@ export function trustedStatements(referrers: readonly VexReferrer[], pems: reado
     }
   }
   return { statements, ignored };
+}
+
+/**
+ * The statements of the OpenVEX attestations a key of `pems` verified (about this image); the
+ * other OpenVEX attestations are listed in `ignored` with the reason.
+ */
+export function trustedAttestedStatements(attestations: readonly Attestation[], pems: readonly string[], digest: string): { statements: VexStatement[]; ignored: string[] } {
+  const keys: TrustedKey[] = trustedKeys(pems);
+  const statements: VexStatement[] = [];
+  const ignored: string[] = [];
+  for (const a of attestations) {
+    if (!isOpenVexPredicate(a.predicateType)) continue;
+    const check = checkAttestation(a, digest, keys);
+    if (!check.valid) {
+      ignored.push(`${attestationName(a)}: ${check.problem === 'not signed' ? 'not signed' : `not trusted (${check.problem})`}`);
+      continue;
+    }
+    try {
+      statements.push(...statementsFor(check.statement.predicate, a.source.manifest, digest, true));
+    } catch (err) {
+      ignored.push(`${attestationName(a)}: ${(err as Error).message}`);
+    }
+  }
+  return { statements, ignored };
+}
+
+/** Every trusted VEX statement about the image: from signed referrers and from attestations. */
+export function trustedVex(referrers: readonly VexReferrer[], attestations: readonly Attestation[], pems: readonly string[], digest: string): { statements: VexStatement[]; ignored: string[] } {
+  const a = trustedStatements(referrers, pems, digest);
+  const b = trustedAttestedStatements(attestations, pems, digest);
+  return { statements: [...a.statements, ...b.statements], ignored: [...a.ignored, ...b.ignored] };
+}
+
+/** The CEL input's `vex`: the trusted statements about this image (docs/release-policy.md). */
+export function celVex(statements: readonly VexStatement[]) {
+  return statements.map((s) => ({
+    vulnerabilities: [...s.vulnerabilities],
+    status: s.status,
+    justification: s.justification ?? '',
+    author: s.author,
+    document: s.document,
+    statement: s.index,
+    referrer: s.referrer,
+    subcomponents: s.subcomponents.map((c) => c.name),
+    timestamp: s.time ? new Date(s.time).toISOString() : '',
+  }));
 }
 
 function coversPackage(s: VexStatement, pkg: string, version: string): boolean {
