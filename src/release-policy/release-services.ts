@@ -38,6 +38,7 @@ import { COSIGN_REFERRER_TYPE } from './cosign.ts';
 import { SIGSTORE_BUNDLE_TYPE } from './sigstore.ts';
 import { NOTATION_SIGNATURE_TYPE } from './notation.ts';
 import { OPENVEX_TYPE } from './vex.ts';
+import { exceptionPatterns } from './exceptions.ts';
 import { ATTESTATION_REFERRER_TYPES } from './attestations.ts';
 
 type Tx = DecideTx & ScanRoles;
@@ -109,21 +110,8 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
       .finally(() => pending--);
   };
 
-  async function evaluateIn(manifest: ManifestHead, policy: ReleasePolicyRecord, why: string, now = new Date()) {
-    const input = await gatherInput(store, blobs, manifest, { now });
-    const result = evaluatePolicy(policy.document, input);
-    await store.transaction(async (tx) => {
-      // Decide on what governs at commit time: a policy changed meanwhile re-runs anyway.
-      const g = await governingIn(tx, manifest.repository);
-      if (g?.kind !== 'release' || g.policy.name !== policy.name || g.policy.version !== policy.version) return;
-      if (!(await tx.manifests.getHead(manifest.repository, manifest.digest))) return;
-      await applyEvaluation(tx, options.registry(), manifest, g.policy, result, { request: systemRequest(`policy-${policy.name}-${policy.version}`, why), now, why, onQueued: options.onQueued });
-      // Held for want of a report: make sure a scan is coming.
-      if (!input.report && !(await tx.scanJobs.latest(manifest.repository, manifest.digest, ['pending', 'submitted'])) && policy.document.rules.some((r) => r.vulnerabilities)) {
-        await queueScan(tx, manifest.repository, manifest.digest as Digest, 'backlog', options.onScanQueued as never);
-      }
-    });
-  }
+  /** One image, now: a page of one (the same reads, the same commit-time checks). */
+  const evaluateIn = (manifest: ManifestHead, policy: ReleasePolicyRecord, why: string) => evaluatePage([manifest], policy, why);
 
   /**
    * A page of a repository's images: inputs gathered (reads only) a few at a time, then the
@@ -310,8 +298,7 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
       const expired = (await store.policyExceptions.list({ status: ['active'], n: 5000 })).filter((x) => x.expiresAt > lastSweep && x.expiresAt <= now);
       lastSweep = now;
       if (expired.length) {
-        const patterns = expired.some((x) => x.scope === 'all') ? ['**'] : expired.map((x) => x.repository ?? '**');
-        await services.requestReevaluation([...new Set(patterns)], 'exception expired');
+        await services.requestReevaluation([...new Set(expired.flatMap(exceptionPatterns))], 'exception expired');
       }
       // Jobs another node left behind (its lease ran out) are taken up here.
       runJobs();

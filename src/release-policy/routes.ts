@@ -89,7 +89,7 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
 
   serve(app, releasePolicyRoutes.deleteReleasePoliciesName, async (request, reply) => {
     const name = request.params.name;
-    const removed = await store.transaction((tx) => deletePolicy(tx, name, { actor: request.access.principal.name, requestId: request.id }));
+    await store.transaction((tx) => deletePolicy(tx, name, { actor: request.access.principal.name, requestId: request.id }));
     await changed();
     reply.status(204);
   });
