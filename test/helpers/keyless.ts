@@ -5,7 +5,7 @@
  * cosign's legacy `.sig` layer carrying the leaf certificate and an RFC 3161 timestamp.
  */
 import { createHash, sign } from 'node:crypto';
-import { putManifest, sha256, uploadBlob, type PushedImage } from './quarantine-fixtures.ts';
+import { putManifest, pushReferrer, sha256, uploadBlob, type PushedImage } from './quarantine-fixtures.ts';
 import type { Issued, TestSigstore } from './pki.ts';
 import { simpleSigning } from './release-policy.ts';
 
@@ -49,21 +49,8 @@ export function keylessBundle(world: TestSigstore, leaf: Issued, img: PushedImag
 }
 
 /** Pushes a bundle as cosign's new bundle format does: a referrer of the image, the bundle its one layer. */
-export async function pushBundle(url: string, img: PushedImage, bundle: unknown, headers: Record<string, string> = {}): Promise<string> {
-  const bytes = JSON.stringify(bundle);
-  const layer = await uploadBlob(url, img.repository, bytes, headers);
-  const config = await uploadBlob(url, img.repository, '{}', headers);
-  const body = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: config, size: 2 },
-    layers: [{ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', digest: layer, size: Buffer.byteLength(bytes) }],
-    subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: img.size },
-    annotations: { 'dev.sigstore.bundle.content': 'message-signature' },
-  });
-  await putManifest(url, img.repository, sha256(body), body, 'application/vnd.oci.image.manifest.v1+json', headers);
-  return sha256(body);
+export function pushBundle(url: string, img: PushedImage, bundle: unknown, headers: Record<string, string> = {}): Promise<string> {
+  return pushReferrer(url, img, { artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', content: JSON.stringify(bundle), annotations: { 'dev.sigstore.bundle.content': 'message-signature' } }, headers);
 }
 
 /** cosign's legacy keyless signature: the `sha256-<hex>.sig` tag, the leaf and timestamp in the layer's annotations. */

@@ -6,7 +6,7 @@
  */
 import { constants, sign, type KeyObject } from 'node:crypto';
 import { encode, Tag } from 'cbor2';
-import { putManifest, sha256, uploadBlob, type PushedImage } from './quarantine-fixtures.ts';
+import { pushReferrer, type PushedImage } from './quarantine-fixtures.ts';
 import type { Issued } from './pki.ts';
 
 export interface NotationOptions {
@@ -65,19 +65,7 @@ export function notationEnvelope(format: 'jws' | 'cose', chain: Issued[], img: P
 }
 
 /** Pushes an envelope as notation does: a referrer of the image, the envelope its one layer. */
-export async function pushNotation(url: string, img: PushedImage, format: 'jws' | 'cose', envelope: Buffer, headers: Record<string, string> = {}): Promise<string> {
-  const mediaType = format === 'jws' ? 'application/jose+json' : 'application/cose';
-  const layer = await uploadBlob(url, img.repository, envelope, headers);
-  const config = await uploadBlob(url, img.repository, '{}', headers);
-  const body = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    artifactType: 'application/vnd.cncf.notary.signature',
-    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: config, size: 2 },
-    layers: [{ mediaType, digest: layer, size: envelope.length }],
-    subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: img.size },
-    annotations: { 'io.cncf.notary.x509chain.thumbprint#S256': '[]' },
-  });
-  await putManifest(url, img.repository, sha256(body), body, 'application/vnd.oci.image.manifest.v1+json', headers);
-  return sha256(body);
+export function pushNotation(url: string, img: PushedImage, format: 'jws' | 'cose', envelope: Buffer, headers: Record<string, string> = {}): Promise<string> {
+  const layerMediaType = format === 'jws' ? 'application/jose+json' : 'application/cose';
+  return pushReferrer(url, img, { artifactType: 'application/vnd.cncf.notary.signature', layerMediaType, content: envelope, annotations: { 'io.cncf.notary.x509chain.thumbprint#S256': '[]' } }, headers);
 }

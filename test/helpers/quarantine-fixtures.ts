@@ -153,3 +153,28 @@ function tarOneFile(name: string, content: string): Buffer {
   const pad = Buffer.alloc((512 - (body.length % 512)) % 512, 0);
   return Buffer.concat([header, body, pad, Buffer.alloc(1024, 0)]);
 }
+
+/**
+ * Pushes a one-layer OCI 1.1 artifact whose subject is `img` (what cosign's bundle format,
+ * notation and VEX tools push): the content its layer, an empty config, addressed by digest.
+ */
+export async function pushReferrer(
+  url: string,
+  img: Pick<PushedImage, 'repository' | 'digest' | 'size'>,
+  artifact: { artifactType: string; layerMediaType?: string; content: string | Buffer; annotations?: Record<string, string> },
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const layer = await uploadBlob(url, img.repository, artifact.content, headers);
+  const config = await uploadBlob(url, img.repository, '{}', headers);
+  const body = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: artifact.artifactType,
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: config, size: 2 },
+    layers: [{ mediaType: artifact.layerMediaType ?? artifact.artifactType, digest: layer, size: Buffer.byteLength(artifact.content) }],
+    subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: img.size },
+    ...(artifact.annotations ? { annotations: artifact.annotations } : {}),
+  });
+  await putManifest(url, img.repository, sha256(body), body, 'application/vnd.oci.image.manifest.v1+json', headers);
+  return sha256(body);
+}
