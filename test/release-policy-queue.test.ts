@@ -66,12 +66,12 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       // "The dead node": claimed the job, finished up to rq/d (recorded as the cursor), then vanished.
       const dead = await store.releaseReevaluations.claim({ now: new Date(), leaseMs: 60_000 });
       assert.ok(dead, 'the job was claimable');
-      assert.equal(await store.releaseReevaluations.progress(dead, 'rq/d', new Date(Date.now() + 2000)), true);
-      // While its lease holds, another node's sweep leaves the job alone.
+      assert.equal(await store.releaseReevaluations.progress(dead, 'rq/d', new Date(Date.now() + 4000)), true);
+      // While its lease holds (long enough that a loaded machine's sweep still falls inside it), another node's sweep leaves the job alone.
       await s.services.releasePolicy.sweep();
       await s.services.releasePolicy.idle();
       assert.equal(await evaluatedBy(s, fresh[1]!), undefined, 'a held lease is not taken over');
-      await new Promise((r) => setTimeout(r, 2100));
+      await new Promise((r) => setTimeout(r, 4100));
       await s.services.releasePolicy.sweep();
       await s.services.releasePolicy.idle();
       assert.equal(await evaluatedBy(s, fresh[0]!), undefined, 'rq/d was done by the dead node: not evaluated again');
