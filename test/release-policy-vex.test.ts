@@ -119,6 +119,33 @@ for (const backend of ['sqlite', 'postgres'] as const) describe(`OpenVEX stateme
     if (backend === 'postgres') await dropTestSchema(schema);
   });
 
+  test('an OpenVEX document written into the policy: about the repository (no signature needed), applied at once, taken back by the next version', async () => {
+    const repoPurl = 'pkg:oci/app?repository_url=registry.test/team-vp/app';
+    const policy = (status: string) => ({ name: 'team-vp', repositories: ['team-vp/*'], rules: [{ name: 'no-critical', vulnerabilities: { maxSeverity: 'High', vex: { documents: [openVex(repoPurl, status, { id: 'https://platform.example/vex/minimist' })] } } }] });
+    // Version 1's document says `affected`: the image fails.
+    assert.equal((await call(s.url, 'POST', '/api/v1/release-policies', { headers: admin, body: { document: policy('affected') } })).status, 201);
+    const img = await failedImage('team-vp/app', 'vex-policy');
+    // Version 2 says `not_affected`: applying it re-evaluates the failed image.
+    const applied = await call(s.url, 'PUT', '/api/v1/release-policies/team-vp', { headers: admin, body: { document: policy('not_affected') } });
+    assert.equal(applied.status, 200, applied.text);
+    await until('Passed by the policy\'s own VEX', async () => (await verdict(img)) === 'Passed');
+    const r = rule(await why(img));
+    assert.equal(r.evidence.vex[0].referrer, 'policy');
+    assert.equal(r.evidence.vex[0].document, 'https://platform.example/vex/minimist');
+    assert.match((await call(s.url, 'GET', '/api/v1/release-policies/team-vp', { headers: admin })).body.rules[0].text, /statements of 1 document\(s\) in the policy honoured/);
+    // Another repository under the same policy is not the product the statement names.
+    const other = await failedImage('team-vp/other', 'vex-policy-other');
+    assert.equal(rule(await why(other)).passed, false);
+    // Version 3 says `affected` again and takes the exception back (notify: flagged, stays released).
+    assert.equal((await call(s.url, 'PUT', '/api/v1/release-policies/team-vp', { headers: admin, body: { document: policy('affected') } })).status, 200);
+    await until('the evaluation fails again', async () => (await s.services.releasePolicy.idle(), (await s.services.store.releaseEvaluations.get(img.repository, img.digest))?.passed === false));
+    // A status the schema does not know is refused, naming the field; the stored version stays.
+    const bad = await call(s.url, 'PUT', '/api/v1/release-policies/team-vp', { headers: admin, body: { document: policy('not-affected') } });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.text, /rules\[0\]\.vulnerabilities\.vex\.documents\[0\]\.statements\[0\]\.status/);
+    assert.equal((await call(s.url, 'GET', '/api/v1/release-policies/team-vp', { headers: admin })).body.version, 3);
+  });
+
   test('the policy says in words which VEX it honours', async () => {
     const p = await call(s.url, 'GET', '/api/v1/release-policies/team-v', { headers: admin });
     assert.match(p.body.rules[0].text, /OpenVEX not_affected\/fixed statements honoured when signed by 1 trusted key\(s\)/);

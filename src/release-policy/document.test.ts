@@ -40,6 +40,14 @@ test('bad documents name the field', () => {
   refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', cel: 'true' }], colour: 'red' }, 'colour', /is not a known field/);
   refused({ name: 'a', repositories: ['a'], gracePeriod: '72h', rules: [{ name: 'x', cel: 'true' }] }, 'gracePeriod', /requarantine/);
   refused({ name: 'a', repositories: ['a'], onViolation: 'requarantine', gracePeriod: '3 days', rules: [{ name: 'x', cel: 'true' }] }, 'gracePeriod', /duration/);
+  const vexRule = (vex: unknown) => ({ name: 'a', repositories: ['a'], rules: [{ name: 'x', vulnerabilities: { maxSeverity: 'High', vex } }] });
+  refused(vexRule({}), 'rules[0].vulnerabilities.vex', /cosign keys, documents, or both/);
+  refused(vexRule({ documents: [{ statements: [{ vulnerability: 'CVE-1', products: ['sha256:x'], status: 'not-affected' }] }] }), 'rules[0].vulnerabilities.vex.documents[0].statements[0].status', /./);
+  refused(vexRule({ documents: [{ author: 'me' }] }), 'rules[0].vulnerabilities.vex.documents[0].statements', /is required/);
+  // A VEX document in the policy, without any signing key, is a complete `vex`.
+  const ok = parsePolicyDocument(vexRule({ documents: [{ statements: [{ vulnerability: { name: 'CVE-1' }, products: ['pkg:oci/app?repository_url=r.example/a'], status: 'not_affected', justification: 'component_not_present' }] }] }));
+  assert.equal(ok.rules[0]!.vulnerabilities!.vex!.documents!.length, 1);
+  assert.equal((ok.rules[0]!.vulnerabilities!.vex!.documents![0]!.statements[0] as { justification?: string }).justification, 'component_not_present', 'OpenVEX fields the schema does not name are kept (subcomponents narrow a statement)');
 });
 
 test('a CEL rule that does not compile names the rule and the position', () => {

@@ -39,17 +39,32 @@ const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', errorMessage: '
 const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
 const Count = Type.Integer({ minimum: 0 });
 const strict = { additionalProperties: false } as const;
+const Text = Type.String({ minLength: 1, maxLength: 1024 });
 
 // Only the PEM header is required here: a key that does not parse is reported as a warning at
 // apply (keyWarnings) and counts as no key at evaluation (fail closed), so a document with a
 // placeholder key (the issue's own example) is accepted and simply cannot pass the rule.
 const PemKey = Type.String({ pattern: '^-----BEGIN PUBLIC KEY-----', errorMessage: 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)' });
 
+// An OpenVEX statement as a policy may carry it: the status is checked (a typo would silently
+// except nothing); the rest is read as OpenVEX reads it (./vex.ts), so other fields may be there.
+const VexStatus = Type.Union([Type.Literal('not_affected'), Type.Literal('affected'), Type.Literal('fixed'), Type.Literal('under_investigation')]);
+const VexPolicyStatement = Type.Object({ vulnerability: Type.Unknown(), products: Type.Optional(Type.Array(Type.Unknown(), { minItems: 1, maxItems: 1000 })), status: VexStatus });
+const VexPolicyDocument = Type.Object({ '@id': Type.Optional(Text), author: Type.Optional(Text), statements: Type.Array(VexPolicyStatement, { minItems: 1, maxItems: 1000 }) });
+
 /**
  * Which OpenVEX documents the rule honours (./vex.ts): those whose referrer manifest carries a
- * cosign signature one of these keys verifies.
+ * cosign signature one of `cosign.keys` verifies, and the `documents` written into the policy
+ * itself (trusted as the policy is: versioned, audited, applied by someone allowed to). At least
+ * one of the two.
  */
-const Vex = Type.Object({ cosign: Type.Object({ keys: Type.Array(PemKey, { minItems: 1, maxItems: 50 }) }, strict) }, strict);
+const Vex = Type.Object(
+  {
+    cosign: Type.Optional(Type.Object({ keys: Type.Array(PemKey, { minItems: 1, maxItems: 50 }) }, strict)),
+    documents: Type.Optional(Type.Array(VexPolicyDocument, { minItems: 1, maxItems: 20 })),
+  },
+  strict,
+);
 
 const Vulnerabilities = Type.Object(
   {
@@ -69,7 +84,6 @@ const Vulnerabilities = Type.Object(
   strict,
 );
 
-const Text = Type.String({ minLength: 1, maxLength: 1024 });
 
 /**
  * One identity a keyless rule trusts (cosign's --certificate-identity[-regexp] and
@@ -236,6 +250,8 @@ export function parsePolicyDocument(input: string | unknown): PolicyDocument {
   });
   doc.rules.forEach((rule, i) => {
     if (rule.signatures) checkSignatures(rule.signatures, `rules[${i}].signatures`);
+    const vex = rule.vulnerabilities?.vex;
+    if (vex && !vex.cosign && !vex.documents) throw new PolicyDocumentError(`rules[${i}].vulnerabilities.vex`, 'must name cosign keys, documents, or both');
   });
   if (doc.gracePeriod !== undefined && doc.onViolation !== 'requarantine') throw new PolicyDocumentError('gracePeriod', 'only applies with onViolation: requarantine');
   doc.rules.forEach((rule, i) => {

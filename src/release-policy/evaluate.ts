@@ -118,7 +118,7 @@ function vulnerabilitiesRule(rule: PolicyRule, input: EvaluationInput): Omit<Rul
   }
   const excepted: string[] = [];
   const usedExceptions = new Set<string>();
-  const vex = v.vex ? trustedVex(input.vex ?? [], input.attestations ?? [], v.vex.cosign.keys, input.digest) : undefined;
+  const vex = v.vex ? trustedVex(input.vex ?? [], input.attestations ?? [], [v.vex], input) : undefined;
   const vexUsed = new Map<string, VexStatement>();
   const counting = report.findings.filter((f) => {
     if (v.ignorePackages?.some((g) => globMatch(g, f.package))) return false;
@@ -222,7 +222,7 @@ export function celInput(input: EvaluationInput, policy: PolicyDocument) {
     sbom: { present: sbom !== undefined, artifactType: sbom?.artifactType ?? '', packages: (sbom?.packages ?? []).map((p) => ({ name: p.name, version: p.version, purl: p.purl ?? '', type: p.type ?? '' })) },
     signatures: checkSignatures(signaturesOfPolicy(policy), input).map((c) => ({ manifest: c.manifest, scheme: c.scheme, storage: c.storage, verified: c.verified, identity: c.identity, key: c.identity.startsWith('key:') ? c.identity.slice(4) : '' })),
     attestations: celAttestations(input.attestations ?? [], input.digest, policy),
-    vex: celVex(trustedVex(input.vex ?? [], input.attestations ?? [], policy.rules.flatMap((r) => r.vulnerabilities?.vex?.cosign.keys ?? []), input.digest).statements),
+    vex: celVex(trustedVex(input.vex ?? [], input.attestations ?? [], policy.rules.flatMap((r) => (r.vulnerabilities?.vex ? [r.vulnerabilities.vex] : [])), input).statements),
     exceptions: input.exceptions.map((e) => ({ id: e.id, vulnerability: e.vulnerability, scope: e.scope, expires: e.expiresAt.toISOString() })),
     now: input.now.toISOString(),
   };

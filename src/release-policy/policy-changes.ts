@@ -45,7 +45,7 @@ export function warningsOf(doc: PolicyDocument): string[] {
         out.push(`rules[${i}].provenance.cosign.keys[${k}] is not a usable public key: rule ${rule.name} will not trust attestations signed with it`);
       }
     });
-    rule.vulnerabilities?.vex?.cosign.keys.forEach((key, k) => {
+    rule.vulnerabilities?.vex?.cosign?.keys.forEach((key, k) => {
       try {
         createPublicKey(key);
       } catch {

@@ -105,7 +105,7 @@ export function verifyProvenance(attestations: readonly Attestation[], digest: s
  * trust lists'); what a statement says is given only when it verified.
  */
 export function celAttestations(attestations: readonly Attestation[], digest: string, policy: PolicyDocument) {
-  const keys = trustedKeys(policy.rules.flatMap((r) => [...(r.provenance?.cosign.keys ?? []), ...(r.vulnerabilities?.vex?.cosign.keys ?? [])]));
+  const keys = trustedKeys(policy.rules.flatMap((r) => [...(r.provenance?.cosign.keys ?? []), ...(r.vulnerabilities?.vex?.cosign?.keys ?? [])]));
   return attestations.map((a) => {
     const check = checkAttestation(a, digest, keys);
     const facts = check.valid && SLSA_PROVENANCE_TYPES.includes(check.statement.predicateType) ? provenanceFacts(check.statement) : undefined;

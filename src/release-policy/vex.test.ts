@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statementsFor, vexException } from './vex.ts';
+import { policyStatements, statementsFor, trustedVex, vexException } from './vex.ts';
 
 const digest = `sha256:${'ab'.repeat(32)}`;
 const finding = { id: 'CVE-2021-44906', package: 'minimist', version: '1.2.5' };
@@ -46,4 +46,33 @@ test('the newest statement decides; only not_affected and fixed except', () => {
   const later = statementsFor(doc([{ vulnerability: finding.id, products: [digest], status: 'affected', timestamp: '2026-03-01T00:00:00Z' }]), 'sha256:ref2', digest);
   assert.equal(vexException([...st, ...later], finding), undefined);
   assert.throws(() => statementsFor({ not: 'vex' }, 'sha256:ref', digest), /not an OpenVEX document/);
+});
+
+test('documents in a policy: the digest, or (only there) a purl naming the repository without a digest', () => {
+  const about = (product: unknown) => doc([{ vulnerability: finding.id, products: [product], status: 'not_affected' }]);
+  const cases: [unknown, boolean][] = [
+    [digest, true],
+    ['pkg:oci/app?repository_url=r.example/team/app', true],
+    [{ '@id': 'x', identifiers: { purl: 'pkg:oci/app?repository_url=r.example%2Fteam%2Fapp&tag=v1' } }, true],
+    ['pkg:oci/app?repository_url=r.example/other/app', false],
+    ['pkg:oci/app?repository_url=team/app/extra', false],
+    ['pkg:oci/app', false],
+    [`pkg:oci/app@${encodeURIComponent(`sha256:${'cd'.repeat(32)}`)}?repository_url=r.example/team/app`, false],
+  ];
+  for (const [product, ours] of cases) assert.equal(policyStatements([about(product)], digest, 'team/app').length, ours ? 1 : 0, JSON.stringify(product));
+  // A signed referrer cannot name the repository that way: VEX from outside the policy is about one build.
+  assert.equal(statementsFor(about('pkg:oci/app?repository_url=r.example/team/app'), 'sha256:ref', digest).length, 0);
+  const [st] = policyStatements([{ statements: [{ vulnerability: finding.id, products: [digest], status: 'fixed' }] }], digest, 'team/app');
+  assert.equal(st?.document, 'policy document 0');
+  assert.equal(st?.referrer, 'policy');
+});
+
+test('trustedVex: policy documents count without keys; referrers are then left out, and say so', () => {
+  const policyDoc = doc([{ vulnerability: finding.id, products: [digest], status: 'not_affected' }]);
+  const referrer = { manifest: `sha256:${'ef'.repeat(32)}`, document: policyDoc, signatures: [] };
+  const r = trustedVex([referrer], [], [{ documents: [policyDoc] }], { digest, repository: 'team/app' });
+  assert.equal(r.statements.length, 1);
+  assert.equal(vexException(r.statements, finding)?.referrer, 'policy');
+  assert.match(r.ignored.join(' '), /1 VEX referrer\(s\) not read: the rule trusts no signing key/);
+  assert.equal(trustedVex([referrer], [], [], { digest, repository: 'team/app' }).statements.length, 0, 'nothing trusted, nothing counts');
 });

@@ -82,6 +82,25 @@ function digestOfPurl(purl: string): string | undefined {
   }
 }
 
+/**
+ * Whether an OCI purl names the repository itself, without a digest: its `repository_url`
+ * qualifier's path (after the registry host) is the repository. Only documents in a policy may
+ * say this (a statement about every build of the repository; docs/release-policy.md).
+ */
+function purlNamesRepository(purl: string, repository: string): boolean {
+  if (!purl.startsWith('pkg:oci/') || purl.includes('@')) return false;
+  const query = purl.split('#')[0]!.split('?')[1];
+  if (!query) return false;
+  const url = new URLSearchParams(query).get('repository_url');
+  const slash = url?.indexOf('/') ?? -1;
+  return url !== null && url !== undefined && slash > 0 && url.slice(slash + 1) === repository;
+}
+
+function namesRepository(product: Product, repository: string): boolean {
+  if (typeof product === 'string') return purlNamesRepository(product, repository);
+  return [str(product['@id']), str(product.identifiers?.purl)].some((id) => id !== undefined && purlNamesRepository(id, repository));
+}
+
 function namesImage(product: Product, digest: string): boolean {
   const hex = digest.slice('sha256:'.length);
   if (typeof product === 'string') return product === digest || digestOfPurl(product) === digest;
@@ -128,7 +147,7 @@ export const isOpenVexPredicate = (type: string | undefined) => type === 'https:
  * `subjectIsImage`: the document is an attestation's predicate about this image, so a statement
  * without products is about it.
  */
-export function statementsFor(doc: unknown, referrer: string, digest: string, subjectIsImage = false): VexStatement[] {
+export function statementsFor(doc: unknown, referrer: string, digest: string, subjectIsImage = false, repository?: string): VexStatement[] {
   const d = doc as { '@id'?: unknown; author?: unknown; timestamp?: unknown; last_updated?: unknown; statements?: unknown };
   if (!Array.isArray(d?.statements)) throw new Error('not an OpenVEX document (no statements)');
   const docTime = timeOf(d.last_updated) ?? timeOf(d.timestamp) ?? 0;
@@ -137,7 +156,7 @@ export function statementsFor(doc: unknown, referrer: string, digest: string, su
     const s = raw as { vulnerability?: unknown; products?: unknown; status?: unknown; justification?: unknown; timestamp?: unknown; last_updated?: unknown; subcomponents?: unknown };
     const status = str(s?.status);
     const products = Array.isArray(s?.products) ? (s.products as Product[]) : [];
-    const ours = products.filter((p) => namesImage(p, digest));
+    const ours = products.filter((p) => namesImage(p, digest) || (repository !== undefined && namesRepository(p, repository)));
     if (!status || (ours.length === 0 && !(subjectIsImage && products.length === 0))) return;
     const subs = [...ours.flatMap((p) => (typeof p === 'string' ? [] : (p.subcomponents ?? []))), ...(Array.isArray(s.subcomponents) ? s.subcomponents : [])];
     out.push({
@@ -208,11 +227,29 @@ export function trustedAttestedStatements(attestations: readonly Attestation[], 
   return { statements, ignored };
 }
 
-/** Every trusted VEX statement about the image: from signed referrers and from attestations. */
-export function trustedVex(referrers: readonly VexReferrer[], attestations: readonly Attestation[], pems: readonly string[], digest: string): { statements: VexStatement[]; ignored: string[] } {
-  const a = trustedStatements(referrers, pems, digest);
-  const b = trustedAttestedStatements(attestations, pems, digest);
-  return { statements: [...a.statements, ...b.statements], ignored: [...a.ignored, ...b.ignored] };
+/**
+ * The statements of the OpenVEX documents written into a policy rule (`vex.documents`), about
+ * this image: products naming its digest, or (policy documents only) its repository. Trusted
+ * without a signature: the policy itself is the trust (versioned, audited, applied by an
+ * Owner). A document without `@id` is named `policy document N`.
+ */
+export function policyStatements(documents: readonly unknown[], digest: string, repository: string): VexStatement[] {
+  return documents.flatMap((doc, i) => statementsFor(doc, 'policy', digest, false, repository).map((st) => (st.document === 'policy' ? { ...st, document: `policy document ${i}` } : st)));
+}
+
+/** What a rule's `vex` trusts: referrers and attestations signed by these keys, and documents in the policy. */
+export interface VexTrust {
+  cosign?: { keys: string[] };
+  documents?: unknown[];
+}
+
+/** Every trusted VEX statement about the image: from signed referrers, from attestations, from the policy's own documents. */
+export function trustedVex(referrers: readonly VexReferrer[], attestations: readonly Attestation[], trust: readonly VexTrust[], image: { digest: string; repository: string }): { statements: VexStatement[]; ignored: string[] } {
+  const pems = trust.flatMap((t) => t.cosign?.keys ?? []);
+  const a = pems.length ? trustedStatements(referrers, pems, image.digest) : { statements: [], ignored: referrers.length ? [`${referrers.length} VEX referrer(s) not read: the rule trusts no signing key`] : [] };
+  const b = pems.length ? trustedAttestedStatements(attestations, pems, image.digest) : { statements: [], ignored: [] };
+  const c = policyStatements(trust.flatMap((t) => t.documents ?? []), image.digest, image.repository);
+  return { statements: [...a.statements, ...b.statements, ...c], ignored: [...a.ignored, ...b.ignored] };
 }
 
 /** The CEL input's `vex`: the trusted statements about this image (docs/release-policy.md). */

@@ -19,7 +19,8 @@ export function renderRule(rule: PolicyRule): string {
     if (v.maxCount) parts.push(`at most ${Object.entries(v.maxCount).map(([s, n]) => `${n} ${s}`).join(', ')}`);
     if (v.ignorePackages?.length) parts.push(`ignoring packages ${v.ignorePackages.join(', ')}`);
     if (v.maxReportAge) parts.push(`report at most ${v.maxReportAge} old`);
-    if (v.vex) parts.push(`OpenVEX not_affected/fixed statements honoured when signed by ${v.vex.cosign.keys.length} trusted key(s)`);
+    if (v.vex?.cosign) parts.push(`OpenVEX not_affected/fixed statements honoured when signed by ${v.vex.cosign.keys.length} trusted key(s)`);
+    if (v.vex?.documents) parts.push(`OpenVEX not_affected/fixed statements of ${v.vex.documents.length} document(s) in the policy honoured`);
     return parts.join('; ');
   }
   if (rule.signatures) {
