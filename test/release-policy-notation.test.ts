@@ -63,6 +63,8 @@ for (const backend of ['sqlite', 'postgres'] as const)
       for (const doc of [
         { name: 'notation', repositories: ['notation/*'], rules: [{ name: 'signed-by-builder', signatures: { notation: notation() } }] },
         { name: 'scoped', repositories: ['scoped/*'], rules: [{ name: 'signed-by-builder', signatures: { notation: notation({ registryScopes: ['registry.acme-rockets.io/scoped/app'] }) } }] },
+        { name: 'permissive', repositories: ['permissive/*'], rules: [{ name: 'signed-by-builder', signatures: { notation: notation({ signatureVerification: { level: 'permissive' } }) } }] },
+        { name: 'lenient', repositories: ['lenient/*'], rules: [{ name: 'signed-by-builder', signatures: { notation: notation({ signatureVerification: { level: 'strict', override: { authenticTimestamp: 'log' } } }) } }] },
       ]) {
         const r = await apply(doc);
         assert.equal(r.status, 201, r.text);
@@ -133,6 +135,27 @@ for (const backend of ['sqlite', 'postgres'] as const)
       assert.equal(await verdict(inside), 'Passed');
     });
 
+    test('levels: permissive logs an expired signature but still enforces certificates and identity; an override relaxes one check', async () => {
+      const expiredCert = issue(intermediate, { subject: SIGNER, extensions: CODE_SIGNING, notBefore: new Date(Date.now() - 7_200_000), notAfter: new Date(Date.now() - 3_600_000) });
+      const img = await image('permissive/app', 'n6');
+      await signWith(img, 'jws', [expiredCert, intermediate, root]);
+      assert.match((await why(img)).evidence.refused.join(' '), /is not valid now/, 'permissive enforces the authentic timestamp');
+      assert.equal(await verdict(img), 'Quarantined');
+      await signWith(img, 'cose', [signer, intermediate, root], { expiry: new Date(Date.now() - 60_000) });
+      const r = await why(img);
+      assert.equal(r.passed, true);
+      assert.match(r.reason, /logged, not enforced: .*the signature expired at .*\(expiry: logged\)/);
+      assert.equal(await verdict(img), 'Passed');
+      // Strict with authenticTimestamp logged: the expired certificate counts, an expired signature does not.
+      const other = await image('lenient/app', 'n7');
+      await signWith(other, 'jws', [signer, intermediate, root], { expiry: new Date(Date.now() - 60_000) });
+      assert.match((await why(other)).evidence.refused.join(' '), /the signature expired at/);
+      assert.equal(await verdict(other), 'Quarantined');
+      await signWith(other, 'jws', [expiredCert, intermediate, root]);
+      assert.match((await why(other)).evidence.logged.join(' '), /is not valid now .*\(authenticTimestamp: logged\)/);
+      assert.equal(await verdict(other), 'Passed');
+    });
+
     test('documents are refused where a Notation rule cannot work as written', async () => {
       const base = (n: unknown) => ({ name: 'broken', repositories: ['broken/*'], rules: [{ name: 'sig', signatures: { notation: n } }] });
       const cases: [unknown, string, RegExp][] = [
@@ -140,6 +163,10 @@ for (const backend of ['sqlite', 'postgres'] as const)
         [notation({ trustedIdentities: ['x509.subject: CN=SecureBuilder'] }), 'rules[0].signatures.notation.trustedIdentities[0]', /must name C/],
         [notation({ trustedIdentities: ['CN=SecureBuilder'] }), 'rules[0].signatures.notation.trustedIdentities[0]', /must be \* or x509\.subject/],
         [notation({ registryScopes: ['registry.example/team-*'] }), 'rules[0].signatures.notation.registryScopes[0]', /must be \* alone/],
+        [notation({ signatureVerification: { level: 'audit' } }), 'rules[0].signatures.notation.signatureVerification.level', /must be strict or permissive \(audit does not verify who signed/],
+        [notation({ signatureVerification: { level: 'skip' } }), 'rules[0].signatures.notation.signatureVerification.level', /must be strict or permissive/],
+        [notation({ signatureVerification: { level: 'lax' } }), 'rules[0].signatures.notation.signatureVerification.level', /./],
+        [notation({ signatureVerification: { level: 'strict', override: { revocation: 'skip' } } }), 'rules[0].signatures.notation.signatureVerification.override.revocation', /is not a known field/],
       ];
       for (const [n, field, message] of cases) {
         const r = await apply(base(n));

@@ -106,6 +106,7 @@ const Keyless = Type.Object(
   strict,
 );
 
+const Enforce = Type.Union([Type.Literal('enforce'), Type.Literal('log')]);
 const PemCertificate = Type.String({ pattern: '^-----BEGIN CERTIFICATE-----', errorMessage: 'must be a PEM certificate (-----BEGIN CERTIFICATE-----)' });
 
 /**
@@ -117,6 +118,8 @@ const Notation = Type.Object(
     trustStore: Type.Array(PemCertificate, { minItems: 1, maxItems: 50 }),
     registryScopes: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 50, default: ['*'] }),
     trustedIdentities: Type.Array(Text, { minItems: 1, maxItems: 50 }),
+    /** Notation's verification level: strict (default) or permissive; audit and skip are refused below. */
+    signatureVerification: Type.Optional(Type.Object({ level: Type.Union([Type.Literal('strict'), Type.Literal('permissive'), Type.Literal('audit'), Type.Literal('skip')]), override: Type.Optional(Type.Object({ expiry: Type.Optional(Enforce), authenticTimestamp: Type.Optional(Enforce) }, strict)) }, strict)),
   },
   strict,
 );
@@ -309,6 +312,10 @@ function checkSignatures(s: NonNullable<PolicyRule['signatures']>, at: string): 
         throw new PolicyDocumentError(`${at}.notation.trustedIdentities[${j}]`, (err as Error).message);
       }
     });
+    const level = s.notation.signatureVerification?.level;
+    // Notation's audit level accepts an unauthenticated signature and skip checks nothing: a
+    // signature counted by a gate must come from a trusted identity.
+    if (level === 'audit' || level === 'skip') throw new PolicyDocumentError(`${at}.notation.signatureVerification.level`, `must be strict or permissive (${level} does not verify who signed, so such a signature cannot count towards min)`);
   }
 }
 

@@ -172,16 +172,19 @@ function signaturesRule(rule: PolicyRule, input: EvaluationInput): Omit<RuleResu
   const checked = checkSignatures(s, input);
   const identities = new Set(checked.filter((c) => c.verified).map((c) => c.identity));
   const refused = checked.filter((c) => !c.verified).map((c) => `${c.manifest.slice(0, 19)} (${c.scheme}): ${c.problem}`);
+  const logged = checked.flatMap((c) => (c.logged ?? []).map((l) => `${c.manifest.slice(0, 19)} (${c.scheme}): ${l}`));
   const schemes = SIGNATURE_SCHEMES.filter((k) => s[k] !== undefined);
   const evidence = {
     identities: [...identities].map((id) => (id.startsWith('key:') ? id.slice(0, 20) : id)),
     found: checked.length,
     ...(refused.length ? { refused: refused.slice(0, 10) } : {}),
+    ...(logged.length ? { logged: logged.slice(0, 10) } : {}),
     ...(input.signatureErrors.length ? { errors: input.signatureErrors.slice(0, 5) } : {}),
   };
   // A rule with keys only says "keys", as it always did; with other schemes it names them.
   const by = schemes.length === 1 && s.cosign ? 'by trusted keys' : `by trusted identities (${schemes.join(', ')})`;
-  if (identities.size >= s.min) return { passed: true, reason: `${identities.size} valid signature(s) ${by} (${s.min} required)`, evidence };
+  const loggedNote = logged.length ? `; logged, not enforced: ${short(logged, 2)}` : '';
+  if (identities.size >= s.min) return { passed: true, reason: `${identities.size} valid signature(s) ${by} (${s.min} required)${loggedNote}`, evidence };
   const why = s.cosign && !s.keyless && trustedKeys(s.cosign.keys).length === 0 ? 'the rule has no usable public key' : checked.length === 0 ? `no ${schemes.join(' or ')} signature found` : `${checked.length} signature(s) found, ${identities.size} valid: ${short(refused, 3)}`;
   const errors = input.signatureErrors.length ? `; ${short(input.signatureErrors, 2)}` : '';
   return { passed: false, pending: true, reason: `needs ${s.min} valid signature(s) ${by}: ${why}${errors}`, evidence };

@@ -1,6 +1,7 @@
 /**
- * Notation (Notary Project) signatures, verified as `notation verify` does at its `strict`
- * level, against the trust store and trust policy a signatures rule names.
+ * Notation (Notary Project) signatures, verified as `notation verify` does at its `strict` or
+ * `permissive` level (enforcementOf below), against the trust store and trust policy a
+ * signatures rule names.
  *
  * A signature is an OCI 1.1 referrer of the image with artifactType
  * `application/vnd.cncf.notary.signature`; its one layer is the envelope:
@@ -45,6 +46,20 @@ export interface NotationRule {
   trustStore: string[];
   registryScopes: string[];
   trustedIdentities: string[];
+  /** Notation's signatureVerification: `strict` (default) or `permissive`, with per-check overrides. */
+  signatureVerification?: { level: 'strict' | 'permissive' | 'audit' | 'skip'; override?: { expiry?: 'enforce' | 'log'; authenticTimestamp?: 'enforce' | 'log' } };
+}
+
+/**
+ * What a level does with the two checks it may relax, as Notation's trust policy defines them:
+ * `strict` enforces both; `permissive` logs the signature's own expiry and still enforces the
+ * certificates' validity (authentic timestamp). `override` changes one check either way.
+ * Integrity and authenticity are always enforced: a gate has no use for `audit` or `skip`
+ * (the document refuses them).
+ */
+export function enforcementOf(rule: NotationRule): { expiry: 'enforce' | 'log'; authenticTimestamp: 'enforce' | 'log' } {
+  const v = rule.signatureVerification;
+  return { expiry: v?.override?.expiry ?? (v?.level === 'permissive' ? 'log' : 'enforce'), authenticTimestamp: v?.override?.authenticTimestamp ?? 'enforce' };
 }
 
 /** A Notation signature referrer of an image, as read. */
@@ -55,7 +70,8 @@ export interface NotationEnvelope {
   source: { manifest: string; scheme: 'referrer' };
 }
 
-export type NotationCheck = { valid: true; identity: string } | { valid: false; problem: string };
+/** `logged`: checks the rule's level only logs that failed (the signature still counts). */
+export type NotationCheck = { valid: true; identity: string; logged?: string[] } | { valid: false; problem: string };
 
 /** What either envelope format gives the common checks. */
 interface Parsed {
@@ -224,7 +240,18 @@ export function checkNotation(sig: NotationEnvelope, repository: string, digest:
   if (!Array.isArray(env.crit) || !env.crit.includes(SIGNING_SCHEME)) return refuse(`the critical headers do not name ${SIGNING_SCHEME}`);
   const unknown = env.crit.filter((c) => !UNDERSTOOD.has(String(c)));
   if (unknown.length) return refuse(`it has critical headers this verifier does not understand (${unknown.join(', ')})`);
-  if (env.expiry && env.expiry.getTime() <= now.getTime()) return refuse(`the signature expired at ${env.expiry.toISOString()}`);
+  const enforce = enforcementOf(rule);
+  const logged: string[] = [];
+  // A check the level only logs is noted and the verification goes on.
+  const fails = (check: 'expiry' | 'authenticTimestamp', problem: string): NotationCheck | undefined => {
+    if (enforce[check] === 'enforce') return refuse(problem);
+    logged.push(`${problem} (${check}: logged)`);
+    return undefined;
+  };
+  if (env.expiry && env.expiry.getTime() <= now.getTime()) {
+    const refused = fails('expiry', `the signature expired at ${env.expiry.toISOString()}`);
+    if (refused) return refused;
+  }
   if (!env.signingTime) return refuse(`it has no ${SIGNING_TIME}`);
   let chain: X509Certificate[];
   try {
@@ -248,7 +275,10 @@ export function checkNotation(sig: NotationEnvelope, repository: string, digest:
   if (leaf.ca) return refuse('the signing certificate is a CA certificate');
   if (leaf.keyUsage?.length && !leaf.keyUsage.includes(CODE_SIGNING)) return refuse('the signing certificate is not for code signing (extended key usage)');
   for (const cert of chain) {
-    if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) return refuse(`the certificate ${cert.subject.replace(/\n/g, ', ')} is not valid now (valid ${new Date(cert.validFrom).toISOString()} to ${new Date(cert.validTo).toISOString()})`);
+    if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) {
+      const refused = fails('authenticTimestamp', `the certificate ${cert.subject.replace(/\n/g, ', ')} is not valid now (valid ${new Date(cert.validFrom).toISOString()} to ${new Date(cert.validTo).toISOString()})`);
+      if (refused) return refused;
+    }
   }
   let target: { targetArtifact?: { digest?: unknown } };
   try {
@@ -271,5 +301,5 @@ export function checkNotation(sig: NotationEnvelope, repository: string, digest:
   });
   const who = subject.map(([t, v]) => `${t}=${v}`).join(', ');
   if (!trusted) return refuse(`the signer ${who} is not in trustedIdentities`);
-  return { valid: true, identity: `x509.subject: ${who}` };
+  return { valid: true, identity: `x509.subject: ${who}`, ...(logged.length ? { logged } : {}) };
 }

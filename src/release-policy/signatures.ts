@@ -29,6 +29,8 @@ export interface CheckedSignature {
   identity: string;
   /** Why it does not count, when not verified. */
   problem?: string;
+  /** Checks that failed and that the rule only logs (Notation's permissive level): it counts anyway. */
+  logged?: string[];
 }
 
 /** What the checks read from the evaluation input. */
@@ -83,7 +85,7 @@ export function checkSignatures(rule: SignaturesRule, input: SignatureMaterial):
       continue;
     }
     const check = checkNotation(n, input.repository, input.digest, rule.notation, input.now);
-    out.push(check.valid ? { ...base, verified: true, identity: check.identity } : { ...base, verified: false, identity: '', problem: check.problem });
+    out.push(check.valid ? { ...base, verified: true, identity: check.identity, ...(check.logged ? { logged: check.logged } : {}) } : { ...base, verified: false, identity: '', problem: check.problem });
   }
   return out;
 }
