@@ -106,6 +106,15 @@ for (const backend of ['sqlite', 'postgres'] as const)
       assert.equal(await verdict(img), 'Passed');
     });
 
+    test('a bundle pushed with the older artifact type spelling (bundle+json;version=0.3) releases too', async () => {
+      const img = await image('keyless/older-type', 'k2b');
+      const leaf = world.leaf(IDENTITY, ISSUER);
+      await pushBundle(s.url, img, keylessBundle(world, leaf, img, 'message', {}), await push(img.repository), 'application/vnd.dev.sigstore.bundle+json;version=0.3');
+      await settle();
+      assert.equal(await verdict(img), 'Passed');
+      assert.deepEqual((await why(img, 'signed-by-release')).evidence.identities, [`${IDENTITY} (${ISSUER})`]);
+    });
+
     test('cosign\'s legacy .sig layer with the certificate and an RFC 3161 timestamp releases too', async () => {
       const img = await image('keyless/legacy', 'k3');
       await pushLegacyKeyless(s.url, world, world.leaf(IDENTITY, ISSUER), img, { claims: (await image('keyless/other', 'k3o')).digest, headers: await push(img.repository) });

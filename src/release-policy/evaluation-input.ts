@@ -23,7 +23,7 @@ import type { HarborVulnerabilityReport } from '../scan/harbor-api.ts';
 import { OPENVEX_TYPE, type VexReferrer } from './vex.ts';
 import type { ExceptionRecord } from './policy-store.ts';
 import { NOTATION_SIGNATURE_TYPE, type NotationEnvelope } from './notation.ts';
-import { COSIGN_CERTIFICATE_ANNOTATION, COSIGN_REKOR_BUNDLE_ANNOTATION, COSIGN_TIMESTAMP_ANNOTATION, SIGSTORE_BUNDLE_TYPE, type SigstoreBundleArtifact } from './sigstore.ts';
+import { COSIGN_CERTIFICATE_ANNOTATION, COSIGN_REKOR_BUNDLE_ANNOTATION, COSIGN_TIMESTAMP_ANNOTATION, type SigstoreBundleArtifact } from './sigstore.ts';
 import { ATTESTATION_REFERRER_TYPES, DSSE_ENVELOPE_TYPE, PREDICATE_TYPE_ANNOTATION, SIGSTORE_BUNDLE_TYPES, attestationTag, envelopeOf, statementOf, type Attestation } from './attestations.ts';
 
 type Reader = Pick<CoreRoles, 'manifests' | 'tags'> & Pick<ScanRoles, 'scanJobs'> & Pick<ReleasePolicyRoles, 'policyExceptions'>;
@@ -102,9 +102,9 @@ async function signaturesOf(tx: Reader, blobs: BlobStore, repository: string, di
   return { signatures, errors };
 }
 
-/** The image's Sigstore bundle referrers (cosign's new bundle format), newest first, each bundle as read. */
+/** The image's Sigstore bundle referrers (cosign's new bundle format, under either spelling of its type), newest first, each bundle as read. */
 async function bundlesOf(blobs: BlobStore, all: Referrers): Promise<SigstoreBundleArtifact[]> {
-  const referrers = ofType(all, SIGSTORE_BUNDLE_TYPE).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const referrers = ofType(all, ...SIGSTORE_BUNDLE_TYPES).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   const out: SigstoreBundleArtifact[] = [];
   for (const r of referrers.slice(0, MAX_SIGNATURE_MANIFESTS)) {
     const source = { manifest: r.digest, scheme: 'bundle' as const };

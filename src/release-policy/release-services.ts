@@ -35,11 +35,10 @@ import { applyEvaluation, governingIn, governingOf, policyVerdictWriter, type De
 import { matchesPolicyPattern } from './patterns.ts';
 import type { ReleasePolicyRecord } from './policy-store.ts';
 import { COSIGN_REFERRER_TYPE } from './cosign.ts';
-import { SIGSTORE_BUNDLE_TYPE } from './sigstore.ts';
 import { NOTATION_SIGNATURE_TYPE } from './notation.ts';
 import { OPENVEX_TYPE } from './vex.ts';
 import { exceptionPatterns } from './exceptions.ts';
-import { ATTESTATION_REFERRER_TYPES } from './attestations.ts';
+import { ATTESTATION_REFERRER_TYPES, SIGSTORE_BUNDLE_TYPES } from './attestations.ts';
 
 type Tx = DecideTx & ScanRoles;
 type Store = TransactionalStore<Tx>;
@@ -81,7 +80,7 @@ const GATHER_CONCURRENCY = 8;
 /** Images whose results one re-evaluation transaction commits. */
 const BATCH = 50;
 /** Referrers that are signatures (their push re-evaluates the subject as "signature attached"). */
-const SIGNATURE_REFERRER_TYPES: ReadonlySet<string> = new Set([COSIGN_REFERRER_TYPE, SIGSTORE_BUNDLE_TYPE, NOTATION_SIGNATURE_TYPE]);
+const SIGNATURE_REFERRER_TYPES: ReadonlySet<string> = new Set([COSIGN_REFERRER_TYPE, ...SIGSTORE_BUNDLE_TYPES, NOTATION_SIGNATURE_TYPE]);
 /** cosign's tags for an image's signatures, attestations and SBOMs: artifacts, not images to judge. */
 const COSIGN_ARTIFACT_TAG = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
 

@@ -48,9 +48,12 @@ export function keylessBundle(world: TestSigstore, leaf: Issued, img: PushedImag
   };
 }
 
-/** Pushes a bundle as cosign's new bundle format does: a referrer of the image, the bundle its one layer. */
-export function pushBundle(url: string, img: PushedImage, bundle: unknown, headers: Record<string, string> = {}): Promise<string> {
-  return pushReferrer(url, img, { artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', content: JSON.stringify(bundle), annotations: { 'dev.sigstore.bundle.content': 'message-signature' } }, headers);
+/**
+ * Pushes a bundle as cosign's new bundle format does: a referrer of the image, the bundle its one
+ * layer. `artifactType`: the older spelling of the bundle type (`...bundle+json;version=0.3`) some tools still write.
+ */
+export function pushBundle(url: string, img: PushedImage, bundle: unknown, headers: Record<string, string> = {}, artifactType = 'application/vnd.dev.sigstore.bundle.v0.3+json'): Promise<string> {
+  return pushReferrer(url, img, { artifactType, content: JSON.stringify(bundle), annotations: { 'dev.sigstore.bundle.content': 'message-signature' } }, headers);
 }
 
 /** cosign's legacy keyless signature: the `sha256-<hex>.sig` tag, the leaf and timestamp in the layer's annotations. */
