@@ -202,6 +202,7 @@ for (const backend of ['sqlite', 'postgres'] as const)
         [{ keyless: { ...keyless(world.trustedRoot), identities: [{ subject: IDENTITY, subjectRegExp: '.*', issuer: ISSUER }] } }, 'rules[0].signatures.keyless.identities[0]', /exactly one of subject, subjectRegExp/],
         [{ keyless: { ...keyless(world.trustedRoot), identities: [{ subject: IDENTITY }] } }, 'rules[0].signatures.keyless.identities[0]', /exactly one of issuer, issuerRegExp/],
         [{ keyless: { ...keyless(world.trustedRoot), identities: [{ subjectRegExp: '([', issuer: ISSUER }] } }, 'rules[0].signatures.keyless.identities[0].subjectRegExp', /is not a regular expression/],
+        [{ keyless: { ...keyless(world.trustedRoot), identities: [{ subject: IDENTITY, issuerRegExp: '^(https://[a-z]+)+$' }] } }, 'rules[0].signatures.keyless.identities[0].issuerRegExp', /could take exponential time to match/],
       ];
       for (const [signatures, field, message] of cases) {
         const r = await apply(base(signatures));

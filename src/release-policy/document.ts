@@ -20,6 +20,7 @@ import { isValidPolicyPattern } from './patterns.ts';
 import { trustMaterialOf } from './sigstore.ts';
 import { parseTrustedIdentity } from './notation.ts';
 import { X509Certificate } from 'node:crypto';
+import safeRegex from 'safe-regex2';
 
 export const SEVERITIES = ['None', 'Low', 'Medium', 'High', 'Critical'] as const;
 export type PolicySeverity = (typeof SEVERITIES)[number];
@@ -291,6 +292,9 @@ function checkSignatures(s: NonNullable<PolicyRule['signatures']>, at: string): 
         } catch (err) {
           throw new PolicyDocumentError(`${at}.keyless.identities[${j}].${pattern}`, `is not a regular expression: ${(err as Error).message}`);
         }
+        // Evaluation matches certificates on the main thread: an expression that can backtrack
+        // exponentially (a quantifier inside a quantified group) would stall the registry.
+        if (!safeRegex(re)) throw new PolicyDocumentError(`${at}.keyless.identities[${j}].${pattern}`, 'could take exponential time to match (a repeated group that itself repeats, such as (a+)+): write it without nested repetition');
       }
     });
   }
