@@ -26,6 +26,12 @@ const arg = (name: string, fallback: number) => {
 const rounds = arg('rounds', 5);
 const duration = arg('duration', 4);
 const inFlight = 32;
+// `--profile DIR`: both servers run under `node --cpu-prof` and write DIR/off-*.cpuprofile and
+// DIR/on-*.cpuprofile when they stop (compare them with bench/profile-summary.ts).
+const profileDir = (() => {
+  const i = process.argv.indexOf('--profile');
+  return i > 0 ? process.argv[i + 1] : undefined;
+})();
 
 const freePort = () => new Promise<number>((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
 const sha = (b: string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -35,7 +41,8 @@ async function start(metrics: boolean): Promise<{ url: string; child: ChildProce
   const dir = mkdtempSync(join(tmpdir(), 'lazaret-mcost-'));
   const env: NodeJS.ProcessEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('X_'))), PATH: process.env.PATH, LAZARET_DATA_DIR: dir, LAZARET_LISTEN: `127.0.0.1:${port}`, LAZARET_AUTH_MODE: 'none', LAZARET_LOG_LEVEL: 'warn', MALLOC_ARENA_MAX: '2' };
   if (metrics) env.LAZARET_METRICS_LISTEN = `127.0.0.1:${await freePort()}`;
-  const child = spawn(process.execPath, [join(root, 'bin/lazaret.js'), 'serve'], { env, stdio: 'ignore' });
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${metrics ? 'on' : 'off'}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...profiling, join(root, 'bin/lazaret.js'), 'serve'], { env, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 400; i++) {
     try { const r = await request(`${url}/healthz`); await r.body.text(); if (r.statusCode === 200) break; } catch { /* starting */ }
@@ -109,8 +116,10 @@ try {
   for (const k of ['mainUser', 'mainSystem', 'others'] as const) console.log(`median us CPU/req, ${k}: off ${medianOf((r) => r.off, k).toFixed(1)}, on ${medianOf((r) => r.on, k).toFixed(1)}`);
   console.log(`least registry CPU per request: off ${least((r) => r.off).toFixed(1)} us, on ${least((r) => r.on).toFixed(1)} us, on/off ${(least((r) => r.on) / least((r) => r.off)).toFixed(3)}`);
 } finally {
-  for (const s of [off, on]) {
+  // Waits for both to exit: a profile is written on the way out.
+  await Promise.all([off, on].map((s) => new Promise<void>((resolve) => {
+    s.child.once('exit', () => resolve());
     s.child.kill('SIGTERM');
-    rmSync(s.dir, { recursive: true, force: true });
-  }
+  })));
+  for (const s of [off, on]) rmSync(s.dir, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Services } from './services.ts';
 import { rewriteRepositoryPath } from './http/name-rewrite.ts';
 import { installErrorHandling } from './http/error-handler.ts';
@@ -18,7 +18,7 @@ import { registerManagementRoutes } from './management-api/routes.ts';
 import { registerPortalRoutes } from './portal/routes.ts';
 import { registerTokenRoutes } from './auth/token-routes.ts';
 import { registerObservabilityRoutes } from './observability/routes.ts';
-import { installHttpMetrics } from './observability/http-metrics.ts';
+import { logController } from './observability/http-metrics.ts';
 import type { RegisteredRoute } from './http/request-context.ts';
 import { lazySchemaCompilers } from './http/lazy-schema-compilers.ts';
 
@@ -30,7 +30,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // With tracing on the request id is the trace id (src/observability/http-tracing.ts).
     genReqId: tracing ? tracing.requestId : () => randomUUID(),
     // The request id is logged as `requestId` (the top-level option of that name is deprecated).
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // With metrics on it also records the HTTP metrics, without a hook (http-metrics.ts).
+    logController: logController(services.metrics, { requestIdLogLabel: 'requestId' }),
     rewriteUrl: (req: IncomingMessage) => rewriteRepositoryPath(req.url ?? '/'),
     // Routes set their own tighter limits; blob bodies are streamed and never parsed.
     bodyLimit: 1024 * 1024,
@@ -46,9 +47,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
-  // First hooks: the request's span must be active for everything after it; metrics time all of it.
+  // First hook: the request's span must be active for everything after it.
   tracing?.installHttp(app);
-  if (services.metrics) installHttpMetrics(app, services.metrics);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
     reply.header('X-Content-Type-Options', 'nosniff');

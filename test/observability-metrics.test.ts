@@ -54,6 +54,8 @@ test('push, pull, held pulls and a webhook move the counters by exactly what hap
   assert.equal((await call(u, 'GET', '/v2/metrics/held/manifests/v1')).status, 404);
   assert.equal((await call(u, 'GET', `/v2/metrics/held/manifests/${held.digest}`)).status, 403);
   assert.equal((await call(u, 'GET', `/v2/metrics/held/blobs/${held.layers[0]}`)).status, 403);
+  // A path no route matches, twice: counted under one `unmatched` label, never the path.
+  for (let i = 0; i < 2; i++) assert.equal((await call(u, 'GET', '/no/such/metrics-path')).status, 404);
 
   // Let the webhook attempt's bookkeeping land before the second scrape.
   const after = await (async () => {
@@ -73,6 +75,7 @@ test('push, pull, held pulls and a webhook move the counters by exactly what hap
   assert.equal(moved('lazaret_http_requests_total', { route: '/v2/:name/manifests/:reference', method: 'GET', status: '404' }), 1);
   assert.equal(moved('lazaret_http_requests_total', { route: '/v2/:name/manifests/:reference', method: 'GET', status: '403' }), 1);
   assert.equal(moved('lazaret_http_requests_total', { route: '/v2/:name/blobs/:digest', method: 'GET', status: '200' }), 1);
+  assert.equal(moved('lazaret_http_requests_total', { route: 'unmatched', method: 'GET', status: '404' }), 2);
   assert.equal(moved('lazaret_http_request_duration_seconds_count', uploads), 4, 'the histogram counts what the counter counts');
   assert.ok(moved('lazaret_http_request_bytes_total', { route: '/v2/:name/blobs/uploads/' }) > 4 * 20, 'upload bytes counted');
   assert.ok(moved('lazaret_http_response_bytes_total', { route: '/v2/:name/blobs/:digest' }) >= Buffer.byteLength('layer of metrics-1'));

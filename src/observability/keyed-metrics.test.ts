@@ -54,3 +54,21 @@ test('a series keeps its own copy of the labels (a caller reusing its object can
   c.inc(labels);
   assert.match(await registry.metrics(), /y_total\{route="a"\} 1\ny_total\{route="b"\} 1/);
 });
+
+test('a series handed out by child() is the one inc and observe record into', async () => {
+  const registry = new Registry();
+  const c = new KeyedCounter<'route'>({ name: 'z_total', help: 'h', labelNames: ['route'], registers: [registry] });
+  const h = new KeyedHistogram<'route'>({ name: 'z_seconds', help: 'h', labelNames: ['route'], buckets, registers: [registry] });
+  const counter = c.child({ route: 'a' });
+  const histogram = h.child({ route: 'a' });
+  counter.inc();
+  counter.inc(2);
+  c.inc({ route: 'a' });
+  histogram.observe(0.005);
+  h.observe({ route: 'a' }, 2);
+  const text = await registry.metrics();
+  assert.match(text, /z_total\{route="a"\} 4/);
+  assert.match(text, /z_seconds_bucket\{le="0\.01",route="a"\} 1/);
+  assert.match(text, /z_seconds_count\{route="a"\} 2/);
+  assert.match(text, /z_seconds_sum\{route="a"\} 2\.005/);
+});

@@ -9,6 +9,9 @@
  * key is the label values joined, one Map lookup; the exposition is built only when Prometheus
  * scrapes. Output is the same text prom-client writes for its own (names, `le` buckets, _sum,
  * _count), and `aggregator: 'sum'` lets a cluster aggregator add the workers' series up.
+ *
+ * `child(labels)` hands out one series itself, for a caller that records into the same series
+ * over and over (the HTTP metrics keep them per route): then a record is one addition, no key.
  */
 import type { Registry } from 'prom-client';
 
@@ -45,7 +48,7 @@ abstract class KeyedMetric<N extends string, S> {
   }
 
   /** The series of these label values, created on first use (a copy of the labels is kept). */
-  protected seriesOf(labels: Labels<N>): S {
+  child(labels: Labels<N>): S {
     let key = '';
     for (const n of this.labelNames) key += `${labels[n]}\u0001`;
     let entry = this.series.get(key);
@@ -68,15 +71,24 @@ abstract class KeyedMetric<N extends string, S> {
   }
 }
 
-export class KeyedCounter<N extends string = never> extends KeyedMetric<N, { value: number }> {
+/** One counter series. */
+export class CounterSeries {
+  value = 0;
+
+  inc(by = 1) {
+    this.value += by;
+  }
+}
+
+export class KeyedCounter<N extends string = never> extends KeyedMetric<N, CounterSeries> {
   readonly type = 'counter' as const;
 
   inc(labels: Labels<N>, value = 1) {
-    this.seriesOf(labels).value += value;
+    this.child(labels).value += value;
   }
 
   protected initial() {
-    return { value: 0 };
+    return new CounterSeries();
   }
 
   protected values(): MetricValue[] {
@@ -84,14 +96,27 @@ export class KeyedCounter<N extends string = never> extends KeyedMetric<N, { val
   }
 }
 
-interface HistogramState {
+/** One histogram series. */
+export class HistogramSeries {
   /** Observations per bucket, not cumulative (the last slot is +Inf). */
-  counts: Float64Array;
-  sum: number;
-  count: number;
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  constructor(private readonly buckets: readonly number[]) {
+    this.counts = new Float64Array(buckets.length + 1);
+  }
+
+  observe(value: number) {
+    let i = 0;
+    while (i < this.buckets.length && value > this.buckets[i]!) i++;
+    this.counts[i]! += 1;
+    this.sum += value;
+    this.count += 1;
+  }
 }
 
-export class KeyedHistogram<N extends string = never> extends KeyedMetric<N, HistogramState> {
+export class KeyedHistogram<N extends string = never> extends KeyedMetric<N, HistogramSeries> {
   readonly type = 'histogram' as const;
   private readonly buckets: readonly number[];
 
@@ -101,16 +126,11 @@ export class KeyedHistogram<N extends string = never> extends KeyedMetric<N, His
   }
 
   observe(labels: Labels<N>, value: number) {
-    const s = this.seriesOf(labels);
-    let i = 0;
-    while (i < this.buckets.length && value > this.buckets[i]!) i++;
-    s.counts[i]! += 1;
-    s.sum += value;
-    s.count += 1;
+    this.child(labels).observe(value);
   }
 
-  protected initial(): HistogramState {
-    return { counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 };
+  protected initial() {
+    return new HistogramSeries(this.buckets);
   }
 
   protected values(): MetricValue[] {

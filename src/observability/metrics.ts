@@ -12,9 +12,10 @@
  * are this node's. The ones recorded on every request are keyed-metrics.ts' (same exposition,
  * a fraction of the cost); the rest are prom-client's own.
  */
-import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { OperationsSnapshot } from '../persistence/index.ts';
 import { KeyedCounter, KeyedHistogram } from './keyed-metrics.ts';
+import { collectProcessMetrics } from './process-metrics.ts';
 
 /** Seconds: fast metadata calls sit in the first buckets, slow blob transfers in the last. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -74,7 +75,7 @@ export interface Metrics {
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   let sources: MetricsSources | undefined;
 
   // One snapshot per scrape: every gauge's collect() of the same scrape awaits the same promise.

@@ -13,6 +13,7 @@ import type { MetadataStore } from '../persistence/index.ts';
 import type { QueryObserver } from '../metadata/db.ts';
 import type { StoreObservers } from '../metadata/open-metadata-store.ts';
 import type { Metrics } from './metrics.ts';
+import type { HistogramSeries } from './keyed-metrics.ts';
 import { composeAround, timing } from './around.ts';
 import { observeBlobStore } from './observed-blob-store.ts';
 import { observeGate } from './observed-gate.ts';
@@ -44,6 +45,24 @@ export function metricsEnabled(config: LazaretConfig): boolean {
   return config.metrics.listen !== undefined || config.metrics.mainPort;
 }
 
+/**
+ * A histogram's series by operation and outcome, each bound on its first use: the query and
+ * blob-store observers run on every call, and this spares them a label object and a series key.
+ */
+function seriesByOperation(child: (operation: string, outcome: 'ok' | 'error') => HistogramSeries) {
+  const bound = { ok: new Map<string, HistogramSeries>(), error: new Map<string, HistogramSeries>() };
+  return (operation: string, outcome: 'ok' | 'error') => {
+    let series = bound[outcome].get(operation);
+    if (!series) {
+      series = child(operation, outcome);
+      bound[outcome].set(operation, series);
+    }
+    return series;
+  };
+}
+
+const timingInto = (series: ReturnType<typeof seriesByOperation>) => timing((operation, seconds, outcome) => series(operation, outcome).observe(seconds));
+
 export async function createObservability(config: LazaretConfig, logger: Logger): Promise<Observability> {
   const metricsOn = metricsEnabled(config);
   // Both loaded only when on: with metrics off prom-client (and the OpenTelemetry API it
@@ -60,9 +79,8 @@ export async function createObservability(config: LazaretConfig, logger: Logger)
 
   const observers: QueryObserver[] = [];
   if (metrics) {
-    observers.push(({ sql, durationMs, error }) =>
-      metrics.dbQueryDuration.observe({ dialect, operation: statementKind(sql), outcome: error === undefined ? 'ok' : 'error' }, durationMs / 1000),
-    );
+    const query = seriesByOperation((operation, outcome) => metrics.dbQueryDuration.child({ dialect, operation, outcome }));
+    observers.push(({ sql, durationMs, error }) => query(statementKind(sql), error === undefined ? 'ok' : 'error').observe(durationMs / 1000));
   }
   if (tracing) observers.push(tracing.queryObserver(dialect));
   const observe: QueryObserver | undefined = observers.length === 0 ? undefined : observers.length === 1 ? observers[0] : (e) => {
@@ -79,7 +97,7 @@ export async function createObservability(config: LazaretConfig, logger: Logger)
     observeBlobStore(blobs, driver) {
       const around = composeAround(
         tracing?.around('blob_store', { 'lazaret.blob_store.driver': driver }),
-        metrics ? timing((operation, seconds, outcome) => metrics.blobStoreDuration.observe({ driver, operation, outcome }, seconds)) : undefined,
+        metrics ? timingInto(seriesByOperation((operation, outcome) => metrics.blobStoreDuration.child({ driver, operation, outcome }))) : undefined,
       );
       return around ? observeBlobStore(blobs, around) : blobs;
     },
