@@ -28,6 +28,9 @@ const duration = arg('duration', 4);
 const inFlight = 32;
 // `--profile DIR`: both servers run under `node --cpu-prof` and write DIR/off-*.cpuprofile and
 // DIR/on-*.cpuprofile when they stop (compare them with bench/profile-summary.ts).
+// `--same`: both servers with metrics off, the same code twice: what the bench reports when there
+// is no difference (its own noise and any bias of the second server), to read the real figure against.
+const same = process.argv.includes('--same');
 const profileDir = (() => {
   const i = process.argv.indexOf('--profile');
   return i > 0 ? process.argv[i + 1] : undefined;
@@ -40,7 +43,7 @@ async function start(metrics: boolean): Promise<{ url: string; child: ChildProce
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'lazaret-mcost-'));
   const env: NodeJS.ProcessEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('X_'))), PATH: process.env.PATH, LAZARET_DATA_DIR: dir, LAZARET_LISTEN: `127.0.0.1:${port}`, LAZARET_AUTH_MODE: 'none', LAZARET_LOG_LEVEL: 'warn', MALLOC_ARENA_MAX: '2' };
-  if (metrics) env.LAZARET_METRICS_LISTEN = `127.0.0.1:${await freePort()}`;
+  if (metrics && !same) env.LAZARET_METRICS_LISTEN = `127.0.0.1:${await freePort()}`;
   const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${metrics ? 'on' : 'off'}.cpuprofile`] : [];
   const child = spawn(process.execPath, [...profiling, join(root, 'bin/lazaret.js'), 'serve'], { env, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
