@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/metrics-cost.ts [--rounds N] [--duration S]`: the cost of metrics
+ * `node --import tsx bench/metrics-cost.ts [--rounds N] [--duration S] [--pairs N] [--same] [--profile DIR]`: the cost of metrics
  * (and of the tracing hooks when off) on manifest GET throughput. Two compiled Lazaret
  * processes side by side, one with metrics off and one with `metrics.listen` on, the same
  * image pushed to both; rounds alternate between them so a busy machine hurts both alike.
@@ -24,6 +24,10 @@ const arg = (name: string, fallback: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const rounds = arg('rounds', 5);
+// `--pairs N`: N fresh pairs of servers one after the other, `--rounds` rounds each. One
+// process's JIT and heap layout stay with it for all its rounds, so two identical servers can
+// differ by several percent for their whole life (see `--same`): only fresh pairs average that out.
+const pairs = arg('pairs', 1);
 const duration = arg('duration', 4);
 const inFlight = 32;
 // `--profile DIR`: both servers run under `node --cpu-prof` and write DIR/off-*.cpuprofile and
@@ -91,38 +95,52 @@ async function load(target: { url: string; child: ChildProcess }): Promise<{ rat
   return { rate, cpuUs, threadsUs: { mainUser: perRequest('mainUser'), mainSystem: perRequest('mainSystem'), others: perRequest('others') } };
 }
 
-const off = await start(false);
-const on = await start(true);
-try {
-  // Warm-up: two runs each, since the first one after start still spends CPU on JIT compiler threads.
-  for (let i = 0; i < 2; i++) {
-    await load(off);
-    await load(on);
+type Run = { rate: number; cpuUs: number; threadsUs: ThreadCpu };
+type Row = { off: Run; on: Run };
+const split = (r: Run) => `main ${r.threadsUs.mainUser.toFixed(0)} user + ${r.threadsUs.mainSystem.toFixed(0)} sys, other threads ${r.threadsUs.others.toFixed(0)}`;
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+const cpuRatio = (rs: Row[]) => median(rs.map((r) => r.on.cpuUs / r.off.cpuUs));
+const rateRatio = (rs: Row[]) => median(rs.map((r) => r.on.rate / r.off.rate));
+
+/** One fresh pair of servers: warm-up, then `rounds` alternating rounds. */
+async function pair(index: number): Promise<Row[]> {
+  const off = await start(false);
+  const on = await start(true);
+  try {
+    // Warm-up: two runs each, since the first one after start still spends CPU on JIT compiler threads.
+    for (let i = 0; i < 2; i++) {
+      await load(off);
+      await load(on);
+    }
+    const rows: Row[] = [];
+    for (let i = 0; i < rounds; i++) {
+      // Who goes first alternates, so a machine that gets busier hurts both alike.
+      const first = i % 2 === 0 ? await load(off) : undefined;
+      const b = await load(on);
+      const c = first ?? (await load(off));
+      rows.push({ off: c, on: b });
+      console.log(`${pairs > 1 ? `pair ${index + 1} ` : ''}round ${i + 1}: metrics off ${c.rate.toFixed(0)} req/s ${c.cpuUs.toFixed(1)} us CPU/req, on ${b.rate.toFixed(0)} req/s ${b.cpuUs.toFixed(1)} us CPU/req; throughput on/off ${(b.rate / c.rate).toFixed(3)}, CPU on/off ${(b.cpuUs / c.cpuUs).toFixed(3)}`);
+      console.log(`  us CPU/req by thread: off ${split(c)}; on ${split(b)}`);
+    }
+    if (pairs > 1) console.log(`pair ${index + 1}: median throughput on/off ${rateRatio(rows).toFixed(3)}, CPU on/off ${cpuRatio(rows).toFixed(3)}`);
+    return rows;
+  } finally {
+    // Waits for both to exit: a profile is written on the way out.
+    await Promise.all([off, on].map((s) => new Promise<void>((resolve) => {
+      s.child.once('exit', () => resolve());
+      s.child.kill('SIGTERM');
+    })));
+    for (const s of [off, on]) rmSync(s.dir, { recursive: true, force: true });
   }
-  type Run = { rate: number; cpuUs: number; threadsUs: ThreadCpu };
-  const split = (r: Run) => `main ${r.threadsUs.mainUser.toFixed(0)} user + ${r.threadsUs.mainSystem.toFixed(0)} sys, other threads ${r.threadsUs.others.toFixed(0)}`;
-  const rows: { off: Run; on: Run }[] = [];
-  for (let i = 0; i < rounds; i++) {
-    // Who goes first alternates, so a machine that gets busier hurts both alike.
-    const first = i % 2 === 0 ? await load(off) : undefined;
-    const b = await load(on);
-    const c = first ?? (await load(off));
-    rows.push({ off: c, on: b });
-    console.log(`round ${i + 1}: metrics off ${c.rate.toFixed(0)} req/s ${c.cpuUs.toFixed(1)} us CPU/req, on ${b.rate.toFixed(0)} req/s ${b.cpuUs.toFixed(1)} us CPU/req; throughput on/off ${(b.rate / c.rate).toFixed(3)}, CPU on/off ${(b.cpuUs / c.cpuUs).toFixed(3)}`);
-    console.log(`  us CPU/req by thread: off ${split(c)}; on ${split(b)}`);
-  }
-  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  console.log(`median throughput on/off: ${median(rows.map((r) => r.on.rate / r.off.rate)).toFixed(3)}; median registry CPU per request on/off: ${median(rows.map((r) => r.on.cpuUs / r.off.cpuUs)).toFixed(3)} (manifest GET, ${inFlight} in flight, ${duration} s per run, ${rounds} rounds)`);
-  // Contention only ever adds CPU per request, so the least of the rounds is the least noisy figure.
-  const least = (pick: (r: { off: Run; on: Run }) => Run) => Math.min(...rows.map((r) => pick(r).cpuUs));
-  const medianOf = (pick: (r: { off: Run; on: Run }) => Run, k: keyof ThreadCpu) => median(rows.map((r) => pick(r).threadsUs[k]));
-  for (const k of ['mainUser', 'mainSystem', 'others'] as const) console.log(`median us CPU/req, ${k}: off ${medianOf((r) => r.off, k).toFixed(1)}, on ${medianOf((r) => r.on, k).toFixed(1)}`);
-  console.log(`least registry CPU per request: off ${least((r) => r.off).toFixed(1)} us, on ${least((r) => r.on).toFixed(1)} us, on/off ${(least((r) => r.on) / least((r) => r.off)).toFixed(3)}`);
-} finally {
-  // Waits for both to exit: a profile is written on the way out.
-  await Promise.all([off, on].map((s) => new Promise<void>((resolve) => {
-    s.child.once('exit', () => resolve());
-    s.child.kill('SIGTERM');
-  })));
-  for (const s of [off, on]) rmSync(s.dir, { recursive: true, force: true });
 }
+
+const perPair: Row[][] = [];
+for (let p = 0; p < pairs; p++) perPair.push(await pair(p));
+const rows = perPair.flat();
+console.log(`median throughput on/off: ${rateRatio(rows).toFixed(3)}; median registry CPU per request on/off: ${cpuRatio(rows).toFixed(3)} (manifest GET, ${inFlight} in flight, ${duration} s per run, ${pairs} pair(s) x ${rounds} rounds${same ? ', --same: both servers metrics off' : ''})`);
+if (pairs > 1) console.log(`median of the pairs' medians: throughput on/off ${median(perPair.map(rateRatio)).toFixed(3)}, CPU on/off ${median(perPair.map(cpuRatio)).toFixed(3)}`);
+// Contention only ever adds CPU per request, so the least of the rounds is the least noisy figure.
+const least = (pick: (r: Row) => Run) => Math.min(...rows.map((r) => pick(r).cpuUs));
+const medianOf = (pick: (r: Row) => Run, k: keyof ThreadCpu) => median(rows.map((r) => pick(r).threadsUs[k]));
+for (const k of ['mainUser', 'mainSystem', 'others'] as const) console.log(`median us CPU/req, ${k}: off ${medianOf((r) => r.off, k).toFixed(1)}, on ${medianOf((r) => r.on, k).toFixed(1)}`);
+console.log(`least registry CPU per request: off ${least((r) => r.off).toFixed(1)} us, on ${least((r) => r.on).toFixed(1)} us, on/off ${(least((r) => r.on) / least((r) => r.off)).toFixed(3)}`);
