@@ -5,9 +5,17 @@
  * SQLite never loads the pg driver.
  */
 import pg from 'pg';
-import { Kysely, PostgresDialect, type KyselyConfig } from 'kysely';
+import { Kysely, PostgresDialect, type DatabaseIntrospector, type KyselyConfig } from 'kysely';
 import type { Database } from './tables/index.ts';
 import type { PostgresOptions } from './db.ts';
+import { CurrentSchemaIntrospector } from './postgres-introspector.ts';
+
+/** PostgresDialect whose introspector sees only the connection's schema (./postgres-introspector.ts says why). */
+class SchemaScopedPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new CurrentSchemaIntrospector(db);
+  }
+}
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -56,6 +64,6 @@ export async function openPostgresPool(options: PostgresOptions, log: Pick<Kysel
   // (or the background pass) that ran it reports it; the event itself needs no handling.
   pool.on('connect', (client) => client.on('error', () => undefined));
   options.onPool?.(pool);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...log });
+  return new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }), ...log });
 }
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openMetadataStore, openPostgresStore, postgresOptionsFromUrl } from './index.ts';
 import { imageManifest, dg } from '../metadata/suite/context.ts';
+import { openPostgresPool } from '../metadata/postgres-db.ts';
 import { skipUnless, TEST_DATABASE_URL, postgresReachable, dropTestSchema } from '../../test/helpers/environment.ts';
 
 
@@ -97,6 +98,75 @@ test('PostgreSQL connections dropped by the server: no crash, the next query rec
   } finally {
     await store.close();
     await admin.query(`drop schema if exists "${schema}" cascade`);
+    await admin.end();
+  }
+});
+
+test('migrating while other schemas of the database are dropped: the start never fails for their DDL', { skip: skipUnless(await postgresReachable(), 'PostgreSQL not reachable') }, async () => {
+  // CI once failed here: Kysely's stock introspector resolved every table of every schema by
+  // name, and a schema dropped meanwhile failed our migration with 42P01. Ours reads only the
+  // connection's schema, by OID.
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  const tag = randomBytes(4).toString('hex');
+  const churnSchemas = Array.from({ length: 4 }, (_, i) => `lazaret_churn_${tag}_${i}`);
+  let churning = true;
+  const churners = await Promise.all(churnSchemas.map(async () => {
+    const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await c.connect();
+    return c;
+  }));
+  // Each churner: a schema full of tables appears and vanishes, again and again, while the
+  // stores below migrate.
+  const churn = Promise.all(churnSchemas.map(async (s, i) => {
+    const c = churners[i]!;
+    while (churning) {
+      await c.query(`create schema "${s}"; ${Array.from({ length: 30 }, (_, t) => `create table "${s}".t${t} (id serial primary key, v text);`).join(' ')}`);
+      await c.query(`drop schema "${s}" cascade`);
+    }
+  }));
+  const schemas: string[] = [];
+  try {
+    for (let i = 0; i < 8; i++) {
+      const schema = `lazaret_mig_${tag}_${i}`;
+      schemas.push(schema);
+      const store = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+      try {
+        await store.repositories.ensure('migrated/ok');
+        assert.ok(await store.repositories.get('migrated/ok'));
+      } finally {
+        await store.close();
+      }
+    }
+  } finally {
+    churning = false;
+    await churn;
+    await Promise.all(churners.map((c) => c.end()));
+    for (const s of [...schemas, ...churnSchemas]) await admin.query(`drop schema if exists "${s}" cascade`);
+    await admin.end();
+  }
+});
+
+test('the PostgreSQL introspector lists the connection schema only', { skip: skipUnless(await postgresReachable(), 'PostgreSQL not reachable') }, async () => {
+  const tag = randomBytes(4).toString('hex');
+  const mine = `lazaret_intro_${tag}_a`;
+  const other = `lazaret_intro_${tag}_b`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create schema "${other}"; create table "${other}".kysely_migration (name text); create table "${other}".foreign_one (id int)`);
+  await (await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema: mine })).close(); // migrated
+  const db = await openPostgresPool({ connectionString: TEST_DATABASE_URL, schema: mine }, {});
+  try {
+    const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+    assert.ok(tables.length > 5, 'our migrated tables are listed');
+    assert.ok(tables.every((t) => t.schema === mine), 'nothing from another schema');
+    assert.ok(tables.some((t) => t.name === 'kysely_migration'));
+    assert.ok(!(await db.introspection.getTables()).some((t) => t.name.startsWith('kysely_')), 'internal tables hidden unless asked for');
+    const repos = tables.find((t) => t.name === 'repositories');
+    assert.ok(repos && repos.columns.some((c) => c.name === 'name' && !c.isNullable));
+  } finally {
+    await db.destroy();
+    await admin.query(`drop schema if exists "${mine}" cascade; drop schema if exists "${other}" cascade`);
     await admin.end();
   }
 });
