@@ -163,7 +163,7 @@ test('the PostgreSQL introspector lists the connection schema only', { skip: ski
     assert.ok(tables.some((t) => t.name === 'kysely_migration'));
     assert.ok(!(await db.introspection.getTables()).some((t) => t.name.startsWith('kysely_')), 'internal tables hidden unless asked for');
     const repos = tables.find((t) => t.name === 'repositories');
-    assert.ok(repos && repos.columns.some((c) => c.name === 'name' && !c.isNullable));
+    assert.ok(repos?.columns.some((c) => c.name === 'name' && !c.isNullable));
   } finally {
     await db.destroy();
     await admin.query(`drop schema if exists "${mine}" cascade; drop schema if exists "${other}" cascade`);
