@@ -205,7 +205,11 @@ export async function migrateToLatest(db: Kysely<any>, migrations: NamedMigratio
     },
   };
   const migrationTableSchema = await migrationTableSchemaOf(db);
-  const { error, results } = await new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) }).migrateToLatest();
+  // Numbers are handed out ahead of landing, so a lower one can land after a higher one (013
+  // after 017 and 020): a database migrated before then runs the lower one next instead of being
+  // refused as "corrupted". Each migration depends only on ones numbered below it that landed
+  // before it, so running it late is the same as running it in order.
+  const { error, results } = await new Migrator({ db, provider, allowUnorderedMigrations: true, ...(migrationTableSchema ? { migrationTableSchema } : {}) }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message ?? error}`, { cause: error });

@@ -12,7 +12,7 @@ import { scanSection } from '../scan/store/suite.ts';
 import { uploadStatesSection } from '../storage/store/suite.ts';
 import { releasePolicySection } from '../release-policy/store/suite.ts';
 import { gcSection } from '../lifecycle/store/suite.ts';
-import { recycleBinSection } from '../lifecycle/store/suite.ts';
+import { quotaSection, recycleBinSection } from '../lifecycle/store/suite.ts';
 import type { StoreRoles } from './index.ts';
 
 export const storeSuiteSections: MetadataSuiteSection<StoreRoles>[] = [
@@ -25,4 +25,5 @@ export const storeSuiteSections: MetadataSuiteSection<StoreRoles>[] = [
   releasePolicySection,
   gcSection,
   recycleBinSection,
+  quotaSection,
 ];

@@ -2,7 +2,8 @@
  * The storage-lifecycle module's persistence: garbage collection's tombstones, link states and
  * runs (contract: ../gc/gc-store.ts; migration 009-lifecycle), manifests' last pull times
  * (../retention/pull-time-store.ts, migration 011-pull-times) and the recycle bin
- * (../recycle-bin/recycle-bin-store.ts, migration 012-recycle-bin); tables: tables.ts;
+ * (../recycle-bin/recycle-bin-store.ts, migration 012-recycle-bin) and repositories' usage
+ * (../quota/quota-store.ts, migration 013-repository-usage); tables: tables.ts;
  * conformance section: suite.ts.
  */
 import type { ModuleStore } from '../../metadata/module-store.ts';
@@ -10,6 +11,7 @@ import type { GcStore } from '../gc/gc-store.ts';
 import * as lifecycle009 from './migrations/009-lifecycle.ts';
 import * as lifecycle011 from './migrations/011-pull-times.ts';
 import * as lifecycle012 from './migrations/012-recycle-bin.ts';
+import * as lifecycle013 from './migrations/013-repository-usage.ts';
 import { createGcStore } from './gc-sql.ts';
 import type { PullTimeStore } from '../retention/pull-time-store.ts';
 import { createPullTimeStore } from './pulls-sql.ts';
@@ -35,6 +37,7 @@ export const lifecycleStore: ModuleStore<LifecycleRoles> = {
     ['009-lifecycle', lifecycle009],
     ['011-pull-times', lifecycle011],
     ['012-recycle-bin', lifecycle012],
+    ['013-repository-usage', lifecycle013],
   ],
   createRoles: (db) => ({ gc: createGcStore(db), pullTimes: createPullTimeStore(db), recycleBin: createRecycleBinStore(db), quotas: createQuotaStore(db) }),
 };

@@ -13,6 +13,7 @@ import { dg, imageManifest, tick } from '../../metadata/suite/context.ts';
 import type { LifecycleRoles } from './index.ts';
 
 export { recycleBinSection } from './recycle-bin-suite.ts';
+export { quotaSection } from './quota-suite.ts';
 
 export function gcSection({ store, repo, unique }: MetadataSuiteContext<LifecycleRoles>): void {
   const gc = () => store().gc;

@@ -1,9 +1,8 @@
 import type { CoreTables } from '../../metadata/tables/index.ts';
 
 /**
- * The storage-lifecycle module's tables (migrations: migrations/009-lifecycle.ts and
- * 011-pull-times.ts; why each
- * exists: docs/storage-lifecycle.md).
+ * The storage-lifecycle module's tables (migrations: migrations/009-lifecycle.ts, 011-pull-times.ts,
+ * 012-recycle-bin.ts and 013-repository-usage.ts; why each exists: docs/storage-lifecycle.md).
  */
 
 /** A blob the collector decided to delete; kept after the deletion as "these bytes may be gone". */
@@ -70,7 +69,17 @@ export interface RecycleBinRefsTable {
   manifest: string;
 }
 
+/**
+ * A repository's usage in bytes (migration 013-repository-usage): kept by triggers on blob_links
+ * and manifests, equal to the counting rule of usage-count.ts; a recount rewrites it.
+ */
+export interface RepositoryUsageTable {
+  repository: string;
+  bytes: number;
+}
+
 export interface LifecycleTables {
+  repository_usage: RepositoryUsageTable;
   pull_times: PullTimesTable;
   gc_tombstones: GcTombstonesTable;
   gc_link_states: GcLinkStatesTable;
