@@ -2,7 +2,8 @@
  * Quotas per repository pattern on real servers, SQLite and PostgreSQL (docs/storage-lifecycle.md
  * "Quotas"): a push over quota is refused with DENIED naming the quota (skopeo's error text too);
  * usage counts each blob once and falls after a delete and a collection; concurrent uploads never
- * take a repository past its quota.
+ * take a repository past its quota; a recount (API and `lazaret quota recount`) finds and corrects
+ * a running total made wrong behind the triggers' back.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { withDatabase } from '../src/persistence/index.ts';
 import { dropTestSchema, hasCommand, postgresReachable, skipUnless, TEST_DATABASE_URL } from './helpers/environment.ts';
 import { skopeoIn } from './helpers/skopeo.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -17,6 +22,7 @@ import { call, pushImage, sha256 } from './helpers/quarantine-fixtures.ts';
 import { createOciLayout } from './helpers/oci-layout.ts';
 
 const KiB = 1024;
+const LAZARET = fileURLToPath(new URL('../bin/lazaret.js', import.meta.url));
 
 for (const backend of ['sqlite', 'postgres'] as const) {
   describe(`quotas (${backend})`, { skip: backend === 'postgres' ? skipUnless(await postgresReachable(), 'PostgreSQL is not reachable') : false }, () => {
@@ -81,6 +87,24 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       for (const r of results) assert.ok(r.status === 201 || (r.status === 403 && r.body.errors[0].code === 'DENIED'), `${r.status} ${r.text}`);
       assert.equal(accepted, 10, 'exactly as many as fit');
       assert.ok((await usage('race')) <= 10 * KiB);
+    });
+
+    test('recount: the totals agree with a full count; one made wrong is corrected, audited, and shown by the CLI', async () => {
+      const clean = await api('POST', '/api/v1/quotas/recount', {});
+      assert.equal(clean.status, 200, clean.text);
+      assert.deepEqual(clean.body.corrected, [], 'every push, delete and collection above kept the totals right');
+      assert.ok(clean.body.repositories >= 3);
+      const right = await usage('q/other');
+      assert.ok(right >= 60 * KiB);
+      // What only a writer around the triggers could do: the running total says something else.
+      await withDatabase(server.services.config, (db) => db.updateTable('repository_usage').set({ bytes: 1 }).where('repository', '=', 'q/other').execute());
+      assert.equal(await usage('q/other'), 1);
+      const { stdout } = await promisify(execFile)(process.execPath, [LAZARET, 'quota', 'recount', 'q/other', '--registry', server.url, '-o', 'json'], { env: { PATH: process.env.PATH ?? '', HOME: tmpdir() } });
+      assert.deepEqual(JSON.parse(stdout), { repositories: 1, corrected: [{ repository: 'q/other', stored: 1, counted: right }] });
+      assert.equal(await usage('q/other'), right);
+      const audit = (await api('GET', '/api/v1/audit?action=quota.recount')).body.entries;
+      assert.equal(audit.length, 1);
+      assert.deepEqual((await api('POST', '/api/v1/quotas/recount', { repository: 'no/such' })).body, { repositories: 0, corrected: [] });
     });
 
     if (backend === 'sqlite') {

@@ -11,3 +11,9 @@ export const QuotaPolicy = Type.Object({ quotas: Type.Array(QuotaRule, { maxItem
 export const QuotaUsage = Type.Object({ repository: Type.String(), quota: Type.String(), limit: Type.Integer(), used: Type.Integer() });
 
 export const QuotasAnswer = Type.Object({ quotas: Type.Array(QuotaRule), usage: Type.Array(QuotaUsage) });
+
+export const RecountBody = Type.Object({ repository: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })) }, { additionalProperties: false });
+
+export const UsageRecount = Type.Object({ repository: Type.String(), stored: Type.Integer(), counted: Type.Integer() });
+
+export const RecountAnswer = Type.Object({ repositories: Type.Integer(), corrected: Type.Array(UsageRecount) });

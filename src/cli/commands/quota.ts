@@ -3,15 +3,17 @@
  *   list                        the rules and each repository's limit and usage
  *   set PATTERN SIZE            adds or changes the rule for PATTERN (SIZE: 500MiB, 10GiB, bytes)
  *   remove PATTERN              drops it
+ *   recount [REPOSITORY]        counts usage from scratch and corrects the running totals
  * The first rule whose pattern matches a repository applies; `set` keeps the order of the rules
  * and adds a new one last.
  */
 import type { Command } from 'commander';
 import type { Static } from 'typebox';
-import type { QuotasAnswer } from '../../management-api/quotas-schemas.ts';
+import type { QuotasAnswer, RecountAnswer } from '../../management-api/quotas-schemas.ts';
 import { CliError, callApi, printResult, resolveConnection, withConnection, type ConnectionOptions } from '../api-client.ts';
 
 type Answer = Static<typeof QuotasAnswer>;
+type Recount = Static<typeof RecountAnswer>;
 
 const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
 
@@ -54,5 +56,14 @@ export function registerQuota(program: Command) {
     const { quotas } = (await callApi<Answer>(connection, 'GET', '/api/v1/quotas')).body;
     if (!quotas.some((q) => q.repositories === pattern)) throw new CliError(`no quota for ${pattern}`);
     show(opts, (await callApi<Answer>(connection, 'PUT', '/api/v1/quotas', { quotas: quotas.filter((q) => q.repositories !== pattern) })).body);
+  });
+
+  withConnection(
+    quota.command('recount [repository]').description('count usage from scratch (every repository, or one) and correct the running totals; lists the ones that were wrong'),
+  ).action(async (repository: string | undefined, opts: ConnectionOptions & { output?: string }) => {
+    const { body } = await callApi<Recount>(resolveConnection(opts), 'POST', '/api/v1/quotas/recount', repository === undefined ? {} : { repository });
+    if (opts.output === 'json') return printResult('json', body);
+    console.log(`${body.repositories} ${body.repositories === 1 ? 'repository' : 'repositories'} counted, ${body.corrected.length} corrected`);
+    if (body.corrected.length > 0) printResult('table', body, body.corrected.map((c) => ({ repository: c.repository, was: c.stored, now: c.counted })));
   });
 }

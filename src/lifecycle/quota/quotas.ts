@@ -9,7 +9,7 @@
 import type { RepositoryStore, SettingsStore } from '../../metadata/metadata-store.ts';
 import { isValidPattern, matchesPattern } from '../../access/patterns.ts';
 import { registryError } from '../../errors/index.ts';
-import type { QuotaStore } from './quota-store.ts';
+import type { QuotaStore, UsageRecount } from './quota-store.ts';
 
 export interface QuotaRule {
   /** A repository pattern: a name, `team/*`, or `*`. */
@@ -91,6 +91,38 @@ export async function quotaUsage(store: { repositories: RepositoryStore; setting
       if (rule) out.push({ repository, quota: rule.repositories, limit: rule.bytes, used: await store.quotas.usage(repository) });
     }
     if (names.length < 1000) return out;
+    last = names.at(-1);
+  }
+}
+
+export interface RecountReport {
+  /** Repositories counted. */
+  repositories: number;
+  /** Those whose running total was wrong, with what it said and what it is now. */
+  corrected: UsageRecount[];
+}
+
+/**
+ * Counts every repository's usage (or one's) from scratch and corrects the running totals
+ * (docs/storage-lifecycle.md "How usage is kept"). Each repository is its own short transaction,
+ * so pushes go on meanwhile; a correct total is left as it is.
+ */
+export async function recountUsage(store: { repositories: RepositoryStore; quotas: QuotaStore }, only?: string): Promise<RecountReport> {
+  const report: RecountReport = { repositories: 0, corrected: [] };
+  const one = async (repository: string) => {
+    const r = await store.quotas.recount(repository);
+    if (!r) return;
+    report.repositories++;
+    if (r.stored !== r.counted) report.corrected.push(r);
+  };
+  if (only !== undefined) {
+    await one(only);
+    return report;
+  }
+  for (let last: string | undefined; ; ) {
+    const names = await store.repositories.list({ n: 1000, ...(last ? { last } : {}) });
+    for (const repository of names) await one(repository);
+    if (names.length < 1000) return report;
     last = names.at(-1);
   }
 }
