@@ -7,6 +7,7 @@
  * manifest bytes. DELETE unlinks the blob from the repository; the bytes stay until garbage
  * collection decides.
  */
+import { pipeline } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.ts';
 import type { ReadMethod } from '../registry/index.ts';
@@ -15,6 +16,7 @@ import { repositoryName, requireDigest, type Params } from './params.ts';
 import { decideRange } from './byte-range.ts';
 import { registerReadRoutes } from './read-routes.ts';
 import { serve } from '../http/route-table.ts';
+import { givesBuffersBack } from '../storage/read-buffers.ts';
 import { distributionRoutes } from './route-table.ts';
 
 
@@ -56,7 +58,8 @@ export function registerBlobs(app: FastifyInstance, services: Services) {
       reply.code(200);
       reply.header('Content-Length', blob.size);
     }
-    return reply.send(stream);
+    // The read buffers go back to their pool once the response has written them (read-buffers.ts).
+    return reply.send(pipeline(stream, givesBuffersBack(reply.raw), () => undefined));
   }
 
   registerReadRoutes(app, distributionRoutes.getBlob, distributionRoutes.headBlob, read);

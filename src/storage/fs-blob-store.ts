@@ -31,7 +31,8 @@ import { randomUUID, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDigester, parseDigest, type Digest, type DigestAlgorithm, type ParsedDigest } from '../oci/index.ts';
-import { hashFile, hashTap, isEnoent, READ_HIGH_WATER_MARK, removeQuietly, syncPath, writerTo } from './fs-io.ts';
+import { hashFile, hashTap, isEnoent, removeQuietly, syncPath, writerTo } from './fs-io.ts';
+import { pooledFileReader } from './read-buffers.ts';
 import { storageErrors } from './errors.ts';
 import type { BlobInfo, BlobStore, ByteRange, UploadArea } from './blob-store.ts';
 
@@ -265,8 +266,7 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
       }
       let span = range;
       if (!span) {
-        // Without an end, Node sizes every read buffer at highWaterMark: 256 KiB allocated (and
-        // copied out of) for a 4 KiB blob. Bounding the stream by the size keeps small pulls cheap.
+        // Bounded by the size, so a 4 KiB blob is read into 4 KiB, not a 256 KiB buffer.
         let size: number;
         try {
           size = (await fh.stat()).size;
@@ -280,7 +280,8 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
         }
         span = { start: 0, end: size - 1 };
       }
-      return fh.createReadStream({ highWaterMark: READ_HIGH_WATER_MARK, start: span.start, end: span.end }) as Readable;
+      // Large reads go into reused buffers that the response gives back (read-buffers.ts).
+      return pooledFileReader(fh, span.start, span.end);
     },
 
     async put(expected, data, expectedSize) {
