@@ -6,7 +6,9 @@
  * statement. Signed by another key, unsigned, `affected` / `under_investigation`, or about
  * another product, it releases nothing. The same document as an in-toto attestation
  * (`cosign attest --type openvex`, a DSSE envelope signed here) counts when the trusted key
- * signed it, and the CEL input's `vex` lists the trusted statements. On SQLite and PostgreSQL.
+ * signed it, and the CEL input's `vex` lists the trusted statements. A keyless signer (cosign's
+ * `.sig` layer with a certificate from a test Sigstore) counts when the rule's `vex.keyless`
+ * trusts its root and identity. On SQLite and PostgreSQL.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +21,8 @@ import { until } from './helpers/until.ts';
 import { pushAttestation } from './helpers/attestations.ts';
 import { randomBytes } from 'node:crypto';
 import { dropTestSchema, postgresReachable, skipUnless, TEST_DATABASE_URL } from './helpers/environment.ts';
+import { testSigstore, type TestSigstore } from './helpers/pki.ts';
+import { pushLegacyKeyless } from './helpers/keyless.ts';
 
 const FAST = { 'scanner.firstPollMs': 50, 'scanner.defaultRefreshMs': 100, 'scanner.pollIntervalMs': 50, 'scanner.healthIntervalSeconds': 1, 'scanner.requestTimeoutSeconds': 2 };
 const CVE = 'CVE-2021-44906';
@@ -45,6 +49,8 @@ function openVex(product: string, status: string, options: { id?: string; justif
 }
 
 const pgUp = await postgresReachable();
+const VEX_SIGNER = 'https://github.com/vendor/vex/.github/workflows/publish.yml@refs/heads/main';
+const OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 const ociPurl = (img: PushedImage) => `pkg:oci/${img.repository.split('/').pop()}@${encodeURIComponent(img.digest)}?repository_url=registry.test/${img.repository}`;
 
 for (const backend of ['sqlite', 'postgres'] as const) describe(`OpenVEX statements from trusted authors except findings (${backend})`, { skip: backend === 'postgres' ? skipUnless(pgUp, `PostgreSQL not reachable at ${TEST_DATABASE_URL}`) : false }, () => {
@@ -54,6 +60,8 @@ for (const backend of ['sqlite', 'postgres'] as const) describe(`OpenVEX stateme
   const admin = { authorization: adminAuth() };
   const vendor = cosignKey();
   const stranger = cosignKey();
+  let sigstore: TestSigstore;
+  let otherSigstore: TestSigstore;
   const push = async (repo: string) => ({ authorization: await bearer(s, 'pusher', 'pusher-password', `repository:${repo}:pull,push`) });
   const verdict = async (img: PushedImage) => (await s.services.store.verdicts.get(img.repository, img.digest as never))?.state;
   const why = async (img: PushedImage) => (await call(s.url, 'GET', `/api/v1/quarantine/why-held?repository=${encodeURIComponent(img.repository)}&digest=${img.digest}`, { headers: admin })).body;
@@ -112,6 +120,13 @@ for (const backend of ['sqlite', 'postgres'] as const) describe(`OpenVEX stateme
       ] } },
     });
     assert.equal(cel.status, 201, cel.text);
+    sigstore = testSigstore('vex-trusted');
+    otherSigstore = testSigstore('vex-other');
+    const keyless = await call(s.url, 'POST', '/api/v1/release-policies', {
+      headers: admin,
+      body: { document: { name: 'team-vk', repositories: ['team-vk/*'], rules: [{ name: 'no-critical', vulnerabilities: { maxSeverity: 'High', vex: { keyless: { trustedRoot: sigstore.trustedRoot, tlog: 0, sct: 0, identities: [{ subject: VEX_SIGNER, issuer: OIDC_ISSUER }] } } } }] } },
+    });
+    assert.equal(keyless.status, 201, keyless.text);
   });
   after(async () => {
     await s?.close();
@@ -181,7 +196,7 @@ for (const backend of ['sqlite', 'postgres'] as const) describe(`OpenVEX stateme
     assert.equal(r.passed, false);
     assert.equal(r.evidence.vex, undefined);
     assert.equal(r.evidence.vexIgnored.length, 2);
-    assert.ok(r.evidence.vexIgnored.some((x: string) => /not signed by a trusted key \(no trusted key verifies it/.test(x)), r.evidence.vexIgnored.join(' | '));
+    assert.ok(r.evidence.vexIgnored.some((x: string) => /not signed by a trusted key or identity \(no trusted key verifies it/.test(x)), r.evidence.vexIgnored.join(' | '));
     assert.ok(r.evidence.vexIgnored.some((x: string) => /: not signed$/.test(x)), r.evidence.vexIgnored.join(' | '));
   });
 
@@ -258,5 +273,45 @@ for (const backend of ['sqlite', 'postgres'] as const) describe(`OpenVEX stateme
     await until('Failed by the expression', async () => (await verdict(img2)) === 'Failed');
     await attachVex(img2, openVex(img2.digest, 'not_affected'), vendor);
     await until('Passed', async () => (await verdict(img2)) === 'Passed');
+  });
+
+  test('a VEX document signed keyless (a certificate for a trusted identity, cosign\'s .sig layer): released; another root or identity: nothing excepted', async () => {
+    const img = await failedImage('team-vk/app', 'vex-keyless');
+    const vexDigest = await attachVex(img, openVex(img.digest, 'not_affected', { id: 'https://vendor.example/vex/keyless' }), undefined);
+    const vexArtifact = { ...img, digest: vexDigest };
+    const signWith = async (world: TestSigstore, identity: string) => {
+      await pushLegacyKeyless(s.url, world, world.leaf(identity, OIDC_ISSUER), vexArtifact, { headers: await push(img.repository) });
+      await s.services.releasePolicy.idle();
+      await s.services.releasePolicy.evaluateOne(img.repository, img.digest, 'test');
+    };
+    // The right identity, but a certificate (and timestamp) from a Sigstore the rule does not trust.
+    await signWith(otherSigstore, VEX_SIGNER);
+    assert.equal(await verdict(img), 'Failed');
+    assert.match(rule(await why(img)).evidence.vexIgnored.join(' | '), /not signed by a trusted key or identity \((no trusted signing time|the certificate does not chain)/);
+    // The trusted Sigstore, another identity.
+    await signWith(sigstore, 'https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main');
+    assert.equal(await verdict(img), 'Failed');
+    assert.match(rule(await why(img)).evidence.vexIgnored.join(' | '), /is not one the rule trusts/);
+    // The trusted identity from the trusted root: the statement counts.
+    await signWith(sigstore, VEX_SIGNER);
+    await until('Passed', async () => (await verdict(img)) === 'Passed');
+    const r = rule(await why(img));
+    assert.equal(r.evidence.vex[0].document, 'https://vendor.example/vex/keyless');
+    assert.equal(r.evidence.vex[0].referrer, vexDigest);
+    assert.match((await call(s.url, 'GET', '/api/v1/release-policies/team-vk', { headers: admin })).body.rules[0].text, /signed by keyless identities \(https:\/\/github\.com\/vendor\/vex\//);
+  });
+
+  test('a keyless part of vex is checked at apply like a signatures rule\'s: the field is named, the stored version stays', async () => {
+    const doc = (keyless: unknown) => ({ document: { name: 'team-vk', repositories: ['team-vk/*'], rules: [{ name: 'no-critical', vulnerabilities: { maxSeverity: 'High', vex: { keyless } } }] } });
+    for (const [keyless, field] of [
+      [{ trustedRoot: 'not json', tlog: 0, sct: 0, identities: [{ subject: VEX_SIGNER, issuer: OIDC_ISSUER }] }, 'rules[0].vulnerabilities.vex.keyless.trustedRoot'],
+      [{ trustedRoot: sigstore.trustedRoot, identities: [{ subject: VEX_SIGNER }] }, 'rules[0].vulnerabilities.vex.keyless.identities[0]'],
+      [{ trustedRoot: sigstore.trustedRoot, identities: [{ subjectRegExp: '^(a+)+$', issuer: OIDC_ISSUER }] }, 'rules[0].vulnerabilities.vex.keyless.identities[0].subjectRegExp'],
+    ] as const) {
+      const r = await call(s.url, 'PUT', '/api/v1/release-policies/team-vk', { headers: admin, body: doc(keyless) });
+      assert.equal(r.status, 400, r.text);
+      assert.ok(r.text.includes(field), `${field}: ${r.text}`);
+    }
+    assert.equal((await call(s.url, 'GET', '/api/v1/release-policies/team-vk', { headers: admin })).body.version, 1);
   });
 });

@@ -41,7 +41,7 @@ test('bad documents name the field', () => {
   refused({ name: 'a', repositories: ['a'], gracePeriod: '72h', rules: [{ name: 'x', cel: 'true' }] }, 'gracePeriod', /requarantine/);
   refused({ name: 'a', repositories: ['a'], onViolation: 'requarantine', gracePeriod: '3 days', rules: [{ name: 'x', cel: 'true' }] }, 'gracePeriod', /duration/);
   const vexRule = (vex: unknown) => ({ name: 'a', repositories: ['a'], rules: [{ name: 'x', vulnerabilities: { maxSeverity: 'High', vex } }] });
-  refused(vexRule({}), 'rules[0].vulnerabilities.vex', /cosign keys, documents, or both/);
+  refused(vexRule({}), 'rules[0].vulnerabilities.vex', /cosign keys, keyless identities or documents/);
   refused(vexRule({ documents: [{ statements: [{ vulnerability: 'CVE-1', products: ['sha256:x'], status: 'not-affected' }] }] }), 'rules[0].vulnerabilities.vex.documents[0].statements[0].status', /./);
   refused(vexRule({ documents: [{ author: 'me' }] }), 'rules[0].vulnerabilities.vex.documents[0].statements', /is required/);
   // A VEX document in the policy, without any signing key, is a complete `vex`.

@@ -54,14 +54,37 @@ const VexPolicyStatement = Type.Object({ vulnerability: Type.Unknown(), products
 const VexPolicyDocument = Type.Object({ '@id': Type.Optional(Text), author: Type.Optional(Text), statements: Type.Array(VexPolicyStatement, { minItems: 1, maxItems: 1000 }) });
 
 /**
+ * One identity a keyless rule trusts (cosign's --certificate-identity[-regexp] and
+ * --certificate-oidc-issuer[-regexp]): one of subject / subjectRegExp and one of issuer /
+ * issuerRegExp (checked after the schema, with the regexps compiled).
+ */
+const KeylessIdentity = Type.Object({ subject: Type.Optional(Text), subjectRegExp: Type.Optional(Text), issuer: Type.Optional(Text), issuerRegExp: Type.Optional(Text) }, strict);
+
+/** Keyless cosign (./sigstore.ts): a Sigstore trusted root and the identities it may vouch for. */
+const Keyless = Type.Object(
+  {
+    /** trusted_root.json: the object itself, or its JSON text (checked after the schema). */
+    trustedRoot: Type.Union([Type.String({ minLength: 2 }), Type.Object({}, { additionalProperties: true })], { errorMessage: 'must be a Sigstore trusted root (trusted_root.json) as an object or JSON text' }),
+    identities: Type.Array(KeylessIdentity, { minItems: 1, maxItems: 50 }),
+    /** Transparency-log entries required per signature (cosign's default 1; 0 for a deployment without Rekor). */
+    tlog: Type.Integer({ minimum: 0, maximum: 5, default: 1 }),
+    /** Signed certificate timestamps required in the leaf (cosign's default 1; 0 without a CT log). */
+    sct: Type.Integer({ minimum: 0, maximum: 5, default: 1 }),
+  },
+  strict,
+);
+
+/**
  * Which OpenVEX documents the rule honours (./vex.ts): those whose referrer manifest carries a
- * cosign signature one of `cosign.keys` verifies, and the `documents` written into the policy
- * itself (trusted as the policy is: versioned, audited, applied by someone allowed to). At least
- * one of the two.
+ * cosign signature one of `cosign.keys` verifies, or a keyless one (a certificate) that
+ * `keyless` (a trusted root and identities, as for image signatures) accepts, and the
+ * `documents` written into the policy itself (trusted as the policy is: versioned, audited,
+ * applied by someone allowed to). At least one of the three.
  */
 const Vex = Type.Object(
   {
     cosign: Type.Optional(Type.Object({ keys: Type.Array(PemKey, { minItems: 1, maxItems: 50 }) }, strict)),
+    keyless: Type.Optional(Keyless),
     documents: Type.Optional(Type.Array(VexPolicyDocument, { minItems: 1, maxItems: 20 })),
   },
   strict,
@@ -85,27 +108,6 @@ const Vulnerabilities = Type.Object(
   strict,
 );
 
-
-/**
- * One identity a keyless rule trusts (cosign's --certificate-identity[-regexp] and
- * --certificate-oidc-issuer[-regexp]): one of subject / subjectRegExp and one of issuer /
- * issuerRegExp (checked after the schema, with the regexps compiled).
- */
-const KeylessIdentity = Type.Object({ subject: Type.Optional(Text), subjectRegExp: Type.Optional(Text), issuer: Type.Optional(Text), issuerRegExp: Type.Optional(Text) }, strict);
-
-/** Keyless cosign (./sigstore.ts): a Sigstore trusted root and the identities it may vouch for. */
-const Keyless = Type.Object(
-  {
-    /** trusted_root.json: the object itself, or its JSON text (checked after the schema). */
-    trustedRoot: Type.Union([Type.String({ minLength: 2 }), Type.Object({}, { additionalProperties: true })], { errorMessage: 'must be a Sigstore trusted root (trusted_root.json) as an object or JSON text' }),
-    identities: Type.Array(KeylessIdentity, { minItems: 1, maxItems: 50 }),
-    /** Transparency-log entries required per signature (cosign's default 1; 0 for a deployment without Rekor). */
-    tlog: Type.Integer({ minimum: 0, maximum: 5, default: 1 }),
-    /** Signed certificate timestamps required in the leaf (cosign's default 1; 0 without a CT log). */
-    sct: Type.Integer({ minimum: 0, maximum: 5, default: 1 }),
-  },
-  strict,
-);
 
 const Enforce = Type.Union([Type.Literal('enforce'), Type.Literal('log')]);
 const PemCertificate = Type.String({ pattern: '^-----BEGIN CERTIFICATE-----', errorMessage: 'must be a PEM certificate (-----BEGIN CERTIFICATE-----)' });
@@ -255,7 +257,8 @@ export function parsePolicyDocument(input: string | unknown): PolicyDocument {
   doc.rules.forEach((rule, i) => {
     if (rule.signatures) checkSignatures(rule.signatures, `rules[${i}].signatures`);
     const vex = rule.vulnerabilities?.vex;
-    if (vex && !vex.cosign && !vex.documents) throw new PolicyDocumentError(`rules[${i}].vulnerabilities.vex`, 'must name cosign keys, documents, or both');
+    if (vex && !vex.cosign && !vex.keyless && !vex.documents) throw new PolicyDocumentError(`rules[${i}].vulnerabilities.vex`, 'must name cosign keys, keyless identities or documents');
+    if (vex?.keyless) checkKeyless(vex.keyless, `rules[${i}].vulnerabilities.vex.keyless`);
   });
   if (doc.gracePeriod !== undefined && doc.onViolation !== 'requarantine') throw new PolicyDocumentError('gracePeriod', 'only applies with onViolation: requarantine');
   doc.rules.forEach((rule, i) => {
@@ -275,29 +278,7 @@ export function parsePolicyDocument(input: string | unknown): PolicyDocument {
 function checkSignatures(s: NonNullable<PolicyRule['signatures']>, at: string): void {
   const schemes = SIGNATURE_SCHEMES.filter((k) => s[k] !== undefined);
   if (schemes.length === 0) throw new PolicyDocumentError(at, `must name at least one of ${SIGNATURE_SCHEMES.join(', ')}`);
-  if (s.keyless) {
-    try {
-      trustMaterialOf(s.keyless.trustedRoot);
-    } catch (err) {
-      throw new PolicyDocumentError(`${at}.keyless.trustedRoot`, `is not a usable Sigstore trusted root: ${(err as Error).message}`);
-    }
-    s.keyless.identities.forEach((id, j) => {
-      for (const [exact, pattern] of [['subject', 'subjectRegExp'], ['issuer', 'issuerRegExp']] as const) {
-        const n = Number(id[exact] !== undefined) + Number(id[pattern] !== undefined);
-        if (n !== 1) throw new PolicyDocumentError(`${at}.keyless.identities[${j}]`, `must have exactly one of ${exact}, ${pattern}`);
-        const re = id[pattern];
-        if (re === undefined) continue;
-        try {
-          new RegExp(re);
-        } catch (err) {
-          throw new PolicyDocumentError(`${at}.keyless.identities[${j}].${pattern}`, `is not a regular expression: ${(err as Error).message}`);
-        }
-        // Evaluation matches certificates on the main thread: an expression that can backtrack
-        // exponentially (a quantifier inside a quantified group) would stall the registry.
-        if (!safeRegex(re)) throw new PolicyDocumentError(`${at}.keyless.identities[${j}].${pattern}`, 'could take exponential time to match (a repeated group that itself repeats, such as (a+)+): write it without nested repetition');
-      }
-    });
-  }
+  if (s.keyless) checkKeyless(s.keyless, `${at}.keyless`);
   if (s.notation) {
     s.notation.trustStore.forEach((pem, j) => {
       try {
@@ -373,4 +354,29 @@ function problemOf(error: SchemaError, schema: Record<string, unknown> | undefin
 /** The canonical JSON of a document (what is stored, compared and diffed). */
 export function canonicalJson(doc: PolicyDocument): string {
   return JSON.stringify(doc, null, 2);
+}
+
+/** What the schema cannot say about a keyless part (of a signatures rule or of vex): a usable root, one subject and one issuer per identity, safe regexps. */
+function checkKeyless(k: Static<typeof Keyless>, at: string): void {
+  try {
+    trustMaterialOf(k.trustedRoot);
+  } catch (err) {
+    throw new PolicyDocumentError(`${at}.trustedRoot`, `is not a usable Sigstore trusted root: ${(err as Error).message}`);
+  }
+  k.identities.forEach((id, j) => {
+    for (const [exact, pattern] of [['subject', 'subjectRegExp'], ['issuer', 'issuerRegExp']] as const) {
+      const n = Number(id[exact] !== undefined) + Number(id[pattern] !== undefined);
+      if (n !== 1) throw new PolicyDocumentError(`${at}.identities[${j}]`, `must have exactly one of ${exact}, ${pattern}`);
+      const re = id[pattern];
+      if (re === undefined) continue;
+      try {
+        new RegExp(re);
+      } catch (err) {
+        throw new PolicyDocumentError(`${at}.identities[${j}].${pattern}`, `is not a regular expression: ${(err as Error).message}`);
+      }
+      // Evaluation matches certificates on the main thread: an expression that can backtrack
+      // exponentially (a quantifier inside a quantified group) would stall the registry.
+      if (!safeRegex(re)) throw new PolicyDocumentError(`${at}.identities[${j}].${pattern}`, 'could take exponential time to match (a repeated group that itself repeats, such as (a+)+): write it without nested repetition');
+    }
+  });
 }

@@ -6,7 +6,9 @@
  *
  * Trust: **a VEX document counts only when its referrer manifest carries a cosign signature
  * that a key of the rule's `vex.cosign.keys` verifies** (either cosign scheme, checked exactly
- * as image signatures are: ./cosign.ts). Pushing a VEX document is easy for anyone who may
+ * as image signatures are: ./cosign.ts), **or a keyless one** (cosign's `.sig` layer with a
+ * certificate) that the rule's `vex.keyless` accepts: the certificate chains to its trusted
+ * root, the signing time is trusted, the identity is one it names (./sigstore.ts). Pushing a VEX document is easy for anyone who may
  * push; signing it with the key the policy trusts is what says "this author vouches for it".
  * The document's `author` field is only shown, never trusted by itself.
  *
@@ -27,7 +29,8 @@
  * names no products is about the attestation's subject, this image (the subject is what the
  * signer vouched for).
  */
-import { checkSignature, trustedKeys, type CosignSignature, type TrustedKey } from './cosign.ts';
+import { checkSignature, payloadProblem, trustedKeys, type CosignSignature, type TrustedKey } from './cosign.ts';
+import { checkLegacyKeyless, type KeylessRule } from './sigstore.ts';
 import { attestationName, checkAttestation, type Attestation } from './attestations.ts';
 
 export const OPENVEX_TYPE = 'application/vnd.openvex+json';
@@ -174,11 +177,30 @@ export function statementsFor(doc: unknown, referrer: string, digest: string, su
   return out;
 }
 
+/** Whether one signature of a VEX referrer manifest is trusted: '' when it is, else why not. */
+function vexSignatureProblem(sig: CosignSignature, manifest: string, keys: readonly TrustedKey[], keyless: readonly KeylessRule[]): string {
+  if (sig.certificate) {
+    if (keyless.length === 0) return 'a keyless signature, and the rule trusts no keyless identity';
+    const problems: string[] = [];
+    for (const rule of keyless) {
+      const check = checkLegacyKeyless(sig, rule);
+      const problem = check.valid ? payloadProblem(sig, manifest) : check.problem;
+      if (!problem) return '';
+      problems.push(problem);
+    }
+    return problems.join('; ');
+  }
+  if (keys.length === 0) return 'a key signature, and the rule trusts no usable key';
+  const check = checkSignature(sig, manifest, keys);
+  return check.valid ? '' : check.problem;
+}
+
 /**
- * The statements of the VEX referrers a key of `pems` signed; the others are listed in
- * `ignored` with the reason (no signature, no trusted key verifies it, unreadable).
+ * The statements of the VEX referrers signed by a key of `pems` or by an identity one of
+ * `keyless` accepts; the others are listed in `ignored` with the reason (no signature, nothing
+ * trusted verifies it, unreadable).
  */
-export function trustedStatements(referrers: readonly VexReferrer[], pems: readonly string[], digest: string): { statements: VexStatement[]; ignored: string[] } {
+export function trustedStatements(referrers: readonly VexReferrer[], pems: readonly string[], digest: string, keyless: readonly KeylessRule[] = []): { statements: VexStatement[]; ignored: string[] } {
   const keys: TrustedKey[] = trustedKeys(pems);
   const statements: VexStatement[] = [];
   const ignored: string[] = [];
@@ -188,9 +210,9 @@ export function trustedStatements(referrers: readonly VexReferrer[], pems: reado
       ignored.push(`${name}: cannot be read: ${r.error}`);
       continue;
     }
-    const checks = r.signatures.map((sig) => checkSignature(sig, r.manifest, keys));
-    if (!checks.some((c) => c.valid)) {
-      const why = r.signatures.length === 0 ? 'not signed' : `not signed by a trusted key (${checks.map((c) => (c.valid ? '' : c.problem)).join('; ')})`;
+    const problems = r.signatures.map((sig) => vexSignatureProblem(sig, r.manifest, keys, keyless));
+    if (!problems.some((p) => p === '')) {
+      const why = r.signatures.length === 0 ? 'not signed' : `not signed by a trusted key or identity (${problems.join('; ')})`;
       ignored.push(`${name}: ${why}`);
       continue;
     }
@@ -237,16 +259,18 @@ export function policyStatements(documents: readonly unknown[], digest: string, 
   return documents.flatMap((doc, i) => statementsFor(doc, 'policy', digest, false, repository).map((st) => (st.document === 'policy' ? { ...st, document: `policy document ${i}` } : st)));
 }
 
-/** What a rule's `vex` trusts: referrers and attestations signed by these keys, and documents in the policy. */
+/** What a rule's `vex` trusts: referrers and attestations signed by these keys, referrers signed by these keyless identities, and documents in the policy. */
 export interface VexTrust {
   cosign?: { keys: string[] };
+  keyless?: KeylessRule;
   documents?: unknown[];
 }
 
 /** Every trusted VEX statement about the image: from signed referrers, from attestations, from the policy's own documents. */
 export function trustedVex(referrers: readonly VexReferrer[], attestations: readonly Attestation[], trust: readonly VexTrust[], image: { digest: string; repository: string }): { statements: VexStatement[]; ignored: string[] } {
   const pems = trust.flatMap((t) => t.cosign?.keys ?? []);
-  const a = pems.length ? trustedStatements(referrers, pems, image.digest) : { statements: [], ignored: referrers.length ? [`${referrers.length} VEX referrer(s) not read: the rule trusts no signing key`] : [] };
+  const keyless = trust.flatMap((t) => (t.keyless ? [t.keyless] : []));
+  const a = pems.length || keyless.length ? trustedStatements(referrers, pems, image.digest, keyless) : { statements: [], ignored: referrers.length ? [`${referrers.length} VEX referrer(s) not read: the rule trusts no signing key or identity`] : [] };
   const b = pems.length ? trustedAttestedStatements(attestations, pems, image.digest) : { statements: [], ignored: [] };
   const c = policyStatements(trust.flatMap((t) => t.documents ?? []), image.digest, image.repository);
   return { statements: [...a.statements, ...b.statements, ...c], ignored: [...a.ignored, ...b.ignored] };

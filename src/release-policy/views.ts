@@ -20,6 +20,7 @@ export function renderRule(rule: PolicyRule): string {
     if (v.ignorePackages?.length) parts.push(`ignoring packages ${v.ignorePackages.join(', ')}`);
     if (v.maxReportAge) parts.push(`report at most ${v.maxReportAge} old`);
     if (v.vex?.cosign) parts.push(`OpenVEX not_affected/fixed statements honoured when signed by ${v.vex.cosign.keys.length} trusted key(s)`);
+    if (v.vex?.keyless) parts.push(`OpenVEX not_affected/fixed statements honoured when signed by keyless identities (${v.vex.keyless.identities.map((i) => i.subject ?? `/${i.subjectRegExp}/`).join(', ')})`);
     if (v.vex?.documents) parts.push(`OpenVEX not_affected/fixed statements of ${v.vex.documents.length} document(s) in the policy honoured`);
     return parts.join('; ');
   }
