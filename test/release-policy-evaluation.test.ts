@@ -205,6 +205,29 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await pullSignature(img, sig), [404, 403]);
     });
 
+    test('a signature whose cosign tag moved on still follows its subject: once the image Fails, the old one is not pullable by digest', async () => {
+      const img = await pushAs('team-a/moved', 'mv1', 'v1');
+      await sign(img, ci);
+      await until('Passed', async () => (await verdict(img.repository, img.digest)) === 'Passed');
+      const tag = `${img.digest.replace(':', '-')}.sig`;
+      const old = (await s.services.store.tags.get(img.repository, tag))!.digest;
+      // A new signature manifest takes the tag (cosign moves it with every signature; ECDSA
+      // signatures differ each time, so the same key makes a new manifest).
+      await sign(img, ci);
+      const current = (await s.services.store.tags.get(img.repository, tag))!.digest;
+      assert.notEqual(current, old, 'the tag moved to a new signature manifest');
+      assert.equal(await verdict(img.repository, old), 'Passed');
+      assert.deepEqual(await pullSignature(img, old), [200, 200]);
+      // The image is Failed (a quarantine writer's verdict through the one verdict path).
+      await createUser(s, 'qwriter', 'qwriter-password', [{ role: 'AcrQuarantineWriter' }]);
+      const failed = await call(s.url, 'PATCH', `/acr/v1/${img.repository}/_manifests/${img.digest}`, { headers: { authorization: basicAuth('qwriter', 'qwriter-password') }, body: { quarantineState: 'Failed', quarantineDetails: '{"state":"found later"}' } });
+      assert.equal(failed.status, 200, failed.text);
+      for (const d of [current, old]) assert.equal(await verdict(img.repository, d), 'Failed', `signature ${d} follows its subject`);
+      assert.deepEqual(await pullSignature(img, old), [404, 403], 'the old signature is held with its subject');
+      const audit = await call(s.url, 'GET', `/api/v1/audit?action=verdict.change&target=${img.repository}@${old}`, { headers: admin });
+      assert.match(audit.body.entries[0].details, /an earlier signature or attestation \(its cosign tag has moved on\) follows its subject/);
+    });
+
     test('why held tells a principal without quarantine read nothing: the same 404 as a missing manifest', async () => {
       const puller = basicAuth('puller', 'puller-password');
       const held = await why('team-a/crit', images.crit!.digest, puller);

@@ -90,4 +90,14 @@ export interface VerdictStore {
    * that occurs: the summary endpoint filters them by what its caller may see.
    */
   countsByRepository(): Promise<{ repository: string; state: QuarantineState | 'absent'; count: number }[]>;
+  /**
+   * Records that `digest`'s verdict follows `subject`'s (a signature or attestation,
+   * src/registry/follow.ts); idempotent, the first subject recorded stays (content names its
+   * subject, so it cannot change).
+   */
+  follow(repository: string, digest: Digest, subject: Digest): Promise<void>;
+  /** The recorded followers of `subject` in `repository` whose manifest exists. */
+  followersOf(repository: string, subject: Digest): Promise<Digest[]>;
+  /** Of `digests`, the recorded followers, each with the subject it follows. */
+  followed(repository: string, digests: Digest[]): Promise<Map<Digest, Digest>>;
 }

@@ -16,6 +16,12 @@
  * A follower gets its subject's verdict when it is recorded or pushed, and every later change
  * of the subject's verdict is copied to it in that change's transaction (`followSubjectIn`,
  * called by the one verdict path, writes.ts applyVerdict), audited as `system`.
+ *
+ * Signatures and attestations are also RECORDED as followers (the quarantine store's
+ * `verdicts.follow`) when they first follow: the tag scheme's link lasts only while the tag
+ * `sha256-<hex>.sig` points at that manifest, and cosign moves the tag to a new manifest with
+ * every new signature. Without the record, the old signature manifest kept the verdict it had
+ * (Passed) after its image Failed, pullable by digest.
  */
 import { Readable } from 'node:stream';
 import type { RequestFacts } from '../events/index.ts';
@@ -70,7 +76,8 @@ export async function followedSubjectIn(tx: StoreRoles, repository: string, dige
   const m = await tx.manifests.getHead(repository, digest);
   if (!m) return undefined;
   const tags = m.subject ? [] : (await tx.tags.list(repository, { digest, n: 20 })).map((t) => t.name);
-  const subject = signedSubjectOf(m, tags);
+  // Recorded when it first followed: an old signature whose cosign tag has moved on.
+  const subject = signedSubjectOf(m, tags) ?? (await tx.verdicts.followed(repository, [digest])).get(digest);
   if (!subject || subject === digest) return undefined;
   return (await governedByReleasePolicy(tx, repository)) ? subject : undefined;
 }
@@ -87,6 +94,7 @@ export async function followAtPush(tx: StoreRoles, repository: string, pushed: {
   if (!signedSubjectOf(shape, pushed.tags)) return undefined;
   const subject = await followedSubjectIn(tx, repository, digest);
   if (!subject) return undefined;
+  await tx.verdicts.follow(repository, digest, subject);
   const followed = await tx.verdicts.get(repository, subject);
   const current = await tx.verdicts.get(repository, digest);
   if (followed && current?.state !== followed.state) {
@@ -109,21 +117,27 @@ interface Follower {
   /** For the audit entry: what it is. */
   what: string;
   details: string;
+  /** A signature or attestation (recorded as a follower); scan reports are linked by scan_artifacts. */
+  signature: boolean;
 }
 
 async function followersOf(tx: StoreRoles, repository: string, subject: Digest): Promise<Follower[]> {
   const out = new Map<string, Follower>();
   for (const a of await tx.scanJobs.artifactsOf(repository, subject)) {
-    out.set(a.digest, { digest: a.digest as Digest, what: `scan report ${a.artifactType}`, details: REPORT_DETAILS(subject) });
+    out.set(a.digest, { digest: a.digest as Digest, what: `scan report ${a.artifactType}`, details: REPORT_DETAILS(subject), signature: false });
   }
   if (!(await governedByReleasePolicy(tx, repository))) return [...out.values()];
   for (const r of await tx.manifests.referrers(repository, subject)) {
     const type = r.artifactType ?? r.configMediaType;
-    if (type && SIGNATURE_ARTIFACT_TYPES.has(type) && !out.has(r.digest)) out.set(r.digest, { digest: r.digest, what: `signature or attestation ${type}`, details: SIGNATURE_DETAILS(subject) });
+    if (type && SIGNATURE_ARTIFACT_TYPES.has(type) && !out.has(r.digest)) out.set(r.digest, { digest: r.digest, what: `signature or attestation ${type}`, details: SIGNATURE_DETAILS(subject), signature: true });
   }
   for (const suffix of ['sig', 'att']) {
     const tag = await tx.tags.get(repository, `${subject.replace(':', '-')}.${suffix}`);
-    if (tag && !out.has(tag.digest)) out.set(tag.digest, { digest: tag.digest, what: `cosign ${suffix === 'sig' ? 'signature' : 'attestation'} (tag ${tag.name})`, details: SIGNATURE_DETAILS(subject) });
+    if (tag && tag.digest !== subject && !out.has(tag.digest)) out.set(tag.digest, { digest: tag.digest, what: `cosign ${suffix === 'sig' ? 'signature' : 'attestation'} (tag ${tag.name})`, details: SIGNATURE_DETAILS(subject), signature: true });
+  }
+  // Signatures that followed before and are no longer found above (the cosign tag moved on).
+  for (const digest of await tx.verdicts.followersOf(repository, subject)) {
+    if (!out.has(digest)) out.set(digest, { digest, what: 'an earlier signature or attestation (its cosign tag has moved on)', details: SIGNATURE_DETAILS(subject), signature: true });
   }
   return [...out.values()];
 }
@@ -133,7 +147,12 @@ async function followersOf(tx: StoreRoles, repository: string, subject: Digest):
  * follower released with it raises its deferred `push` events like any release.
  */
 export async function followSubjectIn(ctx: Ctx, tx: StoreRoles, repository: string, subject: Digest, state: QuarantineState, request: RequestFacts): Promise<void> {
-  for (const f of await followersOf(tx, repository, subject)) await takeVerdict(ctx, tx, repository, f, state, `${f.what} follows its subject ${subject}`, request);
+  for (const f of await followersOf(tx, repository, subject)) {
+    // Found by its tag or subject field (pushed before a release policy governed the
+    // repository, say): recorded now, so it keeps following after its tag moves.
+    if (f.signature) await tx.verdicts.follow(repository, f.digest, subject);
+    await takeVerdict(ctx, tx, repository, f, state, `${f.what} follows its subject ${subject}`, request);
+  }
 }
 
 /**
@@ -150,7 +169,8 @@ export async function followAtRestore(ctx: Ctx, tx: StoreRoles, repository: stri
   if (!subject) return undefined;
   const followed = await tx.verdicts.get(repository, subject);
   if (followed) {
-    const f = { digest, what: 'a signature or attestation', details: SIGNATURE_DETAILS(subject) };
+    await tx.verdicts.follow(repository, digest, subject);
+    const f = { digest, what: 'a signature or attestation', details: SIGNATURE_DETAILS(subject), signature: true };
     await takeVerdict(ctx, tx, repository, f, followed.state, `restored from the recycle bin: a signature or attestation follows its subject ${subject}`, request);
   }
   return subject;

@@ -158,7 +158,10 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
     for (;;) {
       const page = await store.manifests.list(repository, { n: PAGE, ...(last ? { last } : {}) });
       const images: ManifestHead[] = [];
-      for (const m of page) if (isEvaluated(m) && !(await isCosignArtifact(store, repository, m.digest))) images.push(m);
+      const candidates = page.filter(isEvaluated);
+      // Signatures that follow a subject but lost their cosign tag look like images too.
+      const followers = candidates.length ? await store.verdicts.followed(repository, candidates.map((m) => m.digest as Digest)) : new Map();
+      for (const m of candidates) if (!followers.has(m.digest as Digest) && !(await isCosignArtifact(store, repository, m.digest))) images.push(m);
       await evaluatePage(images, g.policy, why);
       if (page.length < PAGE || (keepAlive && !(await keepAlive()))) break;
       last = page.at(-1)!.digest;
@@ -209,6 +212,7 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
         const g = governingOf(await store.releasePolicies.list(), manifest.repository);
         // cosign's tag-scheme artifacts look like images: the scanner's threshold judges them, not the policy.
         if (!g || !isEvaluated(manifest) || (await isCosignArtifact(store, manifest.repository, manifest.digest))) return undefined;
+        if ((await store.verdicts.followed(manifest.repository, [manifest.digest as Digest])).size > 0) return undefined;
         const input = await gatherInput(store, blobs, manifest, { known });
         return { policy: g.policy, result: evaluatePolicy(g.policy.document, input) };
       },

@@ -1,10 +1,11 @@
 /**
  * The quarantine module's persistence: verdicts (contract: ../verdicts.ts; table: tables.ts;
- * migration 003-quarantine; conformance section: suite.ts).
+ * migrations 003-quarantine and 021-verdict-followers; conformance section: suite.ts).
  */
 import type { ModuleStore } from '../../metadata/module-store.ts';
 import type { VerdictStore } from '../verdicts.ts';
 import * as quarantine003 from './migrations/003-quarantine.ts';
+import * as quarantine021 from './migrations/021-verdict-followers.ts';
 import { createVerdictStore } from './sql/verdicts.ts';
 
 export type { QuarantineTables } from './tables.ts';
@@ -15,6 +16,6 @@ export interface QuarantineRoles {
 
 export const quarantineStore: ModuleStore<QuarantineRoles> = {
   name: 'quarantine',
-  migrations: [['003-quarantine', quarantine003]],
+  migrations: [['003-quarantine', quarantine003], ['021-verdict-followers', quarantine021]],
   createRoles: (db) => ({ verdicts: createVerdictStore(db) }),
 };

@@ -117,6 +117,28 @@ export function verdictsSection({ store, repo }: MetadataSuiteContext<Quarantine
       assert.equal(await store().verdicts.blobReleased(other, dg(`${name}-c1`)), true);
     });
 
+    test('followers: recorded once (the first subject stays), listed only while their manifest exists, looked up in bulk', async () => {
+      const name = repo();
+      for (const l of ['img', 'sig1', 'sig2']) await store().manifests.put(name, imageManifest(`${name}-${l}`));
+      const d = (l: string) => dg(`${name}-${l}`);
+      await store().verdicts.follow(name, d('sig1'), d('img'));
+      await store().verdicts.follow(name, d('sig1'), d('img'));
+      await store().verdicts.follow(name, d('sig2'), d('img'));
+      await store().verdicts.follow(name, d('sig2'), dg('another'));
+      assert.deepEqual(await store().verdicts.followersOf(name, d('img')), [d('sig1'), d('sig2')].sort());
+      assert.deepEqual(await store().verdicts.followersOf(name, dg('another')), [], 'the first subject recorded stays');
+      assert.deepEqual(await store().verdicts.followersOf(repo(), d('img')), [], 'per repository');
+      const found = await store().verdicts.followed(name, [d('sig1'), d('img'), d('sig2'), dg('nothing')]);
+      assert.deepEqual([...found.entries()].sort(), [[d('sig1'), d('img')], [d('sig2'), d('img')]].sort());
+      await store().manifests.delete(name, d('sig1'));
+      assert.deepEqual(await store().verdicts.followersOf(name, d('img')), [d('sig2')], 'a deleted follower is not listed');
+      await store().transaction(async (tx) => {
+        await tx.verdicts.follow(name, d('img'), dg('rolled-back'));
+        throw new Error('roll back');
+      }).catch(() => undefined);
+      assert.equal((await store().verdicts.followed(name, [d('img')])).size, 0, 'a follow in a rolled-back transaction is not stored');
+    });
+
     test('a verdict set inside a rolled-back transaction is not stored', async () => {
       const name = repo();
       await assert.rejects(store().transaction(async (tx) => {

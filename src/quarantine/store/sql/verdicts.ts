@@ -189,5 +189,30 @@ export function createVerdictStore(db: Kysely<Database>): VerdictStore {
         .execute();
       return rows.map((r) => ({ repository: r.repository, state: (r.state ?? 'absent') as QuarantineState | 'absent', count: Number(r.count) }));
     },
+
+    async follow(repository, digest, subject) {
+      await db.insertInto('verdict_followers').values({ repository, digest, subject }).onConflict((oc) => oc.columns(['repository', 'digest']).doNothing()).execute();
+    },
+
+    async followersOf(repository, subject) {
+      const rows = await db
+        .selectFrom('verdict_followers as f')
+        .innerJoin('manifests as m', (j) => j.onRef('m.repository', '=', 'f.repository').onRef('m.digest', '=', 'f.digest'))
+        .select('f.digest')
+        .where('f.repository', '=', repository)
+        .where('f.subject', '=', subject)
+        .orderBy('f.digest')
+        .execute();
+      return rows.map((r) => r.digest as Digest);
+    },
+
+    async followed(repository, digests) {
+      const out = new Map<Digest, Digest>();
+      for (const part of chunks([...new Set(digests)])) {
+        const rows = await db.selectFrom('verdict_followers').select(['digest', 'subject']).where('repository', '=', repository).where('digest', 'in', part).execute();
+        for (const r of rows) out.set(r.digest as Digest, r.subject as Digest);
+      }
+      return out;
+    },
   };
 }
