@@ -63,6 +63,7 @@ export interface Metrics {
   readonly scanJobsFinished: Counter<'result'>;
   readonly dbQueryDuration: KeyedHistogram<'dialect' | 'operation' | 'outcome'>;
   readonly blobStoreDuration: KeyedHistogram<'driver' | 'operation' | 'outcome'>;
+  readonly blobVerifications: Counter<'result'>;
   /** Tags and manifests retention deleted (dry runs delete nothing). */
   readonly retentionDeletions: Counter<'kind'>;
   /** Counts a finished garbage collection run of this node. */
@@ -178,6 +179,7 @@ export function createMetrics(): Metrics {
     webhookAttempts: new Counter({ name: 'lazaret_webhook_attempts_total', help: 'Webhook delivery attempts by result (delivered, retry, failed).', labelNames: ['result'], registers: [registry] }),
     scanJobsFinished: new Counter({ name: 'lazaret_scan_jobs_finished_total', help: 'Scan jobs this node ended, by result (passed, failed: by the findings; error: the scan failed for good; cancelled).', labelNames: ['result'], registers: [registry] }),
     dbQueryDuration: new KeyedHistogram({ name: 'lazaret_db_query_duration_seconds', help: 'Metadata database query latency by dialect, statement kind and outcome.', labelNames: ['dialect', 'operation', 'outcome'], buckets: FAST_BUCKETS, registers: [registry] }),
+    blobVerifications: new Counter({ name: 'lazaret_blob_verifications_total', help: 'Whole-blob GETs over 1 MiB by how their content was checked: hashed as sent (and matched), remembered (this stored version was verified before), mismatch (cut short).', labelNames: ['result'], registers: [registry] }),
     blobStoreDuration: new KeyedHistogram({ name: 'lazaret_blob_store_operation_duration_seconds', help: 'Blob store call latency by driver and operation (for open: until the stream is handed over).', labelNames: ['driver', 'operation', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] }),
     setSources(s) {
       sources = s;

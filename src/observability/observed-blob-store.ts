@@ -5,13 +5,17 @@
  * transfer belongs to the HTTP request's own metrics).
  */
 import type { BlobStore } from '../storage/blob-store.ts';
+import type { Digest } from '../oci/index.ts';
 import type { Around } from './around.ts';
 
 export function observeBlobStore(store: BlobStore, around: Around): BlobStore {
   const u = store.uploads;
+  const openVersioned = store.openVersioned?.bind(store);
   return {
     stat: (digest) => around('stat', () => store.stat(digest)),
     open: (digest, range) => around('open', () => store.open(digest, range)),
+    // Timed as `open`: it is the same GetObject, with the version read from its answer.
+    ...(openVersioned ? { openVersioned: (digest: Digest) => around('open', () => openVersioned(digest)) } : {}),
     put: (expected, data, expectedSize) => around('put', () => store.put(expected, data, expectedSize)),
     delete: (digest) => around('delete', () => store.delete(digest)),
     probe: () => around('probe', () => store.probe()),

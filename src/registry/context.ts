@@ -14,6 +14,7 @@ import type { RepositoryRecord } from '../metadata/metadata-store.ts';
 import type { LazaretConfig } from '../config/schema.ts';
 import { RegistryError, registryError } from '../errors/index.ts';
 import type { ManifestBytesCache } from './manifest-bytes.ts';
+import type { VerifiedBlobMemory } from '../storage/verified-memory.ts';
 import type { TagPageCache } from './tag-pages.ts';
 
 export interface RegistryDeps {
@@ -28,11 +29,18 @@ export interface RegistryDeps {
   config: Pick<LazaretConfig, 'recycleBin'>;
   /** Cached /v2 tags-list pages (tag-pages.ts); the composition root invalidates it on every change. */
   tagPages: TagPageCache;
+  /** When metrics are on: how large whole-blob GETs were checked (lazaret_blob_verifications_total). */
+  metrics?: { blobVerifications: { inc(labels: { result: BlobVerification }): void } };
 }
+
+/** hashed: this read was hashed and matched; remembered: a version verified before, not hashed; mismatch: served short. */
+export type BlobVerification = 'hashed' | 'remembered' | 'mismatch';
 
 export interface Ctx extends RegistryDeps {
   access: AccessContext;
   cache: ManifestBytesCache;
+  /** Large blob versions this process verified in full (src/storage/verified-memory.ts). */
+  verified: VerifiedBlobMemory;
 }
 
 /** The answers a hidden thing must be identical to, per API (their messages differ). */

@@ -11,6 +11,7 @@ import type { StoreRoles } from '../persistence/index.ts';
 import type { Registry, RegistryView } from './registry.ts';
 import type { Ctx, RegistryDeps } from './context.ts';
 import { createManifestBytesCache, type ManifestBytesCache } from './manifest-bytes.ts';
+import { createVerifiedBlobMemory, type VerifiedBlobMemory } from '../storage/verified-memory.ts';
 import { checkUploadTarget, listReferrers, mountSource, readBlob, readManifest } from './reads.ts';
 import { listManifests, listRepositories, listTagNames, listTags, visibleManifestRows, visibleTagRows } from './lists.ts';
 import { manifest, repository, tag, updateRepository, updateTag } from './items.ts';
@@ -28,9 +29,9 @@ export { watchTagListChanges } from './tag-list-changes.ts';
 
 class View implements RegistryView {
   private readonly ctx: Ctx;
-  constructor(deps: RegistryDeps, cache: ManifestBytesCache, readonly access: AccessContext) {
+  constructor(deps: RegistryDeps, cache: ManifestBytesCache, verified: VerifiedBlobMemory, readonly access: AccessContext) {
     // Read at each request: the composition root (and tests) may swap the gate or lifecycle.
-    this.ctx = { store: deps.store, blobs: deps.blobs, gate: deps.gate, lifecycle: deps.lifecycle, logger: deps.logger, tagPages: deps.tagPages, config: deps.config, ...(deps.pullTimes ? { pullTimes: deps.pullTimes } : {}), cache, access };
+    this.ctx = { store: deps.store, blobs: deps.blobs, gate: deps.gate, lifecycle: deps.lifecycle, logger: deps.logger, tagPages: deps.tagPages, config: deps.config, ...(deps.pullTimes ? { pullTimes: deps.pullTimes } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}), cache, verified, access };
   }
   readManifest(...a: Parameters<RegistryView['readManifest']>): ReturnType<RegistryView['readManifest']> {
     return readManifest(this.ctx, ...a);
@@ -155,5 +156,6 @@ export function createRegistry(deps: RegistryDeps): Registry {
   // Bytes of hot manifests (manifest-bytes.ts): consulted only after the metadata, the gate
   // and the attributes allowed the read.
   const cache = createManifestBytesCache();
-  return { as: (access) => new View(deps, cache, access) };
+  const verified = createVerifiedBlobMemory();
+  return { as: (access) => new View(deps, cache, verified, access) };
 }

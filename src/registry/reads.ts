@@ -5,7 +5,7 @@ import type { Digest } from '../oci/index.ts';
 import type { ManifestHead, TagRecord } from '../metadata/metadata-store.ts';
 import { registryError } from '../errors/index.ts';
 import type { BlobRead, ManifestRead, ManifestRecord, ManifestReference, ReadMethod } from './registry.ts';
-import { hiddenTag, missing, type Ctx } from './context.ts';
+import { hiddenTag, missing, type BlobVerification, type Ctx } from './context.ts';
 import { requireAttribute } from './attributes.ts';
 import type { S3BlobStore } from '../storage/s3/s3-blob-store.ts';
 
@@ -81,6 +81,7 @@ export async function readBlob(ctx: Ctx, name: string, digest: Digest, method: R
   return {
     size: info.size,
     async open(span) {
+      if (!span && info.size > VERIFY_BEFORE_SENDING_BYTES && blobs.openVersioned) return openLarge(ctx, digest, link.size, corrupt);
       const stream = await blobs.open(digest, span);
       if (!stream) throw registryError('BLOB_UNKNOWN', undefined, { digest });
       if (span) return stream; // a part cannot be verified without the whole; the size was checked
@@ -93,12 +94,49 @@ export async function readBlob(ctx: Ctx, name: string, digest: Digest, method: R
         }
       }
       // pipeline: an error on either side destroys both (and the response, mid-transfer).
-      return pipeline(stream, verifyingStream(digest, (err) => void corrupt(err)), () => undefined);
+      const count = (result: BlobVerification) => ctx.metrics?.blobVerifications.inc({ result });
+      const check = verifyingStream(digest, (err) => (count('mismatch'), corrupt(err)), () => count('hashed'));
+      return pipeline(stream, check, () => undefined);
     },
     // Only handed out here, after the gate and the attributes allowed this caller to read this
     // blob: the URL names one blob and expires, so it grants nothing else.
     ...('presignedUrl' in blobs ? { presignedUrl: (seconds: number) => (blobs as S3BlobStore).presignedUrl(digest, seconds) } : {}),
   };
+}
+
+/**
+ * Check 3 on a store that names versions (src/storage/verified-read.ts): a version this process
+ * verified in full streams as stored; any other is hashed on the way and remembered when it
+ * matched. The size is checked again against this read's own answer, since the object may have
+ * been replaced after the stat.
+ */
+async function openLarge(ctx: Ctx, digest: Digest, recorded: number, corrupt: (err: BlobIntegrityError) => unknown) {
+  const read = await ctx.blobs.openVersioned!(digest);
+  if (!read) throw registryError('BLOB_UNKNOWN', undefined, { digest });
+  const { stream, size, version } = read;
+  try {
+    checkStoredSize(digest, size, recorded);
+  } catch (err) {
+    stream.destroy();
+    throw corrupt(err as BlobIntegrityError);
+  }
+  if (version !== undefined && ctx.verified.has(digest, size, version)) {
+    ctx.metrics?.blobVerifications.inc({ result: 'remembered' });
+    return stream;
+  }
+  const check = verifyingStream(
+    digest,
+    (err) => {
+      ctx.verified.forget(digest);
+      ctx.metrics?.blobVerifications.inc({ result: 'mismatch' });
+      corrupt(err);
+    },
+    () => {
+      if (version !== undefined) ctx.verified.remember(digest, size, version);
+      ctx.metrics?.blobVerifications.inc({ result: 'hashed' });
+    },
+  );
+  return pipeline(stream, check, () => undefined);
 }
 
 /**

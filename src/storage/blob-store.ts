@@ -33,6 +33,19 @@ export interface StoredBlob extends BlobInfo {
   modifiedAt: Date;
 }
 
+/** A whole-blob read and what the store says about the version it reads (openVersioned). */
+export interface VersionedRead {
+  stream: Readable;
+  /** The size of the version being read, as the store reports it for this read. */
+  size: number;
+  /**
+   * An opaque name of the stored bytes' version, taken from the same read that yields `stream`
+   * (S3: the GetObject response's ETag and Last-Modified), which changes whenever the object
+   * under this digest is written again. Undefined when the store cannot name one for this read.
+   */
+  version?: string;
+}
+
 export interface ByteRange {
   /** Inclusive start offset. */
   start: number;
@@ -50,6 +63,15 @@ export interface BlobStore {
    * stream (it holds an open file). A stream opened before a `delete` still yields the whole blob.
    */
   open(digest: Digest, range?: ByteRange): Promise<Readable | undefined>;
+
+  /**
+   * Optional: like `open` for the whole blob, with the version of the bytes it yields, so the
+   * registry can verify a stored version once and remember it (src/storage/verified-memory.ts).
+   * Only a driver whose store renames the version on every write implements it (S3: a new ETag
+   * and Last-Modified); the filesystem cannot tell bytes changed in place (a restore keeping
+   * mtimes, bit rot), so it does not, and every large GET of it is hashed.
+   */
+  openVersioned?(digest: Digest): Promise<VersionedRead | undefined>;
 
   /**
    * Writes a whole blob from a stream in one go, verifying `expected` (algorithm and value).

@@ -10,6 +10,11 @@
  * 3. A larger whole-blob GET streams through a running hash that holds back the last chunk:
  *    when the digest does not match at the end, the response is aborted before its last byte,
  *    so the client sees a short transfer (and retries), never a complete wrong blob.
+ *    Once per stored version, where the store names versions (S3: the ETag and Last-Modified of
+ *    the GetObject being served; BlobStore.openVersioned): a version this process verified in
+ *    full is remembered (verified-memory.ts) and later GETs that read the same version are
+ *    streamed without the hash. A replaced object reads as a new version and is hashed again;
+ *    a mismatch forgets the digest. The filesystem names no versions: always hashed.
  * 4. Range requests (206) are served as stored after check 1: a part cannot be verified
  *    without reading the whole blob; clients verify the assembled blob against its digest.
  * Every mismatch is logged at error level with the digest: `lazaret verify` names it, and
@@ -51,8 +56,11 @@ export async function readVerified(digest: Digest, stream: Readable): Promise<Bu
   return Buffer.concat(chunks);
 }
 
-/** Check 3: passes bytes through, holding back the last chunk until the digest matched. */
-export function verifyingStream(digest: Digest, onMismatch: (err: BlobIntegrityError) => void): Transform {
+/**
+ * Check 3: passes bytes through, holding back the last chunk until the digest matched.
+ * `onVerified` runs once every byte was hashed and matched, before the last chunk goes out.
+ */
+export function verifyingStream(digest: Digest, onMismatch: (err: BlobIntegrityError) => void, onVerified?: () => void): Transform {
   const { hash, expected } = hasher(digest);
   let held: Buffer | undefined;
   return new Transform({
@@ -69,6 +77,7 @@ export function verifyingStream(digest: Digest, onMismatch: (err: BlobIntegrityE
         done(err);
         return;
       }
+      onVerified?.();
       done(null, held);
     },
   });
