@@ -10,11 +10,15 @@
  * and pull it back (manifest and layer), for BENCH_GC_WINDOW_MS (default 8000). In an "on"
  * round the collector runs in a loop with a zero grace period (the first run deletes the
  * garbage, the later ones walk the whole store again); a round ends after its run in progress.
+ * Before every pair after the first, fresh garbage (N/10 more dangling links and bytes) is
+ * added, so each pair's "on" round has a run with something to delete. Each round also reports
+ * how long the event loop was held (p99 and max of its delay).
  * Printed: the first run's wall time and counts, every round's pushes+pulls per second, the
  * on/off ratio of each pair and their median (target >= 0.80), and whether exactly the garbage
  * went. Run: node --import tsx bench/gc.ts (results: bench/README.md "Garbage collection")
  */
 import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -88,6 +92,35 @@ try {
   for (const d of garbage) utimesSync(join(dir, 'blobs', 'sha256', d.slice(7, 9), d.slice(7)), old, old);
   console.log(`store: ${N} blobs, ${manifests} manifests, ${garbage.size} garbage; set-up ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+  // Fresh garbage before every "on" round after the first, as much as the store started with,
+  // so every pair measures a run that has something to delete (not only a walk).
+  let garbageRound = 0;
+  async function addGarbage(count: number): Promise<void> {
+    const repository = `bench/garbage${++garbageRound}`;
+    const fresh: Digest[] = [];
+    for (let start = 0; start < count; start += 1000) {
+      const batch: Digest[] = [];
+      for (let i = start; i < Math.min(count, start + 1000); i++) {
+        const bytes = `garbage ${garbageRound} ${i}`;
+        const digest = digestOf(bytes);
+        await prefill.put(digest, Readable.from([Buffer.from(bytes)]));
+        batch.push(digest);
+      }
+      await store.transaction(async (tx) => {
+        await tx.repositories.ensure(repository);
+        for (const d of batch) await tx.blobs.link(repository, d, 20);
+      });
+      fresh.push(...batch);
+    }
+    const db = new Database(join(dir, 'lazaret.db'));
+    db.prepare('update blob_links set created_at = created_at - ? where repository = ?').run(2 * HOUR, repository);
+    db.close();
+    for (const d of fresh) {
+      utimesSync(join(dir, 'blobs', 'sha256', d.slice(7, 9), d.slice(7)), old, old);
+      garbage.add(d);
+    }
+  }
+
   // One client's loop: push a small image and pull it back, until `until`. Returns operations done (a push and a pull count as 2).
   let seq = 0;
   async function client(w: number, until: number): Promise<{ ops: number; failures: number }> {
@@ -116,12 +149,17 @@ try {
     return { ops, failures };
   }
 
-  type Round = { gc: boolean; perSecond: number; failures: number; runs: number; cpuMsPerOp: number };
+  type Round = { gc: boolean; perSecond: number; failures: number; runs: number; cpuMsPerOp: number; loopP99Ms: number; loopMaxMs: number; firstRunMs?: number };
   let first: { wallMs: number; summary: Record<string, number> } | undefined;
   async function round(gc: boolean): Promise<Round> {
     const until = Date.now() + WINDOW_MS;
     const cpu0 = process.cpuUsage();
+    // How long the event loop was held: the collector's synchronous steps (better-sqlite3 is
+    // synchronous) are what stall every request of a single-process registry.
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
     let runs = 0;
+    let firstRunMs: number | undefined;
     const loop = (async () => {
       while (gc && Date.now() < until) {
         const t = performance.now();
@@ -130,22 +168,29 @@ try {
         const done = await r.done;
         if (done.status !== 'done') throw new Error(`gc run ${done.status}: ${done.error}`);
         first ??= { wallMs: performance.now() - t, summary: done.summary as unknown as Record<string, number> };
+        firstRunMs ??= performance.now() - t;
         runs++;
       }
     })();
     const results = await Promise.all(Array.from({ length: CLIENTS }, (_, w) => client(w, until)));
     const cpu = process.cpuUsage(cpu0);
+    delay.disable();
     await loop;
     const ops = results.reduce((a, r) => a + r.ops, 0);
-    return { gc, perSecond: ops / (WINDOW_MS / 1000), failures: results.reduce((a, r) => a + r.failures, 0), runs, cpuMsPerOp: (cpu.user + cpu.system) / 1000 / Math.max(ops, 1) };
+    return { gc, perSecond: ops / (WINDOW_MS / 1000), failures: results.reduce((a, r) => a + r.failures, 0), runs, cpuMsPerOp: (cpu.user + cpu.system) / 1000 / Math.max(ops, 1), loopP99Ms: delay.percentile(99) / 1e6, loopMaxMs: delay.max / 1e6, ...(firstRunMs !== undefined ? { firstRunMs } : {}) };
   }
 
+  // A warm-up round, not counted: the process's first load compiles the request path (JIT),
+  // which would otherwise count against whichever round comes first.
+  const warm = await round(false);
+  console.log(`warm-up (not counted): ${warm.perSecond.toFixed(1)} pushes+pulls/s`);
   const rounds: Round[] = [];
   for (let i = 0; i < ROUNDS; i++) {
+    if (i > 0) await addGarbage(Math.round(N / 10));
     for (const gc of [true, false]) {
       const r = await round(gc);
       rounds.push(r);
-      console.log(`round ${rounds.length} gc ${gc ? 'on ' : 'off'}: ${r.perSecond.toFixed(1)} pushes+pulls/s, ${r.cpuMsPerOp.toFixed(2)} ms CPU per op (this process: server, collector and clients), ${r.failures} failed${gc ? `, ${r.runs} gc runs` : ''}`);
+      console.log(`round ${rounds.length} gc ${gc ? 'on ' : 'off'}: ${r.perSecond.toFixed(1)} pushes+pulls/s, ${r.cpuMsPerOp.toFixed(2)} ms CPU per op (this process: server, collector and clients), event loop held p99 ${r.loopP99Ms.toFixed(0)} ms, max ${r.loopMaxMs.toFixed(0)} ms, ${r.failures} failed${gc ? `, ${r.runs} gc runs, the first (with garbage) ${((r.firstRunMs ?? 0) / 1000).toFixed(1)} s` : ''}`);
     }
   }
   const ratios = Array.from({ length: ROUNDS }, (_, i) => rounds[2 * i]!.perSecond / rounds[2 * i + 1]!.perSecond);

@@ -9,7 +9,9 @@
  *    a crash) and old enough are tombstoned, again re-checked under lock.
  * 3. delete: every tombstone not yet carried out (this run's, and a crashed run's) is carried out
  *    in transactions of up to 50 that hold their digests' locks, re-check, delete the bytes and
- *    mark them done. Between batches the collector yields to pending I/O (requests).
+ *    mark them done.
+ * Between batches of every phase the collector paces itself (`pace`): it steps back while
+ * requests keep the event loop busy, so pushes and pulls keep most of a single process.
  *    The decision was committed before (phases 1-2), so a crash here leaves tombstoned bytes
  *    that the next run deletes; never a reference to missing bytes.
  * 4. prune: tombstones of bytes deleted over a week ago are dropped.
@@ -18,7 +20,8 @@
  * One collector at a time registry-wide (GcStore.exclusive); safety never depends on it.
  */
 import { randomUUID } from 'node:crypto';
-import { setImmediate as yieldToIo } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Static } from 'typebox';
 import type { Logger } from 'pino';
 import type { Digest } from '../../oci/index.ts';
@@ -59,6 +62,27 @@ const LINK_PAGE = 200;
 const BLOB_BATCH = 500;
 const DELETE_BATCH = 50;
 const PRUNE_AFTER_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Pacing (docs/storage-lifecycle.md "The walk and its cost"). After each batch the collector
+ * sleeps PROBE_MS and reads how busy the event loop was meanwhile: the collector was asleep,
+ * so that is other work (requests). Busy beyond TRAFFIC_UTILIZATION, it sleeps BACK_OFF times
+ * as long as the batch took (at most MAX_PAUSE_MS): under traffic the collector takes about
+ * 1 / (1 + BACK_OFF) of the time, a fifth; on an idle registry it runs at full speed. The
+ * better-sqlite3 driver is synchronous, so without this a run holds a single process's
+ * event loop for most of its batches (bench/README.md "Garbage collection").
+ */
+const PROBE_MS = 2;
+const TRAFFIC_UTILIZATION = 0.25;
+const BACK_OFF = 4;
+const MAX_PAUSE_MS = 500;
+
+async function pace(batchStartedAt: number): Promise<void> {
+  const workMs = performance.now() - batchStartedAt;
+  const before = performance.eventLoopUtilization();
+  await sleep(PROBE_MS);
+  if (performance.eventLoopUtilization(before).utilization > TRAFFIC_UTILIZATION) await sleep(Math.min(workMs * BACK_OFF, MAX_PAUSE_MS));
+}
 
 export interface CollectorOptions {
   store: GcTarget;
@@ -109,6 +133,7 @@ export function createCollector(options: CollectorOptions): Collector {
     const wouldUnlink = new Map<Digest, { size: number; links: number }>();
     let after: readonly [string, string] | undefined;
     for (;;) {
+      const batchStartedAt = performance.now();
       const page = await store.gc.danglingLinks({ cutoffs, limit: LINK_PAGE, ...(after ? { after } : {}) });
       if (page.length === 0) break;
       after = [page.at(-1)!.repository, page.at(-1)!.digest];
@@ -124,9 +149,9 @@ export function createCollector(options: CollectorOptions): Collector {
           await tx.gc.lock(page.map((l) => l.digest));
           let removed = 0;
           const freed = new Map<Digest, number>();
-          for (const l of page) {
-            // Re-checked under the lock: a manifest pushed meanwhile references it now.
-            if ((await tx.gc.danglingLinks({ cutoffs, limit: 1, only: l })).length === 0) continue;
+          // Re-checked under the lock, the whole page in one statement: a manifest pushed
+          // meanwhile references some of them now.
+          for (const l of await tx.gc.danglingLinks({ cutoffs, limit: page.length, among: page })) {
             await tx.gc.removeLink(l.repository, l.digest);
             freed.set(l.digest, l.size);
             removed++;
@@ -137,7 +162,7 @@ export function createCollector(options: CollectorOptions): Collector {
         });
       }
       await report();
-      await yieldToIo();
+      await pace(batchStartedAt);
     }
     if (dryRun) {
       const digests = [...wouldUnlink.keys()];
@@ -195,13 +220,15 @@ export function createCollector(options: CollectorOptions): Collector {
         await tx.gc.forgetReleases(referenced);
       });
     };
+    let batchStartedAt = performance.now();
     for await (const blob of blobs.list()) {
       s.blobsScanned++;
       batch.push(blob);
       if (batch.length >= BLOB_BATCH) {
         await flush();
         await report();
-        await yieldToIo();
+        await pace(batchStartedAt);
+        batchStartedAt = performance.now();
       }
     }
     if (batch.length > 0) await flush();
@@ -226,6 +253,7 @@ export function createCollector(options: CollectorOptions): Collector {
       // The bytes go one at a time; a crash mid-batch leaves bytes gone whose tombstones are not
       // marked done (the whole batch rolls back), which the next run marks, as after any crash here.
       for (let i = 0; i < pending.length; i += DELETE_BATCH) {
+        const batchStartedAt = performance.now();
         const batch = pending.slice(i, i + DELETE_BATCH);
         const freed = await store.transaction(async (tx) => {
           await tx.gc.lock(batch.map((t) => t.digest));
@@ -247,7 +275,7 @@ export function createCollector(options: CollectorOptions): Collector {
           s.bytesFreed += size;
         }
         await report();
-        await yieldToIo();
+        await pace(batchStartedAt);
       }
     }
 

@@ -74,9 +74,10 @@ export interface GcStore {
   /**
    * Blob links no manifest of their repository references and `cutoffs` make collectable,
    * ordered by (repository, digest), strictly after `after`, at most `limit`; `only` restricts
-   * the question to one link (the re-check under lock).
+   * the question to one link, `among` to at most 500 links (the re-check of a page under lock,
+   * in one statement).
    */
-  danglingLinks(options: { cutoffs: GcCutoffs; limit: number; after?: readonly [string, string]; only?: { repository: string; digest: Digest } }): Promise<DanglingLink[]>;
+  danglingLinks(options: { cutoffs: GcCutoffs; limit: number; after?: readonly [string, string]; only?: { repository: string; digest: Digest }; among?: readonly { repository: string; digest: Digest }[] }): Promise<DanglingLink[]>;
   /** Removes a link and its state row. */
   removeLink(repository: string, digest: Digest): Promise<void>;
   /**

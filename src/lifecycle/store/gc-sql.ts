@@ -87,7 +87,7 @@ export function createGcStore(db: Kysely<LifecycleDatabase>): GcStore {
       }
     },
 
-    async danglingLinks({ cutoffs, limit, after, only }) {
+    async danglingLinks({ cutoffs, limit, after, only, among }) {
       let q = db
         .selectFrom('blob_links as l')
         .leftJoin('gc_link_states as s', (j) => j.onRef('s.repository', '=', 'l.repository').onRef('s.digest', '=', 'l.digest'))
@@ -103,6 +103,14 @@ export function createGcStore(db: Kysely<LifecycleDatabase>): GcStore {
         );
       if (after) q = q.where((eb) => eb(eb.refTuple('l.repository', 'l.digest'), '>', eb.tuple(after[0], after[1])));
       if (only) q = q.where('l.repository', '=', only.repository).where('l.digest', '=', only.digest);
+      if (among) {
+        if (among.length === 0) return [];
+        checkBatch(among.map((l) => l.digest));
+        // Grouped by repository (a page holds one or two): each group an index range of the key.
+        const byRepository = new Map<string, string[]>();
+        for (const l of among) byRepository.set(l.repository, [...(byRepository.get(l.repository) ?? []), l.digest]);
+        q = q.where((eb) => eb.or([...byRepository].map(([repository, digests]) => eb.and([eb('l.repository', '=', repository), eb('l.digest', 'in', digests)]))));
+      }
       const rows = await q.orderBy('l.repository').orderBy('l.digest').limit(limit).execute();
       return rows.map((r) => ({ repository: r.repository, digest: r.digest as Digest, size: Number(r.size) }));
     },
