@@ -82,6 +82,25 @@ describe('S3 storage: two nodes, one PostgreSQL, one bucket', { skip: skipUnless
     assert.equal((await b.req('HEAD', `/v2/s3/bad/blobs/${claimed}`)).status, 404);
     assert.deepEqual(await bucket.keys(), before);
   });
+
+  test('POST, then PUT with the whole body of a multi-part blob: committed (the session gone); a wrong digest leaves nothing', async () => {
+    const [a, b] = clients as [RegistryClient, RegistryClient];
+    const data = randomBytes(9 * 1024 * 1024 + 3); // more than one 8 MiB part
+    const digest = digestOf(data);
+    const before = await bucket.keys();
+    const wrongStart = a.expectStatus(await a.req('POST', '/v2/s3/whole/blobs/uploads/'), 202, 'start');
+    const wrongAt = wrongStart.headers.location as string;
+    assertRegistryError(await b.req('PUT', `${wrongAt}?digest=${digestOf('not it')}`, { body: data }), 400, 'DIGEST_INVALID');
+    assertRegistryError(await a.req('GET', wrongAt), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assert.deepEqual(await bucket.keys(), before, 'nothing of the refused blob or its session in the bucket');
+
+    const started = a.expectStatus(await a.req('POST', '/v2/s3/whole/blobs/uploads/'), 202, 'start');
+    const at = started.headers.location as string;
+    b.expectStatus(await b.req('PUT', `${at}?digest=${digest}`, { body: data }), 201, 'whole body on the other node');
+    assertRegistryError(await a.req('GET', at), 404, 'BLOB_UPLOAD_UNKNOWN');
+    assert.ok(a.expectStatus(await a.req('GET', `/v2/s3/whole/blobs/${digest}`), 200, 'get').body.equals(data));
+    assert.deepEqual(await bucket.keys(), [...before, `blobs/sha256/${digest.slice(7, 9)}/${digest.slice(7)}`].sort());
+  });
 });
 
 describe('S3 storage: redirects', () => {
