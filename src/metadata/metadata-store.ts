@@ -268,6 +268,8 @@ export interface AuditListOptions extends Page {
   action?: string;
   /** Prefix match on target (e.g. `helloworld@sha256:abc`). */
   targetPrefix?: string;
+  /** Exact target (indexed: one image's entries, `helloworld@sha256:...`). */
+  target?: string;
   actor?: string;
 }
 

@@ -112,6 +112,7 @@ export function createAuditStore(db: Db): AuditStore {
       let q = db.selectFrom('audit').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(n);
       if (options.action !== undefined) q = q.where('action', '=', options.action);
       if (options.actor !== undefined) q = q.where('actor', '=', options.actor);
+      if (options.target !== undefined) q = q.where('target', '=', options.target);
       if (options.targetPrefix !== undefined) {
         const prefix = options.targetPrefix;
         // substr/length count characters on both dialects; LIKE would treat % and _ as

@@ -91,6 +91,9 @@ export function auditSection({ store, unique }: MetadataSuiteContext): void {
       assert.deepEqual(await store().audit.list({ actor }), [e5, e4, e2, e1]);
       assert.deepEqual(await store().audit.list({ actor, action: 'verdict.change' }), [e5, e2, e1]);
       assert.deepEqual(await store().audit.list({ targetPrefix: `${base}@sha256:abc` }), [e3, e1]);
+      // An exact target is that target only (one image's history), not the ones it prefixes.
+      assert.deepEqual(await store().audit.list({ target: `${base}@sha256:abc1` }), [e1]);
+      assert.deepEqual(await store().audit.list({ target: `${base}@sha256:abc` }), []);
       // Prefix match is exact: `_` and `%` are not wildcards, case matters.
       assert.deepEqual(await store().audit.list({ targetPrefix: `${base}_` }), [e4]);
       assert.deepEqual(await store().audit.list({ targetPrefix: `${base}%` }), []);
