@@ -76,7 +76,8 @@ describe('lazaret quarantine / manifest / repository / audit (auth none)', () =>
   test('audit list shows the push-time verdict, the policy change and the grandfathering', async () => {
     const out = await lazaret(['audit', 'list', '-o', 'json'], env);
     const actions = JSON.parse(out.stdout).entries.map((e: { action: string; details: unknown }) => `${e.action}${typeof e.details === 'string' && e.details.startsWith('grandfathered') ? ' (grandfathered)' : ''}`);
-    assert.deepEqual(actions, ['verdict.change (grandfathered)', 'policy.change']);
+    // Newest first; the push before the policy change is audited too (an image's history reads it).
+    assert.deepEqual(actions, ['verdict.change (grandfathered)', 'policy.change', 'manifest.push']);
     const table = await lazaret(['audit', 'list', '--action', 'policy.change'], env);
     assert.match(table.stdout, /policy\.change\s+policy:quarantine\s+\{"status":"disabled"\} -> \{"status":"enabled"\}/);
   });

@@ -61,7 +61,7 @@ describe('quarantine operations (auth none)', () => {
     assert.match(String(r.headers.warning), /no verdict yet/);
     const fresh = await pushImage(u, 'legacy', { seed: 'new', tag: 'v3' });
     assert.equal((await s.services.store.verdicts.get('legacy', fresh.digest as any))?.state, 'Quarantined');
-    const pushAudit = (await call(u, 'GET', `/api/v1/audit?target=${encodeURIComponent(`legacy@${fresh.digest}`)}`)).body.entries;
+    const pushAudit = (await call(u, 'GET', `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`legacy@${fresh.digest}`)}`)).body.entries;
     assert.equal(pushAudit.length, 1);
     assert.match(pushAudit[0].details, /assigned at push/);
     // A Passed digest pushed again under a new tag, and after delete + re-push, stays Passed.

@@ -192,15 +192,22 @@ export async function grandfather(ctx: Ctx, repository: string | undefined, fact
 }
 
 /**
- * A `verdict.change` entry names a manifest (target `<repository>@<digest>`) and its verdict,
- * held ones included: it is shown only to callers who may see held metadata of that
+ * Entries that name a manifest by digest (target `<repository>@<digest>`) and say what happened
+ * to it: its verdict, its push and tags, its delete. Held manifests are named too, so they are
+ * shown in the log only to callers who may see held metadata of that repository; anyone who
+ * may see the image itself reads them in its history (history.ts).
+ */
+export const IMAGE_ACTIONS: ReadonlySet<string> = new Set(['verdict.change', 'manifest.push', 'tag.move', 'tag.delete', 'manifest.delete']);
+
+/**
+ * An image entry (IMAGE_ACTIONS) is shown only to callers who may see held metadata of that
  * repository. Pages are filled with shown entries and `next` is the last SHOWN entry's id,
  * present exactly when a shown entry follows (a Reader must not learn from the cursor, or from
  * `target=` prefix searches, that a hidden entry exists).
  */
 export async function audit(ctx: Ctx, query: AuditQuery): Promise<{ entries: AuditEntry[]; next?: string }> {
   const mayRead = (e: AuditEntry) => {
-    if (e.action !== 'verdict.change') return true;
+    if (!IMAGE_ACTIONS.has(e.action)) return true;
     const at = e.target.lastIndexOf('@');
     return at > 0 && seesHeldMetadata(ctx, e.target.slice(0, at));
   };

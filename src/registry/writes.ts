@@ -96,12 +96,49 @@ export async function pushManifest(ctx: Ctx, name: string, input: PushInput, fac
     if (!existing && !(await tx.blobs.get(name, digest))) await checkQuota(tx, name, bytes.length);
     await tx.repositories.ensure(name);
     const { created } = await tx.manifests.put(name, record);
-    for (const t of tags) await tx.tags.put(name, t, digest);
+    const tagged: string[] = [];
+    const moved: { tag: string; from: Digest }[] = [];
+    for (const t of tags) {
+      const { previous } = await tx.tags.put(name, t, digest);
+      if (previous === digest) continue;
+      tagged.push(t);
+      if (previous) moved.push({ tag: t, from: previous });
+    }
     // A signature or attestation takes its subject's verdict before the push-time rule runs.
     const follows = await followAtPush(tx, name, { digest, manifest: m, tags }, facts);
     const event = { repository: name, digest, mediaType: m.mediaType, size: bytes.length, created, ...(follows ? { follows } : {}), request: facts };
     if (tags.length === 0) await ctx.lifecycle.pushed(tx, event);
     for (const t of tags) await ctx.lifecycle.pushed(tx, { ...event, tag: t });
+    // Last, so that on PostgreSQL the audit chain's lock is held only from here to the commit.
+    await auditPush(tx, name, digest, { created, tagged, moved }, facts);
+  });
+}
+
+/**
+ * The push in the audit log, for the image's history (src/registry/history.ts): who pushed,
+ * which tags it took, and on every manifest a moved tag left, where the tag went. A re-push
+ * that changes nothing (same bytes, tags already there) writes nothing.
+ */
+async function auditPush(tx: StoreRoles, name: string, digest: Digest, push: { created: boolean; tagged: string[]; moved: { tag: string; from: Digest }[] }, facts: RequestFacts): Promise<void> {
+  if (!push.created && push.tagged.length === 0) return;
+  const actor = facts.actor || 'anonymous';
+  await tx.audit.append({
+    actor,
+    action: 'manifest.push',
+    target: `${name}@${digest}`,
+    before: push.moved.length ? { tags: push.moved.map((m) => ({ tag: m.tag, digest: m.from })) } : null,
+    after: { created: push.created, tags: push.tagged },
+    requestId: facts.id,
+  });
+  for (const m of push.moved) await tx.audit.append({ actor, action: 'tag.move', target: `${name}@${m.from}`, before: { tag: m.tag, digest: m.from }, after: { tag: m.tag, digest }, requestId: facts.id });
+}
+
+/** A tag deleted (DELETE /v2 by tag, /acr/v1 tag delete, retention), in the audit log of the manifest it named. */
+async function deleteTagAudited(ctx: Ctx, name: string, tag: TagRecord, facts: RequestFacts | undefined): Promise<boolean> {
+  return ctx.store.transaction(async (tx) => {
+    if (!(await tx.tags.delete(name, tag.name))) return false;
+    await tx.audit.append({ actor: facts?.actor || ctx.access.principal.name || 'anonymous', action: 'tag.delete', target: `${name}@${tag.digest}`, before: { tag: tag.name, digest: tag.digest }, after: null, ...(facts ? { requestId: facts.id } : {}) });
+    return true;
   });
 }
 
@@ -115,7 +152,7 @@ export async function deleteManifest(ctx: Ctx, name: string, ref: ManifestRefere
       [`repository ${name}`, await store.repositories.get(name)],
       [`tag ${ref.tag}`, tag],
     ]);
-    if (!(await store.tags.delete(name, ref.tag))) throw registryError('MANIFEST_UNKNOWN', undefined, { tag: ref.tag });
+    if (!(await deleteTagAudited(ctx, name, tag, facts))) throw registryError('MANIFEST_UNKNOWN', undefined, { tag: ref.tag });
     return;
   }
   await store.transaction(async (tx) => {
@@ -135,6 +172,7 @@ export async function deleteManifest(ctx: Ctx, name: string, ref: ManifestRefere
       await tx.gc.released(name, [ref.digest, ...record.blobs]);
     }
     await ctx.lifecycle.deleted(tx, { repository: name, digest: ref.digest, mediaType: record.mediaType, request: facts });
+    await tx.audit.append({ actor: facts.actor || 'anonymous', action: 'manifest.delete', target: `${name}@${ref.digest}`, before: { tags: tags.map((t) => t.name) }, after: { recycled: ctx.config.recycleBin.days > 0 }, requestId: facts.id });
   });
 }
 
@@ -154,7 +192,7 @@ export async function deleteTag(ctx: Ctx, name: string, tagName: string, lookup:
   const tag = await ctx.store.tags.get(name, tagName);
   if (!tag) throw missing.acrTag(name, tagName);
   requireAttribute('deleteEnabled', [[`repository ${name}`, await ctx.store.repositories.get(name)], [`tag ${tagName}`, tag]]);
-  await ctx.store.tags.delete(name, tagName);
+  await deleteTagAudited(ctx, name, tag, undefined);
 }
 
 export async function deleteRepository(ctx: Ctx, name: string, facts: RequestFacts): Promise<{ manifests: Digest[]; tags: string[] }> {
