@@ -104,13 +104,15 @@ export async function pushManifest(ctx: Ctx, name: string, input: PushInput, fac
       tagged.push(t);
       if (previous) moved.push({ tag: t, from: previous });
     }
+    // Before the verdicts the push causes (a follower's, the push-time rule's), so the log keeps
+    // cause before effect; late in the transaction, so on PostgreSQL the audit chain's lock is
+    // held only from here to the commit.
+    await auditPush(tx, name, digest, { created, tagged, moved }, facts);
     // A signature or attestation takes its subject's verdict before the push-time rule runs.
     const follows = await followAtPush(tx, name, { digest, manifest: m, tags }, facts);
     const event = { repository: name, digest, mediaType: m.mediaType, size: bytes.length, created, ...(follows ? { follows } : {}), request: facts };
     if (tags.length === 0) await ctx.lifecycle.pushed(tx, event);
     for (const t of tags) await ctx.lifecycle.pushed(tx, { ...event, tag: t });
-    // Last, so that on PostgreSQL the audit chain's lock is held only from here to the commit.
-    await auditPush(tx, name, digest, { created, tagged, moved }, facts);
   });
 }
 
