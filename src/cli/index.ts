@@ -30,6 +30,7 @@ import { registerGc } from './commands/gc.ts';
 import { registerRetention } from './commands/retention.ts';
 import { registerRecycleBin } from './commands/recycle-bin.ts';
 import { registerQuota } from './commands/quota.ts';
+import { registerImage } from './commands/image.ts';
 
 /** The package version, from src/cli/ (run from source) or dist/ (the compiled build); never throws. */
 function packageVersion(): string {
@@ -51,7 +52,7 @@ const program = new Command('lazaret')
   .showHelpAfterError()
   .enablePositionalOptions();
 
-for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan, registerStatus, registerMigrate, registerBackup, registerStorage, registerPolicy, registerGc, registerRetention, registerRecycleBin, registerQuota]) register(program);
+for (const register of [registerServe, registerConfig, registerQuarantine, registerManifest, registerRepository, registerAudit, registerLogin, registerUser, registerRole, registerToken, registerScopeMap, registerIssuer, registerAnonymous, registerWebhook, registerScanner, registerScan, registerStatus, registerMigrate, registerBackup, registerStorage, registerPolicy, registerGc, registerRetention, registerRecycleBin, registerQuota, registerImage]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -17,6 +17,8 @@ test('slashes in repository names become one encoded segment', () => {
     ['/acr/v1/a/b/_tags/v1', '/acr/v1/a%2Fb/_tags/v1'],
     ['/acr/v1/a/b/_manifests?n=1', '/acr/v1/a%2Fb/_manifests?n=1'],
     ['/api/v1/users/x', '/api/v1/users/x'],
+    ['/api/v1/repositories/team/app/manifests/sha256:ab/history?n=2', '/api/v1/repositories/team%2Fapp/manifests/sha256:ab/history?n=2'],
+    ['/api/v1/repositories/x/manifests/sha256:ab/history', '/api/v1/repositories/x/manifests/sha256:ab/history'],
   ];
   for (const [input, expected] of cases) assert.equal(rewriteRepositoryPath(input), expected, input);
 });

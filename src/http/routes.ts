@@ -16,6 +16,7 @@ import { gcRoutes } from '../management-api/gc.ts';
 import { retentionRoutes } from '../management-api/retention.ts';
 import { recycleBinRoutes } from '../management-api/recycle-bin.ts';
 import { quotaRoutes } from '../management-api/quotas.ts';
+import { historyRoutes } from '../management-api/history.ts';
 import { webhookRoutes } from '../management-api/webhooks.ts';
 import { scanRoutes } from '../scan/scan-routes.ts';
 import { scannerRoutes } from '../scan/scanner-routes.ts';
@@ -51,6 +52,7 @@ const TABLES: Record<string, RouteDeclaration>[] = [
   policyRoutes,
   quarantineRoutes,
   auditRoutes,
+  historyRoutes,
   webhookRoutes,
   userRoutes,
   tokenRoutes,

@@ -22,6 +22,7 @@ import { registerGcRoutes } from './gc.ts';
 import { registerRetentionRoutes } from './retention.ts';
 import { registerRecycleBinRoutes } from './recycle-bin.ts';
 import { registerQuotaRoutes } from './quotas.ts';
+import { registerHistoryRoutes } from './history.ts';
 import { serve } from '../http/route-table.ts';
 import { documentRoutes, ROUTE_TABLE } from '../http/routes.ts';
 import { openApiDocument } from '../http/openapi.ts';
@@ -32,7 +33,7 @@ import { registerExceptionRoutes } from '../release-policy/exception-routes.ts';
 
 type AreaRegistration = (scope: FastifyInstance, services: Services) => Promise<void> | void;
 
-const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes, registerScannerRoutes, registerScanRoutes, registerStatusRoutes, registerSummaryRoutes, registerReleasePolicyRoutes, registerEvaluationRoutes, registerExceptionRoutes, registerGcRoutes, registerRetentionRoutes, registerRecycleBinRoutes, registerQuotaRoutes];
+const AREAS: AreaRegistration[] = [registerPolicyRoutes, registerQuarantineRoutes, registerAuditRoutes, registerWebhookRoutes, registerIdentityUserRoutes, registerIdentityTokenRoutes, registerScannerRoutes, registerScanRoutes, registerStatusRoutes, registerSummaryRoutes, registerReleasePolicyRoutes, registerEvaluationRoutes, registerExceptionRoutes, registerGcRoutes, registerRetentionRoutes, registerRecycleBinRoutes, registerQuotaRoutes, registerHistoryRoutes];
 
 export async function registerManagementRoutes(app: FastifyInstance, services: Services) {
   for (const register of AREAS) await register(app, services);

@@ -34,6 +34,19 @@ export function parseVerdictFields(body: { quarantineState?: unknown; quarantine
   return out;
 }
 
+/**
+ * What a release policy's verdict rested on, kept in the `verdict.change` entry's `after`
+ * (tamper-evident, unlike the evaluation row, which the next evaluation replaces): the policy
+ * version that decided, the rules that failed or could not be decided, the exceptions used.
+ */
+export interface VerdictDecision {
+  policy: string;
+  version: number;
+  failed: string[];
+  pending: string[];
+  exceptions: string[];
+}
+
 export interface VerdictChange {
   /** The manifest whose verdict changes (its head is enough: repository, digest, media type, size). */
   manifest: ManifestHead;
@@ -43,6 +56,7 @@ export interface VerdictChange {
   details?: string;
   /** Extra audit text (bulk operations say what they were). */
   note?: string;
+  decision?: VerdictDecision;
   request: RequestFacts;
 }
 
@@ -71,7 +85,7 @@ export async function changeVerdict<Tx extends CoreRoles & QuarantineRoles>(tx: 
     action: 'verdict.change',
     target: `${manifest.repository}@${manifest.digest}`,
     before: previous ? { quarantineState: previous.state, quarantineDetails: previous.details ?? null } : null,
-    after: { quarantineState: record.state, quarantineDetails: record.details ?? null },
+    after: { quarantineState: record.state, quarantineDetails: record.details ?? null, ...(change.decision ? { decision: change.decision } : {}) },
     ...(change.note !== undefined ? { details: change.note } : {}),
     requestId: request.id,
   });

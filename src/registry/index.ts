@@ -18,6 +18,7 @@ import { manifest, repository, tag, updateRepository, updateTag } from './items.
 import { changeVerdictIn, deleteBlob, deleteManifest, deleteRepository, deleteTag, patchManifest, pushManifest } from './writes.ts';
 import { audit, grandfather, heldMetadataTagDigest, preflight, queue, requestScan, rescan, seesHeldMetadata } from './quarantine-views.ts';
 import { summary } from './summary.ts';
+import { manifestHistory } from './history.ts';
 import { prepareReferrers, recordReferrersIn } from './follow.ts';
 import { exportAudit, verifyAudit } from './audit-chain.ts';
 import { listRecycleBin, purgeManifest, restoreManifest } from './recycle-bin.ts';
@@ -137,6 +138,9 @@ class View implements RegistryView {
   }
   exportAudit(...a: Parameters<RegistryView['exportAudit']>): ReturnType<RegistryView['exportAudit']> {
     return exportAudit(this.ctx, ...a);
+  }
+  manifestHistory(...a: Parameters<RegistryView['manifestHistory']>): ReturnType<RegistryView['manifestHistory']> {
+    return manifestHistory(this.ctx, ...a);
   }
   summary(): ReturnType<RegistryView['summary']> {
     return summary(this.ctx);

@@ -37,6 +37,7 @@ import type { RequestFacts } from '../events/index.ts';
 import type { ChainReport, ExportLine } from '../metadata/audit-chain.ts';
 import type { AuditEntry, ChangeableAttributes, ManifestHead, ManifestInput, ManifestRecord, RepositoryRecord, TagRecord } from '../metadata/metadata-store.ts';
 import type { ManifestVerdictRow, QuarantineState, VerdictRecord } from '../quarantine/verdicts.ts';
+import type { VerdictDecision } from '../quarantine/verdict-change.ts';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
 import type { QuarantineRoles } from '../quarantine/store/index.ts';
 import type { ContentSummary } from './summary.ts';
@@ -147,7 +148,11 @@ export interface VerdictPatch {
   state?: QuarantineState;
   details?: string;
   note?: string;
+  /** What a release policy decided on, recorded in the audit entry (the image's history reads it). */
+  decision?: VerdictDecision;
 }
+
+export type { VerdictDecision } from '../quarantine/verdict-change.ts';
 
 /** A document to attach to a subject as an OCI referrer (an artifact manifest with one layer). */
 export interface ReferrerDocument {
@@ -180,6 +185,47 @@ export interface AuditQuery {
   action?: string;
   targetPrefix?: string;
   actor?: string;
+}
+
+export interface HistoryQuery {
+  /** At most this many events. */
+  n: number;
+  /** The previous page's `next` (opaque). */
+  cursor?: string;
+}
+
+export type HistoryKind =
+  | 'pushed' | 'tagged' | 'tag-moved' | 'tag-deleted' | 'deleted' | 'restored' | 'retention'
+  | 'scanned' | 'scan-failed' | 'evaluated' | 'verdict' | 'violation' | 'referrer' | 'other';
+
+export type ReferrerScheme = 'cosign' | 'notation' | 'sigstore-bundle' | 'attestation' | 'vex' | 'report' | 'sbom' | 'other';
+
+/** One event of an image's history (history.ts); `source` says whether the audit log or a store told it. */
+export interface HistoryEvent {
+  /** The audit entry's id (source audit), or a stable id of the store's row. */
+  id: string;
+  at: Date;
+  kind: HistoryKind;
+  source: 'audit' | 'store';
+  actor?: string;
+  summary: string;
+  tags?: string[];
+  tag?: string;
+  /** tag-moved: where the tag went. */
+  digest?: string;
+  scanner?: string;
+  counts?: Record<string, number>;
+  verdict?: { from: string | null; to: string };
+  policy?: { name: string; version: number };
+  decision?: { failed: string[]; pending: string[]; exceptions: string[] };
+  rules?: { rule: string; passed: boolean; pending?: boolean; reason: string }[];
+  referrer?: { digest: string; artifactType?: string; scheme: ReferrerScheme; verified: boolean; identity?: string };
+}
+
+export interface HistoryPage {
+  record: ManifestRecord;
+  events: HistoryEvent[];
+  next?: string;
 }
 
 export interface RegistryView {
@@ -280,6 +326,11 @@ export interface RegistryView {
   verifyAudit(): Promise<ChainReport>;
   /** The audit log from the first entry at or after `since` (all without it), in chain order, as export lines (Owner). */
   exportAudit(since: Date | undefined): Promise<AsyncIterable<ExportLine>>;
+  /**
+   * One manifest's history, oldest first (history.ts): the audit log's entries naming it and
+   * what the stores add. A held manifest the caller may not see is MANIFEST_UNKNOWN, as a missing one.
+   */
+  manifestHistory(repository: string, digest: Digest, query: HistoryQuery): Promise<HistoryPage>;
   /** Counts of what the caller may see (summary.ts): repositories, manifests, held by state. */
   summary(): Promise<ContentSummary>;
 

@@ -64,6 +64,22 @@ export function detailsOf(policy: ReleasePolicyRecord, result: EvaluationResult)
   return JSON.stringify({ scanner: `policy:${policy.name}`, state: state.slice(0, 500), result: { version: `${policy.name} v${policy.version}`, summary: [], description } });
 }
 
+/** What the audit entry of a policy's verdict keeps (VerdictDecision): version, failed and pending rules, exceptions used. */
+export function decisionOf(policy: string, version: number, rules: RuleResult[]) {
+  const exceptions = new Set<string>();
+  for (const r of rules) {
+    const used = r.evidence?.exceptions;
+    if (Array.isArray(used)) for (const id of used) if (typeof id === 'string') exceptions.add(id);
+  }
+  return {
+    policy,
+    version,
+    failed: rules.filter((r) => !r.passed && !r.pending).map((r) => r.rule),
+    pending: rules.filter((r) => r.pending).map((r) => r.rule),
+    exceptions: [...exceptions].slice(0, 50),
+  };
+}
+
 /** A release policy's principal: it changes verdicts of `repository` and nothing else. */
 export function policyVerdictWriter(registry: Registry, policy: string, repository: string) {
   return registry.as(verdictWriterAccess(`policy:${policy}`, repository));
@@ -130,6 +146,7 @@ export async function applyEvaluation(
   if (current?.state === 'Failed' && !DECIDERS.test(current.updatedBy)) return { state: 'Failed', changed: false };
   const details = detailsOf(policy, result);
   const before = current?.state;
-  const after = await policyVerdictWriter(registry, policy.name, manifest.repository).changeVerdictIn(tx, manifest, { state: result.state, details, note: `decided by release policy ${policy.name} v${policy.version} (${ctx.why})` }, { ...ctx.request, actor: `policy:${policy.name}` });
+  const decision = decisionOf(policy.name, policy.version, result.rules);
+  const after = await policyVerdictWriter(registry, policy.name, manifest.repository).changeVerdictIn(tx, manifest, { state: result.state, details, note: `decided by release policy ${policy.name} v${policy.version} (${ctx.why})`, decision }, { ...ctx.request, actor: `policy:${policy.name}` });
   return { state: after.state, changed: after.state !== before };
 }

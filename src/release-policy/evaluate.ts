@@ -176,6 +176,8 @@ function signaturesRule(rule: PolicyRule, input: EvaluationInput): Omit<RuleResu
   const schemes = SIGNATURE_SCHEMES.filter((k) => s[k] !== undefined);
   const evidence = {
     identities: [...identities].map((id) => (id.startsWith('key:') ? id.slice(0, 20) : id)),
+    // Which artifact proved which identity: the image's history names the signer of each.
+    verified: checked.filter((c) => c.verified).slice(0, 10).map((c) => ({ manifest: c.manifest, scheme: c.scheme, identity: c.identity.startsWith('key:') ? c.identity.slice(0, 20) : c.identity })),
     found: checked.length,
     ...(refused.length ? { refused: refused.slice(0, 10) } : {}),
     ...(logged.length ? { logged: logged.slice(0, 10) } : {}),

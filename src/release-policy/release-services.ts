@@ -31,7 +31,7 @@ import { raiseEvent } from '../events/index.ts';
 import { quarantineEvent } from '../events/index.ts';
 import { evaluatePolicy, type EvaluationResult } from './evaluate.ts';
 import { gatherInput, type KnownScan } from './evaluation-input.ts';
-import { applyEvaluation, governingIn, governingOf, policyVerdictWriter, type DecideTx } from './decide.ts';
+import { applyEvaluation, decisionOf, governingIn, governingOf, policyVerdictWriter, type DecideTx } from './decide.ts';
 import { matchesPolicyPattern } from './patterns.ts';
 import type { ReleasePolicyRecord } from './policy-store.ts';
 import { COSIGN_REFERRER_TYPE } from './cosign.ts';
@@ -287,6 +287,7 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
               state: 'Quarantined',
               details: JSON.stringify({ scanner: `policy:${e.policy}`, state: `release policy ${e.policy} v${current.version}: requarantined after the grace period: ${failed.map((r) => r.rule).join(', ')}`.slice(0, 500), result: { version: `${e.policy} v${current.version}`, summary: [], description: failed.map((r) => `${r.rule}: ${r.reason}`).join('; ').slice(0, 1000) } }),
               note: `requarantined by release policy ${e.policy} v${current.version}: violating since ${current.violatingSince?.toISOString()}`,
+              decision: decisionOf(e.policy, current.version, current.rules),
             },
             request,
           );

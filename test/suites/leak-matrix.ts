@@ -166,6 +166,8 @@ describe(`leak matrix (${ns || 'no prefix'})`, () => {
           }
           await check(`${item} mount`, expect(kind, policy, item, 'push', 'blob', 'GET'), 'POST', `/v2/${targets[item]}/blobs/uploads/?mount=${layers[0]}&from=${MATRIX}`);
           await check(`${item} /acr/v1 tag`, expect(kind, policy, item, 'metadata', 'tag', 'GET'), 'GET', `/acr/v1/${MATRIX}/_tags/${item}`);
+          // An image's history is metadata: a held one is absent (404, as a missing one) to those who may not see it.
+          await check(`${item} history`, expect(kind, policy, item, 'metadata', 'tag', 'GET'), 'GET', `/api/v1/repositories/${MATRIX}/manifests/${digest}/history`, [manifest]);
           // One manifest's attributes take metadata_read or pull (the seed's scanner reads them with a pull token).
           await check(`${item} /acr/v1 manifest`, expect(kind === 'anonymous' ? 'pull-only' : kind, policy, item, 'pull', 'digest', 'GET'), 'GET', `/acr/v1/${MATRIX}/_manifests/${digest}`);
         }
@@ -289,6 +291,7 @@ describe('leak matrix: cursors, existence answers, derived values, error bodies'
       same.push(await pair('_tags timedesc cursor', 'GET', `/acr/v1/${APP}/_tags?orderby=timedesc&last=held`, `/acr/v1/${APP}/_tags?orderby=timedesc&last=nosuchtag`));
       same.push(await pair('_tags timeasc cursor', 'GET', `/acr/v1/${APP}/_tags?orderby=timeasc&last=held&n=1`, `/acr/v1/${APP}/_tags?orderby=timeasc&last=nosuchtag&n=1`));
       same.push(await pair('_manifests timeasc cursor', 'GET', `/acr/v1/${APP}/_manifests?orderby=timeasc&last=${held.digest}`, `/acr/v1/${APP}/_manifests?orderby=timeasc&last=${GHOST}`));
+      same.push(await pair('history of a held image', 'GET', `/api/v1/repositories/${APP}/manifests/${held.digest}/history`, `/api/v1/repositories/${APP}/manifests/${GHOST}/history`, api, [new RegExp(held.digest, 'g'), GHOST]));
       const audits: Awaited<ReturnType<typeof pair>>[] = [];
       audits.push(await pair('audit target prefix', 'GET', `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`${APP}@${held.digest.slice(0, 12)}`)}&n=1`, `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`${APP}@${GHOST.slice(0, 12)}`)}&n=1`, api));
       audits.push(await pair('audit next over a held entry', 'GET', `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`${APP}@`)}&n=1`, `/api/v1/audit?action=verdict.change&target=${encodeURIComponent(`${NONE}@`)}&n=1`, api));
