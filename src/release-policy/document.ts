@@ -119,6 +119,8 @@ const PemCertificate = Type.String({ pattern: '^-----BEGIN CERTIFICATE-----', er
 const Notation = Type.Object(
   {
     trustStore: Type.Array(PemCertificate, { minItems: 1, maxItems: 50 }),
+    /** Notation's `tsa` trust store: roots of timestamping authorities whose countersignatures give the signing time. */
+    tsaTrustStore: Type.Optional(Type.Array(PemCertificate, { minItems: 1, maxItems: 50 })),
     registryScopes: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 50, default: ['*'] }),
     trustedIdentities: Type.Array(Text, { minItems: 1, maxItems: 50 }),
     /** Notation's verification level: strict (default) or permissive; audit and skip are refused below. */
@@ -280,13 +282,15 @@ function checkSignatures(s: NonNullable<PolicyRule['signatures']>, at: string): 
   if (schemes.length === 0) throw new PolicyDocumentError(at, `must name at least one of ${SIGNATURE_SCHEMES.join(', ')}`);
   if (s.keyless) checkKeyless(s.keyless, `${at}.keyless`);
   if (s.notation) {
-    s.notation.trustStore.forEach((pem, j) => {
-      try {
-        new X509Certificate(pem);
-      } catch (err) {
-        throw new PolicyDocumentError(`${at}.notation.trustStore[${j}]`, `is not a usable certificate: ${(err as Error).message}`);
-      }
-    });
+    for (const store of ['trustStore', 'tsaTrustStore'] as const) {
+      s.notation[store]?.forEach((pem, j) => {
+        try {
+          new X509Certificate(pem);
+        } catch (err) {
+          throw new PolicyDocumentError(`${at}.notation.${store}[${j}]`, `is not a usable certificate: ${(err as Error).message}`);
+        }
+      });
+    }
     s.notation.registryScopes.forEach((scope, j) => {
       if (scope !== '*' && scope.includes('*')) throw new PolicyDocumentError(`${at}.notation.registryScopes[${j}]`, 'must be * alone or a repository (registry/repository) without *');
     });

@@ -21,13 +21,18 @@
  * (no algorithm substitution); the signature verifies with the leaf's key; the chain in the
  * envelope links leaf to a certificate of the trust store (each certificate signed by the next);
  * the leaf is an end-entity certificate allowed to sign code (digitalSignature, codeSigning when
- * it lists extended key usages); every certificate of the chain is valid now (without a trusted
- * timestamp the verification time is the only time there is, as Notation says); the signature has
+ * it lists extended key usages); every certificate of the chain is valid at the signing time the
+ * registry can trust: the time of the signature's RFC 3161 countersignature
+ * (`io.cncf.notary.timestampSignature`, over the signature bytes) when the rule has a TSA trust
+ * store and the countersignature verifies against it (./timestamp-token.ts), else now (without a
+ * trusted timestamp the verification time is the only time there is, as Notation says; a
+ * countersignature that does not verify refuses the signature); the signature has
  * not passed its own expiry; the trust policy's registryScopes cover the repository; the leaf's
  * subject has every RDN of one trustedIdentities entry.
  */
 import { createPublicKey, constants, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { decode, encode, Tag } from 'cbor2';
+import { checkTimestampToken } from './timestamp-token.ts';
 
 export const NOTATION_SIGNATURE_TYPE = 'application/vnd.cncf.notary.signature';
 export const NOTATION_JWS = 'application/jose+json';
@@ -36,6 +41,9 @@ const PAYLOAD_TYPE = 'application/vnd.cncf.notary.payload.v1+json';
 const SIGNING_SCHEME = 'io.cncf.notary.signingScheme';
 const SIGNING_TIME = 'io.cncf.notary.signingTime';
 const EXPIRY = 'io.cncf.notary.expiry';
+/** The unprotected header holding the RFC 3161 TimeStampToken (base64 in JWS, bytes in COSE); some signers wrote the spec example's shorter name. */
+const TIMESTAMP = 'io.cncf.notary.timestampSignature';
+const TIMESTAMP_ALIAS = 'io.cncf.notary.timestamp';
 /** The critical headers this verifier understands (anything else in crit refuses the signature). */
 const UNDERSTOOD = new Set([SIGNING_SCHEME, EXPIRY]);
 const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
@@ -44,6 +52,8 @@ const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 export interface NotationRule {
   /** PEM CA certificates (Notation's `ca` trust store). */
   trustStore: string[];
+  /** PEM root certificates of timestamping authorities (Notation's `tsa` trust store): countersignatures they vouch for give the signing time. */
+  tsaTrustStore?: string[];
   registryScopes: string[];
   trustedIdentities: string[];
   /** Notation's signatureVerification: `strict` (default) or `permissive`, with per-check overrides. */
@@ -86,6 +96,8 @@ interface Parsed {
   /** What the signature signs: JWS `protected.payload` (ASCII), COSE the encoded Sig_structure. */
   toBeSigned: Uint8Array;
   signature: Uint8Array;
+  /** The RFC 3161 countersignature (a DER TimeStampToken over `signature`), if any. */
+  timestamp?: Buffer;
 }
 
 /** Verifies with node:crypto: ECDSA signatures are r||s (JWS and COSE both), RSA is PSS with the hash's length as salt. */
@@ -112,13 +124,15 @@ function algOf(key: KeyObject): string | undefined {
 const COSE_ALGS: Record<number, string> = { [-37]: 'PS256', [-38]: 'PS384', [-39]: 'PS512', [-7]: 'ES256', [-35]: 'ES384', [-36]: 'ES512' };
 
 function parseJws(bytes: Buffer): Parsed {
-  const jws = JSON.parse(bytes.toString('utf8')) as { protected?: unknown; payload?: unknown; signature?: unknown; header?: { x5c?: unknown } };
+  const jws = JSON.parse(bytes.toString('utf8')) as { protected?: unknown; payload?: unknown; signature?: unknown; header?: Record<string, unknown> & { x5c?: unknown } };
   if (typeof jws.protected !== 'string' || typeof jws.payload !== 'string' || typeof jws.signature !== 'string') throw new Error('not a flattened JWS (protected, payload, signature)');
   const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as Record<string, unknown>;
   const x5c = jws.header?.x5c;
   if (!Array.isArray(x5c) || !x5c.every((c) => typeof c === 'string')) throw new Error('the unprotected header has no x5c certificate chain');
   const expiry = header[EXPIRY];
+  const timestamp = jws.header?.[TIMESTAMP] ?? jws.header?.[TIMESTAMP_ALIAS];
   return {
+    ...(typeof timestamp === 'string' ? { timestamp: Buffer.from(timestamp, 'base64') } : {}),
     alg: String(header.alg),
     cty: header.cty,
     crit: header.crit,
@@ -153,7 +167,9 @@ function parseCose(bytes: Buffer): Parsed {
   // Plain Uint8Arrays: cbor2 encodes a Buffer (what decoding a Buffer gives) as an object, not as bytes.
   const toBeSigned = encode(['Signature1', Uint8Array.from(protectedBytes), new Uint8Array(0), Uint8Array.from(payload)]);
   const expiry = epoch(label(header, EXPIRY));
+  const timestamp = label(unprotected, TIMESTAMP) ?? label(unprotected, TIMESTAMP_ALIAS);
   return {
+    ...(timestamp instanceof Uint8Array ? { timestamp: Buffer.from(timestamp) } : {}),
     alg,
     cty: label(header, 3),
     crit: label(header, 2),
@@ -274,9 +290,17 @@ export function checkNotation(sig: NotationEnvelope, repository: string, digest:
   if (!anchored) return refuse('the certificate chain does not lead to a certificate of the trust store');
   if (leaf.ca) return refuse('the signing certificate is a CA certificate');
   if (leaf.keyUsage?.length && !leaf.keyUsage.includes(CODE_SIGNING)) return refuse('the signing certificate is not for code signing (extended key usage)');
+  // The time the chain must be valid at: a countersignature's, when the rule trusts its TSA.
+  let at = now;
+  if (env.timestamp && rule.tsaTrustStore?.length) {
+    const t = checkTimestampToken(env.timestamp, Buffer.from(env.signature), trustStoreOf(rule.tsaTrustStore));
+    if (!t.valid) return refuse(`its timestamp countersignature is not trusted: ${t.problem}`);
+    at = t.time;
+  }
   for (const cert of chain) {
-    if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) {
-      const refused = fails('authenticTimestamp', `the certificate ${cert.subject.replace(/\n/g, ', ')} is not valid now (valid ${new Date(cert.validFrom).toISOString()} to ${new Date(cert.validTo).toISOString()})`);
+    if (at < new Date(cert.validFrom) || at > new Date(cert.validTo)) {
+      const when = at === now ? 'now' : `at its trusted signing time ${at.toISOString()}`;
+      const refused = fails('authenticTimestamp', `the certificate ${cert.subject.replace(/\n/g, ', ')} is not valid ${when} (valid ${new Date(cert.validFrom).toISOString()} to ${new Date(cert.validTo).toISOString()})`);
       if (refused) return refused;
     }
   }

@@ -29,7 +29,7 @@ export function renderRule(rule: PolicyRule): string {
     const by = [
       ...(s.cosign ? [`${s.cosign.keys.length} trusted cosign key(s)`] : []),
       ...(s.keyless ? [`keyless identities (${s.keyless.identities.map((i) => i.subject ?? `/${i.subjectRegExp}/`).join(', ')})`] : []),
-      ...(s.notation ? [`Notation signers (${s.notation.trustedIdentities.join('; ')}) of ${s.notation.trustStore.length} trusted CA(s)`] : []),
+      ...(s.notation ? [`Notation signers (${s.notation.trustedIdentities.join('; ')}) of ${s.notation.trustStore.length} trusted CA(s)${s.notation.tsaTrustStore ? `, timestamps of ${s.notation.tsaTrustStore.length} trusted TSA(s)` : ''}`] : []),
     ];
     return `at least ${s.min} valid signature(s) from distinct identities: ${by.join(' or ')}`;
   }

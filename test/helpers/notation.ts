@@ -16,6 +16,8 @@ export interface NotationOptions {
   tamper?: boolean;
   /** io.cncf.notary.expiry. */
   expiry?: Date;
+  /** An RFC 3161 TimeStampToken over the signature bytes (./pki.ts timeStampToken), stored as io.cncf.notary.timestampSignature. */
+  timestamp?: (signature: Buffer) => Buffer;
   headers?: Record<string, string>;
 }
 
@@ -44,7 +46,8 @@ export function notationEnvelope(format: 'jws' | 'cose', chain: Issued[], img: P
     };
     const p = Buffer.from(JSON.stringify(protectedHeader)).toString('base64url');
     const signature = signWith(leaf.key, Buffer.from(`${p}.${payload.toString('base64url')}`), alg.pss);
-    return Buffer.from(JSON.stringify({ payload: stored.toString('base64url'), protected: p, header: { x5c: chain.map((c) => c.der.toString('base64')), 'io.cncf.notary.signingAgent': 'lazaret-tests/1.0' }, signature: signature.toString('base64url') }));
+    const timestamp = options.timestamp ? { 'io.cncf.notary.timestampSignature': options.timestamp(signature).toString('base64') } : {};
+    return Buffer.from(JSON.stringify({ payload: stored.toString('base64url'), protected: p, header: { x5c: chain.map((c) => c.der.toString('base64')), 'io.cncf.notary.signingAgent': 'lazaret-tests/1.0', ...timestamp }, signature: signature.toString('base64url') }));
   }
   const header = new Map<number | string, unknown>([
     [1, alg.cose],
@@ -60,6 +63,7 @@ export function notationEnvelope(format: 'jws' | 'cose', chain: Issued[], img: P
   const unprotected = new Map<number | string, unknown>([
     [33, chain.map((c) => new Uint8Array(c.der))],
     ['io.cncf.notary.signingAgent', 'lazaret-tests/1.0'],
+    ...(options.timestamp ? [['io.cncf.notary.timestampSignature', new Uint8Array(options.timestamp(signature))] as [string, unknown]] : []),
   ]);
   return Buffer.from(encode(new Tag(18, [protectedBytes, unprotected, new Uint8Array(stored), new Uint8Array(signature)])));
 }

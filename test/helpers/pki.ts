@@ -8,6 +8,7 @@
  * Every call works in a temporary directory of its own; keys are P-256 unless a test asks for RSA.
  */
 import { execFileSync } from 'node:child_process';
+import { ASN1Obj } from '@sigstore/core';
 import { createHash, createPrivateKey, generateKeyPairSync, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -142,6 +143,11 @@ export function rfc3161Token(tsa: Issued, data: Buffer): Buffer {
   openssl(['ts', '-query', '-data', 'data', '-sha256', '-cert', '-no_nonce', '-out', 'query.tsq'], dir);
   openssl(['ts', '-reply', '-config', 'tsa.cnf', '-queryfile', 'query.tsq', '-inkey', tsa.keyPath, '-signer', tsa.certPath, '-out', 'token.der'], dir);
   return readFileSync(join(dir, 'token.der'));
+}
+
+/** The TimeStampToken of a TimeStampResp (what Notation stores, without the status). */
+export function timeStampToken(response: Buffer): Buffer {
+  return ASN1Obj.parseBuffer(response as Buffer<ArrayBuffer>).subs[1]!.toDER();
 }
 
 const b64 = (b: Buffer) => b.toString('base64');
