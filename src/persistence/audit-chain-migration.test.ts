@@ -3,19 +3,12 @@
  * in the order the log lists them, and appends after it continue the chain. SQLite and
  * PostgreSQL (a fresh schema).
  */
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { allMigrations, openPostgresStore, openSqliteStore, type MetadataStore } from './index.ts';
-import { migrateToLatest, openPostgres, openSqlite } from '../metadata/db.ts';
+import { allMigrations, type MetadataStore } from './index.ts';
+import { migrateToLatest } from '../metadata/db.ts';
 import { GENESIS_HASH, verifyChain } from '../metadata/audit-chain.ts';
-import { dropTestSchema, postgresReachable, skipUnless, TEST_DATABASE_URL } from '../../test/helpers/environment.ts';
-
-const pgSkip = skipUnless(await postgresReachable(), `PostgreSQL not reachable at ${TEST_DATABASE_URL}`);
+import { onEachDialect } from '../../test/helpers/fresh-databases.ts';
 const before010 = allMigrations().filter(([name]) => name < '010');
 
 /** Three entries as a version before 010 wrote them (no chain columns), out of insertion order in time. */
@@ -37,34 +30,12 @@ async function checkChained(store: MetadataStore): Promise<void> {
   assert.deepEqual({ ok: report.ok, entries: report.entries }, { ok: true, entries: 4 });
 }
 
-describe('010-audit-chain chains the entries written before it', () => {
-  test('SQLite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lazaret-audit-chain-'));
-    try {
-      await writeOldEntries(openSqlite(join(dir, 'lazaret.db')));
-      const store = await openSqliteStore(join(dir, 'lazaret.db'));
-      try {
-        await checkChained(store);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test('PostgreSQL', { skip: pgSkip }, async () => {
-    const schema = `lazaret_chain_${randomBytes(6).toString('hex')}`;
-    try {
-      await writeOldEntries(await openPostgres({ connectionString: TEST_DATABASE_URL, schema }));
-      const store = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
-      try {
-        await checkChained(store);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await dropTestSchema(schema);
-    }
-  });
+onEachDialect('010-audit-chain chains the entries written before it', async (db) => {
+  await writeOldEntries(await db.raw());
+  const store = await db.store();
+  try {
+    await checkChained(store);
+  } finally {
+    await store.close();
+  }
 });

@@ -6,20 +6,12 @@
  * counted, an UPDATE of a counted column is refused, and a recount corrects a total that was
  * made wrong behind the triggers' back.
  */
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { openPostgresStore, openSqliteStore, type MetadataStore } from './index.ts';
-import { openPostgres, openSqlite } from '../metadata/db.ts';
+import type { MetadataStore } from './index.ts';
 import { dg, imageManifest } from '../metadata/suite/context.ts';
 import { down as undo013 } from '../lifecycle/store/migrations/013-repository-usage.ts';
-import { dropTestSchema, postgresReachable, skipUnless, TEST_DATABASE_URL } from '../../test/helpers/environment.ts';
-
-const pgSkip = skipUnless(await postgresReachable(), `PostgreSQL not reachable at ${TEST_DATABASE_URL}`);
+import { onEachDialect } from '../../test/helpers/fresh-databases.ts';
 
 /** Content written through the stores, then the database put back to "before 013". */
 async function writeContent(store: MetadataStore): Promise<void> {
@@ -62,41 +54,15 @@ async function check(store: MetadataStore, raw: Kysely<any>): Promise<void> {
   assert.equal(await store.quotas.usage('a/one'), 550);
 }
 
-describe('013-repository-usage on content from before it', () => {
-  test('SQLite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lazaret-usage-'));
-    const file = join(dir, 'lazaret.db');
-    try {
-      await writeContent(await openSqliteStore(file));
-      await before013(openSqlite(file));
-      const store = await openSqliteStore(file);
-      const raw = openSqlite(file);
-      try {
-        await check(store, raw);
-      } finally {
-        await raw.destroy();
-        await store.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test('PostgreSQL', { skip: pgSkip }, async () => {
-    const schema = `lazaret_usage_${randomBytes(6).toString('hex')}`;
-    try {
-      await writeContent(await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }));
-      await before013(await openPostgres({ connectionString: TEST_DATABASE_URL, schema }));
-      const store = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
-      const raw = await openPostgres({ connectionString: TEST_DATABASE_URL, schema });
-      try {
-        await check(store, raw);
-      } finally {
-        await raw.destroy();
-        await store.close();
-      }
-    } finally {
-      await dropTestSchema(schema);
-    }
-  });
+onEachDialect('013-repository-usage on content from before it', async (db) => {
+  await writeContent(await db.store());
+  await before013(await db.raw());
+  const store = await db.store();
+  const raw = await db.raw();
+  try {
+    await check(store, raw);
+  } finally {
+    await raw.destroy();
+    await store.close();
+  }
 });

@@ -3,19 +3,12 @@
  * made followers (their verdict details say so) are recorded, so an old signature whose cosign
  * tag has moved on follows its subject's next verdict. SQLite and PostgreSQL (a fresh schema).
  */
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { allMigrations, openPostgresStore, openSqliteStore, type MetadataStore } from './index.ts';
-import { migrateToLatest, openPostgres, openSqlite } from '../metadata/db.ts';
+import { allMigrations, type MetadataStore } from './index.ts';
+import { migrateToLatest } from '../metadata/db.ts';
 import { imageManifest, dg } from '../metadata/suite/context.ts';
-import { dropTestSchema, postgresReachable, skipUnless, TEST_DATABASE_URL } from '../../test/helpers/environment.ts';
-
-const pgSkip = skipUnless(await postgresReachable(), `PostgreSQL not reachable at ${TEST_DATABASE_URL}`);
+import { onEachDialect } from '../../test/helpers/fresh-databases.ts';
 const before021 = allMigrations().filter(([name]) => name < '021');
 const subject = dg('image');
 const details = (text: string) => JSON.stringify({ state: text });
@@ -38,34 +31,12 @@ async function checkRecorded(store: MetadataStore): Promise<void> {
   assert.deepEqual([...(await store.verdicts.followed('team/app', [dg('old-sig'), dg('plain')])).entries()], [[dg('old-sig'), subject]]);
 }
 
-describe('021-verdict-followers records the followers written before it', () => {
-  test('SQLite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lazaret-followers-'));
-    try {
-      await writeOldVerdicts(openSqlite(join(dir, 'lazaret.db')));
-      const store = await openSqliteStore(join(dir, 'lazaret.db'));
-      try {
-        await checkRecorded(store);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test('PostgreSQL', { skip: pgSkip }, async () => {
-    const schema = `lazaret_followers_${randomBytes(6).toString('hex')}`;
-    try {
-      await writeOldVerdicts(await openPostgres({ connectionString: TEST_DATABASE_URL, schema }));
-      const store = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
-      try {
-        await checkRecorded(store);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await dropTestSchema(schema);
-    }
-  });
+onEachDialect('021-verdict-followers records the followers written before it', async (db) => {
+  await writeOldVerdicts(await db.raw());
+  const store = await db.store();
+  try {
+    await checkRecorded(store);
+  } finally {
+    await store.close();
+  }
 });
