@@ -1,7 +1,7 @@
 /**
  * The portal in real headless Chromium against a real registry in token mode: sign-in and
  * sign-out, the policy switch with its preflight count, a held push in the queue, a quarantine
- * writer passing it (badge and audit entry), a pull-only user who sees the held image nowhere,
+ * writer passing it (badge, audit entry and the manifest page's history timeline), a pull-only user who sees the held image nowhere,
  * a webhook created, pinged and its delivery shown, phone-width layout, a scan's findings and
  * report links on the manifest page and the Scanners page, and axe-core on the main pages.
  * Screenshots go to test-output/portal/.
@@ -207,6 +207,14 @@ describe('portal in headless Chromium', { skip, timeout: 180_000 }, () => {
     const history = page.getByRole('row').filter({ hasText: 'Quarantined → Passed' });
     await history.waitFor();
     assert.match(await history.innerText(), /writer/);
+    // The whole timeline from the history endpoint, oldest first: the push (who, the tag), the
+    // push-time hold, the writer's release; each from the audit log.
+    const timeline = page.getByRole('table', { name: "The image's history, oldest first" }).locator('tbody tr');
+    const rows = await timeline.allInnerTexts();
+    assert.ok(rows.length >= 3, rows.join('\n'));
+    assert.match(rows[0]!, /Pushed[\s\S]*admin[\s\S]*pushed by admin as v1[\s\S]*audit log/);
+    assert.match(rows[1]!, /Verdict[\s\S]*no verdict → Quarantined by admin/);
+    assert.ok(rows.findIndex((r) => /Quarantined → Passed by writer/.test(r)) > 1, rows.join('\n'));
     await noLoading(page);
     await checkA11y(page, 'manifest');
     await screenshot(page, 'manifest');

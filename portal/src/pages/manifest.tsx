@@ -1,9 +1,10 @@
 /**
  * A manifest: verdict with the scanner's details, pull commands, its scan (status, findings,
  * report and SBOM links: components/scan-panel.tsx), layers and config (images),
- * child manifests (indexes), referrers, and the audit history of its verdict.
+ * child manifests (indexes), referrers, and the image's whole history (components/history-timeline.tsx).
  */
 import { Fragment } from 'preact';
+import { useState } from 'preact/hooks';
 import {
   getBlobJson,
   getManifestAttributes,
@@ -16,16 +17,16 @@ import {
   type ManifestDocument,
 } from '../api/acr.ts';
 import { grantedActions } from '../api/client.ts';
-import { audit, isForbidden, usePolicyStatus } from '../api/management.ts';
+import { usePolicyStatus } from '../api/management.ts';
 import { href } from '../router.ts';
 import { useAsync } from '../use-async.ts';
 import { Empty, ErrorBox, Loading } from '../components/status.tsx';
-import { AsyncView, noteWhen } from '../components/async-view.tsx';
+import { AsyncView } from '../components/async-view.tsx';
 import { DataTable, type Column } from '../components/data-table.tsx';
 import { DetailsView, VerdictBadge } from '../components/verdict.tsx';
 import { VerdictActions } from '../components/verdict-actions.tsx';
 import { CopyField } from '../components/copy.tsx';
-import { AuditTable } from '../components/audit-table.tsx';
+import { HistoryTimeline } from '../components/history-timeline.tsx';
 import { ScanPanel } from '../components/scan-panel.tsx';
 import { WhyHeld } from '../components/why-held.tsx';
 import { ago, bytes, platformOf, registryHost, shortDigest, when } from '../format.ts';
@@ -37,10 +38,11 @@ export function Manifest({ name, digest }: { name: string; digest: string }) {
   const attrs = useAsync(() => getManifestAttributes(name, digest), [name, digest]);
   const doc = useAsync(() => getManifestDocument(name, digest), [name, digest]);
   const rights = useAsync(() => grantedActions(writeScope(name), 'repository', name).catch(() => new Set<string>()), [name]);
-  const history = useAsync(() => audit({ target: `${name}@${digest}`, n: 50 }), [name, digest]);
+  // A verdict changed here reloads the history too.
+  const [changes, setChanges] = useState(0);
   const reload = () => {
     attrs.reload();
-    history.reload();
+    setChanges((n) => n + 1);
   };
   const state = verdictOf(attrs.data);
   const canWrite = rights.data?.has('quarantine_write') ?? false;
@@ -108,16 +110,8 @@ export function Manifest({ name, digest }: { name: string; digest: string }) {
 
       {!attrs.error && <Referrers name={name} digest={digest} />}
 
-      <AsyncView
-        heading="History"
-        state={history}
-        what="read the audit log"
-        loading="Loading audit history…"
-        empty="No recorded verdict changes."
-        onError={noteWhen(isForbidden, 'The audit history is visible to owners, contributors and readers.')}
-      >
-        {(entries) => <AuditTable entries={entries} />}
-      </AsyncView>
+      {/* The registry decides who may see it: a held image's history is absent for those who may not see the image. */}
+      <HistoryTimeline name={name} digest={digest} version={changes} />
     </section>
   );
 }
