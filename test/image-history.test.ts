@@ -145,6 +145,11 @@ for (const database of DATABASES) {
       }
       const released = await history(img.digest, as('puller'));
       assert.equal(released.status, 200, 'a released image is readable with metadata read');
+      // The rules' reasons are why-held's (finding ids, packages): for those who may read it only.
+      const evaluated = released.body.events.find((e: any) => e.kind === 'evaluated');
+      assert.deepEqual([evaluated.policy.version, evaluated.rules], [1, undefined]);
+      const full = (await history(img.digest, as('qreader'))).body.events.find((e: any) => e.kind === 'evaluated');
+      assert.match(full.rules.find((r: any) => r.rule === 'no-critical').reason, /CVE-2021-44906/);
       const seen = await history(newer.digest, as('qreader'));
       assert.equal(seen.status, 200);
       assert.deepEqual(seen.body.events.filter((e: any) => e.kind === 'pushed').map((e: any) => e.tags), [['v1']]);

@@ -22,6 +22,11 @@
  * The list of one image is bounded (HISTORY_AUDIT_LIMIT entries, SCAN_LIMIT jobs,
  * REFERRER_LIMIT referrers), built whole, ordered by (time, kind rank, id), and paged with an
  * opaque cursor naming the last event returned: only ever an event this caller was shown.
+ *
+ * The newest evaluation's per-rule reasons are what "why held" shows (finding ids, packages,
+ * key fingerprints), so they follow its rule: only callers who see held metadata of the
+ * repository get them; everyone else who may see the image gets the policy, its version and
+ * the names of the rules that failed.
  */
 import type { AuditEntry, ManifestHead, ManifestRecord } from '../metadata/metadata-store.ts';
 import type { ScanJob } from '../scan/job-store.ts';
@@ -30,6 +35,7 @@ import type { Digest } from '../oci/index.ts';
 import { registryError } from '../errors/index.ts';
 import { missing, visibleRepository, type Ctx } from './context.ts';
 import { SIGNATURE_ARTIFACT_TYPES } from './follow.ts';
+import { seesHeldMetadata } from './quarantine-views.ts';
 import type { HistoryEvent, HistoryKind, HistoryPage, HistoryQuery, ReferrerScheme } from './registry.ts';
 
 const HISTORY_AUDIT_LIMIT = 5000;
@@ -64,7 +70,9 @@ export async function manifestHistory(ctx: Ctx, name: string, digest: Digest, qu
   }
   const auditedScans = new Set(audit.filter((e) => e.action === 'scan.change').map((e) => e.requestId));
   for (const job of await scansOf(ctx, name, digest)) if (!auditedScans.has(job.id)) events.push(fromScan(job));
-  if (evaluation) events.push(fromEvaluation(evaluation));
+  // The rules' reasons are "why held" (they name findings and packages): shown to the callers
+  // why-held answers (configure, or quarantine read here), the rule names to everyone else.
+  if (evaluation) events.push(fromEvaluation(evaluation, seesHeldMetadata(ctx, name)));
   events.push(...(await referrersOf(ctx, record, evaluation)));
 
   events.sort(compare);
@@ -177,7 +185,7 @@ function fromScan(job: ScanJob): HistoryEvent {
   return { ...base, kind: 'scanned', counts, summary: `scanned by ${scanner} (${job.reason}): ${countsText(counts)}` };
 }
 
-function fromEvaluation(ev: EvaluationRecord): HistoryEvent {
+function fromEvaluation(ev: EvaluationRecord, withReasons: boolean): HistoryEvent {
   const exceptions = new Set<string>();
   for (const r of ev.rules) for (const id of strings(r.evidence?.exceptions)) exceptions.add(id);
   const failed = ev.rules.filter((r) => !r.passed && !r.pending).map((r) => r.rule);
@@ -190,7 +198,7 @@ function fromEvaluation(ev: EvaluationRecord): HistoryEvent {
     actor: `policy:${ev.policy}`,
     policy: { name: ev.policy, version: ev.version },
     decision: { failed, pending, exceptions: [...exceptions] },
-    rules: ev.rules.map((r) => ({ rule: r.rule, passed: r.passed, ...(r.pending ? { pending: true } : {}), reason: r.reason })),
+    ...(withReasons ? { rules: ev.rules.map((r) => ({ rule: r.rule, passed: r.passed, ...(r.pending ? { pending: true } : {}), reason: r.reason })) } : {}),
     summary: `latest evaluation by release policy ${ev.policy} v${ev.version}: ${ev.passed ? 'every rule passed' : [...failed.map((r) => `failed ${r}`), ...pending.map((r) => `undecided ${r}`)].join(', ')}${exceptions.size ? ` (exceptions used: ${[...exceptions].join(', ')})` : ''}`,
   };
 }
