@@ -1,0 +1,114 @@
+/**
+ * What one process can read from an S3 server, without a registry in between: the ceiling of a
+ * blob GET's read side on that server. For each mode, `--concurrency` lanes each GET one 64 MiB
+ * object again and again for `--duration` seconds and discard (or hash) the bytes; MB/s is
+ * bytes over wall time, and the process's CPU (cores) is printed beside it.
+ *
+ *   sh bench/ceph-rgw.sh start
+ *   node --import tsx bench/s3-read.ts --s3-endpoint http://127.0.0.1:7480 [--rounds 3] [--duration 5]
+ *
+ * Modes: the SDK's GetObject for the whole object, the same with `Range: bytes=0-` (what
+ * Distribution's s3 driver sends), each again through SHA-256 (the running digest check), and a
+ * plain node:http GET of a presigned URL (no SDK: the socket's own rate). Rounds alternate the
+ * order of the modes. The object goes to a bucket `lazaret-s3read-<time>`, left to the server's
+ * owner as the bench's buckets are.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { get } from 'node:http';
+import { parseArgs } from 'node:util';
+import type { Readable } from 'node:stream';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+
+const { values } = parseArgs({
+  options: {
+    's3-endpoint': { type: 'string', default: 'http://127.0.0.1:7480' },
+    concurrency: { type: 'string', default: '4' },
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    only: { type: 'string' },
+  },
+});
+const endpoint = values['s3-endpoint']!;
+const lanes = Number(values.concurrency);
+const seconds = Number(values.duration);
+const SIZE = 64 * 1024 * 1024;
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const client = new S3Client({
+  endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: process.env.LAZARET_BENCH_S3_ACCESS_KEY_ID ?? 'lazaret-bench', secretAccessKey: process.env.LAZARET_BENCH_S3_SECRET_ACCESS_KEY ?? 'lazaret-bench-secret' },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
+const Bucket = `lazaret-s3read-${Date.now()}`;
+const Key = 'blob-64m';
+await client.send(new CreateBucketCommand({ Bucket }));
+await client.send(new PutObjectCommand({ Bucket, Key, Body: randomBytes(SIZE), ContentLength: SIZE }));
+
+async function drain(body: Readable, hash: boolean): Promise<number> {
+  const h = hash ? createHash('sha256') : undefined;
+  let n = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    n += chunk.length;
+    h?.update(chunk);
+  }
+  h?.digest();
+  return n;
+}
+
+const sdk = (range: boolean, hash: boolean) => async () => {
+  const out = await client.send(new GetObjectCommand({ Bucket, Key, ...(range ? { Range: 'bytes=0-' } : {}) }));
+  return drain(out.Body as Readable, hash);
+};
+const presigned = await getSignedUrl(client, new GetObjectCommand({ Bucket, Key }), { expiresIn: 3600 });
+const plain = () =>
+  new Promise<number>((resolve, reject) => {
+    get(presigned, (res) => drain(res, false).then(resolve, reject)).on('error', reject);
+  });
+
+const MODES: [string, () => Promise<number>][] = [
+  ['SDK GetObject, whole object', sdk(false, false)],
+  ['SDK GetObject, Range: bytes=0-', sdk(true, false)],
+  ['SDK GetObject, whole object + SHA-256', sdk(false, true)],
+  ['SDK GetObject, Range: bytes=0- + SHA-256', sdk(true, true)],
+  ['node:http GET of a presigned URL', plain],
+];
+const modes = MODES.filter(([name]) => !values.only || values.only.split(',').some((s) => name.includes(s)));
+
+async function run(fn: () => Promise<number>) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  let bytes = 0;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (performance.now() < end) {
+        const n = await fn();
+        if (n !== SIZE) throw new Error(`read ${n} bytes, expected ${SIZE}`);
+        bytes += n;
+      }
+    }),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { mbs: bytes / 1e6 / wall, cores: (cpu.user + cpu.system) / 1e6 / wall };
+}
+
+const results = new Map<string, { mbs: number; cores: number }[]>();
+for (let round = 0; round < Number(values.rounds); round++) {
+  const order = round % 2 ? [...modes].reverse() : modes;
+  for (const [name, fn] of order) {
+    const r = await run(fn);
+    results.set(name, [...(results.get(name) ?? []), r]);
+    console.log(`round ${round + 1} ${name.padEnd(42)} ${r.mbs.toFixed(0).padStart(5)} MB/s ${r.cores.toFixed(2)} cores`);
+  }
+}
+console.log(`\nmedian of ${values.rounds} round(s), ${lanes} lanes, ${seconds} s each, ${endpoint}:`);
+for (const [name, rs] of results) {
+  const sorted = [...rs].sort((a, b) => a.mbs - b.mbs);
+  const mid = sorted[Math.floor(sorted.length / 2)]!;
+  console.log(`| ${name} | ${mid.mbs.toFixed(0)} MB/s | ${mid.cores.toFixed(2)} | ${rs.map((r) => r.mbs.toFixed(0)).join(' ')} |`);
+}
+client.destroy();
