@@ -73,6 +73,9 @@ describe('portal: release policies and why held', { skip, timeout: 120_000 }, ()
     const text = await why.innerText();
     assert.match(text, /Release policy team-a/);
     assert.match(text, /hold\s+no-critical \(vulnerabilities\): no vulnerability report yet/);
+    // An Owner without quarantine read may not see the held image: no history either, and no second error box for it.
+    await page.getByRole('alert').first().waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByRole('heading', { name: 'History' }).count(), 0);
     const puller = await open('puller', 'puller-password-1');
     await go(puller.page, `/portal/repositories/team-a/app/-/manifests/${img.digest}`);
     await puller.page.getByRole('alert').waitFor({ timeout: 15_000 });

@@ -110,8 +110,9 @@ export function Manifest({ name, digest }: { name: string; digest: string }) {
 
       {!attrs.error && <Referrers name={name} digest={digest} />}
 
-      {/* The registry decides who may see it: a held image's history is absent for those who may not see the image. */}
-      <HistoryTimeline name={name} digest={digest} version={changes} />
+      {/* The registry decides who may see it: a held image's history is absent for those who may
+          not see the image, whose box above already says so. */}
+      {!attrs.error && <HistoryTimeline name={name} digest={digest} version={changes} />}
     </section>
   );
 }
