@@ -164,6 +164,8 @@ export interface HeldPushStore {
   remember(push: HeldPush): Promise<void>;
   /** Returns and forgets every held push of the manifest. */
   take(repository: string, digest: string): Promise<HeldPush[]>;
+  /** `take` of several manifests of one repository: two statements for all (a digest with none is absent). */
+  takeMany(repository: string, digests: readonly string[]): Promise<Map<string, HeldPush[]>>;
   /** Forgets held pushes of a manifest (digest given) or of a whole repository. */
   forget(repository: string, digest?: string): Promise<void>;
 }

@@ -126,6 +126,8 @@ export interface ManifestStore {
   get(repository: string, digest: Digest): Promise<ManifestRecord | undefined>;
   /** As `get` without the reference lists (one row; the pull path's lookup). */
   getHead(repository: string, digest: Digest): Promise<ManifestHead | undefined>;
+  /** As `getHead` for several digests of one repository, in one statement per 500 (missing ones are absent). */
+  getHeads(repository: string, digests: readonly Digest[]): Promise<Map<Digest, ManifestHead>>;
   /**
    * Default order: by digest (byte-wise). `timeasc`/`timedesc` order by updatedAt (ACR's
    * lastUpdateTime), ties by digest. `last` is always the previous page's last digest; for a
@@ -137,6 +139,8 @@ export interface ManifestStore {
   updateAttributes(repository: string, digest: Digest, patch: Partial<ChangeableAttributes>): Promise<ManifestRecord | undefined>;
   /** Manifests in the repository whose `subject` is `subject`, optionally filtered by artifactType. */
   referrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestRecord[]>;
+  /** `referrers` of several subjects at once (a re-evaluation page): subjects without referrers are absent. */
+  referrersOfMany(repository: string, subjects: readonly Digest[]): Promise<Map<Digest, ManifestRecord[]>>;
   /** Digests of manifests in the repository that reference `blob` (config or layer). */
   referencingBlob(repository: string, blob: Digest): Promise<Digest[]>;
   /** Digests of index manifests in the repository that list `child`. */
@@ -180,6 +184,8 @@ export interface TagStore {
    * `list`, at most a page (1,000) of names per digest, and at most a page per digest in all.
    */
   namesOf(repository: string, digests: readonly Digest[]): Promise<Map<Digest, string[]>>;
+  /** The tags of `names` that exist, by name, in one statement per 500 names. */
+  getMany(repository: string, names: readonly string[]): Promise<Map<string, TagRecord>>;
   delete(repository: string, tag: string): Promise<boolean>;
   updateAttributes(repository: string, tag: string, patch: Partial<ChangeableAttributes>): Promise<TagRecord | undefined>;
 }
@@ -282,6 +288,8 @@ export interface AuditListOptions extends Page {
  */
 export interface AuditStore {
   append(entry: AuditInput): Promise<AuditEntry>;
+  /** Appends several entries in this order, chained one after the other, under one lock and one read of the chain's head. */
+  appendMany(entries: readonly AuditInput[]): Promise<AuditEntry[]>;
   list(options?: AuditListOptions): Promise<AuditEntry[]>;
   /** Chained entries with `seq` > `afterSeq`, in seq order, as they are hashed (at most `n`, <= 1000). */
   chain(options: { afterSeq: number; n?: number }): Promise<ChainedRow[]>;

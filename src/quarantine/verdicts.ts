@@ -69,6 +69,8 @@ export interface VerdictStore {
   getMany(repository: string, digests: Digest[]): Promise<Map<Digest, VerdictRecord>>;
   /** Creates or replaces the verdict; returns the stored record and the one it replaced. */
   set(input: VerdictInput): Promise<{ record: VerdictRecord; previous?: VerdictRecord }>;
+  /** `set` of several verdicts of one repository (at most one input per digest): one read, one upsert per 200; results in input order. */
+  setMany(repository: string, inputs: readonly Omit<VerdictInput, 'repository'>[]): Promise<{ record: VerdictRecord; previous?: VerdictRecord }[]>;
   /**
    * Existing manifests with their verdicts, filtered, oldest first. Returns the rows and the
    * cursor for the next page (undefined on the last page).

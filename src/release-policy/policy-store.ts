@@ -69,6 +69,10 @@ export interface EvaluationRecord {
 export interface EvaluationStore {
   get(repository: string, digest: string): Promise<EvaluationRecord | undefined>;
   put(record: EvaluationRecord): Promise<void>;
+  /** `get` of several digests of one repository (missing ones are absent). */
+  getMany(repository: string, digests: readonly string[]): Promise<Map<string, EvaluationRecord>>;
+  /** `put` of several records in one statement per 200 rows. */
+  putMany(records: readonly EvaluationRecord[]): Promise<void>;
   /** Released-but-violating evaluations whose requarantine time has come. */
   dueForRequarantine(now: Date, n: number): Promise<EvaluationRecord[]>;
   /** Drops the evaluations of a policy that no longer governs (delete). */

@@ -112,6 +112,8 @@ export interface ScanJobStore {
   list(options?: JobListOptions): Promise<ScanJob[]>;
   /** The newest job of a manifest, optionally only those in `states`. */
   latest(repository: string, digest: string, states?: ScanJobState[]): Promise<ScanJob | undefined>;
+  /** `latest` of several digests of one repository with each job's report, in one statement per 500 (a re-evaluation page); digests without a job are absent. */
+  latestWithReports(repository: string, digests: readonly string[], states: ScanJobState[]): Promise<Map<string, { job: ScanJob; report?: string }>>;
   claim(options: { now: Date; leaseMs: number; limit: number }): Promise<ClaimedJob[]>;
   /** Applies `patch` and releases the claim; false when the claim was lost (lease ran out, another node took it). */
   release(claim: ClaimedJob, patch: JobPatch): Promise<boolean>;
@@ -131,4 +133,6 @@ export interface ScanJobStore {
   nextDue(): Promise<Date | undefined>;
   addArtifact(artifact: Omit<ScanArtifact, 'createdAt'>): Promise<void>;
   artifactsOf(repository: string, subject: string): Promise<ScanArtifact[]>;
+  /** `artifactsOf` several subjects at once; subjects without artifacts are absent. */
+  artifactsOfMany(repository: string, subjects: readonly string[]): Promise<Map<string, ScanArtifact[]>>;
 }

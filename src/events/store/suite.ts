@@ -137,5 +137,20 @@ export function eventsSection({ store, unique, repo }: MetadataSuiteContext<Even
       await store().heldPushes.forget(r);
       assert.deepEqual(await store().heldPushes.take(r, 'sha256:other'), []);
     });
+
+    test('held pushes: takeMany returns and forgets those of several manifests, in push order per manifest', async () => {
+      const r = repo();
+      const base = { repository: r, mediaType: 'm', size: 5, request, pushedAt: new Date(1000) };
+      await store().heldPushes.remember({ ...base, digest: 'sha256:t1', tag: 'b', pushedAt: new Date(2000) });
+      await store().heldPushes.remember({ ...base, digest: 'sha256:t1', tag: 'a' });
+      await store().heldPushes.remember({ ...base, digest: 'sha256:t2' });
+      await store().heldPushes.remember({ ...base, digest: 'sha256:t3', tag: 'kept' });
+      const taken = await store().heldPushes.takeMany(r, ['sha256:t1', 'sha256:t2', 'sha256:none']);
+      assert.deepEqual([...taken.keys()].sort(), ['sha256:t1', 'sha256:t2']);
+      assert.deepEqual(taken.get('sha256:t1')!.map((t) => t.tag), ['a', 'b']);
+      assert.equal(taken.get('sha256:t2')![0]!.tag, undefined);
+      assert.equal((await store().heldPushes.takeMany(r, ['sha256:t1', 'sha256:t2'])).size, 0, 'taken means forgotten');
+      assert.deepEqual((await store().heldPushes.take(r, 'sha256:t3')).map((t) => t.tag), ['kept'], 'another manifest keeps its own');
+    });
   });
 }

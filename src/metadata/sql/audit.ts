@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import type { AuditEntry, AuditStore } from '../metadata-store.ts';
+import type { AuditEntry, AuditInput, AuditStore } from '../metadata-store.ts';
 import type { AuditTable } from '../tables/index.ts';
 import { chainedRowOf, columnsOf, GENESIS_HASH, type ChainFields } from '../audit-chain.ts';
 import { isPostgres } from '../migrations/helpers.ts';
@@ -65,14 +65,20 @@ const toEntry = (row: AuditTable): AuditEntry => {
   return entry;
 };
 
+/** Rows per INSERT (12 columns each): well under both dialects' bind limits. */
+const INSERT_ROWS = 200;
+
 export function createAuditStore(db: Db): AuditStore {
-  return {
-    append(input) {
-      return atomically(db, async (tx) => {
-        await lockChain(tx);
-        const head = await tx.selectFrom('audit').select(['seq', 'hash']).where('seq', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  function appendMany(inputs: readonly AuditInput[]): Promise<AuditEntry[]> {
+    if (inputs.length === 0) return Promise.resolve([]);
+    return atomically(db, async (tx) => {
+      await lockChain(tx);
+      const head = await tx.selectFrom('audit').select(['seq', 'hash']).where('seq', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      let seq = head?.seq ?? 0;
+      let prevHash = head?.hash ?? GENESIS_HASH;
+      const rows: AuditTable[] = inputs.map((input) => {
         const fields: ChainFields = {
-          seq: (head?.seq ?? 0) + 1,
+          seq: ++seq,
           id: uuidV7(),
           at: input.at?.getTime() ?? Date.now(),
           actor: input.actor,
@@ -82,13 +88,20 @@ export function createAuditStore(db: Db): AuditStore {
           afterJson: toJson(input.after),
           detailsJson: toJson(input.details),
           requestId: input.requestId ?? null,
-          prevHash: head?.hash ?? GENESIS_HASH,
+          prevHash,
         };
-        const row: AuditTable = columnsOf(fields);
-        await tx.insertInto('audit').values(row).execute();
-        return toEntry(row);
+        const row = columnsOf(fields);
+        prevHash = row.hash!;
+        return row;
       });
-    },
+      for (let i = 0; i < rows.length; i += INSERT_ROWS) await tx.insertInto('audit').values(rows.slice(i, i + INSERT_ROWS)).execute();
+      return rows.map(toEntry);
+    });
+  }
+
+  return {
+    append: async (input) => (await appendMany([input]))[0]!,
+    appendMany,
 
     async chain({ afterSeq, n }) {
       const limit = pageSize({ n: n ?? 1000 });

@@ -167,6 +167,15 @@ export function createManifestStore(db: Db): ManifestStore {
       return row ? headOf(row) : undefined;
     },
 
+    async getHeads(repository, digests) {
+      const out = new Map<Digest, ManifestHead>();
+      const unique = [...new Set(digests)];
+      for (const batch of batches(unique)) {
+        for (const row of await db.selectFrom('manifests').selectAll().where('repository', '=', repository).where('digest', 'in', batch).execute()) out.set(row.digest as Digest, headOf(row));
+      }
+      return out;
+    },
+
     async put(repository, manifest) {
       const now = Date.now();
       const row = rowOf(repository, manifest, now);
@@ -257,6 +266,21 @@ export function createManifestStore(db: Db): ManifestStore {
       let q = db.selectFrom('manifests').selectAll().where('repository', '=', repository).where('subject', '=', subject).orderBy('digest');
       if (artifactType !== undefined) q = q.where('artifact_type', '=', artifactType);
       return toRecords(db, repository, await q.execute());
+    },
+
+    async referrersOfMany(repository, subjects) {
+      const out = new Map<Digest, ManifestRecord[]>();
+      const unique = [...new Set(subjects)];
+      for (const batch of batches(unique)) {
+        const rows = await db.selectFrom('manifests').selectAll().where('repository', '=', repository).where('subject', 'in', batch).orderBy('subject').orderBy('digest').execute();
+        for (const record of await toRecords(db, repository, rows)) {
+          const subject = record.subject as Digest;
+          const list = out.get(subject);
+          if (list) list.push(record);
+          else out.set(subject, [record]);
+        }
+      }
+      return out;
     },
 
     referencingBlob(repository, blob) {

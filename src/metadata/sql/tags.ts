@@ -20,6 +20,9 @@ const toRecord = (row: TagsTable): TagRecord => ({
   ...attributesOf(row),
 });
 
+/** Parameters per IN list (getMany): well under both dialects' bind limits. */
+const IN_LIST = 500;
+
 const selectTag = precompiled((d) => d.selectFrom('tags').selectAll().where('repository', '=', '?').where('name', '=', '?'));
 
 // The /v2 tags list (listListable): only the two columns it needs, listEnabled checked in SQL.
@@ -104,6 +107,16 @@ export function createTagStore(db: Db): TagStore {
         const names = out.get(row.digest as Digest) ?? [];
         if (names.length < MAX_PAGE) names.push(row.name);
         out.set(row.digest as Digest, names);
+      }
+      return out;
+    },
+
+    async getMany(repository, names) {
+      const out = new Map<string, TagRecord>();
+      const unique = [...new Set(names)];
+      for (let i = 0; i < unique.length; i += IN_LIST) {
+        const rows = await db.selectFrom('tags').selectAll().where('repository', '=', repository).where('name', 'in', unique.slice(i, i + IN_LIST)).execute();
+        for (const row of rows) out.set(row.name, toRecord(row));
       }
       return out;
     },

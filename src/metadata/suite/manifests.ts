@@ -172,6 +172,23 @@ export function manifestsSection({ store, repo }: MetadataSuiteContext): void {
       assert.deepEqual(await store().manifests.referrers(name, dg('nothing')), []);
     });
 
+    test('getHeads and referrersOfMany: several digests of one repository in one call, as getHead and referrers answer each', async () => {
+      const name = repo();
+      const [s1, s2] = [dg('many-s1'), dg('many-s2')];
+      await store().manifests.put(name, imageManifest('many-s1'));
+      await store().manifests.put(name, imageManifest('many-s2'));
+      await store().manifests.put(name, imageManifest('many-r1', [dg('r1-c')], { subject: s1, artifactType: 'application/vnd.example.sig' }));
+      await store().manifests.put(name, imageManifest('many-r2', [dg('r2-c')], { subject: s1, artifactType: 'application/vnd.example.sbom' }));
+      await store().manifests.put(repo(), imageManifest('many-r3', [dg('r3-c')], { subject: s2, artifactType: 'application/vnd.example.sig' }));
+      const heads = await store().manifests.getHeads(name, [s1, s2, dg('absent'), s1]);
+      assert.deepEqual([...heads.keys()].sort(), [s1, s2].sort());
+      assert.deepEqual(heads.get(s1), await store().manifests.getHead(name, s1));
+      assert.equal((await store().manifests.getHeads(name, [])).size, 0);
+      const referrers = await store().manifests.referrersOfMany(name, [s1, s2]);
+      assert.deepEqual([...referrers.keys()], [s1], 'a subject without referrers here is absent (the other is in another repository)');
+      assert.deepEqual(referrers.get(s1), await store().manifests.referrers(name, s1), 'the same records as referrers, blobs included');
+    });
+
     test('referencingBlob and parentsOf answer within the repository', async () => {
       const name = repo();
       const shared = dg('ref-shared');

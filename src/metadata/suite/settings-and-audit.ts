@@ -123,6 +123,23 @@ export function auditSection({ store, unique }: MetadataSuiteContext): void {
       assert.equal(await store().audit.firstSeqSince(new Date(Date.now() + 60_000)), undefined);
     });
 
+    test('appendMany chains its entries in order after the head, alone and beside concurrent appends', async () => {
+      const actor = unique('actor');
+      const before = await store().audit.append({ actor, action: 'x.before', target: 't' });
+      const [many] = await Promise.all([
+        store().audit.appendMany([1, 2, 3].map((n) => ({ actor, action: 'x.many', target: `t${n}`, after: { n } }))),
+        store().audit.append({ actor, action: 'x.beside', target: 't' }),
+      ]);
+      assert.deepEqual(many.map((e) => e.target), ['t1', 't2', 't3']);
+      assert.equal(many[1]!.seq, many[0]!.seq + 1);
+      assert.equal(many[1]!.prevHash, many[0]!.hash);
+      assert.equal(many[2]!.prevHash, many[1]!.hash);
+      assert.ok(many[0]!.seq > before.seq);
+      const report = await verifyChain(wholeChain(store()));
+      assert.equal(report.ok, true, report.broken?.message);
+      assert.deepEqual(await store().audit.appendMany([]), []);
+    });
+
     test('concurrent appends, alone and inside transactions, never fork the chain', async () => {
       const actor = unique('actor');
       await Promise.all(

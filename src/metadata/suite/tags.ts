@@ -77,6 +77,21 @@ export function tagsSection({ store, repo }: MetadataSuiteContext): void {
       assert.equal((await store().tags.namesOf(name, [])).size, 0);
     });
 
+    test('getMany: the existing tags of several names in one call, this repository only', async () => {
+      const name = repo();
+      const other = repo();
+      await store().manifests.put(name, imageManifest('ga'));
+      await store().manifests.put(other, imageManifest('ga'));
+      await store().tags.put(name, 'one', dg('ga'));
+      await store().tags.put(name, 'two', dg('ga'));
+      await store().tags.put(other, 'three', dg('ga'));
+      const got = await store().tags.getMany(name, ['one', 'two', 'three', 'missing', 'one']);
+      assert.deepEqual([...got.keys()].sort(), ['one', 'two']);
+      assert.equal(got.get('one')?.digest, dg('ga'));
+      assert.deepEqual(got.get('two'), await store().tags.get(name, 'two'));
+      assert.equal((await store().tags.getMany(name, [])).size, 0);
+    });
+
     test('listListable: names and digests by name, paged, leaving out tags or manifests with listEnabled=false', async () => {
       const name = repo();
       await store().manifests.put(name, imageManifest('ll-a'));

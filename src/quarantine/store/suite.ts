@@ -38,6 +38,21 @@ export function verdictsSection({ store, repo }: MetadataSuiteContext<Quarantine
       assert.equal((await store().verdicts.get(name, dg('a')))?.state, 'Failed');
     });
 
+    test('setMany: several verdicts in one call, each with the one it replaced; details kept when not given', async () => {
+      const name = repo();
+      await store().verdicts.set({ repository: name, digest: dg('s1'), state: 'Quarantined', details: '{"a":1}', updatedBy: 'system' });
+      const results = await store().verdicts.setMany(name, [
+        { digest: dg('s1'), state: 'Passed', updatedBy: 'policy:p' },
+        { digest: dg('s2'), state: 'Failed', details: '{"b":2}', updatedBy: 'policy:p' },
+      ]);
+      assert.deepEqual(results.map((r) => [r.record.digest, r.record.state, r.record.details, r.previous?.state]), [[dg('s1'), 'Passed', '{"a":1}', 'Quarantined'], [dg('s2'), 'Failed', '{"b":2}', undefined]]);
+      assert.equal((await store().verdicts.get(name, dg('s1')))?.state, 'Passed');
+      assert.equal((await store().verdicts.get(name, dg('s1')))?.details, '{"a":1}');
+      assert.equal((await store().verdicts.get(name, dg('s2')))?.updatedBy, 'policy:p');
+      await assert.rejects(store().verdicts.setMany(name, [{ digest: dg('s3'), state: 'Passed', updatedBy: 'x' }, { digest: dg('s3'), state: 'Failed', updatedBy: 'x' }]), /one input per digest/);
+      assert.deepEqual(await store().verdicts.setMany(name, []), []);
+    });
+
     test('listManifests: existing manifests only, with their verdicts, oldest first, filtered and paged', async () => {
       const name = repo();
       for (const l of ['m1', 'm2', 'm3', 'm4']) {

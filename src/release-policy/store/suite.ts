@@ -43,6 +43,22 @@ export function releasePolicySection({ store, unique, repo }: MetadataSuiteConte
       assert.deepEqual(await store().releasePolicies.versions(name), []);
     });
 
+    test('evaluations: putMany writes and replaces several rows, getMany reads them back', async () => {
+      const r = repo();
+      const policy = unique('p');
+      const at = new Date(1_700_000_000_000);
+      const rec = (digest: string, version: number, passed: boolean) => ({ repository: r, digest, policy, version, passed, rules: [{ rule: 'v', kind: 'vulnerabilities' as const, passed, reason: passed ? 'ok' : 'no' }], evaluatedAt: at });
+      await store().releaseEvaluations.put({ ...rec('sha256:m1', 1, false), violatingSince: at, requarantineAt: at });
+      await store().releaseEvaluations.putMany([rec('sha256:m1', 2, true), rec('sha256:m2', 2, false)]);
+      const got = await store().releaseEvaluations.getMany(r, ['sha256:m1', 'sha256:m2', 'sha256:m3']);
+      assert.deepEqual([...got.keys()].sort(), ['sha256:m1', 'sha256:m2']);
+      assert.deepEqual(got.get('sha256:m1'), rec('sha256:m1', 2, true), 'replaced whole: the old drift columns are gone');
+      assert.deepEqual(got.get('sha256:m2'), await store().releaseEvaluations.get(r, 'sha256:m2'));
+      await store().releaseEvaluations.putMany([rec('sha256:m3', 1, false), rec('sha256:m3', 3, true)]);
+      assert.equal((await store().releaseEvaluations.get(r, 'sha256:m3'))?.version, 3, 'the last record of a digest wins');
+      await store().releaseEvaluations.putMany([]);
+    });
+
     test('evaluations: put replaces, requarantine due by time, delete by policy', async () => {
       const r = repo();
       const policy = unique('p');

@@ -39,6 +39,34 @@ export function scanSection({ store, repo }: MetadataSuiteContext<ScanRoles>): v
       assert.equal((await store().scanJobs.get(j.id))?.state, 'cancelled');
     });
 
+    test('latestWithReports: the newest job per digest in the given states with its report; artifactsOfMany by subject', async () => {
+      const name = repo();
+      const finish = async (d: string, report: string) => {
+        const { job: j } = await store().scanJobs.enqueue(job(name, d as never));
+        const [c] = (await store().scanJobs.claim({ now: new Date(Date.now() + 1000), leaseMs: 60_000, limit: 1000 })).filter((x) => x.id === j.id);
+        assert.ok(c);
+        await store().scanJobs.release(c, { state: 'succeeded', finishedAt: new Date(), report });
+        return j.id;
+      };
+      await finish(dg('w1'), 'old');
+      await new Promise((r) => setTimeout(r, 5));
+      const newest = await finish(dg('w1'), 'new');
+      await finish(dg('w2'), 'only');
+      await store().scanJobs.enqueue(job(name, dg('w3')));
+      const got = await store().scanJobs.latestWithReports(name, [dg('w1'), dg('w2'), dg('w3'), dg('w4')], ['succeeded']);
+      assert.deepEqual([...got.keys()].sort(), [dg('w1'), dg('w2')].sort(), 'a digest with only a pending job, or none, is absent');
+      assert.equal(got.get(dg('w1'))?.job.id, newest);
+      assert.equal(got.get(dg('w1'))?.report, 'new');
+      assert.equal(got.get(dg('w1'))?.job.id, (await store().scanJobs.latest(name, dg('w1'), ['succeeded']))?.id);
+      assert.equal(got.get(dg('w2'))?.report, 'only');
+      assert.equal((await store().scanJobs.latestWithReports(name, [dg('w3')], ['pending'])).get(dg('w3'))?.job.state, 'pending');
+      await store().scanJobs.addArtifact({ repository: name, digest: dg('a1'), subject: dg('w1'), artifactType: 't', jobId: newest });
+      await store().scanJobs.addArtifact({ repository: name, digest: dg('a2'), subject: dg('w1'), artifactType: 't', jobId: newest });
+      const artifacts = await store().scanJobs.artifactsOfMany(name, [dg('w1'), dg('w2')]);
+      assert.deepEqual([...artifacts.keys()], [dg('w1')]);
+      assert.deepEqual(artifacts.get(dg('w1')), await store().scanJobs.artifactsOf(name, dg('w1')));
+    });
+
     test('credentials, artifacts and stale results', async () => {
       const name = repo();
       const { job: j } = await store().scanJobs.enqueue({ ...job(name), scanner: 's1' });

@@ -6,6 +6,7 @@ import { atomically, MAX_PAGE } from '../../../metadata/sql/common.ts';
 import type {
   ManifestVerdictRow,
   QuarantineState,
+  VerdictInput,
   VerdictRecord,
   VerdictStore,
 } from '../../verdicts.ts';
@@ -13,9 +14,12 @@ import type {
 /** Parameters per IN list: well under SQLite's and PostgreSQL's bind limits. */
 const CHUNK = 500;
 
-const chunks = <T>(items: T[]): T[][] => {
+/** Rows per upsert (6 columns each). */
+const UPSERT_ROWS = 200;
+
+const chunks = <T>(items: readonly T[], size = CHUNK): T[][] => {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 };
 
@@ -44,38 +48,51 @@ function decodeCursor(cursor: string): [number, string, string] | undefined {
   return undefined;
 }
 
+async function getManyIn(db: Kysely<Database>, repository: string, digests: readonly Digest[]) {
+  const out = new Map<Digest, VerdictRecord>();
+  for (const part of chunks([...new Set(digests)])) {
+    const rows = await db.selectFrom('verdicts').selectAll().where('repository', '=', repository).where('digest', 'in', part).execute();
+    for (const row of rows) out.set(row.digest as Digest, toRecord(row));
+  }
+  return out;
+}
+
 export function createVerdictStore(db: Kysely<Database>): VerdictStore {
   async function get(repository: string, digest: Digest) {
     const row = await db.selectFrom('verdicts').selectAll().where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
     return row ? toRecord(row) : undefined;
   }
 
+  function setMany(repository: string, inputs: readonly Omit<VerdictInput, 'repository'>[]) {
+    if (inputs.length === 0) return Promise.resolve([]);
+    if (new Set(inputs.map((i) => i.digest)).size !== inputs.length) return Promise.reject(new Error('verdicts.setMany: one input per digest'));
+    return atomically(db, async (db) => {
+      const previous = await getManyIn(db, repository, inputs.map((i) => i.digest));
+      const out = inputs.map((input) => {
+        const before = previous.get(input.digest);
+        const details = input.details === undefined ? (before?.details ?? null) : input.details;
+        const values = { state: input.state, details, updated_at: (input.at ?? new Date()).getTime(), updated_by: input.updatedBy };
+        const record = toRecord({ repository, digest: input.digest, ...values });
+        return { row: { repository, digest: input.digest, ...values }, result: before ? { record, previous: before } : { record } };
+      });
+      for (const part of chunks(out.map((o) => o.row), UPSERT_ROWS)) {
+        await db
+          .insertInto('verdicts')
+          .values(part)
+          .onConflict((oc) => oc.columns(['repository', 'digest']).doUpdateSet((eb) => ({ state: eb.ref('excluded.state'), details: eb.ref('excluded.details'), updated_at: eb.ref('excluded.updated_at'), updated_by: eb.ref('excluded.updated_by') })))
+          .execute();
+      }
+      return out.map((o) => o.result);
+    });
+  }
+
   return {
     get,
 
-    async getMany(repository, digests) {
-      const out = new Map<Digest, VerdictRecord>();
-      for (const part of chunks([...new Set(digests)])) {
-        const rows = await db.selectFrom('verdicts').selectAll().where('repository', '=', repository).where('digest', 'in', part).execute();
-        for (const row of rows) out.set(row.digest as Digest, toRecord(row));
-      }
-      return out;
-    },
+    getMany: (repository, digests) => getManyIn(db, repository, digests),
 
-    set: (input) => atomically(db, async (db) => {
-      const row = await db.selectFrom('verdicts').selectAll().where('repository', '=', input.repository).where('digest', '=', input.digest).executeTakeFirst();
-      const previous = row ? toRecord(row) : undefined;
-      const details = input.details === undefined ? (previous?.details ?? null) : input.details;
-      const at = (input.at ?? new Date()).getTime();
-      const values = { state: input.state, details, updated_at: at, updated_by: input.updatedBy };
-      await db
-        .insertInto('verdicts')
-        .values({ repository: input.repository, digest: input.digest, ...values })
-        .onConflict((oc) => oc.columns(['repository', 'digest']).doUpdateSet(values))
-        .execute();
-      const record = toRecord({ repository: input.repository, digest: input.digest, ...values });
-      return previous ? { record, previous } : { record };
-    }),
+    set: async ({ repository, ...input }) => (await setMany(repository, [input]))[0]!,
+    setMany,
 
     async listManifests(options = {}) {
       const n = Math.max(1, Math.min(options.n ?? 100, MAX_PAGE));

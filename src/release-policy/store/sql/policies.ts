@@ -79,28 +79,61 @@ const toEvaluation = (r: ReleaseEvaluationsTable): EvaluationRecord => ({
   ...(r.requarantine_at !== null ? { requarantineAt: new Date(Number(r.requarantine_at)) } : {}),
 });
 
+/** Parameters per IN list, and rows per upsert (9 columns each): well under both dialects' bind limits. */
+const IN_LIST = 500;
+const UPSERT_ROWS = 200;
+
+const evaluationRow = (e: EvaluationRecord): ReleaseEvaluationsTable => ({
+  repository: e.repository,
+  digest: e.digest,
+  policy: e.policy,
+  version: e.version,
+  passed: e.passed ? 1 : 0,
+  rules: JSON.stringify(e.rules),
+  evaluated_at: e.evaluatedAt.getTime(),
+  violating_since: e.violatingSince?.getTime() ?? null,
+  requarantine_at: e.requarantineAt?.getTime() ?? null,
+});
+
 export function createEvaluationStore(db: Kysely<ReleasePolicyDatabase>): EvaluationStore {
+  // One upsert for many rows: the conflicting row takes the proposed one's columns (`excluded`, both dialects).
+  async function putMany(records: readonly EvaluationRecord[]) {
+    // The last record of a digest wins, as consecutive puts would (a statement may not touch one row twice).
+    const rows = [...new Map(records.map((e) => [`${e.repository}\n${e.digest}`, evaluationRow(e)])).values()];
+    for (let i = 0; i < rows.length; i += UPSERT_ROWS) {
+      await db
+        .insertInto('release_evaluations')
+        .values(rows.slice(i, i + UPSERT_ROWS))
+        .onConflict((oc) =>
+          oc.columns(['repository', 'digest']).doUpdateSet((eb) => ({
+            policy: eb.ref('excluded.policy'),
+            version: eb.ref('excluded.version'),
+            passed: eb.ref('excluded.passed'),
+            rules: eb.ref('excluded.rules'),
+            evaluated_at: eb.ref('excluded.evaluated_at'),
+            violating_since: eb.ref('excluded.violating_since'),
+            requarantine_at: eb.ref('excluded.requarantine_at'),
+          })),
+        )
+        .execute();
+    }
+  }
   return {
     async get(repository, digest) {
       const row = await db.selectFrom('release_evaluations').selectAll().where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
       return row && toEvaluation(row);
     },
-    async put(e) {
-      const values = {
-        policy: e.policy,
-        version: e.version,
-        passed: e.passed ? 1 : 0,
-        rules: JSON.stringify(e.rules),
-        evaluated_at: e.evaluatedAt.getTime(),
-        violating_since: e.violatingSince?.getTime() ?? null,
-        requarantine_at: e.requarantineAt?.getTime() ?? null,
-      };
-      await db
-        .insertInto('release_evaluations')
-        .values({ repository: e.repository, digest: e.digest, ...values })
-        .onConflict((oc) => oc.columns(['repository', 'digest']).doUpdateSet(values))
-        .execute();
+    async getMany(repository, digests) {
+      const out = new Map<string, EvaluationRecord>();
+      const unique = [...new Set(digests)];
+      for (let i = 0; i < unique.length; i += IN_LIST) {
+        const rows = await db.selectFrom('release_evaluations').selectAll().where('repository', '=', repository).where('digest', 'in', unique.slice(i, i + IN_LIST)).execute();
+        for (const row of rows) out.set(row.digest, toEvaluation(row));
+      }
+      return out;
     },
+    put: (e) => putMany([e]),
+    putMany,
     async dueForRequarantine(now, n) {
       const rows = await db.selectFrom('release_evaluations').selectAll().where('requarantine_at', 'is not', null).where('requarantine_at', '<=', now.getTime()).orderBy('requarantine_at').limit(n).execute();
       return rows.map(toEvaluation);

@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { ScanDatabase } from '../tables.ts';
 import type { ScanJobsTable } from '../tables.ts';
 import { isPostgres } from '../../../metadata/migrations/helpers.ts';
-import { ACTIVE_STATES, type ClaimedJob, type JobPatch, type ScanJob, type ScanJobKind, type ScanJobState, type ScanJobStore, type ScanReason, type ScanSummary } from '../../job-store.ts';
+import { ACTIVE_STATES, type ClaimedJob, type JobPatch, type ScanArtifact, type ScanJob, type ScanJobKind, type ScanJobState, type ScanJobStore, type ScanReason, type ScanSummary } from '../../job-store.ts';
 
 const ms = (v: number | string | null) => (v === null ? undefined : new Date(Number(v)));
 
@@ -50,6 +50,9 @@ function toColumns(patch: JobPatch): Partial<ScanJobsTable> {
   if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt.getTime();
   return set;
 }
+
+/** Parameters per IN list: well under both dialects' bind limits. */
+const IN_LIST = 500;
 
 /** Every column but the (possibly large) report. */
 const COLUMNS = [
@@ -138,6 +141,24 @@ export function createScanJobStore(db: Kysely<ScanDatabase>): ScanJobStore {
       if (states?.length) q = q.where('state', 'in', states);
       const row = await q.executeTakeFirst();
       return row && toJob({ ...row, report: null });
+    },
+
+    async latestWithReports(repository, digests, states) {
+      const out = new Map<string, { job: ScanJob; report?: string }>();
+      const unique = [...new Set(digests)];
+      for (let i = 0; i < unique.length; i += IN_LIST) {
+        // The newest job per digest, ranked in SQL (both dialects have window functions), so
+        // the reports of older jobs are never read.
+        const ranked = db
+          .selectFrom('scan_jobs')
+          .select([...COLUMNS, 'report', sql<number>`row_number() over (partition by digest order by created_at desc, id desc)`.as('rank')])
+          .where('repository', '=', repository)
+          .where('digest', 'in', unique.slice(i, i + IN_LIST))
+          .where('state', 'in', states);
+        const rows = await db.selectFrom(ranked.as('j')).selectAll().where('rank', '=', 1).execute();
+        for (const { rank: _rank, report, ...row } of rows) out.set(row.digest, { job: toJob({ ...row, report: null }), ...(report !== null ? { report } : {}) });
+      }
+      return out;
     },
 
     async claim({ now, leaseMs, limit }) {
@@ -246,6 +267,21 @@ export function createScanJobStore(db: Kysely<ScanDatabase>): ScanJobStore {
         .values({ repository: a.repository, digest: a.digest, subject: a.subject, artifact_type: a.artifactType, job_id: a.jobId, created_at: Date.now() })
         .onConflict((oc) => oc.doNothing())
         .execute();
+    },
+
+    async artifactsOfMany(repository, subjects) {
+      const out = new Map<string, ScanArtifact[]>();
+      const unique = [...new Set(subjects)];
+      for (let i = 0; i < unique.length; i += IN_LIST) {
+        const rows = await db.selectFrom('scan_artifacts').selectAll().where('repository', '=', repository).where('subject', 'in', unique.slice(i, i + IN_LIST)).orderBy('subject').orderBy('created_at').execute();
+        for (const r of rows) {
+          const a = { repository: r.repository, digest: r.digest, subject: r.subject, artifactType: r.artifact_type, jobId: r.job_id, createdAt: new Date(Number(r.created_at)) };
+          const list = out.get(r.subject);
+          if (list) list.push(a);
+          else out.set(r.subject, [a]);
+        }
+      }
+      return out;
     },
 
     async artifactsOf(repository, subject) {
