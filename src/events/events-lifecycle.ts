@@ -18,7 +18,8 @@
  *   pushes of deleted manifests are forgotten.
  * - rescanRequested: `quarantine` again.
  */
-import type { HoldQuery, ManifestLifecycle, RequestFacts } from './manifest-lifecycle.ts';
+import type { HoldQuery, ManifestLifecycle, ManifestReleased, RequestFacts } from './manifest-lifecycle.ts';
+import type { HeldPush } from './event-store.ts';
 import type { CoreRoles } from '../metadata/metadata-store.ts';
 import type { EventRoles } from './store/index.ts';
 import { deleteEvent, pushEvent, quarantineEvent } from './event-payloads.ts';
@@ -43,6 +44,20 @@ export function createEventsLifecycle<Tx extends CoreRoles & EventRoles = CoreRo
     if (names.length > 0) options.onQueued?.(tx);
   };
 
+  /** The deferred `push` events of one released manifest (its held pushes, taken). */
+  async function raiseReleased(tx: Tx, e: ManifestReleased, held: HeldPush[]) {
+    if (held.length === 0) return;
+    let raised = 0;
+    for (const h of held) {
+      if (h.tag === undefined || (await tx.tags.get(h.repository, h.tag))?.digest !== h.digest) continue;
+      queued(tx, await raiseEvent(tx, pushEvent({ repository: h.repository, digest: h.digest, mediaType: e.mediaType, size: e.size, tag: h.tag }, h.request)));
+      raised++;
+    }
+    if (raised === 0) {
+      queued(tx, await raiseEvent(tx, pushEvent({ repository: e.repository, digest: e.digest, mediaType: e.mediaType, size: e.size }, (held.find((h) => h.tag === undefined) ?? held[0]!).request)));
+    }
+  }
+
   return {
     async pushed(tx, pushed) {
       const e = facts(pushed);
@@ -55,18 +70,13 @@ export function createEventsLifecycle<Tx extends CoreRoles & EventRoles = CoreRo
       queued(tx, await raiseEvent(tx, pushEvent(m, e.request)));
     },
 
-    async released(tx, e) {
-      const held = await tx.heldPushes.take(e.repository, e.digest);
-      if (held.length === 0) return;
-      let raised = 0;
-      for (const h of held) {
-        if (h.tag === undefined || (await tx.tags.get(h.repository, h.tag))?.digest !== h.digest) continue;
-        queued(tx, await raiseEvent(tx, pushEvent({ repository: h.repository, digest: h.digest, mediaType: e.mediaType, size: e.size, tag: h.tag }, h.request)));
-        raised++;
+    async released(tx, events) {
+      // The held pushes of all of them in two statements per repository, not two per manifest.
+      const held = new Map<string, HeldPush[]>();
+      for (const repository of new Set(events.map((e) => e.repository))) {
+        for (const [digest, pushes] of await tx.heldPushes.takeMany(repository, events.filter((e) => e.repository === repository).map((e) => e.digest))) held.set(`${repository}@${digest}`, pushes);
       }
-      if (raised === 0) {
-        queued(tx, await raiseEvent(tx, pushEvent({ repository: e.repository, digest: e.digest, mediaType: e.mediaType, size: e.size }, (held.find((h) => h.tag === undefined) ?? held[0]!).request)));
-      }
+      for (const e of events) await raiseReleased(tx, e, held.get(`${e.repository}@${e.digest}`) ?? []);
     },
 
     async deleted(tx, deleted) {

@@ -73,7 +73,8 @@ export interface ManifestLifecycle<Tx extends CoreRoles = CoreRoles> {
   pushed(tx: Tx, event: ManifestPushed): Promise<void>;
   deleted(tx: Tx, event: ManifestDeleted): Promise<void>;
   repositoryDeleted(tx: Tx, event: RepositoryDeleted): Promise<void>;
-  released(tx: Tx, event: ManifestReleased): Promise<void>;
+  /** Manifests whose verdicts became Passed in this transaction (several at once from a re-evaluation's batch), in order. */
+  released(tx: Tx, events: readonly ManifestReleased[]): Promise<void>;
   /** An admin asked for a re-scan (quarantine rescan): raise `quarantine` for this manifest again. */
   rescanRequested(tx: Tx, event: ManifestPushed): Promise<void>;
   /** The verdict changed: the scan orchestrator's report referrers follow their subject's verdict. */
@@ -94,7 +95,7 @@ export function combineLifecycles<Tx extends CoreRoles>(...listeners: ManifestLi
     async pushed(tx, e) { for (const l of listeners) await l.pushed(tx, e); },
     async deleted(tx, e) { for (const l of listeners) await l.deleted(tx, e); },
     async repositoryDeleted(tx, e) { for (const l of listeners) await l.repositoryDeleted(tx, e); },
-    async released(tx, e) { for (const l of listeners) await l.released(tx, e); },
+    async released(tx, events) { for (const l of listeners) await l.released(tx, events); },
     async rescanRequested(tx, e) { for (const l of listeners) await l.rescanRequested(tx, e); },
     async verdictChanged(tx, e) { for (const l of listeners) await l.verdictChanged(tx, e); },
   };

@@ -100,6 +100,8 @@ export interface VerdictStore {
   follow(repository: string, digest: Digest, subject: Digest): Promise<void>;
   /** The recorded followers of `subject` in `repository` whose manifest exists. */
   followersOf(repository: string, subject: Digest): Promise<Digest[]>;
+  /** `followersOf` several subjects at once (a re-evaluation's batch); a subject without any is absent. */
+  followersOfMany(repository: string, subjects: readonly Digest[]): Promise<Map<Digest, Digest[]>>;
   /** Of `digests`, the recorded followers, each with the subject it follows. */
   followed(repository: string, digests: Digest[]): Promise<Map<Digest, Digest>>;
 }

@@ -14,7 +14,7 @@
  *   switch alone they stay ordinary manifests, as before.
  *
  * A follower gets its subject's verdict when it is recorded or pushed, and every later change
- * of the subject's verdict is copied to it in that change's transaction (`followSubjectIn`,
+ * of the subject's verdict is copied to it in that change's transaction (`followSubjectsIn`,
  * called by the one verdict path, writes.ts applyVerdict), audited as `system`.
  *
  * Signatures and attestations are also RECORDED as followers (the quarantine store's
@@ -121,44 +121,59 @@ interface Follower {
   signature: boolean;
 }
 
-async function followersOf(tx: StoreRoles, repository: string, subject: Digest): Promise<Follower[]> {
-  const out = new Map<string, Follower>();
-  for (const a of await tx.scanJobs.artifactsOf(repository, subject)) {
-    out.set(a.digest, { digest: a.digest as Digest, what: `scan report ${a.artifactType}`, details: REPORT_DETAILS(subject), signature: false });
+/** The followers of each of `subjects` (one repository), read for all of them at once; a subject without any is absent. */
+async function followersOfMany(tx: StoreRoles, repository: string, subjects: readonly Digest[]): Promise<Map<Digest, Follower[]>> {
+  const out = new Map<Digest, Map<string, Follower>>();
+  const add = (subject: Digest, f: Follower) => {
+    let of = out.get(subject);
+    if (!of) out.set(subject, (of = new Map()));
+    if (!of.has(f.digest)) of.set(f.digest, f);
+  };
+  for (const [subject, artifacts] of await tx.scanJobs.artifactsOfMany(repository, subjects)) {
+    for (const a of artifacts) add(subject as Digest, { digest: a.digest as Digest, what: `scan report ${a.artifactType}`, details: REPORT_DETAILS(subject), signature: false });
   }
-  if (!(await governedByReleasePolicy(tx, repository))) return [...out.values()];
-  for (const r of await tx.manifests.referrers(repository, subject)) {
-    const type = r.artifactType ?? r.configMediaType;
-    if (type && SIGNATURE_ARTIFACT_TYPES.has(type) && !out.has(r.digest)) out.set(r.digest, { digest: r.digest, what: `signature or attestation ${type}`, details: SIGNATURE_DETAILS(subject), signature: true });
+  if (await governedByReleasePolicy(tx, repository)) {
+    const referrers = await tx.manifests.referrersOfMany(repository, subjects);
+    const tagName = (subject: Digest, suffix: string) => `${subject.replace(':', '-')}.${suffix}`;
+    const tags = await tx.tags.getMany(repository, subjects.flatMap((s) => [tagName(s, 'sig'), tagName(s, 'att')]));
+    const recorded = await tx.verdicts.followersOfMany(repository, subjects);
+    for (const subject of subjects) {
+      for (const r of referrers.get(subject) ?? []) {
+        const type = r.artifactType ?? r.configMediaType;
+        if (type && SIGNATURE_ARTIFACT_TYPES.has(type)) add(subject, { digest: r.digest, what: `signature or attestation ${type}`, details: SIGNATURE_DETAILS(subject), signature: true });
+      }
+      for (const suffix of ['sig', 'att']) {
+        const tag = tags.get(tagName(subject, suffix));
+        if (tag && tag.digest !== subject) add(subject, { digest: tag.digest, what: `cosign ${suffix === 'sig' ? 'signature' : 'attestation'} (tag ${tag.name})`, details: SIGNATURE_DETAILS(subject), signature: true });
+      }
+      // Signatures that followed before and are no longer found above (the cosign tag moved on).
+      for (const digest of recorded.get(subject) ?? []) add(subject, { digest, what: 'an earlier signature or attestation (its cosign tag has moved on)', details: SIGNATURE_DETAILS(subject), signature: true });
+    }
   }
-  for (const suffix of ['sig', 'att']) {
-    const tag = await tx.tags.get(repository, `${subject.replace(':', '-')}.${suffix}`);
-    if (tag && tag.digest !== subject && !out.has(tag.digest)) out.set(tag.digest, { digest: tag.digest, what: `cosign ${suffix === 'sig' ? 'signature' : 'attestation'} (tag ${tag.name})`, details: SIGNATURE_DETAILS(subject), signature: true });
-  }
-  // Signatures that followed before and are no longer found above (the cosign tag moved on).
-  for (const digest of await tx.verdicts.followersOf(repository, subject)) {
-    if (!out.has(digest)) out.set(digest, { digest, what: 'an earlier signature or attestation (its cosign tag has moved on)', details: SIGNATURE_DETAILS(subject), signature: true });
-  }
-  return [...out.values()];
+  return new Map([...out].map(([subject, of]) => [subject, [...of.values()]]));
 }
 
 /**
- * Copies a subject's new verdict to its followers, in the verdict change's transaction; a
- * follower released with it raises its deferred `push` events like any release.
+ * Copies subjects' new verdicts to their followers, in the verdict change's transaction; a
+ * follower released with it raises its deferred `push` events like any release. The followers
+ * of every subject are read at once, after all the subjects' changes are stored.
  */
-export async function followSubjectIn(ctx: Ctx, tx: StoreRoles, repository: string, subject: Digest, state: QuarantineState, request: RequestFacts): Promise<void> {
-  for (const f of await followersOf(tx, repository, subject)) {
-    // Found by its tag or subject field (pushed before a release policy governed the
-    // repository, say): recorded now, so it keeps following after its tag moves.
-    if (f.signature) await tx.verdicts.follow(repository, f.digest, subject);
-    await takeVerdict(ctx, tx, repository, f, state, `${f.what} follows its subject ${subject}`, request);
+export async function followSubjectsIn(ctx: Ctx, tx: StoreRoles, repository: string, moved: readonly { subject: Digest; state: QuarantineState }[], request: RequestFacts): Promise<void> {
+  const followers = await followersOfMany(tx, repository, moved.map((m) => m.subject));
+  for (const { subject, state } of moved) {
+    for (const f of followers.get(subject) ?? []) {
+      // Found by its tag or subject field (pushed before a release policy governed the
+      // repository, say): recorded now, so it keeps following after its tag moves.
+      if (f.signature) await tx.verdicts.follow(repository, f.digest, subject);
+      await takeVerdict(ctx, tx, repository, f, state, `${f.what} follows its subject ${subject}`, request);
+    }
   }
 }
 
 /**
  * On a restore from the recycle bin, in the restore's transaction and after its tags are back: a
  * signature or attestation takes its subject's CURRENT verdict. While it was in the bin it was
- * no referrer and had no tag, so followSubjectIn found nothing to copy a change to; restored
+ * no referrer and had no tag, so followSubjectsIn found nothing to copy a change to; restored
  * with its old verdict, a signature of an image released meanwhile would stay held (or one of
  * an image Failed meanwhile be served). Scan reports need nothing here: their link to the
  * subject (scan_artifacts) outlives the delete, so they were followed while binned. Returns the
@@ -191,7 +206,7 @@ async function takeVerdict(ctx: Ctx, tx: StoreRoles, repository: string, f: Foll
     requestId: request.id,
   });
   const head = state === 'Passed' ? await tx.manifests.getHead(repository, f.digest) : undefined;
-  if (head) await ctx.lifecycle.released(tx, { repository, digest: f.digest, mediaType: head.mediaType, size: head.size, request });
+  if (head) await ctx.lifecycle.released(tx, [{ repository, digest: f.digest, mediaType: head.mediaType, size: head.size, request }]);
 }
 
 function requireVerdictWrite(ctx: Ctx, repository: string): void {

@@ -15,7 +15,7 @@ import { createVerifiedBlobMemory, type VerifiedBlobMemory } from '../storage/ve
 import { checkUploadTarget, listReferrers, mountSource, readBlob, readManifest } from './reads.ts';
 import { listManifests, listRepositories, listTagNames, listTags, visibleManifestRows, visibleTagRows } from './lists.ts';
 import { manifest, repository, tag, updateRepository, updateTag } from './items.ts';
-import { changeVerdictIn, deleteBlob, deleteManifest, deleteRepository, deleteTag, patchManifest, pushManifest } from './writes.ts';
+import { changeVerdictIn, changeVerdictsIn, deleteBlob, deleteManifest, deleteRepository, deleteTag, patchManifest, pushManifest } from './writes.ts';
 import { audit, grandfather, heldMetadataTagDigest, preflight, queue, requestScan, rescan, seesHeldMetadata } from './quarantine-views.ts';
 import { summary } from './summary.ts';
 import { manifestHistory } from './history.ts';
@@ -102,6 +102,9 @@ class View implements RegistryView {
   }
   changeVerdictIn(...a: Parameters<RegistryView['changeVerdictIn']>): ReturnType<RegistryView['changeVerdictIn']> {
     return changeVerdictIn(this.ctx, ...a);
+  }
+  changeVerdictsIn(...a: Parameters<RegistryView['changeVerdictsIn']>): ReturnType<RegistryView['changeVerdictsIn']> {
+    return changeVerdictsIn(this.ctx, ...a);
   }
   prepareReferrers(...a: Parameters<RegistryView['prepareReferrers']>): ReturnType<RegistryView['prepareReferrers']> {
     return prepareReferrers(this.ctx, ...a);

@@ -292,6 +292,12 @@ export interface RegistryView {
    */
   changeVerdictIn(tx: VerdictTx, manifest: ManifestHead, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord>;
   /**
+   * changeVerdictIn of several manifests of ONE repository (one change each), in `tx`: each
+   * audited and given to the lifecycle as alone, the reads and writes batched (a release
+   * policy's re-evaluation). Results in the order of `changes`.
+   */
+  changeVerdictsIn(tx: VerdictTx, changes: readonly { manifest: ManifestHead; change: VerdictPatch }[], facts: RequestFacts): Promise<VerdictRecord[]>;
+  /**
    * Writes the bytes of report referrers of `subject` to the blob store, invisible until
    * recorded (follow.ts). Needs quarantine write on the subject's repository.
    */

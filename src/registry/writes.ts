@@ -9,7 +9,7 @@ import type { ChangeableAttributes, ManifestHead, ManifestInput, TagRecord } fro
 import type { VerdictRecord } from '../quarantine/verdicts.ts';
 import type { RequestFacts } from '../events/index.ts';
 import { registryError } from '../errors/index.ts';
-import { changeVerdict } from '../quarantine/verdict-change.ts';
+import { changeVerdicts } from '../quarantine/verdict-change.ts';
 import { IMAGE_CONFIG_MEDIA_TYPES, MAX_IMAGE_CONFIG_BYTES, readImagePlatform, requiredBlobs, type ParsedManifest } from '../oci/index.ts';
 import type { StoreRoles } from '../persistence/index.ts';
 import type { ManifestPatch, ManifestReference, ManifestView, PushInput, VerdictPatch, VerdictTx } from './registry.ts';
@@ -20,7 +20,7 @@ import { existingManifest } from './items.ts';
 import { verifiedReferences } from './verified-references.ts';
 import { readAtMost } from './read-at-most.ts';
 import { claimReferences } from '../lifecycle/gc/claims.ts';
-import { followAtPush, followSubjectIn } from './follow.ts';
+import { followAtPush, followSubjectsIn } from './follow.ts';
 import { binManifest } from './recycle-bin.ts';
 import { checkQuota } from '../lifecycle/quota/quotas.ts';
 
@@ -234,18 +234,33 @@ export async function deleteRepository(ctx: Ctx, name: string, facts: RequestFac
  * new state. Access is the caller's to check first.
  */
 export async function applyVerdict(ctx: Ctx, tx: StoreRoles, manifest: ManifestHead, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord> {
-  const before = change.state === undefined ? undefined : (await tx.verdicts.get(manifest.repository, manifest.digest))?.state;
-  const record = await changeVerdict(tx, ctx.lifecycle, { manifest, ...change, request: facts });
-  if (change.state !== undefined && record.state !== before) await followSubjectIn(ctx, tx, manifest.repository, manifest.digest, record.state, facts);
-  return record;
+  return (await applyVerdicts(ctx, tx, [{ manifest, change }], facts))[0]!;
+}
+
+/**
+ * applyVerdict of several manifests of one repository in one go (a release policy's
+ * re-evaluation batch): the same steps per change, with the reads and writes of all of them
+ * batched (changeVerdicts, followSubjectsIn). Results in the order of `changes`.
+ */
+export async function applyVerdicts(ctx: Ctx, tx: StoreRoles, changes: readonly { manifest: ManifestHead; change: VerdictPatch }[], facts: RequestFacts): Promise<VerdictRecord[]> {
+  const done = await changeVerdicts(tx, ctx.lifecycle, changes.map(({ manifest, change }) => ({ manifest, ...change, request: facts })));
+  const moved = done.flatMap(({ record, before }, i) => (changes[i]!.change.state !== undefined && record.state !== before ? [{ subject: changes[i]!.manifest.digest, state: record.state }] : []));
+  if (moved.length > 0) await followSubjectsIn(ctx, tx, changes[0]!.manifest.repository, moved, facts);
+  return done.map((d) => d.record);
 }
 
 export function changeVerdictIn(ctx: Ctx, tx: VerdictTx, manifest: ManifestHead, change: VerdictPatch, facts: RequestFacts): Promise<VerdictRecord> {
-  if (!ctx.access.can(manifest.repository, 'quarantine_write')) {
-    throw registryError('DENIED', `changing a verdict needs quarantine write (AcrQuarantineWriter) on ${manifest.repository}`, { action: 'quarantine_write' });
+  return changeVerdictsIn(ctx, tx, [{ manifest, change }], facts).then((r) => r[0]!);
+}
+
+export function changeVerdictsIn(ctx: Ctx, tx: VerdictTx, changes: readonly { manifest: ManifestHead; change: VerdictPatch }[], facts: RequestFacts): Promise<VerdictRecord[]> {
+  for (const { manifest } of changes) {
+    if (!ctx.access.can(manifest.repository, 'quarantine_write')) {
+      return Promise.reject(registryError('DENIED', `changing a verdict needs quarantine write (AcrQuarantineWriter) on ${manifest.repository}`, { action: 'quarantine_write' }));
+    }
   }
   // The caller's transaction is one of this store's (typed narrower by its module).
-  return applyVerdict(ctx, tx as StoreRoles, manifest, change, facts);
+  return applyVerdicts(ctx, tx as StoreRoles, changes, facts);
 }
 
 export async function patchManifest(ctx: Ctx, name: string, digest: Digest, patch: ManifestPatch, facts: RequestFacts): Promise<ManifestView> {

@@ -147,6 +147,8 @@ export function verdictsSection({ store, repo }: MetadataSuiteContext<Quarantine
       assert.deepEqual([...found.entries()].sort(), [[d('sig1'), d('img')], [d('sig2'), d('img')]].sort());
       await store().manifests.delete(name, d('sig1'));
       assert.deepEqual(await store().verdicts.followersOf(name, d('img')), [d('sig2')], 'a deleted follower is not listed');
+      const many = await store().verdicts.followersOfMany(name, [d('img'), dg('another'), d('sig2')]);
+      assert.deepEqual([...many.entries()], [[d('img'), [d('sig2')]]], 'followersOfMany: as followersOf per subject, subjects without any absent');
       await store().transaction(async (tx) => {
         await tx.verdicts.follow(name, d('img'), dg('rolled-back'));
         throw new Error('roll back');

@@ -86,6 +86,27 @@ export function createVerdictStore(db: Kysely<Database>): VerdictStore {
     });
   }
 
+  async function followersOfMany(repository: string, subjects: readonly Digest[]) {
+    const out = new Map<Digest, Digest[]>();
+    for (const part of chunks([...new Set(subjects)])) {
+      const rows = await db
+        .selectFrom('verdict_followers as f')
+        .innerJoin('manifests as m', (j) => j.onRef('m.repository', '=', 'f.repository').onRef('m.digest', '=', 'f.digest'))
+        .select(['f.subject', 'f.digest'])
+        .where('f.repository', '=', repository)
+        .where('f.subject', 'in', part)
+        .orderBy('f.subject')
+        .orderBy('f.digest')
+        .execute();
+      for (const r of rows) {
+        const list = out.get(r.subject as Digest);
+        if (list) list.push(r.digest as Digest);
+        else out.set(r.subject as Digest, [r.digest as Digest]);
+      }
+    }
+    return out;
+  }
+
   return {
     get,
 
@@ -212,16 +233,10 @@ export function createVerdictStore(db: Kysely<Database>): VerdictStore {
     },
 
     async followersOf(repository, subject) {
-      const rows = await db
-        .selectFrom('verdict_followers as f')
-        .innerJoin('manifests as m', (j) => j.onRef('m.repository', '=', 'f.repository').onRef('m.digest', '=', 'f.digest'))
-        .select('f.digest')
-        .where('f.repository', '=', repository)
-        .where('f.subject', '=', subject)
-        .orderBy('f.digest')
-        .execute();
-      return rows.map((r) => r.digest as Digest);
+      return (await followersOfMany(repository, [subject])).get(subject) ?? [];
     },
+
+    followersOfMany,
 
     async followed(repository, digests) {
       const out = new Map<Digest, Digest>();
