@@ -28,13 +28,13 @@ const WRITES = {
   tags: ['put', 'delete', 'updateAttributes'],
   manifests: ['put', 'delete', 'updateAttributes'],
   repositories: ['delete', 'updateAttributes'],
-  verdicts: ['set'],
+  verdicts: ['set', 'setMany'],
 } as const;
 
 type Role = keyof typeof WRITES;
 type Method = (...args: unknown[]) => Promise<unknown>;
 
-/** Every wrapped method names its repository first: as a string, or as the input's `repository` (verdicts.set). */
+/** Every wrapped method names its repository first: as a string (verdicts.setMany too), or as the input's `repository` (verdicts.set). */
 const repositoryOf = (args: unknown[]): string => (typeof args[0] === 'string' ? args[0] : (args[0] as { repository: string }).repository);
 
 const methodOf = (roles: StoreRoles, role: Role, method: string): Method => {
