@@ -17,16 +17,17 @@
  * The audit entry of every verdict change names the policy and version that decided.
  */
 import type { RequestFacts } from '../events/index.ts';
-import type { CoreRoles, ManifestHead } from '../metadata/metadata-store.ts';
+import type { AuditInput, CoreRoles, ManifestHead } from '../metadata/metadata-store.ts';
 import type { QuarantineRoles } from '../quarantine/store/index.ts';
+import type { VerdictDecision } from '../quarantine/verdict-change.ts';
 import type { EventRoles } from '../events/store/index.ts';
 import type { ReleasePolicyRoles } from './store/index.ts';
-import type { ReleasePolicyRecord, RuleResult } from './policy-store.ts';
+import type { EvaluationRecord, ReleasePolicyRecord, RuleResult } from './policy-store.ts';
 import type { EvaluationResult } from './evaluate.ts';
 import type { Registry } from '../registry/index.ts';
 import { verdictWriterAccess } from '../access/actions.ts';
 import { readPolicy } from '../quarantine/policy.ts';
-import { raiseEvent } from '../events/index.ts';
+import { raiseEvents, type EventPayload } from '../events/index.ts';
 import { quarantineEvent } from '../events/index.ts';
 import { DEFAULT_GRACE, durationMs } from './document.ts';
 import { governingPolicy } from './patterns.ts';
@@ -100,53 +101,94 @@ export async function applyEvaluation(
   result: EvaluationResult,
   ctx: { request: RequestFacts; now: Date; why: string; onQueued?: (tx: DecideTx) => void },
 ): Promise<Decision> {
-  const current = await tx.verdicts.get(manifest.repository, manifest.digest);
-  const previous = await tx.releaseEvaluations.get(manifest.repository, manifest.digest);
-  const record = { repository: manifest.repository, digest: manifest.digest, policy: policy.name, version: policy.version, passed: result.passed, rules: result.rules, evaluatedAt: ctx.now };
+  return (await applyEvaluations(tx, registry, [{ manifest, result }], policy, ctx))[0]!;
+}
 
-  if (current?.state === 'Passed') {
-    if (result.passed) {
-      await tx.releaseEvaluations.put(record);
-      return { state: 'Passed', changed: false };
+/**
+ * applyEvaluation of several images of ONE repository (a re-evaluation's batch), each decided
+ * exactly as alone, with the statements batched: the verdicts and previous evaluations read
+ * once, the evaluations written in one upsert, the drift entries appended under one audit lock,
+ * the verdict changes through the verdict path's batch (changeVerdictsIn). Decisions in order.
+ */
+export async function applyEvaluations(
+  tx: DecideTx,
+  registry: Registry,
+  items: readonly { manifest: ManifestHead & { blobs?: unknown }; result: EvaluationResult }[],
+  policy: ReleasePolicyRecord,
+  ctx: { request: RequestFacts; now: Date; why: string; onQueued?: (tx: DecideTx) => void },
+): Promise<Decision[]> {
+  if (items.length === 0) return [];
+  const repository = items[0]!.manifest.repository;
+  if (items.some((i) => i.manifest.repository !== repository)) throw new Error('applyEvaluations: one repository per call');
+  const digests = items.map((i) => i.manifest.digest);
+  const currentOf = await tx.verdicts.getMany(repository, digests);
+  const previousOf = await tx.releaseEvaluations.getMany(repository, digests);
+  const evaluations: EvaluationRecord[] = [];
+  const violations: AuditInput[] = [];
+  const events: EventPayload[] = [];
+  const changes: { at: number; manifest: ManifestHead; change: { state: EvaluationResult['state']; details: string; note: string; decision: VerdictDecision } }[] = [];
+  const decisions: Decision[] = [];
+
+  items.forEach(({ manifest, result }, at) => {
+    const current = currentOf.get(manifest.digest);
+    const previous = previousOf.get(manifest.digest);
+    const record = { repository, digest: manifest.digest, policy: policy.name, version: policy.version, passed: result.passed, rules: result.rules, evaluatedAt: ctx.now };
+
+    if (current?.state === 'Passed') {
+      if (result.passed) {
+        evaluations.push(record);
+        decisions[at] = { state: 'Passed', changed: false };
+        return;
+      }
+      const since = previous?.violatingSince ?? ctx.now;
+      const grace = durationMs(policy.document.gracePeriod ?? DEFAULT_GRACE);
+      const requarantineAt = policy.document.onViolation === 'requarantine' ? previous?.requarantineAt ?? new Date(ctx.now.getTime() + grace) : undefined;
+      evaluations.push({ ...record, violatingSince: since, ...(requarantineAt ? { requarantineAt } : {}) });
+      const isNew = !previous?.violatingSince || describeRules(previous.rules) !== describeRules(result.rules);
+      if (isNew) {
+        violations.push({
+          actor: `policy:${policy.name}`,
+          action: 'release-policy.violation',
+          target: `${repository}@${manifest.digest}`,
+          before: previous ? { version: previous.version, passed: previous.passed, failed: previous.rules.filter((r) => !r.passed).map((r) => r.rule) } : null,
+          after: { version: policy.version, passed: false, failed: result.rules.filter((r) => !r.passed).map((r) => r.rule), onViolation: policy.document.onViolation, ...(requarantineAt ? { requarantineAt: requarantineAt.toISOString() } : {}) },
+          details: `released image violates release policy ${policy.name} v${policy.version} (${ctx.why}): ${describeRules(result.rules)}`.slice(0, 4000),
+          requestId: ctx.request.id,
+        });
+        events.push({
+          ...quarantineEvent({ repository, digest: manifest.digest, size: manifest.size }, ctx.request),
+          policy: {
+            name: policy.name,
+            version: policy.version,
+            violation: true,
+            onViolation: policy.document.onViolation,
+            quarantineState: 'Passed',
+            ...(requarantineAt ? { requarantineAt: requarantineAt.toISOString() } : {}),
+            failed: result.rules.filter((r) => !r.passed).map((r) => ({ rule: r.rule, reason: r.reason })),
+            ...(previous ? { previouslyFailed: previous.rules.filter((r) => !r.passed).map((r) => r.rule) } : {}),
+          },
+        });
+      }
+      decisions[at] = { state: 'Passed', changed: false, drift: isNew ? 'new' : 'ongoing' };
+      return;
     }
-    const since = previous?.violatingSince ?? ctx.now;
-    const grace = durationMs(policy.document.gracePeriod ?? DEFAULT_GRACE);
-    const requarantineAt = policy.document.onViolation === 'requarantine' ? previous?.requarantineAt ?? new Date(ctx.now.getTime() + grace) : undefined;
-    await tx.releaseEvaluations.put({ ...record, violatingSince: since, ...(requarantineAt ? { requarantineAt } : {}) });
-    const isNew = !previous?.violatingSince || describeRules(previous.rules) !== describeRules(result.rules);
-    if (isNew) {
-      await tx.audit.append({
-        actor: `policy:${policy.name}`,
-        action: 'release-policy.violation',
-        target: `${manifest.repository}@${manifest.digest}`,
-        before: previous ? { version: previous.version, passed: previous.passed, failed: previous.rules.filter((r) => !r.passed).map((r) => r.rule) } : null,
-        after: { version: policy.version, passed: false, failed: result.rules.filter((r) => !r.passed).map((r) => r.rule), onViolation: policy.document.onViolation, ...(requarantineAt ? { requarantineAt: requarantineAt.toISOString() } : {}) },
-        details: `released image violates release policy ${policy.name} v${policy.version} (${ctx.why}): ${describeRules(result.rules)}`.slice(0, 4000),
-        requestId: ctx.request.id,
-      });
-      const names = await raiseEvent(tx, {
-        ...quarantineEvent({ repository: manifest.repository, digest: manifest.digest, size: manifest.size }, ctx.request),
-        policy: {
-          name: policy.name,
-          version: policy.version,
-          violation: true,
-          onViolation: policy.document.onViolation,
-          quarantineState: 'Passed',
-          ...(requarantineAt ? { requarantineAt: requarantineAt.toISOString() } : {}),
-          failed: result.rules.filter((r) => !r.passed).map((r) => ({ rule: r.rule, reason: r.reason })),
-          ...(previous ? { previouslyFailed: previous.rules.filter((r) => !r.passed).map((r) => r.rule) } : {}),
-        },
-      });
-      if (names.length) ctx.onQueued?.(tx);
+
+    evaluations.push(record);
+    if (current?.state === 'Failed' && !DECIDERS.test(current.updatedBy)) {
+      decisions[at] = { state: 'Failed', changed: false };
+      return;
     }
-    return { state: 'Passed', changed: false, drift: isNew ? 'new' : 'ongoing' };
+    changes.push({ at, manifest, change: { state: result.state, details: detailsOf(policy, result), note: `decided by release policy ${policy.name} v${policy.version} (${ctx.why})`, decision: decisionOf(policy.name, policy.version, result.rules) } });
+  });
+
+  await tx.releaseEvaluations.putMany(evaluations);
+  if (violations.length > 0) await tx.audit.appendMany(violations);
+  if ((await raiseEvents(tx, events)).some((names) => names.length > 0)) ctx.onQueued?.(tx);
+  if (changes.length > 0) {
+    const after = await policyVerdictWriter(registry, policy.name, repository).changeVerdictsIn(tx, changes, { ...ctx.request, actor: `policy:${policy.name}` });
+    changes.forEach(({ at, manifest }, i) => {
+      decisions[at] = { state: after[i]!.state, changed: after[i]!.state !== currentOf.get(manifest.digest)?.state };
+    });
   }
-
-  await tx.releaseEvaluations.put(record);
-  if (current?.state === 'Failed' && !DECIDERS.test(current.updatedBy)) return { state: 'Failed', changed: false };
-  const details = detailsOf(policy, result);
-  const before = current?.state;
-  const decision = decisionOf(policy.name, policy.version, result.rules);
-  const after = await policyVerdictWriter(registry, policy.name, manifest.repository).changeVerdictIn(tx, manifest, { state: result.state, details, note: `decided by release policy ${policy.name} v${policy.version} (${ctx.why})`, decision }, { ...ctx.request, actor: `policy:${policy.name}` });
-  return { state: after.state, changed: after.state !== before };
+  return decisions;
 }

@@ -11,22 +11,28 @@
  * of a scan is decided on exactly that scan.
  */
 import type { Readable } from 'node:stream';
-import type { CoreRoles, ManifestHead, ManifestRecord } from '../metadata/metadata-store.ts';
+import type { ManifestHead, ManifestRecord, ManifestStore, TagStore } from '../metadata/metadata-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
-import type { ScanRoles } from '../scan/store/index.ts';
-import type { ReleasePolicyRoles } from './store/index.ts';
+import type { ScanJobStore } from '../scan/job-store.ts';
 import type { Digest } from '../oci/index.ts';
 import { parseVulnerabilityReport, normalizeSeverity } from '../scan/verdict-of-report.ts';
 import { COSIGN_PAYLOAD_TYPE, COSIGN_REFERRER_TYPE, COSIGN_SIGNATURE_ANNOTATION, signatureTag, type CosignSignature } from './cosign.ts';
 import type { EvaluationInput, Finding, SbomPackage } from './evaluate.ts';
 import type { HarborVulnerabilityReport } from '../scan/harbor-api.ts';
 import { OPENVEX_TYPE, type VexReferrer } from './vex.ts';
-import type { ExceptionRecord } from './policy-store.ts';
+import type { ExceptionRecord, ExceptionStore } from './policy-store.ts';
 import { NOTATION_SIGNATURE_TYPE, type NotationEnvelope } from './notation.ts';
 import { COSIGN_CERTIFICATE_ANNOTATION, COSIGN_REKOR_BUNDLE_ANNOTATION, COSIGN_TIMESTAMP_ANNOTATION, type SigstoreBundleArtifact } from './sigstore.ts';
 import { ATTESTATION_REFERRER_TYPES, DSSE_ENVELOPE_TYPE, PREDICATE_TYPE_ANNOTATION, SIGSTORE_BUNDLE_TYPES, attestationTag, envelopeOf, statementOf, type Attestation } from './attestations.ts';
 
-type Reader = Pick<CoreRoles, 'manifests' | 'tags'> & Pick<ScanRoles, 'scanJobs'> & Pick<ReleasePolicyRoles, 'policyExceptions'>;
+/** The reads gatherInput makes (a store or transaction, or a page's prefetched answers: pageReader). */
+export interface Reader {
+  manifests: Pick<ManifestStore, 'referrers'>;
+  tags: Pick<TagStore, 'get'>;
+  scanJobs: Pick<ScanJobStore, 'latest' | 'report'>;
+  policyExceptions: Pick<ExceptionStore, 'active'>;
+}
+type PageStore = { manifests: Pick<ManifestStore, 'referrers' | 'referrersOfMany'>; tags: Pick<TagStore, 'get' | 'getMany'>; scanJobs: Pick<ScanJobStore, 'latest' | 'report' | 'latestWithReports'>; policyExceptions: Pick<ExceptionStore, 'active'> };
 
 export const SBOM_TYPES = ['application/vnd.cyclonedx+json', 'application/spdx+json'];
 const MAX_SIGNATURE_MANIFESTS = 20;
@@ -292,5 +298,39 @@ export async function gatherInput(tx: Reader, blobs: BlobStore, manifest: Manife
     ...(attested.attestations.length ? { attestations: attested.attestations } : {}),
     ...(attested.errors.length ? { attestationErrors: attested.errors } : {}),
     now,
+  };
+}
+
+/**
+ * A Reader for the images `digests` of one repository (a re-evaluation page) that answers
+ * gatherInput's per-image reads from three statements made here for the whole page (newest
+ * succeeded scan with its report, referrers, cosign `.sig`/`.att` tags) instead of five per
+ * image; anything else (a VEX document's own signatures) goes to `store`. The answers are
+ * those of the moment the page was read, as gatherInput's own reads outside a transaction are.
+ */
+export async function pageReader(store: PageStore, repository: string, digests: readonly string[]): Promise<Reader> {
+  const inPage = new Set(digests);
+  const tagNames = new Set(digests.flatMap((d) => [signatureTag(d), attestationTag(d)]));
+  const [scans, referrers, tags] = await Promise.all([
+    store.scanJobs.latestWithReports(repository, digests, ['succeeded']),
+    store.manifests.referrersOfMany(repository, digests as Digest[]),
+    store.tags.getMany(repository, [...tagNames]),
+  ]);
+  const reports = new Map([...scans.values()].map((s) => [s.job.id, s.report]));
+  const succeededOnly = (states?: string[]) => states?.length === 1 && states[0] === 'succeeded';
+  return {
+    manifests: {
+      referrers: async (r, subject, artifactType) => {
+        if (r !== repository || !inPage.has(subject)) return store.manifests.referrers(r, subject, artifactType);
+        const all = referrers.get(subject) ?? [];
+        return artifactType === undefined ? all : all.filter((m) => m.artifactType === artifactType);
+      },
+    },
+    tags: { get: async (r, name) => (r === repository && tagNames.has(name) ? tags.get(name) : store.tags.get(r, name)) },
+    scanJobs: {
+      latest: async (r, digest, states) => (r === repository && inPage.has(digest) && succeededOnly(states) ? scans.get(digest)?.job : store.scanJobs.latest(r, digest, states)),
+      report: async (id) => (reports.has(id) ? reports.get(id) : store.scanJobs.report(id)),
+    },
+    policyExceptions: store.policyExceptions,
   };
 }

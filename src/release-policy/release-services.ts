@@ -30,8 +30,8 @@ import { queueScan } from '../scan/scan-lifecycle.ts';
 import { raiseEvent } from '../events/index.ts';
 import { quarantineEvent } from '../events/index.ts';
 import { evaluatePolicy, type EvaluationResult } from './evaluate.ts';
-import { gatherInput, type KnownScan } from './evaluation-input.ts';
-import { applyEvaluation, decisionOf, governingIn, governingOf, policyVerdictWriter, type DecideTx } from './decide.ts';
+import { gatherInput, pageReader, type KnownScan } from './evaluation-input.ts';
+import { applyEvaluation, applyEvaluations, decisionOf, governingIn, governingOf, policyVerdictWriter, type DecideTx } from './decide.ts';
 import { matchesPolicyPattern } from './patterns.ts';
 import type { ReleasePolicyRecord } from './policy-store.ts';
 import { COSIGN_REFERRER_TYPE } from './cosign.ts';
@@ -87,6 +87,20 @@ const COSIGN_ARTIFACT_TAG = /^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/;
 async function isCosignArtifact(store: Pick<Store, 'tags'>, repository: string, digest: string): Promise<boolean> {
   return (await store.tags.list(repository, { digest: digest as Digest, n: 20 })).some((t) => COSIGN_ARTIFACT_TAG.test(t.name));
 }
+interface Evaluated {
+  manifest: ManifestHead;
+  reported: boolean;
+  result: EvaluationResult;
+}
+/** A page of a repository, gathered and evaluated; no policy: none governs the repository. */
+interface GatheredPage {
+  repository: string;
+  last: boolean;
+  policy?: ReleasePolicyRecord;
+  now?: Date;
+  evaluated?: Evaluated[];
+}
+
 const systemRequest = (id: string, why: string): RequestFacts => ({ id, host: '', method: 'POST', useragent: `lazaret-release-policy (${why})`, actor: 'system' });
 
 /** Image manifests are evaluated; indexes are judged by their children, artifacts follow or wait. */
@@ -110,37 +124,51 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
   };
 
   /** One image, now: a page of one (the same reads, the same commit-time checks). */
-  const evaluateIn = (manifest: ManifestHead, policy: ReleasePolicyRecord, why: string) => evaluatePage([manifest], policy, why);
+  const evaluateIn = async (manifest: ManifestHead, policy: ReleasePolicyRecord, why: string) => commitPage({ repository: manifest.repository, policy, ...(await gatherPage([manifest], policy)) }, why);
 
   /**
-   * A page of a repository's images: inputs gathered (reads only) a few at a time, then the
-   * results committed in batches, one transaction per BATCH images rather than one each. On
-   * PostgreSQL a commit waits for the WAL flush; on SQLite a batch holds the write lock for a few
-   * tens of milliseconds at most. What governs is read again in each batch's transaction, as
-   * evaluateIn does: a policy changed meanwhile re-runs anyway, so its images are left alone.
+   * The reads of a page of ONE repository's images and their evaluations (nothing written):
+   * the page's database reads made once (pageReader), then each image's inputs gathered a few
+   * at a time (its config from the blob store) and evaluated.
    */
-  async function evaluatePage(manifests: ManifestHead[], policy: ReleasePolicyRecord, why: string) {
+  async function gatherPage(manifests: ManifestHead[], policy: ReleasePolicyRecord): Promise<{ now: Date; evaluated: Evaluated[] }> {
     const now = new Date();
+    const evaluated: Evaluated[] = [];
+    if (manifests.length === 0) return { now, evaluated };
     const exceptions = await store.policyExceptions.active(now);
-    const evaluated: { manifest: ManifestHead; reported: boolean; result: EvaluationResult }[] = [];
+    const reader = await pageReader(store, manifests[0]!.repository, manifests.map((m) => m.digest));
     let next = 0;
     await Promise.all(
       Array.from({ length: Math.min(GATHER_CONCURRENCY, manifests.length) }, async () => {
         while (next < manifests.length) {
           const manifest = manifests[next++]!;
-          const input = await gatherInput(store, blobs, manifest, { now, exceptions });
+          const input = await gatherInput(reader, blobs, manifest, { now, exceptions });
           evaluated.push({ manifest, reported: !!input.report, result: evaluatePolicy(policy.document, input) });
         }
       }),
     );
+    return { now, evaluated };
+  }
+
+  /**
+   * Commits a gathered page in batches, one transaction per BATCH images rather than one each,
+   * with the batch's statements batched too (applyEvaluations). On PostgreSQL every statement is
+   * a round trip and most of the engine's CPU (bench/README.md, release policy), and a commit
+   * waits for the WAL flush; on SQLite a batch holds the write lock for a few tens of
+   * milliseconds at most. What governs is read again in each batch's transaction: a policy
+   * changed since the page was gathered re-runs anyway, so its images are left alone.
+   */
+  async function commitPage(page: { repository: string; policy: ReleasePolicyRecord; now: Date; evaluated: Evaluated[] }, why: string) {
+    const { repository, policy, now, evaluated } = page;
     for (let i = 0; i < evaluated.length; i += BATCH) {
       const batch = evaluated.slice(i, i + BATCH);
       await store.transaction(async (tx) => {
-        const g = await governingIn(tx, batch[0]!.manifest.repository);
+        const g = await governingIn(tx, repository);
         if (g?.kind !== 'release' || g.policy.name !== policy.name || g.policy.version !== policy.version) return;
-        for (const { manifest, reported, result } of batch) {
-          if (!(await tx.manifests.getHead(manifest.repository, manifest.digest))) continue;
-          await applyEvaluation(tx, options.registry(), manifest, g.policy, result, { request: systemRequest(`policy-${policy.name}-${policy.version}`, why), now, why, onQueued: options.onQueued });
+        const heads = await tx.manifests.getHeads(repository, batch.map((b) => b.manifest.digest));
+        const present = batch.filter((b) => heads.has(b.manifest.digest));
+        await applyEvaluations(tx, options.registry(), present, g.policy, { request: systemRequest(`policy-${policy.name}-${policy.version}`, why), now, why, onQueued: options.onQueued });
+        for (const { manifest, reported } of present) {
           if (!reported && !(await tx.scanJobs.latest(manifest.repository, manifest.digest, ['pending', 'submitted'])) && policy.document.rules.some((r) => r.vulnerabilities)) {
             await queueScan(tx, manifest.repository, manifest.digest as Digest, 'backlog', options.onScanQueued as never);
           }
@@ -149,24 +177,59 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
     }
   }
 
-  /** `keepAlive` after each page: false when the job's claim was lost (another node runs it now). */
-  async function evaluateRepository(repository: string, why: string, keepAlive?: () => Promise<boolean>) {
-    const policies = await store.releasePolicies.list();
-    const g = governingOf(policies, repository);
-    if (!g) return;
-    let last: string | undefined;
-    for (;;) {
-      const page = await store.manifests.list(repository, { n: PAGE, ...(last ? { last } : {}) });
-      const images: ManifestHead[] = [];
-      const candidates = page.filter(isEvaluated);
-      // Signatures that follow a subject but lost their cosign tag look like images too.
-      const followers = candidates.length ? await store.verdicts.followed(repository, candidates.map((m) => m.digest as Digest)) : new Map();
-      for (const m of candidates) if (!followers.has(m.digest as Digest) && !(await isCosignArtifact(store, repository, m.digest))) images.push(m);
-      await evaluatePage(images, g.policy, why);
-      if (page.length < PAGE || (keepAlive && !(await keepAlive()))) break;
-      last = page.at(-1)!.digest;
+  /** The repositories' pages, gathered one at a time as they are asked for; `last` ends a repository (also one no policy governs: nothing to commit). */
+  async function* gatheredPages(repositories: readonly string[]): AsyncGenerator<GatheredPage> {
+    for (const repository of repositories) {
+      const g = governingOf(await store.releasePolicies.list(), repository);
+      if (!g) {
+        yield { repository, last: true };
+        continue;
+      }
+      let last: string | undefined;
+      for (;;) {
+        const page = await store.manifests.list(repository, { n: PAGE, ...(last ? { last } : {}) });
+        // cosign's tag-scheme artifacts are not judged, nor signatures that follow a subject but
+        // lost their cosign tag (they look like images too): one statement each for the page.
+        const candidates = page.filter(isEvaluated);
+        const digests = candidates.map((m) => m.digest);
+        const [tagsOf, followers] = candidates.length ? await Promise.all([store.tags.namesOf(repository, digests), store.verdicts.followed(repository, digests)]) : [new Map<Digest, string[]>(), new Map<Digest, Digest>()];
+        const images = candidates.filter((m) => !followers.has(m.digest) && !(tagsOf.get(m.digest) ?? []).some((t) => COSIGN_ARTIFACT_TAG.test(t)));
+        const end = page.length < PAGE;
+        yield { repository, last: end, policy: g.policy, ...(await gatherPage(images, g.policy)) };
+        if (end) break;
+        last = page.at(-1)!.digest;
+      }
     }
   }
+
+  /**
+   * Evaluates the repositories page by page, gathering the next page while the current one
+   * commits (one page ahead): a page's reads, blob reads and evaluations overlap the previous
+   * page's transactions instead of alternating with them. `afterPage` (the job's lease and
+   * cursor) returns false to stop: the page gathered ahead is then dropped unwritten.
+   */
+  async function evaluateRepositories(repositories: readonly string[], why: string, afterPage?: (page: GatheredPage) => Promise<boolean>) {
+    const pages = gatheredPages(repositories);
+    let ahead = pages.next();
+    // A failure of the page ahead surfaces when it is awaited, not as an unhandled rejection meanwhile.
+    ahead.catch(() => undefined);
+    try {
+      for (;;) {
+        const current = await ahead;
+        if (current.done) return;
+        ahead = pages.next();
+        ahead.catch(() => undefined);
+        const page = current.value;
+        if (page.policy && page.evaluated) await commitPage({ ...page, policy: page.policy, now: page.now ?? new Date(), evaluated: page.evaluated }, why);
+        if (afterPage && !(await afterPage(page))) return;
+      }
+    } finally {
+      await ahead.catch(() => undefined);
+      await pages.return(undefined);
+    }
+  }
+
+  const evaluateRepository = (repository: string, why: string) => evaluateRepositories([repository], why);
 
   async function repositoriesMatching(patterns: string[]): Promise<string[]> {
     const out: string[] = [];
@@ -189,13 +252,11 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
       let held = true;
       const keepAlive = async () => (held = await store.releaseReevaluations.progress(job, job.cursor ?? '', new Date(Date.now() + JOB_LEASE_MS)));
       // Repositories come in name order, so "after the cursor" is exactly what is left.
-      for (const repository of await repositoriesMatching(job.patterns)) {
-        if (job.cursor !== undefined && repository <= job.cursor) continue;
-        await evaluateRepository(repository, job.why, keepAlive);
-        if (!held) break;
-        job.cursor = repository;
-        if (!(await keepAlive())) break;
-      }
+      const left = (await repositoriesMatching(job.patterns)).filter((r) => job.cursor === undefined || r > job.cursor);
+      await evaluateRepositories(left, job.why, async (page) => {
+        if (page.last) job.cursor = page.repository;
+        return keepAlive();
+      });
       if (held) await store.releaseReevaluations.finish(job);
     }
   }
