@@ -95,6 +95,7 @@ for (const database of DATABASES) {
       assert.deepEqual(released.policy, { name: 'team-h', version: 1 });
       assert.deepEqual(released.decision, { failed: [], pending: [], exceptions: [exceptionId] });
       assert.match(released.summary, /Quarantined → Passed by release policy team-h v1/);
+      assert.deepEqual(released.exceptionsUsed.map((x: any) => [x.id, x.vulnerability, x.reason, x.status]), [[exceptionId, 'CVE-2021-44906', 'build-time only', 'active']]);
 
       const sig = events.find((e) => e.kind === 'referrer' && e.referrer.scheme === 'cosign');
       assert.deepEqual(sig.referrer, { digest: signature, scheme: 'cosign', verified: true, identity: sig.referrer.identity });
@@ -147,7 +148,8 @@ for (const database of DATABASES) {
       assert.equal(released.status, 200, 'a released image is readable with metadata read');
       // The rules' reasons are why-held's (finding ids, packages): for those who may read it only.
       const evaluated = released.body.events.find((e: any) => e.kind === 'evaluated');
-      assert.deepEqual([evaluated.policy.version, evaluated.rules], [1, undefined]);
+      assert.deepEqual([evaluated.policy.version, evaluated.rules, evaluated.exceptionsUsed], [1, undefined, undefined]);
+      assert.deepEqual(evaluated.decision.exceptions, [exceptionId], 'the id of what was used, without what it excepts');
       const full = (await history(img.digest, as('qreader'))).body.events.find((e: any) => e.kind === 'evaluated');
       assert.match(full.rules.find((r: any) => r.rule === 'no-critical').reason, /CVE-2021-44906/);
       const seen = await history(newer.digest, as('qreader'));
@@ -165,7 +167,7 @@ for (const database of DATABASES) {
       const lines = table.stdout.trim().split('\n');
       assert.match(lines[0]!, /^AT\s+KIND\s+ACTOR\s+SUMMARY\s+DETAIL\s+SOURCE$/);
       assert.match(lines[1]!, /pushed\s+pusher\s+pushed by pusher as v1/);
-      assert.ok(lines.some((l) => /verdict\s+policy:team-h\s+Quarantined → Passed by release policy team-h v1.*policy team-h v1; exceptions /.test(l)), table.stdout);
+      assert.ok(lines.some((l) => /verdict\s+policy:team-h\s+Quarantined → Passed by release policy team-h v1.*policy team-h v1; exceptions CVE-2021-44906 \(/.test(l)), table.stdout);
       assert.ok(lines.some((l) => l.includes(`cosign ${signature} signed by key:`)), table.stdout);
       assert.ok(lines.some((l) => /tag-moved\s+pusher\s+tag v1 moved to/.test(l)), table.stdout);
       const json = await lazaret(['image', 'history', `${REPO}:v1`, '--json', '-n', '3'], env('qreader'));

@@ -34,6 +34,13 @@ export const HistoryEvent = Type.Object({
     pending: Type.Array(Type.String(), { description: 'rules that could not be decided (they hold the image)' }),
     exceptions: Type.Array(Type.String(), { description: 'ids of the exceptions used in the deciding evaluation' }),
   })),
+  exceptionsUsed: Type.Optional(Type.Array(Type.Object({
+    id: Type.String(),
+    vulnerability: Type.String(),
+    reason: Type.String(),
+    expiresAt: Type.String(),
+    status: Type.String({ description: 'now: pending, active or revoked' }),
+  }), { description: "the decision's exceptions, described; for callers who may read why held (configure, or quarantine read)" })),
   rules: Type.Optional(Type.Array(Type.Object({ rule: Type.String(), passed: Type.Boolean(), pending: Type.Optional(Type.Boolean()), reason: Type.String() }))),
   referrer: Type.Optional(Type.Object({
     digest: Type.String(),

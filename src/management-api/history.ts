@@ -27,7 +27,10 @@ export const historyRoutes = declareRoutes({
   },
 });
 
-const eventJson = (e: Event): Static<typeof HistoryEvent> => ({ ...e, at: e.at.toISOString() });
+const eventJson = (e: Event): Static<typeof HistoryEvent> => {
+  const { exceptionsUsed, ...rest } = e;
+  return { ...rest, at: e.at.toISOString(), ...(exceptionsUsed ? { exceptionsUsed: exceptionsUsed.map((x) => ({ ...x, expiresAt: x.expiresAt.toISOString() })) } : {}) };
+};
 
 export function registerHistoryRoutes(app: FastifyInstance, services: Services) {
   serve(app, historyRoutes.getManifestHistory, async (request) => {

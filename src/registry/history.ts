@@ -41,6 +41,7 @@ import type { HistoryEvent, HistoryKind, HistoryPage, HistoryQuery, ReferrerSche
 const HISTORY_AUDIT_LIMIT = 5000;
 const SCAN_LIMIT = 500;
 const REFERRER_LIMIT = 500;
+const EXCEPTION_LIMIT = 50;
 const REPORT_TYPE = 'application/vnd.lazaret.vulnerability-report.v1+json';
 const SBOM_TYPES = new Set(['application/vnd.cyclonedx+json', 'application/spdx+json']);
 
@@ -75,11 +76,29 @@ export async function manifestHistory(ctx: Ctx, name: string, digest: Digest, qu
   if (evaluation) events.push(fromEvaluation(evaluation, seesHeldMetadata(ctx, name)));
   events.push(...(await referrersOf(ctx, record, evaluation)));
 
+  if (seesHeldMetadata(ctx, name)) await describeExceptions(ctx, events);
   events.sort(compare);
   const start = after ? events.findIndex((e) => compare(e, after) > 0) : 0;
   const rest = start === -1 ? [] : events.slice(start);
   const page = rest.slice(0, query.n);
   return { record, events: page, ...(rest.length > query.n ? { next: cursorOf(page.at(-1)!) } : {}) };
+}
+
+/**
+ * The exceptions a decision used, by what they except and why (for the callers who may read
+ * "why held": an exception names a finding of the image). At most EXCEPTION_LIMIT looked up.
+ */
+async function describeExceptions(ctx: Ctx, events: HistoryEvent[]): Promise<void> {
+  const ids = [...new Set(events.flatMap((e) => e.decision?.exceptions ?? []))].slice(0, EXCEPTION_LIMIT);
+  const found = new Map<string, NonNullable<HistoryEvent['exceptionsUsed']>[number]>();
+  for (const id of ids) {
+    const x = await ctx.store.policyExceptions.get(id);
+    if (x) found.set(id, { id, vulnerability: x.vulnerability, reason: x.reason, expiresAt: x.expiresAt, status: x.status });
+  }
+  for (const e of events) {
+    const used = (e.decision?.exceptions ?? []).flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
+    if (used.length) e.exceptionsUsed = used;
+  }
 }
 
 function compare(a: Pick<HistoryEvent, 'at' | 'kind' | 'id'>, b: Pick<HistoryEvent, 'at' | 'kind' | 'id'>): number {

@@ -218,6 +218,8 @@ export interface HistoryEvent {
   verdict?: { from: string | null; to: string };
   policy?: { name: string; version: number };
   decision?: { failed: string[]; pending: string[]; exceptions: string[] };
+  /** The exceptions of `decision`, described (callers who see held metadata only). */
+  exceptionsUsed?: { id: string; vulnerability: string; reason: string; expiresAt: Date; status: string }[];
   rules?: { rule: string; passed: boolean; pending?: boolean; reason: string }[];
   referrer?: { digest: string; artifactType?: string; scheme: ReferrerScheme; verified: boolean; identity?: string };
 }

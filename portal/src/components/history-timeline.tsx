@@ -20,7 +20,11 @@ function Details({ e }: { e: HistoryEvent }) {
   return (
     <>
       {e.policy && <span class="badge">policy {e.policy.name} v{e.policy.version}</span>}{' '}
-      {e.decision?.exceptions.length ? <span>exceptions used: {e.decision.exceptions.join(', ')} </span> : null}
+      {e.exceptionsUsed?.length ? (
+        <span>exceptions used: {e.exceptionsUsed.map((x) => `${x.vulnerability} (${x.reason}; until ${when(x.expiresAt)})`).join(', ')} </span>
+      ) : e.decision?.exceptions.length ? (
+        <span>exceptions used: {e.decision.exceptions.join(', ')} </span>
+      ) : null}
       {e.referrer && (
         <span class="mono">
           {e.referrer.scheme} {shortDigest(e.referrer.digest)}

@@ -22,7 +22,8 @@ const PAGE = 500;
 function detail(e: Event): string {
   const parts: string[] = [];
   if (e.policy) parts.push(`policy ${e.policy.name} v${e.policy.version}`);
-  if (e.decision?.exceptions.length) parts.push(`exceptions ${e.decision.exceptions.join(',')}`);
+  if (e.exceptionsUsed?.length) parts.push(`exceptions ${e.exceptionsUsed.map((x) => `${x.vulnerability} (${x.id})`).join(', ')}`);
+  else if (e.decision?.exceptions.length) parts.push(`exceptions ${e.decision.exceptions.join(',')}`);
   if (e.referrer) parts.push(`${e.referrer.scheme} ${e.referrer.digest}${e.referrer.identity ? ` signed by ${e.referrer.identity}` : ''}`);
   return parts.join('; ');
 }
