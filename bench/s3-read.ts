@@ -9,12 +9,14 @@
  *
  * Modes: the SDK's GetObject for the whole object, the same with `Range: bytes=0-` (what
  * Distribution's s3 driver sends), each again through SHA-256 (the running digest check), and a
- * plain node:http GET of a presigned URL (no SDK: the socket's own rate). Rounds alternate the
+ * plain node:http GET of a presigned URL (no SDK), and the same GET on a bare socket reading into
+ * one reused buffer (no HTTP parser, no allocation per read: the socket's own rate). Rounds alternate the
  * order of the modes. The object goes to a bucket `lazaret-s3read-<time>`, left to the server's
  * owner as the bench's buckets are.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -68,12 +70,51 @@ const plain = () =>
     get(presigned, (res) => drain(res, false).then(resolve, reject)).on('error', reject);
   });
 
+// The same GET on a bare socket reading into one reused buffer (net's `onread`): no per-read
+// allocation and no HTTP parser, the ceiling of reading the S3 socket into a buffer pool. It
+// only counts bytes after the header block (the answer is a plain 200 with Content-Length).
+const target = new URL(presigned);
+const reused = Buffer.allocUnsafe(256 * 1024);
+const bare = () =>
+  new Promise<number>((resolve, reject) => {
+    let head = '';
+    let body = -1;
+    let length = 0;
+    const socket = connect({
+      host: target.hostname,
+      port: Number(target.port),
+      onread: {
+        buffer: reused,
+        callback(n: number, buf: Uint8Array): boolean {
+          let from = 0;
+          if (body < 0) {
+            head += Buffer.from(buf.subarray(0, n)).toString('latin1');
+            const end = head.indexOf('\r\n\r\n');
+            if (end < 0) return true;
+            length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+            from = n - (head.length - end - 4);
+            body = 0;
+          }
+          body += n - from;
+          if (body >= length) {
+            socket.destroy();
+            resolve(body);
+          }
+          return true;
+        },
+      },
+    });
+    socket.on('error', reject);
+    socket.write(`GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`);
+  });
+
 const MODES: [string, () => Promise<number>][] = [
   ['SDK GetObject, whole object', sdk(false, false)],
   ['SDK GetObject, Range: bytes=0-', sdk(true, false)],
   ['SDK GetObject, whole object + SHA-256', sdk(false, true)],
   ['SDK GetObject, Range: bytes=0- + SHA-256', sdk(true, true)],
   ['node:http GET of a presigned URL', plain],
+  ['bare socket, one reused buffer (onread)', bare],
 ];
 const modes = MODES.filter(([name]) => !values.only || values.only.split(',').some((s) => name.includes(s)));
 
