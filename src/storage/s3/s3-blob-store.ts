@@ -121,7 +121,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       const key = ctx.blobKey(checkDigest(digest));
       try {
         // `Range: bytes=0-` (as Distribution's s3 driver asks) rather than a plain GET: Ceph's
-        // gateway streamed it faster (206 against 157 MB/s, bench/README.md "S3 read paths").
+        // gateway streamed it faster in one run (206 against 157 MB/s) and as fast in another
+        // (bench/README.md "Pull and push on S3"); never slower.
         // An empty object has no byte 0 (416): it is read whole.
         const get = (Range?: string) => client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(Range ? { Range } : {}) }));
         const out = await get('bytes=0-').catch((err: Error) => (err?.name === 'InvalidRange' ? get() : Promise.reject(err)));
