@@ -266,8 +266,11 @@ export interface RegistryView {
   /**
    * DELETE /v2 by tag (no event) or by digest (the manifest with its tags; `delete` event). With
    * soft delete on (`recycleBin.days`), a manifest deleted by digest goes to the recycle bin.
+   * `formerTags`: tags of this manifest the caller deleted just before (retention deletes a
+   * tag before the image it leaves untagged); the bin keeps them with the manifest, so a
+   * restore brings them back as if they had been deleted together.
    */
-  deleteManifest(repository: string, ref: ManifestReference, facts: RequestFacts): Promise<void>;
+  deleteManifest(repository: string, ref: ManifestReference, facts: RequestFacts, options?: { formerTags?: TagRecord[] }): Promise<void>;
   deleteBlob(repository: string, digest: Digest): Promise<void>;
 
   // /acr/v1.

@@ -144,7 +144,7 @@ async function deleteTagAudited(ctx: Ctx, name: string, tag: TagRecord, facts: R
   });
 }
 
-export async function deleteManifest(ctx: Ctx, name: string, ref: ManifestReference, facts: RequestFacts): Promise<void> {
+export async function deleteManifest(ctx: Ctx, name: string, ref: ManifestReference, facts: RequestFacts, options?: { formerTags?: TagRecord[] }): Promise<void> {
   const { store } = ctx;
   if (ref.kind === 'tag') {
     // Tag deletes raise no event (ACR: tag deletes are not `delete` events).
@@ -167,7 +167,10 @@ export async function deleteManifest(ctx: Ctx, name: string, ref: ManifestRefere
       ...tags.map((t) => [`tag ${t.name}`, t] as [string, TagRecord]),
     ]);
     if (ctx.config.recycleBin.days > 0) {
-      await binManifest(ctx, tx, record, tags, facts);
+      // Former tags of this manifest that it does not carry again now (a tag another manifest
+      // took since is kept in the bin too; a restore then reports it under skippedTags).
+      const former = (options?.formerTags ?? []).filter((t) => t.digest === ref.digest && !tags.some((c) => c.name === t.name));
+      await binManifest(ctx, tx, record, [...tags, ...former], facts);
     } else {
       await tx.manifests.delete(name, ref.digest);
       // What the manifest referenced may now be garbage (collected after the grace period).

@@ -99,40 +99,45 @@ export async function planRetention(deps: RetentionDeps, policy: RetentionPolicy
   }
 }
 
-/** Why a planned deletion is no longer wanted, or undefined when it still is. */
-async function changedSince(deps: RetentionDeps, d: PlannedDeletion): Promise<string | undefined> {
+/** Why a planned deletion is no longer wanted (`why`), or, when it still is, a tag's current row. */
+async function changedSince(deps: RetentionDeps, d: PlannedDeletion): Promise<{ why: string } | { tag?: TagRecord }> {
   const { store, registry } = deps;
   if (d.kind === 'tag') {
     const t = await store.tags.get(d.repository, d.tag!);
-    if (!t) return 'already deleted';
-    if (t.digest !== d.digest || t.updatedAt.getTime() !== d.updatedAt.getTime()) return 'moved or pushed again since the plan';
-    if (isProtectedTag(t)) return 'locked since the plan';
-    if ((await registry.visibleTagRows(d.repository, [t])).length === 0) return 'already deleted';
-    return undefined;
+    if (!t) return { why: 'already deleted' };
+    if (t.digest !== d.digest || t.updatedAt.getTime() !== d.updatedAt.getTime()) return { why: 'moved or pushed again since the plan' };
+    if (isProtectedTag(t)) return { why: 'locked since the plan' };
+    if ((await registry.visibleTagRows(d.repository, [t])).length === 0) return { why: 'already deleted' };
+    return { tag: t };
   }
   const current = await store.manifests.get(d.repository, d.digest);
-  if (!current || (await registry.visibleManifestRows(d.repository, [current])).length === 0) return 'already deleted';
+  if (!current || (await registry.visibleManifestRows(d.repository, [current])).length === 0) return { why: 'already deleted' };
   const nowTagged = (await store.tags.list(d.repository, { digest: d.digest, n: 1 })).length > 0;
   const nowChild = (await store.manifests.parentsOf(d.repository, d.digest)).length > 0;
   if (nowTagged || nowChild || !current.deleteEnabled || (d.reason !== 'referrer' && current.updatedAt.getTime() > d.updatedAt.getTime())) {
-    return 'changed since the plan (tagged, listed by an index, locked or pushed again)';
+    return { why: 'changed since the plan (tagged, listed by an index, locked or pushed again)' };
   }
-  return undefined;
+  return {};
 }
 
 /** Carries out a plan, in its order (tags, then manifests, each subject before its referrers). */
 export async function applyRetention(deps: RetentionDeps, plan: PlannedDeletion[], requestId: string): Promise<RetentionResult> {
   const result: RetentionResult = { deleted: [], skipped: [] };
   const facts = { id: requestId, host: '', method: 'DELETE', useragent: 'lazaret-retention', actor: 'retention' };
+  // The tags this run deleted, by repository@digest: the image they leave untagged is deleted
+  // next (`tags-deleted`) and, with soft delete on, goes to the bin with them, so a restore
+  // brings the image back as it was before this run.
+  const tagsDeleted = new Map<string, TagRecord[]>();
   for (const d of plan) {
-    const why = await changedSince(deps, d);
-    if (why) {
-      result.skipped.push({ deletion: d, why });
+    const check = await changedSince(deps, d);
+    if ('why' in check) {
+      result.skipped.push({ deletion: d, why: check.why });
       continue;
     }
+    const key = `${d.repository}@${d.digest}`;
     try {
-      const ref = d.kind === 'tag' ? ({ kind: 'tag', tag: d.tag! } as const) : ({ kind: 'digest', digest: d.digest as Digest } as const);
-      await deps.registry.deleteManifest(d.repository, ref, facts);
+      if (d.kind === 'tag') await deps.registry.deleteManifest(d.repository, { kind: 'tag', tag: d.tag! }, facts);
+      else await deps.registry.deleteManifest(d.repository, { kind: 'digest', digest: d.digest as Digest }, facts, { formerTags: d.reason === 'tags-deleted' ? (tagsDeleted.get(key) ?? []) : [] });
     } catch (err) {
       if (!(err instanceof RegistryError)) throw err;
       result.skipped.push({ deletion: d, why: err.message });
@@ -153,6 +158,7 @@ export async function applyRetention(deps: RetentionDeps, plan: PlannedDeletion[
       },
       requestId,
     });
+    if (check.tag) tagsDeleted.set(key, [...(tagsDeleted.get(key) ?? []), check.tag]);
     result.deleted.push(d);
     deps.onDeleted?.(d.kind);
   }
