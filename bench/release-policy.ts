@@ -74,7 +74,7 @@ function findings(n: number, critical: boolean): Finding[] {
 // ---------------------------------------------------------------------------------------------
 // single: one image's evaluation, pure CPU.
 
-function singleBench() {
+async function singleBench() {
   const digest = `sha256:${randomBytes(32).toString('hex')}`;
   const trusted = [0, 1].map(() => generateKeyPairSync('ec', { namedCurve: 'P-256' }));
   const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -95,7 +95,7 @@ function singleBench() {
     exceptions,
     now,
   };
-  const policy = parsePolicyDocument({
+  const policy = await parsePolicyDocument({
     name: 'bench',
     repositories: ['bench/**'],
     rules: [
@@ -109,7 +109,7 @@ function singleBench() {
   let state = '';
   for (let i = 0; i < ROUNDS + 1; i++) {
     const t0 = process.hrtime.bigint();
-    const result = evaluatePolicy(policy, input);
+    const result = await evaluatePolicy(policy, input);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     state = result.state;
     if (!result.rules.find((r) => r.rule === 'signed')?.passed) throw new Error(`the two trusted signatures did not verify: ${JSON.stringify(result.rules)}`);
@@ -236,5 +236,5 @@ async function reevaluateBench(dialect: string) {
   }
 }
 
-if (PART === 'single' || PART === 'both') singleBench();
+if (PART === 'single' || PART === 'both') await singleBench();
 if (PART === 'reevaluate' || PART === 'both') for (const d of DIALECTS) await reevaluateBench(d);

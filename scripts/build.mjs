@@ -11,6 +11,7 @@
 // costs start time).
 import { build } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { startModuleBreaches } from './start-modules.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
@@ -60,4 +61,9 @@ const result = await build({
 });
 writeFileSync(`${root}dist/meta.json`, JSON.stringify(result.metafile));
 writeFileSync(`${root}dist/package.json`, JSON.stringify({ type: 'module' }) + '\n');
+const breaches = startModuleBreaches(result.metafile);
+if (breaches.length) {
+  console.error(`build: packages meant to load on first use are in the start (scripts/start-modules.mjs):\n  ${breaches.join('\n  ')}`);
+  process.exit(1);
+}
 if (!process.argv.includes('--quiet')) console.log(`dist/lazaret.js built in ${Math.round(performance.now() - started)} ms`);

@@ -16,7 +16,7 @@ import { adminAuth, startTokenServer } from './helpers/identities.ts';
 import { call, pushImage, type PushedImage } from './helpers/quarantine-fixtures.ts';
 import { postgresReachable, skipUnless, TEST_DATABASE_URL, dropTestSchema } from './helpers/environment.ts';
 import { applyPolicy } from '../src/release-policy/policy-changes.ts';
-import { parsePolicyDocument } from '../src/release-policy/document.ts';
+import { parsePolicyDocument, type PolicyDocument } from '../src/release-policy/document.ts';
 
 const pgUp = await postgresReachable();
 
@@ -31,7 +31,11 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     const verdict = async (server: TestServer, im: PushedImage) => (await server.services.store.verdicts.get(im.repository, im.digest as never))?.state;
     const doc = (version: string) => parsePolicyDocument({ name: 'queue', repositories: ['rq/*'], rules: [{ name: 'always', cel: `"${version}" != ""` }] });
 
+    let docV1: PolicyDocument;
+    let docV2: PolicyDocument;
+
     before(async () => {
+      [docV1, docV2] = [await doc('v1'), await doc('v2')];
       s = await startTokenServer(overrides, { dataDir });
       for (const repo of ['rq/a', 'rq/b', 'rq/c']) images.push(await pushImage(s.url, repo, { seed: `${repo} ${randomBytes(4).toString('hex')}`, tag: 'v1', headers: { authorization: adminAuth() } }));
     });
@@ -43,7 +47,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
 
     test('a change whose node stopped before re-evaluating is re-evaluated by the next node to start', async () => {
       // The change commits (with its job) and the node stops without waking its queue.
-      await s.services.store.transaction((tx) => applyPolicy(tx, { document: doc('v1'), source: 'test', actor: 'admin' }));
+      await s.services.store.transaction((tx) => applyPolicy(tx, { document: docV1, source: 'test', actor: 'admin' }));
       assert.equal(await s.services.store.releaseReevaluations.pending(), 1, 'the job was recorded with the change');
       for (const im of images) assert.equal(await verdict(s, im), undefined, 'nothing evaluated yet');
       await s.close();
@@ -62,7 +66,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       images.push(...fresh);
       await s.services.releasePolicy.idle();
       for (const im of fresh) assert.equal(await evaluatedBy(s, im), undefined, `${im.repository} not evaluated after its push`);
-      await store.transaction((tx) => applyPolicy(tx, { document: doc('v2'), source: 'test', actor: 'admin' }));
+      await store.transaction((tx) => applyPolicy(tx, { document: docV2, source: 'test', actor: 'admin' }));
       // "The dead node": claimed the job, finished up to rq/d (recorded as the cursor), then vanished.
       const dead = await store.releaseReevaluations.claim({ now: new Date(), leaseMs: 60_000 });
       assert.ok(dead, 'the job was claimable');

@@ -5,8 +5,8 @@ import { EXAMPLE } from '../../test/helpers/release-policy.ts';
 import { governingPolicy, isValidPolicyPattern, matchesPolicyPattern } from './patterns.ts';
 
 
-const refused = (text: string | unknown, field: string, problem: RegExp) => {
-  assert.throws(() => parsePolicyDocument(text), (err: unknown) => {
+const refused = async (text: string | unknown, field: string, problem: RegExp) => {
+  await assert.rejects(parsePolicyDocument(text), (err: unknown) => {
     assert.ok(err instanceof PolicyDocumentError, String(err));
     assert.equal(err.field, field, err.message);
     assert.match(err.problem, problem);
@@ -14,8 +14,8 @@ const refused = (text: string | unknown, field: string, problem: RegExp) => {
   });
 };
 
-test('the example document is accepted as written, defaults filled in', () => {
-  const doc = parsePolicyDocument(EXAMPLE);
+test('the example document is accepted as written, defaults filled in', async () => {
+  const doc = await parsePolicyDocument(EXAMPLE);
   assert.equal(doc.name, 'team-a');
   assert.deepEqual(doc.repositories, ['team-a/*']);
   assert.equal(doc.onViolation, 'notify');
@@ -23,35 +23,35 @@ test('the example document is accepted as written, defaults filled in', () => {
   assert.equal(doc.rules[1]!.signatures!.min, 1);
   assert.deepEqual(doc.exceptions, { requireApproval: false });
   // JSON is YAML: the same document as JSON reads the same.
-  assert.deepEqual(parsePolicyDocument(JSON.stringify(doc)), doc);
+  assert.deepEqual(await parsePolicyDocument(JSON.stringify(doc)), doc);
 });
 
-test('bad documents name the field', () => {
-  refused('name: [', 'document', /not valid YAML or JSON at line 1/);
-  refused('- a', 'document', /must be an object/);
-  refused({ name: 'Team A', repositories: ['a'], rules: [{ name: 'x', cel: 'true' }] }, 'name', /lowercase/);
-  refused({ name: 'a', rules: [{ name: 'x', cel: 'true' }] }, 'repositories', /is required/);
-  refused({ name: 'a', repositories: ['team-a/***'], rules: [{ name: 'x', cel: 'true' }] }, 'repositories[0]', /globs/);
-  refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', vulnerabilities: { maxSeverity: 'Severe' } }] }, 'rules[0].vulnerabilities.maxSeverity', /one of None, Low, Medium, High, Critical/);
-  refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', signatures: { min: 0, cosign: { keys: ['-----BEGIN PUBLIC KEY-----'] } } }] }, 'rules[0].signatures.min', /at least 1/);
-  refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x' }] }, 'rules[0]', /exactly one of vulnerabilities, signatures, sbom, provenance, cel \(has none\)/);
-  refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', cel: 'true', sbom: {} }] }, 'rules[0]', /has sbom, cel/);
-  refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', cel: 'true' }, { name: 'x', cel: 'true' }] }, 'rules[1].name', /unique/);
-  refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', cel: 'true' }], colour: 'red' }, 'colour', /is not a known field/);
-  refused({ name: 'a', repositories: ['a'], gracePeriod: '72h', rules: [{ name: 'x', cel: 'true' }] }, 'gracePeriod', /requarantine/);
-  refused({ name: 'a', repositories: ['a'], onViolation: 'requarantine', gracePeriod: '3 days', rules: [{ name: 'x', cel: 'true' }] }, 'gracePeriod', /duration/);
+test('bad documents name the field', async () => {
+  await refused('name: [', 'document', /not valid YAML or JSON at line 1/);
+  await refused('- a', 'document', /must be an object/);
+  await refused({ name: 'Team A', repositories: ['a'], rules: [{ name: 'x', cel: 'true' }] }, 'name', /lowercase/);
+  await refused({ name: 'a', rules: [{ name: 'x', cel: 'true' }] }, 'repositories', /is required/);
+  await refused({ name: 'a', repositories: ['team-a/***'], rules: [{ name: 'x', cel: 'true' }] }, 'repositories[0]', /globs/);
+  await refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', vulnerabilities: { maxSeverity: 'Severe' } }] }, 'rules[0].vulnerabilities.maxSeverity', /one of None, Low, Medium, High, Critical/);
+  await refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', signatures: { min: 0, cosign: { keys: ['-----BEGIN PUBLIC KEY-----'] } } }] }, 'rules[0].signatures.min', /at least 1/);
+  await refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x' }] }, 'rules[0]', /exactly one of vulnerabilities, signatures, sbom, provenance, cel \(has none\)/);
+  await refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', cel: 'true', sbom: {} }] }, 'rules[0]', /has sbom, cel/);
+  await refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', cel: 'true' }, { name: 'x', cel: 'true' }] }, 'rules[1].name', /unique/);
+  await refused({ name: 'a', repositories: ['a'], rules: [{ name: 'x', cel: 'true' }], colour: 'red' }, 'colour', /is not a known field/);
+  await refused({ name: 'a', repositories: ['a'], gracePeriod: '72h', rules: [{ name: 'x', cel: 'true' }] }, 'gracePeriod', /requarantine/);
+  await refused({ name: 'a', repositories: ['a'], onViolation: 'requarantine', gracePeriod: '3 days', rules: [{ name: 'x', cel: 'true' }] }, 'gracePeriod', /duration/);
   const vexRule = (vex: unknown) => ({ name: 'a', repositories: ['a'], rules: [{ name: 'x', vulnerabilities: { maxSeverity: 'High', vex } }] });
-  refused(vexRule({}), 'rules[0].vulnerabilities.vex', /cosign keys, keyless identities or documents/);
-  refused(vexRule({ documents: [{ statements: [{ vulnerability: 'CVE-1', products: ['sha256:x'], status: 'not-affected' }] }] }), 'rules[0].vulnerabilities.vex.documents[0].statements[0].status', /./);
-  refused(vexRule({ documents: [{ author: 'me' }] }), 'rules[0].vulnerabilities.vex.documents[0].statements', /is required/);
+  await refused(vexRule({}), 'rules[0].vulnerabilities.vex', /cosign keys, keyless identities or documents/);
+  await refused(vexRule({ documents: [{ statements: [{ vulnerability: 'CVE-1', products: ['sha256:x'], status: 'not-affected' }] }] }), 'rules[0].vulnerabilities.vex.documents[0].statements[0].status', /./);
+  await refused(vexRule({ documents: [{ author: 'me' }] }), 'rules[0].vulnerabilities.vex.documents[0].statements', /is required/);
   // A VEX document in the policy, without any signing key, is a complete `vex`.
-  const ok = parsePolicyDocument(vexRule({ documents: [{ statements: [{ vulnerability: { name: 'CVE-1' }, products: ['pkg:oci/app?repository_url=r.example/a'], status: 'not_affected', justification: 'component_not_present' }] }] }));
+  const ok = await parsePolicyDocument(vexRule({ documents: [{ statements: [{ vulnerability: { name: 'CVE-1' }, products: ['pkg:oci/app?repository_url=r.example/a'], status: 'not_affected', justification: 'component_not_present' }] }] }));
   assert.equal(ok.rules[0]!.vulnerabilities!.vex!.documents!.length, 1);
   assert.equal((ok.rules[0]!.vulnerabilities!.vex!.documents![0]!.statements[0] as { justification?: string }).justification, 'component_not_present', 'OpenVEX fields the schema does not name are kept (subcomponents narrow a statement)');
 });
 
-test('a CEL rule that does not compile names the rule and the position', () => {
-  refused({ name: 'a', repositories: ['a'], rules: [{ name: 'ok', cel: 'true' }, { name: 'broken', cel: 'sbom.packages.exists(p, p.name == )' }] }, 'rules[1].cel', /\(rule broken\) does not compile at line 1, column \d+/);
+test('a CEL rule that does not compile names the rule and the position', async () => {
+  await refused({ name: 'a', repositories: ['a'], rules: [{ name: 'ok', cel: 'true' }, { name: 'broken', cel: 'sbom.packages.exists(p, p.name == )' }] }, 'rules[1].cel', /\(rule broken\) does not compile at line 1, column \d+/);
 });
 
 test('patterns: * is one segment, ** any depth, most specific wins, disabled policies are skipped', () => {

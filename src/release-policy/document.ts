@@ -15,7 +15,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { parse as parseCel } from '@bufbuild/cel';
+import { loadPolicyLibraries } from './libraries.ts';
 import { isValidPolicyPattern } from './patterns.ts';
 import { trustMaterialOf } from './sigstore.ts';
 import { parseTrustedIdentity } from './notation.ts';
@@ -221,9 +221,11 @@ export const MAX_DOCUMENT_BYTES = 256 * 1024;
 
 /**
  * Reads and checks a policy document (YAML or JSON text, or an already parsed object).
- * Throws PolicyDocumentError naming the first problem.
+ * Rejects with PolicyDocumentError naming the first problem. Asynchronous only to load the
+ * libraries the checks use (CEL, Sigstore) on first use (./libraries.ts).
  */
-export function parsePolicyDocument(input: string | unknown): PolicyDocument {
+export async function parsePolicyDocument(input: string | unknown): Promise<PolicyDocument> {
+  const { cel } = await loadPolicyLibraries();
   let value: unknown = input;
   if (typeof input === 'string') {
     if (Buffer.byteLength(input) > MAX_DOCUMENT_BYTES) throw new PolicyDocumentError('document', `is larger than ${MAX_DOCUMENT_BYTES / 1024} KiB`);
@@ -266,7 +268,7 @@ export function parsePolicyDocument(input: string | unknown): PolicyDocument {
   doc.rules.forEach((rule, i) => {
     if (rule.cel === undefined) return;
     try {
-      parseCel(rule.cel);
+      cel.parse(rule.cel);
     } catch (err) {
       // The parser says `<input>:LINE:COL: message`; name the rule instead of <input>.
       const text = (err as Error).message.replace(/^<input>:(\d+):(\d+):\s*/, 'at line $1, column $2: ');

@@ -12,7 +12,8 @@
  *   stays Quarantined. Fail closed: pending never releases, and it says which rule and why.
  * The verdict: every rule passed -> Passed; any failed -> Failed; otherwise Quarantined.
  */
-import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
+import type { plan } from '@bufbuild/cel';
+import { loadPolicyLibraries, policyLibraries } from './libraries.ts';
 import type { PolicyDocument, PolicyRule, PolicySeverity } from './document.ts';
 import { durationMs } from './document.ts';
 import type { ExceptionRecord, RuleResult } from './policy-store.ts';
@@ -237,6 +238,7 @@ const plans = new Map<string, ReturnType<typeof plan>>();
 function planOf(expr: string) {
   let p = plans.get(expr);
   if (!p) {
+    const { plan, celEnv, parse } = policyLibraries().cel;
     p = plan(celEnv(), parse(expr));
     if (plans.size > 1000) plans.clear();
     plans.set(expr, p);
@@ -251,13 +253,15 @@ function celRule(rule: PolicyRule, bindings: () => Record<string, unknown>): Omi
   } catch (err) {
     return { passed: false, pending: true, reason: `the expression cannot be evaluated: ${(err as Error).message}` };
   }
-  if (isCelError(result)) return { passed: false, pending: true, reason: `the expression cannot be evaluated: ${result.message}` };
+  if (policyLibraries().cel.isCelError(result)) return { passed: false, pending: true, reason: `the expression cannot be evaluated: ${result.message}` };
   if (result === true) return { passed: true, reason: `true: ${rule.cel}` };
   if (result === false) return { passed: false, reason: `false: ${rule.cel}` };
   return { passed: false, pending: true, reason: `the expression must give true or false, not ${typeof result}` };
 }
 
-export function evaluatePolicy(policy: PolicyDocument, input: EvaluationInput): EvaluationResult {
+/** Evaluates a policy for one image (asynchronous only to load the libraries on first use, ./libraries.ts). */
+export async function evaluatePolicy(policy: PolicyDocument, input: EvaluationInput): Promise<EvaluationResult> {
+  await loadPolicyLibraries();
   let bindings: Record<string, unknown> | undefined;
   const celBindings = () => (bindings ??= celInput(input, policy));
   let failed = false;

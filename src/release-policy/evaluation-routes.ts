@@ -47,7 +47,7 @@ export function registerEvaluationRoutes(app: FastifyInstance, services: Service
 
   serve(app, releaseEvaluationRoutes.postReleasePoliciesEvaluate, async (request) => {
     const body = request.body;
-    const { document } = documentOf(body.document);
+    const { document } = await documentOf(body.document);
     if (body.repository !== undefined && !isValidPolicyPattern(body.repository)) throw registryError('BAD_REQUEST', 'repository must be a repository name or pattern', { field: 'repository' });
     return dryRun(services, document, request.access.principal.name, body);
   });

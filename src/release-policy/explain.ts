@@ -85,7 +85,7 @@ export async function dryRun(services: Services, document: PolicyDocument, actor
               truncated = true;
               break outer;
             }
-            const result = evaluatePolicy(document, await gatherInput(store, services.blobs, m, { now }));
+            const result = await evaluatePolicy(document, await gatherInput(store, services.blobs, m, { now }));
             const current = (await store.verdicts.get(repository, m.digest))?.state ?? null;
             const change = current === 'Passed' ? (result.passed ? 'unchanged' : 'flag-released') : current === result.state ? 'unchanged' : result.state === 'Passed' ? 'release' : result.state === 'Failed' ? 'fail' : 'hold';
             if (change === 'release') counts.wouldRelease++;

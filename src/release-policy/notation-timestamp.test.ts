@@ -13,6 +13,7 @@ import { hasCommand, skipUnless } from '../../test/helpers/environment.ts';
 import type { PushedImage } from '../../test/helpers/quarantine-fixtures.ts';
 import { checkNotation, type NotationEnvelope, type NotationRule } from './notation.ts';
 import { parsePolicyDocument } from './document.ts';
+import { loadPolicyLibraries } from './libraries.ts';
 
 const SIGNER = '/C=US/ST=WA/L=Seattle/O=acme-rockets.io/OU=Builds/CN=SecureBuilder';
 const TRUSTED = 'x509.subject: C=US, ST=WA, O=acme-rockets.io, CN=SecureBuilder';
@@ -27,6 +28,8 @@ describe('Notation countersignatures (RFC 3161) give the signing time', { skip: 
   let tsa: Issued;
   let strangerTsa: Issued;
 
+  // checkNotation is called directly here, not through evaluatePolicy, which would load its libraries.
+  before(() => loadPolicyLibraries());
   before(() => {
     root = rootCa('ts-notation-root');
     const intermediate = issue(root, { subject: '/CN=ts-notation-intermediate/O=Lazaret tests', extensions: INTERMEDIATE, notAfter: new Date(Date.now() + 30 * DAY) });
@@ -76,9 +79,9 @@ describe('Notation countersignatures (RFC 3161) give the signing time', { skip: 
     });
   }
 
-  test('a tsaTrustStore entry that is not a certificate is refused at apply, naming the field', () => {
+  test('a tsaTrustStore entry that is not a certificate is refused at apply, naming the field', async () => {
     const doc = (tsaTrustStore: string[]) => ({ name: 'n', repositories: ['n/*'], rules: [{ name: 'signed', signatures: { notation: { trustStore: [root.pem], tsaTrustStore, trustedIdentities: [TRUSTED] } } }] });
-    assert.equal(parsePolicyDocument(JSON.stringify(doc([tsaRoot.pem]))).rules[0]!.signatures!.notation!.tsaTrustStore!.length, 1);
-    assert.throws(() => parsePolicyDocument(JSON.stringify(doc(['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----']))), /rules\[0\]\.signatures\.notation\.tsaTrustStore\[0\]/);
+    assert.equal((await parsePolicyDocument(JSON.stringify(doc([tsaRoot.pem])))).rules[0]!.signatures!.notation!.tsaTrustStore!.length, 1);
+    await assert.rejects(parsePolicyDocument(JSON.stringify(doc(['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----']))), /rules\[0\]\.signatures\.notation\.tsaTrustStore\[0\]/);
   });
 });

@@ -31,7 +31,7 @@
  * subject has every RDN of one trustedIdentities entry.
  */
 import { createPublicKey, constants, verify, X509Certificate, type KeyObject } from 'node:crypto';
-import { decode, encode, Tag } from 'cbor2';
+import { policyLibraries } from './libraries.ts';
 import { checkTimestampToken } from './timestamp-token.ts';
 
 export const NOTATION_SIGNATURE_TYPE = 'application/vnd.cncf.notary.signature';
@@ -150,11 +150,12 @@ const label = (m: unknown, k: number | string): unknown => (m instanceof Map ? m
 /** An epoch date/time (tag 1): cbor2 gives a Date; a bare or still-tagged number is read as seconds. */
 const epoch = (v: unknown): Date | undefined => {
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v;
-  const n = v instanceof Tag && v.tag === 1 ? v.contents : v;
+  const n = v instanceof policyLibraries().cbor.Tag && v.tag === 1 ? v.contents : v;
   return typeof n === 'number' || typeof n === 'bigint' ? new Date(Number(n) * 1000) : undefined;
 };
 
 function parseCose(bytes: Buffer): Parsed {
+  const { decode, encode, Tag } = policyLibraries().cbor;
   const top = decode(bytes, { preferMap: true });
   if (!(top instanceof Tag) || Number(top.tag) !== 18 || !Array.isArray(top.contents) || top.contents.length !== 4) throw new Error('not a COSE_Sign1_Tagged');
   const [protectedBytes, unprotected, payload, signature] = top.contents as [unknown, unknown, unknown, unknown];

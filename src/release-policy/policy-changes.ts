@@ -16,10 +16,10 @@ import type { ReleasePolicyRoles } from './store/index.ts';
 type Tx = Pick<CoreRoles, 'audit'> & Pick<ReleasePolicyRoles, 'releasePolicies' | 'releaseReevaluations'>;
 
 /** Reads a document from a request body field; bad documents are a 400 naming the field. */
-export function documentOf(input: unknown): { document: PolicyDocument; source: string } {
+export async function documentOf(input: unknown): Promise<{ document: PolicyDocument; source: string }> {
   if (input === undefined || input === null) throw registryError('BAD_REQUEST', 'document is required: the policy as YAML or JSON text, or as an object', { field: 'document' });
   try {
-    const document = parsePolicyDocument(input);
+    const document = await parsePolicyDocument(input);
     return { document, source: typeof input === 'string' ? input : JSON.stringify(input, null, 2) };
   } catch (err) {
     if (err instanceof PolicyDocumentError) throw registryError('BAD_REQUEST', err.message, { field: err.field });

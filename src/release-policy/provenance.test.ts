@@ -34,9 +34,9 @@ test('a signature over the payload alone (not the PAE) does not verify', () => {
   assert.deepEqual(checkAttestation(att(payload), digest, keys), { valid: false, problem: 'no trusted key verifies it (wrong key or altered payload)' });
 });
 
-test('the document: provenance needs keys, knows its fields, defaults required to true', () => {
+test('the document: provenance needs keys, knows its fields, defaults required to true', async () => {
   const doc = (provenance: unknown) => ({ name: 'p', repositories: ['a/*'], rules: [{ name: 'prov', provenance }] });
-  assert.equal(parsePolicyDocument(doc({ cosign: { keys: ['-----BEGIN PUBLIC KEY-----\n...'] } })).rules[0]!.provenance!.required, true);
-  assert.throws(() => parsePolicyDocument(doc({ builderId: 'x' })), /rules\[0\]\.provenance\.cosign is required/);
-  assert.throws(() => parsePolicyDocument(doc({ cosign: { keys: ['-----BEGIN PUBLIC KEY-----'] }, builder: 'x' })), /rules\[0\]\.provenance\.builder is not a known field/);
+  assert.equal((await parsePolicyDocument(doc({ cosign: { keys: ['-----BEGIN PUBLIC KEY-----\n...'] } }))).rules[0]!.provenance!.required, true);
+  await assert.rejects(parsePolicyDocument(doc({ builderId: 'x' })), /rules\[0\]\.provenance\.cosign is required/);
+  await assert.rejects(parsePolicyDocument(doc({ cosign: { keys: ['-----BEGIN PUBLIC KEY-----'] }, builder: 'x' })), /rules\[0\]\.provenance\.builder is not a known field/);
 });

@@ -143,7 +143,7 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
         while (next < manifests.length) {
           const manifest = manifests[next++]!;
           const input = await gatherInput(reader, blobs, manifest, { now, exceptions });
-          evaluated.push({ manifest, reported: !!input.report, result: evaluatePolicy(policy.document, input) });
+          evaluated.push({ manifest, reported: !!input.report, result: await evaluatePolicy(policy.document, input) });
         }
       }),
     );
@@ -275,7 +275,7 @@ export function createReleasePolicyServices(options: { store: Store; blobs: Blob
         if (!g || !isEvaluated(manifest) || (await isCosignArtifact(store, manifest.repository, manifest.digest))) return undefined;
         if ((await store.verdicts.followed(manifest.repository, [manifest.digest as Digest])).size > 0) return undefined;
         const input = await gatherInput(store, blobs, manifest, { known });
-        return { policy: g.policy, result: evaluatePolicy(g.policy.document, input) };
+        return { policy: g.policy, result: await evaluatePolicy(g.policy.document, input) };
       },
       async decide(tx, manifest, prepared, request) {
         const g = await governingIn(tx, manifest.repository);

@@ -64,7 +64,7 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
   };
 
   async function apply(request: FastifyRequest, body: Static<typeof ApplyBody>, pathName?: string) {
-    const { document, source } = documentOf(body.document);
+    const { document, source } = await documentOf(body.document);
     if (pathName !== undefined && document.name !== pathName) throw registryError('BAD_REQUEST', `name must be ${pathName} (the name in the path), got ${document.name}`, { field: 'name' });
     const result = await store.transaction((tx) => applyPolicy(tx, { document, source, actor: request.access.principal.name, requestId: request.id, ...(body.expectedVersion !== undefined ? { expectedVersion: body.expectedVersion } : {}) }));
     if (result.changed) await changed();
@@ -119,7 +119,7 @@ export function registerReleasePolicyRoutes(app: FastifyInstance, services: Serv
 
   serve(app, releasePolicyRoutes.postReleasePoliciesNameDiff, async (request) => {
     const name = request.params.name;
-    const { document } = documentOf(request.body.document);
+    const { document } = await documentOf(request.body.document);
     if (document.name !== name) throw registryError('BAD_REQUEST', `name must be ${name} (the name in the path), got ${document.name}`, { field: 'name' });
     const current = await store.releasePolicies.get(name);
     return { name, from: current?.version ?? 0, diff: diffOf(name, current, { version: (current?.version ?? 0) + 1, document }), warnings: warningsOf(document) };

@@ -22,10 +22,10 @@
  *   is not trusted: intermediates come from the trusted root only.
  */
 import { createHash } from 'node:crypto';
-import { bundleFromJSON, type TransparencyLogEntry } from '@sigstore/bundle';
-import { RFC3161Timestamp, X509Certificate, crypto as sigstoreCrypto } from '@sigstore/core';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
+import type { TransparencyLogEntry } from '@sigstore/bundle';
+import type { X509Certificate } from '@sigstore/core';
+import type { SignedEntity, TrustMaterial } from '@sigstore/verify';
+import { policyLibraries } from './libraries.ts';
 import type { CosignSignature } from './cosign.ts';
 
 export const SIGSTORE_BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -75,9 +75,10 @@ export function trustMaterialOf(root: unknown): TrustMaterial {
   if (!material) {
     const json = typeof root === 'string' ? JSON.parse(root) : root;
     if (typeof json !== 'object' || json === null) throw new Error('it is not a JSON object');
-    const parsed = TrustedRoot.fromJSON(json);
+    const { specs, verify } = policyLibraries();
+    const parsed = specs.TrustedRoot.fromJSON(json);
     if (!parsed.certificateAuthorities.length) throw new Error('it lists no certificate authority');
-    material = toTrustMaterial(parsed);
+    material = verify.toTrustMaterial(parsed);
     if (rootCache.size > 50) rootCache.clear();
     rootCache.set(text, material);
   }
@@ -120,7 +121,7 @@ function verifyEntity(entity: SignedEntity, rule: KeylessRule): KeylessCheck {
   if (entity.timestamps.length === 0) return { valid: false, problem: 'no trusted signing time (neither an RFC 3161 timestamp nor a transparency-log entry with a signed entry timestamp)' };
   let signer;
   try {
-    signer = new Verifier(material, { tlogThreshold: rule.tlog, ctlogThreshold: rule.sct, timestampThreshold: 1 }).verify(entity);
+    signer = new (policyLibraries().verify.Verifier)(material, { tlogThreshold: rule.tlog, ctlogThreshold: rule.sct, timestampThreshold: 1 }).verify(entity);
   } catch (err) {
     return { valid: false, problem: problemOf(err) };
   }
@@ -140,7 +141,7 @@ export function checkBundle(artifact: SigstoreBundleArtifact, digest: string, ma
   if (artifact.error !== undefined) return { valid: false, problem: `the bundle cannot be read: ${artifact.error}` };
   let bundle;
   try {
-    bundle = bundleFromJSON(artifact.bundle);
+    bundle = policyLibraries().bundle.bundleFromJSON(artifact.bundle);
   } catch (err) {
     return { valid: false, problem: `not a Sigstore bundle: ${(err as Error).message}` };
   }
@@ -162,7 +163,7 @@ export function checkBundle(artifact: SigstoreBundleArtifact, digest: string, ma
   }
   let entity: SignedEntity;
   try {
-    entity = toSignedEntity(bundle, manifest);
+    entity = policyLibraries().verify.toSignedEntity(bundle, manifest);
   } catch (err) {
     return { valid: false, problem: `not a usable Sigstore bundle: ${(err as Error).message}` };
   }
@@ -194,7 +195,7 @@ export function checkLegacyKeyless(sig: CosignSignature, rule: KeylessRule): Key
   if (!sig.certificate) return { valid: false, problem: 'it carries no certificate' };
   let certificate: X509Certificate;
   try {
-    certificate = X509Certificate.parse(sig.certificate);
+    certificate = policyLibraries().core.X509Certificate.parse(sig.certificate);
   } catch (err) {
     return { valid: false, problem: `the certificate does not parse: ${(err as Error).message}` };
   }
@@ -211,11 +212,12 @@ export function checkLegacyKeyless(sig: CosignSignature, rule: KeylessRule): Key
     if (sig.rfc3161) {
       const ts = JSON.parse(sig.rfc3161) as { SignedRFC3161Timestamp?: string };
       if (typeof ts.SignedRFC3161Timestamp !== 'string') throw new Error('the timestamp annotation has no SignedRFC3161Timestamp');
-      timestamps.push({ $case: 'timestamp-authority', timestamp: RFC3161Timestamp.parse(Buffer.from(ts.SignedRFC3161Timestamp, 'base64')) });
+      timestamps.push({ $case: 'timestamp-authority', timestamp: policyLibraries().core.RFC3161Timestamp.parse(Buffer.from(ts.SignedRFC3161Timestamp, 'base64')) });
     }
   } catch (err) {
     return { valid: false, problem: `the timestamp annotations cannot be read: ${(err as Error).message}` };
   }
+  const sigstoreCrypto = policyLibraries().core.crypto;
   const entity: SignedEntity = {
     signature: {
       signature: raw,

@@ -10,7 +10,8 @@
  * requires), and valid at the time it vouches for.
  */
 import { X509Certificate } from 'node:crypto';
-import { ASN1Obj, RFC3161Timestamp } from '@sigstore/core';
+import type { RFC3161Timestamp } from '@sigstore/core';
+import { policyLibraries } from './libraries.ts';
 
 const TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
 /** DER of PKIStatusInfo { status granted(0) }: RFC3161Timestamp reads a TimeStampResp, Notation stores the bare token. */
@@ -28,7 +29,7 @@ function derLength(n: number): Buffer {
 
 /** A TimeStampResp around a bare TimeStampToken (a response is accepted as it is). */
 function asResponse(der: Buffer): Buffer {
-  const top = ASN1Obj.parseBuffer(der as Buffer<ArrayBuffer>);
+  const top = policyLibraries().core.ASN1Obj.parseBuffer(der as Buffer<ArrayBuffer>);
   // A TimeStampResp starts with the PKIStatusInfo SEQUENCE; a token (ContentInfo) with its OID.
   if (top.subs[0]?.tag.isOID() !== true) return der;
   const body = Buffer.concat([GRANTED, der]);
@@ -37,7 +38,7 @@ function asResponse(der: Buffer): Buffer {
 
 /** The certificates a token's SignedData carries ([0] IMPLICIT SET OF Certificate). */
 function embeddedCertificates(response: Buffer): X509Certificate[] {
-  const token = ASN1Obj.parseBuffer(response as Buffer<ArrayBuffer>).subs[1];
+  const token = policyLibraries().core.ASN1Obj.parseBuffer(response as Buffer<ArrayBuffer>).subs[1];
   const signedData = token?.subs[1]?.subs[0];
   const set = signedData?.subs.find((s) => s.tag.isContextSpecific(0));
   const out: X509Certificate[] = [];
@@ -62,7 +63,7 @@ export function checkTimestampToken(token: Buffer, data: Buffer, trustStore: rea
   let response: Buffer;
   try {
     response = asResponse(token);
-    ts = RFC3161Timestamp.parse(response as Buffer<ArrayBuffer>);
+    ts = policyLibraries().core.RFC3161Timestamp.parse(response as Buffer<ArrayBuffer>);
     if (ts.status !== 0n && ts.status !== 1n) return refuse(`the timestamp response was not granted (status ${ts.status})`);
   } catch (err) {
     return refuse(`the timestamp token does not parse: ${(err as Error).message}`);

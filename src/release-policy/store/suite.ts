@@ -10,13 +10,13 @@ export function releasePolicySection({ store, unique, repo }: MetadataSuiteConte
   describe('release policies, evaluations and exceptions', () => {
     test('put creates version 1, replaces with version 2, delete records a version; versions only grow', async () => {
       const name = unique('pol').toLowerCase().replace(/[^a-z0-9-]/g, '-');
-      const created = await store().releasePolicies.put({ name, document: doc(name), source: 'yaml 1', actor: 'alice' });
+      const created = await store().releasePolicies.put({ name, document: await doc(name), source: 'yaml 1', actor: 'alice' });
       assert.ok(!('conflict' in created));
       assert.equal(created.record.version, 1);
       assert.equal(created.previous, undefined);
-      const stale = await store().releasePolicies.put({ name, document: doc(name, 'Medium'), source: 'x', actor: 'bob', expectedVersion: 0 });
+      const stale = await store().releasePolicies.put({ name, document: await doc(name, 'Medium'), source: 'x', actor: 'bob', expectedVersion: 0 });
       assert.ok('conflict' in stale, 'an expected version that is not the stored one is refused');
-      const replaced = await store().releasePolicies.put({ name, document: doc(name, 'Medium'), source: 'yaml 2', actor: 'bob', expectedVersion: 1 });
+      const replaced = await store().releasePolicies.put({ name, document: await doc(name, 'Medium'), source: 'yaml 2', actor: 'bob', expectedVersion: 1 });
       assert.ok(!('conflict' in replaced));
       assert.equal(replaced.record.version, 2);
       assert.equal(replaced.previous?.version, 1);
@@ -26,7 +26,7 @@ export function releasePolicySection({ store, unique, repo }: MetadataSuiteConte
       assert.equal((await store().releasePolicies.delete(name, 'carol'))?.version, 2);
       assert.equal(await store().releasePolicies.get(name), undefined);
       assert.equal(await store().releasePolicies.delete(name, 'carol'), undefined);
-      const again = await store().releasePolicies.put({ name, document: doc(name), source: 'yaml 3', actor: 'dave' });
+      const again = await store().releasePolicies.put({ name, document: await doc(name), source: 'yaml 3', actor: 'dave' });
       assert.ok(!('conflict' in again));
       assert.equal(again.record.version, 4, 'a re-created name continues the numbering');
       const versions = await store().releasePolicies.versions(name);
@@ -36,7 +36,7 @@ export function releasePolicySection({ store, unique, repo }: MetadataSuiteConte
     test('a put inside a transaction that rolls back leaves nothing', async () => {
       const name = unique('rb').toLowerCase().replace(/[^a-z0-9-]/g, '-');
       await assert.rejects(store().transaction(async (tx) => {
-        await tx.releasePolicies.put({ name, document: doc(name), source: 's', actor: 'a' });
+        await tx.releasePolicies.put({ name, document: await doc(name), source: 's', actor: 'a' });
         throw new Error('boom');
       }), /boom/);
       assert.equal(await store().releasePolicies.get(name), undefined);
