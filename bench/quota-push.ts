@@ -19,15 +19,9 @@
  * same file on the commit before the change. Run:
  *   node --import tsx bench/quota-push.ts [sqlite|postgres]      (results: bench/README.md "Quotas")
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import pino from 'pino';
-import { loadConfig } from '../src/config/load.ts';
-import { createServices } from '../src/services.ts';
-import { buildApp } from '../src/app.ts';
+import { startInProcessServer } from './lib/in-process-server.ts';
 import { digestOf, type Digest } from '../src/oci/digest.ts';
 
 const DIALECT = process.argv[2] === 'postgres' ? 'postgres' : 'sqlite';
@@ -42,19 +36,10 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
-const dir = mkdtempSync(join(tmpdir(), 'lazaret-bench-quota-'));
 const schema = `lazaret_bench_quota_${randomBytes(4).toString('hex')}`;
-const config = loadConfig({
-  env: {},
-  overrides: { listen: '127.0.0.1:0', dataDir: dir, 'log.level': 'silent', 'auth.mode': 'none', 'gc.intervalSeconds': 0, 'scanner.builtin': false, ...(DIALECT === 'postgres' ? { databaseUrl: `${PG_URL}?schema=${schema}` } : {}) },
-});
-const services = await createServices(config, pino({ level: 'silent' }));
-const app = await buildApp(services);
+const server = await startInProcessServer('quota', { 'auth.mode': 'none', 'scanner.builtin': false, ...(DIALECT === 'postgres' ? { databaseUrl: `${PG_URL}?schema=${schema}` } : {}) });
+const { services, url } = server;
 try {
-  await services.start();
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const { store } = services;
   await store.settings.set('lifecycle.quotas', { quotas: [{ repositories: 'bench/*', bytes: 1e15 }] });
 
@@ -115,9 +100,7 @@ try {
   await store.repositories.delete('bench/big');
   console.log(`delete bench/big (${N + 2 * PUSHES + 10} links, ${N / 10 + PUSHES + 5} manifests): ${(performance.now() - t1).toFixed(0)} ms`);
 } finally {
-  await app.close();
-  await services.close();
-  rmSync(dir, { recursive: true, force: true });
+  await server.close();
   if (DIALECT === 'postgres') {
     const client = new pg.Client({ connectionString: PG_URL });
     await client.connect();

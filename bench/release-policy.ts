@@ -19,15 +19,9 @@
  *   reports imply, so a run that skipped work fails. Target: under 60 s for 10,000 images.
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import pino from 'pino';
 import { request } from 'undici';
-import { loadConfig } from '../src/config/load.ts';
-import { createServices, type Services } from '../src/services.ts';
-import { buildApp } from '../src/app.ts';
+import { startInProcessServer } from './lib/in-process-server.ts';
 import { parsePolicyDocument } from '../src/release-policy/document.ts';
 import { evaluatePolicy, type EvaluationInput, type Finding } from '../src/release-policy/evaluate.ts';
 import type { ExceptionRecord } from '../src/release-policy/policy-store.ts';
@@ -138,18 +132,9 @@ async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise
 const reportOf = (critical: boolean) => JSON.stringify({ generated_at: new Date().toISOString(), scanner: { name: 'bench', vendor: 'bench', version: '1' }, severity: critical ? 'Critical' : 'High', vulnerabilities: findings(FINDINGS, critical).map((f) => ({ id: f.id, package: f.package, version: f.version, severity: f.severity, ...(f.fixVersion ? { fix_version: f.fixVersion } : {}) })) });
 
 async function reevaluateBench(dialect: string) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'lazaret-bench-policy-'));
   const schema = `lazaret_bench_policy_${randomBytes(4).toString('hex')}`;
-  const config = loadConfig({
-    env: {},
-    overrides: { listen: '127.0.0.1:0', dataDir, 'log.level': 'silent', 'auth.mode': 'token', 'auth.adminPassword': 'bench-admin-password', 'gc.intervalSeconds': 0, ...(dialect === 'postgres' ? { databaseUrl: `${PG_URL}?schema=${schema}` } : {}) },
-  });
-  const services: Services = await createServices(config, pino({ level: 'silent' }));
-  const app = await buildApp(services);
-  await services.start();
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const server = await startInProcessServer('policy', { 'auth.mode': 'token', 'auth.adminPassword': 'bench-admin-password', ...(dialect === 'postgres' ? { databaseUrl: `${PG_URL}?schema=${schema}` } : {}) });
+  const { services, url } = server;
   try {
     // The fixture: one config and layer per repository, IMAGES manifests differing by annotation.
     const t0 = Date.now();
@@ -224,9 +209,7 @@ async function reevaluateBench(dialect: string) {
       console.log(`reevaluate (${dialect}): ${label}: ${IMAGES} images in ${seconds.toFixed(1)} s (${(IMAGES / seconds).toFixed(0)} images/s; target < 60 s), ${cpuMsPerImage.toFixed(2)} ms CPU per image (registry and bench share the process); verdicts ${JSON.stringify(counts)}`);
     }
   } finally {
-    await app.close();
-    await services.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await server.close();
     if (dialect === 'postgres') {
       const client = new pg.Client({ connectionString: PG_URL });
       await client.connect();
