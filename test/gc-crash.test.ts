@@ -41,7 +41,10 @@ for (const when of ['before', 'after'] as const) {
 
         const own = [doomed.digest, digestOf(doomed.config), digestOf(doomed.layers[1]!), digestOf(doomed.layers[2]!)];
         const present = own.filter((d) => existsSync(blobPath(d)));
-        assert.equal(present.length, when === 'before' ? 4 : 3, 'the kill came at the first deletion');
+        // A batch's deletions run several at a time: killed after the first, others of the batch
+        // may be done too. What matters is that some bytes went while no tombstone is marked done.
+        if (when === 'before') assert.equal(present.length, 4, 'the kill came before any deletion');
+        else assert.ok(present.length < 4, `the kill came after a deletion (${present.length} of 4 left)`);
 
         server = await startTestServer(overrides, { dataDir });
         client = createRegistryClient(server.url);
