@@ -18,7 +18,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { get } from 'node:http';
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
+import { Agent } from 'undici';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
@@ -108,6 +109,47 @@ const bare = () =>
     socket.write(`GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`);
   });
 
+// undici (a dependency already) on the same presigned GET, keep-alive: its three entry points,
+// from the most convenient to the least. All read the socket's own fresh chunks (undici copies
+// each into llhttp's WebAssembly memory and hands out views of the socket's buffer).
+const agent = new Agent({ connections: lanes, pipelining: 1 });
+const undiciRequest = async () => {
+  const res = await agent.request({ origin: target.origin, path: target.pathname + target.search, method: 'GET' });
+  return drain(res.body as unknown as Readable, false);
+};
+const undiciStream = async () => {
+  let n = 0;
+  await agent.stream({ origin: target.origin, path: target.pathname + target.search, method: 'GET' }, () =>
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        n += chunk.length;
+        done();
+      },
+    }),
+  );
+  return n;
+};
+const undiciDispatch = () =>
+  new Promise<number>((resolve, reject) => {
+    let n = 0;
+    agent.dispatch(
+      { origin: target.origin, path: target.pathname + target.search, method: 'GET' },
+      {
+        onRequestStart() {},
+        onResponseStart() {},
+        onResponseData(_controller: unknown, chunk: Buffer) {
+          n += chunk.length;
+        },
+        onResponseEnd() {
+          resolve(n);
+        },
+        onResponseError(_controller: unknown, err: Error) {
+          reject(err);
+        },
+      },
+    );
+  });
+
 const MODES: [string, () => Promise<number>][] = [
   ['SDK GetObject, whole object', sdk(false, false)],
   ['SDK GetObject, Range: bytes=0-', sdk(true, false)],
@@ -115,6 +157,9 @@ const MODES: [string, () => Promise<number>][] = [
   ['SDK GetObject, Range: bytes=0- + SHA-256', sdk(true, true)],
   ['node:http GET of a presigned URL', plain],
   ['bare socket, one reused buffer (onread)', bare],
+  ['undici request', undiciRequest],
+  ['undici stream', undiciStream],
+  ['undici dispatch', undiciDispatch],
 ];
 const modes = MODES.filter(([name]) => !values.only || values.only.split(',').some((s) => name.includes(s)));
 
@@ -153,3 +198,4 @@ for (const [name, rs] of results) {
   console.log(`| ${name} | ${mid.mbs.toFixed(0)} MB/s | ${mid.cores.toFixed(2)} | ${rs.map((r) => r.mbs.toFixed(0)).join(' ')} |`);
 }
 client.destroy();
+await agent.close();
