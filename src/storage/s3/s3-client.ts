@@ -2,16 +2,22 @@
  * The S3 client the S3 driver uses, and the translation of SDK failures into StorageError.
  *
  * Decisions:
- * - Timeouts: 5 s to connect, 30 s of socket inactivity per request; the SDK's standard retry
+ * - Timeouts: 5 s to connect; a GetObject fails after 30 s of silence from the server (before
+ *   or during the body: get-object-handler.ts), other requests keep the SDK handler's
+ *   connectionTimeout and requestTimeout (30 s, to the answer's head); the SDK's standard retry
  *   mode (4 attempts, exponential backoff with jitter) on 5xx, throttling and network errors.
  *   A bucket that does not answer is a StorageError `unavailable` (503 on /v2) within about a
  *   minute at worst, never a hang.
  * - Checksums only when an operation requires them: recent SDKs add CRC32 trailers to every
  *   upload by default, which several S3-compatible servers (older MinIO, Ceph RGW, s3rver) refuse.
  * - Without keys the SDK's default credential chain applies (environment, profile, IMDS, IRSA).
+ * - GetObject bodies are read by our own reader (get-object-handler.ts: reused buffers, below
+ *   node:http), every other request by the SDK's node:http handler, with the same timeouts.
  */
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { StorageError, storageErrors } from '../errors.ts';
+import { GetObjectHandler } from './get-object-handler.ts';
 
 export interface S3Settings {
   bucket: string;
@@ -25,7 +31,15 @@ export interface S3Settings {
   secretAccessKey?: string;
 }
 
-export function createS3Client(s: S3Settings): S3Client {
+/** Timeouts in ms; only tests pass them (to watch a timeout happen in well under a minute). */
+export interface S3Timeouts {
+  connectionTimeout?: number;
+  socketTimeout?: number;
+}
+
+export function createS3Client(s: S3Settings, timeouts: S3Timeouts = {}): S3Client {
+  const connectionTimeout = timeouts.connectionTimeout ?? 5_000;
+  const socketTimeout = timeouts.socketTimeout ?? 30_000;
   // The pinned SDK (package.json) supports Node 20; its notice that versions published after
   // January 2027 will need Node 22 concerns upgrades of this pin, not operators: silenced
   // unless the operator set the variable themselves (docs/scale-out.md).
@@ -37,7 +51,12 @@ export function createS3Client(s: S3Settings): S3Client {
     ...(s.accessKeyId && s.secretAccessKey ? { credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } } : {}),
     maxAttempts: 4,
     retryMode: 'standard',
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+    requestHandler: new GetObjectHandler({
+      connectionTimeout,
+      socketTimeout,
+      // The same settings every request had before GetObject got its own reader.
+      fallback: new NodeHttpHandler({ connectionTimeout, requestTimeout: socketTimeout }),
+    }),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
