@@ -22,6 +22,9 @@ import { Writable, type Readable } from 'node:stream';
 import { Agent } from 'undici';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { GetObjectHandler } from '../src/storage/s3/get-object-handler.ts';
+import { readBuffers } from '../src/storage/read-buffers.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,25 +40,31 @@ const lanes = Number(values.concurrency);
 const seconds = Number(values.duration);
 const SIZE = 64 * 1024 * 1024;
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const client = new S3Client({
+const clientConfig = {
   endpoint,
   region: 'us-east-1',
   forcePathStyle: true,
   credentials: { accessKeyId: process.env.LAZARET_BENCH_S3_ACCESS_KEY_ID ?? 'lazaret-bench', secretAccessKey: process.env.LAZARET_BENCH_S3_SECRET_ACCESS_KEY ?? 'lazaret-bench-secret' },
   requestChecksumCalculation: 'WHEN_REQUIRED',
   responseChecksumValidation: 'WHEN_REQUIRED',
-});
+} as const;
+const client = new S3Client(clientConfig);
+// The same client on Lazaret's GetObject reader (src/storage/s3/get-object-handler.ts). The
+// bench gives its buffers back to the pool once counted, as a response does once it sent them.
+const ours = new GetObjectHandler({ fallback: new NodeHttpHandler() });
+const oursClient = new S3Client({ ...clientConfig, requestHandler: ours });
 const Bucket = `lazaret-s3read-${Date.now()}`;
 const Key = 'blob-64m';
 await client.send(new CreateBucketCommand({ Bucket }));
 await client.send(new PutObjectCommand({ Bucket, Key, Body: randomBytes(SIZE), ContentLength: SIZE }));
 
-async function drain(body: Readable, hash: boolean): Promise<number> {
+async function drain(body: Readable, hash: boolean, giveBack = false): Promise<number> {
   const h = hash ? createHash('sha256') : undefined;
   let n = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     n += chunk.length;
     h?.update(chunk);
+    if (giveBack) readBuffers.giveBack(chunk);
   }
   h?.digest();
   return n;
@@ -64,6 +73,10 @@ async function drain(body: Readable, hash: boolean): Promise<number> {
 const sdk = (range: boolean, hash: boolean) => async () => {
   const out = await client.send(new GetObjectCommand({ Bucket, Key, ...(range ? { Range: 'bytes=0-' } : {}) }));
   return drain(out.Body as Readable, hash);
+};
+const reader = (hash: boolean) => async () => {
+  const out = await oursClient.send(new GetObjectCommand({ Bucket, Key, Range: 'bytes=0-' }));
+  return drain(out.Body as Readable, hash, true);
 };
 const presigned = await getSignedUrl(client, new GetObjectCommand({ Bucket, Key }), { expiresIn: 3600 });
 const plain = () =>
@@ -157,6 +170,8 @@ const MODES: [string, () => Promise<number>][] = [
   ['SDK GetObject, Range: bytes=0- + SHA-256', sdk(true, true)],
   ['node:http GET of a presigned URL', plain],
   ['bare socket, one reused buffer (onread)', bare],
+  ['SDK on our GetObject reader, Range: bytes=0-', reader(false)],
+  ['SDK on our GetObject reader, Range: bytes=0- + SHA-256', reader(true)],
   ['undici request', undiciRequest],
   ['undici stream', undiciStream],
   ['undici dispatch', undiciDispatch],
@@ -198,4 +213,6 @@ for (const [name, rs] of results) {
   console.log(`| ${name} | ${mid.mbs.toFixed(0)} MB/s | ${mid.cores.toFixed(2)} | ${rs.map((r) => r.mbs.toFixed(0)).join(' ')} |`);
 }
 client.destroy();
+oursClient.destroy();
+console.log('our reader:', ours.stats, 'pool:', readBuffers.stats);
 await agent.close();
