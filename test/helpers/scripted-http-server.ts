@@ -2,7 +2,8 @@
  * A TCP server that answers HTTP requests with whatever bytes a test scripts, for the failure
  * paths of the S3 GetObject reader (a body cut short, a wrong Content-Length, a server that
  * says nothing, a stale keep-alive connection): no HTTP library in between to tidy them up.
- * It reads request heads (requests without bodies, as GETs are) and calls `script` for each.
+ * It reads each request (a body framed by Content-Length is read whole first; `Expect:
+ * 100-continue` is answered) and calls `script` for it.
  */
 import net from 'node:net';
 
@@ -11,6 +12,8 @@ export interface ScriptedRequest {
   line: string;
   /** Lower-case header names. */
   headers: Record<string, string>;
+  /** The request's body (empty without Content-Length). */
+  body: Buffer;
   /** Position among all requests the server received (0-based). */
   index: number;
   /** Which connection it came on (0-based, in accept order), and its position there. */
@@ -36,23 +39,34 @@ export async function startScriptedServer(script: Script): Promise<ScriptedServe
   const server = net.createServer((socket) => {
     const connection = connections++;
     let onConnection = 0;
-    let pending = '';
+    let pending = Buffer.alloc(0);
+    let waiting: { request: Omit<ScriptedRequest, 'body'>; length: number } | undefined;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     socket.on('data', (chunk) => {
-      pending += chunk.toString('latin1');
-      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
-        const [line = '', ...fields] = pending.slice(0, end).split('\r\n');
-        pending = pending.slice(end + 4);
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        if (waiting) {
+          if (pending.length < waiting.length) return;
+          const request = { ...waiting.request, body: pending.subarray(0, waiting.length) };
+          pending = pending.subarray(waiting.length);
+          waiting = undefined;
+          requests.push(request);
+          script(request, socket);
+          continue;
+        }
+        const end = pending.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const [line = '', ...fields] = pending.subarray(0, end).toString('latin1').split('\r\n');
+        pending = pending.subarray(end + 4);
         const headers: Record<string, string> = {};
         for (const f of fields) {
           const colon = f.indexOf(':');
           headers[f.slice(0, colon).trim().toLowerCase()] = f.slice(colon + 1).trim();
         }
-        const request = { line, headers, index: requests.length, connection, onConnection: onConnection++ };
-        requests.push(request);
-        script(request, socket);
+        if (headers.expect?.toLowerCase() === '100-continue') socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+        waiting = { request: { line, headers, index: requests.length, connection, onConnection: onConnection++ }, length: Number(headers['content-length'] ?? 0) };
       }
     });
   });
