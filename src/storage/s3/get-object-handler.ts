@@ -66,7 +66,8 @@ export class GetObjectHandler implements HttpHandler {
     if (signal?.aborted) throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
     const origin: Origin = { protocol: request.protocol as Origin['protocol'], host: hostOf(request), port: request.port ?? (request.protocol === 'https:' ? 443 : 80) };
     for (let attempt = 0; ; attempt++) {
-      const conn = this.take(origin) ?? this.open(origin);
+      // The second attempt opens a new connection: another idle one may be as stale.
+      const conn = (attempt === 0 ? this.take(origin) : undefined) ?? this.open(origin);
       try {
         const answer = await conn.send(head, signal);
         this.stats.direct++;
