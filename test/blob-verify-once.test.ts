@@ -26,6 +26,11 @@ async function verifications(server: TestServer) {
   return { hashed: n('hashed'), remembered: n('remembered'), mismatch: n('mismatch') };
 }
 
+async function getObjectReads(server: TestServer) {
+  const scrape = parse((await server.services.metrics!.render()).body);
+  return { direct: value(scrape, 'lazaret_s3_get_object_reads_total', { reader: 'direct' }), nodeHttp: value(scrape, 'lazaret_s3_get_object_reads_total', { reader: 'node_http' }) };
+}
+
 /** A whole GET: its status, and the body, or 'cut short' when the transfer was aborted. */
 async function pull(server: TestServer, repository: string, digest: string) {
   const res = await request(`${server.url}/v2/${repository}/blobs/${digest}`);
@@ -85,6 +90,12 @@ describe('blob GETs on S3: each stored version verified once', () => {
     assert.equal(part.statusCode, 206);
     assert.ok(Buffer.from(await part.body.arrayBuffer()).equals(data.subarray(10, 20)));
     assert.deepEqual(await verifications(server), { hashed: 2, remembered: 2, mismatch: 2 });
+
+    // Every GetObject above (s3rver frames its bodies by Content-Length) went through the
+    // driver's own reader, none through node:http.
+    const reads = await getObjectReads(server);
+    assert.ok(reads.direct >= 7, `direct reads: ${reads.direct}`);
+    assert.equal(reads.nodeHttp, 0);
   });
 });
 

@@ -70,6 +70,8 @@ export interface Metrics {
   gcFinished(run: GcRunFigures): void;
   /** Attaches what the scrape-time gauges read (called once the stores are open). */
   setSources(sources: MetricsSources): void;
+  /** Attaches the S3 driver's GetObject counts (read at scrape time). */
+  setGetObjectReads(read: () => { direct: number; fallbacks: number } | undefined): void;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -78,6 +80,7 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectProcessMetrics(registry);
   let sources: MetricsSources | undefined;
+  let getObjectReads: (() => { direct: number; fallbacks: number } | undefined) | undefined;
 
   // One snapshot per scrape: every gauge's collect() of the same scrape awaits the same promise.
   let pending: Promise<OperationsSnapshot | undefined> | undefined;
@@ -119,6 +122,20 @@ export function createMetrics(): Metrics {
   fromSnapshot('lazaret_scan_oldest_job_age_seconds', 'Age of the oldest scan job not finished, queued or running (0 when none): how long an image has been held waiting for its scan.', (s, g) =>
     g.set(s.scans.oldestActiveAt ? Math.max(0, (Date.now() - s.scans.oldestActiveAt.getTime()) / 1000) : 0),
   );
+  // The S3 driver's own tally (src/storage/s3/get-object-handler.ts), read when scraped.
+  new Counter({
+    name: 'lazaret_s3_get_object_reads_total',
+    help: 'S3 GetObject answers by how they were read: direct (Lazaret\'s reader, framed by Content-Length), node_http (framed otherwise, fetched again through node:http); absent on the filesystem.',
+    labelNames: ['reader'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const s = getObjectReads?.();
+      if (!s) return;
+      this.inc({ reader: 'direct' }, s.direct);
+      this.inc({ reader: 'node_http' }, s.fallbacks);
+    },
+  });
   new Gauge({
     name: 'lazaret_db_pool_connections',
     help: 'PostgreSQL pool connections by state (total, idle, waiting clients); absent on SQLite.',
@@ -183,6 +200,9 @@ export function createMetrics(): Metrics {
     blobStoreDuration: new KeyedHistogram({ name: 'lazaret_blob_store_operation_duration_seconds', help: 'Blob store call latency by driver and operation (for open: until the stream is handed over).', labelNames: ['driver', 'operation', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] }),
     setSources(s) {
       sources = s;
+    },
+    setGetObjectReads(read) {
+      getObjectReads = read;
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -95,6 +95,9 @@ export async function createObservability(config: LazaretConfig, logger: Logger)
       ...(metrics ? { onPool: (p: pg.Pool) => (pool = p) } : {}),
     },
     observeBlobStore(blobs, driver) {
+      // The S3 driver (src/storage/s3) says how its GetObject answers were read.
+      const reads = (blobs as { getObjectReads?: () => { direct: number; fallbacks: number } | undefined }).getObjectReads;
+      if (metrics && reads) metrics.setGetObjectReads(reads);
       const around = composeAround(
         tracing?.around('blob_store', { 'lazaret.blob_store.driver': driver }),
         metrics ? timingInto(seriesByOperation((operation, outcome) => metrics.blobStoreDuration.child({ driver, operation, outcome }))) : undefined,

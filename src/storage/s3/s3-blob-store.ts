@@ -23,6 +23,7 @@ import { storageErrors } from '../errors.ts';
 import type { BlobStore } from '../blob-store.ts';
 import type { UploadStateStore } from '../upload-states.ts';
 import { createS3Client, isMissing, toStorageError, type S3Settings } from './s3-client.ts';
+import { GetObjectHandler, type GetObjectHandlerStats } from './get-object-handler.ts';
 import { checkDigest, createS3Context } from './s3-context.ts';
 import { createS3Uploads } from './s3-uploads.ts';
 
@@ -41,6 +42,8 @@ export interface S3BlobStore extends BlobStore {
   /** A presigned GET URL for one committed blob, valid for `seconds`. */
   presignedUrl(digest: Digest, seconds: number): Promise<string>;
   readonly client: S3Client;
+  /** How GetObject answers were read (metrics): undefined on a client without our reader. */
+  getObjectReads(): GetObjectHandlerStats | undefined;
 }
 
 /** The `length` bytes of `source` from `start` on; the rest of `source` is discarded. */
@@ -92,6 +95,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   return {
     client,
     stat,
+    getObjectReads: () => {
+      const handler: unknown = client.config.requestHandler;
+      return handler instanceof GetObjectHandler ? handler.stats : undefined;
+    },
 
     async open(digest, range) {
       const key = ctx.blobKey(checkDigest(digest));
