@@ -11,9 +11,17 @@ import { registryError, type RegistryError } from '../errors/index.ts';
 /** A Host header we are willing to echo into a quoted header parameter. */
 const SAFE_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
+// Every authorized request asks for the service: the last Host header's answer is kept, as
+// clients send the same one on every request (the test is a function of the header alone).
+let lastHost: string | undefined;
+let lastService = 'localhost';
 function requestHost(request: FastifyRequest): string {
   const host = request.headers.host ?? '';
-  return SAFE_HOST.test(host) ? host : 'localhost';
+  if (host !== lastHost) {
+    lastService = SAFE_HOST.test(host) ? host : 'localhost';
+    lastHost = host;
+  }
+  return lastService;
 }
 
 /** The `service` of tokens and challenges: config.service, else baseUrl's host, else the Host header. */

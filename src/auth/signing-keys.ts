@@ -131,9 +131,10 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       await reload();
       return kid;
     },
-    async version() {
-      await current();
-      return version;
+    // Asked on every bearer request (the token memo is tied to it): no async frame when fresh.
+    version() {
+      if (Date.now() - loadedAt <= RELOAD_MS && keys.length > 0) return Promise.resolve(version);
+      return current().then(() => version);
     },
   };
 }

@@ -4,11 +4,15 @@
  * the bench showed verification at 20-40% of a manifest GET with token auth on.
  *
  * Why this is exactly as strict as verifying again:
- * - The key is the exact token string, and the entry holds everything else the verification
- *   depended on (the expected audience and grant type, compared on a hit by the caller; issuer
- *   and algorithm are constants), so the same bytes checked against the same expectations
- *   yield the same verified claims. (The token alone is the key so that a hit costs one hash
- *   of a string the request already holds, not a key string built per request.)
+ * - A hit requires the exact token string: the entry holds the whole token and compares it
+ *   with `===`, and holds everything else the verification depended on (the expected audience
+ *   and grant type, compared on a hit by the caller; issuer and algorithm are constants), so
+ *   the same bytes checked against the same expectations yield the same verified claims.
+ * - The Map is indexed by the token's last KEY_CHARS characters (part of the ES256 signature),
+ *   not by the whole token: every request's header is a fresh string, and V8 hashed the ~900
+ *   characters of a bearer token on every lookup (~4 us of a ~60 us manifest GET, bench/README
+ *   issue 15). Two tokens with the same tail share one slot: the second is a miss (verified in
+ *   full, then it takes the slot); never a hit for the other token's claims.
  * - An entry is only ever added after a verification passed every check, and it holds the
  *   claims that verification produced (frozen, so no caller can alter what the next one sees).
  * - An entry lives until min(exp, added + 60 s): a hit never accepts a token after its `exp`
@@ -16,8 +20,9 @@
  *   re-verified at least once a minute.
  * - The whole memo is forgotten when the key ring's version moves (a key added, retired,
  *   purged or removed), so no entry outlives the key that verified it.
- * - At most `maxEntries` entries (least recently used evicted first), so a flood of distinct
- *   valid tokens cannot grow memory without bound. Failures are never cached.
+ * - At most `maxEntries` entries (least recently used evicted first, to the second: a hit moves
+ *   its entry to the young end at most once a second, not on every request), so a flood of
+ *   distinct valid tokens cannot grow memory without bound. Failures are never cached.
  */
 export interface TokenCacheOptions {
   maxEntries?: number;
@@ -35,9 +40,16 @@ export interface TokenCache<T> {
 }
 
 interface Entry<T> {
+  token: string;
   claims: T;
   until: number;
+  /** When the entry last moved to the young end of the Map. */
+  moved: number;
 }
+
+/** 24 base64url characters: 144 bits of the signature, so honest tokens practically never share a slot. */
+const KEY_CHARS = 24;
+const slotOf = (token: string) => (token.length > KEY_CHARS ? token.slice(-KEY_CHARS) : token);
 
 export function createTokenCache<T>(options: TokenCacheOptions = {}): TokenCache<T> {
   const maxEntries = options.maxEntries ?? 10_000;
@@ -58,11 +70,19 @@ export function createTokenCache<T>(options: TokenCacheOptions = {}): TokenCache
   return {
     get(key, keyRingVersion) {
       sameRing(keyRingVersion);
-      const e = entries.get(key);
-      if (!e) return undefined;
-      entries.delete(key);
-      if (now() >= e.until) return undefined;
-      entries.set(key, e);
+      const slot = slotOf(key);
+      const e = entries.get(slot);
+      if (!e || e.token !== key) return undefined;
+      const t = now();
+      if (t >= e.until) {
+        entries.delete(slot);
+        return undefined;
+      }
+      if (t - e.moved >= 1000) {
+        entries.delete(slot);
+        entries.set(slot, e);
+        e.moved = t;
+      }
       return e.claims;
     },
     set(key, keyRingVersion, claims, expSeconds) {
@@ -70,8 +90,9 @@ export function createTokenCache<T>(options: TokenCacheOptions = {}): TokenCache
       const t = now();
       const until = Math.min(expSeconds * 1000, t + maxAgeMs);
       if (!(until > t)) return;
-      entries.delete(key);
-      entries.set(key, { claims, until });
+      const slot = slotOf(key);
+      entries.delete(slot);
+      entries.set(slot, { token: key, claims, until, moved: t });
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     },
     get size() {
