@@ -6,6 +6,7 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import type { Hash } from 'node:crypto';
 import { Transform, Writable } from 'node:stream';
 import { createDigester, type DigestAlgorithm } from '../oci/index.ts';
+import { blobBytesReceived } from './young-collections.ts';
 
 /**
  * Read size of blob pulls (and of hashing a file). Each read allocates a new buffer outside the
@@ -17,12 +18,17 @@ export const READ_HIGH_WATER_MARK = 256 * 1024;
 
 export const isEnoent = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'ENOENT';
 
-/** A pass-through that feeds a hash and counts bytes. */
+/**
+ * A pass-through that feeds a hash and counts bytes. Every blob write goes through it, so it
+ * also paces the young-generation collections that free received request chunks
+ * (./young-collections.ts).
+ */
 export function hashTap(hash: Hash, counter: { bytes: number }): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
       counter.bytes += chunk.length;
+      blobBytesReceived(chunk.length);
       done(null, chunk);
     },
   });
