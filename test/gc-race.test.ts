@@ -38,6 +38,10 @@ describe('garbage collection during pushes (the push race)', () => {
     for (const why of r.refused) assert.match(why, /^(manifest 400 MANIFEST_BLOB_UNKNOWN|blob upload 400)$/, 'refused cleanly');
     // Refusals are allowed, but a good share of the pushes must get through (relative to those attempted, so
     // the floor holds on a loaded machine and still fails when the collector refuses nearly all).
-    assert.ok(r.attempted >= 3 * MIN_PUSHES_EACH && r.kept + r.deleted >= r.attempted / 4 && r.runs > 3, `enough happened: ${JSON.stringify({ ...r, refused: r.refused.length })}`);
+    // The collector paces itself under this traffic (small batches, each followed by a pause), so a
+    // run over a store this busy takes a good part of the race: two whole runs and bytes freed
+    // meanwhile are what show it raced the pushes.
+    assert.ok(r.attempted >= 3 * MIN_PUSHES_EACH && r.kept + r.deleted >= r.attempted / 4 && r.runs >= 2, `enough happened: ${JSON.stringify({ ...r, refused: r.refused.length })}`);
+    assert.ok(r.freed > 0, 'the collector did collect the deleted images meanwhile');
   });
 });
