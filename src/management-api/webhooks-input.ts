@@ -4,10 +4,10 @@
  * the scope follows ACR's grammar. Errors are BAD_REQUEST naming the field.
  */
 import { registryError } from '../errors/index.ts';
+import { HTTP_TOKEN } from '../http/http-syntax.ts';
 import { validateScope } from '../events/index.ts';
 import type { DestinationPolicy } from '../events/index.ts';
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Set by the HTTP client or the dispatcher; a custom value would break framing or signing. */
 const RESERVED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer']);
 
@@ -35,7 +35,7 @@ function checkServiceUriSyntax(uri: string): void {
 
 export function checkCustomHeaders(headers: Record<string, string>): void {
   for (const [name, value] of Object.entries(headers)) {
-    if (!TOKEN.test(name)) throw registryError('BAD_REQUEST', `properties.customHeaders: "${name}" is not a valid header name`);
+    if (!HTTP_TOKEN.test(name)) throw registryError('BAD_REQUEST', `properties.customHeaders: "${name}" is not a valid header name`);
     const lower = name.toLowerCase();
     if (RESERVED.has(lower) || lower.startsWith('x-lazaret-')) {
       throw registryError('BAD_REQUEST', `properties.customHeaders: "${name}" is set by the registry and cannot be customised`);

@@ -21,6 +21,7 @@
  *   a head over 32 KiB) is abandoned and the same signed request is sent through node:http.
  */
 import { buildQueryString, HttpResponse, type HttpHandler, type HttpHandlerOptions, type HttpRequest } from '@smithy/core/protocols';
+import { HTTP_FIELD_VALUE, HTTP_TOKEN } from '../../http/http-syntax.ts';
 import { GetConnection, Unsupported, type ConnectionTimeouts, type Origin } from './get-connection.ts';
 
 export interface GetObjectHandlerOptions extends Partial<Omit<ConnectionTimeouts, 'connectTimeout'>> {
@@ -34,8 +35,6 @@ export interface GetObjectHandlerOptions extends Partial<Omit<ConnectionTimeouts
   maxIdle?: number;
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const PATH = /^\/[\x21-\x7e]*$/;
 
 /** For tests and bench/: how GetObject requests were served. */
@@ -150,7 +149,7 @@ function requestHead(request: HttpRequest): string | undefined {
   let head = `GET ${target} HTTP/1.1\r\n`;
   let host = false;
   for (const [name, value] of Object.entries(request.headers)) {
-    if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) return undefined;
+    if (!HTTP_TOKEN.test(name) || !HTTP_FIELD_VALUE.test(value)) return undefined;
     if (name.toLowerCase() === 'host') host = true;
     head += `${name}: ${value}\r\n`;
   }

@@ -8,6 +8,8 @@
  * `invalid`: an error, never a guess about where the body ends.
  */
 
+import { FIELD_VALUE_CHARS, TOKEN_CHARS } from '../../http/http-syntax.ts';
+
 export interface ResponseHead {
   kind: 'ok';
   status: number;
@@ -24,9 +26,8 @@ export type ParsedHead = ResponseHead | { kind: 'unsupported'; why: string } | {
 
 // The space before an empty reason is sometimes left out: tolerated, nothing else is.
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
-// RFC 9110 5.6.2 token, then the field value without leading or trailing whitespace. Field
-// values may hold visible ASCII, spaces, tabs and obs-text; never NUL, CR or LF.
-const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t ]*([\t\x20-\x7e\x80-\xff]*?)[\t ]*$/;
+// A token, then the field value without leading or trailing whitespace (../../http/http-syntax.ts).
+const FIELD = new RegExp(`^(${TOKEN_CHARS}+):[\\t ]*(${FIELD_VALUE_CHARS}*?)[\\t ]*$`);
 const DIGITS = /^\d{1,15}$/;
 
 /** Parses `head` (latin1, the bytes before the blank line that ends the head, without it). */
