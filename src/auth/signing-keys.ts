@@ -90,8 +90,11 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     return loading;
   }
 
+  /** Whether the keys must be read again before use (the one freshness rule of the ring). */
+  const stale = () => Date.now() - loadedAt > RELOAD_MS || keys.length === 0;
+
   async function current(): Promise<SigningKeyRecord[]> {
-    if (Date.now() - loadedAt > RELOAD_MS || keys.length === 0) await reload();
+    if (stale()) await reload();
     return keys;
   }
 
@@ -133,7 +136,7 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     },
     // Asked on every bearer request (the token memo is tied to it): no async frame when fresh.
     version() {
-      if (Date.now() - loadedAt <= RELOAD_MS && keys.length > 0) return Promise.resolve(version);
+      if (!stale()) return Promise.resolve(version);
       return current().then(() => version);
     },
   };

@@ -19,7 +19,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-export const RECEIVED_BYTES_PER_COLLECTION = 4 * 1024 * 1024;
+const RECEIVED_BYTES_PER_COLLECTION = 4 * 1024 * 1024;
 
 export type Collect = () => void;
 

@@ -66,7 +66,7 @@ export class Unsupported extends Error {
 }
 
 const errorWith = (message: string, props: { name?: string; code?: string; stale?: boolean }) => Object.assign(new Error(message), props);
-export const timeoutError = (message: string) => errorWith(message, { name: 'TimeoutError', code: 'ETIMEDOUT' });
+const timeoutError = (message: string) => errorWith(message, { name: 'TimeoutError', code: 'ETIMEDOUT' });
 
 interface Exchange {
   phase: 'head' | 'body';
