@@ -14,12 +14,12 @@ import { startTestServer, type TestServer } from './helpers/server.ts';
 import { createTestBucket, type TestBucket } from './helpers/s3-server.ts';
 import { createOciLayout, listLayoutBlobs, readLayoutBlob } from './helpers/oci-layout.ts';
 import { skopeoIn } from './helpers/skopeo.ts';
-import { hasCommand } from './helpers/environment.ts';
+import { hasCommand, skipUnless } from './helpers/environment.ts';
 import { parse, value } from './helpers/prometheus.ts';
 
 const MiB = 1024 * 1024;
 
-describe('skopeo on S3: a pulled image is byte for byte the pushed one, hashed or remembered', { skip: hasCommand('skopeo') ? false : 'skopeo is not installed' }, () => {
+describe('skopeo on S3: a pulled image is byte for byte the pushed one, hashed or remembered', { skip: skipUnless(hasCommand('skopeo'), 'skopeo is not installed') }, () => {
   let bucket: TestBucket;
   let server: TestServer;
   let work: string;
