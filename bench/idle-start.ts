@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './lib/children.ts';
+import { loadAverages } from './lib/proc-stats.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -91,7 +92,7 @@ Module._load = function (request, parent, isMain) {
 };
 `;
 
-console.log(`idle-start: ${runs} run(s), load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`idle-start: ${runs} run(s), load ${loadAverages()}`);
 for (let i = 0; i < runs; i++) {
   const dataDir = mkdtempSync(join(tmpdir(), 'lazaret-idle-'));
   try {
@@ -118,4 +119,4 @@ for (let i = 0; i < runs; i++) {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
-console.log(`load after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`load after: ${loadAverages()}`);

@@ -12,10 +12,9 @@
 import { statSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { installCleanup, stopAll } from './lib/children.ts';
 import { imageConfig, imageManifest, sha256, type MemBlob } from './lib/data.ts';
-import { threadCpuSeconds } from './lib/proc-stats.ts';
+import { loadAverages, threadCpuSeconds } from './lib/proc-stats.ts';
 import { timedLanes } from './lib/scenario.ts';
 import { startLazaret, stopInstance, type Instance } from './lib/targets.ts';
 
@@ -26,7 +25,6 @@ const base = option('--base');
 const rounds = Number(option('--rounds') ?? 3);
 const seconds = Number(option('--duration') ?? 6);
 const REPO = 'bench/manifest-put';
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 installCleanup();
 const variants = args.flatMap((a, i) => (a === '--variant' ? [args[i + 1]!] : [])).map((v) => {
@@ -46,7 +44,7 @@ try {
     await pool.close();
     instances.push({ label, instance, n: 0 });
   }
-  console.log(`manifest-put: ${rounds} round(s) of ${seconds} s at c=16, load ${load()}`);
+  console.log(`manifest-put: ${rounds} round(s) of ${seconds} s at c=16, load ${loadAverages()}`);
   console.log('| round | build | ops/s | p50 ms | p99 ms | main-thread CPU/PUT | other threads/PUT | WAL at end / max |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (let round = 1; round <= rounds; round++) {
@@ -80,7 +78,7 @@ try {
       console.log(`| ${round} | ${entry.label} | ${Math.round(outcome.ops / outcome.seconds)} | ${outcome.p50Ms?.toFixed(1)} | ${outcome.p99Ms?.toFixed(1)} | ${us(main)} | ${us(after.others - before.others)} | ${mib(walSize())} / ${mib(Math.max(walMax, walSize()))} |`);
     }
   }
-  console.log(`load after: ${load()}`);
+  console.log(`load after: ${loadAverages()}`);
 } finally {
   for (const { instance } of instances) await stopInstance(instance, false);
   await stopAll();

@@ -139,3 +139,8 @@ export function threadCpuSeconds(pid: number): ThreadCpu {
   }
   return out;
 }
+
+/** The 1-, 5- and 15-minute load averages as /proc/loadavg prints them, for a bench's log line. */
+export function loadAverages(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
