@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTools, installCleanup, isStopping, stopAll } from './lib/children.ts';
 import { formatProfile } from './lib/cpu-profile.ts';
-import { MiB, imageManifest, randomFile } from './lib/data.ts';
+import { MiB, imageManifest, inMemory, randomFile } from './lib/data.ts';
 import { REPOS, fixtureManifests, makeFixtureData, setupFixture } from './lib/fixture.ts';
 import { pullScope, pushScope } from './lib/registry-client.ts';
 import { MANIFEST_ACCEPT } from './lib/verify.ts';
@@ -63,8 +63,9 @@ const started = new Date();
 console.log(`bench: ${opts.rounds} round(s) of ${opts.duration} s runs${opts.quick ? ' (quick)' : ''}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
 console.log('bench: preparing data (random files are made once and kept in bench/work/data)');
 const dataDir = join(workDir, 'data');
-const bigFiles = [0, 1, 2, 3].map((i) => randomFile(dataDir, `blob-64m-${i}`, 64 * MiB));
-const data: BenchData = { bigFiles, chunkFile: randomFile(dataDir, 'blob-256m', 256 * MiB), fixture: makeFixtureData(bigFiles[0]!) };
+// The push scenarios send these from memory (512 MiB in this process): see data.ts `inMemory`.
+const bigFiles = [0, 1, 2, 3].map((i) => inMemory(randomFile(dataDir, `blob-64m-${i}`, 64 * MiB)));
+const data: BenchData = { bigFiles, chunkFile: inMemory(randomFile(dataDir, 'blob-256m', 256 * MiB)), fixture: makeFixtureData(bigFiles[0]!) };
 
 const instances: Instance[] = [];
 const targets: Target[] = [];

@@ -1,7 +1,8 @@
 /**
  * The benchmark's registry client (undici): blob uploads (monolithic and chunked), manifests,
- * and Docker token auth. Bodies are Buffers from a pre-made pool or streams of pre-made
- * files, so the client spends its time on HTTP, not on making bytes.
+ * and Docker token auth. Bodies are Buffers from a pre-made pool, pre-made files read into
+ * memory (data.ts `inMemory`) or streams of pre-made files, so the client spends its time on
+ * HTTP, not on making bytes.
  */
 import { createReadStream } from 'node:fs';
 import { Pool, type Dispatcher } from 'undici';
@@ -102,7 +103,7 @@ export class RegistryClient {
   async pushBlob(d: Dispatcher, repo: string, blob: MemBlob | FileBlob, headers: Record<string, string>): Promise<void> {
     const path = await this.startUpload(d, repo, headers);
     const size = 'data' in blob ? blob.data.length : blob.size;
-    const body = 'data' in blob ? blob.data : createReadStream(blob.path, { highWaterMark: 1024 * 1024 });
+    const body = 'data' in blob ? blob.data : (blob.bytes ?? createReadStream(blob.path, { highWaterMark: 1024 * 1024 }));
     await this.call(d, {
       method: 'PUT',
       path: this.withDigest(path, blob.digest),
@@ -125,7 +126,7 @@ export class RegistryClient {
           'content-length': String(end - start + 1),
           'content-range': `${start}-${end}`,
         },
-        body: createReadStream(blob.path, { start, end, highWaterMark: 1024 * 1024 }),
+        body: blob.bytes ? blob.bytes.subarray(start, end + 1) : createReadStream(blob.path, { start, end, highWaterMark: 1024 * 1024 }),
       }, [202]);
       path = this.uploadPath(res);
     }
