@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { digestOf } from '../oci/digest.ts';
 import { runBlobStoreSuite } from './blob-store-suite.ts';
 import { createFsBlobStore } from './fs-blob-store.ts';
+import { isStorageError } from './errors.ts';
 
 const COMMITTED = /^(sha256\/([0-9a-f]{2})\/\2[0-9a-f]{62}|sha512\/([0-9a-f]{2})\/\3[0-9a-f]{126})$/;
 const UPLOAD = /^_uploads\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -103,5 +104,35 @@ describe('filesystem driver specifics', () => {
       const chunks: Buffer[] = [];
       for await (const c of stream!) chunks.push(c as Buffer);
       assert.ok(Buffer.concat(chunks).equals(data));
+    }));
+  // Each appended chunk is fdatasync'ed in the background after its append returns; these are
+  // the moments a sync is still running: the next append, the commit, an abort.
+  test('chunks synced in the background: appends, commit and abort while syncs run', () =>
+    withRoot(async (root) => {
+      const store = createFsBlobStore(root);
+      const chunks = [0, 1, 2, 3].map((i) => Buffer.alloc(512 * 1024, i + 1));
+      const whole = Buffer.concat(chunks);
+      const committed = randomUUID();
+      await store.uploads.create(committed);
+      let offset = 0;
+      for (const c of chunks) offset = await store.uploads.append(committed, offset, Readable.from([c]));
+      assert.deepEqual(await store.uploads.commit(committed, digestOf(whole)), { digest: digestOf(whole), size: whole.length });
+      const read: Buffer[] = [];
+      for await (const c of (await store.open(digestOf(whole)))!) read.push(c as Buffer);
+      assert.ok(Buffer.concat(read).equals(whole));
+
+      const aborted = randomUUID();
+      await store.uploads.create(aborted);
+      await store.uploads.append(aborted, 0, Readable.from([chunks[0]!]));
+      await store.uploads.abort(aborted);
+      assert.equal(await store.uploads.size(aborted), undefined);
+      assert.deepEqual(readdirSync(join(root, '_uploads')), []);
+
+      // A mismatching commit after background syncs still removes the temp bytes.
+      const wrong = randomUUID();
+      await store.uploads.create(wrong);
+      await store.uploads.append(wrong, 0, Readable.from([chunks[1]!]));
+      await assert.rejects(store.uploads.commit(wrong, digestOf('something else')), (err) => isStorageError(err, 'digest-mismatch'));
+      assert.deepEqual(readdirSync(join(root, '_uploads')), []);
     }));
 });

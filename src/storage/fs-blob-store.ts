@@ -25,7 +25,7 @@
  * strict UUID regex BEFORE any path is built; a bad digest throws StorageError invalid-argument, a
  * bad upload id reads as an unknown upload (not-found, `size` → undefined, `abort` → no-op).
  */
-import { mkdir, open, readdir, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -65,6 +65,8 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
   const syncDir = options.fsync === 'full';
   const uploadsDir = join(root, '_uploads');
   const hashStates = new Map<string, HashState>();
+  /** Background fdatasyncs of appended chunks, per upload (see "syncing chunks early"). */
+  const chunkSyncs = new Map<string, Promise<unknown>>();
   const locks = new Map<string, Promise<unknown>>();
   const madeDirs = new Set<string>();
 
@@ -128,6 +130,33 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
     }
   }
 
+  /**
+   * Starts an fdatasync of an upload's file after a chunk was appended, chained after the
+   * upload's earlier ones; `fh` is closed when it ends. The chain settles to the first error.
+   */
+  function syncChunkLater(uploadId: string, fh: FileHandle) {
+    const previous = chunkSyncs.get(uploadId) ?? Promise.resolve();
+    const sync = fh.datasync().finally(() => fh.close());
+    // A chain that succeeded forgets itself (an upload abandoned here must not stay in the map);
+    // one that failed stays until the commit throws it or an abort drops it.
+    const chained: Promise<unknown> = Promise.all([previous, sync]).then(() => {
+      if (chunkSyncs.get(uploadId) === chained) chunkSyncs.delete(uploadId);
+    });
+    chained.catch(() => undefined);
+    chunkSyncs.set(uploadId, chained);
+  }
+
+  /** Waits for an upload's background chunk syncs; throws the first one's failure. */
+  async function chunkSyncsOf(uploadId: string) {
+    const pending = chunkSyncs.get(uploadId);
+    if (!pending) return;
+    try {
+      await pending;
+    } finally {
+      if (chunkSyncs.get(uploadId) === pending) chunkSyncs.delete(uploadId);
+    }
+  }
+
   const uploads: UploadArea = {
     async create(uploadId) {
       if (!validUploadId(uploadId)) throw storageErrors.invalidUploadId();
@@ -164,10 +193,15 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
         const counter = { bytes: 0 };
         try {
           const fh = await open(path, 'r+');
+          let closeLater = false;
           try {
             await pipeline(data, hashTap(state?.hash ?? createDigester(INCREMENTAL_ALGORITHM), counter), writerTo(fh, offset));
+            if (syncData && counter.bytes > 0) {
+              syncChunkLater(uploadId, fh);
+              closeLater = true;
+            }
           } finally {
-            await fh.close();
+            if (!closeLater) await fh.close();
           }
         } catch (err) {
           // A failed chunk leaves the upload as it was, so the client can resend it.
@@ -207,6 +241,12 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
         const size = (await stat(path)).size;
         const state = hashStates.get(uploadId);
         hashStates.delete(uploadId);
+        try {
+          await chunkSyncsOf(uploadId);
+        } catch (err) {
+          await removeQuietly(path);
+          throw err;
+        }
         const actual =
           state && state.offset === size && p.algorithm === INCREMENTAL_ALGORITHM
             ? state.hash.digest('hex')
@@ -224,6 +264,7 @@ export function createFsBlobStore(root: string, options: FsBlobStoreOptions = {}
       if (!validUploadId(uploadId)) return;
       await withLock(uploadId, async () => {
         hashStates.delete(uploadId);
+        await chunkSyncsOf(uploadId).catch(() => undefined); // the bytes are going anyway
         await removeQuietly(uploadPath(uploadId));
       });
     },
