@@ -81,7 +81,8 @@ export const pushChunked: Scenario = {
   title: 'blob push chunked 256 MiB in 8 MiB PATCHes',
   unit: 'MB/s',
   onVariants: false,
-  targetRatio: 2,
+  // Issue 15 raised it from the first bench's 2x.
+  targetRatio: 2.5,
   memory: true,
   async prepare({ target, seconds, data }) {
     const { client } = target.instance;
