@@ -104,7 +104,7 @@ test('core role objects never scan a whole table', async () => {
       // and finds each manifest by its key.
       'tags.listListable after': /^SEARCH t USING INDEX sqlite_autoindex_tags_1 \(repository=\? AND name>\?\)$/,
       'tags.listListable': /^SEARCH m USING (COVERING )?INDEX sqlite_autoindex_manifests_1 \(repository=\? AND digest=\?\)$/,
-      'blobs.isLinkedAnywhere': /blob_links_digest \(digest=\?\)/,
+      'blobs.isLinkedAnywhere': /blob_links_by_digest \(digest=\?\)/,
     };
     for (const [name, re] of Object.entries(expected)) {
       assert.ok((plans.get(name) ?? []).some((d) => re.test(d)), `${name}: ${JSON.stringify(plans.get(name))}`);

@@ -3,7 +3,8 @@
  * runs (contract: ../gc/gc-store.ts; migration 009-lifecycle), manifests' last pull times
  * (../retention/pull-time-store.ts, migration 011-pull-times) and the recycle bin
  * (../recycle-bin/recycle-bin-store.ts, migration 012-recycle-bin) and repositories' usage
- * (../quota/quota-store.ts, migration 013-repository-usage); tables: tables.ts;
+ * (../quota/quota-store.ts, migration 013-repository-usage), and the collector's indexes by digest
+ * (migration 023-any-repository-indexes); tables: tables.ts;
  * conformance section: suite.ts.
  */
 import type { ModuleStore } from '../../metadata/module-store.ts';
@@ -12,6 +13,7 @@ import * as lifecycle009 from './migrations/009-lifecycle.ts';
 import * as lifecycle011 from './migrations/011-pull-times.ts';
 import * as lifecycle012 from './migrations/012-recycle-bin.ts';
 import * as lifecycle013 from './migrations/013-repository-usage.ts';
+import * as lifecycle023 from './migrations/023-any-repository-indexes.ts';
 import { createGcStore } from './gc-sql.ts';
 import type { PullTimeStore } from '../retention/pull-time-store.ts';
 import { createPullTimeStore } from './pulls-sql.ts';
@@ -38,6 +40,7 @@ export const lifecycleStore: ModuleStore<LifecycleRoles> = {
     ['011-pull-times', lifecycle011],
     ['012-recycle-bin', lifecycle012],
     ['013-repository-usage', lifecycle013],
+    ['023-any-repository-indexes', lifecycle023],
   ],
   createRoles: (db) => ({ gc: createGcStore(db), pullTimes: createPullTimeStore(db), recycleBin: createRecycleBinStore(db), quotas: createQuotaStore(db) }),
 };

@@ -14,7 +14,8 @@ import * as uploadOwner from './006-upload-owner.ts';
 import * as auditChain from './010-audit-chain.ts';
 import * as tagListGenerations from './017-tag-list-generations.ts';
 import * as auditTarget from './018-audit-target.ts';
+import * as blobLinksByDigest from './022-blob-links-by-digest.ts';
 
 export type NamedMigration = [name: string, migration: Migration];
 
-export const coreMigrations: NamedMigration[] = [['001-core', core], ['006-upload-owner', uploadOwner], ['010-audit-chain', auditChain], ['017-tag-list-generations', tagListGenerations], ['018-audit-target', auditTarget]];
+export const coreMigrations: NamedMigration[] = [['001-core', core], ['006-upload-owner', uploadOwner], ['010-audit-chain', auditChain], ['017-tag-list-generations', tagListGenerations], ['018-audit-target', auditTarget], ['022-blob-links-by-digest', blobLinksByDigest]];
