@@ -56,6 +56,34 @@ describe('the gate remembers verdicts on one node, exactly', () => {
     assert.equal(await byTag(), 200, 'and one inside a transaction, after it committed');
   });
 
+  // The memo also remembers whether a repository holds a released manifest (the catalog's
+  // question): every change that moves that answer is in force for the next page.
+  test('the catalog follows the last change: released, re-held, released elsewhere, deleted', async () => {
+    const listed = async () => ((await call(s.url, 'GET', '/v2/_catalog', { headers: puller })).body.repositories as string[]).includes(REPO);
+    // ACR answers an empty catalog with `repositories: null`.
+    const acrListed = async () => (((await call(s.url, 'GET', '/acr/v1/_catalog', { headers: puller })).body.repositories ?? []) as string[]).includes(REPO);
+    await direct('Quarantined');
+    assert.equal(await listed(), false, 'only held content: not listed');
+    assert.equal(await listed(), false, 'asked again (from the memo)');
+    await patch('Passed');
+    assert.equal(await listed(), true);
+    assert.equal(await acrListed(), true);
+    await patch('Quarantined');
+    assert.equal(await listed(), false, 'its only released image re-held: gone at once');
+    assert.equal(await acrListed(), false);
+    // A second image, released in a transaction, brings the repository back.
+    const other = await pushImage(s.url, REPO, { seed: 'memo-2', tag: 'v2', headers: admin() });
+    assert.equal(await listed(), false, 'a new image is held');
+    await s.services.store.transaction(async (tx) => {
+      await tx.verdicts.set({ repository: REPO, digest: other.digest as never, state: 'Passed', updatedBy: 'test' });
+    });
+    assert.equal(await listed(), true);
+    // Deleting the released image leaves only held content again.
+    assert.equal((await call(s.url, 'DELETE', `/v2/${REPO}/manifests/${other.digest}`, { headers: admin() })).status, 202);
+    assert.equal(await listed(), false, 'its released image deleted: gone at once');
+    assert.equal(await acrListed(), false);
+  });
+
   test('a verdict written in a transaction that rolls back is never served', async () => {
     await direct('Quarantined');
     assert.equal(await byTag(), 404);

@@ -69,3 +69,44 @@ test('cachedVerdicts reads the store once until invalidated, and a read that rac
   duringRead = undefined;
   assert.equal((await verdicts.get('r', D))?.state, 'Quarantined', 'and did not pin it');
 });
+
+test('whether a repository holds a released manifest: remembered, invalidated, not pinned by a racing read, bounded', async () => {
+  const withReleased = new Set(['a']);
+  const asked: string[][] = [];
+  let duringRead: (() => void) | undefined;
+  const store = {
+    async repositoriesWithReleased(names: string[]) {
+      asked.push(names);
+      const seen = new Set(names.filter((n) => withReleased.has(n)));
+      duringRead?.();
+      return seen;
+    },
+  } as unknown as VerdictStore;
+  const cache = createVerdictCache();
+  const verdicts = cachedVerdicts(store, cache);
+  assert.deepEqual([...(await verdicts.repositoriesWithReleased(['a', 'b']))], ['a']);
+  assert.deepEqual([...(await verdicts.repositoriesWithReleased(['a', 'b', 'c']))], ['a']);
+  assert.deepEqual(asked, [['a', 'b'], ['c']], 'only the name not remembered is asked about');
+  // b's first image is released: the write invalidates.
+  withReleased.add('b');
+  cache.invalidate();
+  assert.deepEqual([...(await verdicts.repositoriesWithReleased(['a', 'b']))].sort(), ['a', 'b']);
+  // a's only released image is re-held while a read of the old state is in flight.
+  duringRead = () => {
+    withReleased.delete('a');
+    cache.invalidate();
+  };
+  cache.invalidate();
+  assert.deepEqual([...(await verdicts.repositoriesWithReleased(['a']))], ['a'], 'the racing read saw the old rows');
+  duringRead = undefined;
+  assert.deepEqual([...(await verdicts.repositoriesWithReleased(['a']))], [], 'and did not pin them');
+
+  const small = createVerdictCache({ maxBytes: 3000 });
+  for (let i = 0; i < 40; i++) small.putHasReleased(`repo-${i}`, true, small.generation());
+  assert.ok(small.bytes <= 3000, `${small.bytes} bytes`);
+  assert.equal(small.hasReleased('repo-0'), undefined, 'the oldest went first');
+  assert.equal(small.hasReleased('repo-39'), true);
+  const none = createVerdictCache({ maxBytes: 0 });
+  none.putHasReleased('r', true, none.generation());
+  assert.equal(none.hasReleased('r'), undefined);
+});

@@ -17,6 +17,13 @@
  *   image would still be served; those deployments read the row every time, as before (the same
  *   rule as the tags-list pages).
  * - Bounded in bytes (an estimate per entry), least recently used dropped first.
+ *
+ * It also remembers, per repository, whether it holds a released manifest (the catalog's
+ * question for a caller without quarantine read: a repository whose every manifest is held is
+ * left out). Same rules: what the database said, dropped by the same invalidation, not stored
+ * after a racing write, only in a process alone on its database; its own byte bound, oldest
+ * stored dropped first. Why: a catalog page of 1,000 repositories asked the database about all
+ * of them on every request, and the gate cost the catalog 86% of its throughput.
  */
 import type { Digest } from '../oci/index.ts';
 import type { VerdictRecord, VerdictStore } from './verdicts.ts';
@@ -31,6 +38,10 @@ export interface VerdictCache {
   get(repository: string, digest: Digest): VerdictRecord | null | undefined;
   /** Stores what the database answered, unless something was invalidated since `generation`. */
   put(repository: string, digest: Digest, record: VerdictRecord | null, generation: number): void;
+  /** Whether `repository` holds a released manifest; undefined: not cached. */
+  hasReleased(repository: string): boolean | undefined;
+  /** Stores the database's answer for `repository`, unless something was invalidated since `generation`. */
+  putHasReleased(repository: string, released: boolean, generation: number): void;
   /** Forgets every entry (a write that can change a verdict is done). */
   invalidate(): void;
   readonly bytes: number;
@@ -42,6 +53,8 @@ export function createVerdictCache(options: { maxBytes?: number } = {}): Verdict
   const entries = new Map<string, { record: VerdictRecord | null; size: number }>();
   let total = 0;
   let generation = 0;
+  const released = new Map<string, { released: boolean; size: number }>();
+  let releasedBytes = 0;
   const slot = (repository: string, digest: Digest) => `${repository}\0${digest}`;
 
   return {
@@ -72,13 +85,32 @@ export function createVerdictCache(options: { maxBytes?: number } = {}): Verdict
         total -= entry.size;
       }
     },
+    hasReleased: (repository) => released.get(repository)?.released,
+    putHasReleased(repository, value, at) {
+      if (at !== generation || maxBytes <= 0) return;
+      const size = ENTRY_OVERHEAD + 2 * repository.length;
+      const old = released.get(repository);
+      if (old) {
+        releasedBytes -= old.size;
+        released.delete(repository);
+      }
+      released.set(repository, { released: value, size });
+      releasedBytes += size;
+      for (const [oldest, entry] of released) {
+        if (releasedBytes <= maxBytes) break;
+        released.delete(oldest);
+        releasedBytes -= entry.size;
+      }
+    },
     invalidate() {
       generation++;
       entries.clear();
       total = 0;
+      released.clear();
+      releasedBytes = 0;
     },
     get bytes() {
-      return total;
+      return total + releasedBytes;
     },
     get entries() {
       return entries.size;
@@ -86,7 +118,10 @@ export function createVerdictCache(options: { maxBytes?: number } = {}): Verdict
   };
 }
 
-/** `verdicts` whose `get` is answered from `cache` when it can; every other method is the store's. */
+/**
+ * `verdicts` whose `get` and `repositoriesWithReleased` are answered from `cache` when they can
+ * (the database is asked only about the names not remembered); every other method is the store's.
+ */
 export function cachedVerdicts(verdicts: VerdictStore, cache: VerdictCache): VerdictStore {
   const cached = Object.create(verdicts) as VerdictStore;
   cached.get = async (repository, digest) => {
@@ -96,6 +131,24 @@ export function cachedVerdicts(verdicts: VerdictStore, cache: VerdictCache): Ver
     const record = await verdicts.get(repository, digest);
     cache.put(repository, digest, record ?? null, at);
     return record;
+  };
+  cached.repositoriesWithReleased = async (names) => {
+    const out = new Set<string>();
+    const unknown: string[] = [];
+    for (const name of names) {
+      const hit = cache.hasReleased(name);
+      if (hit === undefined) unknown.push(name);
+      else if (hit) out.add(name);
+    }
+    if (unknown.length === 0) return out;
+    const at = cache.generation();
+    const found = await verdicts.repositoriesWithReleased(unknown);
+    for (const name of unknown) {
+      const has = found.has(name);
+      cache.putHasReleased(name, has, at);
+      if (has) out.add(name);
+    }
+    return out;
   };
   return cached;
 }
