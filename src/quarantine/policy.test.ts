@@ -85,3 +85,17 @@ test('crossProcess: a change another process committed is in force at the next d
   assert.equal(await other.gates('any/repo'), false);
   assert.equal(s.reads(), r0 + 1);
 });
+
+test('gating() answers as gates() from one copy of the policy; a later call sees a change', async () => {
+  const s = settings();
+  const cache = createPolicyCache({ settings: s.store, ttlMs: 60_000 });
+  const off = await cache.gating();
+  assert.equal(off('a/b'), false);
+  assert.equal(await cache.gates('a/b'), false);
+  s.values.set(POLICY_KEY, { status: 'enabled' });
+  cache.invalidate();
+  const on = await cache.gating();
+  assert.equal(on('a/b'), true);
+  assert.equal(on('c'), await cache.gates('c'));
+  assert.equal(off('a/b'), false, 'a predicate keeps the copy it was made from');
+});

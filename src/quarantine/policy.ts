@@ -47,6 +47,11 @@ export interface PolicyCache {
   enabled(): Promise<boolean>;
   /** Whether `repository` is gated. Without release policies: the switch. */
   gates(repository: string): Promise<boolean>;
+  /**
+   * `gates` for many names at once: a synchronous test over one copy of the policy (a catalog
+   * page asks about 1,000 repositories; one await per name was most of the gate's cost there).
+   */
+  gating(): Promise<(repository: string) => boolean>;
   /** Drops the cached copy (called after a local change, and when another node announces one). */
   invalidate(): void;
 }
@@ -95,6 +100,18 @@ interface Cached {
 
 export const POLICY_CACHE_TTL_MS = 1000;
 
+/** Whether `repository` is gated under the policy copy `c` (remembered per repository in it). */
+function gatedUnder(c: Cached, repository: string): boolean {
+  if (c.bounds.length === 0) return c.switchOn;
+  let gated = c.perRepository.get(repository);
+  if (gated === undefined) {
+    gated = c.switchOn || governingPolicy(c.bounds, repository) !== undefined;
+    if (c.perRepository.size > 100_000) c.perRepository.clear();
+    c.perRepository.set(repository, gated);
+  }
+  return gated;
+}
+
 export function createPolicyCache(options: PolicyCacheOptions): PolicyCache {
   const ttl = options.ttlMs ?? POLICY_CACHE_TTL_MS;
   const now = options.now ?? Date.now;
@@ -142,15 +159,11 @@ export function createPolicyCache(options: PolicyCacheOptions): PolicyCache {
       return c.switchOn || c.bounds.length > 0;
     },
     async gates(repository) {
+      return gatedUnder(await current(), repository);
+    },
+    async gating() {
       const c = await current();
-      if (c.bounds.length === 0) return c.switchOn;
-      let gated = c.perRepository.get(repository);
-      if (gated === undefined) {
-        gated = c.switchOn || governingPolicy(c.bounds, repository) !== undefined;
-        if (c.perRepository.size > 100_000) c.perRepository.clear();
-        c.perRepository.set(repository, gated);
-      }
-      return gated;
+      return (repository) => gatedUnder(c, repository);
     },
     invalidate() {
       generation++;

@@ -63,7 +63,7 @@ function world(enabled: boolean) {
     } as unknown as VerdictStore,
     manifests: { referencingBlob: async (_r: string, b: Digest) => (queries++, refs[b] ?? []) },
   };
-  const policy: PolicyCache = { enabled: async () => enabled, gates: async () => enabled, invalidate: () => {} };
+  const policy: PolicyCache = { enabled: async () => enabled, gates: async () => enabled, gating: async () => () => enabled, invalidate: () => {} };
   return { gate: createQuarantineGate({ policy, store }), queries: () => queries };
 }
 

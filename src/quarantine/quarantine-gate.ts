@@ -125,7 +125,8 @@ export function createQuarantineGate(options: QuarantineGateOptions): Gate {
     async visibleRepositories(access, names) {
       if (names.length === 0 || !(await policy.enabled())) return names;
       const unsure: string[] = [];
-      for (const n of names) if (!canReadHeld(access, n) && (await policy.gates(n))) unsure.push(n);
+      const gates = await policy.gating();
+      for (const n of names) if (!canReadHeld(access, n) && gates(n)) unsure.push(n);
       if (unsure.length === 0) return names;
       const withReleased = await store.verdicts.repositoriesWithReleased(unsure);
       const hidden = new Set(unsure.filter((n) => !withReleased.has(n)));
