@@ -48,72 +48,81 @@ export interface VerdictCache {
   readonly entries: number;
 }
 
+/**
+ * Entries with an estimated size each, at most `maxBytes` in all; the oldest stored (or, with
+ * `get(k, true)`, the least recently used) go first. Both memos below are one of these.
+ */
+function byteBounded<V>(maxBytes: number) {
+  const map = new Map<string, { value: V; size: number }>();
+  let bytes = 0;
+  return {
+    get(key: string, touch = false): V | undefined {
+      const hit = map.get(key);
+      if (hit && touch) {
+        map.delete(key);
+        map.set(key, hit);
+      }
+      return hit?.value;
+    },
+    set(key: string, value: V, size: number) {
+      const old = map.get(key);
+      if (old) {
+        bytes -= old.size;
+        map.delete(key);
+      }
+      map.set(key, { value, size });
+      bytes += size;
+      for (const [oldest, entry] of map) {
+        if (bytes <= maxBytes) break;
+        map.delete(oldest);
+        bytes -= entry.size;
+      }
+    },
+    clear() {
+      map.clear();
+      bytes = 0;
+    },
+    get bytes() {
+      return bytes;
+    },
+    get size() {
+      return map.size;
+    },
+  };
+}
+
 export function createVerdictCache(options: { maxBytes?: number } = {}): VerdictCache {
   const maxBytes = options.maxBytes ?? 2 * 1024 * 1024;
-  const entries = new Map<string, { record: VerdictRecord | null; size: number }>();
-  let total = 0;
+  const verdicts = byteBounded<VerdictRecord | null>(maxBytes);
+  const released = byteBounded<boolean>(maxBytes);
   let generation = 0;
-  const released = new Map<string, { released: boolean; size: number }>();
-  let releasedBytes = 0;
   const slot = (repository: string, digest: Digest) => `${repository}\0${digest}`;
 
   return {
     generation: () => generation,
-    get(repository, digest) {
-      const k = slot(repository, digest);
-      const hit = entries.get(k);
-      if (!hit) return undefined;
-      entries.delete(k);
-      entries.set(k, hit);
-      return hit.record;
-    },
+    get: (repository, digest) => verdicts.get(slot(repository, digest), true),
     put(repository, digest, record, at) {
       if (at !== generation || maxBytes <= 0) return;
       const k = slot(repository, digest);
       const size = ENTRY_OVERHEAD + 2 * k.length + (record ? 2 * ((record.details?.length ?? 0) + record.updatedBy.length) : 0);
       if (size > maxBytes / 4) return;
-      const old = entries.get(k);
-      if (old) {
-        total -= old.size;
-        entries.delete(k);
-      }
-      entries.set(k, { record: record ? Object.freeze({ ...record }) : null, size });
-      total += size;
-      for (const [oldest, entry] of entries) {
-        if (total <= maxBytes) break;
-        entries.delete(oldest);
-        total -= entry.size;
-      }
+      verdicts.set(k, record ? Object.freeze({ ...record }) : null, size);
     },
-    hasReleased: (repository) => released.get(repository)?.released,
+    hasReleased: (repository) => released.get(repository),
     putHasReleased(repository, value, at) {
       if (at !== generation || maxBytes <= 0) return;
-      const size = ENTRY_OVERHEAD + 2 * repository.length;
-      const old = released.get(repository);
-      if (old) {
-        releasedBytes -= old.size;
-        released.delete(repository);
-      }
-      released.set(repository, { released: value, size });
-      releasedBytes += size;
-      for (const [oldest, entry] of released) {
-        if (releasedBytes <= maxBytes) break;
-        released.delete(oldest);
-        releasedBytes -= entry.size;
-      }
+      released.set(repository, value, ENTRY_OVERHEAD + 2 * repository.length);
     },
     invalidate() {
       generation++;
-      entries.clear();
-      total = 0;
+      verdicts.clear();
       released.clear();
-      releasedBytes = 0;
     },
     get bytes() {
-      return total + releasedBytes;
+      return verdicts.bytes + released.bytes;
     },
     get entries() {
-      return entries.size;
+      return verdicts.size;
     },
   };
 }
