@@ -202,17 +202,14 @@ async function measure(target: Target, run: (pool: Pool, i: number) => Promise<v
   return { rate, cpuUs };
 }
 
-const get = (path: string, accept = MANIFEST_MEDIA_TYPE) => async (pool: Pool) => {
-  const r = await pool.request({ path, method: 'GET', headers: { accept } });
-  await r.body.arrayBuffer();
-  if (r.statusCode !== 200) throw new Error(`GET ${path}: ${r.statusCode}`);
-};
-
-const head = (path: string) => async (pool: Pool) => {
-  const r = await pool.request({ path, method: 'HEAD' });
+/** A request that must answer 200 (its body read and dropped). */
+const ok = (method: 'GET' | 'HEAD', path: string, accept?: string) => async (pool: Pool) => {
+  const r = await pool.request({ path, method, headers: accept ? { accept } : {} });
   await r.body.dump();
-  if (r.statusCode !== 200) throw new Error(`HEAD ${path}: ${r.statusCode}`);
+  if (r.statusCode !== 200) throw new Error(`${method} ${path}: ${r.statusCode}`);
 };
+const get = (path: string, accept = MANIFEST_MEDIA_TYPE) => ok('GET', path, accept);
+const head = (path: string) => ok('HEAD', path);
 
 function scenarios(template: { digest: string; config: MemBlob; layer: MemBlob }, tags: number, repos: number, putPrefix: string): [string, (pool: Pool, i: number) => Promise<void>][] {
   const mid = tag(Math.floor(tags / 2));
